@@ -1,0 +1,296 @@
+// `osmedia <command>`: the CLI for people and for Jenkins. It parses flags, builds a context and
+// hands over to the step registry; every error passes the funnel in main().
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
+import { createContext } from './context.ts';
+import { inspectPath, renderInspection } from './media/inspect.ts';
+import { stepsOfRecipe, runRecipe, decide } from './pipeline/run-recipe.ts';
+import { runStep, type StepRunResult } from './pipeline/run-step.ts';
+import { loadRecipe, recipeJsonSchema } from './recipe/load.ts';
+import { buildSampleMedia, SAMPLE_EDITIONS } from './sample/sample-media.ts';
+import { getStep, type StepId } from './steps/index.ts';
+import { splitSelectors } from './steps/strip-indexes.ts';
+import { ConsoleReporter, type Reporter } from './util/events.ts';
+import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
+import { OSMEDIA_VERSION } from './version.ts';
+import { SevenZip } from './imaging/sevenzip.ts';
+import { WimlibEngine } from './imaging/wimlib.ts';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+interface Outcome {
+  result: unknown;
+  text: string;
+  /** Non-zero when the command ran but found a problem (none yet among these commands). */
+  exitCode?: number;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, ParseArgsOptionDescriptor & { description: string; placeholder?: string }>;
+  positionals?: string;
+  run(values: Values, positionals: string[], reporter: Reporter): Promise<Outcome>;
+}
+
+const common = {
+  json: { type: 'boolean', description: 'print one JSON result object on stdout (logs stay on stderr)' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  quiet: { type: 'boolean', short: 'q', description: 'print only warnings and errors on stderr' },
+} as const;
+
+const workspaceOption = { type: 'string', short: 'w', description: 'the workspace folder (holds media/ and osmedia-manifest.json)', placeholder: 'DIR' } as const;
+const engineOption = { type: 'string', description: 'WIM engine: wimlib (default) or dism (Windows only)', placeholder: 'NAME' } as const;
+
+function requireValue(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`, { fix: `Pass --${name} (see --help).` });
+  return value;
+}
+
+function stepText(result: StepRunResult): string {
+  return `${result.step}: ${result.result} — ${result.message}`;
+}
+
+async function runSingleStep(id: StepId, values: Values, options: Record<string, unknown>, reporter: Reporter): Promise<Outcome> {
+  const context = createContext({ workspace: requireValue(values, 'workspace'), reporter, force: values.force === true, engine: values.engine as string | undefined });
+  const result = await runStep(getStep(id), options, context, `osmedia ${id}`);
+  const { manifest, ...rest } = result;
+  return {
+    result: { ...rest, workspace: context.workspace.root, manifestPath: context.workspace.manifestPath, build: manifest.installWim.images[0]?.version, images: manifest.installWim.images },
+    text: stepText(result),
+  };
+}
+
+const commands: Record<string, Command> = {
+  'import-media': {
+    summary: 'import an ISO or an extracted media folder into a workspace (the source is never modified)',
+    usage: 'osmedia import-media --source PATH --workspace DIR [--sha256 HEX] [--compression LZX|XPRESS|LZMS|none] [--force]',
+    options: {
+      source: { type: 'string', short: 's', description: 'an ISO, or a folder with setup.exe and sources/install.wim|esd|swm', placeholder: 'PATH' },
+      workspace: workspaceOption,
+      sha256: { type: 'string', description: 'expected SHA-256 of the ISO; a mismatch stops the import', placeholder: 'HEX' },
+      compression: { type: 'string', description: 'compression of install.wim made from install.esd or .swm (default LZX)', placeholder: 'TYPE' },
+      force: { type: 'boolean', short: 'f', description: 'replace media the workspace already holds' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) =>
+      runSingleStep('import-media', values, { source: requireValue(values, 'source'), sha256: values.sha256, compression: values.compression }, reporter),
+  },
+  'strip-indexes': {
+    summary: 'keep only the chosen editions in install.wim',
+    usage: 'osmedia strip-indexes --workspace DIR --keep SELECTOR[,SELECTOR…] [--keep SELECTOR …]',
+    options: {
+      workspace: workspaceOption,
+      keep: { type: 'string', short: 'k', multiple: true, description: 'an EditionID (Enterprise), an exact image name, or a 1-based index; repeatable or comma-separated', placeholder: 'SELECTOR' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) => runSingleStep('strip-indexes', values, { keep: splitSelectors((values.keep as string[] | undefined) ?? []) }, reporter),
+  },
+  'stamp-build-file': {
+    summary: 'remove autorun.inf and write the build file (text + JSON) onto the media',
+    usage: 'osmedia stamp-build-file --workspace DIR [--file sources/osmedia-build.txt] [--revision REV]',
+    options: {
+      workspace: workspaceOption,
+      file: { type: 'string', description: 'path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)', placeholder: 'PATH' },
+      revision: { type: 'string', description: 'the recipe revision to record (default: none, or the recipe repository\'s git commit under `run`)', placeholder: 'REV' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) => runSingleStep('stamp-build-file', values, { file: values.file, revision: values.revision }, reporter),
+  },
+  run: {
+    summary: 'run a recipe\'s steps in order, skipping those unchanged since their last success',
+    usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace folder (default: the recipe\'s `workspace`, else ./osmedia-work next to the recipe)' },
+      force: { type: 'boolean', short: 'f', description: 'rebuild from the source even when nothing changed' },
+      engine: engineOption,
+    },
+    async run(values, _p, reporter) {
+      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter, force: values.force === true, engine: values.engine as string | undefined });
+      const result = await runRecipe(loaded, context);
+      const last = result.steps.at(-1)?.manifest;
+      return {
+        result: {
+          recipe: result.recipe,
+          workspace: result.workspace,
+          manifestPath: context.workspace.manifestPath,
+          reason: result.reason,
+          changed: result.steps.some((s) => s.result === 'succeeded'),
+          build: last?.installWim.images[0]?.version,
+          images: last?.installWim.images,
+          steps: result.steps.map(({ manifest: _m, ...rest }) => rest),
+        },
+        text: [`recipe ${result.recipe}: ${result.reason}`, ...result.steps.map(stepText)].join('\n'),
+      };
+    },
+  },
+  plan: {
+    summary: 'show what `run` would do with a recipe, without changing anything',
+    usage: 'osmedia plan --recipe FILE [--workspace DIR]',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace folder (default as for `run`)' },
+    },
+    async run(values, _p, reporter) {
+      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter });
+      const planned = stepsOfRecipe(loaded);
+      const decision = await decide(planned, context).catch((error: unknown) => ({ firstToRun: 0, reimport: true, reason: `rebuild (${describeError(error).message})` }));
+      const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
+      const items = planned.map((item, i) => {
+        const step = getStep(item.step);
+        const options = step.schema.parse(item.options);
+        const action = i < decision.firstToRun ? 'skip' : 'run';
+        let details: string[];
+        try {
+          details = action === 'run' ? step.plan(i === 0 || decision.reimport ? undefined : manifest, options) : [];
+        } catch (error) {
+          details = [`error: ${describeError(error).message}`];
+        }
+        return { step: item.step, action, details };
+      });
+      return {
+        result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: items },
+        text: [`recipe ${loaded.file}: ${decision.reason}`, ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)])].join('\n'),
+      };
+    },
+  },
+  inspect: {
+    summary: 'show the images inside an ISO, a media folder, a workspace or a WIM (read-only)',
+    usage: 'osmedia inspect PATH [--json]',
+    positionals: 'PATH',
+    options: {},
+    async run(_values, positionals) {
+      if (positionals.length !== 1) throw new UsageError('inspect takes exactly one PATH', { fix: 'Pass an ISO, a media folder, a workspace or a WIM file.' });
+      const inspection = await inspectPath(positionals[0]!, { engine: new WimlibEngine(), sevenZip: new SevenZip() });
+      return { result: inspection, text: renderInspection(inspection) };
+    },
+  },
+  sample: {
+    summary: 'build sample Windows-shaped media (real WIMs and a UDF ISO) to try osmedia on',
+    usage: 'osmedia sample --out DIR [--editions N] [--payload-mib N] [--install-kind wim|esd|swm]',
+    options: {
+      out: { type: 'string', short: 'o', description: 'folder to build in (media/ and an ISO)', placeholder: 'DIR' },
+      editions: { type: 'string', description: 'how many editions install.wim holds (1–5, default 4)', placeholder: 'N' },
+      'payload-mib': { type: 'string', description: 'MiB of incompressible data per edition (default 0)', placeholder: 'N' },
+      'install-kind': { type: 'string', description: 'wim (default), esd or swm', placeholder: 'KIND' },
+    },
+    async run(values, _p, reporter) {
+      const out = path.resolve(requireValue(values, 'out'));
+      const editions = Number(values.editions ?? 4);
+      if (!Number.isInteger(editions) || editions < 1 || editions > 5) throw new UsageError('--editions must be a whole number from 1 to 5', { fix: 'For example --editions 4.' });
+      const kind = (values['install-kind'] as string | undefined) ?? 'wim';
+      if (!['wim', 'esd', 'swm'].includes(kind)) throw new UsageError('--install-kind must be wim, esd or swm', { fix: 'For example --install-kind esd.' });
+      await mkdir(out, { recursive: true });
+      reporter.emit({ type: 'info', message: `building sample media in ${out}` });
+      const sample = await buildSampleMedia({ dir: out, editions: SAMPLE_EDITIONS.slice(0, editions), payloadBytes: Number(values['payload-mib'] ?? 0) * 1024 * 1024, installKind: kind as 'wim' });
+      return { result: sample, text: `sample media: ${sample.mediaDir}\nsample ISO:   ${sample.isoPath}` };
+    },
+  },
+  'recipe-schema': {
+    summary: 'print the recipe\'s JSON Schema (for editor validation)',
+    usage: 'osmedia recipe-schema',
+    options: {},
+    async run() {
+      const schema = recipeJsonSchema();
+      return { result: schema, text: JSON.stringify(schema, null, 2) };
+    },
+  },
+};
+
+function commandHelp(name: string, command: Command): string {
+  const options = { ...command.options, ...common };
+  const rows = Object.entries(options).map(([flag, spec]) => {
+    const s = spec as ParseArgsOptionDescriptor & { description: string; placeholder?: string };
+    const left = `${s.short ? `-${s.short}, ` : '    '}--${flag}${s.type === 'string' ? ` ${s.placeholder ?? 'VALUE'}` : ''}`;
+    return `  ${left.padEnd(30)} ${s.description}`;
+  });
+  return `osmedia ${name}: ${command.summary}\n\nUsage: ${command.usage}\n\nOptions:\n${rows.join('\n')}\n\nExit codes: 0 ok, 1 failure, 2 usage or validation error.\n`;
+}
+
+function mainHelp(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`);
+  return `osmedia ${OSMEDIA_VERSION}: service Windows installation media for Configuration Manager
+
+Usage: osmedia <command> [options]
+
+Commands:
+${rows.join('\n')}
+
+Every command takes --help, --json and --quiet. Exit codes: 0 ok, 1 failure, 2 usage or validation error.
+Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
+Docs: README.md and docs/ in the osmedia repository.
+`;
+}
+
+class QuietReporter implements Reporter {
+  private readonly inner: Reporter;
+  constructor(inner: Reporter) {
+    this.inner = inner;
+  }
+  emit(event: Parameters<Reporter['emit']>[0]): void {
+    if (event.type === 'warning') this.inner.emit(event);
+  }
+}
+
+/** Runs one CLI invocation and returns its exit code. Never throws. */
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(mainHelp());
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${OSMEDIA_VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const command = commands[name];
+  const wantsJson = rest.includes('--json');
+  const fail = (error: unknown): number => {
+    const described = describeError(error);
+    if (wantsJson) io.stdout.write(`${JSON.stringify({ ok: false, command: name, error: described }, null, 2)}\n`);
+    io.stderr.write(`error: ${described.message}\n${described.fix ? `fix: ${described.fix}\n` : ''}${described.logPath ? `log: ${described.logPath}\n` : ''}`);
+    return exitCodeOf(error);
+  };
+  if (!command) return fail(new UsageError(`Unknown command "${name}"`, { fix: `Run \`osmedia --help\` for the list of commands.` }));
+  let values: Values;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...command.options, ...common }, allowPositionals: Boolean(command.positionals), strict: true });
+    values = parsed.values as Values;
+    positionals = parsed.positionals;
+  } catch (error) {
+    return fail(new UsageError(`${(error as Error).message}`, { fix: `Run \`osmedia ${name} --help\`.` }));
+  }
+  if (values.help) {
+    io.stdout.write(commandHelp(name, command));
+    return ExitCode.ok;
+  }
+  const tty = Boolean(io.stderr.isTTY) && !io.env.CI;
+  const consoleReporter = new ConsoleReporter({ stream: io.stderr, tty });
+  const reporter = values.quiet ? new QuietReporter(consoleReporter) : consoleReporter;
+  try {
+    const outcome = await command.run(values, positionals, reporter);
+    if (wantsJson) io.stdout.write(`${JSON.stringify({ ok: true, command: name, ...(outcome.result as object) }, null, 2)}\n`);
+    else io.stdout.write(`${outcome.text}\n`);
+    return outcome.exitCode ?? ExitCode.ok;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+/** Exposed for tests: the command names and their help. */
+export const commandNames = Object.keys(commands);
+export { commandHelp, mainHelp };

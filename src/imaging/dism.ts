@@ -1,0 +1,110 @@
+// DISM adapter (Windows only). It builds argv and parses DISM's /English console output; here on
+// Linux it is tested by replaying recorded output. Package servicing (apply-updates) extends it.
+import path from 'node:path';
+import { MediaError, ToolError } from '../util/errors.ts';
+import { runTool } from '../util/exec.ts';
+import type { Compression, ImageEngine, ImageInfo, ProgressCallback, WimInfo } from './types.ts';
+
+export function dismPath(): string {
+  if (process.env.OSMEDIA_DISM) return process.env.OSMEDIA_DISM;
+  const root = process.env.SystemRoot ?? 'C:\\Windows';
+  return path.win32.join(root, 'System32', 'Dism.exe');
+}
+
+const DISM_COMPRESSION: Record<Compression, string> = { none: 'none', XPRESS: 'fast', LZX: 'max', LZMS: 'recovery' };
+
+/** Parses `dism /English /Get-ImageInfo` output: the summary list, or one index's detail. */
+export function parseDismImageInfo(output: string): Partial<ImageInfo>[] {
+  const images: Partial<ImageInfo>[] = [];
+  let current: Partial<ImageInfo> | undefined;
+  let inLanguages = false;
+  let major = '';
+  for (const raw of output.replace(/\r\n/g, '\n').split('\n')) {
+    const line = raw.trimEnd();
+    const field = /^([A-Za-z][\w ]*?) : ?(.*)$/.exec(line);
+    if (inLanguages && /^\s+\S/.test(line) && current) {
+      const lang = /^\s+(\S+)( \(Default\))?/.exec(line)!;
+      current.languages = [...(current.languages ?? []), lang[1]!];
+      if (lang[2]) current.defaultLanguage = lang[1]!;
+      continue;
+    }
+    inLanguages = false;
+    if (!field) continue;
+    const [, key, value] = field as unknown as [string, string, string];
+    if (key === 'Index') {
+      current = { index: Number(value), languages: [] };
+      images.push(current);
+      continue;
+    }
+    if (!current) continue;
+    switch (key) {
+      case 'Name': current.name = value; break;
+      case 'Description': current.description = value; break;
+      case 'Size': current.totalBytes = Number(value.replace(/\D/g, '')); break;
+      case 'Architecture': current.architecture = value; break;
+      case 'Version': major = value; current.version = value; break;
+      case 'ServicePack Build': current.version = `${major}.${value}`; break;
+      case 'Edition': current.editionId = value; break;
+      case 'Installation': current.installationType = value; break;
+      case 'ProductType': current.productType = value; break;
+      case 'Languages': inLanguages = true; break;
+    }
+  }
+  return images;
+}
+
+export class DismEngine implements ImageEngine {
+  readonly name = 'dism' as const;
+  private readonly file: string;
+  private readonly logDir: string | undefined;
+  constructor(file: string = dismPath(), logDir?: string) {
+    this.file = file;
+    this.logDir = logDir;
+  }
+
+  private common(operation: string): string[] {
+    const args = ['/English'];
+    if (this.logDir) args.push(`/LogPath:${path.win32.join(this.logDir, `dism-${operation}-${Date.now()}.log`)}`);
+    return args;
+  }
+
+  infoArgs(wim: string, index?: number): string[] {
+    return ['/Get-ImageInfo', `/ImageFile:${wim}`, ...(index ? [`/Index:${index}`] : []), ...this.common('get-imageinfo')];
+  }
+
+  exportArgs(source: string, index: number, dest: string, compression: Compression = 'LZX'): string[] {
+    return ['/Export-Image', `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, `/Compress:${DISM_COMPRESSION[compression]}`, '/CheckIntegrity', ...this.common('export-image')];
+  }
+
+  async info(wim: string): Promise<WimInfo> {
+    const run = async (args: string[]) => {
+      try {
+        return (await runTool({ tool: 'DISM', file: this.file, args }, { logDir: this.logDir })).stdout;
+      } catch (error) {
+        if (error instanceof ToolError && error.toolExitCode !== undefined) {
+          throw new MediaError(`DISM cannot read ${wim} (exit code ${error.toolExitCode})`, { fix: 'The WIM is damaged: copy it again from the original media.', cause: error });
+        }
+        throw error;
+      }
+    };
+    const summary = parseDismImageInfo(await run(this.infoArgs(wim)));
+    const images: ImageInfo[] = [];
+    for (const entry of summary) {
+      const [detail] = parseDismImageInfo(await run(this.infoArgs(wim, entry.index)));
+      images.push({ description: '', displayName: '', editionId: '', architecture: '', languages: [], defaultLanguage: '', version: '', installationType: '', productType: '', totalBytes: 0, name: '', ...entry, ...detail } as ImageInfo);
+    }
+    return { imageCount: images.length, bootIndex: 0, compression: 'unknown', images };
+  }
+
+  async exportImages(source: string, indexes: readonly number[], dest: string, options: { compression?: Compression; onProgress?: ProgressCallback } = {}): Promise<void> {
+    for (const index of indexes) {
+      await runTool({ tool: 'DISM', file: this.file, args: this.exportArgs(source, index, dest, options.compression) }, {
+        logDir: this.logDir,
+        onLine: (line) => {
+          const match = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
+          if (match && options.onProgress) options.onProgress({ done: Number(match[1]), total: 100, unit: 'percent' });
+        },
+      });
+    }
+  }
+}

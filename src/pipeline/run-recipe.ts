@@ -1,0 +1,102 @@
+// Runs a recipe's steps in order. A workspace's history is the chain of steps that made its
+// media; the steps whose options match that chain are skipped, the rest run. When the recipe
+// diverges from the chain (e.g. other editions kept), the media is rebuilt from the pristine
+// source: strip is destructive, so there is no other honest way.
+import path from 'node:path';
+import type { LoadedRecipe } from '../recipe/load.ts';
+import { getStep, type StepId } from '../steps/index.ts';
+import type { StepContext } from '../steps/types.ts';
+import { appliedHistory, optionsHashOf, parseOptions, runStep, type StepRunResult } from './run-step.ts';
+import { OsmediaError } from '../util/errors.ts';
+import { exists } from '../util/fs.ts';
+
+export interface PlannedStep {
+  step: StepId;
+  options: Record<string, unknown>;
+}
+
+/** The recipe as a list of steps with their options (paths resolved against the recipe's folder). */
+export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
+  const { recipe, dir } = loaded;
+  const planned: PlannedStep[] = [
+    { step: 'import-media', options: { source: path.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } },
+  ];
+  if (recipe.media.keep) planned.push({ step: 'strip-indexes', options: { keep: recipe.media.keep } });
+  if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
+  return planned;
+}
+
+export interface RecipeDecision {
+  /** Index of the first step that must run; the ones before it are skipped. */
+  firstToRun: number;
+  /** The workspace must be rebuilt from the source (recipe diverged or media edited). */
+  reimport: boolean;
+  reason: string;
+}
+
+/** Compares the recipe's chain of steps with the workspace's history. */
+export async function decide(planned: PlannedStep[], context: StepContext): Promise<RecipeDecision> {
+  const { workspace } = context;
+  if (context.force) return { firstToRun: 0, reimport: true, reason: '--force: rebuilding from the source' };
+  if (!(await workspace.hasManifest())) return { firstToRun: 0, reimport: false, reason: 'new workspace' };
+  const manifest = await workspace.loadManifest();
+  const applied = appliedHistory(manifest);
+  if (applied.at(-1)?.outputFingerprint !== manifest.fingerprint) {
+    return { firstToRun: 0, reimport: true, reason: 'the workspace media does not match its last recorded step: rebuilding from the source' };
+  }
+  let common = 0;
+  while (common < planned.length && common < applied.length) {
+    const step = getStep(planned[common]!.step);
+    const options = parseOptions(step.schema, planned[common]!.options, planned[common]!.step);
+    if (applied[common]!.step !== step.id || applied[common]!.optionsHash !== (await optionsHashOf(step, options))) break;
+    common++;
+  }
+  if (common < applied.length) {
+    const changed = planned[common]?.step ?? applied[common]!.step;
+    return { firstToRun: 0, reimport: true, reason: `the recipe changed at ${changed} since the workspace was built: rebuilding from the source` };
+  }
+  return { firstToRun: common, reimport: false, reason: common === planned.length ? 'nothing changed' : `${common} step(s) unchanged` };
+}
+
+export interface RecipeRunResult {
+  recipe: string;
+  workspace: string;
+  reason: string;
+  steps: StepRunResult[];
+}
+
+export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Promise<RecipeRunResult> {
+  const planned = stepsOfRecipe(loaded);
+  const { workspace, reporter } = context;
+  // Finish whatever an interrupted run left, before reading the history.
+  if (await exists(workspace.root)) {
+    await workspace.ensureWritable();
+    const release = await workspace.lock(`osmedia run --recipe ${loaded.file}`, reporter);
+    try {
+      await workspace.recover(reporter);
+    } finally {
+      await release();
+    }
+  }
+  let decision: RecipeDecision;
+  try {
+    decision = await decide(planned, context);
+  } catch (error) {
+    if (!(error instanceof OsmediaError) || error.exitCode === 2) throw error;
+    decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error.message}): rebuilding from the source` };
+  }
+  reporter.emit({ type: 'info', message: `recipe ${path.basename(loaded.file)}: ${decision.reason}` });
+  const results: StepRunResult[] = [];
+  for (const [i, item] of planned.entries()) {
+    const step = getStep(item.step);
+    if (i < decision.firstToRun) {
+      const manifest = await workspace.loadManifest();
+      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: 0, message: 'unchanged since its last successful run' });
+      results.push({ step: step.id, result: 'skipped', message: 'unchanged since its last successful run', summary: {}, optionsHash: '', manifest });
+      continue;
+    }
+    const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
+    results.push(await runStep(step, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
+  }
+  return { recipe: loaded.file, workspace: workspace.root, reason: decision.reason, steps: results };
+}

@@ -1,0 +1,21 @@
+// The recipe: one YAML file per media line, kept in git and reviewed in pull requests.
+// Documented in docs/recipe.md; `osmedia recipe-schema` prints it as JSON Schema for editors.
+import { z } from 'zod';
+import { ImportOptionsSchema } from '../steps/import-media.ts';
+import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
+
+export const RecipeSchema = z.strictObject({
+  /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
+  workspace: z.string().min(1).optional(),
+  media: z.strictObject({
+    source: ImportOptionsSchema.shape.source,
+    sha256: ImportOptionsSchema.shape.sha256,
+    compression: ImportOptionsSchema.shape.compression,
+    /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
+    keep: z.array(z.union([z.string().min(1), z.number().int().positive()]).transform(String)).min(1).optional(),
+  }),
+  /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
+  stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
+});
+
+export type Recipe = z.infer<typeof RecipeSchema>;

@@ -1,0 +1,149 @@
+// File-system helpers that never leave a half-written file where a reader can see it.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+
+/** A sibling path for a temporary file: same folder, so the final rename is atomic. */
+export function tempSibling(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes a file beside its target, flushes it to disk, then renames it into place. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const temp = tempSibling(target);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export async function exists(target: string): Promise<boolean> {
+  try {
+    await stat(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface TreeFile {
+  /** Relative path with forward slashes, as recorded in manifests. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Every regular file below root, sorted by path (byte order), with sizes and mtimes. */
+export async function listTree(root: string): Promise<TreeFile[]> {
+  const files: TreeFile[] = [];
+  async function walk(dir: string, rel: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(full, relPath);
+      else if (entry.isFile()) {
+        const info = await stat(full);
+        files.push({ path: relPath, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) });
+      }
+    }
+  }
+  await walk(root, '');
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Finds a direct child of dir by name, ignoring letter case (Windows media is case-insensitive). */
+export async function findChild(dir: string, name: string): Promise<string | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const found = entries.find((entry) => entry.toLowerCase() === name.toLowerCase());
+  return found === undefined ? undefined : path.join(dir, found);
+}
+
+/** Counts bytes as they stream through, for progress. */
+function byteCounter(onBytes: (bytes: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+}
+
+const HASH_CHUNK = 1024 * 1024;
+
+/** SHA-256 of a file, streamed in 1 MiB chunks so memory stays flat whatever the size. */
+export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file, { highWaterMark: HASH_CHUNK }), byteCounter(onBytes), hash);
+  return hash.digest('hex');
+}
+
+/** Copies a file and hashes it in the same pass; keeps the source's mtime. */
+export async function copyFileHashed(source: string, target: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const hash = createHash('sha256');
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(source, { highWaterMark: HASH_CHUNK }), tee, createWriteStream(target));
+  const info = await stat(source);
+  await utimes(target, info.atime, info.mtime);
+  return hash.digest('hex');
+}
+
+/** Makes every file below root writable by its owner (clears the read-only attribute on Windows). */
+export async function makeTreeWritable(root: string): Promise<void> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true });
+  for (const entry of entries) {
+    const full = path.join(entry.parentPath, entry.name);
+    const info = await stat(full);
+    if ((info.mode & 0o200) === 0) await chmod(full, info.mode | 0o200);
+  }
+}
+
+/** Removes a path if present, clearing read-only bits first (Windows refuses otherwise). */
+export async function removeTree(target: string): Promise<void> {
+  if (!(await exists(target))) return;
+  try {
+    await rm(target, { recursive: true, force: true });
+  } catch {
+    await makeTreeWritable(target).catch(() => {});
+    await rm(target, { recursive: true, force: true });
+  }
+}
+
+/** Runs async work over items with a fixed number of workers. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!, index);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
