@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LoadedRecipe } from '../recipe/load.ts';
 import { getStep, type StepId } from '../steps/index.ts';
 import type { StepContext } from '../steps/types.ts';
-import { appliedHistory, optionsHashOf, parseOptions, runStep, type StepRunResult } from './run-step.ts';
+import { appliedHistory, checkMediaMatchesManifest, optionsHashOf, parseOptions, runStep, type StepRunResult } from './run-step.ts';
 import { OsmediaError } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
 
@@ -44,12 +44,18 @@ export async function decide(planned: PlannedStep[], context: StepContext): Prom
   if (applied.at(-1)?.outputFingerprint !== manifest.fingerprint) {
     return { firstToRun: 0, reimport: true, reason: 'the workspace media does not match its last recorded step: rebuilding from the source' };
   }
+  await checkMediaMatchesManifest(context, manifest);
   let common = 0;
   while (common < planned.length && common < applied.length) {
     const step = getStep(planned[common]!.step);
     const options = parseOptions(step.schema, planned[common]!.options, planned[common]!.step);
     if (applied[common]!.step !== step.id || applied[common]!.optionsHash !== (await optionsHashOf(step, options))) break;
     common++;
+  }
+  // Steps after the common prefix that can simply be applied again (stamp) need no rebuild.
+  const tail = applied.slice(common);
+  if (tail.length > 0 && tail.every((entry, k) => getStep(entry.step as StepId).reapplicable && planned[common + k]?.step === entry.step)) {
+    return { firstToRun: common, reimport: false, reason: `${common} step(s) unchanged; ${tail.map((e) => e.step).join(', ')} changed and runs again` };
   }
   if (common < applied.length) {
     const changed = planned[common]?.step ?? applied[common]!.step;

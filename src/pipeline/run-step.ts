@@ -38,7 +38,7 @@ export function appliedHistory(manifest: Manifest | undefined): HistoryEntry[] {
 }
 
 /** Fails when media/ no longer matches the manifest (edited by hand), so skips stay trustworthy. */
-async function checkMediaMatchesManifest(context: StepContext, manifest: Manifest): Promise<void> {
+export async function checkMediaMatchesManifest(context: Pick<StepContext, 'workspace'>, manifest: Manifest): Promise<void> {
   const actual = await listTree(context.workspace.mediaDir);
   const recorded = new Map(manifest.files.map((f) => [f.path, f]));
   const problems: string[] = [];

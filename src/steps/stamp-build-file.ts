@@ -56,6 +56,7 @@ export const stampBuildFile: Step<StampOptions> = {
   id: 'stamp-build-file',
   title: 'Stamping the build file',
   schema: StampOptionsSchema,
+  reapplicable: true,
 
   async identity(options) {
     return { file: normalize(options.file), revision: await resolveRevision(options) };
@@ -91,12 +92,14 @@ export const stampBuildFile: Step<StampOptions> = {
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
       renames.push({ from: temp, to: workspace.media(rel) });
     }
-    const files = withFiles(manifest.files, written, autorun);
+    // A re-stamp to another path removes the earlier build files, so no stale one is left behind.
+    const previous = manifest.buildFile ? [manifest.buildFile.text, manifest.buildFile.json].filter((p) => p !== file && p !== twin) : [];
+    const files = withFiles(manifest.files, written, [...autorun, ...previous]);
     for (const name of autorun) reporter.emit({ type: 'info', step: 'stamp-build-file', message: `removing ${name}` });
     return {
       manifest: { ...manifest, files, fingerprint: fingerprintFiles(files), buildFile: { text: file, json: twin } },
       renames,
-      deletes: autorun.map((name) => path.join(workspace.mediaDir, name)),
+      deletes: [...autorun, ...previous].map((rel) => workspace.media(rel)),
       summary: { file, json: twin, build: info.build, removed: autorun, recipeRevision: revision },
       message: `build ${info.build}; wrote ${file}${autorun.length ? `; removed ${autorun.join(', ')}` : ''}`,
     };

@@ -38,6 +38,12 @@ export interface Step<Options> {
   title: string;
   /** zod schema of the options; CLI flags and recipe fields are validated against it. */
   schema: z.ZodType<Options>;
+  /**
+   * True when applying the step on top of its own earlier result gives the same media as applying
+   * it to that result's input (stamp rewrites its files). A recipe change confined to such steps
+   * re-runs them in place instead of rebuilding the media from the source.
+   */
+  reapplicable?: boolean;
   /** The part of the options that decides whether a re-run can be skipped. */
   identity?(options: Options): Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Says what apply() would do, without doing it: the text a pull request shows. */
