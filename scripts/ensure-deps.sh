@@ -13,6 +13,8 @@ command -v gcab >/dev/null 2>&1 || need+=(gcab)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /usr/bin/time ] || need+=(time)
+# Any Node.js with npm will do to start: npm then installs Node 24 itself (the `node` package).
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "osmedia: missing ${need[*]} and no apt-get here; install them with your package manager" >&2

@@ -1,21 +1,16 @@
 // `osmedia <command>`: the CLI for people and for Jenkins. It parses flags, builds a context and
-// hands over to the step registry; every error passes the funnel in main().
+// hands over to the step registry; every error passes the funnel in main(). Modules only some
+// commands need are loaded by those commands, so a step starts quickly on a build agent.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { createContext } from './context.ts';
-import { inspectPath, renderInspection } from './media/inspect.ts';
-import { stepsOfRecipe, runRecipe, decide } from './pipeline/run-recipe.ts';
 import { runStep, type StepRunResult } from './pipeline/run-step.ts';
-import { loadRecipe, recipeJsonSchema } from './recipe/load.ts';
-import { buildSampleMedia, SAMPLE_EDITIONS } from './sample/sample-media.ts';
 import { getStep, type StepId } from './steps/index.ts';
 import { splitSelectors } from './steps/strip-indexes.ts';
 import { ConsoleReporter, type Reporter } from './util/events.ts';
 import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { OSMEDIA_VERSION } from './version.ts';
-import { SevenZip } from './imaging/sevenzip.ts';
-import { WimlibEngine } from './imaging/wimlib.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -115,6 +110,8 @@ const commands: Record<string, Command> = {
       engine: engineOption,
     },
     async run(values, _p, reporter) {
+      const { loadRecipe } = await import('./recipe/load.ts');
+      const { runRecipe } = await import('./pipeline/run-recipe.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
       const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
       const context = createContext({ workspace, reporter, force: values.force === true, engine: values.engine as string | undefined });
@@ -143,6 +140,8 @@ const commands: Record<string, Command> = {
       workspace: { ...workspaceOption, description: 'the workspace folder (default as for `run`)' },
     },
     async run(values, _p, reporter) {
+      const { loadRecipe } = await import('./recipe/load.ts');
+      const { decide, stepsOfRecipe } = await import('./pipeline/run-recipe.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
       const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
       const context = createContext({ workspace, reporter });
@@ -174,6 +173,9 @@ const commands: Record<string, Command> = {
     options: {},
     async run(_values, positionals) {
       if (positionals.length !== 1) throw new UsageError('inspect takes exactly one PATH', { fix: 'Pass an ISO, a media folder, a workspace or a WIM file.' });
+      const { inspectPath, renderInspection } = await import('./media/inspect.ts');
+      const { SevenZip } = await import('./imaging/sevenzip.ts');
+      const { WimlibEngine } = await import('./imaging/wimlib.ts');
       const inspection = await inspectPath(positionals[0]!, { engine: new WimlibEngine(), sevenZip: new SevenZip() });
       return { result: inspection, text: renderInspection(inspection) };
     },
@@ -193,6 +195,7 @@ const commands: Record<string, Command> = {
       if (!Number.isInteger(editions) || editions < 1 || editions > 5) throw new UsageError('--editions must be a whole number from 1 to 5', { fix: 'For example --editions 4.' });
       const kind = (values['install-kind'] as string | undefined) ?? 'wim';
       if (!['wim', 'esd', 'swm'].includes(kind)) throw new UsageError('--install-kind must be wim, esd or swm', { fix: 'For example --install-kind esd.' });
+      const { buildSampleMedia, SAMPLE_EDITIONS } = await import('./sample/sample-media.ts');
       await mkdir(out, { recursive: true });
       reporter.emit({ type: 'info', message: `building sample media in ${out}` });
       const sample = await buildSampleMedia({ dir: out, editions: SAMPLE_EDITIONS.slice(0, editions), payloadBytes: Number(values['payload-mib'] ?? 0) * 1024 * 1024, installKind: kind as 'wim' });
@@ -204,6 +207,7 @@ const commands: Record<string, Command> = {
     usage: 'osmedia recipe-schema',
     options: {},
     async run() {
+      const { recipeJsonSchema } = await import('./recipe/load.ts');
       const schema = recipeJsonSchema();
       return { result: schema, text: JSON.stringify(schema, null, 2) };
     },

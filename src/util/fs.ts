@@ -77,22 +77,15 @@ export async function findChild(dir: string, name: string): Promise<string | und
   return found === undefined ? undefined : path.join(dir, found);
 }
 
-/** Counts bytes as they stream through, for progress. */
-function byteCounter(onBytes: (bytes: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      onBytes(chunk.length);
-      callback(null, chunk);
-    },
-  });
-}
-
 const HASH_CHUNK = 1024 * 1024;
 
-/** SHA-256 of a file, streamed in 1 MiB chunks so memory stays flat whatever the size. */
+/** SHA-256 of a file, read in 1 MiB chunks so memory stays flat whatever the size. */
 export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file, { highWaterMark: HASH_CHUNK }), byteCounter(onBytes), hash);
+  for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    onBytes(chunk.length);
+  }
   return hash.digest('hex');
 }
 
