@@ -73,7 +73,7 @@ const commands: Record<string, Command> = {
       workspace: workspaceOption,
       sha256: { type: 'string', description: 'expected SHA-256 of the ISO; a mismatch stops the import', placeholder: 'HEX' },
       compression: { type: 'string', description: 'compression of install.wim made from install.esd or .swm (default LZX)', placeholder: 'TYPE' },
-      force: { type: 'boolean', short: 'f', description: 'replace media the workspace already holds' },
+      force: { type: 'boolean', short: 'f', description: 'replace the media/ folder and manifest the workspace already holds (other files are left alone)' },
       engine: engineOption,
     },
     run: (values, _p, reporter) =>

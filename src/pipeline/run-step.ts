@@ -3,7 +3,6 @@
 import { readdir } from 'node:fs/promises';
 import type { z } from 'zod';
 import { fingerprintFiles, stableHash, type HistoryEntry, type Manifest } from '../media/manifest.ts';
-import { STATE_DIR } from '../media/workspace.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import type { StepResult } from '../util/events.ts';
 import { exists, listTree, removeTree } from '../util/fs.ts';
@@ -56,37 +55,38 @@ export async function checkMediaMatchesManifest(context: Pick<StepContext, 'work
   }
 }
 
-/** Refuses to import over content that is not an interrupted osmedia run, unless --force. */
-async function checkImportTarget(context: StepContext, manifest: Manifest | undefined, optionsHash: string): Promise<'skip' | 'go'> {
+/** Refuses to import into a folder with unrelated content (before osmedia writes anything there), unless --force. */
+async function checkForeignContent(context: StepContext): Promise<void> {
   const { workspace } = context;
-  if (manifest) {
-    const applied = appliedHistory(manifest);
-    const last = applied.at(-1);
-    if (applied.length === 1 && last?.step === 'import-media' && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint && !context.force) {
-      return 'skip';
-    }
-    if (!context.force) {
-      const steps = applied.map((entry) => entry.step).join(', ');
-      throw new UsageError(`The workspace ${workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps})`, {
-        fix: 'Pass --force to replace it with a fresh import, or choose an empty folder with --workspace.',
-      });
-    }
-    return 'go';
-  }
-  const foreign = (await readdir(workspace.root)).filter((name) => name !== STATE_DIR && name !== 'media');
-  if (foreign.length > 0 && !context.force) {
-    throw new UsageError(`The workspace ${workspace.root} is not empty (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}) and holds no osmedia media`, {
-      fix: 'Choose an empty folder with --workspace, or pass --force to import beside the existing files.',
+  if (context.force || (await exists(workspace.stateDir)) || !(await exists(workspace.root))) return;
+  const entries = await readdir(workspace.root).catch(() => []);
+  if (entries.length > 0) {
+    throw new UsageError(`The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and holds no osmedia media`, {
+      fix: 'Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced).',
     });
   }
-  return 'go';
+}
+
+/** Skip an import already done with the same inputs; refuse to replace other media unless --force. */
+function checkExistingImport(context: StepContext, manifest: Manifest | undefined, optionsHash: string): 'skip' | 'go' {
+  if (!manifest || context.force) return 'go';
+  const applied = appliedHistory(manifest);
+  const last = applied.at(-1);
+  if (applied.length === 1 && last?.step === 'import-media' && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) return 'skip';
+  const steps = applied.map((entry) => entry.step).join(', ');
+  throw new UsageError(`The workspace ${context.workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps})`, {
+    fix: 'Pass --force to replace it with a fresh import, or choose an empty folder with --workspace.',
+  });
 }
 
 export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: StepContext, command: string): Promise<StepRunResult> {
   const options = parseOptions(step.schema, rawOptions, '');
   const { workspace, reporter } = context;
   const isImport = step.id === 'import-media';
-  if (isImport) await workspace.ensureWritable();
+  if (isImport) {
+    await checkForeignContent(context);
+    await workspace.ensureWritable();
+  }
   else if (!(await exists(workspace.manifestPath)) && !(await exists(workspace.stateDir))) {
     throw new MediaError(`${workspace.root} is not an osmedia workspace (no ${workspace.manifestPath})`, {
       fix: 'Run `osmedia import-media --source … --workspace …` first, or pass the workspace that import-media created.',
@@ -101,7 +101,7 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     manifest = (await workspace.hasManifest()) ? await workspace.loadManifest() : undefined;
     const optionsHash = await optionsHashOf(step, options);
     if (isImport) {
-      if ((await checkImportTarget(context, manifest, optionsHash)) === 'skip') return skipped(step.id, manifest!, optionsHash, 'the workspace already holds this import, unchanged', started, context);
+      if (checkExistingImport(context, manifest, optionsHash) === 'skip') return skipped(step.id, manifest!, optionsHash, 'the workspace already holds this import, unchanged', started, context);
     } else {
       if (!manifest) await workspace.loadManifest(); // throws the "run import-media first" error
       await checkMediaMatchesManifest(context, manifest!);

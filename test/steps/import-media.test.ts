@@ -138,6 +138,7 @@ describe('import-media refuses bad input with the source unchanged', () => {
 
   it('an unwritable workspace: a read-only folder, and a path under a file', async () => {
     const sample = await sampleMedia();
+    const isoBefore = await snapshot(sample.isoPath!);
     const dir = await tempDir();
     const readOnly = path.join(dir, 'readonly');
     await mkdir(readOnly);
@@ -157,11 +158,16 @@ describe('import-media refuses bad input with the source unchanged', () => {
     const blocker = path.join(dir, 'file');
     await writeFile(blocker, 'a file where the workspace parent should be');
     await expect(runStep(importMedia, { source: sample.isoPath }, testContext(path.join(blocker, 'ws')), 'test')).rejects.toThrow(/is not writable \(ENOTDIR\)/);
+    expect(await snapshot(sample.isoPath!)).toBe(isoBefore);
   });
 
   it('a non-empty folder that is no workspace, unless --force', async () => {
     const sample = await sampleMedia();
     const workspace = await tempDir();
+    await mkdir(path.join(workspace, 'media'));
+    await writeFile(path.join(workspace, 'media', 'photo.jpg'), 'not windows media');
+    await expect(runStep(importMedia, { source: sample.isoPath }, testContext(workspace), 'test')).rejects.toThrow(/is not empty \(media\)/);
+    await rm(path.join(workspace, 'media'), { recursive: true });
     await writeFile(path.join(workspace, 'notes.txt'), 'mine');
     await expect(runStep(importMedia, { source: sample.isoPath }, testContext(workspace), 'test')).rejects.toBeInstanceOf(UsageError);
     const forced = await runStep(importMedia, { source: sample.isoPath }, testContext(workspace, { force: true }), 'test');
