@@ -5,12 +5,12 @@
 // touches several files is committed through a journal: once the journal is on disk every
 // temporary file is complete and verified, so recovery always rolls forward. Without a journal,
 // leftovers in .osmedia/tmp and .osmedia/staging belong to a run that never committed and are removed.
-import { hostname } from 'node:os';
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
 import { faultPoint } from '../util/fault.ts';
+import { acquireLock } from '../util/lock.ts';
 import { exists, removeTree, writeFileAtomic } from '../util/fs.ts';
 import { readManifest, serializeManifest, type Manifest } from './manifest.ts';
 
@@ -21,22 +21,6 @@ interface Journal {
   renames: { from: string; to: string }[];
   deletes: string[];
   manifest: Manifest;
-}
-
-interface LockInfo {
-  host: string;
-  pid: number;
-  startedAt: string;
-  command: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class Workspace {
@@ -85,33 +69,7 @@ export class Workspace {
 
   /** Takes the workspace lock for one command; a lock left by a dead process on this host is stale. */
   async lock(command: string, reporter: Reporter): Promise<() => Promise<void>> {
-    const info: LockInfo = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const handle = await open(this.lockPath, 'wx');
-        await handle.writeFile(JSON.stringify(info));
-        await handle.close();
-        return async () => {
-          await rm(this.lockPath, { force: true });
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      let holder: LockInfo | undefined;
-      try {
-        holder = JSON.parse(await readFile(this.lockPath, 'utf8')) as LockInfo;
-      } catch {
-        holder = undefined; // written by a process killed mid-write: stale
-      }
-      if (holder && (holder.host !== info.host || isAlive(holder.pid))) {
-        throw new MediaError(`The workspace ${this.root} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`, {
-          fix: `Wait for that run to finish. If it is gone (for example its machine restarted), delete ${this.lockPath}.`,
-        });
-      }
-      reporter.emit({ type: 'warning', message: `removing a stale workspace lock left by pid ${holder?.pid ?? '?'} (no longer running)` });
-      await rm(this.lockPath, { force: true });
-    }
-    throw new MediaError(`Could not lock the workspace ${this.root}`, { fix: 'Another osmedia run keeps taking it; run one at a time.' });
+    return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter });
   }
 
   async hasManifest(): Promise<boolean> {

@@ -16,7 +16,7 @@ describe('workspace lock', () => {
     const release = await workspace.lock('osmedia strip-indexes', new CollectingReporter());
     const error = await workspace.lock('osmedia stamp-build-file', new CollectingReporter()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MediaError);
-    expect((error as Error).message).toMatch(new RegExp(`in use by "osmedia strip-indexes" \\(pid ${process.pid} on ${hostname()}`));
+    expect((error as Error).message).toMatch(new RegExp(`^The workspace .* is in use by "osmedia strip-indexes" \\(pid ${process.pid} on ${hostname()}`));
     await release();
     const again = await workspace.lock('osmedia stamp-build-file', new CollectingReporter());
     await again();
@@ -31,7 +31,7 @@ describe('workspace lock', () => {
     await writeFile(path.join(workspace.stateDir, 'lock'), JSON.stringify({ host: hostname(), pid: deadPid, startedAt: 'then', command: 'killed run' }));
     const reporter = new CollectingReporter();
     const release = await workspace.lock('osmedia run', reporter);
-    expect(reporter.messages('warning')).toEqual([`removing a stale workspace lock left by pid ${deadPid} (no longer running)`]);
+    expect(reporter.messages('warning')).toEqual([`removing a stale lock on the workspace ${workspace.root} left by pid ${deadPid} (no longer running)`]);
     expect(JSON.parse(await readFile(path.join(workspace.stateDir, 'lock'), 'utf8')).pid).toBe(process.pid);
     await release();
   });
