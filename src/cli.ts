@@ -100,6 +100,53 @@ const commands: Record<string, Command> = {
     },
     run: (values, _p, reporter) => runSingleStep('stamp-build-file', values, { file: values.file, revision: values.revision }, reporter),
   },
+  distribute: {
+    summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout)',
+    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run]',
+    options: {
+      workspace: workspaceOption,
+      target: { type: 'string', short: 't', multiple: true, description: 'a package source folder (UNC path or mounted share); repeatable', placeholder: 'DIR' },
+      layout: { type: 'string', description: 'versioned (default): a new <target>/<version>/ per publish and current.json; mirror: one folder updated in place', placeholder: 'LAYOUT' },
+      keep: { type: 'string', description: 'versioned: how many versions to keep, the current one included (default 2)', placeholder: 'N' },
+      wait: { type: 'string', description: 'seconds to wait for another publish to the same target (default 0: fail at once)', placeholder: 'SECONDS' },
+      'dry-run': { type: 'boolean', short: 'n', description: 'show what would be copied, replaced and deleted per target; change nothing' },
+    },
+    async run(values, _p, reporter) {
+      const options = {
+        targets: (values.target as string[] | undefined) ?? [],
+        layout: values.layout,
+        keep: values.keep === undefined ? undefined : Number(values.keep),
+        wait: values.wait === undefined ? undefined : Number(values.wait),
+      };
+      if (values['dry-run']) {
+        const { distribute, describeTarget } = await import('./steps/distribute.ts');
+        const { parseOptions } = await import('./pipeline/run-step.ts');
+        const { publish } = await import('./distribute/publish.ts');
+        const parsed = parseOptions(distribute.schema, options, '');
+        const context = createContext({ workspace: requireValue(values, 'workspace'), reporter });
+        const manifest = await context.workspace.loadManifest();
+        const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
+        const text = targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')).join('\n');
+        return { result: { dryRun: true, targets }, text };
+      }
+      const outcome = await runSingleStep('distribute', values, options, reporter);
+      const summary = (outcome.result as { summary: { targets: import('./distribute/publish.ts').TargetResult[] } }).summary;
+      return { result: { ...(outcome.result as object), targets: summary.targets }, text: outcome.text };
+    },
+  },
+  verify: {
+    summary: 'check a published copy against its manifest: missing, changed and extra files (exit 1 if any)',
+    usage: 'osmedia verify --target DIR [--version VERSION]',
+    options: {
+      target: { type: 'string', short: 't', description: 'the target folder given to distribute', placeholder: 'DIR' },
+      version: { type: 'string', description: 'versioned layout: the version to check (default: the current one)', placeholder: 'VERSION' },
+    },
+    async run(values, _p, reporter) {
+      const { verifyTarget, renderVerify } = await import('./distribute/verify.ts');
+      const result = await verifyTarget(requireValue(values, 'target'), values.version as string | undefined, reporter);
+      return { result, text: renderVerify(result), exitCode: result.ok ? ExitCode.ok : ExitCode.failure };
+    },
+  },
   run: {
     summary: 'run a recipe\'s steps in order, skipping those unchanged since their last success',
     usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
@@ -287,7 +334,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   const reporter = values.quiet ? new QuietReporter(consoleReporter) : consoleReporter;
   try {
     const outcome = await command.run(values, positionals, reporter);
-    if (wantsJson) io.stdout.write(`${JSON.stringify({ ok: true, command: name, ...(outcome.result as object) }, null, 2)}\n`);
+    const ok = (outcome.exitCode ?? ExitCode.ok) === ExitCode.ok;
+    if (wantsJson) io.stdout.write(`${JSON.stringify({ ok, command: name, ...(outcome.result as object) }, null, 2)}\n`);
     else io.stdout.write(`${outcome.text}\n`);
     return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {

@@ -44,6 +44,8 @@ export const HistoryEntrySchema = z.object({
   startedAt: z.string(),
   endedAt: z.string(),
   result: z.enum(['succeeded', 'skipped', 'failed']),
+  /** 'external' for steps that publish (distribute) rather than change the media. */
+  effect: z.enum(['media', 'external']).default('media'),
   inputFingerprint: z.string(),
   outputFingerprint: z.string(),
   summary: z.record(z.string(), z.unknown()).default({}),

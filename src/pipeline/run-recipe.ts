@@ -23,6 +23,7 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
   ];
   if (recipe.media.keep) planned.push({ step: 'strip-indexes', options: { keep: recipe.media.keep } });
   if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
+  if (recipe.distribute) planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
   return planned;
 }
 
@@ -95,7 +96,7 @@ export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Pro
   const results: StepRunResult[] = [];
   for (const [i, item] of planned.entries()) {
     const step = getStep(item.step);
-    if (i < decision.firstToRun) {
+    if (i < decision.firstToRun && step.effect !== 'external') {
       const manifest = await workspace.loadManifest();
       reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: 0, message: 'unchanged since its last successful run' });
       results.push({ step: step.id, result: 'skipped', message: 'unchanged since its last successful run', summary: {}, optionsHash: '', manifest });

@@ -31,9 +31,9 @@ export async function optionsHashOf<O>(step: Step<O>, options: O): Promise<strin
   return stableHash({ step: step.id, identity });
 }
 
-/** The entries that changed the media: succeeded ones, in order. */
+/** The entries that made the media: succeeded media steps, in order (publishing is not one). */
 export function appliedHistory(manifest: Manifest | undefined): HistoryEntry[] {
-  return manifest?.history.filter((entry) => entry.result === 'succeeded') ?? [];
+  return manifest?.history.filter((entry) => entry.result === 'succeeded' && entry.effect === 'media') ?? [];
 }
 
 /** Fails when media/ no longer matches the manifest (edited by hand), so skips stay trustworthy. */
@@ -106,7 +106,7 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
       if (!manifest) await workspace.loadManifest(); // throws the "run import-media first" error
       await checkMediaMatchesManifest(context, manifest!);
       const last = appliedHistory(manifest).at(-1);
-      if (last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest!.fingerprint) {
+      if (step.effect !== 'external' && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest!.fingerprint) {
         return skipped(step.id, manifest!, optionsHash, 'unchanged since its last successful run', started, context);
       }
     }
@@ -119,6 +119,7 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
       startedAt,
       endedAt: new Date().toISOString(),
       result: 'succeeded',
+      effect: step.effect ?? 'media',
       inputFingerprint: isImport ? '' : manifest!.fingerprint,
       outputFingerprint: change.manifest.fingerprint,
       summary: change.summary,
@@ -152,6 +153,7 @@ async function recordFailure(context: StepContext, manifest: Manifest, step: str
     startedAt: new Date(started).toISOString(),
     endedAt: new Date().toISOString(),
     result: 'failed',
+    effect: 'media',
     inputFingerprint: manifest.fingerprint,
     outputFingerprint: manifest.fingerprint,
     summary: { error: error instanceof Error ? error.message : String(error) },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
+import { DistributeOptionsSchema } from '../steps/distribute.ts';
 
 export const RecipeSchema = z.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -16,6 +17,8 @@ export const RecipeSchema = z.strictObject({
   }),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
+  /** Package source folders to publish to; relative paths are relative to the recipe file. */
+  distribute: DistributeOptionsSchema.optional(),
 });
 
 export type Recipe = z.infer<typeof RecipeSchema>;

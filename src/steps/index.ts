@@ -1,4 +1,5 @@
 // The step registry: the one list the CLI, the recipe runner and (later) the Action read.
+import { distribute } from './distribute.ts';
 import { importMedia } from './import-media.ts';
 import { stampBuildFile } from './stamp-build-file.ts';
 import { stripIndexes } from './strip-indexes.ts';
@@ -8,6 +9,7 @@ export const steps = {
   'import-media': importMedia,
   'strip-indexes': stripIndexes,
   'stamp-build-file': stampBuildFile,
+  distribute,
 } satisfies Record<StepId, Step<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A step whose options type is not known statically (validated at run time by its schema). */

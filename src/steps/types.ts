@@ -8,7 +8,7 @@ import type { Manifest } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
 import type { Reporter } from '../util/events.ts';
 
-export type StepId = 'import-media' | 'strip-indexes' | 'stamp-build-file';
+export type StepId = 'import-media' | 'strip-indexes' | 'stamp-build-file' | 'distribute';
 
 export interface StepContext {
   workspace: Workspace;
@@ -44,6 +44,13 @@ export interface Step<Options> {
    * re-runs them in place instead of rebuilding the media from the source.
    */
   reapplicable?: boolean;
+  /**
+   * 'media' (the default): the step changes the media and is skipped when nothing changed.
+   * 'external': it changes something outside the workspace (a share, a site). It always runs,
+   * because only the outside can tell whether there is work to do, and it never counts as a
+   * change of the media when later runs decide what to skip.
+   */
+  effect?: 'media' | 'external';
   /** The part of the options that decides whether a re-run can be skipped. */
   identity?(options: Options): Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Says what apply() would do, without doing it: the text a pull request shows. */
