@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRecipe, stepsOfRecipe } from '../../src/pipeline/run-recipe.ts';
@@ -86,6 +86,21 @@ describe('osmedia run', () => {
     expect(rebuilt.installWim.images.map((i: any) => i.editionId)).toEqual(['Education', 'Professional']);
     expect(rebuilt.history.map((h: any) => h.step)).toEqual(['import-media', 'strip-indexes', 'stamp-build-file']);
     expect(await snapshot(sample.isoPath!)).toBe(isoBefore);
+  });
+
+  it('publishes from a recipe; a re-run skips the media steps and finds nothing to copy', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    const file = await writeRecipe(dir, `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n  keep: 3\n`);
+    const workspace = path.join(dir, 'ws');
+    await mkdir(path.join(dir, 'share'));
+    const first = await runRecipe(await loadRecipe(file), testContext(workspace));
+    expect(first.steps.map((s) => [s.step, s.result])).toEqual([['import-media', 'succeeded'], ['strip-indexes', 'succeeded'], ['stamp-build-file', 'succeeded'], ['distribute', 'succeeded']]);
+    const current = await readJson(path.join(dir, 'share', 'Win11', 'current.json'));
+    expect(current.version).toMatch(/^26100\.1742-/);
+    const second = await runRecipe(await loadRecipe(file), testContext(workspace));
+    expect(second.steps.map((s) => s.result)).toEqual(['skipped', 'skipped', 'skipped', 'succeeded']);
+    expect(second.steps[3]!.summary).toMatchObject({ targets: [{ action: 'unchanged', filesCopied: 0 }] });
   });
 
   it('rebuilds when the media was edited by hand since the last run', async () => {
