@@ -2,65 +2,37 @@
 // measured in the same run on the same media. Targets (from the issues) are printed beside the
 // ratios; they are targets, not assertions.
 //
-//   import-media   vs  7zz x <iso>                          target ≤ 1.3×
-//   strip-indexes  vs  wimlib-imagex export <wim> <index>   target ≤ 1.25×
-//   osmedia's own peak RSS                                   target ≤ 200 MB
-import { spawnSync } from 'node:child_process';
+//   import-media                 vs  7zz x <iso>                          ≤ 1.3×
+//   strip-indexes                vs  wimlib-imagex export <wim> <index>   ≤ 1.25×
+//   distribute (versioned, full) vs  cp -a                                ≤ 1.3×
+//   distribute (mirror, no-op)   vs  rsync -a (quick check)               ≤ 0.5×
+//   verify                       vs  sha256sum                            ≥ 0.8× the speed
+//   osmedia's own peak RSS                                                ≤ 200 MB
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { sevenZipPath } from '../src/imaging/sevenzip.ts';
 import { wimlibPath } from '../src/imaging/wimlib.ts';
 import { buildSampleMedia, SAMPLE_EDITIONS } from '../src/sample/sample-media.ts';
+import { osmedia, printRows, timed, wasCold, work, type Row, type Sample } from './measure.ts';
+import { listTree } from '../src/util/fs.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
-const work = path.join(root, '.bench');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const payloadMiB = Number(process.env.BENCH_PAYLOAD_MIB ?? 270);
+const only = process.env.BENCH_ONLY; // "media" or "distribute"
 
-interface Sample {
-  seconds: number;
-  /** Peak RSS in MiB: of the tool (raw) or of osmedia's own node process. */
-  rssMiB: number;
-}
-
-/** Flushes dirty pages and, where permitted (root), drops the page cache: every command starts cold. */
-function settle(): boolean {
-  spawnSync('sync');
-  return spawnSync('sh', ['-c', 'echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' }).status === 0;
-}
-let cold = true;
-
-function timed(file: string, args: string[], env: Record<string, string> = {}): Sample {
-  cold = settle() && cold;
-  const timeFile = path.join(work, 'time.txt');
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, file, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
-  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.status}): ${String(result.stderr).slice(-2000)}`);
-  const [seconds, kib] = spawnSync('tail', ['-n', '1', timeFile]).stdout.toString().trim().split(' ');
-  return { seconds: Number(seconds), rssMiB: Number(kib) / 1024 };
-}
-
-async function osmedia(args: string[]): Promise<Sample> {
-  const rssFile = path.join(work, 'rss.txt');
-  const sample = timed(process.execPath, ['--import', path.join(root, 'bench', 'rss-hook.mjs'), path.join(root, 'lib', 'main.js'), ...args], { OSMEDIA_BENCH_RSS_FILE: rssFile });
-  return { seconds: sample.seconds, rssMiB: Number(await readFile(rssFile, 'utf8')) / 1024 };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-async function main(): Promise<void> {
-  await mkdir(work, { recursive: true });
-  const sampleDir = path.join(work, `sample-${payloadMiB}`);
-  const iso = path.join(sampleDir, 'CCCOMA_X64FRE_EN-US_DV9.iso');
+async function sampleIso(): Promise<{ dir: string; iso: string }> {
+  const dir = path.join(work, `sample-${payloadMiB}`);
+  const iso = path.join(dir, 'CCCOMA_X64FRE_EN-US_DV9.iso');
   if (!existsSync(iso)) {
     console.log(`building benchmark media: 4 editions × ${payloadMiB} MiB of incompressible data (once; kept in .bench/) …`);
-    await buildSampleMedia({ dir: sampleDir, editions: SAMPLE_EDITIONS.slice(0, 4), payloadBytes: payloadMiB * 1024 * 1024, sharedBytes: 16 * 1024 * 1024 });
+    await buildSampleMedia({ dir, editions: SAMPLE_EDITIONS.slice(0, 4), payloadBytes: payloadMiB * 1024 * 1024, sharedBytes: 16 * 1024 * 1024 });
   }
-  const wim = path.join(sampleDir, 'media', 'sources', 'install.wim');
-  const wimSize = (await stat(wim)).size;
-  const isoSize = (await stat(iso)).size;
-  console.log(`media: ISO ${(isoSize / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians; node ${process.version}\n`);
+  return { dir, iso };
+}
 
+async function mediaRows(iso: string): Promise<Row[]> {
   const raw7z: Sample[] = [];
   const ours7z: Sample[] = [];
   const rawExport: Sample[] = [];
@@ -89,26 +61,83 @@ async function main(): Promise<void> {
     if (keep) ourStrip.push(stripped);
   }
   await rm(path.join(work, 'ws'), { recursive: true, force: true });
+  return [
+    { step: 'import-media', tool: 'raw 7zz x', raw: raw7z, ours: ours7z, target: 1.3, kind: 'time' },
+    { step: 'strip-indexes', tool: 'raw wimlib-imagex export', raw: rawExport, ours: ourStrip, target: 1.25, kind: 'time' },
+  ];
+}
 
-  const rows = [
-    ['import-media', 'raw 7zz x', raw7z, ours7z, 1.3],
-    ['strip-indexes', 'raw wimlib-imagex export', rawExport, ourStrip, 1.25],
-  ] as const;
-  // This machine's file-system writes vary a lot from run to run (kernel time), so both the median
-  // and the best run are shown; the best run is the steadier estimate of each command's own cost.
-  console.log('step            raw tool                    raw s (median/best)  osmedia s (median/best)  ratio median/best  target  osmedia RSS  raw RSS');
-  for (const [step, tool, raw, ours, target] of rows) {
-    const rMed = median(raw.map((s) => s.seconds));
-    const oMed = median(ours.map((s) => s.seconds));
-    const rMin = Math.min(...raw.map((s) => s.seconds));
-    const oMin = Math.min(...ours.map((s) => s.seconds));
-    const rss = Math.max(...ours.map((s) => s.rssMiB));
-    const rawRss = Math.max(...raw.map((s) => s.rssMiB));
-    const verdict = oMin / rMin <= target && rss <= 200 ? 'ok' : 'MISSES TARGET';
-    console.log(`${step.padEnd(15)} ${tool.padEnd(27)} ${rMed.toFixed(2).padStart(6)} / ${rMin.toFixed(2).padStart(5)}        ${oMed.toFixed(2).padStart(6)} / ${oMin.toFixed(2).padStart(5)}           ${(oMed / rMed).toFixed(2)}× / ${(oMin / rMin).toFixed(2)}×      ≤${target}×  ${rss.toFixed(0).padStart(7)} MiB  ${rawRss.toFixed(0).padStart(4)} MiB  ${verdict}`);
+/** A workspace of at least 2 GiB in over 1,000 files: the sample media plus language and driver files. */
+async function bigWorkspace(sampleDir: string): Promise<string> {
+  const ws = path.join(work, `dist-ws-${payloadMiB}`);
+  if (existsSync(path.join(ws, 'osmedia-manifest.json'))) return ws;
+  const source = path.join(work, `dist-source-${payloadMiB}`);
+  await rm(source, { recursive: true, force: true });
+  const { cp } = await import('node:fs/promises');
+  await cp(path.join(sampleDir, 'media'), source, { recursive: true });
+  for (let i = 0; i < 1000; i++) {
+    const dir = path.join(source, 'sources', i < 500 ? 'lang' : 'drivers', `pkg${Math.floor(i / 50)}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `file${i}.cab`), randomBytes(1024 * 1024 + (i % 7) * 4096));
   }
-  console.log(`\nEvery command ran after sync${cold ? ' and a dropped page cache (cold reads)' : ' (page cache could not be dropped: warm reads)'}.`);
-  console.log('osmedia RSS is the node process only (peak, via process.resourceUsage); raw RSS is the tool\'s (GNU time %M).');
+  console.log('importing the 2 GiB / 1,000-file distribute workspace (once; kept in .bench/) …');
+  await osmedia(['import-media', '--source', source, '--workspace', ws, '--quiet']);
+  await rm(source, { recursive: true, force: true });
+  return ws;
+}
+
+async function distributeRows(ws: string): Promise<Row[]> {
+  const media = path.join(ws, 'media');
+  const files = await listTree(media);
+  console.log(`distribute media: ${(files.reduce((s, f) => s + f.size, 0) / 2 ** 30).toFixed(2)} GiB in ${files.length} files`);
+  const rows: Record<string, Sample[]> = { cp: [], publish: [], rsync: [], mirror: [], sha: [], verify: [] };
+  const share = path.join(work, 'share');
+  const fileList = path.join(work, 'files.txt');
+  for (let round = 0; round <= rounds; round++) {
+    const keep = round > 0;
+    await rm(share, { recursive: true, force: true });
+    await mkdir(share, { recursive: true });
+    const cp = timed('cp', ['-a', media, path.join(share, 'cp')]);
+    const publish = await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'versioned'), '--quiet']);
+    // Unchanged re-publish: rsync's quick check against osmedia's manifest comparison.
+    timed('rsync', ['-a', `${media}/`, path.join(share, 'rsync')]);
+    const rsync = timed('rsync', ['-a', `${media}/`, path.join(share, 'rsync')]);
+    await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'mirror'), '--layout', 'mirror', '--quiet']);
+    const mirror = await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'mirror'), '--layout', 'mirror', '--quiet']);
+    // Verify against sha256sum over the same published files.
+    const published = path.join(share, 'mirror');
+    await writeFile(fileList, files.map((f) => path.join(published, f.path)).join('\n'));
+    const sha = timed('xargs', ['-a', fileList, '-d', "'\\n'", 'sha256sum', '>', '/dev/null'], {}, true);
+    const verify = await osmedia(['verify', '--target', published, '--quiet']);
+    if (keep) {
+      rows.cp!.push(cp);
+      rows.publish!.push(publish);
+      rows.rsync!.push(rsync);
+      rows.mirror!.push(mirror);
+      rows.sha!.push(sha);
+      rows.verify!.push(verify);
+    }
+  }
+  await rm(share, { recursive: true, force: true });
+  return [
+    { step: 'distribute versioned (full)', tool: 'cp -a', raw: rows.cp!, ours: rows.publish!, target: 1.3, kind: 'time' },
+    { step: 'distribute mirror (no-op)', tool: 'rsync -a (quick check)', raw: rows.rsync!, ours: rows.mirror!, target: 0.5, kind: 'time' },
+    { step: 'verify', tool: 'sha256sum', raw: rows.sha!, ours: rows.verify!, target: 0.8, kind: 'throughput' },
+  ];
+}
+
+async function main(): Promise<void> {
+  await mkdir(work, { recursive: true });
+  const { dir, iso } = await sampleIso();
+  const wimSize = (await stat(path.join(dir, 'media', 'sources', 'install.wim'))).size;
+  console.log(`media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`);
+  const rows: Row[] = [];
+  if (only !== 'distribute') rows.push(...(await mediaRows(iso)));
+  if (only !== 'media') rows.push(...(await distributeRows(await bigWorkspace(dir))));
+  console.log();
+  printRows(rows);
+  console.log(`\nEvery command ran after sync${wasCold() ? ' and a dropped page cache (cold reads)' : ' (page cache could not be dropped: warm reads)'}.`);
+  console.log("osmedia RSS is the node process only (peak, via process.resourceUsage); raw RSS is the tool's (GNU time %M).");
 }
 
 await main();

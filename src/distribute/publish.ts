@@ -64,7 +64,8 @@ export interface TargetResult extends TargetPlan {
 
 const STAGING = '.osmedia-staging';
 const TARGET_LOCK = '.osmedia-lock';
-const WORKERS = 2;
+/** Copies in flight: the OS copies while other files are read back and hashed. */
+const WORKERS = 4;
 
 /** Where a mirror keeps its lock and staging area: beside the folder, never inside the package. */
 function mirrorStateDir(target: string): string {
@@ -277,13 +278,19 @@ async function publishMirror(workspace: Workspace, manifest: Manifest, plan: Tar
       await chmod(file, 0o644).catch(() => {});
       await rm(file, { force: true });
     }
-    await chmod(path.join(target, PUBLISHED_MANIFEST), 0o644).catch(() => {});
-    await writeFileAtomic(path.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}\n`);
+    if (files.length > 0 || plan.delete.length > 0) {
+      await chmod(path.join(target, PUBLISHED_MANIFEST), 0o644).catch(() => {});
+      await writeFileAtomic(path.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}\n`);
+    }
   }
   await chmod(path.join(target, PUBLISHED_MANIFEST), 0o444);
   await removeTree(state);
   result.verified = { files: files.length, ok: true };
   if (files.length === 0 && plan.delete.length === 0) result.action = 'unchanged';
+}
+
+function emptyPlan(target: string, layout: Layout, version: string): TargetPlan {
+  return { target, layout, version, packageSource: layout === 'versioned' ? path.join(target, version) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
 }
 
 /** Publishes the workspace media to every target, one after the other. */
@@ -295,17 +302,20 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
     const target = path.resolve(raw);
     const started = Date.now();
     const controlDir = options.layout === 'versioned' ? target : mirrorStateDir(target);
-    const plan = await planTarget(manifest, target, options.layout, options.keep, version);
+    // A dry run plans without the lock; a publish plans under it (another publish may finish while we wait).
+    const plan: TargetPlan = options.dryRun ? await planTarget(manifest, target, options.layout, options.keep, version) : emptyPlan(target, options.layout, version);
     const result: TargetResult = { ...plan, action: options.dryRun ? 'dry-run' : 'published', filesCopied: 0, filesLinked: 0, filesSkipped: 0, bytesCopied: 0, durationMs: 0, verified: { files: 0, ok: false }, warnings: [] };
     if (!options.dryRun) {
-      result.warnings = await preflight(target, manifest.files.map((f) => `${plan.version}/${f.path}`), plan.bytesToCopy);
+      // Checks that need no writing come first: a missing parent or a full disk fails before anything changes.
+      const relPaths = manifest.files.map((f) => (options.layout === 'versioned' ? `${version}/${f.path}` : f.path));
+      result.warnings = await preflight(target, relPaths, 0);
       for (const warning of result.warnings) reporter.emit({ type: 'warning', step: 'distribute', message: warning });
       await probeWritable(controlDir, target);
       const release = await acquireLock(path.join(controlDir, options.layout === 'versioned' ? TARGET_LOCK : 'lock'), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
       try {
-        // Re-plan under the lock: another publish may have finished while we waited.
         const fresh = await planTarget(manifest, target, options.layout, options.keep, version);
         Object.assign(result, fresh);
+        await preflight(target, [], fresh.bytesToCopy);
         if (options.layout === 'versioned') await publishVersioned(workspace, manifest, fresh, options, reporter, result);
         else await publishMirror(workspace, manifest, fresh, options, reporter, result);
       } catch (error) {

@@ -1,9 +1,9 @@
 // File operations on a publish target (a local folder, a mounted share, a UNC path): verified
 // copies, read-only files, and errors that say what went wrong on the target and how to fix it.
-import { chmod, link, mkdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, rm, stat, statfs, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../util/errors.ts';
-import { copyFileHashed, hashFile } from '../util/fs.ts';
+import { hashFile } from '../util/fs.ts';
 import { formatBytes } from '../util/events.ts';
 
 /** Longest path component any file system here accepts (NTFS, ext4, SMB). */
@@ -74,19 +74,22 @@ export async function probeWritable(dir: string, target: string): Promise<void> 
 }
 
 /**
- * Copies a file, hashing it as it is written, then reads the copy back and hashes it again. Both
- * must equal the SHA-256 recorded for the media. Keeps the mtime; makes the copy read-only.
+ * Copies a file with the operating system's own copy (copy_file_range, a reflink, or a server-side
+ * SMB copy where the file systems offer them), keeps its mtime, then reads the copy back and hashes
+ * it. The hash must equal the SHA-256 recorded when the media was built: that one check catches
+ * both a source changed since then and a copy damaged on the way. The copy is made read-only.
  */
 export async function copyVerified(source: string, dest: string, expected: string, onBytes: (bytes: number) => void): Promise<void> {
   await mkdir(path.dirname(dest), { recursive: true });
   await rm(dest, { force: true });
-  const written = await copyFileHashed(source, dest, onBytes);
-  if (written !== expected) {
-    throw new MediaError(`${source} changed since it was recorded (SHA-256 ${written}, recorded ${expected})`, { fix: 'The workspace media was modified outside osmedia; re-run the steps that built it.' });
-  }
-  const readBack = await hashFile(dest);
+  await copyFile(source, dest);
+  const info = await stat(source);
+  await utimes(dest, info.atime, info.mtime);
+  const readBack = await hashFile(dest, onBytes);
   if (readBack !== expected) {
-    throw new MediaError(`The copy ${dest} does not read back as written (SHA-256 ${readBack}, expected ${expected})`, { fix: 'The target storage corrupted the file; check the share and re-run.' });
+    throw new MediaError(`The copy ${dest} does not match the media's recorded SHA-256 (${readBack}, expected ${expected})`, {
+      fix: 'Either the workspace media changed after it was recorded (re-run the steps that built it) or the target damaged the file (check the share); then re-run.',
+    });
   }
   await chmod(dest, 0o444);
 }

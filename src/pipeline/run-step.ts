@@ -112,6 +112,10 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     }
     const startedAt = new Date(started).toISOString();
     const change = await step.apply(context, manifest as Manifest, options);
+    if (change.unchanged) {
+      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: Date.now() - started, message: change.message });
+      return { step: step.id, result: 'skipped', message: change.message, summary: change.summary, optionsHash, manifest: manifest! };
+    }
     const entry: HistoryEntry = {
       step: step.id,
       options: JSON.parse(JSON.stringify(options)) as Record<string, unknown>,

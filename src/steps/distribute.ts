@@ -34,11 +34,11 @@ export const distribute: Step<DistributeOptions> = {
 
   async apply(context, manifest, options) {
     const results = await publish(context.workspace, manifest, { ...options, targets: options.targets, waitMs: options.wait * 1000, dryRun: false, command: `osmedia distribute (${context.workspace.root})` }, context.reporter);
-    const copied = results.reduce((s, r) => s + r.filesCopied, 0);
     return {
       manifest,
       summary: { targets: results },
-      message: results.map(describeTarget).join('; ') + (copied === 0 ? ' (nothing to copy)' : ''),
+      message: results.map(describeTarget).join('; '),
+      unchanged: results.every((r) => r.action === 'unchanged'),
     };
   },
 };

@@ -31,6 +31,8 @@ export interface StepChange {
   cleanup?: string[];
   summary: Record<string, unknown>;
   message: string;
+  /** Nothing changed anywhere (an external step found its targets up to date): reported as skipped, not recorded. */
+  unchanged?: boolean;
 }
 
 export interface Step<Options> {
