@@ -195,18 +195,29 @@ const commands: Record<string, Command> = {
       const planned = stepsOfRecipe(loaded);
       const decision = await decide(planned, context).catch((error: unknown) => ({ firstToRun: 0, reimport: true, reason: `rebuild (${describeError(error).message})` }));
       const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
-      const items = planned.map((item, i) => {
+      const mediaUnchanged = (i: number) => i <= decision.firstToRun && !decision.reimport && manifest !== undefined;
+      const items = [];
+      for (const [i, item] of planned.entries()) {
         const step = getStep(item.step);
         const options = step.schema.parse(item.options);
-        const action = i < decision.firstToRun ? 'skip' : 'run';
+        const action = i < decision.firstToRun && step.effect !== 'external' ? 'skip' : 'run';
         let details: string[];
         try {
-          details = action === 'run' ? step.plan(i === 0 || decision.reimport ? undefined : manifest, options) : [];
+          if (item.step === 'distribute' && mediaUnchanged(i)) {
+            // The media is what it will be: show per target what would be copied, replaced and deleted.
+            const { publish } = await import('./distribute/publish.ts');
+            const { describeTarget } = await import('./steps/distribute.ts');
+            const o = options as { targets: string[]; layout: 'versioned' | 'mirror'; keep: number };
+            const targets = await publish(context.workspace, manifest!, { ...o, waitMs: 0, dryRun: true, command: 'osmedia plan' }, reporter);
+            details = targets.map(describeTarget);
+          } else {
+            details = action === 'run' ? step.plan(i === 0 || decision.reimport ? undefined : manifest, options) : [];
+          }
         } catch (error) {
           details = [`error: ${describeError(error).message}`];
         }
-        return { step: item.step, action, details };
-      });
+        items.push({ step: item.step, action, details });
+      }
       return {
         result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: items },
         text: [`recipe ${loaded.file}: ${decision.reason}`, ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)])].join('\n'),

@@ -216,3 +216,30 @@ describe('concurrency and failures', () => {
     }
   });
 });
+
+describe('preflight', () => {
+  it('refuses a path longer than Windows allows, and warns above the classic 260', async () => {
+    const { preflight } = await import('../../src/distribute/target-fs.ts');
+    const parent = await tempDir();
+    const deep = Array.from({ length: 1300 }, () => 'abcdefghijklmnopqrstuvwxy').join('/');
+    await expect(preflight(path.join(parent, 'Win11'), [`${deep}/setup.exe`], 0, 'win32')).rejects.toThrow(/over Windows' limit of 32767/);
+    const warnings = await preflight(path.join(parent, 'Win11'), [`${'x'.repeat(200)}/${'y'.repeat(100)}.wim`], 0, 'win32');
+    expect(warnings[0]).toMatch(/longest published path is \d+ characters/);
+    expect(await preflight(path.join(parent, 'Win11'), ['sources/install.wim'], 0, 'win32')).toEqual([]);
+  });
+});
+
+describe('plan', () => {
+  it('shows per target what a recipe\'s distribute would copy when the media is unchanged', async () => {
+    const { sampleMedia } = await import('../helpers.ts');
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'share'));
+    const recipe = path.join(dir, 'osmedia.yml');
+    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n`);
+    expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(0);
+    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11, share/Win11-copy]\n`);
+    const plan = await runCli(['plan', '--recipe', recipe]);
+    expect(plan.stdout).toMatch(/run  distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/);
+  });
+});
