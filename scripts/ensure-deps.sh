@@ -13,6 +13,8 @@ command -v gcab >/dev/null 2>&1 || need+=(gcab)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /usr/bin/time ] || need+=(time)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests: JUnit reports against the schema
+command -v groovy >/dev/null 2>&1 || need+=(groovy)           # tests: the Jenkins shared library
 # Any Node.js with npm will do to start: npm then installs Node 24 itself (the `node` package).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,18 +1,20 @@
 // `osmedia <command>`: the CLI for people and for Jenkins. It parses flags, builds a context and
 // hands over to the step registry; every error passes the funnel in main(). Modules only some
 // commands need are loaded by those commands, so a step starts quickly on a build agent.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { createContext } from './context.ts';
 import { runStep, type StepRunResult } from './pipeline/run-step.ts';
 import { getStep, type StepId } from './steps/index.ts';
 import { splitSelectors } from './steps/strip-indexes.ts';
-import { ConsoleReporter, type Reporter } from './util/events.ts';
+import { CollectingReporter, ConsoleReporter, fanOut, type Reporter } from './util/events.ts';
+import { writeFileAtomic } from './util/fs.ts';
+import { renderJUnit } from './report/junit.ts';
 import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { OSMEDIA_VERSION } from './version.ts';
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined> & { fileArgs?: Record<string, unknown> };
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -37,6 +39,9 @@ interface Command {
 
 const common = {
   json: { type: 'boolean', description: 'print one JSON result object on stdout (logs stay on stderr)' },
+  'result-file': { type: 'string', description: 'also write that JSON result object to FILE (success or failure)', placeholder: 'FILE' },
+  'args-file': { type: 'string', description: 'read the options from a JSON object in FILE (keys as in the recipe or --json; flags given on the command line win)', placeholder: 'FILE' },
+  junit: { type: 'string', description: 'write a JUnit XML report to FILE: one test case per step (for Jenkins\' junit step)', placeholder: 'FILE' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
   quiet: { type: 'boolean', short: 'q', description: 'print only warnings and errors on stderr' },
 } as const;
@@ -54,8 +59,20 @@ function stepText(result: StepRunResult): string {
   return `${result.step}: ${result.result} — ${result.message}`;
 }
 
-async function runSingleStep(id: StepId, values: Values, options: Record<string, unknown>, reporter: Reporter): Promise<Outcome> {
-  const context = createContext({ workspace: requireValue(values, 'workspace'), reporter, force: values.force === true, engine: values.engine as string | undefined });
+/** Options from --args-file, overridden by the flags actually given on the command line. */
+function mergeArgs(fileArgs: Record<string, unknown>, flags: Record<string, unknown>): Record<string, unknown> {
+  return { ...fileArgs, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) };
+}
+
+async function runSingleStep(id: StepId, values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []): Promise<Outcome> {
+  const { workspace, force, engine, ...fileOptions } = (values.fileArgs ?? {}) as unknown as Record<string, unknown>;
+  const options = mergeArgs(fileOptions, flagOptions);
+  for (const name of required) {
+    if (options[name] === undefined) throw new UsageError(`--${name} is required`, { fix: `Pass --${name} (or "${name}" in the --args-file); see --help.` });
+  }
+  const workspaceDir = (values.workspace as string | undefined) ?? (typeof workspace === 'string' ? workspace : undefined);
+  if (!workspaceDir) throw new UsageError('--workspace is required', { fix: 'Pass --workspace DIR (or "workspace" in the --args-file).' });
+  const context = createContext({ workspace: workspaceDir, reporter, force: values.force === true || force === true, engine: (values.engine as string | undefined) ?? (engine as string | undefined) });
   const result = await runStep(getStep(id), options, context, `osmedia ${id}`);
   const { manifest, ...rest } = result;
   return {
@@ -77,7 +94,7 @@ const commands: Record<string, Command> = {
       engine: engineOption,
     },
     run: (values, _p, reporter) =>
-      runSingleStep('import-media', values, { source: requireValue(values, 'source'), sha256: values.sha256, compression: values.compression }, reporter),
+      runSingleStep('import-media', values, { source: values.source, sha256: values.sha256, compression: values.compression }, reporter, ['source']),
   },
   'strip-indexes': {
     summary: 'keep only the chosen editions in install.wim',
@@ -87,7 +104,7 @@ const commands: Record<string, Command> = {
       keep: { type: 'string', short: 'k', multiple: true, description: 'an EditionID (Enterprise), an exact image name, or a 1-based index; repeatable or comma-separated', placeholder: 'SELECTOR' },
       engine: engineOption,
     },
-    run: (values, _p, reporter) => runSingleStep('strip-indexes', values, { keep: splitSelectors((values.keep as string[] | undefined) ?? []) }, reporter),
+    run: (values, _p, reporter) => runSingleStep('strip-indexes', values, { keep: values.keep ? splitSelectors(values.keep as string[]) : undefined }, reporter),
   },
   'stamp-build-file': {
     summary: 'remove autorun.inf and write the build file (text + JSON) onto the media',
@@ -113,22 +130,24 @@ const commands: Record<string, Command> = {
     },
     async run(values, _p, reporter) {
       const options = {
-        targets: (values.target as string[] | undefined) ?? [],
+        targets: values.target as string[] | undefined,
         layout: values.layout,
         keep: values.keep === undefined ? undefined : Number(values.keep),
         wait: values.wait === undefined ? undefined : Number(values.wait),
       };
-      if (values['dry-run']) {
+      if (values['dry-run'] || values.fileArgs?.dryRun === true) {
         const { distribute, describeTarget } = await import('./steps/distribute.ts');
         const { parseOptions } = await import('./pipeline/run-step.ts');
         const { publish } = await import('./distribute/publish.ts');
-        const parsed = parseOptions(distribute.schema, options, '');
-        const context = createContext({ workspace: requireValue(values, 'workspace'), reporter });
+        const { workspace, dryRun: _dryRun, ...fileOptions } = values.fileArgs ?? {};
+        const parsed = parseOptions(distribute.schema, mergeArgs(fileOptions, options), '');
+        const context = createContext({ workspace: (values.workspace as string | undefined) ?? (workspace as string | undefined) ?? requireValue(values, 'workspace'), reporter });
         const manifest = await context.workspace.loadManifest();
         const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
         const text = targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')).join('\n');
         return { result: { dryRun: true, targets }, text };
       }
+      if (values.fileArgs) delete values.fileArgs.dryRun;
       const outcome = await runSingleStep('distribute', values, options, reporter);
       const summary = (outcome.result as { summary: { targets: import('./distribute/publish.ts').TargetResult[] } }).summary;
       return { result: { ...(outcome.result as object), targets: summary.targets }, text: outcome.text };
@@ -159,9 +178,11 @@ const commands: Record<string, Command> = {
     async run(values, _p, reporter) {
       const { loadRecipe } = await import('./recipe/load.ts');
       const { runRecipe } = await import('./pipeline/run-recipe.ts');
-      const loaded = await loadRecipe(requireValue(values, 'recipe'));
-      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
-      const context = createContext({ workspace, reporter, force: values.force === true, engine: values.engine as string | undefined });
+      const args = mergeArgs(values.fileArgs ?? {}, { recipe: values.recipe, workspace: values.workspace, force: values.force, engine: values.engine });
+      if (typeof args.recipe !== 'string') throw new UsageError('--recipe is required', { fix: 'Pass --recipe FILE (or "recipe" in the --args-file).' });
+      const loaded = await loadRecipe(args.recipe);
+      const workspace = (args.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter, force: args.force === true, engine: args.engine as string | undefined });
       const result = await runRecipe(loaded, context);
       const last = result.steps.at(-1)?.manifest;
       return {
@@ -342,16 +363,50 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   }
   const tty = Boolean(io.stderr.isTTY) && !io.env.CI;
   const consoleReporter = new ConsoleReporter({ stream: io.stderr, tty });
-  const reporter = values.quiet ? new QuietReporter(consoleReporter) : consoleReporter;
+  const collected = new CollectingReporter();
+  const reporter = fanOut(values.quiet ? new QuietReporter(consoleReporter) : consoleReporter, collected);
+  const startedAt = new Date();
+  // Reports are written whatever the outcome: a failed run is when Jenkins needs them most.
+  const writeReports = async (result: Record<string, unknown>, failure?: ReturnType<typeof describeError>) => {
+    if (typeof values['result-file'] === 'string') await writeFileAtomic(path.resolve(values['result-file']), `${JSON.stringify(result, null, 2)}\n`);
+    if (typeof values.junit === 'string') {
+      const xml = renderJUnit({ command: name, events: collected.events, startedAt, durationMs: Date.now() - startedAt.getTime(), failure, properties: { 'osmedia.version': OSMEDIA_VERSION, 'osmedia.command': name, 'osmedia.build': typeof result.build === 'string' ? result.build : undefined } });
+      await writeFileAtomic(path.resolve(values.junit), xml);
+    }
+  };
   try {
+    if (typeof values['args-file'] === 'string') values.fileArgs = await readArgsFile(values['args-file']);
     const outcome = await command.run(values, positionals, reporter);
     const ok = (outcome.exitCode ?? ExitCode.ok) === ExitCode.ok;
-    if (wantsJson) io.stdout.write(`${JSON.stringify({ ok, command: name, ...(outcome.result as object) }, null, 2)}\n`);
+    const result = { ok, command: name, ...(outcome.result as object) };
+    await writeReports(result);
+    if (wantsJson) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else io.stdout.write(`${outcome.text}\n`);
     return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {
+    await writeReports({ ok: false, command: name, error: describeError(error) }, describeError(error)).catch((e: unknown) => io.stderr.write(`warning: could not write the reports: ${(e as Error).message}\n`));
     return fail(error);
   }
+}
+
+/** Reads --args-file: one JSON object of options. */
+async function readArgsFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read the arguments file ${file} (${(error as NodeJS.ErrnoException).code})`, { fix: 'Pass the path of an existing JSON file with --args-file.' });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, '')); // PowerShell and Notepad write a BOM
+  } catch (error) {
+    throw new UsageError(`The arguments file ${file} is not valid JSON: ${(error as Error).message}`, { fix: 'Write one JSON object, for example {"workspace": "C:\\\\osmedia\\\\ws", "keep": ["Enterprise"]}.' });
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    throw new UsageError(`The arguments file ${file} must hold one JSON object`, { fix: 'Write the options as {"name": value, …}.' });
+  }
+  return data as Record<string, unknown>;
 }
 
 /** Exposed for tests: the command names and their help. */

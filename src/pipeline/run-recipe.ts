@@ -103,7 +103,13 @@ export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Pro
       continue;
     }
     const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
-    results.push(await runStep(step, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
+    try {
+      results.push(await runStep(step, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
+    } catch (error) {
+      // Reports list every step of the recipe: the ones after a failure did not run.
+      for (const later of planned.slice(i + 1)) reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });
+      throw error;
+    }
   }
   return { recipe: loaded.file, workspace: workspace.root, reason: decision.reason, steps: results };
 }

@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import type { z } from 'zod';
 import { fingerprintFiles, stableHash, type HistoryEntry, type Manifest } from '../media/manifest.ts';
-import { MediaError, UsageError } from '../util/errors.ts';
+import { describeError, MediaError, UsageError } from '../util/errors.ts';
 import type { StepResult } from '../util/events.ts';
 import { exists, listTree, removeTree } from '../util/fs.ts';
 import type { Step, StepContext } from '../steps/types.ts';
@@ -113,7 +113,7 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     const startedAt = new Date(started).toISOString();
     const change = await step.apply(context, manifest as Manifest, options);
     if (change.unchanged) {
-      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: Date.now() - started, message: change.message });
+      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: Date.now() - started, message: change.message, summary: change.summary });
       return { step: step.id, result: 'skipped', message: change.message, summary: change.summary, optionsHash, manifest: manifest! };
     }
     const entry: HistoryEntry = {
@@ -132,10 +132,11 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     await workspace.commit(change);
     for (const leftover of change.cleanup ?? []) await removeTree(leftover);
     const durationMs = Date.now() - started;
-    reporter.emit({ type: 'step-finished', step: step.id, result: 'succeeded', durationMs, message: change.message });
+    reporter.emit({ type: 'step-finished', step: step.id, result: 'succeeded', durationMs, message: change.message, summary: change.summary });
     return { step: step.id, result: 'succeeded', message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
   } catch (error) {
-    reporter.emit({ type: 'step-finished', step: step.id, result: 'failed', durationMs: Date.now() - started, message: error instanceof Error ? error.message.split('\n')[0] : String(error) });
+    const described = describeError(error);
+    reporter.emit({ type: 'step-finished', step: step.id, result: 'failed', durationMs: Date.now() - started, message: described.message.split('\n')[0], error: described });
     if (manifest && !isImport) await recordFailure(context, manifest, step.id, options, started, error).catch(() => {});
     throw error;
   } finally {

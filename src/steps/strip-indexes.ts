@@ -12,7 +12,7 @@ import type { Step } from './types.ts';
 
 export const StripOptionsSchema = z.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
-  keep: z.array(z.string().trim().min(1)).min(1, 'at least one selector (EditionID, image name or index)'),
+  keep: z.array(z.union([z.string().trim().min(1), z.number().int().positive().transform(String)])).min(1, 'at least one selector (EditionID, image name or index)'),
 });
 export type StripOptions = z.infer<typeof StripOptionsSchema>;
 

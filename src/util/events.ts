@@ -8,7 +8,17 @@ export type OsmediaEvent =
   | { type: 'progress'; step: string; phase: string; done: number; total: number; unit: 'bytes' | 'percent' }
   | { type: 'info'; step?: string; message: string }
   | { type: 'warning'; step?: string; message: string }
-  | { type: 'step-finished'; step: string; result: StepResult; durationMs: number; message?: string };
+  | {
+      type: 'step-finished';
+      step: string;
+      result: StepResult;
+      durationMs: number;
+      message?: string;
+      /** What the step did, for reports (images kept, files verified…). */
+      summary?: Record<string, unknown>;
+      /** Why it failed, for reports: the message, the fix, and a tool's log. */
+      error?: { type: string; message: string; fix?: string; logPath?: string };
+    };
 
 export interface Reporter {
   emit(event: OsmediaEvent): void;

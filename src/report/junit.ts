@@ -1,0 +1,89 @@
+// JUnit XML for Jenkins' `junit` step (and any CI that reads it): one test case per step, with
+// what the step did (images kept, files verified…) in its system-out, and a failure that carries
+// the error message, the fix and the tool log's path. Built from the run's events.
+import { hostname } from 'node:os';
+import type { OsmediaEvent } from '../util/events.ts';
+import { formatBytes } from '../util/events.ts';
+
+/** Escapes text for XML and drops characters XML 1.0 cannot carry. */
+export function xmlEscape(value: string): string {
+  return value
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;');
+}
+
+type Summary = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const image = (i: Summary) => `${i.index}: ${i.name} [${i.editionId}]${i.version ? ` ${i.version}` : ''}`;
+
+/** The sub-results of a step as lines a person reads in Jenkins' test report. */
+export function describeSummary(step: string, summary: Summary | undefined): string[] {
+  if (!summary || Object.keys(summary).length === 0) return [];
+  switch (step) {
+    case 'import-media':
+      return [`images: ${(summary.images ?? []).map(image).join('; ')}`, `files: ${summary.files} (${formatBytes(summary.bytes ?? 0)}) from ${summary.sourceKind} (install.${summary.installKind})`];
+    case 'strip-indexes':
+      return [`images kept: ${(summary.kept ?? []).map((i: Summary) => (typeof i === 'number' ? String(i) : image(i))).join('; ')}`, `images removed: ${(summary.removed ?? []).map(image).join('; ') || 'none'}`, `bytes saved: ${formatBytes(summary.bytesSaved ?? 0)}`];
+    case 'stamp-build-file':
+      return [`build: ${summary.build}`, `build file: ${summary.file} (+ ${summary.json})`, `removed: ${(summary.removed ?? []).join(', ') || 'nothing'}`, `recipe revision: ${summary.recipeRevision}`];
+    case 'distribute':
+      return (summary.targets ?? []).map(
+        (t: Summary) => `target ${t.target}: ${t.action} ${t.version}; files copied ${t.filesCopied}, linked ${t.filesLinked}, unchanged ${t.filesSkipped}; files verified ${t.verified?.files ?? 0} (${t.verified?.ok ? 'ok' : 'not verified'})`,
+      );
+    default:
+      return [JSON.stringify(summary)];
+  }
+}
+
+interface Case {
+  name: string;
+  seconds: number;
+  result: 'succeeded' | 'skipped' | 'failed';
+  message?: string;
+  lines: string[];
+  error?: { type: string; message: string; fix?: string; logPath?: string };
+}
+
+/**
+ * Renders the events of one osmedia command as a JUnit report. `failure` is the error that ended
+ * the command, when it ended before (or outside) any step.
+ */
+export function renderJUnit(options: { command: string; events: readonly OsmediaEvent[]; startedAt: Date; durationMs: number; failure?: { type: string; message: string; fix?: string; logPath?: string }; properties?: Record<string, string | undefined> }): string {
+  const cases: Case[] = [];
+  for (const event of options.events) {
+    if (event.type !== 'step-finished') continue;
+    cases.push({ name: event.step, seconds: event.durationMs / 1000, result: event.result, message: event.message, lines: describeSummary(event.step, event.summary), error: event.error });
+  }
+  if (options.failure && !cases.some((c) => c.result === 'failed')) {
+    cases.push({ name: options.command, seconds: options.durationMs / 1000, result: 'failed', lines: [], error: options.failure });
+  }
+  const failures = cases.filter((c) => c.result === 'failed').length;
+  const skipped = cases.filter((c) => c.result === 'skipped').length;
+  const time = (options.durationMs / 1000).toFixed(3);
+  const props = Object.entries(options.properties ?? {}).filter(([, v]) => v !== undefined);
+  const body = cases.map((c) => {
+    const inner: string[] = [];
+    if (c.result === 'skipped') inner.push(`      <skipped message="${xmlEscape(c.message ?? 'skipped')}"/>`);
+    if (c.result === 'failed' && c.error) {
+      const detail = [c.error.message, c.error.fix ? `fix: ${c.error.fix}` : '', c.error.logPath ? `log: ${c.error.logPath}` : ''].filter(Boolean).join('\n');
+      inner.push(`      <failure type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message.split('\n')[0]!)}">${xmlEscape(detail)}</failure>`);
+    }
+    const out = [c.message ? `${c.result}: ${c.message}` : c.result, ...c.lines].join('\n');
+    inner.push(`      <system-out>${xmlEscape(out)}</system-out>`);
+    return `    <testcase classname="osmedia.${xmlEscape(c.name)}" name="${xmlEscape(c.name)}" time="${c.seconds.toFixed(3)}">\n${inner.join('\n')}\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="osmedia" tests="${cases.length}" failures="${failures}" errors="0" time="${time}">`,
+    `  <testsuite name="osmedia ${xmlEscape(options.command)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${options.startedAt.toISOString().slice(0, 19)}" hostname="${xmlEscape(hostname())}">`,
+    ...(props.length ? ['    <properties>', ...props.map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v!)}"/>`), '    </properties>'] : []),
+    ...body,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
