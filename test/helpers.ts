@@ -89,3 +89,20 @@ export async function runCli(args: string[], options: { env?: Record<string, str
 export async function readJson(file: string): Promise<any> {
   return JSON.parse(await readFile(file, 'utf8'));
 }
+
+/**
+ * Makes a folder refuse writes, and returns how to undo it; undefined where that is impossible
+ * here. Root ignores mode bits, so as root the folder is made immutable (chattr +i) instead.
+ */
+export async function makeUnwritable(dir: string): Promise<(() => Promise<void>) | undefined> {
+  const { chmod } = await import('node:fs/promises');
+  if (process.getuid?.() !== 0) {
+    await chmod(dir, 0o555);
+    return async () => chmod(dir, 0o755);
+  }
+  const set = await execa('chattr', ['+i', dir], { reject: false });
+  if (set.exitCode !== 0) return undefined;
+  return async () => {
+    await execa('chattr', ['-i', dir]);
+  };
+}

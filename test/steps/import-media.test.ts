@@ -6,7 +6,7 @@ import { importMedia } from '../../src/steps/import-media.ts';
 import { MediaError, UsageError } from '../../src/util/errors.ts';
 import { runTool } from '../../src/util/exec.ts';
 import { hashFile, listTree } from '../../src/util/fs.ts';
-import { copyOfMedia, readJson, sampleMedia, snapshot, tempDir, testContext } from '../helpers.ts';
+import { copyOfMedia, makeUnwritable, readJson, sampleMedia, snapshot, tempDir, testContext } from '../helpers.ts';
 
 async function importFrom(source: string, options: Record<string, unknown> = {}, force = false) {
   const workspace = path.join(await tempDir(), 'ws');
@@ -142,18 +142,16 @@ describe('import-media refuses bad input with the source unchanged', () => {
     const dir = await tempDir();
     const readOnly = path.join(dir, 'readonly');
     await mkdir(readOnly);
-    // root ignores mode bits, so as root the folder is made immutable instead.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) await runTool({ tool: 'chattr', file: 'chattr', args: ['+i', readOnly] });
-    else await chmod(readOnly, 0o555);
-    try {
-      const error = await runStep(importMedia, { source: sample.isoPath }, testContext(readOnly), 'test').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(MediaError);
-      expect((error as Error).message).toMatch(/is not writable \((EACCES|EPERM)\)/);
-      expect((error as MediaError).fix).toMatch(/--workspace/);
-    } finally {
-      if (asRoot) await runTool({ tool: 'chattr', file: 'chattr', args: ['-i', readOnly] });
-      else await chmod(readOnly, 0o755);
+    const undo = await makeUnwritable(readOnly);
+    if (undo) {
+      try {
+        const error = await runStep(importMedia, { source: sample.isoPath }, testContext(readOnly), 'test').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(MediaError);
+        expect((error as Error).message).toMatch(/is not writable \((EACCES|EPERM)\)/);
+        expect((error as MediaError).fix).toMatch(/--workspace/);
+      } finally {
+        await undo();
+      }
     }
     const blocker = path.join(dir, 'file');
     await writeFile(blocker, 'a file where the workspace parent should be');
