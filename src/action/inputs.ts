@@ -1,0 +1,37 @@
+// The inputs and outputs of the GitHub Action and its sub-actions, by name: one place that
+// action.yml files, the code and the tests agree on (test/action.test.ts checks all three).
+import type { StepId } from '../steps/types.ts';
+
+export const Inputs = {
+  recipe: 'recipe',
+  step: 'step',
+  workspace: 'workspace',
+  force: 'force',
+  source: 'source',
+  sha256: 'sha256',
+  compression: 'compression',
+  keep: 'keep',
+  file: 'file',
+  revision: 'revision',
+  targets: 'targets',
+  layout: 'layout',
+  keepVersions: 'keep-versions',
+  wait: 'wait',
+} as const;
+
+export const Outputs = {
+  workspace: 'workspace',
+  manifest: 'manifest',
+  build: 'build',
+  changed: 'changed',
+  packageId: 'package-id',
+  version: 'version',
+} as const;
+
+/** The inputs each step reads, beside `workspace` (and `force` for import). */
+export const StepInputs: Record<StepId, readonly string[]> = {
+  'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force],
+  'strip-indexes': [Inputs.keep],
+  'stamp-build-file': [Inputs.file, Inputs.revision],
+  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
+};

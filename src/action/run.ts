@@ -1,0 +1,110 @@
+// The GitHub Action: inputs → step options, the same step registry as the CLI, then outputs, a
+// job summary and annotations. The top-level action runs a recipe (or one step); each sub-action
+// in actions/<step>/ runs one step. Bundled into dist/ by `npm run bundle`.
+import * as core from '@actions/core';
+import path from 'node:path';
+import { createContext } from '../context.ts';
+import type { Manifest } from '../media/manifest.ts';
+import { runRecipe } from '../pipeline/run-recipe.ts';
+import { runStep, type StepRunResult } from '../pipeline/run-step.ts';
+import { loadRecipe } from '../recipe/load.ts';
+import { getStep, steps, type StepId } from '../steps/index.ts';
+import { splitSelectors } from '../steps/strip-indexes.ts';
+import { describeError, UsageError } from '../util/errors.ts';
+import { CollectingReporter, ConsoleReporter, fanOut, formatBytes, type OsmediaEvent, type Reporter } from '../util/events.ts';
+import { Inputs, Outputs } from './inputs.ts';
+import type { TargetResult } from '../distribute/publish.ts';
+
+const optional = (name: string) => core.getInput(name) || undefined;
+const lines = (name: string) => core.getMultilineInput(name).flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
+const number = (name: string) => (core.getInput(name) ? Number(core.getInput(name)) : undefined);
+
+/** Step options from the step's inputs (empty inputs are left out, so defaults apply). */
+export function optionsFromInputs(step: StepId): Record<string, unknown> {
+  switch (step) {
+    case 'import-media':
+      return { source: optional(Inputs.source), sha256: optional(Inputs.sha256), compression: optional(Inputs.compression) };
+    case 'strip-indexes':
+      return { keep: splitSelectors(lines(Inputs.keep)) };
+    case 'stamp-build-file':
+      return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
+    case 'distribute':
+      return { targets: lines(Inputs.targets), layout: optional(Inputs.layout), keep: number(Inputs.keepVersions), wait: number(Inputs.wait) };
+  }
+}
+
+/** Warnings and errors become annotations; everything else goes to the log. */
+function annotations(): Reporter {
+  return {
+    emit(event) {
+      if (event.type === 'warning') core.warning(event.message, { title: `osmedia ${event.step ?? ''}`.trim() });
+      if (event.type === 'step-finished' && event.error) core.error(`${event.error.message}${event.error.fix ? `\nfix: ${event.error.fix}` : ''}`, { title: `osmedia ${event.step} failed` });
+    },
+  };
+}
+
+/** The job summary: images kept, size, what each step did, where the media went. */
+export async function writeSummary(events: readonly OsmediaEvent[], results: StepRunResult[], manifest: Manifest | undefined): Promise<void> {
+  const summary = core.summary.addHeading('osmedia', 2);
+  if (manifest) {
+    summary.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? 'unknown'}</b> from <code>${path.basename(manifest.source.path)}</code>`, true);
+    summary.addTable([
+      [{ data: 'Index', header: true }, { data: 'Name', header: true }, { data: 'EditionID', header: true }, { data: 'Build', header: true }, { data: 'Arch', header: true }, { data: 'Languages', header: true }],
+      ...manifest.installWim.images.map((i) => [String(i.index), i.name, i.editionId, i.version, i.architecture, i.languages.join(', ')]),
+    ]);
+  }
+  summary.addTable([
+    [{ data: 'Step', header: true }, { data: 'Result', header: true }, { data: 'What happened', header: true }],
+    // From the events, so a failed step (and the ones it kept from running) is listed too.
+    ...events.flatMap((e) => (e.type === 'step-finished' ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` — fix: ${e.error.fix}` : ''}` : (e.message ?? '')]] : [])),
+  ]);
+  const strip = results.find((r) => r.step === 'strip-indexes' && r.result === 'succeeded')?.summary as { bytesBefore?: number; bytesAfter?: number } | undefined;
+  if (strip?.bytesBefore !== undefined) summary.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} → ${formatBytes(strip.bytesAfter ?? 0)}`, true);
+  const targets = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));
+  if (targets.length > 0) {
+    summary.addHeading('Distribution', 3).addTable([
+      [{ data: 'Target', header: true }, { data: 'Version', header: true }, { data: 'Result', header: true }, { data: 'Copied', header: true }, { data: 'Linked', header: true }, { data: 'Unchanged', header: true }, { data: 'Verified', header: true }],
+      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no']),
+    ]);
+  }
+  await summary.write();
+}
+
+/** Runs the action: the recipe, or one step (fixed for a sub-action, or the `step` input). */
+export async function runAction(fixedStep?: StepId): Promise<void> {
+  const collected = new CollectingReporter();
+  const reporter = fanOut(new ConsoleReporter({ stream: process.stdout, tty: false }), annotations(), collected);
+  let results: StepRunResult[] = [];
+  try {
+    const recipe = fixedStep ? undefined : optional(Inputs.recipe);
+    const stepInput = fixedStep ?? (optional(Inputs.step) as StepId | undefined);
+    let workspace: string;
+    if (recipe) {
+      const loaded = await loadRecipe(recipe);
+      workspace = optional(Inputs.workspace) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter, force: core.getBooleanInput(Inputs.force) });
+      results = (await runRecipe(loaded, context)).steps;
+    } else {
+      if (!stepInput || !(stepInput in steps)) {
+        throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(', ')})${stepInput ? `: "${stepInput}" is not one` : ''}`, { fix: 'Set the `recipe` input to your osmedia.yml, or `step` and that step\'s inputs.' });
+      }
+      workspace = core.getInput(Inputs.workspace, { required: true });
+      const context = createContext({ workspace, reporter, force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force) });
+      results = [await runStep(getStep(stepInput), optionsFromInputs(stepInput), context, `osmedia action (${stepInput})`)];
+    }
+    const manifest = results.at(-1)?.manifest;
+    const published = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));
+    core.setOutput(Outputs.workspace, path.resolve(workspace));
+    core.setOutput(Outputs.manifest, path.join(path.resolve(workspace), 'osmedia-manifest.json'));
+    core.setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? '');
+    core.setOutput(Outputs.changed, String(results.some((r) => r.result === 'succeeded')));
+    core.setOutput(Outputs.version, published[0]?.version ?? '');
+    // The ConfigMgr package ID arrives with the site operations (a later step); empty until then.
+    core.setOutput(Outputs.packageId, '');
+    await writeSummary(collected.events, results, manifest);
+  } catch (error) {
+    const described = describeError(error);
+    await writeSummary(collected.events, results, results.at(-1)?.manifest).catch(() => {});
+    core.setFailed(`${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`);
+  }
+}

@@ -1,0 +1,139 @@
+// The bundled actions, run the way the runner runs them: INPUT_* variables (defaults from
+// action.yml), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_STATE files, `node dist/<entry>.js`.
+import { execa } from 'execa';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { NoOperationTraceWriter } from '@actions/workflow-parser';
+import { parseAction } from '@actions/workflow-parser/actions/index';
+import { Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
+import { node24, repoRoot, sampleMedia, tempDir } from './helpers.ts';
+
+const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml'];
+
+interface ActionMeta {
+  inputs?: Record<string, { default?: string; required?: boolean }>;
+  outputs?: Record<string, unknown>;
+  runs: { using: string; main: string };
+}
+
+const meta = async (file: string) => parseYaml(await readFile(path.join(repoRoot, file), 'utf8')) as ActionMeta;
+
+/** Parses the GITHUB_OUTPUT file format (name<<delimiter … delimiter). */
+function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (!match) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i]!);
+    outputs[match[1]!] = value.join('\n');
+  }
+  return outputs;
+}
+
+async function runAction(file: string, inputs: Record<string, string>) {
+  const dir = await tempDir('osmedia-runner-');
+  const files = { GITHUB_OUTPUT: path.join(dir, 'output'), GITHUB_STEP_SUMMARY: path.join(dir, 'summary'), GITHUB_STATE: path.join(dir, 'state') };
+  for (const f of Object.values(files)) await writeFile(f, '');
+  const metadata = await meta(file);
+  const env: Record<string, string> = { ...files, RUNNER_TEMP: dir, GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567', CI: 'true', GITHUB_ACTIONS: 'true' };
+  for (const [name, spec] of Object.entries(metadata.inputs ?? {})) env[`INPUT_${name.toUpperCase()}`] = spec.default ?? '';
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const main = path.join(repoRoot, path.dirname(file), metadata.runs.main);
+  const result = await execa(node24, [main], { reject: false, env, extendEnv: false, cwd: dir, stdin: 'ignore' });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')), summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8') };
+}
+
+describe('action metadata', () => {
+  it('every action.yml validates against GitHub\'s action schema and runs on node24 from dist/', async () => {
+    for (const file of ACTIONS) {
+      const result = parseAction({ name: file, content: await readFile(path.join(repoRoot, file), 'utf8') }, new NoOperationTraceWriter());
+      expect(result.context.errors.getErrors().map((e) => e.message), file).toEqual([]);
+      const metadata = await meta(file);
+      expect(metadata.runs.using).toBe('node24');
+      expect(path.resolve(repoRoot, path.dirname(file), metadata.runs.main).startsWith(path.join(repoRoot, 'dist'))).toBe(true);
+    }
+  });
+
+  it('each input is read by the code and each output is set', async () => {
+    const code = await readFile(path.join(repoRoot, 'src', 'action', 'run.ts'), 'utf8');
+    const read = new Set([...code.matchAll(/Inputs\.(\w+)/g)].map((m) => Inputs[m[1] as keyof typeof Inputs]));
+    const set = new Set([...code.matchAll(/setOutput\(Outputs\.(\w+)/g)].map((m) => Outputs[m[1] as keyof typeof Outputs]));
+    for (const file of ACTIONS) {
+      const metadata = await meta(file);
+      for (const input of Object.keys(metadata.inputs ?? {})) expect(read, `${file}: input ${input}`).toContain(input);
+      for (const output of Object.keys(metadata.outputs ?? {})) expect(set, `${file}: output ${output}`).toContain(output);
+    }
+    // A sub-action declares exactly the inputs its step reads (and the workspace).
+    for (const [step, inputs] of Object.entries(StepInputs)) {
+      const declared = Object.keys((await meta(`actions/${step}/action.yml`)).inputs ?? {}).sort();
+      expect(declared, step).toEqual(['workspace', ...inputs].sort());
+    }
+  });
+
+  it('dist/ is up to date with src/', async () => {
+    const check = await execa(node24, [path.join(repoRoot, 'scripts', 'bundle.ts'), '--check'], { reject: false });
+    expect(check.exitCode, `${check.stdout}${check.stderr}`).toBe(0);
+  });
+});
+
+describe('the bundled actions on the sample media', () => {
+  it('import → strip → stamp → distribute, chained through the workspace output, with summaries', async () => {
+    const sample = await sampleMedia();
+    const root = await tempDir();
+    const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath! });
+    expect(imported.exitCode, imported.stdout).toBe(0);
+    expect(imported.outputs).toMatchObject({ workspace: path.join(root, 'ws'), manifest: path.join(root, 'ws', 'osmedia-manifest.json'), build: '10.0.26100.1742', changed: 'true' });
+    expect(imported.summary).toContain('<td>Windows 11 Pro Education</td><td>ProfessionalEducation</td><td>10.0.26100.1742</td>');
+
+    const stripped = await runAction('actions/strip-indexes/action.yml', { workspace: imported.outputs.workspace!, keep: 'Enterprise\nProfessional' });
+    expect(stripped.exitCode, stripped.stdout).toBe(0);
+    expect(stripped.summary).toMatch(/install\.wim: [\d.]+ KiB → [\d.]+ KiB/);
+    expect(stripped.summary).not.toContain('ProfessionalEducation');
+
+    const stamped = await runAction('actions/stamp-build-file/action.yml', { workspace: stripped.outputs.workspace! });
+    expect(stamped.exitCode, stamped.stdout).toBe(0);
+    const build = JSON.parse(await readFile(path.join(root, 'ws', 'media', 'sources', 'osmedia-build.json'), 'utf8'));
+    expect(build.recipeRevision).toBe('0123456789abcdef0123456789abcdef01234567');
+
+    const share = path.join(root, 'share');
+    await mkdir(share);
+    const published = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
+    expect(published.exitCode, published.stdout).toBe(0);
+    expect(published.outputs.version).toMatch(/^26100\.1742-[0-9a-f]{8}$/);
+    expect(published.summary).toMatch(/<h3>Distribution<\/h3>/);
+    expect(published.summary).toContain(`<td>${path.join(share, 'Win11')}</td><td>${published.outputs.version}</td><td>published</td>`);
+
+    const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
+    expect(again.outputs.changed).toBe('false');
+  });
+
+  it('fails with an annotation and the fix, and still writes the summary', async () => {
+    const sample = await sampleMedia();
+    const root = await tempDir();
+    await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath! });
+    const failed = await runAction('actions/strip-indexes/action.yml', { workspace: path.join(root, 'ws'), keep: 'Enterprize' });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout).toMatch(/^::error title=osmedia strip-indexes failed::No image in install.wim matches "Enterprize"/m);
+    expect(failed.stdout).toMatch(/fix: Use an EditionID/);
+    expect(failed.summary).toContain('<td>strip-indexes</td><td>failed</td><td>No image in install.wim matches');
+  });
+
+  it('the top-level action runs a recipe, then finds nothing changed', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    const recipe = path.join(dir, 'osmedia.yml');
+    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\n`);
+    const first = await runAction('action.yml', { recipe });
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.outputs).toMatchObject({ changed: 'true', build: '10.0.26100.1742', workspace: path.join(dir, 'ws') });
+    const second = await runAction('action.yml', { recipe });
+    expect(second.outputs.changed).toBe('false');
+    const neither = await runAction('action.yml', {});
+    expect(neither.exitCode).toBe(1);
+    expect(neither.stdout).toMatch(/Give the action a recipe, or a step/);
+  });
+});
