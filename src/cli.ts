@@ -245,6 +245,44 @@ const commands: Record<string, Command> = {
       };
     },
   },
+  diff: {
+    summary: 'compare the media a recipe makes (or a manifest) with what its target has published: editions, build, updates, files',
+    usage: 'osmedia diff --recipe FILE [--workspace DIR] [--target DIR]  |  osmedia diff --before MANIFEST --after MANIFEST',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe; compared with the current version published to its first distribute target', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace (default as for `run`)' },
+      target: { type: 'string', short: 't', description: 'compare with this published target instead', placeholder: 'DIR' },
+      before: { type: 'string', description: 'a manifest (osmedia-manifest.json or osmedia-published.json) to compare from', placeholder: 'FILE' },
+      after: { type: 'string', description: 'a manifest to compare to', placeholder: 'FILE' },
+    },
+    async run(values, _p, reporter) {
+      const { diffStates, readState, renderDiff } = await import('./report/diff.ts');
+      if (typeof values.before === 'string' || typeof values.after === 'string') {
+        const diff = diffStates(await readState(requireValue(values, 'before')), await readState(requireValue(values, 'after')));
+        return { result: diff, text: renderDiff(diff) };
+      }
+      const { plannedState, publishedState } = await import('./report/planned.ts');
+      const { loadRecipe } = await import('./recipe/load.ts');
+      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const target = (values.target as string | undefined) ?? (loaded.recipe.distribute?.targets[0] ? path.resolve(loaded.dir, loaded.recipe.distribute.targets[0]) : undefined);
+      const after = await plannedState(loaded, createContext({ workspace, reporter }));
+      const before = target ? await publishedState(target) : undefined;
+      const diff = diffStates(before ?? { label: 'nothing published', build: '—', editions: [], updates: [], files: [] }, after);
+      return { result: { target: target ?? null, ...diff }, text: renderDiff(diff) };
+    },
+  },
+  matrix: {
+    summary: 'print the JSON for a GitHub Actions strategy.matrix over recipe files (validates each)',
+    usage: 'osmedia matrix PATH…   (recipe files, or folders searched for *.yml)',
+    positionals: 'PATH',
+    options: {},
+    async run(_values, positionals) {
+      const { recipeMatrix } = await import('./report/planned.ts');
+      const matrix = await recipeMatrix(positionals.length ? positionals : ['.']);
+      return { result: { matrix }, text: JSON.stringify(matrix) };
+    },
+  },
   inspect: {
     summary: 'show the images inside an ISO, a media folder, a workspace or a WIM (read-only)',
     usage: 'osmedia inspect PATH [--json]',

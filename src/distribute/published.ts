@@ -21,6 +21,8 @@ export const PublishedSchema = z.object({
   osmediaVersion: z.string(),
   source: z.object({ path: z.string(), sha256: z.string() }),
   editions: z.array(z.object({ index: z.number(), name: z.string(), editionId: z.string() })),
+  /** The updates applied to the media (apply-updates), as the workspace manifest records them. */
+  updates: z.array(z.record(z.string(), z.unknown())).default([]),
   files: z.array(FileEntrySchema),
 });
 export type Published = z.infer<typeof PublishedSchema>;
@@ -80,6 +82,7 @@ export function publishedFrom(manifest: Manifest, version: string, osmediaVersio
     osmediaVersion,
     source: { path: manifest.source.path, sha256: manifest.source.sha256 },
     editions: manifest.installWim.images.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })),
+    updates: manifest.updates,
     files: manifest.files,
   };
 }

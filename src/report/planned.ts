@@ -1,0 +1,64 @@
+// What a recipe will produce, before it runs (for `osmedia diff` in pull requests), what a
+// target has published, and the strategy.matrix over many recipes.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { readCurrent, readPublished } from '../distribute/published.ts';
+import { inspectPath } from '../media/inspect.ts';
+import { decide, stepsOfRecipe } from '../pipeline/run-recipe.ts';
+import { loadRecipe, type LoadedRecipe } from '../recipe/load.ts';
+import type { StepContext } from '../steps/types.ts';
+import { selectImages } from '../steps/strip-indexes.ts';
+import { UsageError } from '../util/errors.ts';
+import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
+
+/**
+ * The media the recipe makes. When the workspace already holds the recipe's result, that is it
+ * (files included). Otherwise the source is inspected (read-only) and the kept editions selected:
+ * the files are not known until the media is built.
+ */
+export async function plannedState(loaded: LoadedRecipe, context: StepContext): Promise<MediaState> {
+  const planned = stepsOfRecipe(loaded);
+  const mediaSteps = planned.filter((p) => p.step !== 'distribute').length;
+  const decision = await decide(planned, context).catch(() => ({ firstToRun: 0, reimport: true }));
+  if (!decision.reimport && decision.firstToRun >= mediaSteps && (await context.workspace.hasManifest())) {
+    return stateOfManifest(await context.workspace.loadManifest(), `${path.basename(loaded.file)} (built)`);
+  }
+  const source = path.resolve(loaded.dir, loaded.recipe.media.source);
+  const inspection = await inspectPath(source, { engine: context.engine, sevenZip: context.sevenZip });
+  const images = inspection.install?.images ?? [];
+  const kept = loaded.recipe.media.keep ? selectImages(images, loaded.recipe.media.keep) : images;
+  return {
+    label: `${path.basename(loaded.file)} (planned)`,
+    build: kept[0]?.version ?? 'unknown',
+    editions: kept.map((i) => ({ name: i.name, editionId: i.editionId, version: i.version })),
+    updates: [],
+  };
+}
+
+/** The current published version of a target (versioned or mirror), if any. */
+export async function publishedState(target: string): Promise<MediaState | undefined> {
+  const current = await readCurrent(target).catch(() => undefined);
+  const published = await readPublished(current ? path.join(target, current.version) : target).catch(() => undefined);
+  return published ? stateOfPublished(published, `${published.version} (published)`) : undefined;
+}
+
+async function recipeFiles(entry: string): Promise<string[]> {
+  const info = await stat(entry).catch(() => undefined);
+  if (!info) throw new UsageError(`${entry} does not exist`, { fix: 'Pass recipe files, or folders that hold them.' });
+  if (info.isFile()) return [entry];
+  const names = await readdir(entry, { recursive: true });
+  return names.filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.') || part === 'node_modules')).map((n) => path.join(entry, n));
+}
+
+/** `{"include": [{"recipe": …, "name": …}]}` for `strategy.matrix: ${{ fromJSON(…) }}`; every recipe is validated. */
+export async function recipeMatrix(entries: string[]): Promise<{ include: { recipe: string; name: string }[] }> {
+  const files = (await Promise.all(entries.map(recipeFiles))).flat().sort();
+  const include = [];
+  for (const file of files) {
+    const loaded = await loadRecipe(file);
+    if (!loaded.recipe.media) continue;
+    include.push({ recipe: path.relative(process.cwd(), loaded.file).split(path.sep).join('/'), name: path.basename(file).replace(/\.ya?ml$/, '') });
+  }
+  if (include.length === 0) throw new UsageError(`No recipe found in ${entries.join(', ')}`, { fix: 'Pass recipe files (osmedia.yml), or folders that hold them.' });
+  return { include };
+}
