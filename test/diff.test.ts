@@ -80,6 +80,18 @@ describe('osmedia diff on real manifests', () => {
   });
 });
 
+describe('osmedia diff without the shares', () => {
+  it('shows what the recipe asks for when the source and the target are out of reach', async () => {
+    const dir = await tempDir();
+    const recipe = path.join(dir, 'osmedia.yml');
+    await writeFile(recipe, 'media:\n  source: /mnt/isos/not-mounted.iso\n  keep: [Enterprise]\ndistribute:\n  targets: [/mnt/share-not-mounted/Win11]\n');
+    const result = await runCli(['diff', '--recipe', recipe]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\| +\| nothing published \| osmedia\.yml \(planned; source not reachable here\) \|/);
+    expect(result.stdout).toMatch(/Editions added \| {2}\| Enterprise \(selector Enterprise\)/);
+  });
+});
+
 describe('osmedia matrix', () => {
   it('emits one matrix entry per valid recipe, and refuses an invalid one', async () => {
     const dir = await tempDir();

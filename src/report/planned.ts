@@ -8,7 +8,7 @@ import { decide, stepsOfRecipe } from '../pipeline/run-recipe.ts';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.ts';
 import type { StepContext } from '../steps/types.ts';
 import { selectImages } from '../steps/strip-indexes.ts';
-import { UsageError } from '../util/errors.ts';
+import { MediaError, UsageError } from '../util/errors.ts';
 import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
 
 /**
@@ -24,7 +24,15 @@ export async function plannedState(loaded: LoadedRecipe, context: StepContext): 
     return stateOfManifest(await context.workspace.loadManifest(), `${path.basename(loaded.file)} (built)`);
   }
   const source = path.resolve(loaded.dir, loaded.recipe.media.source);
-  const inspection = await inspectPath(source, { engine: context.engine, sevenZip: context.sevenZip });
+  const inspection = await inspectPath(source, { engine: context.engine, sevenZip: context.sevenZip }).catch((error: unknown) => {
+    if (!(error instanceof MediaError)) throw error;
+    return undefined;
+  });
+  if (!inspection) {
+    // A pull-request runner usually cannot reach the ISO share: show what the recipe asks for.
+    const selectors = loaded.recipe.media.keep ?? ['(all editions)'];
+    return { label: `${path.basename(loaded.file)} (planned; source not reachable here)`, build: 'unknown', editions: selectors.map((s) => ({ name: `selector ${s}`, editionId: s, version: 'unknown' })), updates: [] };
+  }
   const images = inspection.install?.images ?? [];
   const kept = loaded.recipe.media.keep ? selectImages(images, loaded.recipe.media.keep) : images;
   return {
