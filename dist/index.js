@@ -2,7 +2,8 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-GH3HEBU4.js";
+} from "./chunks/chunk-PCUDWA7E.js";
+import "./chunks/chunk-I2OHX7HH.js";
 
 // src/action/entries/index.ts
 await runAction();

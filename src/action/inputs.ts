@@ -17,6 +17,9 @@ export const Inputs = {
   layout: 'layout',
   keepVersions: 'keep-versions',
   wait: 'wait',
+  cache: 'cache',
+  artifacts: 'artifacts',
+  artifactName: 'artifact-name',
 } as const;
 
 export const Outputs = {
@@ -28,9 +31,12 @@ export const Outputs = {
   version: 'version',
 } as const;
 
-/** The inputs each step reads, beside `workspace` (and `force` for import). */
+/** Inputs every sub-action has. */
+export const CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName] as const;
+
+/** The inputs each step's sub-action reads beside the common ones. */
 export const StepInputs: Record<StepId, readonly string[]> = {
-  'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force],
+  'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   'strip-indexes': [Inputs.keep],
   'stamp-build-file': [Inputs.file, Inputs.revision],
   distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],

@@ -13,6 +13,8 @@ import { splitSelectors } from '../steps/strip-indexes.ts';
 import { describeError, UsageError } from '../util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, formatBytes, type OsmediaEvent, type Reporter } from '../util/events.ts';
 import { Inputs, Outputs } from './inputs.ts';
+import { restoreImport, saveImport, uploadArtifacts } from './keep.ts';
+import { Workspace } from '../media/workspace.ts';
 import type { TargetResult } from '../distribute/publish.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
@@ -90,7 +92,15 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       }
       workspace = core.getInput(Inputs.workspace, { required: true });
       const context = createContext({ workspace, reporter, force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force) });
-      results = [await runStep(getStep(stepInput), optionsFromInputs(stepInput), context, `osmedia action (${stepInput})`)];
+      const options = optionsFromInputs(stepInput);
+      const useCache = stepInput === 'import-media' && core.getBooleanInput(Inputs.cache);
+      if (useCache) await restoreImport(context.workspace, options.sha256 as string | undefined, (options.compression as string | undefined) ?? 'LZX');
+      results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
+      const imported = results[0]!;
+      if (useCache && imported.result === 'succeeded') await saveImport(context.workspace, imported.manifest.source.sha256, (options.compression as string | undefined) ?? 'LZX');
+    }
+    if (core.getBooleanInput(Inputs.artifacts)) {
+      await uploadArtifacts(new Workspace(workspace), optional(Inputs.artifactName) ?? `osmedia-${path.basename(path.resolve(workspace))}`);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));
