@@ -64,8 +64,9 @@ function mergeArgs(fileArgs: Record<string, unknown>, flags: Record<string, unkn
   return { ...fileArgs, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) };
 }
 
-async function runSingleStep(id: StepId, values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []): Promise<Outcome> {
-  const { workspace, force, engine, ...fileOptions } = (values.fileArgs ?? {}) as unknown as Record<string, unknown>;
+/** A step's options (args file, then flags) and its context (workspace from the flag or the args file). */
+function stepInvocation(values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []) {
+  const { workspace, force, engine, ...fileOptions } = (values.fileArgs ?? {}) as Record<string, unknown>;
   const options = mergeArgs(fileOptions, flagOptions);
   for (const name of required) {
     if (options[name] === undefined) throw new UsageError(`--${name} is required`, { fix: `Pass --${name} (or "${name}" in the --args-file); see --help.` });
@@ -73,6 +74,11 @@ async function runSingleStep(id: StepId, values: Values, flagOptions: Record<str
   const workspaceDir = (values.workspace as string | undefined) ?? (typeof workspace === 'string' ? workspace : undefined);
   if (!workspaceDir) throw new UsageError('--workspace is required', { fix: 'Pass --workspace DIR (or "workspace" in the --args-file).' });
   const context = createContext({ workspace: workspaceDir, reporter, force: values.force === true || force === true, engine: (values.engine as string | undefined) ?? (engine as string | undefined) });
+  return { options, context };
+}
+
+async function runSingleStep(id: StepId, values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []): Promise<Outcome> {
+  const { options, context } = stepInvocation(values, flagOptions, reporter, required);
   const result = await runStep(getStep(id), options, context, `osmedia ${id}`);
   const { manifest, ...rest } = result;
   return {
@@ -135,20 +141,21 @@ const commands: Record<string, Command> = {
         keep: values.keep === undefined ? undefined : Number(values.keep),
         wait: values.wait === undefined ? undefined : Number(values.wait),
       };
-      if (values['dry-run'] || values.fileArgs?.dryRun === true) {
+      // dryRun is not a step option: a dry run never reaches the step (nothing is recorded).
+      const { dryRun, ...fileArgs } = values.fileArgs ?? {};
+      const invocation = { ...values, fileArgs } as Values;
+      if (values['dry-run'] || dryRun === true) {
         const { distribute, describeTarget } = await import('./steps/distribute.ts');
         const { parseOptions } = await import('./pipeline/run-step.ts');
         const { publish } = await import('./distribute/publish.ts');
-        const { workspace, dryRun: _dryRun, ...fileOptions } = values.fileArgs ?? {};
-        const parsed = parseOptions(distribute.schema, mergeArgs(fileOptions, options), '');
-        const context = createContext({ workspace: (values.workspace as string | undefined) ?? (workspace as string | undefined) ?? requireValue(values, 'workspace'), reporter });
+        const { options: raw, context } = stepInvocation(invocation, options, reporter);
+        const parsed = parseOptions(distribute.schema, raw, '');
         const manifest = await context.workspace.loadManifest();
         const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
         const text = targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')).join('\n');
         return { result: { dryRun: true, targets }, text };
       }
-      if (values.fileArgs) delete values.fileArgs.dryRun;
-      const outcome = await runSingleStep('distribute', values, options, reporter);
+      const outcome = await runSingleStep('distribute', invocation, options, reporter);
       const summary = (outcome.result as { summary: { targets: import('./distribute/publish.ts').TargetResult[] } }).summary;
       return { result: { ...(outcome.result as object), targets: summary.targets }, text: outcome.text };
     },

@@ -96,6 +96,23 @@ describe('--args-file and --result-file', () => {
     expect(result.images.map((i: any) => i.editionId)).toEqual(['Enterprise']);
   });
 
+  it('a distribute dry run from an arguments file (as the Jenkins step sends it) writes nothing', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    const workspace = path.join(dir, 'ws');
+    expect((await runCli(['import-media', '--source', sample.isoPath!, '--workspace', workspace])).exitCode).toBe(0);
+    const args = path.join(dir, 'args.json');
+    await writeFile(args, JSON.stringify({ workspace, targets: [path.join(dir, 'Win11')], keep: 3, dryRun: true }));
+    const result = await runCli(['distribute', '--args-file', args, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.json()).toMatchObject({ ok: true, dryRun: true, targets: [{ action: 'dry-run', removeVersions: [] }] });
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(dir)).not.toContain('Win11');
+    await writeFile(args, JSON.stringify({ workspace, targets: [path.join(dir, 'Win11')], dryRun: false }));
+    expect((await runCli(['distribute', '--args-file', args])).exitCode).toBe(0);
+    expect(await readdir(dir)).toContain('Win11');
+  });
+
   it('rejects an unreadable, non-JSON or non-object file, and unknown options, with exit 2', async () => {
     const dir = await tempDir();
     const args = path.join(dir, 'args.json');
