@@ -112,9 +112,4 @@ export class WimlibEngine implements ImageEngine {
   async join(parts: readonly string[], dest: string, options: { logDir?: string; onProgress?: ProgressCallback } = {}): Promise<void> {
     await runTool({ tool: 'wimlib-imagex', file: this.file, args: ['join', dest, ...parts] }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
   }
-
-  /** Extracts files (paths inside the image) into a folder, flat, as `wimlib-imagex extract --dest-dir` does. */
-  async extract(wim: string, index: number, paths: readonly string[], destDir: string, options: { logDir?: string } = {}): Promise<void> {
-    await runTool({ tool: 'wimlib-imagex', file: this.file, args: ['extract', wim, String(index), ...paths, `--dest-dir=${destDir}`, '--no-acls'] }, { logDir: options.logDir });
-  }
 }

@@ -2,7 +2,7 @@
 // skip when nothing changed, apply, record history, commit. Every entry point goes through here.
 import { readdir } from 'node:fs/promises';
 import type { z } from 'zod';
-import { fingerprintFiles, stableHash, type HistoryEntry, type Manifest } from '../media/manifest.ts';
+import { stableHash, type HistoryEntry, type Manifest } from '../media/manifest.ts';
 import { describeError, MediaError, UsageError } from '../util/errors.ts';
 import type { StepResult } from '../util/events.ts';
 import { exists, listTree, removeTree } from '../util/fs.ts';
@@ -103,8 +103,8 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     if (isImport) {
       if (checkExistingImport(context, manifest, optionsHash) === 'skip') return skipped(step.id, manifest!, optionsHash, 'the workspace already holds this import, unchanged', started, context);
     } else {
-      if (!manifest) await workspace.loadManifest(); // throws the "run import-media first" error
-      await checkMediaMatchesManifest(context, manifest!);
+      manifest ??= await workspace.loadManifest(); // none: throws "run import-media first"
+      await checkMediaMatchesManifest(context, manifest);
       const last = appliedHistory(manifest).at(-1);
       if (step.effect !== 'external' && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest!.fingerprint) {
         return skipped(step.id, manifest!, optionsHash, 'unchanged since its last successful run', started, context);
@@ -164,9 +164,4 @@ async function recordFailure(context: StepContext, manifest: Manifest, step: str
     summary: { error: error instanceof Error ? error.message : String(error) },
   };
   await context.workspace.commit({ manifest: { ...manifest, history: [...manifest.history, entry] } });
-}
-
-/** Recomputes the fingerprint after a change to the file list. */
-export function refingerprint(manifest: Manifest): Manifest {
-  return { ...manifest, fingerprint: fingerprintFiles(manifest.files) };
 }

@@ -24,8 +24,6 @@ export interface Reporter {
   emit(event: OsmediaEvent): void;
 }
 
-export const nullReporter: Reporter = { emit() {} };
-
 /** Keeps every event, for tests and for building summaries afterwards. */
 export class CollectingReporter implements Reporter {
   readonly events: OsmediaEvent[] = [];
