@@ -17521,10 +17521,6 @@ var WimlibEngine = class {
   async join(parts, dest, options = {}) {
     await runTool({ tool: "wimlib-imagex", file: this.file, args: ["join", dest, ...parts] }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
   }
-  /** Extracts files (paths inside the image) into a folder, flat, as `wimlib-imagex extract --dest-dir` does. */
-  async extract(wim, index, paths, destDir, options = {}) {
-    await runTool({ tool: "wimlib-imagex", file: this.file, args: ["extract", wim, String(index), ...paths, `--dest-dir=${destDir}`, "--no-acls"] }, { logDir: options.logDir });
-  }
 };
 
 // src/media/workspace.ts
@@ -38719,7 +38715,7 @@ async function runStep(step, rawOptions, context, command) {
     if (isImport) {
       if (checkExistingImport(context, manifest, optionsHash) === "skip") return skipped(step.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
     } else {
-      if (!manifest) await workspace.loadManifest();
+      manifest ??= await workspace.loadManifest();
       await checkMediaMatchesManifest(context, manifest);
       const last = appliedHistory(manifest).at(-1);
       if (step.effect !== "external" && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) {
