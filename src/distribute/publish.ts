@@ -300,6 +300,11 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
   const results: TargetResult[] = [];
   for (const raw of options.targets) {
     const target = path.resolve(raw);
+    if (options.layout === 'mirror' && path.dirname(target) === target) {
+      throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
+        fix: 'Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media.',
+      });
+    }
     const started = Date.now();
     const controlDir = options.layout === 'versioned' ? target : mirrorStateDir(target);
     // A dry run plans without the lock; a publish plans under it (another publish may finish while we wait).

@@ -119,6 +119,7 @@ export const importMedia: Step<ImportOptions> = {
       reporter.emit({ type: 'info', step: 'import-media', message: `extracting ${path.basename(source)} (${listing.type}, label ${volumeLabel ?? 'none'}) with 7-Zip` });
       // Hash the ISO while 7-Zip extracts it: both read the same file, so the page cache serves one of them.
       const hashing = hashFile(source);
+      hashing.catch(() => {}); // awaited below; if extraction fails first, its error is the one to report
       await context.sevenZip.extract(source, staged, {
         logDir: workspace.logsDir,
         onProgress: (sample) => reporter.emit({ type: 'progress', step: 'import-media', phase: 'extracting', done: sample.done, total: sample.total, unit: 'percent' }),

@@ -240,3 +240,10 @@ describe('plan', () => {
     expect(plan.stdout).toMatch(/run  distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/);
   });
 });
+
+describe('mirror guard', () => {
+  it('refuses the root of a drive or share as a mirror target, before reading it', async () => {
+    const workspace = await stampedWorkspace();
+    await expect(publishTo(workspace, [path.parse(process.cwd()).root], { layout: 'mirror' })).rejects.toThrow(/cannot be the root of a drive or share/);
+  });
+});

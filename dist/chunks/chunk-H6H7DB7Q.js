@@ -38151,6 +38151,11 @@ async function publish(workspace, manifest, options, reporter) {
   const results = [];
   for (const raw of options.targets) {
     const target = path14.resolve(raw);
+    if (options.layout === "mirror" && path14.dirname(target) === target) {
+      throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
+        fix: "Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media."
+      });
+    }
     const started = Date.now();
     const controlDir = options.layout === "versioned" ? target : mirrorStateDir(target);
     const plan = options.dryRun ? await planTarget(manifest, target, options.layout, options.keep, version4) : emptyPlan(target, options.layout, version4);
@@ -38325,6 +38330,8 @@ var importMedia = {
       volumeLabel = listing.volumeId ?? await readIso9660Label(source);
       reporter.emit({ type: "info", step: "import-media", message: `extracting ${path15.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
       const hashing = hashFile(source);
+      hashing.catch(() => {
+      });
       await context.sevenZip.extract(source, staged, {
         logDir: workspace.logsDir,
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
