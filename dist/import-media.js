@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-H6H7DB7Q.js";
+} from "./chunks/chunk-4KF5KKIF.js";
 import "./chunks/chunk-I2OHX7HH.js";
 
 // src/action/entries/import-media.ts

@@ -160,6 +160,30 @@ const commands: Record<string, Command> = {
       return { result: { ...(outcome.result as object), targets: summary.targets }, text: outcome.text };
     },
   },
+  'generate-task-sequence': {
+    summary: 'write the in-place upgrade task sequence (ConfigMgr XML) for this media, checked against the manifest',
+    usage: 'osmedia generate-task-sequence --workspace DIR [--out DIR] [--edition SELECTOR] [--package-id ID] [--name NAME] [--scan-only] [--dynamic-update disable|policy|override] [--setup-options "…"]',
+    options: {
+      workspace: workspaceOption,
+      out: { type: 'string', short: 'o', description: 'folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)', placeholder: 'DIR' },
+      edition: { type: 'string', short: 'e', description: 'the edition to install (EditionID, exact name or index); required when install.wim holds several', placeholder: 'SELECTOR' },
+      'package-id': { type: 'string', description: 'the OS upgrade package ID (e.g. P0100123); without it a clearly marked placeholder is used', placeholder: 'ID' },
+      name: { type: 'string', description: 'the task sequence name (at most 50 characters)', placeholder: 'NAME' },
+      'scan-only': { type: 'boolean', description: 'a compatibility-scan-only task sequence (Setup /Compat ScanOnly), no upgrade' },
+      'dynamic-update': { type: 'string', description: 'Windows Setup Dynamic Update: disable (default), policy or override', placeholder: 'MODE' },
+      'setup-options': { type: 'string', description: 'extra Windows Setup options (OSDSetupAdditionalUpgradeOptions), e.g. "/DiagnosticPrompt Enable"', placeholder: 'OPTIONS' },
+    },
+    run: (values, _p, reporter) =>
+      runSingleStep('generate-task-sequence', values, {
+        out: values.out,
+        edition: values.edition,
+        packageId: values['package-id'],
+        name: values.name,
+        scanOnly: values['scan-only'],
+        dynamicUpdate: values['dynamic-update'],
+        setupOptions: values['setup-options'],
+      }, reporter),
+  },
   verify: {
     summary: 'check a published copy against its manifest: missing, changed and extra files (exit 1 if any)',
     usage: 'osmedia verify --target DIR [--version VERSION]',

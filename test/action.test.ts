@@ -10,7 +10,7 @@ import { parseAction } from '@actions/workflow-parser/actions/index';
 import { CommonInputs, Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
 import { node24, repoRoot, sampleMedia, tempDir } from './helpers.ts';
 
-const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml'];
+const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml', 'actions/generate-task-sequence/action.yml'];
 
 interface ActionMeta {
   inputs?: Record<string, { default?: string; required?: boolean }>;
@@ -112,6 +112,12 @@ describe('the bundled actions on the sample media', () => {
 
     const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
     expect(again.outputs.changed).toBe('false');
+
+    const ts = await runAction('actions/generate-task-sequence/action.yml', { workspace: stamped.outputs.workspace!, edition: 'Professional', 'package-id': 'P0100123', 'setup-options': '/DiagnosticPrompt Enable' });
+    expect(ts.exitCode, ts.stdout).toBe(0);
+    expect(ts.outputs['task-sequence']).toBe(path.join(root, 'ws', 'ts', 'osmedia-upgrade.xml'));
+    expect(await readFile(ts.outputs['task-sequence']!, 'utf8')).toContain('<variable name="OSDUpgradeInstallPackageID" property="InstallPackageID">P0100123</variable>');
+    expect(ts.summary).toMatch(/<h3>Task sequence<\/h3>\n<b>Upgrade to Windows 11 Pro<\/b>/);
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

@@ -17,6 +17,13 @@ export const Inputs = {
   layout: 'layout',
   keepVersions: 'keep-versions',
   wait: 'wait',
+  out: 'out',
+  edition: 'edition',
+  packageIdInput: 'package-id',
+  name: 'name',
+  scanOnly: 'scan-only',
+  dynamicUpdate: 'dynamic-update',
+  setupOptions: 'setup-options',
   cache: 'cache',
   artifacts: 'artifacts',
   artifactName: 'artifact-name',
@@ -29,6 +36,7 @@ export const Outputs = {
   changed: 'changed',
   packageId: 'package-id',
   version: 'version',
+  taskSequence: 'task-sequence',
 } as const;
 
 /** Inputs every sub-action has. */
@@ -40,4 +48,5 @@ export const StepInputs: Record<StepId, readonly string[]> = {
   'strip-indexes': [Inputs.keep],
   'stamp-build-file': [Inputs.file, Inputs.revision],
   distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
+  'generate-task-sequence': [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions],
 };

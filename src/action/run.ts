@@ -32,6 +32,16 @@ export function optionsFromInputs(step: StepId): Record<string, unknown> {
       return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
     case 'distribute':
       return { targets: lines(Inputs.targets), layout: optional(Inputs.layout), keep: number(Inputs.keepVersions), wait: number(Inputs.wait) };
+    case 'generate-task-sequence':
+      return {
+        out: optional(Inputs.out),
+        edition: optional(Inputs.edition),
+        packageId: optional(Inputs.packageIdInput),
+        name: optional(Inputs.name),
+        scanOnly: core.getInput(Inputs.scanOnly) ? core.getBooleanInput(Inputs.scanOnly) : undefined,
+        dynamicUpdate: optional(Inputs.dynamicUpdate),
+        setupOptions: optional(Inputs.setupOptions),
+      };
   }
 }
 
@@ -68,6 +78,10 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       [{ data: 'Target', header: true }, { data: 'Version', header: true }, { data: 'Result', header: true }, { data: 'Copied', header: true }, { data: 'Linked', header: true }, { data: 'Unchanged', header: true }, { data: 'Verified', header: true }],
       ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no']),
     ]);
+  }
+  const ts = results.find((r) => r.step === 'generate-task-sequence' && r.result === 'succeeded')?.summary as { name?: string; xml?: string; packageId?: string; placeholder?: boolean; edition?: string; editionIndex?: number } | undefined;
+  if (ts?.xml) {
+    summary.addHeading('Task sequence', 3).addRaw(`<b>${ts.name}</b>: <code>${ts.xml}</code>, package ${ts.packageId}${ts.placeholder ? ' (placeholder)' : ''}, edition ${ts.editionIndex} (${ts.edition})`, true);
   }
   await summary.write();
 }
@@ -109,6 +123,8 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     core.setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? '');
     core.setOutput(Outputs.changed, String(results.some((r) => r.result === 'succeeded')));
     core.setOutput(Outputs.version, published[0]?.version ?? '');
+    const ts = results.find((r) => r.step === 'generate-task-sequence')?.summary as { xml?: string } | undefined;
+    core.setOutput(Outputs.taskSequence, ts?.xml ?? '');
     // The ConfigMgr package ID arrives with the site operations (a later step); empty until then.
     core.setOutput(Outputs.packageId, '');
     await writeSummary(collected.events, results, manifest);

@@ -24,6 +24,7 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
   if (recipe.media.keep) planned.push({ step: 'strip-indexes', options: { keep: recipe.media.keep } });
   if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
   if (recipe.distribute) planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
+  if (recipe.taskSequence) planned.push({ step: 'generate-task-sequence', options: recipe.taskSequence });
   return planned;
 }
 

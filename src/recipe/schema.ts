@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
+import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
 
 export const RecipeSchema = z.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -19,6 +20,8 @@ export const RecipeSchema = z.strictObject({
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
+  /** The in-place upgrade task sequence; `out` is relative to the workspace. */
+  taskSequence: TaskSequenceOptionsSchema.optional(),
 });
 
 export type Recipe = z.infer<typeof RecipeSchema>;

@@ -18,7 +18,7 @@ import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
  */
 export async function plannedState(loaded: LoadedRecipe, context: StepContext): Promise<MediaState> {
   const planned = stepsOfRecipe(loaded);
-  const mediaSteps = planned.filter((p) => p.step !== 'distribute').length;
+  const mediaSteps = planned.filter((p) => p.step !== 'distribute' && p.step !== 'generate-task-sequence').length;
   const decision = await decide(planned, context).catch(() => ({ firstToRun: 0, reimport: true }));
   if (!decision.reimport && decision.firstToRun >= mediaSteps && (await context.workspace.hasManifest())) {
     return stateOfManifest(await context.workspace.loadManifest(), `${path.basename(loaded.file)} (built)`);

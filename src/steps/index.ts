@@ -1,5 +1,6 @@
 // The step registry: the one list the CLI, the recipe runner and (later) the Action read.
 import { distribute } from './distribute.ts';
+import { generateTaskSequence } from './generate-task-sequence.ts';
 import { importMedia } from './import-media.ts';
 import { stampBuildFile } from './stamp-build-file.ts';
 import { stripIndexes } from './strip-indexes.ts';
@@ -10,6 +11,7 @@ export const steps = {
   'strip-indexes': stripIndexes,
   'stamp-build-file': stampBuildFile,
   distribute,
+  'generate-task-sequence': generateTaskSequence,
 } satisfies Record<StepId, Step<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A step whose options type is not known statically (validated at run time by its schema). */

@@ -38,7 +38,7 @@ describe('recipe validation', () => {
   it('accepts numbers as index selectors and exports a JSON Schema', () => {
     expect(parseRecipe('media:\n  source: x.iso\n  keep: [Enterprise, 3]\n', 'r.yml').media.keep).toEqual(['Enterprise', '3']);
     const schema = recipeJsonSchema() as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(['workspace', 'media', 'stamp', 'distribute']);
+    expect(Object.keys(schema.properties)).toEqual(['workspace', 'media', 'stamp', 'distribute', 'taskSequence']);
   });
 
   it('resolves the source against the recipe folder', async () => {
@@ -91,15 +91,16 @@ describe('osmedia run', () => {
   it('publishes from a recipe; a re-run skips the media steps and finds nothing to copy', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
-    const file = await writeRecipe(dir, `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n  keep: 3\n`);
+    const file = await writeRecipe(dir, `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n  keep: 3\ntaskSequence:\n  packageId: P0100123\n`);
     const workspace = path.join(dir, 'ws');
     await mkdir(path.join(dir, 'share'));
     const first = await runRecipe(await loadRecipe(file), testContext(workspace));
-    expect(first.steps.map((s) => [s.step, s.result])).toEqual([['import-media', 'succeeded'], ['strip-indexes', 'succeeded'], ['stamp-build-file', 'succeeded'], ['distribute', 'succeeded']]);
+    expect(first.steps.map((s) => [s.step, s.result])).toEqual([['import-media', 'succeeded'], ['strip-indexes', 'succeeded'], ['stamp-build-file', 'succeeded'], ['distribute', 'succeeded'], ['generate-task-sequence', 'succeeded']]);
+    expect(await readJson(path.join(workspace, 'osmedia-manifest.json'))).toMatchObject({ history: expect.arrayContaining([expect.objectContaining({ step: 'generate-task-sequence', summary: expect.objectContaining({ packageId: 'P0100123', editionIndex: 1 }) })]) });
     const current = await readJson(path.join(dir, 'share', 'Win11', 'current.json'));
     expect(current.version).toMatch(/^26100\.1742-/);
     const second = await runRecipe(await loadRecipe(file), testContext(workspace));
-    expect(second.steps.map((s) => s.result)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+    expect(second.steps.map((s) => s.result)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
     expect(second.steps[3]!.summary).toMatchObject({ targets: [{ action: 'unchanged', filesCopied: 0 }] });
   });
 

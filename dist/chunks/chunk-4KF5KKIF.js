@@ -68,7 +68,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function checkPathExt(path29, options) {
+    function checkPathExt(path30, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -79,25 +79,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path29.substr(-p.length).toLowerCase() === p) {
+        if (p && path30.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat7, path29, options) {
+    function checkStat(stat7, path30, options) {
       if (!stat7.isSymbolicLink() && !stat7.isFile()) {
         return false;
       }
-      return checkPathExt(path29, options);
+      return checkPathExt(path30, options);
     }
-    function isexe(path29, options, cb) {
-      fs6.stat(path29, function(er, stat7) {
-        cb(er, er ? false : checkStat(stat7, path29, options));
+    function isexe(path30, options, cb) {
+      fs6.stat(path30, function(er, stat7) {
+        cb(er, er ? false : checkStat(stat7, path30, options));
       });
     }
-    function sync(path29, options) {
-      return checkStat(fs6.statSync(path29), path29, options);
+    function sync(path30, options) {
+      return checkStat(fs6.statSync(path30), path30, options);
     }
   }
 });
@@ -108,13 +108,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function isexe(path29, options, cb) {
-      fs6.stat(path29, function(er, stat7) {
+    function isexe(path30, options, cb) {
+      fs6.stat(path30, function(er, stat7) {
         cb(er, er ? false : checkStat(stat7, options));
       });
     }
-    function sync(path29, options) {
-      return checkStat(fs6.statSync(path29), options);
+    function sync(path30, options) {
+      return checkStat(fs6.statSync(path30), options);
     }
     function checkStat(stat7, options) {
       return stat7.isFile() && checkMode(stat7, options);
@@ -147,7 +147,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path29, options, cb) {
+    function isexe(path30, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -157,7 +157,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path29, options || {}, function(er, is) {
+          isexe(path30, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -166,7 +166,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path29, options || {}, function(er, is) {
+      core(path30, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -176,9 +176,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path29, options) {
+    function sync(path30, options) {
       try {
-        return core.sync(path29, options || {});
+        return core.sync(path30, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -194,7 +194,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path29 = __require("path");
+    var path30 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -227,18 +227,18 @@ var require_which = __commonJS({
         opt = {};
       const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
       const found = [];
-      const step = (i2) => new Promise((resolve2, reject) => {
+      const step2 = (i2) => new Promise((resolve2, reject) => {
         if (i2 === pathEnv.length)
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path29.join(pathPart, cmd);
+        const pCmd = path30.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
       const subStep = (p, i2, ii) => new Promise((resolve2, reject) => {
         if (ii === pathExt.length)
-          return resolve2(step(i2 + 1));
+          return resolve2(step2(i2 + 1));
         const ext2 = pathExt[ii];
         isexe(p + ext2, { pathExt: pathExtExe }, (er, is) => {
           if (!er && is) {
@@ -250,7 +250,7 @@ var require_which = __commonJS({
           return resolve2(subStep(p, i2, ii + 1));
         });
       });
-      return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
+      return cb ? step2(0).then((res) => cb(null, res), cb) : step2(0);
     };
     var whichSync = (cmd, opt) => {
       opt = opt || {};
@@ -259,7 +259,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path29.join(pathPart, cmd);
+        const pCmd = path30.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -307,7 +307,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path29 = __require("path");
+    var path30 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -325,7 +325,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path29.delimiter : void 0
+          pathExt: withoutPathExt ? path30.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -334,7 +334,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path29.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path30.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -388,8 +388,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path29, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path29.split("/").pop();
+      const [path30, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path30.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -424,7 +424,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path29 = __require("path");
+    var path30 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -449,7 +449,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path29.normalize(parsed.command);
+        parsed.command = path30.normalize(parsed.command);
         parsed.command = escape3.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape3.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -636,17 +636,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path29) {
-      const ctrl = callVisitor(key, node2, visitor, path29);
+    function visit_(key, node2, visitor, path30) {
+      const ctrl = callVisitor(key, node2, visitor, path30);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path29, ctrl);
-        return visit_(key, ctrl, visitor, path29);
+        replaceNode(key, path30, ctrl);
+        return visit_(key, ctrl, visitor, path30);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path29 = Object.freeze(path29.concat(node2));
+          path30 = Object.freeze(path30.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path29);
+            const ci = visit_(i2, node2.items[i2], visitor, path30);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -657,13 +657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path29 = Object.freeze(path29.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path29);
+          path30 = Object.freeze(path30.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path30);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path29);
+          const cv = visit_("value", node2.value, visitor, path30);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -684,17 +684,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path29) {
-      const ctrl = await callVisitor(key, node2, visitor, path29);
+    async function visitAsync_(key, node2, visitor, path30) {
+      const ctrl = await callVisitor(key, node2, visitor, path30);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path29, ctrl);
-        return visitAsync_(key, ctrl, visitor, path29);
+        replaceNode(key, path30, ctrl);
+        return visitAsync_(key, ctrl, visitor, path30);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path29 = Object.freeze(path29.concat(node2));
+          path30 = Object.freeze(path30.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path29);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path30);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -705,13 +705,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path29 = Object.freeze(path29.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path29);
+          path30 = Object.freeze(path30.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path30);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path29);
+          const cv = await visitAsync_("value", node2.value, visitor, path30);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -738,23 +738,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path29) {
+    function callVisitor(key, node2, visitor, path30) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path29);
+        return visitor(key, node2, path30);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path29);
+        return visitor.Map?.(key, node2, path30);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path29);
+        return visitor.Seq?.(key, node2, path30);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path29);
+        return visitor.Pair?.(key, node2, path30);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path29);
+        return visitor.Scalar?.(key, node2, path30);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path29);
+        return visitor.Alias?.(key, node2, path30);
       return void 0;
     }
-    function replaceNode(key, path29, node2) {
-      const parent = path29[path29.length - 1];
+    function replaceNode(key, path30, node2) {
+      const parent = path30[path30.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -1072,7 +1072,7 @@ var require_toJS = __commonJS({
     var identity3 = require_identity();
     function toJS(value, arg, ctx) {
       if (Array.isArray(value))
-        return value.map((v, i2) => toJS(v, String(i2), ctx));
+        return value.map((v2, i2) => toJS(v2, String(i2), ctx));
       if (value && typeof value.toJSON === "function") {
         if (!ctx || !identity3.hasAnchor(value))
           return value.toJSON(arg, ctx);
@@ -1366,19 +1366,19 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path29, value) {
-      let v = value;
-      for (let i2 = path29.length - 1; i2 >= 0; --i2) {
-        const k = path29[i2];
+    function collectionFromPath(schema, path30, value) {
+      let v2 = value;
+      for (let i2 = path30.length - 1; i2 >= 0; --i2) {
+        const k = path30[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
-          a2[k] = v;
-          v = a2;
+          a2[k] = v2;
+          v2 = a2;
         } else {
-          v = /* @__PURE__ */ new Map([[k, v]]);
+          v2 = /* @__PURE__ */ new Map([[k, v2]]);
         }
       }
-      return createNode.createNode(v, void 0, {
+      return createNode.createNode(v2, void 0, {
         aliasDuplicateObjects: false,
         keepUndefined: false,
         onAnchor: () => {
@@ -1388,7 +1388,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path29) => path29 == null || typeof path29 === "object" && !!path29[Symbol.iterator]().next().done;
+    var isEmptyPath = (path30) => path30 == null || typeof path30 === "object" && !!path30[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1418,11 +1418,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path29, value) {
-        if (isEmptyPath(path29))
+      addIn(path30, value) {
+        if (isEmptyPath(path30))
           this.add(value);
         else {
-          const [key, ...rest] = path29;
+          const [key, ...rest] = path30;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1436,8 +1436,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path29) {
-        const [key, ...rest] = path29;
+      deleteIn(path30) {
+        const [key, ...rest] = path30;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1451,8 +1451,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path29, keepScalar) {
-        const [key, ...rest] = path29;
+      getIn(path30, keepScalar) {
+        const [key, ...rest] = path30;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1470,8 +1470,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path29) {
-        const [key, ...rest] = path29;
+      hasIn(path30) {
+        const [key, ...rest] = path30;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1481,8 +1481,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path29, value) {
-        const [key, ...rest] = path29;
+      setIn(path30, value) {
+        const [key, ...rest] = path30;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -2351,8 +2351,8 @@ var require_Pair = __commonJS({
     var identity3 = require_identity();
     function createPair(key, value, ctx) {
       const k = createNode.createNode(key, void 0, ctx);
-      const v = createNode.createNode(value, void 0, ctx);
-      return new Pair(k, v);
+      const v2 = createNode.createNode(value, void 0, ctx);
+      return new Pair(k, v2);
     }
     var Pair = class _Pair {
       constructor(key, value = null) {
@@ -3997,9 +3997,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path29, value) {
+      addIn(path30, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path29, value);
+          this.contents.addIn(path30, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4024,7 +4024,7 @@ var require_Document = __commonJS({
           value = replacer.call({ "": value }, "", value);
           _replacer = replacer;
         } else if (Array.isArray(replacer)) {
-          const keyToStr = (v) => typeof v === "number" || v instanceof String || v instanceof Number;
+          const keyToStr = (v2) => typeof v2 === "number" || v2 instanceof String || v2 instanceof Number;
           const asStr = replacer.filter(keyToStr).map(String);
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
@@ -4060,8 +4060,8 @@ var require_Document = __commonJS({
        */
       createPair(key, value, options = {}) {
         const k = this.createNode(key, null, options);
-        const v = this.createNode(value, null, options);
-        return new Pair.Pair(k, v);
+        const v2 = this.createNode(value, null, options);
+        return new Pair.Pair(k, v2);
       }
       /**
        * Removes a value from the document.
@@ -4074,14 +4074,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path29) {
-        if (Collection.isEmptyPath(path29)) {
+      deleteIn(path30) {
+        if (Collection.isEmptyPath(path30)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path29) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path30) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4096,10 +4096,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path29, keepScalar) {
-        if (Collection.isEmptyPath(path29))
+      getIn(path30, keepScalar) {
+        if (Collection.isEmptyPath(path30))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path29, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path30, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4110,10 +4110,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path29) {
-        if (Collection.isEmptyPath(path29))
+      hasIn(path30) {
+        if (Collection.isEmptyPath(path30))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path29) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path30) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4130,13 +4130,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path29, value) {
-        if (Collection.isEmptyPath(path29)) {
+      setIn(path30, value) {
+        if (Collection.isEmptyPath(path30)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path29), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path30), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path29, value);
+          this.contents.setIn(path30, value);
         }
       }
       /**
@@ -6097,9 +6097,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path29) => {
+    visit2.itemAtPath = (cst, path30) => {
       let item = cst;
-      for (const [field, index] of path29) {
+      for (const [field, index] of path30) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6108,23 +6108,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path29) => {
-      const parent = visit2.itemAtPath(cst, path29.slice(0, -1));
-      const field = path29[path29.length - 1][0];
+    visit2.parentCollection = (cst, path30) => {
+      const parent = visit2.itemAtPath(cst, path30.slice(0, -1));
+      const field = path30[path30.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path29, item, visitor) {
-      let ctrl = visitor(item, path29);
+    function _visit(path30, item, visitor) {
+      let ctrl = visitor(item, path30);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path29.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path30.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6135,10 +6135,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path29);
+            ctrl = ctrl(item, path30);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path29) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path30) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -8411,8 +8411,8 @@ var require_valid = __commonJS({
     "use strict";
     var parse3 = require_parse2();
     var valid = (version4, options) => {
-      const v = parse3(version4, options);
-      return v ? v.version : null;
+      const v2 = parse3(version4, options);
+      return v2 ? v2.version : null;
     };
     module.exports = valid;
   }
@@ -9572,10 +9572,10 @@ var require_max_satisfying = __commonJS({
       } catch (er) {
         return null;
       }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!max || maxSV.compare(v) === -1) {
-            max = v;
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!max || maxSV.compare(v2) === -1) {
+            max = v2;
             maxSV = new SemVer(max, options);
           }
         }
@@ -9601,10 +9601,10 @@ var require_min_satisfying = __commonJS({
       } catch (er) {
         return null;
       }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!min || minSV.compare(v) === 1) {
-            min = v;
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!min || minSV.compare(v2) === 1) {
+            min = v2;
             minSV = new SemVer(min, options);
           }
         }
@@ -9803,8 +9803,8 @@ var require_simplify = __commonJS({
       const set2 = [];
       let first = null;
       let prev = null;
-      const v = versions.sort((a2, b) => compare(a2, b, options));
-      for (const version4 of v) {
+      const v2 = versions.sort((a2, b) => compare(a2, b, options));
+      for (const version4 of v2) {
         const included = satisfies(version4, range3, options);
         if (included) {
           prev = version4;
@@ -9826,11 +9826,11 @@ var require_simplify = __commonJS({
       for (const [min, max] of set2) {
         if (min === max) {
           ranges.push(min);
-        } else if (!max && min === v[0]) {
+        } else if (!max && min === v2[0]) {
           ranges.push("*");
         } else if (!max) {
           ranges.push(`>=${min}`);
-        } else if (min === v[0]) {
+        } else if (min === v2[0]) {
           ranges.push(`<=${max}`);
         } else {
           ranges.push(`${min} - ${max}`);
@@ -10183,7 +10183,7 @@ var require_package_version = __commonJS({
 });
 
 // src/action/run.ts
-import path28 from "node:path";
+import path29 from "node:path";
 
 // src/context.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -14632,13 +14632,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path29, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path29 === "string" ? path29 : path29.toString();
+  for (const { path: path30, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path30 === "string" ? path30 : path30.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path29, serializedResult);
+      appendFileSync(path30, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path29, serializedResult);
+      writeFileSync(path30, serializedResult);
     }
   }
 };
@@ -18385,8 +18385,8 @@ function assertNever(_x) {
 function assert(_) {
 }
 function getEnumValues(entries) {
-  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+  const numericValues = Object.values(entries).filter((v2) => typeof v2 === "number");
+  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v2]) => v2);
   return values;
 }
 function joinValues(array2, separator = "|") {
@@ -18422,8 +18422,8 @@ function cleanRegex(source) {
   const end = source.endsWith("$") ? source.length - 1 : source.length;
   return source.slice(start, end);
 }
-function floatSafeRemainder(val, step) {
-  const ratio = val / step;
+function floatSafeRemainder(val, step2) {
+  const ratio = val / step2;
   const roundedRatio = Math.round(ratio);
   const tolerance = 4 * Number.EPSILON * Math.max(Math.abs(ratio), 1);
   if (Math.abs(ratio - roundedRatio) < tolerance)
@@ -18444,9 +18444,9 @@ function defineLazy(object2, key, getter) {
       }
       return value;
     },
-    set(v) {
+    set(v2) {
       Object.defineProperty(object2, key, {
-        value: v
+        value: v2
         // configurable: true,
       });
     },
@@ -18525,10 +18525,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path29) {
-  if (!path29)
+function getElementAtPath(obj, path30) {
+  if (!path30)
     return obj;
-  return path29.reduce((acc, key) => acc?.[key], obj);
+  return path30.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -18868,11 +18868,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path29, issues) {
+function prefixIssues(path30, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path29);
+    iss.path.unshift(path30);
     return iss;
   });
 }
@@ -19334,16 +19334,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path29 = []) => {
+  const processError = (error64, path30 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path29, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path30, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path29, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path29, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
       } else {
-        const fullpath = [...path29, ...issue2.path];
+        const fullpath = [...path30, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -19382,17 +19382,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path29 = []) => {
+  const processError = (error64, path30 = []) => {
     var _a4;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path29, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path30, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path29, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path29, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
       } else {
-        const fullpath = [...path29, ...issue2.path];
+        const fullpath = [...path30, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -19431,8 +19431,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path29 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path29) {
+  const path30 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path30) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -20485,10 +20485,10 @@ var $ZodUUID = /* @__PURE__ */ $constructor("$ZodUUID", (inst, def) => {
       v7: 7,
       v8: 8
     };
-    const v = versionMap[def.version];
-    if (v === void 0)
+    const v2 = versionMap[def.version];
+    if (v2 === void 0)
       throw new Error(`Invalid UUID version: "${def.version}"`);
-    def.pattern ?? (def.pattern = uuid(v));
+    def.pattern ?? (def.pattern = uuid(v2));
   } else
     def.pattern ?? (def.pattern = uuid());
   $ZodStringFormat.init(inst, def);
@@ -21262,8 +21262,8 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
         if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
           assignProp(propValues, key, /* @__PURE__ */ new Set());
         }
-        for (const v of field.values)
-          propValues[key].add(v);
+        for (const v2 of field.values)
+          propValues[key].add(v2);
         if (field.optin !== void 0)
           propValues[key].add(void 0);
       }
@@ -21609,11 +21609,11 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
         throw new Error(`Invalid discriminated union option at index "${zod.def.options.indexOf(option)}"`);
       if (pv[zod.def.discriminator]?.has(void 0))
         undefinedCount++;
-      for (const [k, v] of Object.entries(pv)) {
+      for (const [k, v2] of Object.entries(pv)) {
         if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
           assignProp(propValues, k, /* @__PURE__ */ new Set());
         }
-        for (const val of v) {
+        for (const val of v2) {
           propValues[k].add(val);
         }
       }
@@ -22345,8 +22345,8 @@ var $ZodPrefault = /* @__PURE__ */ $constructor("$ZodPrefault", (inst, def) => {
 var $ZodNonOptional = /* @__PURE__ */ $constructor("$ZodNonOptional", (inst, def) => {
   $ZodType.init(inst, def);
   defineLazyInternal(inst, "values", (zod) => {
-    const v = zod.def.innerType._zod.values;
-    return v ? new Set([...v].filter((x) => x !== void 0)) : void 0;
+    const v2 = zod.def.innerType._zod.values;
+    return v2 ? new Set([...v2].filter((x) => x !== void 0)) : void 0;
   });
   inst._zod.parse = (payload, ctx) => {
     const result = def.innerType._zod.run(payload, ctx);
@@ -25523,7 +25523,7 @@ var error21 = () => {
         if (issue2.values.length === 1) {
           return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF: \u05D4\u05E2\u05E8\u05DA \u05D7\u05D9\u05D9\u05D1 \u05DC\u05D4\u05D9\u05D5\u05EA ${stringifyPrimitive(issue2.values[0])}`;
         }
-        const stringified = issue2.values.map((v) => stringifyPrimitive(v));
+        const stringified = issue2.values.map((v2) => stringifyPrimitive(v2));
         if (issue2.values.length === 2) {
           return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF: \u05D4\u05D0\u05E4\u05E9\u05E8\u05D5\u05D9\u05D5\u05EA \u05D4\u05DE\u05EA\u05D0\u05D9\u05DE\u05D5\u05EA \u05D4\u05DF ${stringified[0]} \u05D0\u05D5 ${stringified[1]}`;
         }
@@ -30781,8 +30781,8 @@ ${code}
   return fn;
 }
 function addConstant(ctx, value) {
-  for (const [name2, v] of ctx.constants) {
-    if (v === value)
+  for (const [name2, v2] of ctx.constants) {
+    if (v2 === value)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
@@ -30925,9 +30925,9 @@ function generateChecks(doc, ctx, schema, accessor) {
 }
 function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   const cpLen = addConstant(ctx, codePointLength);
-  const v = newVar(ctx);
-  doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
-  return v;
+  const v2 = newVar(ctx);
+  doc.write(`const ${v2} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
+  return v2;
 }
 function numericOperand(value, label) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -31458,10 +31458,10 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   if (catchall) {
     const catchallType = catchall._zod.def.type;
     if (catchallType === "never") {
-      const condition = keys.map((k) => `k !== ${esc(k)}`).join(" && ") || "true";
+      const condition2 = keys.map((k) => `k !== ${esc(k)}`).join(" && ") || "true";
       doc.write(`for (const k in ${accessor}) {`);
       doc.indented((d) => {
-        d.write(`if (${condition}) return INVALID;`);
+        d.write(`if (${condition2}) return INVALID;`);
       });
       doc.write(`}`);
     } else if ((catchallType === "unknown" || catchallType === "any") && !catchall._zod.def.checks?.length) {
@@ -33048,7 +33048,7 @@ function _set(Class2, valueType, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _enum(Class2, values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v2) => [v2, v2])) : values;
   return new Class2({
     type: "enum",
     entries,
@@ -33254,8 +33254,8 @@ function _stringbool(Classes, _params) {
   let truthyArray = params.truthy ?? ["true", "1", "yes", "on", "y", "enabled"];
   let falsyArray = params.falsy ?? ["false", "0", "no", "off", "n", "disabled"];
   if (params.case !== "sensitive") {
-    truthyArray = truthyArray.map((v) => typeof v === "string" ? v.toLowerCase() : v);
-    falsyArray = falsyArray.map((v) => typeof v === "string" ? v.toLowerCase() : v);
+    truthyArray = truthyArray.map((v2) => typeof v2 === "string" ? v2.toLowerCase() : v2);
+    falsyArray = falsyArray.map((v2) => typeof v2 === "string" ? v2.toLowerCase() : v2);
   }
   const truthySet = new Set(truthyArray);
   const falsySet = new Set(falsyArray);
@@ -34066,9 +34066,9 @@ var enumProcessor = (schema, _ctx, json2, _params) => {
     json2.not = {};
     return;
   }
-  if (values.every((v) => typeof v === "number"))
+  if (values.every((v2) => typeof v2 === "number"))
     json2.type = "number";
-  if (values.every((v) => typeof v === "string"))
+  if (values.every((v2) => typeof v2 === "string"))
     json2.type = "string";
   json2.enum = values;
 };
@@ -34101,13 +34101,13 @@ var literalProcessor = (schema, ctx, json2, params) => {
       json2.const = val;
     }
   } else {
-    if (vals.every((v) => typeof v === "number"))
+    if (vals.every((v2) => typeof v2 === "number"))
       json2.type = "number";
-    if (vals.every((v) => typeof v === "string"))
+    if (vals.every((v2) => typeof v2 === "string"))
       json2.type = "string";
-    if (vals.every((v) => typeof v === "boolean"))
+    if (vals.every((v2) => typeof v2 === "boolean"))
       json2.type = "boolean";
-    if (vals.every((v) => v === null))
+    if (vals.every((v2) => v2 === null))
       json2.type = "null";
     json2.enum = vals;
   }
@@ -34339,11 +34339,11 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const types2 = Array.isArray(json2.type) ? json2.type : [json2.type];
   const numericType = !types2.includes("string") && types2.some((t) => t === "number" || t === "integer");
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
-  if (!numericType && !values?.some((v) => typeof v === "number"))
+  if (!numericType && !values?.some((v2) => typeof v2 === "number"))
     return json2;
   const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format2, id, ...rest } = json2;
   if (rest.enum)
-    rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
+    rest.enum = rest.enum.map((v2) => typeof v2 === "number" ? String(v2) : v2);
   else if (typeof rest.const === "number")
     rest.const = String(rest.const);
   if (!numericType)
@@ -34417,7 +34417,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
   const keyValues = keyType._zod.values;
   const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== void 0;
   if (keyValues && !def.partial && !omittableOnInput) {
-    const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
+    const validKeyValues = [...keyValues].filter((v2) => typeof v2 === "string" || typeof v2 === "number");
     if (validKeyValues.length > 0) {
       json2.required = validKeyValues.map(String);
     }
@@ -36042,7 +36042,7 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
 });
 function _enum2(values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v2) => [v2, v2])) : values;
   return new ZodEnum({
     type: "enum",
     entries,
@@ -36570,13 +36570,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path29 = ref.slice(1).split("/").filter(Boolean);
-  if (path29.length === 0) {
+  const path30 = ref.slice(1).split("/").filter(Boolean);
+  if (path30.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path29[0] === defsKey) {
-    const key = path29[1] === void 0 ? void 0 : decodeJSONPointerSegment(path29[1]);
+  if (path30[0] === defsKey) {
+    const key = path30[1] === void 0 ? void 0 : decodeJSONPointerSegment(path30[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -36826,10 +36826,10 @@ function convertBaseSchema(schema, ctx) {
     if (enumValues.length === 1) {
       return z.literal(enumValues[0]);
     }
-    if (enumValues.every((v) => typeof v === "string")) {
+    if (enumValues.every((v2) => typeof v2 === "string")) {
       return z.enum(enumValues);
     }
-    const literalSchemas = enumValues.map((v) => z.literal(v));
+    const literalSchemas = enumValues.map((v2) => z.literal(v2));
     if (literalSchemas.length < 2) {
       return literalSchemas[0];
     }
@@ -37500,12 +37500,12 @@ function fingerprintFiles(files) {
   return hash2.digest("hex");
 }
 function stableHash(value) {
-  const canonical = (v) => {
-    if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== void 0).sort(([a2], [b]) => a2 < b ? -1 : 1).map(([k, x]) => [k, canonical(x)]));
+  const canonical = (v2) => {
+    if (Array.isArray(v2)) return v2.map(canonical);
+    if (v2 && typeof v2 === "object") {
+      return Object.fromEntries(Object.entries(v2).filter(([, x]) => x !== void 0).sort(([a2], [b]) => a2 < b ? -1 : 1).map(([k, x]) => [k, canonical(x)]));
     }
-    return v;
+    return v2;
   };
   return createHash2("sha256").update(JSON.stringify(canonical(value))).digest("hex").slice(0, 16);
 }
@@ -37537,7 +37537,7 @@ function serializeManifest(manifest) {
 }
 function withFiles(files, changed, removed = []) {
   const map2 = new Map(files.map((f) => [f.path, f]));
-  for (const path29 of removed) map2.delete(path29);
+  for (const path30 of removed) map2.delete(path30);
   for (const file2 of changed) map2.set(file2.path, file2);
   return [...map2.values()].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
 }
@@ -37683,7 +37683,7 @@ function createContext(options) {
 }
 
 // src/pipeline/run-recipe.ts
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/distribute/publish.ts
 import { appendFile, chmod as chmod3, mkdir as mkdir6, readFile as readFile5, readdir as readdir3, rename as rename3, rm as rm5, stat as stat3 } from "node:fs/promises";
@@ -37969,8 +37969,8 @@ async function listVersions(target) {
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
 }
 function retention(versions, keep, current) {
-  const kept = /* @__PURE__ */ new Set([current, ...versions.map((v) => v.version).reverse().filter((v) => v !== current).slice(0, Math.max(0, keep - 1))]);
-  return versions.map((v) => v.version).filter((v) => !kept.has(v));
+  const kept = /* @__PURE__ */ new Set([current, ...versions.map((v2) => v2.version).reverse().filter((v2) => v2 !== current).slice(0, Math.max(0, keep - 1))]);
+  return versions.map((v2) => v2.version).filter((v2) => !kept.has(v2));
 }
 async function planTarget(manifest, target, layout, keep, version4) {
   const files = manifest.files;
@@ -37979,7 +37979,7 @@ async function planTarget(manifest, target, layout, keep, version4) {
     const packageSource = path14.join(target, version4);
     const current = await readCurrent(target).catch(() => void 0);
     const versions = await listVersions(target);
-    const removeVersions = retention([...versions.filter((v) => v.version !== version4), { version: version4 }], keep, version4);
+    const removeVersions = retention([...versions.filter((v2) => v2.version !== version4), { version: version4 }], keep, version4);
     if (await exists(packageSource)) return { ...base, packageSource, unchanged: files.length, removeVersions };
     const previous = current ? await readPublished(path14.join(target, current.version)).catch(() => void 0) : void 0;
     const previousFiles = new Map(previous?.files.map((f) => [f.path, f]));
@@ -38217,9 +38217,301 @@ var distribute = {
   }
 };
 
-// src/steps/import-media.ts
-import { mkdir as mkdir7, rename as rename4, rm as rm6, stat as stat4 } from "node:fs/promises";
+// src/steps/generate-task-sequence.ts
+import { mkdir as mkdir7, readFile as readFile6 } from "node:fs/promises";
 import path15 from "node:path";
+
+// src/report/junit.ts
+function xmlEscape(value) {
+  return value.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&apos;");
+}
+
+// src/configmgr/task-sequence.ts
+var PLACEHOLDER_PACKAGE_ID = "XXX00000";
+var SCAN_ONLY_SUCCESS = "3247440400";
+var SUPPORTED_UPGRADES = "Supported upgrades: Windows 7, 8.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025 (check Microsoft's upgrade paths for editions and channels).";
+var DEFAULT_CHECKS = { freeDiskSpaceMB: 25600, memoryMB: 2048, processorSpeedMHz: 1024, osType: "CLIENT", checkFreeDiskSpace: true, checkMemory: true, checkOSType: true, checkProcessorSpeed: true };
+var DYNAMIC_UPDATE = { disable: "Disable", policy: "UsingPolicy", override: "OveridePolicy" };
+var v = (name, property, value, hidden2 = false) => `<variable name="${name}" property="${property}"${hidden2 ? ' hidden="true"' : ""}>${xmlEscape(String(value))}</variable>`;
+var step = (type, name, runIn, action5, vars, extra = "") => `<step type="${type}" name="${xmlEscape(name)}" description="" runIn="${runIn}" successCodeList="0${extra}" retryCount="0" runFromNet="false"><action>${xmlEscape(action5)}</action><defaultVarList>${vars.join("")}</defaultVarList></step>`;
+var group = (name, description, inner = "") => inner ? `<group name="${name}" description="${description}">${inner}</group>` : `<group name="${name}" description="${description}"/>`;
+var condition = (variable, operator, value) => `<condition><expression type="SMS_TaskSequence_VariableConditionExpression"><variable name="Operator">${operator}</variable><variable name="Value">${value}</variable><variable name="Variable">${variable}</variable></expression></condition>`;
+function readinessStep(c3) {
+  return step("SMS_TaskSequence_PrestartCheckAction", "Check Readiness for Upgrade", "WinPEandFullOS", "OSDPrestartCheck.exe ", [
+    v("OSDCheckCMClientMinVersion", "CheckCMClientMinVersion", false),
+    v("OSDCheckDeviceUEFI", "CheckDeviceUEFI", false),
+    v("OSDCheckFreeDiskSpace", "CheckFreeDiskSpace", c3.checkFreeDiskSpace),
+    v("OSDCheckMaxOsVersion", "CheckMaxOSVersion", false),
+    v("OSDCheckMemory", "CheckMemory", c3.checkMemory),
+    v("OSDCheckMinOSVersion", "CheckMinOSVersion", false),
+    v("OSDCheckNetworkConnected", "CheckNetworkConnected", false),
+    v("OSDCheckNetworkWired", "CheckNetworkWired", false),
+    v("OSDCheckOSArchitecture", "CheckOSArchitecture", false),
+    v("OSDCheckOSLanguageID", "CheckOSLanguageID", false),
+    v("OSDCheckOSType", "CheckOSType", c3.checkOSType),
+    v("OSDCheckPowerState", "CheckPowerState", false),
+    v("OSDCheckProcessorSpeed", "CheckProcessorSpeed", c3.checkProcessorSpeed),
+    v("OSDFreeDiskSpace", "FreeDiskSpace", c3.freeDiskSpaceMB),
+    v("OSDMemory", "Memory", c3.memoryMB),
+    v("OSDOSArchitecture", "OSArchitecture", 64),
+    v("OSDOSLanguageID", "OSLanguageID", 1033),
+    v("OSDOSType", "OSType", c3.osType),
+    v("OSDProcessorSpeed", "ProcessorSpeed", c3.processorSpeedMHz)
+  ]);
+}
+function upgradeStep(o2) {
+  return step(
+    "SMS_TaskSequence_UpgradeOperatingSystemAction",
+    o2.scanOnly ? "Upgrade Operating System (compatibility scan only)" : "Upgrade Operating System",
+    "FullOS",
+    "OSDUpgradeOS.exe ",
+    [
+      v("OSDUpgradeDynamicUpdateSettings", "DynamicUpdateSettings", DYNAMIC_UPDATE[o2.dynamicUpdate]),
+      v("OSDUpgradeIgnoreMessages", "IgnoreMessages", false),
+      v("OSDUpgradeInstallEditionIndex", "InstallEditionIndex", o2.editionIndex),
+      v("OSDUpgradeInstallPackageID", "InstallPackageID", o2.packageId),
+      v("OSDUpgradeOsProductKey", "OsProductKey", ""),
+      v("OSDUpgradePreserveSettings", "PreserveSettings", "Upgrade"),
+      v("OSDUpgradeScanOnly", "ScanOnly", o2.scanOnly)
+    ],
+    // A compatibility scan that finds no issue "fails" with 0xC1900210: that is its success.
+    o2.scanOnly ? ` ${SCAN_ONLY_SUCCESS}` : ""
+  );
+}
+function setupOptionsStep(options) {
+  return step("SMS_TaskSequence_SetVariableAction", "Set Windows Setup options", "WinPEandFullOS", `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`, [
+    v("VariableName", "VariableName", "OSDSetupAdditionalUpgradeOptions"),
+    v("VariableValue", "VariableValue", options)
+  ], " 3010");
+}
+var restartStep = step("SMS_TaskSequence_RebootAction", "Restart Computer", "WinPEandFullOS", "smsboot.exe /target:HD", [
+  v("SMSRebootMessage", "Message", "Microsoft Windows operating system is being upgraded. The computer must reboot to continue."),
+  v("SMSRebootTimeout", "MessageTimeout", 10),
+  v("SMSRebootTarget", "Target", "HD", true)
+]);
+function taskSequenceXml(o2) {
+  if (!Number.isInteger(o2.editionIndex) || o2.editionIndex < 1) throw new Error(`invalid edition index ${o2.editionIndex}`);
+  const prepare = group(
+    "Prepare for Upgrade",
+    "Actions to run in full OS to prepare for upgrade of the operating system.",
+    [
+      readinessStep(o2.checks),
+      group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power"),
+      group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection"),
+      group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10"),
+      group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10"),
+      group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus")
+    ].join("")
+  );
+  const upgrade = group("Upgrade the Operating System", "", [o2.setupOptions ? setupOptionsStep(o2.setupOptions) : "", upgradeStep(o2), o2.scanOnly ? "" : restartStep].join(""));
+  const post = group(
+    "Post-Processing",
+    "Run tasks after the operating system upgrades and the computer restarts",
+    condition("_SMSTSSetupRollback", "equals", "false") + [
+      group("Apply setup-based drivers", "Add steps in this group to install setup-based drivers (.exe) from packages"),
+      group("Install/enable third-party security", "Add steps in this group to install or enable third-party security programs, such as antivirus"),
+      group("Set Windows default apps and associations", "Add steps in this group to set Windows default apps and file associations"),
+      group("Apply customizations and personalizations", "Add steps in this group to apply Start menu customizations, such as organizing program groups")
+    ].join("")
+  );
+  const rollback = group("Rollback", "Run tasks if the upgrade fails and the operating system rolls back", condition("_SMSTSSetupRollback", "equals", "true"));
+  const failure2 = group(
+    "Run Actions on Failure",
+    "Run tasks if OS upgrade fails to gather logs and run diagnostic tools",
+    condition("_SMSTSOSUpgradeActionReturnCode", "notequals", o2.scanOnly ? SCAN_ONLY_SUCCESS : "0") + group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share") + group("Run Diagnostic Tools", "Run Diagnostic Tools")
+  );
+  return `<sequence version="3.10"><referenceList><reference package="${xmlEscape(o2.packageId)}"/></referenceList>${prepare}${upgrade}${post}${rollback}${failure2}</sequence>`;
+}
+
+// src/steps/strip-indexes.ts
+import { stat as stat4 } from "node:fs/promises";
+var StripOptionsSchema = external_exports.strictObject({
+  /** EditionID (case-insensitive), exact image name, or 1-based index. */
+  keep: external_exports.array(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)])).min(1, "at least one selector (EditionID, image name or index)")
+});
+function describeImages(images) {
+  return images.map((i2) => `  ${String(i2.index).padStart(2)}  ${i2.name}  [${i2.editionId || "no EditionID"}]  ${i2.version}`).join("\n");
+}
+function selectImages(images, selectors) {
+  const chosen = /* @__PURE__ */ new Set();
+  const unmatched = [];
+  for (const selector of selectors) {
+    let matches;
+    if (/^\d+$/.test(selector)) matches = images.filter((i2) => i2.index === Number(selector));
+    else {
+      matches = images.filter((i2) => i2.name === selector);
+      if (matches.length === 0) matches = images.filter((i2) => i2.editionId.toLowerCase() === selector.toLowerCase());
+    }
+    if (matches.length === 0) unmatched.push(selector);
+    for (const match3 of matches) chosen.add(match3.index);
+  }
+  if (unmatched.length > 0) {
+    throw new UsageError(`No image in install.wim matches ${unmatched.map((s) => `"${s}"`).join(", ")}. Available images:
+${describeImages(images)}`, {
+      fix: "Use an EditionID (e.g. Enterprise), an exact image name, or an index from the list above."
+    });
+  }
+  return images.filter((i2) => chosen.has(i2.index));
+}
+function splitSelectors(values) {
+  return values.flatMap((v2) => v2.split(",")).map((s) => s.trim()).filter(Boolean);
+}
+var stripIndexes = {
+  id: "strip-indexes",
+  title: "Stripping install.wim to the kept editions",
+  schema: StripOptionsSchema,
+  plan(manifest, options) {
+    if (!manifest) return [`keep ${options.keep.join(", ")} in install.wim`];
+    const kept = selectImages(manifest.installWim.images, options.keep);
+    const removed = manifest.installWim.images.filter((i2) => !kept.includes(i2));
+    return [
+      ...kept.map((i2) => `keep   ${i2.index}: ${i2.name} [${i2.editionId}]`),
+      ...removed.map((i2) => `remove ${i2.index}: ${i2.name} [${i2.editionId}]`)
+    ];
+  },
+  async apply(context, manifest, options) {
+    const { workspace, reporter, engine } = context;
+    const wimPath = workspace.media(manifest.installWim.path);
+    const current = manifest.installWim;
+    const kept = selectImages(current.images, options.keep);
+    const before = (await stat4(wimPath)).size;
+    if (kept.length === current.images.length) {
+      const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
+      reporter.emit({ type: "info", step: "strip-indexes", message });
+      return { manifest, summary: { kept: kept.map((i2) => i2.index), removed: [], bytesSaved: 0 }, message };
+    }
+    const temp = await workspace.tempPath("install.wim");
+    reporter.emit({ type: "info", step: "strip-indexes", message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i2) => i2.name).join(", ")}` });
+    await engine.exportImages(wimPath, kept.map((i2) => i2.index), temp, {
+      logDir: workspace.logsDir,
+      onProgress: (s) => reporter.emit({ type: "progress", step: "strip-indexes", phase: "exporting", done: s.done, total: s.total, unit: s.unit })
+    });
+    faultPoint("strip-exported");
+    const result = await engine.info(temp);
+    const expected = kept.map((i2) => `${i2.name}|${i2.editionId}|${i2.version}`);
+    const actual = result.images.map((i2) => `${i2.name}|${i2.editionId}|${i2.version}`);
+    if (expected.join("\n") !== actual.join("\n")) {
+      throw new MediaError(`The exported install.wim does not hold the expected images (expected ${expected.join(", ")}; got ${actual.join(", ")})`, {
+        fix: "Nothing was replaced. Check the tool log in .osmedia/logs and re-run."
+      });
+    }
+    let hashed = 0;
+    const after = (await stat4(temp)).size;
+    const sha256 = await hashFile(temp, (bytes) => {
+      hashed += bytes;
+      reporter.emit({ type: "progress", step: "strip-indexes", phase: "hashing", done: hashed, total: after, unit: "bytes" });
+    });
+    const info2 = await stat4(temp);
+    const files = withFiles(manifest.files, [{ path: manifest.installWim.path, size: after, sha256, mtimeMs: Math.trunc(info2.mtimeMs) }]);
+    const next = {
+      ...manifest,
+      installWim: { ...manifest.installWim, compression: result.compression, images: result.images },
+      files,
+      fingerprint: fingerprintFiles(files)
+    };
+    const removed = current.images.filter((i2) => !kept.includes(i2));
+    const saved = before - after;
+    return {
+      manifest: next,
+      renames: [{ from: temp, to: wimPath }],
+      summary: { kept: kept.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), removed: removed.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), bytesBefore: before, bytesAfter: after, bytesSaved: saved },
+      message: `kept ${kept.map((i2) => i2.editionId || i2.name).join(", ")}; removed ${removed.length} image(s); saved ${formatBytes(saved)}`
+    };
+  }
+};
+
+// src/steps/generate-task-sequence.ts
+var TaskSequenceOptionsSchema = external_exports.strictObject({
+  /** Folder for the XML and its summary (default <workspace>/ts). */
+  out: external_exports.string().min(1).optional(),
+  /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
+  edition: external_exports.union([external_exports.string().min(1), external_exports.number().int().positive().transform(String)]).optional(),
+  packageId: external_exports.string().regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, "a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123").transform((s) => s.toUpperCase()).optional(),
+  name: external_exports.string().min(1).max(50, "ConfigMgr task sequence names have at most 50 characters").optional(),
+  scanOnly: external_exports.boolean().default(false),
+  dynamicUpdate: external_exports.enum(Object.keys(DYNAMIC_UPDATE)).default("disable"),
+  setupOptions: external_exports.string().min(1).optional(),
+  checks: external_exports.strictObject({
+    freeDiskSpaceMB: external_exports.number().int().positive(),
+    memoryMB: external_exports.number().int().positive(),
+    processorSpeedMHz: external_exports.number().int().positive(),
+    checkFreeDiskSpace: external_exports.boolean(),
+    checkMemory: external_exports.boolean(),
+    checkOSType: external_exports.boolean(),
+    checkProcessorSpeed: external_exports.boolean()
+  }).partial().default({})
+});
+var TS_FILE = "osmedia-upgrade.xml";
+var TS_SUMMARY = "osmedia-upgrade.txt";
+var generateTaskSequence = {
+  id: "generate-task-sequence",
+  title: "Generating the in-place upgrade task sequence",
+  schema: TaskSequenceOptionsSchema,
+  effect: "external",
+  plan(manifest, options) {
+    return [`write ${options.out ?? "ts"}/${TS_FILE}${options.scanOnly ? " (compatibility scan only)" : ""} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? "" : ""}`];
+  },
+  async apply(context, manifest, options) {
+    const { workspace, reporter } = context;
+    const images = manifest.installWim.images;
+    if (!options.edition && images.length !== 1) {
+      throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:
+${describeImages(images)}`, { fix: "Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition)." });
+    }
+    const matches = options.edition ? selectImages(images, [options.edition]) : images;
+    if (matches.length !== 1) {
+      throw new UsageError(`"${options.edition}" matches ${matches.length} images:
+${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
+    }
+    const image = matches[0];
+    if (!image.architecture || image.languages.length === 0) {
+      throw new MediaError(`The manifest records no ${image.architecture ? "language" : "architecture"} for image ${image.index} (${image.name})`, {
+        fix: "ConfigMgr needs both to match clients to the upgrade package: re-import the media (its WIM XML should carry ARCH and LANGUAGES)."
+      });
+    }
+    const packageId = options.packageId ?? PLACEHOLDER_PACKAGE_ID;
+    if (!options.packageId) reporter.emit({ type: "warning", step: "generate-task-sequence", message: `no --package-id: the task sequence points at the placeholder ${PLACEHOLDER_PACKAGE_ID}; generate it again with the upgrade package's ID before importing it` });
+    const osType = /server/i.test(image.installationType) ? "SERVER" : "CLIENT";
+    const xml = taskSequenceXml({
+      packageId,
+      editionIndex: image.index,
+      scanOnly: options.scanOnly,
+      dynamicUpdate: options.dynamicUpdate,
+      checks: { ...DEFAULT_CHECKS, osType, ...options.checks },
+      setupOptions: options.setupOptions
+    });
+    const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
+    const description = `${options.scanOnly ? "Compatibility scan for" : "In-place upgrade to"} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(", ")}), edition index ${image.index}, from media built by osmedia. ${SUPPORTED_UPGRADES}`;
+    const out = path15.resolve(workspace.root, options.out ?? "ts");
+    await mkdir7(out, { recursive: true });
+    const xmlPath = path15.join(out, TS_FILE);
+    const summaryPath = path15.join(out, TS_SUMMARY);
+    const summaryText = [
+      `Task sequence: ${name}`,
+      `Description:   ${description}`,
+      `Package ID:    ${packageId}${options.packageId ? "" : " (PLACEHOLDER: not a real package)"}`,
+      `Edition:       ${image.index}: ${image.name} [${image.editionId}]`,
+      `Build:         ${image.version} ${image.architecture} ${image.languages.join(", ")}`,
+      `Scan only:     ${options.scanOnly ? "yes" : "no"}`,
+      `Dynamic Update: ${DYNAMIC_UPDATE[options.dynamicUpdate]}`,
+      `Setup options: ${options.setupOptions ?? "(none)"}`,
+      `XML:           ${xmlPath}`,
+      ""
+    ].join("\r\n");
+    const same = await readFile6(xmlPath, "utf8").catch(() => "") === xml && await readFile6(summaryPath, "utf8").catch(() => "") === summaryText;
+    if (!same) {
+      await writeFileAtomic(xmlPath, xml);
+      await writeFileAtomic(summaryPath, summaryText);
+    }
+    const summary2 = { xml: xmlPath, summaryFile: summaryPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
+    const message = `${name}: ${TS_FILE} for package ${packageId}${options.packageId ? "" : " (placeholder)"}, edition ${image.index} (${image.editionId})${same ? ", unchanged" : ""}`;
+    return { manifest, summary: summary2, message, unchanged: same };
+  }
+};
+
+// src/steps/import-media.ts
+import { mkdir as mkdir8, rename as rename4, rm as rm6, stat as stat5 } from "node:fs/promises";
+import path16 from "node:path";
 
 // src/media/layout.ts
 var SWM_PART = /^sources\/install(\d*)\.swm$/i;
@@ -38253,7 +38545,7 @@ var ImportOptionsSchema = external_exports.strictObject({
 var HASH_WORKERS = 2;
 async function statSource(source) {
   try {
-    return await stat4(source);
+    return await stat5(source);
   } catch (error63) {
     throw new MediaError(`The source ${source} does not exist or cannot be read (${error63.code})`, {
       fix: "Check the path; for a network share make sure it is mounted (Linux) or reachable as a UNC path by the runner account (Windows).",
@@ -38269,7 +38561,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file2) => {
-    const sha256 = known.get(file2.path) ?? await hashFile(path15.join(root, ...file2.path.split("/")), (bytes) => {
+    const sha256 = known.get(file2.path) ?? await hashFile(path16.join(root, ...file2.path.split("/")), (bytes) => {
       done += bytes;
       context.reporter.emit({ type: "progress", step: "import-media", phase, done, total, unit: "bytes" });
     });
@@ -38278,7 +38570,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
 }
 async function materializeInstallWim(context, layout, partPaths, staged, compression) {
   if (layout.installKind === "wim") return;
-  const dest = path15.join(staged, "sources", "install.wim");
+  const dest = path16.join(staged, "sources", "install.wim");
   const onProgress = (phase) => (sample) => context.reporter.emit({ type: "progress", step: "import-media", phase, done: sample.done, total: sample.total, unit: "bytes" });
   if (layout.installKind === "esd") {
     context.reporter.emit({ type: "info", step: "import-media", message: `converting install.esd to install.wim (${compression})` });
@@ -38287,7 +38579,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm6(path15.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm6(path16.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -38297,24 +38589,24 @@ var importMedia = {
   title: "Importing media",
   schema: ImportOptionsSchema,
   async identity(options) {
-    const source = path15.resolve(options.source);
+    const source = path16.resolve(options.source);
     const info2 = await statSource(source);
     return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), sha256: options.sha256?.toLowerCase(), compression: options.compression };
   },
   plan(_manifest, options) {
-    return [`import ${path15.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
+    return [`import ${path16.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
   },
   async apply(context, _previous, options) {
     const { workspace, reporter } = context;
-    const source = path15.resolve(options.source);
+    const source = path16.resolve(options.source);
     const sourceInfo = await statSource(source);
-    const inside = path15.relative(source, workspace.root);
-    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path15.isAbsolute(inside)) {
+    const inside = path16.relative(source, workspace.root);
+    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path16.isAbsolute(inside)) {
       throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, { fix: "Choose a workspace outside the source folder: the source is never written to." });
     }
-    const staged = path15.join(workspace.stagingDir, "media");
+    const staged = path16.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
-    await mkdir7(staged, { recursive: true });
+    await mkdir8(staged, { recursive: true });
     let layout;
     let sourceSha256;
     let volumeLabel;
@@ -38328,7 +38620,7 @@ var importMedia = {
       }
       layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), source);
       volumeLabel = listing.volumeId ?? await readIso9660Label(source);
-      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path15.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
+      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path16.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
       const hashing = hashFile(source);
       hashing.catch(() => {
       });
@@ -38337,7 +38629,7 @@ var importMedia = {
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
       });
       sourceSha256 = await hashing;
-      partPaths = layout.installParts.map((p) => path15.join(staged, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path16.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
       layout = detectLayout(files2.map((f) => f.path), source);
@@ -38347,9 +38639,9 @@ var importMedia = {
       let done = 0;
       reporter.emit({ type: "info", step: "import-media", message: `copying ${toCopy.length} files from ${source}` });
       const digests = await mapLimit(files2, HASH_WORKERS, async (file2) => {
-        const from = path15.join(source, ...file2.path.split("/"));
+        const from = path16.join(source, ...file2.path.split("/"));
         if (parts.has(file2.path)) return { ...file2, sha256: await hashFile(from) };
-        const sha256 = await copyFileHashed(from, path15.join(staged, ...file2.path.split("/")), (bytes) => {
+        const sha256 = await copyFileHashed(from, path16.join(staged, ...file2.path.split("/")), (bytes) => {
           done += bytes;
           reporter.emit({ type: "progress", step: "import-media", phase: "copying", done, total, unit: "bytes" });
         });
@@ -38357,7 +38649,7 @@ var importMedia = {
         return { ...file2, sha256 };
       });
       sourceSha256 = folderDigest(digests);
-      partPaths = layout.installParts.map((p) => path15.join(source, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path16.join(source, ...p.split("/")));
     }
     if (options.sha256 && options.sha256.toLowerCase() !== sourceSha256) {
       throw new MediaError(`The source ${source} has SHA-256 ${sourceSha256}, not the pinned ${options.sha256.toLowerCase()}`, {
@@ -38368,9 +38660,9 @@ var importMedia = {
     await materializeInstallWim(context, layout, partPaths, staged, options.compression);
     await makeTreeWritable(staged);
     const installWim = "sources/install.wim";
-    const installInfo = await context.engine.info(path15.join(staged, "sources", "install.wim"));
+    const installInfo = await context.engine.info(path16.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
-    const bootInfo = bootPath ? await context.engine.info(path15.join(staged, ...bootPath.split("/"))) : void 0;
+    const bootInfo = bootPath ? await context.engine.info(path16.join(staged, ...bootPath.split("/"))) : void 0;
     if (!bootPath) reporter.emit({ type: "warning", step: "import-media", message: "the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it" });
     const files = await hashTree(staged, context, "hashing media", known);
     const manifest = {
@@ -38410,8 +38702,8 @@ var importMedia = {
 };
 
 // src/steps/stamp-build-file.ts
-import { readdir as readdir4, stat as stat5, writeFile as writeFile4 } from "node:fs/promises";
-import path16 from "node:path";
+import { readdir as readdir4, stat as stat6, writeFile as writeFile4 } from "node:fs/promises";
+import path17 from "node:path";
 
 // src/media/build-info.ts
 function compareVersions(a2, b) {
@@ -38463,7 +38755,7 @@ function renderBuildText(info2) {
 
 // src/steps/stamp-build-file.ts
 var DEFAULT_BUILD_FILE = "sources/osmedia-build.txt";
-var relativeMediaPath = external_exports.string().min(1).refine((p) => !path16.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
+var relativeMediaPath = external_exports.string().min(1).refine((p) => !path17.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
 var StampOptionsSchema = external_exports.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
@@ -38483,7 +38775,7 @@ async function resolveRevision(options) {
   return "none (no recipe; pass --revision)";
 }
 function jsonTwin(file2) {
-  const ext2 = path16.posix.extname(file2);
+  const ext2 = path17.posix.extname(file2);
   return `${ext2 ? file2.slice(0, -ext2.length) : file2}.json`;
 }
 function normalize(file2) {
@@ -38507,9 +38799,9 @@ var stampBuildFile = {
     const file2 = normalize(options.file);
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
-    const targetDir = path16.dirname(target);
-    const parent = await stat5(targetDir).catch(() => void 0);
-    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path16.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+    const targetDir = path17.dirname(target);
+    const parent = await stat6(targetDir).catch(() => void 0);
+    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path17.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
     const autorun = (await readdir4(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -38519,9 +38811,9 @@ var stampBuildFile = {
     const renames = [];
     for (const [rel, content] of [[file2, renderBuildText(info2)], [twin, `${JSON.stringify(info2, null, 2)}
 `]]) {
-      const temp = await workspace.tempPath(path16.posix.basename(rel));
+      const temp = await workspace.tempPath(path17.posix.basename(rel));
       await writeFile4(temp, content);
-      const s = await stat5(temp);
+      const s = await stat6(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
       renames.push({ from: temp, to: workspace.media(rel) });
     }
@@ -38538,109 +38830,13 @@ var stampBuildFile = {
   }
 };
 
-// src/steps/strip-indexes.ts
-import { stat as stat6 } from "node:fs/promises";
-var StripOptionsSchema = external_exports.strictObject({
-  /** EditionID (case-insensitive), exact image name, or 1-based index. */
-  keep: external_exports.array(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)])).min(1, "at least one selector (EditionID, image name or index)")
-});
-function describeImages(images) {
-  return images.map((i2) => `  ${String(i2.index).padStart(2)}  ${i2.name}  [${i2.editionId || "no EditionID"}]  ${i2.version}`).join("\n");
-}
-function selectImages(images, selectors) {
-  const chosen = /* @__PURE__ */ new Set();
-  const unmatched = [];
-  for (const selector of selectors) {
-    let matches;
-    if (/^\d+$/.test(selector)) matches = images.filter((i2) => i2.index === Number(selector));
-    else {
-      matches = images.filter((i2) => i2.name === selector);
-      if (matches.length === 0) matches = images.filter((i2) => i2.editionId.toLowerCase() === selector.toLowerCase());
-    }
-    if (matches.length === 0) unmatched.push(selector);
-    for (const match3 of matches) chosen.add(match3.index);
-  }
-  if (unmatched.length > 0) {
-    throw new UsageError(`No image in install.wim matches ${unmatched.map((s) => `"${s}"`).join(", ")}. Available images:
-${describeImages(images)}`, {
-      fix: "Use an EditionID (e.g. Enterprise), an exact image name, or an index from the list above."
-    });
-  }
-  return images.filter((i2) => chosen.has(i2.index));
-}
-function splitSelectors(values) {
-  return values.flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
-}
-var stripIndexes = {
-  id: "strip-indexes",
-  title: "Stripping install.wim to the kept editions",
-  schema: StripOptionsSchema,
-  plan(manifest, options) {
-    if (!manifest) return [`keep ${options.keep.join(", ")} in install.wim`];
-    const kept = selectImages(manifest.installWim.images, options.keep);
-    const removed = manifest.installWim.images.filter((i2) => !kept.includes(i2));
-    return [
-      ...kept.map((i2) => `keep   ${i2.index}: ${i2.name} [${i2.editionId}]`),
-      ...removed.map((i2) => `remove ${i2.index}: ${i2.name} [${i2.editionId}]`)
-    ];
-  },
-  async apply(context, manifest, options) {
-    const { workspace, reporter, engine } = context;
-    const wimPath = workspace.media(manifest.installWim.path);
-    const current = manifest.installWim;
-    const kept = selectImages(current.images, options.keep);
-    const before = (await stat6(wimPath)).size;
-    if (kept.length === current.images.length) {
-      const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
-      reporter.emit({ type: "info", step: "strip-indexes", message });
-      return { manifest, summary: { kept: kept.map((i2) => i2.index), removed: [], bytesSaved: 0 }, message };
-    }
-    const temp = await workspace.tempPath("install.wim");
-    reporter.emit({ type: "info", step: "strip-indexes", message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i2) => i2.name).join(", ")}` });
-    await engine.exportImages(wimPath, kept.map((i2) => i2.index), temp, {
-      logDir: workspace.logsDir,
-      onProgress: (s) => reporter.emit({ type: "progress", step: "strip-indexes", phase: "exporting", done: s.done, total: s.total, unit: s.unit })
-    });
-    faultPoint("strip-exported");
-    const result = await engine.info(temp);
-    const expected = kept.map((i2) => `${i2.name}|${i2.editionId}|${i2.version}`);
-    const actual = result.images.map((i2) => `${i2.name}|${i2.editionId}|${i2.version}`);
-    if (expected.join("\n") !== actual.join("\n")) {
-      throw new MediaError(`The exported install.wim does not hold the expected images (expected ${expected.join(", ")}; got ${actual.join(", ")})`, {
-        fix: "Nothing was replaced. Check the tool log in .osmedia/logs and re-run."
-      });
-    }
-    let hashed = 0;
-    const after = (await stat6(temp)).size;
-    const sha256 = await hashFile(temp, (bytes) => {
-      hashed += bytes;
-      reporter.emit({ type: "progress", step: "strip-indexes", phase: "hashing", done: hashed, total: after, unit: "bytes" });
-    });
-    const info2 = await stat6(temp);
-    const files = withFiles(manifest.files, [{ path: manifest.installWim.path, size: after, sha256, mtimeMs: Math.trunc(info2.mtimeMs) }]);
-    const next = {
-      ...manifest,
-      installWim: { ...manifest.installWim, compression: result.compression, images: result.images },
-      files,
-      fingerprint: fingerprintFiles(files)
-    };
-    const removed = current.images.filter((i2) => !kept.includes(i2));
-    const saved = before - after;
-    return {
-      manifest: next,
-      renames: [{ from: temp, to: wimPath }],
-      summary: { kept: kept.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), removed: removed.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), bytesBefore: before, bytesAfter: after, bytesSaved: saved },
-      message: `kept ${kept.map((i2) => i2.editionId || i2.name).join(", ")}; removed ${removed.length} image(s); saved ${formatBytes(saved)}`
-    };
-  }
-};
-
 // src/steps/index.ts
 var steps = {
   "import-media": importMedia,
   "strip-indexes": stripIndexes,
   "stamp-build-file": stampBuildFile,
-  distribute
+  distribute,
+  "generate-task-sequence": generateTaskSequence
 };
 function getStep(id) {
   return steps[id];
@@ -38655,9 +38851,9 @@ function parseOptions(schema, raw, where2) {
   throw new UsageError(`Invalid options:
 ${lines2.join("\n")}`, { fix: "Correct the options named above (see --help)." });
 }
-async function optionsHashOf(step, options) {
-  const identity3 = step.identity ? await step.identity(options) : options;
-  return stableHash({ step: step.id, identity: identity3 });
+async function optionsHashOf(step2, options) {
+  const identity3 = step2.identity ? await step2.identity(options) : options;
+  return stableHash({ step: step2.id, identity: identity3 });
 }
 function appliedHistory(manifest) {
   return manifest?.history.filter((entry) => entry.result === "succeeded" && entry.effect === "media") ?? [];
@@ -38699,10 +38895,10 @@ function checkExistingImport(context, manifest, optionsHash) {
     fix: "Pass --force to replace it with a fresh import, or choose an empty folder with --workspace."
   });
 }
-async function runStep(step, rawOptions, context, command) {
-  const options = parseOptions(step.schema, rawOptions, "");
+async function runStep(step2, rawOptions, context, command) {
+  const options = parseOptions(step2.schema, rawOptions, "");
   const { workspace, reporter } = context;
-  const isImport = step.id === "import-media";
+  const isImport = step2.id === "import-media";
   if (isImport) {
     await checkForeignContent(context);
     await workspace.ensureWritable();
@@ -38713,36 +38909,36 @@ async function runStep(step, rawOptions, context, command) {
   }
   const release = await workspace.lock(command, reporter);
   const started = Date.now();
-  reporter.emit({ type: "step-started", step: step.id, title: step.title });
+  reporter.emit({ type: "step-started", step: step2.id, title: step2.title });
   let manifest;
   try {
     await workspace.recover(reporter);
     manifest = await workspace.hasManifest() ? await workspace.loadManifest() : void 0;
-    const optionsHash = await optionsHashOf(step, options);
+    const optionsHash = await optionsHashOf(step2, options);
     if (isImport) {
-      if (checkExistingImport(context, manifest, optionsHash) === "skip") return skipped(step.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
+      if (checkExistingImport(context, manifest, optionsHash) === "skip") return skipped(step2.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
     } else {
       manifest ??= await workspace.loadManifest();
       await checkMediaMatchesManifest(context, manifest);
       const last = appliedHistory(manifest).at(-1);
-      if (step.effect !== "external" && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) {
-        return skipped(step.id, manifest, optionsHash, "unchanged since its last successful run", started, context);
+      if (step2.effect !== "external" && last?.step === step2.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) {
+        return skipped(step2.id, manifest, optionsHash, "unchanged since its last successful run", started, context);
       }
     }
     const startedAt = new Date(started).toISOString();
-    const change = await step.apply(context, manifest, options);
+    const change = await step2.apply(context, manifest, options);
     if (change.unchanged) {
-      reporter.emit({ type: "step-finished", step: step.id, result: "skipped", durationMs: Date.now() - started, message: change.message, summary: change.summary });
-      return { step: step.id, result: "skipped", message: change.message, summary: change.summary, optionsHash, manifest };
+      reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: Date.now() - started, message: change.message, summary: change.summary });
+      return { step: step2.id, result: "skipped", message: change.message, summary: change.summary, optionsHash, manifest };
     }
     const entry = {
-      step: step.id,
+      step: step2.id,
       options: JSON.parse(JSON.stringify(options)),
       optionsHash,
       startedAt,
       endedAt: (/* @__PURE__ */ new Date()).toISOString(),
       result: "succeeded",
-      effect: step.effect ?? "media",
+      effect: step2.effect ?? "media",
       inputFingerprint: isImport ? "" : manifest.fingerprint,
       outputFingerprint: change.manifest.fingerprint,
       summary: change.summary
@@ -38751,25 +38947,25 @@ async function runStep(step, rawOptions, context, command) {
     await workspace.commit(change);
     for (const leftover of change.cleanup ?? []) await removeTree(leftover);
     const durationMs = Date.now() - started;
-    reporter.emit({ type: "step-finished", step: step.id, result: "succeeded", durationMs, message: change.message, summary: change.summary });
-    return { step: step.id, result: "succeeded", message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
+    reporter.emit({ type: "step-finished", step: step2.id, result: "succeeded", durationMs, message: change.message, summary: change.summary });
+    return { step: step2.id, result: "succeeded", message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
   } catch (error63) {
     const described = describeError(error63);
-    reporter.emit({ type: "step-finished", step: step.id, result: "failed", durationMs: Date.now() - started, message: described.message.split("\n")[0], error: described });
-    if (manifest && !isImport) await recordFailure(context, manifest, step.id, options, started, error63).catch(() => {
+    reporter.emit({ type: "step-finished", step: step2.id, result: "failed", durationMs: Date.now() - started, message: described.message.split("\n")[0], error: described });
+    if (manifest && !isImport) await recordFailure(context, manifest, step2.id, options, started, error63).catch(() => {
     });
     throw error63;
   } finally {
     await release();
   }
 }
-function skipped(step, manifest, optionsHash, why, started, context) {
-  context.reporter.emit({ type: "step-finished", step, result: "skipped", durationMs: Date.now() - started, message: why });
-  return { step, result: "skipped", message: why, summary: {}, optionsHash, manifest };
+function skipped(step2, manifest, optionsHash, why, started, context) {
+  context.reporter.emit({ type: "step-finished", step: step2, result: "skipped", durationMs: Date.now() - started, message: why });
+  return { step: step2, result: "skipped", message: why, summary: {}, optionsHash, manifest };
 }
-async function recordFailure(context, manifest, step, options, started, error63) {
+async function recordFailure(context, manifest, step2, options, started, error63) {
   const entry = {
-    step,
+    step: step2,
     options: JSON.parse(JSON.stringify(options ?? {})),
     optionsHash: "",
     startedAt: new Date(started).toISOString(),
@@ -38787,11 +38983,12 @@ async function recordFailure(context, manifest, step, options, started, error63)
 function stepsOfRecipe(loaded) {
   const { recipe, dir } = loaded;
   const planned = [
-    { step: "import-media", options: { source: path17.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
+    { step: "import-media", options: { source: path18.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
   ];
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
-  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path17.resolve(dir, t)) } });
+  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path18.resolve(dir, t)) } });
+  if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
 async function decide(planned, context) {
@@ -38806,9 +39003,9 @@ async function decide(planned, context) {
   await checkMediaMatchesManifest(context, manifest);
   let common2 = 0;
   while (common2 < planned.length && common2 < applied.length) {
-    const step = getStep(planned[common2].step);
-    const options = parseOptions(step.schema, planned[common2].options, planned[common2].step);
-    if (applied[common2].step !== step.id || applied[common2].optionsHash !== await optionsHashOf(step, options)) break;
+    const step2 = getStep(planned[common2].step);
+    const options = parseOptions(step2.schema, planned[common2].options, planned[common2].step);
+    if (applied[common2].step !== step2.id || applied[common2].optionsHash !== await optionsHashOf(step2, options)) break;
     common2++;
   }
   const tail = applied.slice(common2);
@@ -38840,21 +39037,21 @@ async function runRecipe(loaded, context) {
     if (!(error63 instanceof OsmediaError) || error63.exitCode === 2) throw error63;
     decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error63.message}): rebuilding from the source` };
   }
-  reporter.emit({ type: "info", message: `recipe ${path17.basename(loaded.file)}: ${decision.reason}` });
+  reporter.emit({ type: "info", message: `recipe ${path18.basename(loaded.file)}: ${decision.reason}` });
   const results = [];
   for (const [i2, item] of planned.entries()) {
-    const step = getStep(item.step);
-    if (i2 < decision.firstToRun && step.effect !== "external") {
+    const step2 = getStep(item.step);
+    if (i2 < decision.firstToRun && step2.effect !== "external") {
       const manifest = await workspace.loadManifest();
-      reporter.emit({ type: "step-finished", step: step.id, result: "skipped", durationMs: 0, message: "unchanged since its last successful run" });
-      results.push({ step: step.id, result: "skipped", message: "unchanged since its last successful run", summary: {}, optionsHash: "", manifest });
+      reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: 0, message: "unchanged since its last successful run" });
+      results.push({ step: step2.id, result: "skipped", message: "unchanged since its last successful run", summary: {}, optionsHash: "", manifest });
       continue;
     }
     const stepContext = { ...context, force: item.step === "import-media" ? decision.reimport || context.force : context.force };
     try {
-      results.push(await runStep(step, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
+      results.push(await runStep(step2, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step2.id})`));
     } catch (error63) {
-      for (const later of planned.slice(i2 + 1)) reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step.id} failed` });
+      for (const later of planned.slice(i2 + 1)) reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
       throw error63;
     }
   }
@@ -38863,8 +39060,8 @@ async function runRecipe(loaded, context) {
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile6 } from "node:fs/promises";
-import path18 from "node:path";
+import { readFile as readFile7 } from "node:fs/promises";
+import path19 from "node:path";
 
 // src/recipe/schema.ts
 var RecipeSchema = external_exports.strictObject({
@@ -38880,7 +39077,9 @@ var RecipeSchema = external_exports.strictObject({
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: external_exports.union([external_exports.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
-  distribute: DistributeOptionsSchema.optional()
+  distribute: DistributeOptionsSchema.optional(),
+  /** The in-place upgrade task sequence; `out` is relative to the workspace. */
+  taskSequence: TaskSequenceOptionsSchema.optional()
 });
 
 // src/recipe/load.ts
@@ -38904,14 +39103,14 @@ ${lines2.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md li
   return parsed.data;
 }
 async function loadRecipe(file2) {
-  const resolved = path18.resolve(file2);
+  const resolved = path19.resolve(file2);
   let text2;
   try {
-    text2 = await readFile6(resolved, "utf8");
+    text2 = await readFile7(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, { fix: "Pass the path of an existing recipe file with --recipe.", cause: error63 });
   }
-  return { file: resolved, dir: path18.dirname(resolved), recipe: parseRecipe(text2, resolved) };
+  return { file: resolved, dir: path19.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
 
 // src/action/inputs.ts
@@ -38930,6 +39129,13 @@ var Inputs = {
   layout: "layout",
   keepVersions: "keep-versions",
   wait: "wait",
+  out: "out",
+  edition: "edition",
+  packageIdInput: "package-id",
+  name: "name",
+  scanOnly: "scan-only",
+  dynamicUpdate: "dynamic-update",
+  setupOptions: "setup-options",
   cache: "cache",
   artifacts: "artifacts",
   artifactName: "artifact-name"
@@ -38940,18 +39146,20 @@ var Outputs = {
   build: "build",
   changed: "changed",
   packageId: "package-id",
-  version: "version"
+  version: "version",
+  taskSequence: "task-sequence"
 };
 var CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName];
 var StepInputs = {
   "import-media": [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   "strip-indexes": [Inputs.keep],
   "stamp-build-file": [Inputs.file, Inputs.revision],
-  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait]
+  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
+  "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
 };
 
 // node_modules/@actions/cache/lib/cache.js
-import * as path26 from "path";
+import * as path27 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs from "fs";
@@ -38991,10 +39199,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path23 from "path";
+import * as path24 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path19 from "path";
+import * as path20 from "path";
 import assert2 from "assert";
 var IS_WINDOWS = process.platform === "win32";
 function dirname2(p) {
@@ -39002,7 +39210,7 @@ function dirname2(p) {
   if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path19.dirname(p);
+  let result = path20.dirname(p);
   if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -39039,7 +39247,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS && root.endsWith("\\")) {
   } else {
-    root += path19.sep;
+    root += path20.sep;
   }
   return root + itemPath;
 }
@@ -39073,10 +39281,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path19.sep)) {
+  if (!p.endsWith(path20.sep)) {
     return p;
   }
-  if (p === path19.sep) {
+  if (p === path20.sep) {
     return p;
   }
   if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
@@ -39144,7 +39352,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os from "os";
-import * as path22 from "path";
+import * as path23 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -39341,13 +39549,13 @@ function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
     let vs = values;
     if (dropEmpties && !prefix2) {
       if (!nonEmpty)
-        nonEmpty = values.filter((v) => v);
+        nonEmpty = values.filter((v2) => v2);
       vs = nonEmpty;
     }
-    for (let v = 0; v < vs.length; v++) {
+    for (let v2 = 0; v2 < vs.length; v2++) {
       if (out.length >= max)
         break outer;
-      const expansion = prefix2 + vs[v];
+      const expansion = prefix2 + vs[v2];
       if (length + expansion.length > maxLength)
         break outer;
       out.push(expansion);
@@ -39498,14 +39706,14 @@ function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTo
           return literal2();
         }
         for (let k = 0; k < expanded.length; k++) {
-          const v = expanded[k];
-          if (dropsEmpties && !v)
+          const v2 = expanded[k];
+          if (dropsEmpties && !v2)
             continue;
-          if (values.length >= max || valuesLength + v.length > maxLength) {
+          if (values.length >= max || valuesLength + v2.length > maxLength) {
             break outer;
           }
-          values.push(v);
-          valuesLength += v.length;
+          values.push(v2);
+          valuesLength += v2.length;
         }
       }
     }
@@ -40361,11 +40569,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path20 = {
+var path21 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path20.win32.sep : path20.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path21.win32.sep : path21.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -41112,7 +41320,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path21 from "path";
+import * as path22 from "path";
 import assert3 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var Path = class {
@@ -41126,12 +41334,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path21.sep);
+        this.segments = itemPath.split(path22.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path21.basename(remaining);
+          const basename3 = path22.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -41149,7 +41357,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path21.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path22.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -41160,12 +41368,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path21.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path22.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path21.sep;
+        result += path22.sep;
       }
       result += this.segments[i2];
     }
@@ -41197,7 +41405,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path22.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path23.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -41221,8 +41429,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path22.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path22.sep}`;
+      if (!itemPath.endsWith(path23.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path23.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -41257,9 +41465,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path22.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path23.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path22.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path23.sep}`)) {
       homedir2 = homedir2 || os.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -41335,8 +41543,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path29, level) {
-    this.path = path29;
+  constructor(path30, level) {
+    this.path = path30;
     this.level = level;
   }
 };
@@ -41351,22 +41559,22 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var __asyncValues = function(o2) {
@@ -41376,20 +41584,20 @@ var __asyncValues = function(o2) {
     return this;
   }, i2);
   function verb(n2) {
-    i2[n2] = o2[n2] && function(v) {
+    i2[n2] = o2[n2] && function(v2) {
       return new Promise(function(resolve2, reject) {
-        v = o2[n2](v), settle2(resolve2, reject, v.done, v.value);
+        v2 = o2[n2](v2), settle2(resolve2, reject, v2.done, v2.value);
       });
     };
   }
-  function settle2(resolve2, reject, d, v) {
-    Promise.resolve(v).then(function(v2) {
-      resolve2({ value: v2, done: d });
+  function settle2(resolve2, reject, d, v2) {
+    Promise.resolve(v2).then(function(v3) {
+      resolve2({ value: v3, done: d });
     }, reject);
   }
 };
-var __await = function(v) {
-  return this instanceof __await ? (this.v = v, this) : new __await(v);
+var __await = function(v2) {
+  return this instanceof __await ? (this.v = v2, this) : new __await(v2);
 };
 var __asyncGenerator = function(thisArg, _arguments, generator) {
   if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
@@ -41398,28 +41606,28 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
     return this;
   }, i2;
   function awaitReturn(f) {
-    return function(v) {
-      return Promise.resolve(v).then(f, reject);
+    return function(v2) {
+      return Promise.resolve(v2).then(f, reject);
     };
   }
   function verb(n2, f) {
     if (g[n2]) {
-      i2[n2] = function(v) {
+      i2[n2] = function(v2) {
         return new Promise(function(a2, b) {
-          q.push([n2, v, a2, b]) > 1 || resume(n2, v);
+          q.push([n2, v2, a2, b]) > 1 || resume(n2, v2);
         });
       };
       if (f) i2[n2] = f(i2[n2]);
     }
   }
-  function resume(n2, v) {
+  function resume(n2, v2) {
     try {
-      step(g[n2](v));
+      step2(g[n2](v2));
     } catch (e) {
       settle2(q[0][3], e);
     }
   }
-  function step(r) {
+  function step2(r) {
     r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle2(q[0][2], r);
   }
   function fulfill(value) {
@@ -41428,8 +41636,8 @@ var __asyncGenerator = function(thisArg, _arguments, generator) {
   function reject(value) {
     resume("throw", value);
   }
-  function settle2(f, v) {
-    if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+  function settle2(f, v2) {
+    if (f(v2), q.shift(), q.length) resume(q[0][0], q[0][1]);
   }
 };
 var IS_WINDOWS5 = process.platform === "win32";
@@ -41503,7 +41711,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path23.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path24.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -41513,7 +41721,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path23.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path24.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -41588,22 +41796,22 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 function create(patterns, options) {
@@ -41616,7 +41824,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto from "crypto";
 import * as fs2 from "fs";
-import * as path24 from "path";
+import * as path25 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -41656,22 +41864,22 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var __asyncValues2 = function(o2) {
@@ -41681,15 +41889,15 @@ var __asyncValues2 = function(o2) {
     return this;
   }, i2);
   function verb(n2) {
-    i2[n2] = o2[n2] && function(v) {
+    i2[n2] = o2[n2] && function(v2) {
       return new Promise(function(resolve2, reject) {
-        v = o2[n2](v), settle2(resolve2, reject, v.done, v.value);
+        v2 = o2[n2](v2), settle2(resolve2, reject, v2.done, v2.value);
       });
     };
   }
-  function settle2(resolve2, reject, d, v) {
-    Promise.resolve(v).then(function(v2) {
-      resolve2({ value: v2, done: d });
+  function settle2(resolve2, reject, d, v2) {
+    Promise.resolve(v2).then(function(v3) {
+      resolve2({ value: v3, done: d });
     }, reject);
   }
 };
@@ -41709,9 +41917,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path24.join(baseLocation, "actions", "temp");
+      tempDirectory = path25.join(baseLocation, "actions", "temp");
     }
-    const dest = path24.join(tempDirectory, crypto.randomUUID());
+    const dest = path25.join(tempDirectory, crypto.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -41733,7 +41941,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file2 = _c;
-        const relativeFile = path24.relative(workspace, file2).replace(new RegExp(`\\${path24.sep}`, "g"), "/");
+        const relativeFile = path25.relative(workspace, file2).replace(new RegExp(`\\${path25.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -55692,10 +55900,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url3) {
   const urlParsed = new URL(url3);
-  let path29 = urlParsed.pathname;
-  path29 = path29 || "/";
-  path29 = escape2(path29);
-  urlParsed.pathname = path29;
+  let path30 = urlParsed.pathname;
+  path30 = path30 || "/";
+  path30 = escape2(path30);
+  urlParsed.pathname = path30;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -55780,9 +55988,9 @@ function escape2(text2) {
 }
 function appendToURLPath(url3, name) {
   const urlParsed = new URL(url3);
-  let path29 = urlParsed.pathname;
-  path29 = path29 ? path29.endsWith("/") ? `${path29}${name}` : `${path29}/${name}` : name;
-  urlParsed.pathname = path29;
+  let path30 = urlParsed.pathname;
+  path30 = path30 ? path30.endsWith("/") ? `${path30}${name}` : `${path30}/${name}` : name;
+  urlParsed.pathname = path30;
   return urlParsed.toString();
 }
 function setURLParameter(url3, name, value) {
@@ -62080,22 +62288,22 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var UploadProgress = class {
@@ -62224,22 +62432,22 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 function isSuccessStatusCode(statusCode) {
@@ -62349,22 +62557,22 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 function pipeResponseToStream(response, output2) {
@@ -62773,22 +62981,22 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 function getCacheApiUrl(resource) {
@@ -63670,22 +63878,22 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var CacheServiceClient = class {
@@ -63834,7 +64042,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path25 from "path";
+import * as path26 from "path";
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -63844,22 +64052,22 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var IS_WINDOWS6 = process.platform === "win32";
@@ -63905,13 +64113,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS6;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path25.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path25.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path25.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path25.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path25.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path26.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path25.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -63950,7 +64158,7 @@ function getWorkingDirectory() {
   return (_a4 = process.env["GITHUB_WORKSPACE"]) !== null && _a4 !== void 0 ? _a4 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path25.resolve(filePath).replace(new RegExp(`\\${path25.sep}`, "g"), "/")}"`;
+  return `"${path26.resolve(filePath).replace(new RegExp(`\\${path26.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter9(this, void 0, void 0, function* () {
@@ -63980,7 +64188,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path25.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -63989,7 +64197,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path25.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS6 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -64042,7 +64250,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter9(this, void 0, void 0, function* () {
-    writeFileSync3(path25.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path26.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -64058,22 +64266,22 @@ var __awaiter10 = function(thisArg, _arguments, P, generator) {
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
-        step(generator.next(value));
+        step2(generator.next(value));
       } catch (e) {
         reject(e);
       }
     }
     function rejected(value) {
       try {
-        step(generator["throw"](value));
+        step2(generator["throw"](value));
       } catch (e) {
         reject(e);
       }
     }
-    function step(result) {
+    function step2(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var ValidationError = class _ValidationError extends Error {
@@ -64193,7 +64401,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path26.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path27.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -64272,7 +64480,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path26.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path27.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -64340,7 +64548,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path26.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path27.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -64409,7 +64617,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path26.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path27.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -64487,7 +64695,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/keep.ts
 import { readdir as readdir6 } from "node:fs/promises";
-import path27 from "node:path";
+import path28 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
 }
@@ -64523,11 +64731,11 @@ async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
   for (const name of ["osmedia-build.txt", "osmedia-build.json"]) {
-    const file2 = path27.join(workspace.mediaDir, "sources", name);
+    const file2 = path28.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
   const logs = await readdir6(workspace.logsDir).catch(() => []);
-  files.push(...logs.map((name) => path27.join(workspace.logsDir, name)));
+  files.push(...logs.map((name) => path28.join(workspace.logsDir, name)));
   return files;
 }
 async function uploadArtifacts(workspace, name) {
@@ -64547,8 +64755,8 @@ async function uploadArtifacts(workspace, name) {
 var optional2 = (name) => getInput(name) || void 0;
 var lines = (name) => getMultilineInput(name).flatMap((l) => l.split(",")).map((s) => s.trim()).filter(Boolean);
 var number4 = (name) => getInput(name) ? Number(getInput(name)) : void 0;
-function optionsFromInputs(step) {
-  switch (step) {
+function optionsFromInputs(step2) {
+  switch (step2) {
     case "import-media":
       return { source: optional2(Inputs.source), sha256: optional2(Inputs.sha256), compression: optional2(Inputs.compression) };
     case "strip-indexes":
@@ -64557,6 +64765,16 @@ function optionsFromInputs(step) {
       return { file: optional2(Inputs.file), revision: optional2(Inputs.revision) ?? process.env.GITHUB_SHA };
     case "distribute":
       return { targets: lines(Inputs.targets), layout: optional2(Inputs.layout), keep: number4(Inputs.keepVersions), wait: number4(Inputs.wait) };
+    case "generate-task-sequence":
+      return {
+        out: optional2(Inputs.out),
+        edition: optional2(Inputs.edition),
+        packageId: optional2(Inputs.packageIdInput),
+        name: optional2(Inputs.name),
+        scanOnly: getInput(Inputs.scanOnly) ? getBooleanInput(Inputs.scanOnly) : void 0,
+        dynamicUpdate: optional2(Inputs.dynamicUpdate),
+        setupOptions: optional2(Inputs.setupOptions)
+      };
   }
 }
 function annotations() {
@@ -64571,7 +64789,7 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path28.basename(manifest.source.path)}</code>`, true);
+    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path29.basename(manifest.source.path)}</code>`, true);
     summary2.addTable([
       [{ data: "Index", header: true }, { data: "Name", header: true }, { data: "EditionID", header: true }, { data: "Build", header: true }, { data: "Arch", header: true }, { data: "Languages", header: true }],
       ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")])
@@ -64591,6 +64809,10 @@ async function writeSummary(events, results, manifest) {
       ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : "no"])
     ]);
   }
+  const ts = results.find((r) => r.step === "generate-task-sequence" && r.result === "succeeded")?.summary;
+  if (ts?.xml) {
+    summary2.addHeading("Task sequence", 3).addRaw(`<b>${ts.name}</b>: <code>${ts.xml}</code>, package ${ts.packageId}${ts.placeholder ? " (placeholder)" : ""}, edition ${ts.editionIndex} (${ts.edition})`, true);
+  }
   await summary2.write();
 }
 async function runAction(fixedStep) {
@@ -64603,7 +64825,7 @@ async function runAction(fixedStep) {
     let workspace;
     if (recipe) {
       const loaded = await loadRecipe(recipe);
-      workspace = optional2(Inputs.workspace) ?? path28.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+      workspace = optional2(Inputs.workspace) ?? path29.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
       const context = createContext({ workspace, reporter, force: getBooleanInput(Inputs.force) });
       results = (await runRecipe(loaded, context)).steps;
     } else {
@@ -64620,15 +64842,17 @@ async function runAction(fixedStep) {
       if (useCache && imported.result === "succeeded") await saveImport(context.workspace, imported.manifest.source.sha256, options.compression ?? "LZX");
     }
     if (getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path28.basename(path28.resolve(workspace))}`);
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path29.basename(path29.resolve(workspace))}`);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => r.summary.targets ?? []);
-    setOutput(Outputs.workspace, path28.resolve(workspace));
-    setOutput(Outputs.manifest, path28.join(path28.resolve(workspace), "osmedia-manifest.json"));
+    setOutput(Outputs.workspace, path29.resolve(workspace));
+    setOutput(Outputs.manifest, path29.join(path29.resolve(workspace), "osmedia-manifest.json"));
     setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? "");
     setOutput(Outputs.changed, String(results.some((r) => r.result === "succeeded")));
     setOutput(Outputs.version, published[0]?.version ?? "");
+    const ts = results.find((r) => r.step === "generate-task-sequence")?.summary;
+    setOutput(Outputs.taskSequence, ts?.xml ?? "");
     setOutput(Outputs.packageId, "");
     await writeSummary(collected.events, results, manifest);
   } catch (error63) {

@@ -1,0 +1,9 @@
+import { createRequire as __osmediaCreateRequire } from 'node:module';
+const require = __osmediaCreateRequire(import.meta.url);
+import {
+  runAction
+} from "./chunks/chunk-4KF5KKIF.js";
+import "./chunks/chunk-I2OHX7HH.js";
+
+// src/action/entries/generate-task-sequence.ts
+await runAction("generate-task-sequence");
