@@ -1,5 +1,7 @@
 import { execa } from 'execa';
 import { realpathSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { Language, Parser } from 'web-tree-sitter';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from './helpers.ts';
@@ -24,5 +26,18 @@ describe('Jenkins shared library', () => {
     // 7 steps × 3 shells × 7 checks, credentials 3, failures 3, the Jenkinsfile 1.
     expect(out).toMatch(/^154 passed, 0 failed$/m);
     expect(result.exitCode).toBe(0);
+
+    // The PowerShell each step runs on a Windows agent parses with a real PowerShell grammar.
+    await Parser.init();
+    const parser = new Parser();
+    parser.setLanguage(await Language.load(path.join(repoRoot, 'node_modules', 'tree-sitter-powershell', 'tree-sitter-powershell.wasm')));
+    const scripts = (await readdir(scratch)).filter((n) => n.endsWith('.ps1'));
+    expect(scripts).toHaveLength(7);
+    for (const name of scripts) {
+      const tree = parser.parse(await readFile(path.join(scratch, name), 'utf8'))!;
+      expect(tree.rootNode.hasError, name).toBe(false);
+    }
+    // The grammar check itself catches broken PowerShell.
+    expect(parser.parse("$cli = if ($env:X) { 'a' ; & $cli")!.rootNode.hasError).toBe(true);
   });
 });

@@ -4,6 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { Language, Parser } from 'web-tree-sitter';
+import { parse as parseYaml } from 'yaml';
 import { repoRoot } from './helpers.ts';
 
 function workflowErrors(name: string, content: string): string[] {
@@ -28,5 +30,26 @@ describe('GitHub workflows', () => {
     for (const file of files) {
       expect(workflowErrors(file, await readFile(path.join(repoRoot, file), 'utf8')), file).toEqual([]);
     }
+  });
+
+  it('every PowerShell run step parses with a real PowerShell grammar', async () => {
+    await Parser.init();
+    const parser = new Parser();
+    parser.setLanguage(await Language.load(path.join(repoRoot, 'node_modules', 'tree-sitter-powershell', 'tree-sitter-powershell.wasm')));
+    const files = [...(await workflowFiles('.github/workflows')), ...(await workflowFiles('workflows-examples'))];
+    let checked = 0;
+    for (const file of files) {
+      const workflow = parseYaml(await readFile(path.join(repoRoot, file), 'utf8')) as { jobs: Record<string, { steps?: { shell?: string; run?: string }[] }> };
+      for (const job of Object.values(workflow.jobs)) {
+        for (const step of job.steps ?? []) {
+          if (step.shell !== 'pwsh' || !step.run) continue;
+          // Expressions are substituted by the runner before PowerShell sees the script.
+          const script = step.run.replace(/\$\{\{[^}]*\}\}/g, 'x');
+          expect(parser.parse(script)!.rootNode.hasError, `${file}: ${step.run.slice(0, 60)}`).toBe(false);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
   });
 });

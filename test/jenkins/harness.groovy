@@ -95,6 +95,8 @@ steps.each { String name, String command ->
             : shellKind == 'powershell' ? "\$cli = if (\$env:OSMEDIA_CLI) { \$env:OSMEDIA_CLI } else { 'osmedia' }; & \$cli ${tail}; exit \$LASTEXITCODE"
             : "\"\${OSMEDIA_CLI:-osmedia}\" ${tail}"
         check("${label}: runs exactly the expected command", runs[0].script == expected, "\n  got:      ${runs[0].script}\n  expected: ${expected}")
+        // Kept for the PowerShell grammar check in test/jenkins.test.ts.
+        if (shellKind == 'powershell') new File(scratch, "${name}.ps1").text = runs[0].script
         check("${label}: asks for the exit status", runs[0].returnStatus == true, "${runs[0]}")
         check("${label}: no argument value reaches the command line", hostile.values().flatten().findAll { it instanceof String }.every { !runs[0].script.contains(it) }, runs[0].script)
         def written = new JsonSlurper().parse(new File(agent.dir, argsFile))
