@@ -1,0 +1,136 @@
+// The recipe commands: run, plan, diff and matrix over recipes, and the recipe's JSON Schema.
+import path from 'node:path';
+import { createContext } from '../context.ts';
+import { getStep } from '../steps/index.ts';
+import { describeError, UsageError } from '../util/errors.ts';
+import { engineOption, mergeArgs, requireValue, stepText, workspaceOption, type Command } from './shared.ts';
+
+export const commands: Record<string, Command> = {
+  run: {
+    summary: 'run a recipe\'s steps in order, skipping those unchanged since their last success',
+    usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace folder (default: the recipe\'s `workspace`, else ./osmedia-work next to the recipe)' },
+      force: { type: 'boolean', short: 'f', description: 'rebuild from the source even when nothing changed' },
+      engine: engineOption,
+    },
+    async run(values, _p, reporter) {
+      const { loadRecipe } = await import('../recipe/load.ts');
+      const { runRecipe } = await import('../pipeline/run-recipe.ts');
+      const args = mergeArgs(values.fileArgs ?? {}, { recipe: values.recipe, workspace: values.workspace, force: values.force, engine: values.engine });
+      if (typeof args.recipe !== 'string') throw new UsageError('--recipe is required', { fix: 'Pass --recipe FILE (or "recipe" in the --args-file).' });
+      const loaded = await loadRecipe(args.recipe);
+      const workspace = (args.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter, force: args.force === true, engine: args.engine as string | undefined });
+      const result = await runRecipe(loaded, context);
+      const last = result.steps.at(-1)?.manifest;
+      return {
+        result: {
+          recipe: result.recipe,
+          workspace: result.workspace,
+          manifestPath: context.workspace.manifestPath,
+          reason: result.reason,
+          changed: result.steps.some((s) => s.result === 'succeeded'),
+          build: last?.installWim.images[0]?.version,
+          images: last?.installWim.images,
+          steps: result.steps.map(({ manifest: _m, ...rest }) => rest),
+        },
+        text: [`recipe ${result.recipe}: ${result.reason}`, ...result.steps.map(stepText)].join('\n'),
+      };
+    },
+  },
+  plan: {
+    summary: 'show what `run` would do with a recipe, without changing anything',
+    usage: 'osmedia plan --recipe FILE [--workspace DIR]',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace folder (default as for `run`)' },
+    },
+    async run(values, _p, reporter) {
+      const { loadRecipe } = await import('../recipe/load.ts');
+      const { decide, stepsOfRecipe } = await import('../pipeline/run-recipe.ts');
+      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const context = createContext({ workspace, reporter });
+      const planned = stepsOfRecipe(loaded);
+      const decision = await decide(planned, context).catch((error: unknown) => ({ firstToRun: 0, reimport: true, reason: `rebuild (${describeError(error).message})` }));
+      const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
+      const mediaUnchanged = (i: number) => i <= decision.firstToRun && !decision.reimport && manifest !== undefined;
+      const items = [];
+      for (const [i, item] of planned.entries()) {
+        const step = getStep(item.step);
+        const options = step.schema.parse(item.options);
+        const action = i < decision.firstToRun && step.effect !== 'external' ? 'skip' : 'run';
+        let details: string[];
+        try {
+          if (item.step === 'distribute' && mediaUnchanged(i)) {
+            // The media is what it will be: show per target what would be copied, replaced and deleted.
+            const { publish } = await import('../distribute/publish.ts');
+            const { describeTarget } = await import('../steps/distribute.ts');
+            const o = options as { targets: string[]; layout: 'versioned' | 'mirror'; keep: number };
+            const targets = await publish(context.workspace, manifest!, { ...o, waitMs: 0, dryRun: true, command: 'osmedia plan' }, reporter);
+            details = targets.map(describeTarget);
+          } else {
+            details = action === 'run' ? step.plan(i === 0 || decision.reimport ? undefined : manifest, options) : [];
+          }
+        } catch (error) {
+          details = [`error: ${describeError(error).message}`];
+        }
+        items.push({ step: item.step, action, details });
+      }
+      return {
+        result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: items },
+        text: [`recipe ${loaded.file}: ${decision.reason}`, ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)])].join('\n'),
+      };
+    },
+  },
+  diff: {
+    summary: 'compare the media a recipe makes (or a manifest) with what its target has published: editions, build, updates, files',
+    usage: 'osmedia diff --recipe FILE [--workspace DIR] [--target DIR]  |  osmedia diff --before MANIFEST --after MANIFEST',
+    options: {
+      recipe: { type: 'string', short: 'r', description: 'the recipe; compared with the current version published to its first distribute target', placeholder: 'FILE' },
+      workspace: { ...workspaceOption, description: 'the workspace (default as for `run`)' },
+      target: { type: 'string', short: 't', description: 'compare with this published target instead', placeholder: 'DIR' },
+      before: { type: 'string', description: 'a manifest (osmedia-manifest.json or osmedia-published.json) to compare from', placeholder: 'FILE' },
+      after: { type: 'string', description: 'a manifest to compare to', placeholder: 'FILE' },
+    },
+    async run(values, _p, reporter) {
+      const { diffStates, readState, renderDiff } = await import('../report/diff.ts');
+      if (typeof values.before === 'string' || typeof values.after === 'string') {
+        const diff = diffStates(await readState(requireValue(values, 'before')), await readState(requireValue(values, 'after')));
+        return { result: diff, text: renderDiff(diff) };
+      }
+      const { plannedState, publishedState } = await import('../report/planned.ts');
+      const { loadRecipe } = await import('../recipe/load.ts');
+      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const target = (values.target as string | undefined) ?? (loaded.recipe.distribute?.targets[0] ? path.resolve(loaded.dir, loaded.recipe.distribute.targets[0]) : undefined);
+      const after = await plannedState(loaded, createContext({ workspace, reporter }));
+      const before = target ? await publishedState(target) : undefined;
+      const diff = diffStates(before ?? { label: 'nothing published', build: '—', editions: [], updates: [], files: [] }, after);
+      return { result: { target: target ?? null, ...diff }, text: renderDiff(diff) };
+    },
+  },
+  matrix: {
+    summary: 'print the JSON for a GitHub Actions strategy.matrix over recipe files (validates each)',
+    usage: 'osmedia matrix PATH…   (recipe files, or folders searched for *.yml)',
+    positionals: 'PATH',
+    options: {},
+    async run(_values, positionals) {
+      const { recipeMatrix } = await import('../report/planned.ts');
+      const matrix = await recipeMatrix(positionals.length ? positionals : ['.']);
+      return { result: { matrix }, text: JSON.stringify(matrix) };
+    },
+  },
+  'recipe-schema': {
+    summary: 'print the recipe\'s JSON Schema (for editor validation)',
+    usage: 'osmedia recipe-schema',
+    options: {},
+    async run() {
+      const { recipeJsonSchema } = await import('../recipe/load.ts');
+      const schema = recipeJsonSchema();
+      return { result: schema, text: JSON.stringify(schema, null, 2) };
+    },
+  },
+};

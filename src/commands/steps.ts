@@ -1,0 +1,102 @@
+// The step commands: one osmedia step each, through the same registry as recipes and the Action.
+import { splitSelectors } from '../steps/strip-indexes.ts';
+import { engineOption, runSingleStep, stepInvocation, workspaceOption, type Command, type Values } from './shared.ts';
+
+export const commands: Record<string, Command> = {
+  'import-media': {
+    summary: 'import an ISO or an extracted media folder into a workspace (the source is never modified)',
+    usage: 'osmedia import-media --source PATH --workspace DIR [--sha256 HEX] [--compression LZX|XPRESS|LZMS|none] [--force]',
+    options: {
+      source: { type: 'string', short: 's', description: 'an ISO, or a folder with setup.exe and sources/install.wim|esd|swm', placeholder: 'PATH' },
+      workspace: workspaceOption,
+      sha256: { type: 'string', description: 'expected SHA-256 of the ISO; a mismatch stops the import', placeholder: 'HEX' },
+      compression: { type: 'string', description: 'compression of install.wim made from install.esd or .swm (default LZX)', placeholder: 'TYPE' },
+      force: { type: 'boolean', short: 'f', description: 'replace the media/ folder and manifest the workspace already holds (other files are left alone)' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) =>
+      runSingleStep('import-media', values, { source: values.source, sha256: values.sha256, compression: values.compression }, reporter, ['source']),
+  },
+  'strip-indexes': {
+    summary: 'keep only the chosen editions in install.wim',
+    usage: 'osmedia strip-indexes --workspace DIR --keep SELECTOR[,SELECTOR…] [--keep SELECTOR …]',
+    options: {
+      workspace: workspaceOption,
+      keep: { type: 'string', short: 'k', multiple: true, description: 'an EditionID (Enterprise), an exact image name, or a 1-based index; repeatable or comma-separated', placeholder: 'SELECTOR' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) => runSingleStep('strip-indexes', values, { keep: values.keep ? splitSelectors(values.keep as string[]) : undefined }, reporter),
+  },
+  'stamp-build-file': {
+    summary: 'remove autorun.inf and write the build file (text + JSON) onto the media',
+    usage: 'osmedia stamp-build-file --workspace DIR [--file sources/osmedia-build.txt] [--revision REV]',
+    options: {
+      workspace: workspaceOption,
+      file: { type: 'string', description: 'path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)', placeholder: 'PATH' },
+      revision: { type: 'string', description: 'the recipe revision to record (default: none, or the recipe repository\'s git commit under `run`)', placeholder: 'REV' },
+      engine: engineOption,
+    },
+    run: (values, _p, reporter) => runSingleStep('stamp-build-file', values, { file: values.file, revision: values.revision }, reporter),
+  },
+  distribute: {
+    summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout)',
+    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run]',
+    options: {
+      workspace: workspaceOption,
+      target: { type: 'string', short: 't', multiple: true, description: 'a package source folder (UNC path or mounted share); repeatable', placeholder: 'DIR' },
+      layout: { type: 'string', description: 'versioned (default): a new <target>/<version>/ per publish and current.json; mirror: one folder updated in place', placeholder: 'LAYOUT' },
+      keep: { type: 'string', description: 'versioned: how many versions to keep, the current one included (default 2)', placeholder: 'N' },
+      wait: { type: 'string', description: 'seconds to wait for another publish to the same target (default 0: fail at once)', placeholder: 'SECONDS' },
+      'dry-run': { type: 'boolean', short: 'n', description: 'show what would be copied, replaced and deleted per target; change nothing' },
+    },
+    async run(values, _p, reporter) {
+      const options = {
+        targets: values.target as string[] | undefined,
+        layout: values.layout,
+        keep: values.keep === undefined ? undefined : Number(values.keep),
+        wait: values.wait === undefined ? undefined : Number(values.wait),
+      };
+      // dryRun is not a step option: a dry run never reaches the step (nothing is recorded).
+      const { dryRun, ...fileArgs } = values.fileArgs ?? {};
+      const invocation = { ...values, fileArgs } as Values;
+      if (values['dry-run'] || dryRun === true) {
+        const { distribute, describeTarget } = await import('../steps/distribute.ts');
+        const { parseOptions } = await import('../pipeline/run-step.ts');
+        const { publish } = await import('../distribute/publish.ts');
+        const { options: raw, context } = stepInvocation(invocation, options, reporter);
+        const parsed = parseOptions(distribute.schema, raw, '');
+        const manifest = await context.workspace.loadManifest();
+        const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
+        const text = targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')).join('\n');
+        return { result: { dryRun: true, targets }, text };
+      }
+      const outcome = await runSingleStep('distribute', invocation, options, reporter);
+      const summary = (outcome.result as { summary: { targets: import('../distribute/publish.ts').TargetResult[] } }).summary;
+      return { result: { ...(outcome.result as object), targets: summary.targets }, text: outcome.text };
+    },
+  },
+  'generate-task-sequence': {
+    summary: 'write the in-place upgrade task sequence (ConfigMgr XML) for this media, checked against the manifest',
+    usage: 'osmedia generate-task-sequence --workspace DIR [--out DIR] [--edition SELECTOR] [--package-id ID] [--name NAME] [--scan-only] [--dynamic-update disable|policy|override] [--setup-options "…"]',
+    options: {
+      workspace: workspaceOption,
+      out: { type: 'string', short: 'o', description: 'folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)', placeholder: 'DIR' },
+      edition: { type: 'string', short: 'e', description: 'the edition to install (EditionID, exact name or index); required when install.wim holds several', placeholder: 'SELECTOR' },
+      'package-id': { type: 'string', description: 'the OS upgrade package ID (e.g. P0100123); without it a clearly marked placeholder is used', placeholder: 'ID' },
+      name: { type: 'string', description: 'the task sequence name (at most 50 characters)', placeholder: 'NAME' },
+      'scan-only': { type: 'boolean', description: 'a compatibility-scan-only task sequence (Setup /Compat ScanOnly), no upgrade' },
+      'dynamic-update': { type: 'string', description: 'Windows Setup Dynamic Update: disable (default), policy or override', placeholder: 'MODE' },
+      'setup-options': { type: 'string', description: 'extra Windows Setup options (OSDSetupAdditionalUpgradeOptions), e.g. "/DiagnosticPrompt Enable"', placeholder: 'OPTIONS' },
+    },
+    run: (values, _p, reporter) =>
+      runSingleStep('generate-task-sequence', values, {
+        out: values.out,
+        edition: values.edition,
+        packageId: values['package-id'],
+        name: values.name,
+        scanOnly: values['scan-only'],
+        dynamicUpdate: values['dynamic-update'],
+        setupOptions: values['setup-options'],
+      }, reporter),
+  },
+};
