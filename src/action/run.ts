@@ -7,7 +7,7 @@ import { createContext } from '../context.ts';
 import type { Manifest } from '../media/manifest.ts';
 import { runRecipe } from '../pipeline/run-recipe.ts';
 import { runStep, type StepRunResult } from '../pipeline/run-step.ts';
-import { loadRecipe } from '../recipe/load.ts';
+import { loadRecipe, recipeWorkspace } from '../recipe/load.ts';
 import { getStep, steps, type StepId } from '../steps/index.ts';
 import { splitSelectors } from '../steps/strip-indexes.ts';
 import { describeError, UsageError } from '../util/errors.ts';
@@ -97,7 +97,7 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     let workspace: string;
     if (recipe) {
       const loaded = await loadRecipe(recipe);
-      workspace = optional(Inputs.workspace) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      workspace = recipeWorkspace(loaded, optional(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: core.getBooleanInput(Inputs.force) });
       results = (await runRecipe(loaded, context)).steps;
     } else {

@@ -5,23 +5,25 @@ import { getStep } from '../steps/index.ts';
 import { describeError, UsageError } from '../util/errors.ts';
 import { engineOption, mergeArgs, requireValue, stepText, workspaceOption, type Command } from './shared.ts';
 
+const recipeOption = { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' } as const;
+
 export const commands: Record<string, Command> = {
   run: {
     summary: 'run a recipe\'s steps in order, skipping those unchanged since their last success',
     usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
     options: {
-      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      recipe: recipeOption,
       workspace: { ...workspaceOption, description: 'the workspace folder (default: the recipe\'s `workspace`, else ./osmedia-work next to the recipe)' },
       force: { type: 'boolean', short: 'f', description: 'rebuild from the source even when nothing changed' },
       engine: engineOption,
     },
     async run(values, _p, reporter) {
-      const { loadRecipe } = await import('../recipe/load.ts');
+      const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const { runRecipe } = await import('../pipeline/run-recipe.ts');
       const args = mergeArgs(values.fileArgs ?? {}, { recipe: values.recipe, workspace: values.workspace, force: values.force, engine: values.engine });
       if (typeof args.recipe !== 'string') throw new UsageError('--recipe is required', { fix: 'Pass --recipe FILE (or "recipe" in the --args-file).' });
       const loaded = await loadRecipe(args.recipe);
-      const workspace = (args.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const workspace = recipeWorkspace(loaded, args.workspace as string | undefined);
       const context = createContext({ workspace, reporter, force: args.force === true, engine: args.engine as string | undefined });
       const result = await runRecipe(loaded, context);
       const last = result.steps.at(-1)?.manifest;
@@ -44,14 +46,14 @@ export const commands: Record<string, Command> = {
     summary: 'show what `run` would do with a recipe, without changing anything',
     usage: 'osmedia plan --recipe FILE [--workspace DIR]',
     options: {
-      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML)', placeholder: 'FILE' },
+      recipe: recipeOption,
       workspace: { ...workspaceOption, description: 'the workspace folder (default as for `run`)' },
     },
     async run(values, _p, reporter) {
-      const { loadRecipe } = await import('../recipe/load.ts');
+      const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const { decide, stepsOfRecipe } = await import('../pipeline/run-recipe.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
-      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
       const context = createContext({ workspace, reporter });
       const planned = stepsOfRecipe(loaded);
       const decision = await decide(planned, context).catch((error: unknown) => ({ firstToRun: 0, reimport: true, reason: `rebuild (${describeError(error).message})` }));
@@ -102,9 +104,9 @@ export const commands: Record<string, Command> = {
         return { result: diff, text: renderDiff(diff) };
       }
       const { plannedState, publishedState } = await import('../report/planned.ts');
-      const { loadRecipe } = await import('../recipe/load.ts');
+      const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
-      const workspace = (values.workspace as string | undefined) ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+      const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
       const target = (values.target as string | undefined) ?? (loaded.recipe.distribute?.targets[0] ? path.resolve(loaded.dir, loaded.recipe.distribute.targets[0]) : undefined);
       const after = await plannedState(loaded, createContext({ workspace, reporter }));
       const before = target ? await publishedState(target) : undefined;

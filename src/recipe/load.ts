@@ -42,6 +42,11 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
   return { file: resolved, dir: path.dirname(resolved), recipe: parseRecipe(text, resolved) };
 }
 
+/** The workspace a recipe runs in: the override (--workspace), else its `workspace`, else osmedia-work beside it. */
+export function recipeWorkspace(loaded: LoadedRecipe, override?: string): string {
+  return override ?? path.resolve(loaded.dir, loaded.recipe.workspace ?? 'osmedia-work');
+}
+
 /** The recipe's JSON Schema, for editor completion and validation. */
 export function recipeJsonSchema(): unknown {
   return z.toJSONSchema(RecipeSchema, { io: 'input' });

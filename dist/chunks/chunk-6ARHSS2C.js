@@ -39112,6 +39112,9 @@ async function loadRecipe(file2) {
   }
   return { file: resolved, dir: path19.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
+function recipeWorkspace(loaded, override) {
+  return override ?? path19.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+}
 
 // src/action/inputs.ts
 var Inputs = {
@@ -64825,7 +64828,7 @@ async function runAction(fixedStep) {
     let workspace;
     if (recipe) {
       const loaded = await loadRecipe(recipe);
-      workspace = optional2(Inputs.workspace) ?? path29.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+      workspace = recipeWorkspace(loaded, optional2(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: getBooleanInput(Inputs.force) });
       results = (await runRecipe(loaded, context)).steps;
     } else {
