@@ -27,14 +27,14 @@ export function defaultEngine(env: NodeJS.ProcessEnv = process.env, platform: No
 }
 
 /** wimlib everywhere it is installed; DISM only on Windows, when asked for or when wimlib is absent. */
-export function chooseEngine(requested: string | undefined, workspace: Workspace): ImageEngine {
+export function chooseEngine(requested: string | undefined, workspace?: Workspace): ImageEngine {
   const name = requested ?? defaultEngine();
   if (name === 'wimlib') return new WimlibEngine();
   if (name === 'dism') {
     if (process.platform !== 'win32') {
       throw new UsageError('The DISM engine runs only on Windows', { fix: 'Use --engine wimlib here, or run on a Windows runner.' });
     }
-    return new DismEngine(undefined, workspace.logsDir);
+    return new DismEngine(undefined, workspace?.logsDir);
   }
   throw new UsageError(`Unknown engine "${name}"`, { fix: 'Use --engine wimlib or --engine dism.' });
 }

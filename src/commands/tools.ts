@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, UsageError } from '../util/errors.ts';
-import { requireValue, type Command } from './shared.ts';
+import { engineOption, requireValue, type Command } from './shared.ts';
 
 export const commands: Record<string, Command> = {
   verify: {
@@ -20,15 +20,16 @@ export const commands: Record<string, Command> = {
   },
   inspect: {
     summary: 'show the images inside an ISO, a media folder, a workspace or a WIM (read-only)',
-    usage: 'osmedia inspect PATH [--json]',
+    usage: 'osmedia inspect PATH [--engine wimlib|dism] [--json]',
     positionals: 'PATH',
-    options: {},
-    async run(_values, positionals) {
+    options: { engine: engineOption },
+    async run(values, positionals) {
       if (positionals.length !== 1) throw new UsageError('inspect takes exactly one PATH', { fix: 'Pass an ISO, a media folder, a workspace or a WIM file.' });
       const { inspectPath, renderInspection } = await import('../media/inspect.ts');
       const { SevenZip } = await import('../imaging/sevenzip.ts');
-      const { WimlibEngine } = await import('../imaging/wimlib.ts');
-      const inspection = await inspectPath(positionals[0]!, { engine: new WimlibEngine(), sevenZip: new SevenZip() });
+      const { chooseEngine } = await import('../context.ts');
+      // The same engine as the steps: wimlib, or DISM on Windows without it (or as --engine says).
+      const inspection = await inspectPath(positionals[0]!, { engine: chooseEngine(values.engine as string | undefined), sevenZip: new SevenZip() });
       return { result: inspection, text: renderInspection(inspection) };
     },
   },

@@ -37665,7 +37665,7 @@ function chooseEngine(requested, workspace) {
     if (process.platform !== "win32") {
       throw new UsageError("The DISM engine runs only on Windows", { fix: "Use --engine wimlib here, or run on a Windows runner." });
     }
-    return new DismEngine(void 0, workspace.logsDir);
+    return new DismEngine(void 0, workspace?.logsDir);
   }
   throw new UsageError(`Unknown engine "${name}"`, { fix: "Use --engine wimlib or --engine dism." });
 }
