@@ -36,7 +36,7 @@ export async function osmedia(args: string[], expectExit = 0): Promise<Sample> {
   const rssFile = path.join(work, 'rss.txt');
   cold = settle() && cold;
   const timeFile = path.join(work, 'time.txt');
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, process.execPath, '--import', path.join(root, 'bench', 'rss-hook.mjs'), path.join(root, 'lib', 'main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', OSMEDIA_BENCH_RSS_FILE: rssFile } });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, process.execPath, '--import', path.join(root, 'bench', 'rss-hook.mjs'), path.join(root, 'lib', 'osmedia.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', OSMEDIA_BENCH_RSS_FILE: rssFile } });
   if (result.status !== expectExit) throw new Error(`osmedia ${args.join(' ')} exited ${result.status}: ${String(result.stderr).slice(-2000)}`);
   const [seconds] = spawnSync('tail', ['-n', '1', timeFile]).stdout.toString().trim().split(' ');
   return { seconds: Number(seconds), rssMiB: Number(await readFile(rssFile, 'utf8')) / 1024 };

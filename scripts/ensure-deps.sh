@@ -35,7 +35,7 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
   npm ci --no-audit --no-fund >&2
 fi
 
-# The compiled CLI (lib/) for bin/osmedia.js; rebuilt when any source is newer.
-if [ ! -f lib/main.js ] || [ -n "$(find src -newer lib/main.js -print -quit)" ]; then
-  node_modules/.bin/node node_modules/typescript/bin/tsc -p tsconfig.build.json >&2
+# The CLI bundle (lib/osmedia.js) for bin/osmedia.js; rebuilt when any source is newer.
+if [ ! -f lib/osmedia.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
+  node_modules/.bin/node scripts/bundle.ts --cli >&2
 fi

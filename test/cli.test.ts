@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandNames } from '../src/cli.ts';
-import { runCli, sampleMedia, snapshot, tempDir } from './helpers.ts';
+import { node24, repoRoot, runCli, sampleMedia, snapshot, tempDir } from './helpers.ts';
 
 describe('osmedia CLI', () => {
   it('prints help for the program and for every command, and its version', async () => {
@@ -110,6 +110,16 @@ describe('osmedia CLI', () => {
     const result = await runCli(['run', '--recipe', recipe]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/media\.keep: .*expected array/);
+  });
+
+  it('the installed entry point (bin/osmedia.js → the lib/osmedia.js bundle) works as the sources do', async () => {
+    const sample = await sampleMedia();
+    const { execa } = await import('execa');
+    const run = (...args: string[]) => execa(node24, [path.join(repoRoot, 'bin', 'osmedia.js'), ...args], { reject: false, env: { CI: 'true' } });
+    expect(String((await run('--version')).stdout).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const inspected = await run('inspect', sample.isoPath!, '--json');
+    expect(inspected.exitCode, String(inspected.stderr)).toBe(0);
+    expect(JSON.parse(String(inspected.stdout))).toMatchObject({ kind: 'iso', install: { imageCount: 4 } });
   });
 
   it('prints progress as periodic plain lines in CI logs', async () => {
