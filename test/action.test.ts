@@ -128,6 +128,8 @@ describe('the bundled actions on the sample media', () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stdout).toMatch(/^::error title=osmedia strip-indexes failed::No image in install.wim matches "Enterprize"/m);
     expect(failed.stdout).toMatch(/fix: Use an EditionID/);
+    // The manifest and logs are kept (here: the artifact fallback notice) on failure too.
+    expect(failed.stdout).toMatch(/^::notice title=osmedia::Uploading the artifact skipped/m);
     expect(failed.summary).toContain('<td>strip-indexes</td><td>failed</td><td>No image in install.wim matches');
   });
 

@@ -91,17 +91,17 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
   const collected = new CollectingReporter();
   const reporter = fanOut(new ConsoleReporter({ stream: process.stdout, tty: false }), annotations(), collected);
   let results: StepRunResult[] = [];
+  let workspace: string | undefined;
   try {
     const recipe = fixedStep ? undefined : optional(Inputs.recipe);
     const stepInput = fixedStep ?? (optional(Inputs.step) as StepId | undefined);
-    let workspace: string;
     if (recipe) {
       const loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: core.getBooleanInput(Inputs.force) });
       results = (await runRecipe(loaded, context)).steps;
     } else {
-      if (!stepInput || !(stepInput in steps)) {
+      if (!stepInput || !Object.hasOwn(steps, stepInput)) {
         throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(', ')})${stepInput ? `: "${stepInput}" is not one` : ''}`, { fix: 'Set the `recipe` input to your osmedia.yml, or `step` and that step\'s inputs.' });
       }
       workspace = core.getInput(Inputs.workspace, { required: true });
@@ -112,9 +112,6 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
       const imported = results[0]!;
       if (useCache && imported.result === 'succeeded') await saveImport(context.workspace, imported.manifest.source.sha256, (options.compression as string | undefined) ?? 'LZX');
-    }
-    if (core.getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional(Inputs.artifactName) ?? `osmedia-${path.basename(path.resolve(workspace))}`);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));
@@ -132,5 +129,13 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     const described = describeError(error);
     await writeSummary(collected.events, results, results.at(-1)?.manifest).catch(() => {});
     core.setFailed(`${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`);
+  }
+  // Kept on failure too: that is when the manifest and the tool logs are needed most.
+  try {
+    if (workspace && core.getBooleanInput(Inputs.artifacts)) {
+      await uploadArtifacts(new Workspace(workspace), optional(Inputs.artifactName) ?? `osmedia-${path.basename(path.resolve(workspace))}`);
+    }
+  } catch (error) {
+    core.notice(`No artifact: ${(error as Error).message}`, { title: 'osmedia' });
   }
 }

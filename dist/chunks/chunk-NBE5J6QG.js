@@ -64822,17 +64822,17 @@ async function runAction(fixedStep) {
   const collected = new CollectingReporter();
   const reporter = fanOut(new ConsoleReporter({ stream: process.stdout, tty: false }), annotations(), collected);
   let results = [];
+  let workspace;
   try {
     const recipe = fixedStep ? void 0 : optional2(Inputs.recipe);
     const stepInput = fixedStep ?? optional2(Inputs.step);
-    let workspace;
     if (recipe) {
       const loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional2(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: getBooleanInput(Inputs.force) });
       results = (await runRecipe(loaded, context)).steps;
     } else {
-      if (!stepInput || !(stepInput in steps)) {
+      if (!stepInput || !Object.hasOwn(steps, stepInput)) {
         throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(", ")})${stepInput ? `: "${stepInput}" is not one` : ""}`, { fix: "Set the `recipe` input to your osmedia.yml, or `step` and that step's inputs." });
       }
       workspace = getInput(Inputs.workspace, { required: true });
@@ -64843,9 +64843,6 @@ async function runAction(fixedStep) {
       results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
       const imported = results[0];
       if (useCache && imported.result === "succeeded") await saveImport(context.workspace, imported.manifest.source.sha256, options.compression ?? "LZX");
-    }
-    if (getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path29.basename(path29.resolve(workspace))}`);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => r.summary.targets ?? []);
@@ -64865,6 +64862,13 @@ async function runAction(fixedStep) {
     setFailed(`${described.message}${described.fix ? `
 fix: ${described.fix}` : ""}${described.logPath ? `
 log: ${described.logPath}` : ""}`);
+  }
+  try {
+    if (workspace && getBooleanInput(Inputs.artifacts)) {
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path29.basename(path29.resolve(workspace))}`);
+    }
+  } catch (error63) {
+    notice(`No artifact: ${error63.message}`, { title: "osmedia" });
   }
 }
 
