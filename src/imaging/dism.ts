@@ -91,7 +91,8 @@ export class DismEngine implements ImageEngine {
     const images: ImageInfo[] = [];
     for (const entry of summary) {
       const [detail] = parseDismImageInfo(await run(this.infoArgs(wim, entry.index)));
-      images.push({ description: '', displayName: '', editionId: '', architecture: '', languages: [], defaultLanguage: '', version: '', installationType: '', productType: '', totalBytes: 0, name: '', ...entry, ...detail } as ImageInfo);
+      // The list is authoritative for index and name; the detail adds edition, build and languages.
+      images.push({ description: '', displayName: '', editionId: '', architecture: '', languages: [], defaultLanguage: '', version: '', installationType: '', productType: '', totalBytes: 0, ...detail, index: entry.index!, name: entry.name ?? detail?.name ?? '' } as ImageInfo);
     }
     return { imageCount: images.length, bootIndex: 0, compression: 'unknown', images };
   }

@@ -17247,7 +17247,7 @@ var DismEngine = class {
     const images = [];
     for (const entry of summary2) {
       const [detail] = parseDismImageInfo(await run(this.infoArgs(wim, entry.index)));
-      images.push({ description: "", displayName: "", editionId: "", architecture: "", languages: [], defaultLanguage: "", version: "", installationType: "", productType: "", totalBytes: 0, name: "", ...entry, ...detail });
+      images.push({ description: "", displayName: "", editionId: "", architecture: "", languages: [], defaultLanguage: "", version: "", installationType: "", productType: "", totalBytes: 0, ...detail, index: entry.index, name: entry.name ?? detail?.name ?? "" });
     }
     return { imageCount: images.length, bootIndex: 0, compression: "unknown", images };
   }
