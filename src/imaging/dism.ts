@@ -82,7 +82,7 @@ export class DismEngine implements ImageEngine {
         return (await runTool({ tool: 'DISM', file: this.file, args }, { logDir: this.logDir })).stdout;
       } catch (error) {
         if (error instanceof ToolError && error.toolExitCode !== undefined) {
-          throw new MediaError(`DISM cannot read ${wim} (exit code ${error.toolExitCode})`, { fix: 'The WIM is damaged: copy it again from the original media.', cause: error });
+          throw new MediaError(`DISM cannot read ${wim} (exit code ${error.toolExitCode})`, { fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error.logPath ? ` DISM's output: ${error.logPath}` : ''}`, cause: error });
         }
         throw error;
       }

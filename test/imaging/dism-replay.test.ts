@@ -62,5 +62,13 @@ describe('DISM engine, replayed', () => {
     const error = await new DismEngine(dism.file, logs).info('E:\\sources\\broken.wim').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MediaError);
     expect((error as Error).message).toBe('DISM cannot read E:\\sources\\broken.wim (exit code 87)');
+    const { readdir } = await import('node:fs/promises');
+    const [log] = await readdir(logs);
+    expect(log).toMatch(/^DISM-.*\.log$/);
+    const text = await readFile(path.join(logs, log!), 'utf8');
+    expect(text).toContain('/Get-ImageInfo /ImageFile:');
+    expect(text).toContain('exit code: 87');
+    expect(text).toContain('The parameter is incorrect.');
+    expect((error as MediaError).fix).toContain(path.join(logs, log!));
   });
 });

@@ -17238,7 +17238,7 @@ var DismEngine = class {
         return (await runTool({ tool: "DISM", file: this.file, args }, { logDir: this.logDir })).stdout;
       } catch (error63) {
         if (error63 instanceof ToolError && error63.toolExitCode !== void 0) {
-          throw new MediaError(`DISM cannot read ${wim} (exit code ${error63.toolExitCode})`, { fix: "The WIM is damaged: copy it again from the original media.", cause: error63 });
+          throw new MediaError(`DISM cannot read ${wim} (exit code ${error63.toolExitCode})`, { fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`, cause: error63 });
         }
         throw error63;
       }
