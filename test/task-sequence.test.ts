@@ -109,6 +109,9 @@ describe('generate-task-sequence on the sample media', () => {
     const xml = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.xml'), 'utf8');
     expect(shape(xml)).toContain('Upgrade the Operating System / variable OSDUpgradeInstallPackageID InstallPackageID = P0100123');
     expect(shape(xml)).toContain('Upgrade the Operating System / variable OSDUpgradeInstallEditionIndex InstallEditionIndex = 2');
+    const script = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.ps1'), 'utf8');
+    expect(script).toMatch(/^\uFEFF#Requires -Version 5\.1\r\n/);
+    expect(script).toContain("$PackageId = 'P0100123'\r\n$EditionIndex = 2\r\n");
     const summary = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.txt'), 'utf8');
     expect(summary).toMatch(/Supported upgrades: Windows 7, 8\.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025/);
     // Recorded in the manifest, as a step that does not change the media.

@@ -4,6 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CHECKS, DYNAMIC_UPDATE, PLACEHOLDER_PACKAGE_ID, SUPPORTED_UPGRADES, taskSequenceXml } from '../configmgr/task-sequence.ts';
+import { taskSequenceScript } from '../configmgr/ts-script.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { describeImages, selectImages } from './strip-indexes.ts';
@@ -33,6 +34,7 @@ export type TaskSequenceStepOptions = z.infer<typeof TaskSequenceOptionsSchema>;
 
 export const TS_FILE = 'osmedia-upgrade.xml';
 export const TS_SUMMARY = 'osmedia-upgrade.txt';
+export const TS_SCRIPT = 'osmedia-upgrade.ps1';
 
 export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
   id: 'generate-task-sequence',
@@ -77,6 +79,8 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
     await mkdir(out, { recursive: true });
     const xmlPath = path.join(out, TS_FILE);
     const summaryPath = path.join(out, TS_SUMMARY);
+    const scriptPath = path.join(out, TS_SCRIPT);
+    const script = taskSequenceScript({ name, description, packageId, editionIndex: image.index, xmlFile: TS_FILE });
     const summaryText = [
       `Task sequence: ${name}`,
       `Description:   ${description}`,
@@ -87,14 +91,14 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
       `Dynamic Update: ${DYNAMIC_UPDATE[options.dynamicUpdate]}`,
       `Setup options: ${options.setupOptions ?? '(none)'}`,
       `XML:           ${xmlPath}`,
+      `Script:        ${scriptPath} -SiteCode <code> -ProviderMachineName <SMS Provider> (Windows PowerShell 5.1, with the console; -WhatIf to preview)`,
       '',
     ].join('\r\n');
-    const same = (await readFile(xmlPath, 'utf8').catch(() => '')) === xml && (await readFile(summaryPath, 'utf8').catch(() => '')) === summaryText;
-    if (!same) {
-      await writeFileAtomic(xmlPath, xml);
-      await writeFileAtomic(summaryPath, summaryText);
-    }
-    const summary = { xml: xmlPath, summaryFile: summaryPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
+    const outputs: [string, string][] = [[xmlPath, xml], [summaryPath, summaryText], [scriptPath, script]];
+    const current = await Promise.all(outputs.map(([file]) => readFile(file, 'utf8').catch(() => '')));
+    const same = outputs.every(([, text], i) => current[i] === text);
+    if (!same) for (const [file, text] of outputs) await writeFileAtomic(file, text);
+    const summary = { xml: xmlPath, summaryFile: summaryPath, script: scriptPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
     const message = `${name}: ${TS_FILE} for package ${packageId}${options.packageId ? '' : ' (placeholder)'}, edition ${image.index} (${image.editionId})${same ? ', unchanged' : ''}`;
     return { manifest, summary, message, unchanged: same };
   },

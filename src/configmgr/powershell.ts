@@ -1,0 +1,17 @@
+// Writing PowerShell that osmedia generates for a ConfigMgr site: every value goes in as a
+// single-quoted literal, so nothing in a name, path or description is ever expanded or run.
+// Scripts are written as UTF-8 with a BOM: Windows PowerShell 5.1 (which the ConfigurationManager
+// module needs) reads a script without one in the ANSI code page and garbles non-ASCII names.
+
+/** A PowerShell single-quoted string literal. PowerShell also ends such a string at the typographic
+ *  single quotes U+2018–U+201B, so those are doubled too. */
+export function psString(value: string): string {
+  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (quote) => quote + quote)}'`;
+}
+
+export const UTF8_BOM = '\uFEFF';
+
+/** The script's text as written to disk: BOM, CRLF line ends. */
+export function psFile(lines: readonly string[]): string {
+  return `${UTF8_BOM}${lines.join('\r\n')}\r\n`;
+}
