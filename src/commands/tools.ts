@@ -7,13 +7,20 @@ import { engineOption, requireValue, type Command } from './shared.ts';
 export const commands: Record<string, Command> = {
   verify: {
     summary: 'check a published copy against its manifest: missing, changed and extra files (exit 1 if any)',
-    usage: 'osmedia verify --target DIR [--version VERSION]',
+    usage: 'osmedia verify --target DIR [--version VERSION | --all]',
     options: {
       target: { type: 'string', short: 't', description: 'the target folder given to distribute', placeholder: 'DIR' },
       version: { type: 'string', description: 'versioned layout: the version to check (default: the current one)', placeholder: 'VERSION' },
+      all: { type: 'boolean', description: 'versioned layout: check every published version, not only the current one' },
     },
     async run(values, _p, reporter) {
-      const { verifyTarget, renderVerify } = await import('../distribute/verify.ts');
+      const { verifyAllVersions, verifyTarget, renderVerify } = await import('../distribute/verify.ts');
+      if (values.all) {
+        if (values.version) throw new UsageError('--all and --version do not go together', { fix: 'Pass one of them.' });
+        const results = await verifyAllVersions(requireValue(values, 'target'), reporter);
+        const ok = results.every((r) => r.ok);
+        return { result: { ok, versions: results }, text: results.map(renderVerify).join('\n'), exitCode: ok ? ExitCode.ok : ExitCode.failure };
+      }
       const result = await verifyTarget(requireValue(values, 'target'), values.version as string | undefined, reporter);
       return { result, text: renderVerify(result), exitCode: result.ok ? ExitCode.ok : ExitCode.failure };
     },

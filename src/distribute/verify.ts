@@ -62,6 +62,18 @@ export async function verifyTarget(rawTarget: string, requestedVersion: string |
   return { target, layout, version: published.version, dir, files: published.files.length, bytes: total, missing, changed, extra, ok, durationMs: Date.now() - started };
 }
 
+/** Every published version of a versioned target (the scheduled health check of a whole share). */
+export async function verifyAllVersions(rawTarget: string, reporter: Reporter): Promise<VerifyResult[]> {
+  const target = path.resolve(rawTarget);
+  const { readdir } = await import('node:fs/promises');
+  const { VERSION_PATTERN } = await import('./published.ts');
+  const versions = (await readdir(target).catch(() => [] as string[])).filter((n) => VERSION_PATTERN.test(n)).sort();
+  if (versions.length === 0) throw new MediaError(`${target} holds no published versions`, { fix: '--all is for the versioned layout: pass the --target that `osmedia distribute` published versions to.' });
+  const results: VerifyResult[] = [];
+  for (const version of versions) results.push(await verifyTarget(target, version, reporter));
+  return results;
+}
+
 export function renderVerify(result: VerifyResult): string {
   const lines = [`${result.dir} (${result.layout}, version ${result.version}): ${result.ok ? 'OK' : 'MISMATCH'} — ${result.files} files checked in ${(result.durationMs / 1000).toFixed(1)}s`];
   for (const [label, list] of [['missing', result.missing], ['changed', result.changed], ['extra', result.extra]] as const) {

@@ -166,6 +166,27 @@ describe('verify', () => {
     await expect(publishTo(workspace, [target])).rejects.toThrow(/no longer matches its manifest/);
   });
 
+  it('--all checks every kept version and fails when any is damaged', async () => {
+    const workspace = await stampedWorkspace();
+    const target = path.join(await tempDir(), 'Win11');
+    await publishTo(workspace, [target]);
+    const first = (await readCurrent(target))!.version;
+    await restamp(workspace, 'r9');
+    await publishTo(workspace, [target]);
+    const all = await runCli(['verify', '--target', target, '--all', '--json']);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(all.json().versions.map((v: any) => [v.version, v.ok])).toEqual(expect.arrayContaining([[first, true], [(await readCurrent(target))!.version, true]]));
+    // Damage a file of the older version only (unchanged files are hard links shared by both
+    // versions; the build file differs between them): only --all sees it.
+    await chmod(path.join(target, first, 'sources', 'osmedia-build.txt'), 0o644);
+    await writeFile(path.join(target, first, 'sources', 'osmedia-build.txt'), 'tampered');
+    expect((await runCli(['verify', '--target', target])).exitCode).toBe(0);
+    const damaged = await runCli(['verify', '--target', target, '--all']);
+    expect(damaged.exitCode).toBe(1);
+    expect(damaged.stdout).toMatch(new RegExp(`${first} \\(versioned, version ${first}\\): MISMATCH[^\\n]*\\n +changed +sources/osmedia-build\\.txt`));
+    expect((await runCli(['verify', '--target', target, '--all', '--version', first])).exitCode).toBe(2);
+  });
+
   it('checks a mirror, and says so when a folder holds no publication', async () => {
     const workspace = await stampedWorkspace();
     const target = path.join(await tempDir(), 'mirror');
