@@ -7,6 +7,7 @@ import { inspectPath } from '../media/inspect.ts';
 import { decide, stepsOfRecipe } from '../pipeline/run-recipe.ts';
 import { loadRecipe, type LoadedRecipe } from '../recipe/load.ts';
 import type { StepContext } from '../steps/types.ts';
+import { getStep } from '../steps/index.ts';
 import { selectImages } from '../steps/strip-indexes.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
@@ -18,7 +19,7 @@ import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
  */
 export async function plannedState(loaded: LoadedRecipe, context: StepContext): Promise<MediaState> {
   const planned = stepsOfRecipe(loaded);
-  const mediaSteps = planned.filter((p) => p.step !== 'distribute' && p.step !== 'generate-task-sequence').length;
+  const mediaSteps = planned.filter((p) => getStep(p.step).effect !== 'external').length;
   const decision = await decide(planned, context).catch(() => ({ firstToRun: 0, reimport: true }));
   if (!decision.reimport && decision.firstToRun >= mediaSteps && (await context.workspace.hasManifest())) {
     return stateOfManifest(await context.workspace.loadManifest(), `${path.basename(loaded.file)} (built)`);
