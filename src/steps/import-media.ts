@@ -80,10 +80,13 @@ export const importMedia: Step<ImportOptions> = {
   schema: ImportOptionsSchema,
 
   async identity(options) {
+    // A pinned source is its content: the same pin is the same media wherever the ISO lies (a
+    // cache restored on another runner, a share remounted). The pin is checked when importing.
+    if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
+    // Otherwise a quick identity, like rsync's: path, size and mtime.
     const source = path.resolve(options.source);
     const info = await statSource(source);
-    // A quick identity (like rsync's): path, size and mtime, plus the pin when there is one.
-    return { source, size: info.isDirectory() ? 0 : info.size, mtimeMs: Math.trunc(info.mtimeMs), sha256: options.sha256?.toLowerCase(), compression: options.compression };
+    return { source, size: info.isDirectory() ? 0 : info.size, mtimeMs: Math.trunc(info.mtimeMs), compression: options.compression };
   },
 
   plan(_manifest, options) {

@@ -201,6 +201,19 @@ describe('re-import', () => {
     expect(await readdir(path.join(workspace, '.osmedia', 'tmp')).catch(() => [])).toEqual([]);
   });
 
+  it('with a SHA-256 pin, the pin is the identity: a moved or touched ISO with that content is the same import', async () => {
+    const sample = await sampleMedia();
+    const sha256 = await hashFile(sample.isoPath!);
+    const dir = await tempDir();
+    const iso = path.join(dir, 'win.iso');
+    await copyFile(sample.isoPath!, iso);
+    const { workspace } = await importFrom(iso, { sha256 });
+    const moved = path.join(dir, 'elsewhere.iso');
+    await copyFile(iso, moved); // a new path and a new mtime, the same bytes
+    const again = await runStep(importMedia, { source: moved, sha256: sha256.toUpperCase() }, testContext(workspace), 'test');
+    expect(again.result).toBe('skipped');
+  });
+
   it('is not fooled by a source swapped in place with the same name', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();

@@ -38657,9 +38657,10 @@ var importMedia = {
   title: "Importing media",
   schema: ImportOptionsSchema,
   async identity(options) {
+    if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
     const source = path16.resolve(options.source);
     const info2 = await statSource(source);
-    return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), sha256: options.sha256?.toLowerCase(), compression: options.compression };
+    return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), compression: options.compression };
   },
   plan(_manifest, options) {
     return [`import ${path16.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
