@@ -68,6 +68,17 @@ export function tailLines(text: string, count = 6): string {
     .join('\n');
 }
 
+/** A tool that never ran (not installed, not on PATH) has no exit code: say how to get it. */
+function throwIfNotStarted(invocation: Invocation, result: { failed: boolean; exitCode?: number; shortMessage?: string; cause?: unknown }): void {
+  if (result.failed && result.exitCode === undefined) {
+    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
+      tool: invocation.tool,
+      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
+      cause: result.cause,
+    });
+  }
+}
+
 /** Runs a tool and returns its text output; throws ToolError when it exits non-zero or cannot start. */
 export async function runTool(invocation: Invocation, options: RunOptions = {}): Promise<RunResult> {
   const command = formatCommand(invocation.file, invocation.args);
@@ -91,13 +102,7 @@ export async function runTool(invocation: Invocation, options: RunOptions = {}):
   const result = await child;
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
-  if (result.failed && result.exitCode === undefined) {
-    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
-      tool: invocation.tool,
-      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
-      cause: result.cause,
-    });
-  }
+  throwIfNotStarted(invocation, result);
   const exitCode = result.exitCode ?? 1;
   let logPath: string | undefined;
   if (options.logDir && (exitCode !== 0 || options.keepLog)) {
@@ -127,13 +132,7 @@ export async function runToolBuffer(invocation: Invocation, options: Pick<RunOpt
     windowsHide: true,
     maxBuffer: 256 * 1024 * 1024,
   });
-  if (result.failed && result.exitCode === undefined) {
-    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
-      tool: invocation.tool,
-      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
-      cause: result.cause,
-    });
-  }
+  throwIfNotStarted(invocation, result);
   if (result.exitCode !== 0) {
     const stderr = Buffer.from(result.stderr as Uint8Array).toString('utf8');
     throw new ToolError(`${invocation.tool} failed with exit code ${result.exitCode}: ${command}\n${tailLines(stderr)}`, {

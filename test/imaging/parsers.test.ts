@@ -129,3 +129,13 @@ describe('DISM /Get-ImageInfo (replayed)', () => {
     expect(dism.infoArgs('D:\\install.wim', 2)).toEqual(['/Get-ImageInfo', '/ImageFile:D:\\install.wim', '/Index:2', '/English']);
   });
 });
+
+describe('a tool that is not installed', () => {
+  it('is named, with how to get it, for text and binary output alike', async () => {
+    for (const run of [runTool, runToolBuffer]) {
+      const error = await run({ tool: 'wimlib-imagex', file: '/nonexistent/wimlib-imagex', args: ['info'] }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^wimlib-imagex could not be started \(\/nonexistent\/wimlib-imagex\)/);
+      expect((error as { fix?: string }).fix).toBe('Install wimlib-imagex, or put it on PATH (see README: set-up).');
+    }
+  });
+});

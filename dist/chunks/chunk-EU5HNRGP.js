@@ -17069,6 +17069,15 @@ ${stderr}
 function tailLines(text2, count2 = 6) {
   return text2.split(/[\r\n\b]+/).map((line) => line.trim()).filter(Boolean).slice(-count2).join("\n");
 }
+function throwIfNotStarted(invocation, result) {
+  if (result.failed && result.exitCode === void 0) {
+    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
+      tool: invocation.tool,
+      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
+      cause: result.cause
+    });
+  }
+}
 async function runTool(invocation, options = {}) {
   const command = formatCommand(invocation.file, invocation.args);
   const child2 = execa(invocation.file, invocation.args, {
@@ -17091,13 +17100,7 @@ async function runTool(invocation, options = {}) {
   const result = await child2;
   const stdout = String(result.stdout ?? "");
   const stderr = String(result.stderr ?? "");
-  if (result.failed && result.exitCode === void 0) {
-    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
-      tool: invocation.tool,
-      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
-      cause: result.cause
-    });
-  }
+  throwIfNotStarted(invocation, result);
   const exitCode = result.exitCode ?? 1;
   let logPath;
   if (options.logDir && (exitCode !== 0 || options.keepLog)) {
@@ -17128,13 +17131,7 @@ async function runToolBuffer(invocation, options = {}) {
     windowsHide: true,
     maxBuffer: 256 * 1024 * 1024
   });
-  if (result.failed && result.exitCode === void 0) {
-    throw new ToolError(`${invocation.tool} could not be started (${invocation.file}): ${result.shortMessage}`, {
-      tool: invocation.tool,
-      fix: `Install ${invocation.tool}, or put it on PATH (see README: set-up).`,
-      cause: result.cause
-    });
-  }
+  throwIfNotStarted(invocation, result);
   if (result.exitCode !== 0) {
     const stderr = Buffer.from(result.stderr).toString("utf8");
     throw new ToolError(`${invocation.tool} failed with exit code ${result.exitCode}: ${command}
