@@ -122,6 +122,9 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   await put(path.join(setupTree, 'Windows', 'System32', 'startnet.cmd'), 'wpeinit\r\n');
   await put(path.join(setupTree, 'sources', 'setup.exe'), `placeholder: Windows Setup ${build}.${ubr}\r\n`);
   await put(path.join(setupTree, 'sources', 'setuphost.exe'), `placeholder: Windows Setup host ${build}.${ubr}\r\n`);
+  // The serviced boot managers that Microsoft's media refresh copies onto the media.
+  await put(path.join(setupTree, 'Windows', 'Boot', 'EFI', 'bootmgfw.efi'), `placeholder: UEFI boot manager (firmware) ${build}.${ubr}\r\n`);
+  await put(path.join(setupTree, 'Windows', 'Boot', 'EFI', 'bootmgr.efi'), `placeholder: UEFI boot manager ${build}.${ubr}\r\n`);
   const bootWim = path.join(media, 'sources', 'boot.wim');
   await wimlib(['capture', peTree, bootWim, 'Microsoft Windows PE (amd64)', 'Microsoft Windows PE (amd64)', '--compress=LZX']);
   await wimlib(['append', setupTree, bootWim, 'Microsoft Windows Setup (amd64)', 'Microsoft Windows Setup (amd64)', '--boot']);
