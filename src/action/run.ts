@@ -19,6 +19,7 @@ import type { TargetResult } from '../distribute/publish.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
 const lines = (name: string) => core.getMultilineInput(name).flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
+const flag = (name: string) => (core.getInput(name) ? core.getBooleanInput(name) : undefined);
 const number = (name: string) => (core.getInput(name) ? Number(core.getInput(name)) : undefined);
 
 /** Step options from the step's inputs (empty inputs are left out, so defaults apply). */
@@ -28,6 +29,14 @@ export function optionsFromInputs(step: StepId): Record<string, unknown> {
       return { source: optional(Inputs.source), sha256: optional(Inputs.sha256), compression: optional(Inputs.compression) };
     case 'strip-indexes':
       return { keep: splitSelectors(lines(Inputs.keep)) };
+    case 'apply-updates':
+      return {
+        from: optional(Inputs.updates),
+        continueOnError: flag(Inputs.continueOnError),
+        skipRejected: flag(Inputs.skipRejected),
+        netfx3: flag(Inputs.netfx3),
+        scratch: optional(Inputs.scratch),
+      };
     case 'stamp-build-file':
       return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
     case 'distribute':
@@ -38,7 +47,7 @@ export function optionsFromInputs(step: StepId): Record<string, unknown> {
         edition: optional(Inputs.edition),
         packageId: optional(Inputs.packageIdInput),
         name: optional(Inputs.name),
-        scanOnly: core.getInput(Inputs.scanOnly) ? core.getBooleanInput(Inputs.scanOnly) : undefined,
+        scanOnly: flag(Inputs.scanOnly),
         dynamicUpdate: optional(Inputs.dynamicUpdate),
         setupOptions: optional(Inputs.setupOptions),
       };

@@ -27,6 +27,47 @@ export const commands: Record<string, Command> = {
     },
     run: (values, _p, reporter) => runSingleStep('strip-indexes', values, { keep: values.keep ? splitSelectors(values.keep as string[]) : undefined }, reporter),
   },
+  'apply-updates': {
+    summary: 'apply update packages (.msu/.cab) in Microsoft\'s servicing order, verified: WinRE, install.wim, boot.wim, media',
+    usage: 'osmedia apply-updates --workspace DIR --updates DIR [--update FILE …] [--dry-run] [--continue-on-error] [--skip-rejected] [--netfx3] [--no-cleanup] [--scratch DIR]',
+    options: {
+      workspace: workspaceOption,
+      updates: { type: 'string', short: 'u', description: 'folder of this month\'s .msu and .cab files; a SHA256SUMS file in it (sha256sum format) pins them', placeholder: 'DIR' },
+      update: { type: 'string', multiple: true, description: 'an update file (repeatable); pin it with "files": [{"path", "sha256"}] in an --args-file or the recipe', placeholder: 'FILE' },
+      'dry-run': { type: 'boolean', short: 'n', description: 'classify the updates and print the servicing plan (table, or JSON with --json); change nothing' },
+      'continue-on-error': { type: 'boolean', description: 'record a package DISM fails to add and carry on (as ConfigMgr\'s "Continue on error"); default: discard the image and stop' },
+      'skip-rejected': { type: 'boolean', description: 'go on when some files are rejected (express CABs, other architectures…); they are still listed' },
+      netfx3: { type: 'boolean', description: 'enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)' },
+      'no-cleanup': { type: 'boolean', description: 'skip /StartComponentCleanup (not recommended: the images stay larger)' },
+      scratch: { type: 'string', description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)', placeholder: 'DIR' },
+    },
+    async run(values, _p, reporter) {
+      const options = {
+        from: values.updates,
+        files: (values.update as string[] | undefined)?.map((file) => ({ path: file })),
+        continueOnError: values['continue-on-error'],
+        skipRejected: values['skip-rejected'],
+        netfx3: values.netfx3,
+        cleanup: values['no-cleanup'] ? false : undefined,
+        scratch: values.scratch,
+      };
+      const { dryRun, ...fileArgs } = values.fileArgs ?? {};
+      const invocation = { ...values, fileArgs } as Values;
+      if (values['dry-run'] || dryRun === true) {
+        const { applyUpdates, prepareServicing } = await import('../steps/apply-updates.ts');
+        const { formatPlan } = await import('../updates/plan.ts');
+        const { parseOptions } = await import('../pipeline/run-step.ts');
+        const { options: raw, context } = stepInvocation(invocation, options, reporter);
+        const parsed = parseOptions(applyUpdates.schema, raw, '');
+        const manifest = await context.workspace.loadManifest();
+        const { plan, ignored } = await prepareServicing(context, manifest, parsed);
+        const { packages, ...rest } = plan;
+        const result = { dryRun: true, ...rest, packages: packages.map(({ file, ...p }) => ({ ...p, file })), ignored };
+        return { result, text: formatPlan(plan).join('\n') };
+      }
+      return runSingleStep('apply-updates', invocation, options, reporter);
+    },
+  },
   'stamp-build-file': {
     summary: 'remove autorun.inf and write the build file (text + JSON) onto the media',
     usage: 'osmedia stamp-build-file --workspace DIR [--file sources/osmedia-build.txt] [--revision REV]',

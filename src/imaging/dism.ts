@@ -109,3 +109,96 @@ export class DismEngine implements ImageEngine {
     }
   }
 }
+
+// ---- Package servicing (apply-updates) ---------------------------------------------------------
+
+export interface DismPackage {
+  identity: string;
+  state: string;
+  releaseType: string;
+}
+
+/** Parses `/Get-Packages`: 4-line records, "Package Identity : …", "State : Installed", … */
+export function parseDismPackages(output: string): DismPackage[] {
+  const packages: DismPackage[] = [];
+  let current: DismPackage | undefined;
+  for (const line of output.replace(/\r\n/g, '\n').split('\n')) {
+    const field = /^\s*(Package Identity|State|Release Type)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field) continue;
+    if (field[1] === 'Package Identity') packages.push((current = { identity: field[2]!, state: '', releaseType: '' }));
+    else if (current && field[1] === 'State') current.state = field[2]!;
+    else if (current) current.releaseType = field[2]!;
+  }
+  return packages;
+}
+
+export interface MountedImage {
+  mountDir: string;
+  imageFile: string;
+  index: number;
+  readWrite: boolean;
+  status: string;
+}
+
+/** Parses `/Get-MountedWimInfo` ("Mount Dir : …", "Image File : …", "Image Index : 1", "Status : Ok"). */
+export function parseMountedImages(output: string): MountedImage[] {
+  const mounts: MountedImage[] = [];
+  let current: MountedImage | undefined;
+  for (const line of output.replace(/\r\n/g, '\n').split('\n')) {
+    const field = /^\s*(Mount Dir|Image File|Image Index|Mounted Read\/Write|Status)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field) continue;
+    const [, key, value] = field as unknown as [string, string, string];
+    if (key === 'Mount Dir') mounts.push((current = { mountDir: value, imageFile: '', index: 0, readWrite: false, status: '' }));
+    else if (!current) continue;
+    else if (key === 'Image File') current.imageFile = value;
+    else if (key === 'Image Index') current.index = Number(value);
+    else if (key === 'Mounted Read/Write') current.readWrite = /^yes$/i.test(value);
+    else current.status = value;
+  }
+  return mounts;
+}
+
+/** Parses DISM's redrawn progress bar "[====  42.0%  ]" into a percentage. */
+export function parseDismProgress(line: string): number | undefined {
+  const match = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** argv for the servicing commands, each with /English, a log per operation and (where DISM takes one) the scratch folder. */
+export class DismCommands {
+  private count = 0;
+  private readonly options: { logDir?: string; scratchDir?: string };
+  constructor(options: { logDir?: string; scratchDir?: string } = {}) {
+    this.options = options;
+  }
+
+  private common(operation: string, scratch: boolean): string[] {
+    const args = ['/English'];
+    this.count += 1;
+    if (this.options.logDir) args.push(`/LogPath:${path.win32.join(this.options.logDir, `dism-${String(this.count).padStart(3, '0')}-${operation}.log`)}`);
+    if (scratch && this.options.scratchDir) args.push(`/ScratchDir:${this.options.scratchDir}`);
+    return args;
+  }
+
+  getMountedWimInfo(): string[] { return ['/Get-MountedWimInfo', ...this.common('get-mountedwiminfo', false)]; }
+  cleanupMountpoints(): string[] { return ['/Cleanup-Mountpoints', ...this.common('cleanup-mountpoints', false)]; }
+  mount(wim: string, index: number, mountDir: string): string[] {
+    return ['/Mount-Image', `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...this.common('mount-image', true)];
+  }
+  addPackage(mountDir: string, packagePath: string): string[] {
+    return [`/Image:${mountDir}`, '/Add-Package', `/PackagePath:${packagePath}`, ...this.common('add-package', true)];
+  }
+  cleanupImage(mountDir: string, resetBase: boolean): string[] {
+    return [`/Image:${mountDir}`, '/Cleanup-Image', '/StartComponentCleanup', ...(resetBase ? ['/ResetBase'] : []), ...this.common('cleanup-image', true)];
+  }
+  enableNetFx3(mountDir: string, source: string): string[] {
+    return [`/Image:${mountDir}`, '/Enable-Feature', '/FeatureName:NetFx3', '/All', '/LimitAccess', `/Source:${source}`, ...this.common('enable-feature', true)];
+  }
+  getPackages(mountDir: string): string[] { return [`/Image:${mountDir}`, '/Get-Packages', ...this.common('get-packages', true)]; }
+  unmount(mountDir: string, commit: boolean): string[] {
+    return ['/Unmount-Image', `/MountDir:${mountDir}`, commit ? '/Commit' : '/Discard', ...this.common('unmount-image', false)];
+  }
+  exportImage(source: string, index: number, dest: string): string[] {
+    return ['/Export-Image', `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, '/Compress:max', '/CheckIntegrity', ...this.common('export-image', true)];
+  }
+}

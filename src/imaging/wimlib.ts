@@ -108,6 +108,26 @@ export class WimlibEngine implements ImageEngine {
     await runTool({ tool: 'wimlib-imagex', file: this.file, args }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
   }
 
+  /**
+   * Extracts files of one image (paths inside the image, '/'-separated) into destDir, flat.
+   * Case-insensitive, as Windows paths are (wimlib's default on Linux is case-sensitive).
+   */
+  async extractFiles(wim: string, index: number, paths: readonly string[], destDir: string, options: { logDir?: string } = {}): Promise<void> {
+    await runTool(
+      { tool: 'wimlib-imagex', file: this.file, args: ['extract', wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, '')}`), `--dest-dir=${destDir}`, '--no-acls', '--no-attributes'] },
+      { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: '1' } },
+    );
+  }
+
+  /** Replaces (or adds) one file inside an image, in place (`wimlib-imagex update`). */
+  async replaceFile(wim: string, index: number, source: string, pathInImage: string, options: { logDir?: string } = {}): Promise<void> {
+    const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+    await runTool(
+      { tool: 'wimlib-imagex', file: this.file, args: ['update', wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, '')}`)}`] },
+      { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: '1' } },
+    );
+  }
+
   /** Joins split install.swm, install2.swm, … into one WIM. */
   async join(parts: readonly string[], dest: string, options: { logDir?: string; onProgress?: ProgressCallback } = {}): Promise<void> {
     await runTool({ tool: 'wimlib-imagex', file: this.file, args: ['join', dest, ...parts] }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });

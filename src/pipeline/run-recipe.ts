@@ -22,6 +22,10 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
     { step: 'import-media', options: { source: path.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } },
   ];
   if (recipe.media.keep) planned.push({ step: 'strip-indexes', options: { keep: recipe.media.keep } });
+  if (recipe.updates) {
+    const u = recipe.updates;
+    planned.push({ step: 'apply-updates', options: { ...u, from: u.from === undefined ? undefined : path.resolve(dir, u.from), files: u.files?.map((f) => ({ ...f, path: path.resolve(dir, f.path) })), scratch: u.scratch === undefined ? undefined : path.resolve(dir, u.scratch) } });
+  }
   if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
   if (recipe.distribute) planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: 'generate-task-sequence', options: recipe.taskSequence });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
+import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
 import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
 
@@ -16,6 +17,8 @@ export const RecipeSchema = z.strictObject({
     /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
     keep: z.array(z.union([z.string().min(1), z.number().int().positive()]).transform(String)).min(1).optional(),
   }),
+  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
+  updates: ApplyUpdatesOptionsSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */

@@ -1,4 +1,5 @@
 // The step registry: the one list the CLI, the recipe runner and (later) the Action read.
+import { applyUpdates } from './apply-updates.ts';
 import { distribute } from './distribute.ts';
 import { generateTaskSequence } from './generate-task-sequence.ts';
 import { importMedia } from './import-media.ts';
@@ -9,6 +10,7 @@ import type { Step, StepId } from './types.ts';
 export const steps = {
   'import-media': importMedia,
   'strip-indexes': stripIndexes,
+  'apply-updates': applyUpdates,
   'stamp-build-file': stampBuildFile,
   distribute,
   'generate-task-sequence': generateTaskSequence,

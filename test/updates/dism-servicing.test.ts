@@ -1,0 +1,205 @@
+// apply-updates through the DISM path, replayed: a stand-in dism (fake-dism.mjs) answers in DISM's
+// console format and does to the WIMs what DISM would (with wimlib), so the whole step runs here:
+// the exact command lines in Microsoft's order, verification, failures and the journal commit.
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WimlibEngine } from '../../src/imaging/wimlib.ts';
+import { runStep } from '../../src/pipeline/run-step.ts';
+import { buildSampleUpdates, type SampleUpdates } from '../../src/sample/sample-updates.ts';
+import { applyUpdates } from '../../src/steps/apply-updates.ts';
+import { DismFailure } from '../../src/updates/execute.ts';
+import { importMedia } from '../../src/steps/import-media.ts';
+import { stripIndexes } from '../../src/steps/strip-indexes.ts';
+import { MediaError } from '../../src/util/errors.ts';
+import { hashFile } from '../../src/util/fs.ts';
+import { node24, readJson, sampleMedia, snapshot, tempDir, testContext } from '../helpers.ts';
+
+let updates: SampleUpdates;
+const ids = {
+  lcu: 'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2314.1.7',
+  ssu: 'Package_for_ServicingStack_2308~31bf3856ad364e35~amd64~~26100.2308.1.2',
+  cp2: 'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2033.1.10',
+  safeOs: 'Package_for_SafeOSDU~31bf3856ad364e35~amd64~~26100.2305.1.0',
+  dotnet: 'Package_for_DotNetRollup_481~31bf3856ad364e35~amd64~~10.0.9277.1',
+};
+
+beforeAll(async () => {
+  const all = await buildSampleUpdates({ dir: path.join(await tempDir(), 'updates'), only: ['lcu', 'checkpoint1', 'checkpoint2', 'safeOs', 'setupDu', 'dotnet'] });
+  updates = all;
+});
+
+interface Scenario {
+  failOn?: { match: string[]; code: string; text: string; once?: boolean }[];
+  ubr?: Record<string, number>;
+  packagesByFile?: Record<string, string[]>;
+  stale?: { dir: string; wim: string; index: number; status?: string }[];
+}
+
+/** A workspace with 2 kept editions, and a stand-in dism for it. */
+async function setup(scenario: Scenario = {}) {
+  const sample = await sampleMedia();
+  const root = await tempDir();
+  const workspace = path.join(root, 'ws');
+  await runStep(importMedia, { source: sample.mediaDir }, testContext(workspace), 'test');
+  await runStep(stripIndexes, { keep: ['Enterprise', 'Education'] }, testContext(workspace), 'test');
+  const stateFile = path.join(root, 'dism-state.json');
+  const name = (f: string) => path.basename(f);
+  await writeFile(stateFile, JSON.stringify({
+    calls: [],
+    mounts: [],
+    stale: scenario.stale ?? [],
+    failOn: scenario.failOn ?? [],
+    ubr: scenario.ubr ?? { winre: 2305, install: 2314, boot: 2314 },
+    packagesByFile: scenario.packagesByFile ?? {
+      [name(updates.files.lcu)]: [ids.ssu, ids.cp2, ids.lcu],
+      'SSU-26100.2308-x64.cab': [ids.ssu],
+      [name(updates.files.safeOs)]: [ids.safeOs],
+      [name(updates.files.dotnet)]: [ids.dotnet],
+    },
+  }));
+  const dism = path.join(root, 'dism');
+  await writeFile(dism, `#!/bin/sh\nexec '${node24}' '${path.join(import.meta.dirname, 'fake-dism.mjs')}' '${stateFile}' "$@"\n`);
+  await chmod(dism, 0o755);
+  process.env.OSMEDIA_DISM = dism;
+  const calls = async () => {
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { calls: string[][] };
+    // Readable: the workspace as <ws>, the run folder as <run>; the per-operation /LogPath and /ScratchDir are checked once below.
+    return state.calls.map((c) => c.filter((a) => !/^\/(LogPath|ScratchDir):/.test(a)).map((a) => a.replace(/\/English$/, '').replaceAll(workspace, '<ws>').replace(/run-\d{6,}-\d+/g, 'run').replace(/\.osmedia\/tmp\/\d+-\d+-/g, '.osmedia/tmp/')).filter(Boolean).join(' '));
+  };
+  return { workspace, calls, stateFile };
+}
+
+const apply = (workspace: string, options: Record<string, unknown> = {}) => runStep(applyUpdates, { from: updates.dir, ...options }, testContext(workspace), 'test');
+
+describe('apply-updates with DISM (replayed)', () => {
+  it('runs the whole plan: the exact DISM command lines in Microsoft\'s order, verified, committed', async () => {
+    const { workspace, calls, stateFile } = await setup();
+    const result = await apply(workspace);
+    expect(result.result).toBe('succeeded');
+    const run = '<ws>/.osmedia/scratch/run';
+    const lcuPath = `${run}/packages/KB5046617/windows11.0-kb5046617-x64_2314.msu`;
+    const image = (wim: string, n: number, mount: string, dotnet: boolean) => [
+      `/Mount-Image /ImageFile:${run}/${wim} /Index:${n} /MountDir:${run}/mount/${mount}`,
+      `/Image:${run}/mount/${mount} /Add-Package /PackagePath:${lcuPath}`,
+      `/Image:${run}/mount/${mount} /Cleanup-Image /StartComponentCleanup${wim === 'boot.wim' ? ' /ResetBase' : ''}`,
+      ...(dotnet ? [`/Image:${run}/mount/${mount} /Add-Package /PackagePath:${updates.files.dotnet}`] : []),
+      `/Image:${run}/mount/${mount} /Get-Packages`,
+      `/Unmount-Image /MountDir:${run}/mount/${mount} /Commit`,
+    ];
+    expect(await calls()).toEqual([
+      '/Get-MountedWimInfo',
+      '/Cleanup-Mountpoints',
+      // WinRE once: SSU from the CU, Safe OS DU, cleanup /ResetBase, export.
+      `/Mount-Image /ImageFile:${run}/winre/Winre.wim /Index:1 /MountDir:${run}/mount/winre`,
+      `/Image:${run}/mount/winre /Add-Package /PackagePath:${run}/ssu/SSU-26100.2308-x64.cab`,
+      `/Image:${run}/mount/winre /Add-Package /PackagePath:${updates.files.safeOs}`,
+      `/Image:${run}/mount/winre /Cleanup-Image /StartComponentCleanup /ResetBase`,
+      `/Image:${run}/mount/winre /Get-Packages`,
+      `/Unmount-Image /MountDir:${run}/mount/winre /Commit`,
+      `/Export-Image /SourceImageFile:${run}/winre/Winre.wim /SourceIndex:1 /DestinationImageFile:${run}/winre-serviced.wim /Compress:max /CheckIntegrity`,
+      // install.wim, each kept image: LCU (its checkpoint beside it), WinRE, cleanup, .NET CU; then export.
+      ...image('install.wim', 1, 'install-1', true),
+      ...image('install.wim', 2, 'install-2', true),
+      `/Export-Image /SourceImageFile:${run}/install.wim /SourceIndex:1 /DestinationImageFile:<ws>/.osmedia/tmp/install.wim /Compress:max /CheckIntegrity`,
+      `/Export-Image /SourceImageFile:${run}/install.wim /SourceIndex:2 /DestinationImageFile:<ws>/.osmedia/tmp/install.wim /Compress:max /CheckIntegrity`,
+      // boot.wim, each image: LCU, cleanup /ResetBase; export keeps index 2 bootable.
+      ...image('boot.wim', 1, 'boot-1', false),
+      ...image('boot.wim', 2, 'boot-2', false),
+      `/Export-Image /SourceImageFile:${run}/boot.wim /SourceIndex:1 /DestinationImageFile:<ws>/.osmedia/tmp/boot.wim /Compress:max /CheckIntegrity`,
+      `/Export-Image /SourceImageFile:${run}/boot.wim /SourceIndex:2 /DestinationImageFile:<ws>/.osmedia/tmp/boot.wim /Compress:max /Bootable /CheckIntegrity`,
+    ]);
+    // Every DISM call has /English and its own log; servicing calls have the scratch folder.
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { calls: string[][]; folders: Record<string, string[]> };
+    // The LCU sits in a folder with only the checkpoint DISM needs; the one the image already contains is left out.
+    expect(state.folders['windows11.0-kb5046617-x64_2314.msu']).toEqual(['windows11.0-kb5044284-x64_2033.msu', 'windows11.0-kb5046617-x64_2314.msu']);
+    expect(state.calls.every((c) => c.includes('/English') && c.some((a) => a.startsWith('/LogPath:')))).toBe(true);
+    expect(state.calls.filter((c) => c.some((a) => a.startsWith('/Image:'))).every((c) => c.some((a) => a.startsWith('/ScratchDir:')))).toBe(true);
+    expect(new Set(state.calls.map((c) => c.find((a) => a.startsWith('/LogPath:')))).size).toBe(state.calls.length);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.installWim.images.map((i: any) => i.version)).toEqual(['10.0.26100.2314', '10.0.26100.2314']);
+    expect(manifest.bootWim.images.map((i: any) => i.version)).toEqual(['10.0.26100.2314', '10.0.26100.2314']);
+    const byTarget = (t: string) => manifest.updates.filter((u: any) => u.target === t).map((u: any) => u.kb + ' ' + u.kind);
+    expect(byTarget('winre')).toEqual(['KB5046617 ssu', 'KB5046620 safe-os']);
+    expect(byTarget('install.wim:1')).toEqual(['KB5046617 lcu', 'KB5044284 lcu', 'KB5045934 dotnet']);
+    expect(byTarget('boot.wim:2')).toEqual(['KB5046617 lcu', 'KB5044284 lcu']);
+    expect(byTarget('media')).toEqual(['KB5046619 setup']);
+    expect(manifest.updates.every((u: any) => /^[0-9a-f]{64}$/.test(u.sha256))).toBe(true);
+    // The serviced WinRE is inside every edition; setup.exe on the media is boot.wim index 2's.
+    const wimlib = new WimlibEngine();
+    for (const index of [1, 2]) {
+      const out = path.join(await tempDir(), 'winre');
+      await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'install.wim'), index, ['Windows/System32/Recovery/Winre.wim'], out);
+      expect((await wimlib.info(path.join(out, 'Winre.wim'))).images[0]!.version).toBe('10.0.26100.2305');
+    }
+    const boot = path.join(await tempDir(), 'boot');
+    await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'boot.wim'), 2, ['sources/setup.exe', 'Windows/Boot/EFI/bootmgfw.efi'], boot);
+    expect(await hashFile(path.join(workspace, 'media', 'sources', 'setup.exe'))).toBe(await hashFile(path.join(boot, 'setup.exe')));
+    expect(await hashFile(path.join(workspace, 'media', 'efi', 'boot', 'bootx64.efi'))).toBe(await hashFile(path.join(boot, 'bootmgfw.efi')));
+    expect((await wimlib.info(path.join(workspace, 'media', 'sources', 'boot.wim'))).bootIndex).toBe(2);
+    expect(result.summary['verified']).toEqual(expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned', 'install.wim index 2: 10.0.26100.2314 as planned', 'sources/setup.exe equals boot.wim index 2']));
+  });
+
+  it('0x800f0823 midway: the image is discarded, the workspace is unchanged, and the message says what to do', async () => {
+    const { workspace, calls } = await setup({ failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f0823', text: 'The operation could not be completed because a newer servicing stack is required.' }] });
+    const before = await snapshot(workspace);
+    const error = await apply(workspace).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DismFailure);
+    expect((error as Error).message).toMatch(/^DISM failed in install\.wim index 2: Windows 11 Enterprise adding KB5046617: 0x800f0823 \(the package needs a newer servicing stack first/);
+    expect((error as { fix: string }).fix).toMatch(/SSU-\*\.cab.*The image was discarded; the workspace is unchanged\./);
+    const log = await calls();
+    expect(log.slice(-2)).toEqual(['/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run/mount/install-2 /Discard', '/Cleanup-Mountpoints']);
+    expect(log.some((c) => c.startsWith('/Export-Image') && c.includes('install.wim'))).toBe(false);
+    const after = await snapshot(workspace);
+    // Only the failed attempt is recorded in the manifest's history; media/ is byte-for-byte the same.
+    const media = (s: string) => s.split('\n').filter((l) => l.startsWith('media/')).join('\n');
+    expect(media(after)).toBe(media(before));
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.history.at(-1)).toMatchObject({ step: 'apply-updates', result: 'failed' });
+    expect(manifest.updates).toEqual([]);
+  });
+
+  it('a stale mount of an interrupted run is discarded first; another tool\'s mount is left alone with a warning', async () => {
+    const stale = { dir: '', wim: 'C:\\old\\install.wim', index: 1, status: 'Needs Remount' };
+    const { workspace, calls } = await setup({});
+    const stateFile = path.join(path.dirname(workspace), 'dism-state.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    state.stale = [{ ...stale, dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-1', 'mount', 'install-1') }, { ...stale, dir: 'D:\\other-tool\\mount' }];
+    await writeFile(stateFile, JSON.stringify(state));
+    const context = testContext(workspace);
+    const result = await runStep(applyUpdates, { from: updates.dir }, context, 'test');
+    expect(result.result).toBe('succeeded');
+    expect((await calls()).slice(0, 3)).toEqual(['/Get-MountedWimInfo', '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-1/mount/install-1 /Discard', '/Cleanup-Mountpoints']);
+    expect(context.reporter.messages('warning').join('\n')).toContain('another tool has C:\\old\\install.wim mounted at D:\\other-tool\\mount (status Needs Remount); left alone');
+  });
+
+  it('an unmount that fails: discarded, cleaned up, workspace unchanged, the cause decoded', async () => {
+    const { workspace, calls } = await setup({ failOn: [{ match: ['/Unmount-Image', 'boot-1', '/Commit'], code: '0xc1420117', text: 'The directory could not be completely unmounted.' }] });
+    const before = await snapshot(path.join(workspace, 'media'));
+    const error = await apply(workspace).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^DISM failed saving boot\.wim index 1: Microsoft Windows PE \(amd64\): 0xc1420117 \(the mount folder could not be unmounted completely: a program still has files open in it\)/);
+    expect((await calls()).slice(-2)).toEqual(['/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run/mount/boot-1 /Discard', '/Cleanup-Mountpoints']);
+    expect(await snapshot(path.join(workspace, 'media'))).toBe(before);
+  });
+
+  it('--continue-on-error records a package DISM rejects and carries on; the rest is applied and verified', async () => {
+    const { workspace } = await setup({ failOn: [{ match: ['/Add-Package', 'ndp481'], code: '0x800f081e', text: 'The specified package is not applicable to this image.' }] });
+    const context = testContext(workspace);
+    const result = await runStep(applyUpdates, { from: updates.dir, continueOnError: true }, context, 'test');
+    expect(result.result).toBe('succeeded');
+    expect(result.message).toMatch(/2 failure\(s\) recorded \(--continue-on-error\)/);
+    expect((result.summary['failures'] as any[]).map((f) => [f.target, f.code])).toEqual([['install.wim:1', '0x800f081e'], ['install.wim:2', '0x800f081e']]);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.updates.filter((u: any) => u.kind === 'dotnet')).toEqual([]);
+    expect(manifest.updates.filter((u: any) => u.kind === 'lcu' && u.target === 'install.wim:1')).toHaveLength(2);
+    expect(context.reporter.messages('warning').some((w) => w.includes('0x800f081e (the package is not applicable'))).toBe(true);
+  });
+
+  it('an update DISM "applied" but the image does not list is caught, and so is a build that is not the predicted one', async () => {
+    const silent = await setup({ packagesByFile: { 'SSU-26100.2308-x64.cab': [ids.ssu], [path.basename(updates.files.safeOs)]: [ids.safeOs], [path.basename(updates.files.dotnet)]: [ids.dotnet] } });
+    await expect(apply(silent.workspace)).rejects.toThrow(`install.wim index 1: Windows 11 Education: DISM reported success, but ${ids.lcu}, ${ids.ssu} are not installed in the image`);
+    const wrongBuild = await setup({ ubr: { winre: 2305, install: 2033, boot: 2314 } });
+    await expect(apply(wrongBuild.workspace)).rejects.toThrow('install.wim index 1: Windows 11 Education: after servicing it is 10.0.26100.2033, but the plan predicted 10.0.26100.2314 (from KB5046617)');
+    expect((await readJson(path.join(wrongBuild.workspace, 'osmedia-manifest.json'))).installWim.images[0].version).toBe('10.0.26100.1742');
+  });
+});
