@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
 import { CommonInputs, Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { node24, repoRoot, sampleMedia, tempDir } from './helpers.ts';
 
-const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml', 'actions/generate-task-sequence/action.yml'];
+const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/apply-updates/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml', 'actions/generate-task-sequence/action.yml'];
 
 interface ActionMeta {
   inputs?: Record<string, { default?: string; required?: boolean }>;
@@ -118,6 +119,21 @@ describe('the bundled actions on the sample media', () => {
     expect(ts.outputs['task-sequence']).toBe(path.join(root, 'ws', 'ts', 'osmedia-upgrade.xml'));
     expect(await readFile(ts.outputs['task-sequence']!, 'utf8')).toContain('<variable name="OSDUpgradeInstallPackageID" property="InstallPackageID">P0100123</variable>');
     expect(ts.summary).toMatch(/<h3>Task sequence<\/h3>\n<b>Upgrade to Windows 11 Pro<\/b>/);
+  });
+
+  it('apply-updates: a Setup DU applied and verified, with the updates table in the job summary', async () => {
+    const sample = await sampleMedia();
+    const root = await tempDir();
+    const updates = await buildSampleUpdates({ dir: path.join(root, 'updates'), only: ['setupDu'] });
+    const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
+    expect(imported.exitCode, imported.stdout).toBe(0);
+    const applied = await runAction('actions/apply-updates/action.yml', { workspace: imported.outputs.workspace!, updates: updates.dir });
+    expect(applied.exitCode, applied.stdout).toBe(0);
+    expect(applied.outputs).toMatchObject({ changed: 'true', build: '10.0.26100.1742' });
+    expect(applied.summary).toContain('<td>media (sources/ and boot files)</td><td>—</td><td>—</td><td>KB5046619</td>');
+    expect(applied.summary).toContain('<li>verified: sources/setup.exe equals boot.wim index 2</li>');
+    // An unpinned update is a warning annotation, not a failure.
+    expect(applied.stdout).toMatch(/^::warning title=osmedia apply-updates::windows11\.0-kb5046619-x64_setup\.cab has no SHA-256 pin/m);
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

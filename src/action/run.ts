@@ -81,7 +81,19 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
   ]);
   const strip = results.find((r) => r.step === 'strip-indexes' && r.result === 'succeeded')?.summary as { bytesBefore?: number; bytesAfter?: number } | undefined;
   if (strip?.bytesBefore !== undefined) summary.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} → ${formatBytes(strip.bytesAfter ?? 0)}`, true);
-  const targets = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));
+  const servicing = results.find((r) => r.step === 'apply-updates' && r.result === 'succeeded')?.summary as
+    | { targets?: { title: string; before?: string; predicted?: string; applies: string[] }[]; verified?: string[]; failures?: { target: string; operation: string; message: string }[]; rejected?: { fileName: string; reason: string }[] }
+    | undefined;
+  if (servicing?.targets) {
+    summary.addHeading('Updates', 3).addTable([
+      [{ data: 'Image', header: true }, { data: 'Before', header: true }, { data: 'After', header: true }, { data: 'Applied', header: true }],
+      ...servicing.targets.map((t) => [t.title, t.before ?? '—', t.predicted ?? '—', t.applies.join(', ') || 'nothing new']),
+    ]);
+    if (servicing.verified?.length) summary.addList(servicing.verified.map((v) => `verified: ${v}`));
+    if (servicing.failures?.length) summary.addList(servicing.failures.map((f) => `failed (continue-on-error) ${f.target}: ${f.message}`));
+    if (servicing.rejected?.length) summary.addList(servicing.rejected.map((r) => `rejected ${r.fileName}: ${r.reason}`));
+  }
+  const targets = results.flatMap((r) => (r.step === 'distribute' ? ((r.summary as { targets?: TargetResult[] }).targets ?? []) : []));
   if (targets.length > 0) {
     summary.addHeading('Distribution', 3).addTable([
       [{ data: 'Target', header: true }, { data: 'Version', header: true }, { data: 'Result', header: true }, { data: 'Copied', header: true }, { data: 'Linked', header: true }, { data: 'Unchanged', header: true }, { data: 'Verified', header: true }],

@@ -55,7 +55,7 @@ export const commands: Record<string, Command> = {
       const invocation = { ...values, fileArgs } as Values;
       if (values['dry-run'] || dryRun === true) {
         const { applyUpdates, prepareServicing } = await import('../steps/apply-updates.ts');
-        const { formatPlan } = await import('../updates/plan.ts');
+        const { formatPlan, formatPlanTable } = await import('../updates/plan.ts');
         const { parseOptions } = await import('../pipeline/run-step.ts');
         const { options: raw, context } = stepInvocation(invocation, options, reporter);
         const parsed = parseOptions(applyUpdates.schema, raw, '');
@@ -63,7 +63,7 @@ export const commands: Record<string, Command> = {
         const { plan, ignored } = await prepareServicing(context, manifest, parsed);
         const { packages, ...rest } = plan;
         const result = { dryRun: true, ...rest, packages: packages.map(({ file, ...p }) => ({ ...p, file })), ignored };
-        return { result, text: formatPlan(plan).join('\n') };
+        return { result, text: [...formatPlanTable(plan), '', ...formatPlan(plan)].join('\n') };
       }
       return runSingleStep('apply-updates', invocation, options, reporter);
     },

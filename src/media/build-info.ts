@@ -1,5 +1,6 @@
 // The build file stamped onto the media: what a technician reads on an endpoint (in the package
 // folder, or in C:\$WINDOWS.~BT\Sources after Setup copied sources/) to know which media it is.
+import { KIND_TITLES, type UpdateKind } from '../updates/classify.ts';
 import type { Manifest } from './manifest.ts';
 
 export interface BuildInfo {
@@ -43,6 +44,18 @@ export function buildInfoFrom(manifest: Manifest, details: { stampedAt: string; 
   };
 }
 
+/** One line per update, with where it went: "KB5046617 (cumulative update: install.wim:1, boot.wim:1)". */
+function updateLines(updates: readonly Record<string, unknown>[]): string[] {
+  const groups = new Map<string, { kind: string; targets: string[] }>();
+  for (const update of updates) {
+    const key = String(update['kb'] || update['identity'] || update['file'] || '?');
+    const group = groups.get(key) ?? { kind: String(update['kind'] ?? ''), targets: [] };
+    if (update['target'] && !group.targets.includes(String(update['target']))) group.targets.push(String(update['target']));
+    groups.set(key, group);
+  }
+  return [...groups].map(([key, g]) => `  ${key} (${KIND_TITLES[g.kind as UpdateKind] ?? g.kind}${g.targets.length ? `: ${g.targets.join(', ')}` : ''})`);
+}
+
 /** The plain-text twin, for people. Windows line endings: it is read with Notepad on endpoints. */
 export function renderBuildText(info: BuildInfo): string {
   const lines = [
@@ -54,7 +67,7 @@ export function renderBuildText(info: BuildInfo): string {
     `Editions:`,
     ...info.editions.map((e) => `  ${e.index}: ${e.name} [${e.editionId}] ${e.version}`),
     `Updates applied:  ${info.updates.length === 0 ? 'none' : ''}`,
-    ...info.updates.map((u) => `  ${String(u['kb'] ?? u['file'] ?? JSON.stringify(u))}`),
+    ...updateLines(info.updates),
     `Volume label:     ${info.volumeLabel ?? '(none)'}`,
     `Source:           ${info.source.path} (${info.source.kind})`,
     `Source SHA-256:   ${info.source.sha256}`,

@@ -27,7 +27,7 @@ export interface MediaDiff {
 }
 
 const edition = (e: { name: string; editionId: string }) => `${e.editionId || '?'} (${e.name})`;
-const updateName = (u: Record<string, unknown>) => String(u['kb'] ?? u['file'] ?? u['name'] ?? JSON.stringify(u));
+const updateName = (u: Record<string, unknown>) => String(u['kb'] || u['identity'] || u['file'] || u['name'] || JSON.stringify(u));
 
 export function stateOfManifest(manifest: Manifest, label: string): MediaState {
   return {

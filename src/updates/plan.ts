@@ -314,6 +314,13 @@ export function describeOperation(op: Operation): string {
   return (OPERATION_TEXT[op.action] as (o: Operation) => string)(op);
 }
 
+/** The plan as a table: one row per target, with its build before and after and the updates it gets. */
+export function formatPlanTable(plan: ServicingPlan): string[] {
+  const rows = [['target', 'before', 'after', 'operations', 'updates'], ...plan.targets.map((t) => [t.target, t.before ?? '-', t.predicted ?? '-', String(t.operations.length), [...new Set(t.applies.map((a) => a.kb || a.identity))].join(', ') || '-'])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
+}
+
 /** The plan as text: one block per target, with its predicted build, then what was left out. */
 export function formatPlan(plan: ServicingPlan): string[] {
   const lines: string[] = [];

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DismEngine, parseDismImageInfo } from '../../src/imaging/dism.ts';
+import { DismCommands, DismEngine, parseDismImageInfo, parseDismPackages, parseDismProgress, parseMountedImages } from '../../src/imaging/dism.ts';
+import { decodeDismError, dismErrorCode, dismErrorText } from '../../src/imaging/dism-errors.ts';
 import { parseIso9660Label, parseSevenZipListing, parseSevenZipProgress, SevenZip } from '../../src/imaging/sevenzip.ts';
 import { parseWimlibHeader, parseWimlibProgress, WimlibEngine, wimlibPath } from '../../src/imaging/wimlib.ts';
 import { decodeWimXml, parseWimXml } from '../../src/imaging/wimxml.ts';
@@ -137,5 +138,57 @@ describe('a tool that is not installed', () => {
       expect((error as Error).message).toMatch(/^wimlib-imagex could not be started \(\/nonexistent\/wimlib-imagex\)/);
       expect((error as { fix?: string }).fix).toBe('Install wimlib-imagex, or put it on PATH (see README: set-up).');
     }
+  });
+});
+
+describe('DISM servicing output (replayed)', () => {
+  it('parses /Get-Packages records: identity, state and release type', async () => {
+    const packages = parseDismPackages(await fixture('dism-get-packages.txt'));
+    expect(packages.map((p) => `${p.identity} ${p.state} ${p.releaseType}`)).toEqual([
+      'Microsoft-Windows-Foundation-Package~31bf3856ad364e35~amd64~~10.0.26100.1 Installed Foundation',
+      'Package_for_DotNetRollup_481~31bf3856ad364e35~amd64~~10.0.9277.1 Installed Update',
+      'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2033.1.10 Superseded Security Update',
+      'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2314.1.7 Installed Security Update',
+      'Package_for_ServicingStack_2308~31bf3856ad364e35~amd64~~26100.2308.1.2 Installed Update',
+    ]);
+  });
+
+  it('parses /Get-MountedWimInfo, and "No mounted images found."', async () => {
+    expect(parseMountedImages(await fixture('dism-get-mountedwiminfo.txt'))).toEqual([
+      { mountDir: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\mount\\install-1', imageFile: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\install.wim', index: 1, readWrite: true, status: 'Needs Remount' },
+      { mountDir: 'D:\\mount', imageFile: 'D:\\images\\boot.wim', index: 2, readWrite: false, status: 'Ok' },
+    ]);
+    expect(parseMountedImages('Mounted images:\r\n\r\nNo mounted images found.\r\n')).toEqual([]);
+  });
+
+  it('finds the error code DISM printed (the last one), its sentence, and decodes it', async () => {
+    const notApplicable = await fixture('dism-add-package-0x800f081e.txt');
+    expect(dismErrorCode(notApplicable, -2146498530)).toBe('0x800f081e');
+    expect(dismErrorText(notApplicable)).toBe('The specified package is not applicable to this image.');
+    expect(decodeDismError('0x800F081E')?.meaning).toMatch(/^the package is not applicable/);
+    // "An error occurred - … Error: 0x8007371b" then "Error: 14107": the HRESULT is the code to decode.
+    const transaction = await fixture('dism-add-package-0x8007371b.txt');
+    expect(dismErrorCode(transaction)).toBe('0x8007371b');
+    expect(decodeDismError(dismErrorCode(transaction))?.fix).toMatch(/\.NET 3\.5 before the \.NET CU/);
+    // Without a printed code, the exit code (a negative HRESULT on Windows) is decoded.
+    expect(dismErrorCode('', -2146498525)).toBe('0x800f0823');
+    expect(decodeDismError('0x800f0823')?.meaning).toMatch(/newer servicing stack/);
+    expect(decodeDismError('0x12345678')).toBeUndefined();
+  });
+
+  it('reads DISM\'s redrawn progress bar', () => {
+    expect(parseDismProgress('[==========                 20.0%                          ]')).toBe(20);
+    expect(parseDismProgress('[==========================100.0%==========================]')).toBe(100);
+    expect(parseDismProgress('Processing 1 of 1')).toBeUndefined();
+  });
+
+  it('builds the servicing command lines with /English, a log per operation and the scratch folder', () => {
+    const dism = new DismCommands({ logDir: 'C:\\ws\\logs', scratchDir: 'C:\\ws\\scratch' });
+    expect(dism.mount('C:\\w\\install.wim', 2, 'C:\\w\\m')).toEqual(['/Mount-Image', '/ImageFile:C:\\w\\install.wim', '/Index:2', '/MountDir:C:\\w\\m', '/English', '/LogPath:C:\\ws\\logs\\dism-001-mount-image.log', '/ScratchDir:C:\\ws\\scratch']);
+    expect(dism.addPackage('C:\\w\\m', 'C:\\u\\lcu\\kb.msu')).toEqual(['/Image:C:\\w\\m', '/Add-Package', '/PackagePath:C:\\u\\lcu\\kb.msu', '/English', '/LogPath:C:\\ws\\logs\\dism-002-add-package.log', '/ScratchDir:C:\\ws\\scratch']);
+    expect(dism.cleanupImage('C:\\w\\m', true).slice(0, 4)).toEqual(['/Image:C:\\w\\m', '/Cleanup-Image', '/StartComponentCleanup', '/ResetBase']);
+    expect(dism.enableNetFx3('C:\\w\\m', 'C:\\ws\\media\\sources\\sxs').slice(0, 6)).toEqual(['/Image:C:\\w\\m', '/Enable-Feature', '/FeatureName:NetFx3', '/All', '/LimitAccess', '/Source:C:\\ws\\media\\sources\\sxs']);
+    expect(dism.unmount('C:\\w\\m', false)).toEqual(['/Unmount-Image', '/MountDir:C:\\w\\m', '/Discard', '/English', '/LogPath:C:\\ws\\logs\\dism-005-unmount-image.log']);
+    expect(dism.getMountedWimInfo()[0]).toBe('/Get-MountedWimInfo');
   });
 });

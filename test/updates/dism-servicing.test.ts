@@ -11,7 +11,6 @@ import { applyUpdates } from '../../src/steps/apply-updates.ts';
 import { DismFailure } from '../../src/updates/execute.ts';
 import { importMedia } from '../../src/steps/import-media.ts';
 import { stripIndexes } from '../../src/steps/strip-indexes.ts';
-import { MediaError } from '../../src/util/errors.ts';
 import { hashFile } from '../../src/util/fs.ts';
 import { node24, readJson, sampleMedia, snapshot, tempDir, testContext } from '../helpers.ts';
 

@@ -68,7 +68,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function checkPathExt(path30, options) {
+    function checkPathExt(path35, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -79,25 +79,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path30.substr(-p.length).toLowerCase() === p) {
+        if (p && path35.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat7, path30, options) {
-      if (!stat7.isSymbolicLink() && !stat7.isFile()) {
+    function checkStat(stat9, path35, options) {
+      if (!stat9.isSymbolicLink() && !stat9.isFile()) {
         return false;
       }
-      return checkPathExt(path30, options);
+      return checkPathExt(path35, options);
     }
-    function isexe(path30, options, cb) {
-      fs6.stat(path30, function(er, stat7) {
-        cb(er, er ? false : checkStat(stat7, path30, options));
+    function isexe(path35, options, cb) {
+      fs6.stat(path35, function(er, stat9) {
+        cb(er, er ? false : checkStat(stat9, path35, options));
       });
     }
-    function sync(path30, options) {
-      return checkStat(fs6.statSync(path30), path30, options);
+    function sync(path35, options) {
+      return checkStat(fs6.statSync(path35), path35, options);
     }
   }
 });
@@ -108,21 +108,21 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function isexe(path30, options, cb) {
-      fs6.stat(path30, function(er, stat7) {
-        cb(er, er ? false : checkStat(stat7, options));
+    function isexe(path35, options, cb) {
+      fs6.stat(path35, function(er, stat9) {
+        cb(er, er ? false : checkStat(stat9, options));
       });
     }
-    function sync(path30, options) {
-      return checkStat(fs6.statSync(path30), options);
+    function sync(path35, options) {
+      return checkStat(fs6.statSync(path35), options);
     }
-    function checkStat(stat7, options) {
-      return stat7.isFile() && checkMode(stat7, options);
+    function checkStat(stat9, options) {
+      return stat9.isFile() && checkMode(stat9, options);
     }
-    function checkMode(stat7, options) {
-      var mod = stat7.mode;
-      var uid = stat7.uid;
-      var gid = stat7.gid;
+    function checkMode(stat9, options) {
+      var mod = stat9.mode;
+      var uid = stat9.uid;
+      var gid = stat9.gid;
       var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
       var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
@@ -147,7 +147,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path30, options, cb) {
+    function isexe(path35, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -157,7 +157,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path30, options || {}, function(er, is) {
+          isexe(path35, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -166,7 +166,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path30, options || {}, function(er, is) {
+      core(path35, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -176,9 +176,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path30, options) {
+    function sync(path35, options) {
       try {
-        return core.sync(path30, options || {});
+        return core.sync(path35, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -194,7 +194,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path30 = __require("path");
+    var path35 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -232,7 +232,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path30.join(pathPart, cmd);
+        const pCmd = path35.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
@@ -259,7 +259,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path30.join(pathPart, cmd);
+        const pCmd = path35.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -307,7 +307,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path30 = __require("path");
+    var path35 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -325,7 +325,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path30.delimiter : void 0
+          pathExt: withoutPathExt ? path35.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -334,7 +334,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path30.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path35.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -388,8 +388,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path30, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path30.split("/").pop();
+      const [path35, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path35.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -424,7 +424,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path30 = __require("path");
+    var path35 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -449,7 +449,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path30.normalize(parsed.command);
+        parsed.command = path35.normalize(parsed.command);
         parsed.command = escape3.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape3.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -636,17 +636,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path30) {
-      const ctrl = callVisitor(key, node2, visitor, path30);
+    function visit_(key, node2, visitor, path35) {
+      const ctrl = callVisitor(key, node2, visitor, path35);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path30, ctrl);
-        return visit_(key, ctrl, visitor, path30);
+        replaceNode(key, path35, ctrl);
+        return visit_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path30 = Object.freeze(path30.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path30);
+            const ci = visit_(i2, node2.items[i2], visitor, path35);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -657,13 +657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path30 = Object.freeze(path30.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path30);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path30);
+          const cv = visit_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -684,17 +684,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path30) {
-      const ctrl = await callVisitor(key, node2, visitor, path30);
+    async function visitAsync_(key, node2, visitor, path35) {
+      const ctrl = await callVisitor(key, node2, visitor, path35);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path30, ctrl);
-        return visitAsync_(key, ctrl, visitor, path30);
+        replaceNode(key, path35, ctrl);
+        return visitAsync_(key, ctrl, visitor, path35);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path30 = Object.freeze(path30.concat(node2));
+          path35 = Object.freeze(path35.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path30);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path35);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -705,13 +705,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path30 = Object.freeze(path30.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path30);
+          path35 = Object.freeze(path35.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path35);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path30);
+          const cv = await visitAsync_("value", node2.value, visitor, path35);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -738,23 +738,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path30) {
+    function callVisitor(key, node2, visitor, path35) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path30);
+        return visitor(key, node2, path35);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path30);
+        return visitor.Map?.(key, node2, path35);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path30);
+        return visitor.Seq?.(key, node2, path35);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path30);
+        return visitor.Pair?.(key, node2, path35);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path30);
+        return visitor.Scalar?.(key, node2, path35);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path30);
+        return visitor.Alias?.(key, node2, path35);
       return void 0;
     }
-    function replaceNode(key, path30, node2) {
-      const parent = path30[path30.length - 1];
+    function replaceNode(key, path35, node2) {
+      const parent = path35[path35.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -995,9 +995,9 @@ var require_anchors = __commonJS({
          */
         setAnchors: () => {
           for (const source of aliasObjects) {
-            const ref = sourceObjects.get(source);
-            if (typeof ref === "object" && ref.anchor && (identity3.isScalar(ref.node) || identity3.isCollection(ref.node))) {
-              ref.node.anchor = ref.anchor;
+            const ref2 = sourceObjects.get(source);
+            if (typeof ref2 === "object" && ref2.anchor && (identity3.isScalar(ref2.node) || identity3.isCollection(ref2.node))) {
+              ref2.node.anchor = ref2.anchor;
             } else {
               const error63 = new Error("Failed to resolve repeated object (this should not happen)");
               error63.source = source;
@@ -1316,15 +1316,15 @@ var require_createNode = __commonJS({
         value = value.valueOf();
       }
       const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-      let ref = void 0;
+      let ref2 = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
-        ref = sourceObjects.get(value);
-        if (ref) {
-          ref.anchor ?? (ref.anchor = onAnchor(value));
-          return new Alias.Alias(ref.anchor);
+        ref2 = sourceObjects.get(value);
+        if (ref2) {
+          ref2.anchor ?? (ref2.anchor = onAnchor(value));
+          return new Alias.Alias(ref2.anchor);
         } else {
-          ref = { anchor: null, node: null };
-          sourceObjects.set(value, ref);
+          ref2 = { anchor: null, node: null };
+          sourceObjects.set(value, ref2);
         }
       }
       if (tagName?.startsWith("!!"))
@@ -1336,8 +1336,8 @@ var require_createNode = __commonJS({
         }
         if (!value || typeof value !== "object") {
           const node3 = new Scalar.Scalar(value);
-          if (ref)
-            ref.node = node3;
+          if (ref2)
+            ref2.node = node3;
           return node3;
         }
         tagObj = value instanceof Map ? schema[identity3.MAP] : Symbol.iterator in Object(value) ? schema[identity3.SEQ] : schema[identity3.MAP];
@@ -1351,8 +1351,8 @@ var require_createNode = __commonJS({
         node2.tag = tagName;
       else if (!tagObj.default)
         node2.tag = tagObj.tag;
-      if (ref)
-        ref.node = node2;
+      if (ref2)
+        ref2.node = node2;
       return node2;
     }
     exports.createNode = createNode;
@@ -1366,10 +1366,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path30, value) {
+    function collectionFromPath(schema, path35, value) {
       let v2 = value;
-      for (let i2 = path30.length - 1; i2 >= 0; --i2) {
-        const k = path30[i2];
+      for (let i2 = path35.length - 1; i2 >= 0; --i2) {
+        const k = path35[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v2;
@@ -1388,7 +1388,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path30) => path30 == null || typeof path30 === "object" && !!path30[Symbol.iterator]().next().done;
+    var isEmptyPath = (path35) => path35 == null || typeof path35 === "object" && !!path35[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1418,11 +1418,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path30, value) {
-        if (isEmptyPath(path30))
+      addIn(path35, value) {
+        if (isEmptyPath(path35))
           this.add(value);
         else {
-          const [key, ...rest] = path30;
+          const [key, ...rest] = path35;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1436,8 +1436,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path30) {
-        const [key, ...rest] = path30;
+      deleteIn(path35) {
+        const [key, ...rest] = path35;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1451,8 +1451,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path30, keepScalar) {
-        const [key, ...rest] = path30;
+      getIn(path35, keepScalar) {
+        const [key, ...rest] = path35;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1470,8 +1470,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path30) {
-        const [key, ...rest] = path30;
+      hasIn(path35) {
+        const [key, ...rest] = path35;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1481,8 +1481,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path30, value) {
-        const [key, ...rest] = path30;
+      setIn(path35, value) {
+        const [key, ...rest] = path35;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3997,9 +3997,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path30, value) {
+      addIn(path35, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path30, value);
+          this.contents.addIn(path35, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4074,14 +4074,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path30) {
-        if (Collection.isEmptyPath(path30)) {
+      deleteIn(path35) {
+        if (Collection.isEmptyPath(path35)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path30) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path35) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4096,10 +4096,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path30, keepScalar) {
-        if (Collection.isEmptyPath(path30))
+      getIn(path35, keepScalar) {
+        if (Collection.isEmptyPath(path35))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path30, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path35, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4110,10 +4110,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path30) {
-        if (Collection.isEmptyPath(path30))
+      hasIn(path35) {
+        if (Collection.isEmptyPath(path35))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path30) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path35) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4130,13 +4130,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path30, value) {
-        if (Collection.isEmptyPath(path30)) {
+      setIn(path35, value) {
+        if (Collection.isEmptyPath(path35)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path30), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path35), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path30, value);
+          this.contents.setIn(path35, value);
         }
       }
       /**
@@ -6097,9 +6097,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path30) => {
+    visit2.itemAtPath = (cst, path35) => {
       let item = cst;
-      for (const [field, index] of path30) {
+      for (const [field, index] of path35) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6108,23 +6108,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path30) => {
-      const parent = visit2.itemAtPath(cst, path30.slice(0, -1));
-      const field = path30[path30.length - 1][0];
+    visit2.parentCollection = (cst, path35) => {
+      const parent = visit2.itemAtPath(cst, path35.slice(0, -1));
+      const field = path35[path35.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path30, item, visitor) {
-      let ctrl = visitor(item, path30);
+    function _visit(path35, item, visitor) {
+      let ctrl = visitor(item, path35);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path30.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path35.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6135,10 +6135,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path30);
+            ctrl = ctrl(item, path35);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path30) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path35) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -10183,7 +10183,7 @@ var require_package_version = __commonJS({
 });
 
 // src/action/run.ts
-import path29 from "node:path";
+import path34 from "node:path";
 
 // src/context.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -14632,13 +14632,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path30, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path30 === "string" ? path30 : path30.toString();
+  for (const { path: path35, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path35 === "string" ? path35 : path35.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path30, serializedResult);
+      appendFileSync(path35, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path30, serializedResult);
+      writeFileSync(path35, serializedResult);
     }
   }
 };
@@ -17260,6 +17260,79 @@ var DismEngine = class {
     }
   }
 };
+function parseDismPackages(output2) {
+  const packages = [];
+  let current;
+  for (const line of output2.replace(/\r\n/g, "\n").split("\n")) {
+    const field = /^\s*(Package Identity|State|Release Type)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field) continue;
+    if (field[1] === "Package Identity") packages.push(current = { identity: field[2], state: "", releaseType: "" });
+    else if (current && field[1] === "State") current.state = field[2];
+    else if (current) current.releaseType = field[2];
+  }
+  return packages;
+}
+function parseMountedImages(output2) {
+  const mounts = [];
+  let current;
+  for (const line of output2.replace(/\r\n/g, "\n").split("\n")) {
+    const field = /^\s*(Mount Dir|Image File|Image Index|Mounted Read\/Write|Status)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field) continue;
+    const [, key, value] = field;
+    if (key === "Mount Dir") mounts.push(current = { mountDir: value, imageFile: "", index: 0, readWrite: false, status: "" });
+    else if (!current) continue;
+    else if (key === "Image File") current.imageFile = value;
+    else if (key === "Image Index") current.index = Number(value);
+    else if (key === "Mounted Read/Write") current.readWrite = /^yes$/i.test(value);
+    else current.status = value;
+  }
+  return mounts;
+}
+function parseDismProgress(line) {
+  const match3 = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
+  return match3 ? Number(match3[1]) : void 0;
+}
+var DismCommands = class {
+  count = 0;
+  options;
+  constructor(options = {}) {
+    this.options = options;
+  }
+  common(operation, scratch) {
+    const args = ["/English"];
+    this.count += 1;
+    if (this.options.logDir) args.push(`/LogPath:${path7.win32.join(this.options.logDir, `dism-${String(this.count).padStart(3, "0")}-${operation}.log`)}`);
+    if (scratch && this.options.scratchDir) args.push(`/ScratchDir:${this.options.scratchDir}`);
+    return args;
+  }
+  getMountedWimInfo() {
+    return ["/Get-MountedWimInfo", ...this.common("get-mountedwiminfo", false)];
+  }
+  cleanupMountpoints() {
+    return ["/Cleanup-Mountpoints", ...this.common("cleanup-mountpoints", false)];
+  }
+  mount(wim, index, mountDir) {
+    return ["/Mount-Image", `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...this.common("mount-image", true)];
+  }
+  addPackage(mountDir, packagePath) {
+    return [`/Image:${mountDir}`, "/Add-Package", `/PackagePath:${packagePath}`, ...this.common("add-package", true)];
+  }
+  cleanupImage(mountDir, resetBase) {
+    return [`/Image:${mountDir}`, "/Cleanup-Image", "/StartComponentCleanup", ...resetBase ? ["/ResetBase"] : [], ...this.common("cleanup-image", true)];
+  }
+  enableNetFx3(mountDir, source) {
+    return [`/Image:${mountDir}`, "/Enable-Feature", "/FeatureName:NetFx3", "/All", "/LimitAccess", `/Source:${source}`, ...this.common("enable-feature", true)];
+  }
+  getPackages(mountDir) {
+    return [`/Image:${mountDir}`, "/Get-Packages", ...this.common("get-packages", true)];
+  }
+  unmount(mountDir, commit) {
+    return ["/Unmount-Image", `/MountDir:${mountDir}`, commit ? "/Commit" : "/Discard", ...this.common("unmount-image", false)];
+  }
+  exportImage(source, index, dest) {
+    return ["/Export-Image", `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, "/Compress:max", "/CheckIntegrity", ...this.common("export-image", true)];
+  }
+};
 
 // src/imaging/sevenzip.ts
 import { createRequire } from "node:module";
@@ -17440,8 +17513,8 @@ function parseWimlibHeader(textOut) {
   for (const line of textOut.split(/\r?\n/)) {
     const kv = /^(\S.*?)\s+=\s+(.*)$/.exec(line);
     if (kv) fields.set(kv[1].trim(), kv[2].trim());
-    const flag = /^\s+WIM_HDR_FLAG_(\w+) is set/.exec(line);
-    if (flag) flags.push(flag[1]);
+    const flag2 = /^\s+WIM_HDR_FLAG_(\w+) is set/.exec(line);
+    if (flag2) flags.push(flag2[1]);
   }
   const number5 = (key) => {
     const value = fields.get(key);
@@ -17513,6 +17586,24 @@ var WimlibEngine = class {
     const args = ["export", esd, "all", dest, `--compress=${compression}`];
     if (compression === "LZMS") args.push("--solid");
     await runTool({ tool: "wimlib-imagex", file: this.file, args }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
+  }
+  /**
+   * Extracts files of one image (paths inside the image, '/'-separated) into destDir, flat.
+   * Case-insensitive, as Windows paths are (wimlib's default on Linux is case-sensitive).
+   */
+  async extractFiles(wim, index, paths, destDir, options = {}) {
+    await runTool(
+      { tool: "wimlib-imagex", file: this.file, args: ["extract", wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, "")}`), `--dest-dir=${destDir}`, "--no-acls", "--no-attributes"] },
+      { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }
+    );
+  }
+  /** Replaces (or adds) one file inside an image, in place (`wimlib-imagex update`). */
+  async replaceFile(wim, index, source, pathInImage, options = {}) {
+    const quote = (value) => `'${value.replaceAll("'", "'\\''")}'`;
+    await runTool(
+      { tool: "wimlib-imagex", file: this.file, args: ["update", wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, "")}`)}`] },
+      { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }
+    );
   }
   /** Joins split install.swm, install2.swm, … into one WIM. */
   async join(parts, dest, options = {}) {
@@ -18522,10 +18613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path30) {
-  if (!path30)
+function getElementAtPath(obj, path35) {
+  if (!path35)
     return obj;
-  return path30.reduce((acc, key) => acc?.[key], obj);
+  return path35.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -18865,11 +18956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path30, issues) {
+function prefixIssues(path35, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path30);
+    iss.path.unshift(path35);
     return iss;
   });
 }
@@ -19331,16 +19422,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path30 = []) => {
+  const processError = (error64, path35 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path30, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path30, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -19379,17 +19470,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path30 = []) => {
+  const processError = (error64, path35 = []) => {
     var _a4;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path30, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path30, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
       } else {
-        const fullpath = [...path30, ...issue2.path];
+        const fullpath = [...path35, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -19428,8 +19519,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path30 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path30) {
+  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path35) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -33462,7 +33553,7 @@ function extractDefs(ctx, schema) {
       return;
     }
     const seen = entry[1];
-    const { ref, defId } = makeURI(entry);
+    const { ref: ref2, defId } = makeURI(entry);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -33470,7 +33561,7 @@ function extractDefs(ctx, schema) {
     for (const key in schema2) {
       delete schema2[key];
     }
-    schema2.$ref = ref;
+    schema2.$ref = ref2;
   };
   if (ctx.cycles === "throw") {
     for (const entry of ctx.seen.entries()) {
@@ -33631,11 +33722,11 @@ function finalize(ctx, schema) {
       return;
     const schema2 = seen.def ?? seen.schema;
     const _cached = { ...schema2 };
-    const ref = seen.ref;
+    const ref2 = seen.ref;
     seen.ref = null;
-    if (ref) {
-      flattenRef(ref);
-      const refSeen = ctx.seen.get(ref);
+    if (ref2) {
+      flattenRef(ref2);
+      const refSeen = ctx.seen.get(ref2);
       const refSchema = refSeen.schema;
       if (refSchema.$ref && (ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0")) {
         schema2.allOf = schema2.allOf ?? [];
@@ -33644,7 +33735,7 @@ function finalize(ctx, schema) {
         assignProps(schema2, refSchema);
       }
       assignProps(schema2, _cached);
-      const isParentRef = zodSchema._zod.parent === ref;
+      const isParentRef = zodSchema._zod.parent === ref2;
       if (isParentRef) {
         for (const key in schema2) {
           if (key === "$ref" || key === "allOf")
@@ -33665,7 +33756,7 @@ function finalize(ctx, schema) {
       }
     }
     const parent = zodSchema._zod.parent;
-    if (parent && parent !== ref) {
+    if (parent && parent !== ref2) {
       flattenRef(parent);
       const parentSeen = ctx.seen.get(parent);
       if (parentSeen?.schema.$ref) {
@@ -36563,23 +36654,23 @@ function applyMinItems(items, minItems) {
 function decodeJSONPointerSegment(segment) {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
-function resolveRef(ref, ctx) {
-  if (!ref.startsWith("#")) {
+function resolveRef(ref2, ctx) {
+  if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path30 = ref.slice(1).split("/").filter(Boolean);
-  if (path30.length === 0) {
+  const path35 = ref2.slice(1).split("/").filter(Boolean);
+  if (path35.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path30[0] === defsKey) {
-    const key = path30[1] === void 0 ? void 0 : decodeJSONPointerSegment(path30[1]);
+  if (path35[0] === defsKey) {
+    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
     if (!key || !ctx.defs[key]) {
-      throw new Error(`Reference not found: ${ref}`);
+      throw new Error(`Reference not found: ${ref2}`);
     }
     return ctx.defs[key];
   }
-  throw new Error(`Reference not found: ${ref}`);
+  throw new Error(`Reference not found: ${ref2}`);
 }
 function checkObjectGuards(objectSchema, guards) {
   const guard = z.transform((value) => value).check((payload) => {
@@ -37534,7 +37625,7 @@ function serializeManifest(manifest) {
 }
 function withFiles(files, changed, removed = []) {
   const map2 = new Map(files.map((f) => [f.path, f]));
-  for (const path30 of removed) map2.delete(path30);
+  for (const path35 of removed) map2.delete(path35);
   for (const file2 of changed) map2.set(file2.path, file2);
   return [...map2.values()].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
 }
@@ -37680,11 +37771,1006 @@ function createContext(options) {
 }
 
 // src/pipeline/run-recipe.ts
-import path18 from "node:path";
+import path23 from "node:path";
+
+// src/steps/apply-updates.ts
+import { stat as stat3 } from "node:fs/promises";
+import path16 from "node:path";
+
+// src/updates/execute.ts
+import { copyFile, link, mkdir as mkdir5, readdir as readdir3, rm as rm4 } from "node:fs/promises";
+import path12 from "node:path";
+
+// src/imaging/dism-errors.ts
+var TABLE = {
+  "0x800f081e": { meaning: "the package is not applicable to this image (another build, architecture or edition, or already superseded)", fix: "Check that the update is for this build and architecture (the plan shows both); remove it from the updates folder if it does not belong." },
+  "0x800f0823": { meaning: "the package needs a newer servicing stack first (CBS_E_NEW_SERVICING_STACK_REQUIRED)", fix: "Add the servicing stack update (the SSU-*.cab of this month's cumulative update MSU) to the updates folder, so the plan adds it before this package." },
+  "0x800f0998": { meaning: "the package needs a newer servicing stack first", fix: "Add this month's servicing stack update to the updates folder." },
+  "0x8007007e": { meaning: "a combined cumulative update was added to WinRE/WinPE: the servicing stack part applied, the rest did not (a known case in Microsoft's sample script)", fix: "WinRE takes the SSU and the Safe OS DU, not the LCU: check that the Safe OS DU is in the updates folder." },
+  "0x80073712": { meaning: "the component store is missing something the package needs; for WinPE this is the checkpoint KB5043080 added to an image already past 26100.1742", fix: "Start again from pristine media (osmedia run --force); osmedia leaves KB5043080 out for WinPE that is newer." },
+  "0xc1420127": { meaning: "the image is already mounted (a stale mount left by an interrupted run)", fix: "Run again: osmedia discards its own stale mounts first. If another tool holds it, run `dism /Get-MountedWimInfo` and `dism /Unmount-Image /MountDir:<dir> /Discard`, then `dism /Cleanup-Mountpoints`." },
+  "0xc1420117": { meaning: "the mount folder could not be unmounted completely: a program still has files open in it", fix: "Exclude the scratch folder from antivirus scanning and indexing, close Explorer windows on it, and run again." },
+  "0xc142010c": { meaning: "the mount is in an invalid state (a commit or unmount failed earlier)", fix: "Run `dism /Cleanup-Mountpoints` (osmedia does before each run) and start again." },
+  "0xc1510111": { meaning: "no permission to mount and modify this image (read-only file or Controlled Folder Access)", fix: "Run the runner's service as an administrator and exclude the workspace from Controlled Folder Access." },
+  "0x80070032": { meaning: "the mount folder is on a file system that does not support servicing (Data Deduplication, ReFS, a network share)", fix: "Put the workspace and --scratch on a local NTFS disk without deduplication." },
+  "0x800f0806": { meaning: "the operation cannot run because of pending operations in the image (often component cleanup after .NET 3.5 or optional components were added)", fix: "Keep .NET 3.5 and optional components after component cleanup (the plan does); start again from pristine media." },
+  "0x800f081f": { meaning: "the source files could not be found (a checkpoint CU missing beside the LCU, or NetFx3 without sources/sxs)", fix: "Put the checkpoint MSUs named in the plan in the updates folder; for .NET 3.5, the media must carry sources/sxs." },
+  "0x800f0830": { meaning: "the image is no longer serviceable after a failed update", fix: "Start again from pristine media (osmedia run --force); osmedia never commits the damaged image." },
+  "0x8007007f": { meaning: "the image is no longer serviceable after a failed update", fix: "Start again from pristine media (osmedia run --force)." },
+  "0x8007371b": { meaning: "a required member of the update transaction is missing (ERROR_SXS_TRANSACTION_CLOSURE_INCOMPLETE)", fix: "Add .NET 3.5 before the .NET CU (the plan does), and use the full MSUs from the Microsoft Update Catalog." },
+  "0x80070228": { meaning: "DISM tried to download a checkpoint cumulative update", fix: "Put every checkpoint MSU the plan names in the updates folder beside the LCU." },
+  "0x80300013": { meaning: "an online-only express or baseless payload", fix: "Use the full MSU from the Microsoft Update Catalog." },
+  "0x800f0805": { meaning: "the package is not a valid Windows package", fix: "Download the update again from the Microsoft Update Catalog." },
+  "0x80070070": { meaning: "the disk is full", fix: "Free space on the disk of the workspace and --scratch (about 10 GB per mounted image plus the exports)." },
+  "0x80070005": { meaning: "access denied", fix: "DISM needs an elevated (administrator) runner service." },
+  "0x800702e4": { meaning: "the operation requires elevation", fix: "Run the runner service as an administrator." }
+};
+function dismErrorCode(output2, exitCode) {
+  const codes = [...output2.matchAll(/Error:\s*(0x[0-9a-fA-F]{8})/g)].map((m) => m[1].toLowerCase());
+  if (codes.length > 0) return codes.at(-1);
+  if (exitCode !== void 0 && exitCode !== 0) return `0x${(exitCode >>> 0).toString(16).padStart(8, "0")}`;
+  return void 0;
+}
+function dismErrorText(output2) {
+  const lines2 = output2.split(/\r?\n/).map((l) => l.trim());
+  const at = lines2.findLastIndex((l) => /^Error:\s*\S+/.test(l));
+  if (at < 0) return void 0;
+  return lines2.slice(at + 1).find((l) => l && !/^Error:/.test(l) && !/log file can be found/i.test(l));
+}
+function decodeDismError(code) {
+  if (!code) return void 0;
+  const known = TABLE[code.toLowerCase()];
+  return known ? { code: code.toLowerCase(), ...known } : void 0;
+}
+
+// src/updates/plan.ts
+var BOOT_MANAGERS = [
+  { from: "Windows/Boot/EFI/bootmgfw.efi", names: /^(bootmgfw|bootx64|bootia32|bootaa64)\.efi$/i },
+  { from: "Windows/Boot/EFI/bootmgr.efi", names: /^bootmgr\.efi$/i }
+];
+var SETUPHOST_BUILD = 26100;
+var WINPE_CHECKPOINT = "KB5043080";
+function ref(pkg) {
+  return { kb: pkg.kb, identity: pkg.identity, file: pkg.file, sha256: pkg.sha256, kind: pkg.kind };
+}
+function ubrOf(version4) {
+  return Number(version4.split(".")[3] ?? 0);
+}
+function withUbr(version4, ubr) {
+  const parts = version4.split(".");
+  while (parts.length < 4) parts.push("0");
+  parts[3] = String(ubr);
+  return parts.join(".");
+}
+function appliedUpdates(manifest) {
+  return manifest.updates;
+}
+function recorded(manifest, target, identity3) {
+  return appliedUpdates(manifest).some((u2) => u2.target === target && u2.identity === identity3);
+}
+function cumulativeChain(packages) {
+  const lcus = packages.filter((p) => p.kind === "lcu").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0));
+  const target = lcus.at(-1);
+  return { target, checkpoints: lcus.slice(0, -1) };
+}
+function imageTarget(manifest, image, id, packages, options) {
+  const current = ubrOf(image.version);
+  const operations = [];
+  const applies = [];
+  const skipped2 = [];
+  const expectPackages = [];
+  let predicted = current;
+  const skip = (pkg, reason) => skipped2.push({ kb: pkg.kb, identity: pkg.identity, reason });
+  const standaloneSsu = packages.filter((p) => p.kind === "ssu");
+  for (const ssu of standaloneSsu) {
+    if (recorded(manifest, id, ssu.identity)) skip(ssu, "already applied (recorded in the manifest)");
+    else if ((ssu.revision ?? 0) <= current) skip(ssu, `image already at ${image.version}`);
+    else {
+      operations.push({ action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity });
+      applies.push(ref(ssu));
+      expectPackages.push(ssu.identity);
+    }
+  }
+  const { target, checkpoints } = cumulativeChain(packages);
+  if (target) {
+    const recordedAlready = recorded(manifest, id, target.identity);
+    if (recordedAlready || (target.revision ?? 0) <= current) {
+      skip(target, recordedAlready ? "already applied (recorded in the manifest)" : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`);
+      for (const checkpoint of checkpoints) skip(checkpoint, `checkpoint of ${target.kb}, which this image does not need`);
+    } else {
+      const needed = [];
+      for (const checkpoint of checkpoints) {
+        if ((checkpoint.revision ?? 0) > current) needed.push(checkpoint);
+        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT) skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
+        else skip(checkpoint, `checkpoint already contained: image at ${image.version}`);
+      }
+      operations.push({ action: "add-package", package: ref(target), checkpoints: needed.map(ref) });
+      applies.push(ref(target), ...needed.map(ref));
+      expectPackages.push(target.identity);
+      if (target.ssu) expectPackages.push(target.ssu.identity);
+      predicted = target.revision ?? current;
+    }
+  }
+  if (!options.boot) {
+    for (const other of packages.filter((p) => p.kind === "other")) {
+      if (recorded(manifest, id, other.identity)) skip(other, "already applied (recorded in the manifest)");
+      else {
+        operations.push({ action: "add-package", package: ref(other), checkpoints: [] });
+        applies.push(ref(other));
+        expectPackages.push(other.identity);
+      }
+    }
+    if (options.winreServiced) operations.push({ action: "replace-winre" });
+  }
+  const serviced = operations.some((o2) => o2.action === "add-package" || o2.action === "add-ssu");
+  if (serviced && options.cleanup) operations.push({ action: "cleanup", resetBase: options.boot });
+  if (!options.boot) {
+    if (options.netfx3 && !recorded(manifest, id, "NetFx3")) {
+      operations.push({ action: "enable-netfx3" });
+      applies.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
+    }
+    for (const dotnet of packages.filter((p) => p.kind === "dotnet")) {
+      if (recorded(manifest, id, dotnet.identity)) skip(dotnet, "already applied (recorded in the manifest)");
+      else {
+        operations.push({ action: "add-package", package: ref(dotnet), checkpoints: [] });
+        applies.push(ref(dotnet));
+        expectPackages.push(dotnet.identity);
+      }
+    }
+  } else {
+    for (const pkg of packages.filter((p) => p.kind === "dotnet" || p.kind === "other")) skip(pkg, "not applied to WinPE");
+  }
+  const onlyWinre = operations.length === 1 && operations[0].action === "replace-winre";
+  if (operations.length > 0) operations.push({ action: "export" });
+  return {
+    target: id,
+    title: `${options.boot ? "boot.wim" : "install.wim"} index ${image.index}: ${image.name}`,
+    engine: onlyWinre ? "cross-platform" : "dism",
+    before: image.version,
+    predicted: withUbr(image.version, predicted),
+    operations,
+    applies,
+    skipped: skipped2,
+    expectPackages
+  };
+}
+function planServicing(manifest, packages, options, extra = {}) {
+  const targets = [];
+  const images = manifest.installWim.images;
+  const first = images[0];
+  const safeOs = packages.filter((p) => p.kind === "safe-os").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0)).at(-1);
+  let winreServiced = false;
+  if (safeOs && first) {
+    const operations = [{ action: "extract-winre", fromIndex: first.index }];
+    const applies = [];
+    const skipped2 = [];
+    const winreRecords = appliedUpdates(manifest).filter((u2) => u2.target === "winre" && u2.kind === "safe-os");
+    const newest = Math.max(0, ...winreRecords.map((u2) => Number(u2.identity.split("~").at(-1)?.split(".")[1] ?? 0)));
+    if (recorded(manifest, "winre", safeOs.identity)) skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
+    else if ((safeOs.revision ?? 0) <= newest) skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
+    else {
+      const { target: lcu } = cumulativeChain(packages);
+      const ssu = packages.find((p) => p.kind === "ssu");
+      if (ssu) operations.push({ action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity });
+      else if (lcu?.ssu) operations.push({ action: "add-ssu", package: ref(lcu), ssuIdentity: lcu.ssu.identity, entry: lcu.ssu.entry });
+      operations.push({ action: "add-package", package: ref(safeOs), checkpoints: [] }, { action: "cleanup", resetBase: true }, { action: "export" });
+      applies.push(ref(safeOs));
+      if (lcu) skipped2.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
+      winreServiced = true;
+      const ssuIdentity = operations.find((o2) => o2.action === "add-ssu");
+      targets.push({
+        target: "winre",
+        title: `WinRE (Windows/System32/Recovery/Winre.wim, taken from install.wim index ${first.index}, reused for every edition)`,
+        engine: "dism",
+        predicted: withUbr(first.version, safeOs.revision ?? 0),
+        operations,
+        applies: ssuIdentity ? [ssuIdentity.package.kind === "ssu" ? ssuIdentity.package : { ...ssuIdentity.package, identity: ssuIdentity.ssuIdentity, kind: "ssu" }, ...applies] : applies,
+        skipped: skipped2,
+        expectPackages: [...ssuIdentity ? [ssuIdentity.ssuIdentity] : [], safeOs.identity]
+      });
+    }
+    if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped: skipped2, expectPackages: [] });
+  }
+  for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
+  for (const image of manifest.bootWim?.images ?? []) targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
+  const media = { target: "media", title: "media (sources/ and boot files)", engine: "cross-platform", operations: [], applies: [], skipped: [], expectPackages: [] };
+  for (const setup of packages.filter((p) => p.kind === "setup")) {
+    if (recorded(manifest, "media", setup.identity)) media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: "already applied (recorded in the manifest)" });
+    else {
+      media.operations.push({ action: "expand-setup-du", package: ref(setup) });
+      media.applies.push(ref(setup));
+    }
+  }
+  const bootServiced = targets.some((t) => t.target.startsWith("boot.wim:") && t.operations.length > 0);
+  const setupImage = manifest.bootWim?.images.find((i2) => i2.index === 2);
+  if ((media.operations.length > 0 || bootServiced) && setupImage) {
+    const build = Number(setupImage.version.split(".")[2] ?? 0);
+    const files = [{ from: "sources/setup.exe", to: ["sources/setup.exe"] }];
+    if (build >= SETUPHOST_BUILD) files.push({ from: "sources/setuphost.exe", to: ["sources/setuphost.exe"] });
+    const mediaFiles = extra.mediaFiles ?? manifest.files.map((f) => f.path);
+    for (const manager of BOOT_MANAGERS) {
+      const to = mediaFiles.filter((p) => manager.names.test(p.split("/").at(-1)));
+      if (to.length > 0) files.push({ from: manager.from, to });
+    }
+    media.operations.push({ action: "copy-from-boot", files });
+  }
+  if (media.operations.length > 0 || media.skipped.length > 0) targets.push(media);
+  return {
+    targets,
+    needsDism: targets.some((t) => t.engine === "dism" && t.operations.length > 0),
+    rejections: extra.rejections ?? [],
+    unpinned: packages.filter((p) => !p.pinned).map((p) => p.fileName),
+    packages: [...packages]
+  };
+}
+var OPERATION_TEXT = {
+  "extract-winre": (op) => `take Winre.wim out of install.wim index ${op.fromIndex}`,
+  "add-ssu": (op) => `add servicing stack ${op.ssuIdentity.split("~").at(-1)}${op.entry ? ` (${op.entry} from ${op.package.kb} ${fileName(op.package.file)})` : ` ${op.package.kb}`}`,
+  "add-package": (op) => `add ${op.package.kind === "lcu" ? "cumulative update" : op.package.kind === "safe-os" ? "Safe OS DU" : op.package.kind === "dotnet" ? ".NET CU" : "package"} ${op.package.kb} ${op.package.identity.split("~").at(-1)}${op.checkpoints.length ? ` with checkpoint(s) ${op.checkpoints.map((c3) => c3.kb).join(", ")}` : ""}`,
+  "replace-winre": () => "replace Windows/System32/Recovery/Winre.wim with the serviced WinRE",
+  cleanup: (op) => `component cleanup (/StartComponentCleanup${op.resetBase ? " /ResetBase" : ""})`,
+  "enable-netfx3": () => "enable .NET Framework 3.5 (NetFx3) from sources/sxs",
+  export: () => "export the image (drops superseded data)",
+  "expand-setup-du": (op) => `expand Setup DU ${op.package.kb} into sources/`,
+  "copy-from-boot": (op) => `copy from boot.wim index 2: ${op.files.map((f) => `${f.from} \u2192 ${f.to.join(", ")}`).join("; ")}`
+};
+function fileName(file2) {
+  return file2.split(/[\\/]/).at(-1) ?? file2;
+}
+function describeOperation(op) {
+  return OPERATION_TEXT[op.action](op);
+}
+function formatPlan(plan) {
+  const lines2 = [];
+  for (const target of plan.targets) {
+    const build = target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
+    lines2.push(`${target.title}${build}${target.operations.length === 0 ? "  (nothing to do)" : ""}`);
+    target.operations.forEach((op, i2) => lines2.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
+    for (const skip of target.skipped) lines2.push(`      skip ${skip.kb || skip.identity}: ${skip.reason}`);
+  }
+  for (const rejection of plan.rejections) lines2.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
+  for (const file2 of plan.unpinned) lines2.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
+  if (plan.needsDism) lines2.push("needs DISM: the image servicing above runs on a Windows runner");
+  return lines2;
+}
+
+// src/updates/execute.ts
+var DismFailure = class extends ToolError {
+};
+var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
+var ServicingRun = class {
+  o;
+  dism;
+  runDir;
+  mounted = /* @__PURE__ */ new Set();
+  failures = [];
+  verified = [];
+  constructor(options) {
+    this.o = options;
+    this.runDir = path12.join(options.scratchRoot, `run-${Date.now()}-${process.pid}`);
+    this.dism = new DismCommands({ logDir: path12.join(this.runDir, "logs"), scratchDir: path12.join(this.runDir, "scratch") });
+  }
+  info(message) {
+    this.o.reporter.emit({ type: "info", step: "apply-updates", message });
+  }
+  /** Runs DISM; a failure becomes a DismFailure that names the image, the operation and the fix. */
+  async runDism(args, what, phase) {
+    if (!this.o.dismFile) throw new MediaError("DISM is needed for this plan but is not available here", { fix: "Run apply-updates on a Windows runner (see README: Windows runner set-up)." });
+    try {
+      const { stdout } = await runTool({ tool: "DISM", file: this.o.dismFile, args }, {
+        logDir: path12.join(this.runDir, "logs"),
+        onLine: phase ? (line) => {
+          const percent = parseDismProgress(line);
+          if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
+        } : void 0
+      });
+      return stdout;
+    } catch (error63) {
+      if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
+      const code = dismErrorCode(error63.output, error63.toolExitCode);
+      const decoded = decodeDismError(code);
+      const said = dismErrorText(error63.output);
+      throw new DismFailure(`DISM failed ${what}: ${code ?? `exit code ${error63.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ""}`, {
+        tool: "DISM",
+        exitCode: error63.toolExitCode,
+        logPath: error63.logPath,
+        output: error63.output,
+        fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`,
+        cause: error63
+      });
+    }
+  }
+  /** Discards osmedia's own stale mounts (an interrupted earlier run) and DISM's orphaned mount records. */
+  async cleanStaleMounts() {
+    const mounts = parseMountedImages(await this.runDism(this.dism.getMountedWimInfo(), "listing mounted images"));
+    const root = path12.resolve(this.o.scratchRoot).toLowerCase();
+    const ours = mounts.filter((m) => path12.resolve(m.mountDir).toLowerCase().startsWith(root));
+    for (const mount of mounts.filter((m) => !ours.includes(m))) {
+      this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone` });
+    }
+    for (const mount of ours) {
+      this.info(`discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`);
+      await this.runDism(this.dism.unmount(mount.mountDir, false), `discarding the stale mount ${mount.mountDir}`);
+    }
+    await this.runDism(this.dism.cleanupMountpoints(), "cleaning up mount points");
+  }
+  /** Removes working folders of earlier runs (after their mounts were discarded). */
+  async removeOldRuns() {
+    if (!await exists(this.o.scratchRoot)) return;
+    for (const entry of await readdir3(this.o.scratchRoot)) {
+      if (entry.startsWith("run-")) await rm4(path12.join(this.o.scratchRoot, entry), { recursive: true, force: true });
+    }
+  }
+  async mount(wim, index, name, label) {
+    const dir = path12.join(this.runDir, "mount", name);
+    await mkdir5(dir, { recursive: true });
+    await this.runDism(this.dism.mount(wim, index, dir), `mounting ${label}`, `${label}: mounting`);
+    this.mounted.add(dir);
+    return dir;
+  }
+  async unmount(dir, commit, label) {
+    try {
+      await this.runDism(this.dism.unmount(dir, commit), `${commit ? "saving" : "discarding"} ${label}`, `${label}: ${commit ? "saving" : "discarding"}`);
+      this.mounted.delete(dir);
+    } catch (error63) {
+      if (commit) await this.discardAll();
+      throw error63;
+    }
+  }
+  /** After a failure: discard whatever is still mounted and clear DISM's records. Never throws. */
+  async discardAll() {
+    for (const dir of [...this.mounted]) {
+      await this.runDism(this.dism.unmount(dir, false), `discarding ${dir}`).catch(() => {
+      });
+      this.mounted.delete(dir);
+    }
+    await this.runDism(this.dism.cleanupMountpoints(), "cleaning up mount points").catch(() => {
+    });
+  }
+  /** The path DISM adds: the package itself, or for an LCU, the package in a folder of its own beside its checkpoints. */
+  async packagePath(op) {
+    if (op.checkpoints.length === 0 && op.package.kind !== "lcu") return op.package.file;
+    const dir = path12.join(this.runDir, "packages", op.package.kb || "lcu");
+    await mkdir5(dir, { recursive: true });
+    for (const file2 of [op.package.file, ...op.checkpoints.map((c3) => c3.file)]) {
+      const dest = path12.join(dir, path12.basename(file2));
+      if (!await exists(dest)) await link(file2, dest).catch(() => copyFile(file2, dest));
+    }
+    return path12.join(dir, path12.basename(op.package.file));
+  }
+  /** The SSU CAB an MSU carries (SSU-<build>-<arch>.cab), taken out with 7-Zip. */
+  async ssuPath(op) {
+    if (!op.entry) return op.package.file;
+    const dir = path12.join(this.runDir, "ssu");
+    await this.o.sevenZip.extract(op.package.file, dir, { paths: [op.entry] });
+    return path12.join(dir, op.entry);
+  }
+  /** Runs one operation in a mounted image; under --continue-on-error a DISM failure is recorded instead. */
+  async operation(target, op, mountDir, winre) {
+    const label = `${target.title.split(":")[0]}: ${describeOperation(op)}`;
+    this.info(label);
+    try {
+      switch (op.action) {
+        case "add-ssu":
+          await this.runDism(this.dism.addPackage(mountDir, await this.ssuPath(op)), `in ${target.title} adding the servicing stack ${op.ssuIdentity}`, label);
+          break;
+        case "add-package":
+          await this.runDism(this.dism.addPackage(mountDir, await this.packagePath(op)), `in ${target.title} adding ${op.package.kb || op.package.identity}`, label);
+          break;
+        case "cleanup":
+          await this.runDism(this.dism.cleanupImage(mountDir, op.resetBase), `in ${target.title} cleaning up components`, label);
+          break;
+        case "enable-netfx3":
+          await this.runDism(this.dism.enableNetFx3(mountDir, this.o.workspace.media("sources/sxs")), `in ${target.title} enabling .NET Framework 3.5`, label);
+          break;
+        case "replace-winre": {
+          const dest = path12.join(mountDir, ...WINRE_PATH.split("/"));
+          await mkdir5(path12.dirname(dest), { recursive: true });
+          await copyFile(winre, dest);
+          break;
+        }
+        default:
+          break;
+      }
+      return true;
+    } catch (error63) {
+      if (!(error63 instanceof DismFailure) || !this.o.continueOnError || op.action === "cleanup") throw error63;
+      const code = dismErrorCode(error63.output, error63.toolExitCode);
+      this.failures.push({ target: target.target, operation: describeOperation(op), code, message: error63.message });
+      this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${error63.message} \u2014 continuing (--continue-on-error)` });
+      return false;
+    }
+  }
+  /** Checks DISM's package list of a mounted image against what the plan expects there. */
+  async checkPackages(target, mountDir, failed) {
+    const installed = parseDismPackages(await this.runDism(this.dism.getPackages(mountDir), `listing the packages of ${target.title}`));
+    const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
+    const missing = target.expectPackages.filter((id) => !present.has(id.toLowerCase()) && !failed.has(id));
+    if (missing.length > 0) {
+      throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`, {
+        fix: "The update was silently not applied: the image was discarded and the workspace is unchanged. Check the DISM logs in the scratch folder and the package's build and architecture."
+      });
+    }
+    this.verified.push(`${target.title}: ${target.expectPackages.length} expected package(s) installed`);
+  }
+  /** Services one image: mount, operations in order, package check, unmount (commit); any failure discards it. */
+  async serviceImage(target, wim, index, name, winre) {
+    const mountDir = await this.mount(wim, index, name, target.title);
+    const failed = /* @__PURE__ */ new Set();
+    const applied = [];
+    try {
+      for (const op of target.operations) {
+        if (op.action === "export" || op.action === "extract-winre") continue;
+        const ok = await this.operation(target, op, mountDir, winre);
+        if (op.action === "add-package" || op.action === "add-ssu") {
+          const ids = op.action === "add-ssu" ? [op.ssuIdentity] : [op.package.identity, ...op.checkpoints.map((c3) => c3.identity)];
+          if (!ok) ids.forEach((id) => failed.add(id));
+          else if (op.action === "add-ssu") applied.push({ ...op.package, identity: op.ssuIdentity, kind: "ssu" });
+          else applied.push(op.package, ...op.checkpoints);
+        }
+        if (op.action === "enable-netfx3" && ok) applied.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
+      }
+      await this.checkPackages(target, mountDir, failed);
+    } catch (error63) {
+      await this.discardAll();
+      throw error63;
+    }
+    await this.unmount(mountDir, true, target.title);
+    return applied;
+  }
+  async exportAll(source, indexes, dest, bootIndex, label) {
+    for (const index of indexes) {
+      const args = this.dism.exportImage(source, index, dest);
+      if (index === bootIndex) args.splice(5, 0, "/Bootable");
+      await this.runDism(args, `exporting ${label} index ${index}`, `${label}: exporting index ${index}`);
+    }
+  }
+  /** Compares each image's build.UBR with the plan's prediction, naming the image and the update. */
+  verifyBuilds(targets, info2, prefix2) {
+    for (const target of targets) {
+      const index = Number(target.target.split(":")[1]);
+      const image = info2.images.find((i2) => i2.index === index);
+      const lcu = target.applies.find((p) => p.kind === "lcu");
+      if (this.failures.some((f) => f.target === target.target)) {
+        this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)` });
+        continue;
+      }
+      if (!image || image.version !== target.predicted) {
+        throw new MediaError(`${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`, {
+          fix: `The update was not applied as planned; nothing was replaced in the workspace. Check the DISM logs in ${this.runDir}.`
+        });
+      }
+      this.verified.push(`${prefix2} index ${index}: ${image.version} as planned`);
+    }
+  }
+  /** Runs the plan. Returns the verified outputs; media/ is untouched. */
+  async execute(plan) {
+    const { workspace, wimlib } = this.o;
+    const active = plan.targets.filter((t) => t.operations.length > 0);
+    const applied = [];
+    const renames = [];
+    const changedPaths = [];
+    const record2 = (target, refs) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 })));
+    if (plan.needsDism) {
+      await this.cleanStaleMounts();
+      await this.removeOldRuns();
+    }
+    await mkdir5(this.runDir, { recursive: true });
+    const logDir = workspace.logsDir;
+    try {
+      const installWim = workspace.media("sources/install.wim");
+      const bootWim = workspace.media("sources/boot.wim");
+      let winre;
+      const winreTarget = active.find((t) => t.target === "winre");
+      if (winreTarget) {
+        const from = winreTarget.operations.find((o2) => o2.action === "extract-winre");
+        const dir = path12.join(this.runDir, "winre");
+        await wimlib.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir, { logDir });
+        const original = path12.join(dir, (await readdir3(dir))[0]);
+        const refs = await this.serviceImage(winreTarget, original, 1, "winre", void 0);
+        winre = path12.join(this.runDir, "winre-serviced.wim");
+        await this.exportAll(original, [1], winre, 0, "WinRE");
+        const info2 = await wimlib.info(winre);
+        if (info2.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === "winre")) {
+          throw new MediaError(`WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${path12.join(this.runDir, "logs")}` });
+        }
+        this.verified.push(`WinRE: ${info2.images[0]?.version} as planned`);
+        record2(winreTarget, refs);
+      }
+      let installInfo;
+      let bootInfo;
+      for (const [kind, source] of [["install.wim", installWim], ["boot.wim", bootWim]]) {
+        const targets = active.filter((t) => t.target.startsWith(`${kind}:`));
+        if (targets.length === 0) continue;
+        const working = path12.join(this.runDir, kind);
+        await copyFile(source, working);
+        const before = await wimlib.info(working);
+        for (const target of targets) {
+          const index = Number(target.target.split(":")[1]);
+          if (target.engine === "cross-platform") {
+            this.info(`${target.title}: ${describeOperation({ action: "replace-winre" })} (wimlib)`);
+            await wimlib.replaceFile(working, index, winre, WINRE_PATH, { logDir });
+          } else {
+            record2(target, await this.serviceImage(target, working, index, `${kind.split(".")[0]}-${index}`, winre));
+          }
+        }
+        const dest = await workspace.tempPath(kind);
+        const indexes = before.images.map((i2) => i2.index);
+        if (targets.every((t) => t.engine === "cross-platform")) await wimlib.exportImages(working, indexes, dest, { logDir });
+        else await this.exportAll(working, indexes, dest, before.bootIndex, kind);
+        const info2 = await wimlib.info(dest);
+        this.verifyBuilds(targets.filter((t) => t.engine === "dism"), info2, kind);
+        if (kind === "install.wim") installInfo = info2;
+        else bootInfo = info2;
+        renames.push({ from: dest, to: source });
+        changedPaths.push(`sources/${kind}`);
+      }
+      const media = active.find((t) => t.target === "media");
+      if (media) {
+        const staged = await this.stageMedia(media, bootInfo ? renames.find((r) => r.to === bootWim).from : bootWim);
+        renames.push(...staged.renames);
+        changedPaths.push(...staged.paths);
+        record2(media, media.applies);
+      }
+      return { renames, changedPaths, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
+    } catch (error63) {
+      for (const { from } of renames) await rm4(from, { force: true });
+      throw error63;
+    } finally {
+      if (this.mounted.size === 0) await rm4(this.runDir, { recursive: true, force: true }).catch(() => {
+      });
+    }
+  }
+  /**
+   * The media files: the Setup DU expanded into sources/, then setup.exe, setuphost.exe and the
+   * boot managers from boot.wim index 2 over them (Microsoft's order). Verified: sources/setup.exe
+   * equals the one in boot.wim index 2.
+   */
+  async stageMedia(target, bootWim) {
+    const { workspace, sevenZip, wimlib } = this.o;
+    const files = /* @__PURE__ */ new Map();
+    for (const op of target.operations) {
+      if (op.action === "expand-setup-du") {
+        this.info(`media: ${describeOperation(op)}`);
+        const dir = path12.join(this.runDir, `setupdu-${op.package.kb || "x"}`);
+        await sevenZip.extract(op.package.file, dir);
+        for (const file2 of await listTree(dir)) files.set(`sources/${file2.path}`, path12.join(dir, ...file2.path.split("/")));
+      }
+      if (op.action === "copy-from-boot") {
+        this.info(`media: ${describeOperation(op)}`);
+        const dir = path12.join(this.runDir, "from-boot");
+        await wimlib.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir, { logDir: workspace.logsDir });
+        const extracted = new Map((await readdir3(dir)).map((name) => [name.toLowerCase(), path12.join(dir, name)]));
+        for (const { from, to } of op.files) {
+          const file2 = extracted.get(from.split("/").at(-1).toLowerCase());
+          if (!file2) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: "The boot.wim is not Windows Setup media; re-import the media." });
+          for (const dest of to) files.set(dest, file2);
+        }
+      }
+    }
+    const existing = new Map((await listTree(workspace.mediaDir)).map((f) => [f.path.toLowerCase(), f.path]));
+    const renames = [];
+    const paths = [];
+    for (const [mediaPath, source] of files) {
+      const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
+      const temp = await workspace.tempPath(path12.basename(actual));
+      await copyFile(source, temp);
+      renames.push({ from: temp, to: workspace.media(actual) });
+      paths.push(actual);
+    }
+    const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
+    if (setup) {
+      const check2 = path12.join(this.runDir, "check");
+      await wimlib.extractFiles(bootWim, 2, ["sources/setup.exe"], check2, { logDir: workspace.logsDir });
+      const [name] = await readdir3(check2);
+      if (await hashFile(setup.from) !== await hashFile(path12.join(check2, name))) {
+        throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", { fix: "Nothing was replaced; run again. If it persists, re-import the media." });
+      }
+      this.verified.push("sources/setup.exe equals boot.wim index 2");
+    }
+    return { renames, paths };
+  }
+};
+
+// src/updates/inputs.ts
+import { readdir as readdir4, readFile as readFile5, stat as stat2 } from "node:fs/promises";
+import path15 from "node:path";
+
+// src/updates/classify.ts
+import path13 from "node:path";
+
+// src/updates/mum.ts
+function decodeMum(bytes) {
+  if (bytes[0] === 255 && bytes[1] === 254) return bytes.subarray(2).toString("utf16le");
+  if (bytes[0] === 254 && bytes[1] === 255) return Buffer.from(bytes.subarray(2)).swap16().toString("utf16le");
+  if (bytes[0] === 239 && bytes[1] === 187 && bytes[2] === 191) return bytes.subarray(3).toString("utf8");
+  return bytes.toString("utf8");
+}
+function attributes(tag) {
+  const map2 = /* @__PURE__ */ new Map();
+  for (const match3 of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) map2.set(match3[1], match3[2] ?? match3[3] ?? "");
+  return map2;
+}
+function identityOf(tag) {
+  const a2 = attributes(tag);
+  return {
+    name: a2.get("name") ?? "",
+    version: a2.get("version") ?? "",
+    processorArchitecture: a2.get("processorArchitecture") ?? "",
+    language: a2.get("language") ?? "",
+    publicKeyToken: a2.get("publicKeyToken") ?? ""
+  };
+}
+function parseMum(text2) {
+  const body2 = text2.replace(/<!--[\s\S]*?-->/g, "");
+  if (!/<assembly[\s>]/.test(body2)) throw new Error("not a package manifest: no <assembly> element");
+  const own2 = /<assembly[\s\S]*?>\s*<assemblyIdentity\b([^>]*)\/?>/.exec(body2);
+  if (!own2) throw new Error("not a package manifest: no <assemblyIdentity> under <assembly>");
+  const pkg = /<package\b([^>]*)>/.exec(body2);
+  const parent = /<parent\b[^>]*>\s*<assemblyIdentity\b([^>]*)\/?>/.exec(body2);
+  const pkgAttributes = attributes(pkg?.[1] ?? "");
+  return {
+    identity: identityOf(own2[1]),
+    kb: /^KB\d+$/i.test(pkgAttributes.get("identifier") ?? "") ? pkgAttributes.get("identifier").toUpperCase() : "",
+    releaseType: pkgAttributes.get("releaseType") ?? "",
+    parent: parent ? identityOf(parent[1]) : void 0
+  };
+}
+function dismIdentity(identity3) {
+  const language = identity3.language === "neutral" ? "" : identity3.language;
+  return `${identity3.name}~${identity3.publicKeyToken}~${identity3.processorArchitecture}~${language}~${identity3.version}`;
+}
+function imageArchitecture(processorArchitecture) {
+  const map2 = { amd64: "x64", x86: "x86", arm64: "arm64", arm: "arm", wow64: "x64" };
+  return map2[processorArchitecture.toLowerCase()] ?? processorArchitecture.toLowerCase();
+}
+
+// src/updates/classify.ts
+var KIND_TITLES = {
+  ssu: "servicing stack update",
+  lcu: "cumulative update",
+  "safe-os": "Safe OS Dynamic Update",
+  setup: "Setup Dynamic Update",
+  dotnet: ".NET Framework cumulative update",
+  other: "other update"
+};
+var SERVICING_BASE = { 26200: 26100, 22631: 22621, 19045: 19041, 19044: 19041, 19043: 19041, 19042: 19041 };
+function servicingBuild(build) {
+  return SERVICING_BASE[build] ?? build;
+}
+var SETUP_FILES = /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
+function kindOf(name) {
+  if (/^Package_for_RollupFix$/i.test(name)) return "lcu";
+  if (/^Package_for_ServicingStack/i.test(name)) return "ssu";
+  if (/^Package_for_SafeOSDU$/i.test(name)) return "safe-os";
+  if (/^Package_for_DotNetRollup/i.test(name)) return "dotnet";
+  return "other";
+}
+function buildOf(manifest) {
+  const parts = manifest.identity.version.split(".").map(Number);
+  if (parts.length >= 2 && parts[0] >= 7600) return { build: parts[0], revision: parts[1] };
+  const parent = manifest.parent?.version.split(".").map(Number);
+  if (parent && parent.length >= 3 && parent[0] === 10) return { build: parent[2] };
+  return {};
+}
+function identityOf2(manifest) {
+  return { identity: dismIdentity(manifest.identity), name: manifest.identity.name, ...buildOf(manifest) };
+}
+function kbFromFileName(fileName2) {
+  const digits = /kb(\d{6,8})/i.exec(fileName2)?.[1];
+  return digits ? `KB${digits}` : "";
+}
+function archFromFileName(fileName2) {
+  return /-(x64|arm64|x86)[-_.]/i.exec(fileName2)?.[1]?.toLowerCase();
+}
+function classifyPackage(facts, contents, media) {
+  const fileName2 = path13.basename(facts.file);
+  const reject = (reason) => ({ file: facts.file, fileName: fileName2, reason });
+  if (!/\.(msu|cab)$/i.test(fileName2)) return reject("not a .msu or .cab file");
+  if (/-(express|baseless)\.cab$/i.test(fileName2)) {
+    return reject(`an online-only ${/-express/i.test(fileName2) ? "express" : "baseless"} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`);
+  }
+  const base = { file: facts.file, fileName: fileName2, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout };
+  if (contents.manifests.length === 0) {
+    const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path13.posix.basename(e)));
+    if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
+    const architecture2 = archFromFileName(fileName2) ?? "neutral";
+    if (architecture2 !== "neutral" && architecture2 !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
+    return { ...base, kind: "setup", kb: kbFromFileName(fileName2), architecture: architecture2, identity: `SetupDU~${kbFromFileName(fileName2) || fileName2}`, name: "Setup Dynamic Update" };
+  }
+  const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));
+  if (fod) return reject(`Features on Demand metadata (${fod.manifest.identity.name}), WSUS/ConfigMgr content that cannot service an offline image`);
+  const main = contents.manifests.find((m) => kindOf(m.manifest.identity.name) !== "ssu") ?? contents.manifests[0];
+  const ssu = contents.manifests.find((m) => m !== main && kindOf(m.manifest.identity.name) === "ssu");
+  const architecture = imageArchitecture(main.manifest.identity.processorArchitecture);
+  if (architecture !== media.architecture && architecture !== "neutral" && architecture !== "msil") {
+    return reject(`a package for ${architecture} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is ${media.architecture}`);
+  }
+  const identity3 = identityOf2(main.manifest);
+  const wanted = servicingBuild(media.build);
+  if (identity3.build !== void 0 && identity3.build !== wanted) {
+    return reject(`a package for build ${identity3.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ""}`);
+  }
+  return {
+    ...base,
+    ...identity3,
+    kind: kindOf(main.manifest.identity.name),
+    kb: main.manifest.kb || kbFromFileName(fileName2),
+    architecture,
+    ssu: ssu ? { ...identityOf2(ssu.manifest), entry: ssu.container ?? ssu.entry } : void 0
+  };
+}
+function isRejection(value) {
+  return "reason" in value;
+}
+function dropDuplicates(packages) {
+  const seen = /* @__PURE__ */ new Map();
+  const rejections = [];
+  for (const pkg of packages) {
+    const first = seen.get(pkg.identity);
+    if (first) rejections.push({ file: pkg.file, fileName: pkg.fileName, reason: `the same package as ${first.fileName} (${pkg.identity})` });
+    else seen.set(pkg.identity, pkg);
+  }
+  return { packages: [...seen.values()], rejections };
+}
+
+// src/updates/read.ts
+import { mkdir as mkdir6, readFile as readFile4, rm as rm5 } from "node:fs/promises";
+import path14 from "node:path";
+var HELPER_CABS = /^(wsusscan|desktopdeployment(_x86)?|onepackage\.aggregatedmetadata)\.cab$/i;
+async function manifestIn(sevenZip, archive, work) {
+  const listing = await sevenZip.list(archive);
+  const entry = listing.entries.find((e) => !e.folder && /^(\d+\/)?update\.mum$/i.test(e.path));
+  if (!entry) return void 0;
+  await mkdir6(work, { recursive: true });
+  await sevenZip.extract(archive, work, { paths: [entry.path] });
+  const file2 = path14.join(work, ...entry.path.split("/"));
+  try {
+    return parseMum(decodeMum(await readFile4(file2)));
+  } catch (error63) {
+    throw new MediaError(`${path14.basename(archive)}: its ${entry.path} cannot be read (${error63.message})`, {
+      fix: "The package is damaged: download it again from the Microsoft Update Catalog.",
+      cause: error63
+    });
+  }
+}
+async function readPackage(sevenZip, file2, work) {
+  await rm5(work, { recursive: true, force: true });
+  try {
+    const listing = await sevenZip.list(file2);
+    const entries = listing.entries.filter((e) => !e.folder).map((e) => e.path);
+    const own2 = await manifestIn(sevenZip, file2, path14.join(work, "own"));
+    if (own2) return { file: file2, type: listing.type, layout: "cab", entries, manifests: [{ entry: "update.mum", manifest: own2 }] };
+    const inner = entries.filter((e) => !e.includes("/") && /\.(cab|wim)$/i.test(e) && !HELPER_CABS.test(e));
+    const manifests = [];
+    if (inner.length > 0) {
+      const innerDir = path14.join(work, "inner");
+      await sevenZip.extract(file2, innerDir, { paths: inner });
+      for (const [i2, name] of inner.entries()) {
+        const innerFile = path14.join(innerDir, name);
+        if (!await exists(innerFile)) continue;
+        const manifest = await manifestIn(sevenZip, innerFile, path14.join(work, `m${i2}`));
+        if (manifest) manifests.push({ entry: `${name}/update.mum`, container: name, manifest });
+      }
+    }
+    const hasWim = inner.some((e) => /\.wim$/i.test(e)) && entries.some((e) => /\.psf$/i.test(e));
+    const layout = manifests.length === 0 ? "unknown" : hasWim ? "msu-wim" : "msu-cabs";
+    return { file: file2, type: listing.type, layout, entries, manifests };
+  } finally {
+    await rm5(work, { recursive: true, force: true });
+  }
+}
+
+// src/updates/inputs.ts
+function parseSha256Sums(text2, source = "SHA256SUMS") {
+  const pins = /* @__PURE__ */ new Map();
+  for (const [i2, raw] of text2.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const match3 = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+    if (!match3) throw new UsageError(`${source} line ${i2 + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, { fix: "Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder." });
+    pins.set(path15.basename(match3[2].replaceAll("\\", "/")).toLowerCase(), match3[1].toLowerCase());
+  }
+  return pins;
+}
+async function collectUpdateFiles(source, baseDir = process.cwd()) {
+  const files = [];
+  const ignored = [];
+  if (source.from) {
+    const dir = path15.resolve(baseDir, source.from);
+    const entries = await readdir4(dir, { withFileTypes: true }).catch((error63) => {
+      throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, { fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)." });
+    });
+    const sumsFile = path15.join(dir, "SHA256SUMS");
+    const pins = await exists(sumsFile) ? parseSha256Sums(await readFile5(sumsFile, "utf8"), sumsFile) : /* @__PURE__ */ new Map();
+    const names = /* @__PURE__ */ new Set();
+    for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : 1)) {
+      if (entry.name === "SHA256SUMS") continue;
+      if (!entry.isFile() || !/\.(msu|cab)$/i.test(entry.name)) {
+        ignored.push(entry.name);
+        continue;
+      }
+      const file2 = path15.join(dir, entry.name);
+      const info2 = await stat2(file2);
+      names.add(entry.name.toLowerCase());
+      files.push({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs, pin: pins.get(entry.name.toLowerCase()) });
+    }
+    const orphans = [...pins.keys()].filter((name) => !names.has(name));
+    if (orphans.length > 0) {
+      throw new MediaError(`SHA256SUMS in ${dir} pins file(s) that are not in the folder: ${orphans.join(", ")}`, { fix: "Copy the missing update files into the folder, or remove their lines from SHA256SUMS." });
+    }
+  }
+  for (const item of source.files ?? []) {
+    const file2 = path15.resolve(baseDir, item.path);
+    const info2 = await stat2(file2).catch(() => void 0);
+    if (!info2?.isFile()) throw new UsageError(`The update file ${file2} does not exist`, { fix: "Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog." });
+    files.push({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs, pin: item.sha256?.toLowerCase() });
+  }
+  return { files, ignored };
+}
+var hashCache = /* @__PURE__ */ new Map();
+async function hashUpdate(file2, onBytes) {
+  const key = `${file2.file}\0${file2.size}\0${file2.mtimeMs}`;
+  const known = hashCache.get(key);
+  if (known) return known;
+  const sha256 = await hashFile(file2.file, onBytes);
+  hashCache.set(key, sha256);
+  return sha256;
+}
+async function checkPins(files, onBytes) {
+  const hashes = /* @__PURE__ */ new Map();
+  for (const file2 of files) {
+    const sha256 = await hashUpdate(file2, onBytes);
+    if (file2.pin && file2.pin !== sha256) {
+      throw new MediaError(`${path15.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
+        fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
+      });
+    }
+    hashes.set(file2.file, sha256);
+  }
+  return hashes;
+}
+async function classifyUpdates(sevenZip, files, hashes, media, work) {
+  const accepted = [];
+  const rejections = [];
+  for (const [i2, file2] of files.entries()) {
+    let result;
+    try {
+      const contents = await readPackage(sevenZip, file2.file, path15.join(work, `pkg${i2}`));
+      result = classifyPackage({ file: file2.file, size: file2.size, sha256: hashes.get(file2.file), pinned: Boolean(file2.pin) }, contents, media);
+    } catch (error63) {
+      if (!(error63 instanceof MediaError)) throw error63;
+      result = { file: file2.file, fileName: path15.basename(file2.file), reason: `cannot be opened as a package (${error63.message})` };
+    }
+    if (isRejection(result)) rejections.push(result);
+    else accepted.push(result);
+  }
+  const { packages, rejections: duplicates } = dropDuplicates(accepted);
+  return { packages, rejections: [...rejections, ...duplicates] };
+}
+
+// src/steps/apply-updates.ts
+var ApplyUpdatesOptionsSchema = external_exports.strictObject({
+  /** A folder of .msu/.cab files; a SHA256SUMS file in it pins them. */
+  from: external_exports.string().min(1).optional(),
+  /** Update files, each optionally pinned by SHA-256. */
+  files: external_exports.array(external_exports.strictObject({ path: external_exports.string().min(1), sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 is 64 hexadecimal digits").optional() })).optional(),
+  /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
+  cleanup: external_exports.boolean().default(true),
+  /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
+  netfx3: external_exports.boolean().default(false),
+  /** As ConfigMgr's "Continue on error": record a failed package and go on; the default discards the image. */
+  continueOnError: external_exports.boolean().default(false),
+  /** Go on when some files are rejected (express CABs, other architectures…); they are still reported. */
+  skipRejected: external_exports.boolean().default(false),
+  /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
+  scratch: external_exports.string().min(1).optional()
+}).refine((o2) => o2.from !== void 0 || (o2.files?.length ?? 0) > 0, { message: "name the updates: a folder (from / --updates) or files" });
+function mediaTarget(manifest) {
+  const image = manifest.installWim.images[0];
+  return { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
+}
+async function prepareServicing(context, manifest, options) {
+  const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  let hashed = 0;
+  const hashes = await checkPins(files, (bytes) => {
+    hashed += bytes;
+    context.reporter.emit({ type: "progress", step: "apply-updates", phase: "hashing updates", done: hashed, total, unit: "bytes" });
+  });
+  const work = await context.workspace.tempPath("packages");
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work);
+  const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
+  return { plan, files, ignored };
+}
+function availableDism() {
+  if (process.env.OSMEDIA_DISM) return process.env.OSMEDIA_DISM;
+  return process.platform === "win32" ? dismPath() : void 0;
+}
+function summaryOf(plan) {
+  return plan.targets.map((t) => ({ target: t.target, title: t.title, before: t.before, predicted: t.predicted, operations: t.operations.length, applies: t.applies.map((a2) => a2.kb || a2.identity), skipped: t.skipped }));
+}
+var applyUpdates = {
+  id: "apply-updates",
+  title: "Applying updates in Microsoft's servicing order",
+  schema: ApplyUpdatesOptionsSchema,
+  /** The update files' contents (not their names or folder) and the servicing options decide a skip. */
+  async identity(options) {
+    const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
+    const hashes = await Promise.all(files.map(async (f) => `${path16.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
+    return { updates: hashes.sort(), cleanup: options.cleanup, netfx3: options.netfx3, continueOnError: options.continueOnError, skipRejected: options.skipRejected };
+  },
+  plan(_manifest, options) {
+    const source = options.from ? `the folder ${options.from}` : `${options.files?.length} file(s)`;
+    return [`apply the updates in ${source} in Microsoft's order (WinRE, install.wim, boot.wim, media); \`osmedia apply-updates --dry-run\` shows each operation`];
+  },
+  async apply(context, manifest, options) {
+    const { reporter } = context;
+    const { plan, ignored } = await prepareServicing(context, manifest, options);
+    for (const name of ignored) reporter.emit({ type: "info", step: "apply-updates", message: `ignored ${name}: not a .msu or .cab file` });
+    for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
+    for (const file2 of plan.unpinned) reporter.emit({ type: "warning", step: "apply-updates", message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
+    if (plan.rejections.length > 0) {
+      const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
+      if (!options.skipRejected) {
+        throw new MediaError(`${plan.rejections.length} update file(s) cannot service this media:
+${list}`, {
+          fix: "Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed."
+        });
+      }
+      for (const r of plan.rejections) reporter.emit({ type: "warning", step: "apply-updates", message: `skipped ${r.fileName}: ${r.reason}` });
+    }
+    const active = plan.targets.filter((t) => t.operations.length > 0);
+    if (active.length === 0) {
+      const message = plan.packages.length === 0 ? "no updates to apply" : "nothing to apply: every update is already in the media";
+      return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
+    }
+    const dismFile = availableDism();
+    if (plan.needsDism && !dismFile) {
+      const parts = plan.targets.filter((t) => t.engine === "dism" && t.operations.length > 0).map((t) => t.title.split(":")[0]);
+      throw new MediaError(`This plan needs DISM, which runs only on Windows: ${parts.join(", ")}. Nothing was changed; the plan is shown above.`, {
+        fix: "Run apply-updates on a Windows runner with DISM (README: Windows runner set-up). Here on Linux only Setup Dynamic Updates can be applied: pass just those to see them applied and verified."
+      });
+    }
+    const run = new ServicingRun({
+      workspace: context.workspace,
+      reporter,
+      sevenZip: context.sevenZip,
+      wimlib: context.wimlib,
+      dismFile,
+      scratchRoot: options.scratch ? path16.resolve(options.scratch) : path16.join(context.workspace.stateDir, "scratch"),
+      continueOnError: options.continueOnError
+    });
+    const result = await run.execute(plan);
+    const changed = [];
+    for (const { from, to } of result.renames) {
+      const info2 = await stat3(from);
+      changed.push({ path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"), size: info2.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info2.mtimeMs) });
+    }
+    const files = withFiles(manifest.files, changed);
+    const next = {
+      ...manifest,
+      installWim: result.installInfo ? { ...manifest.installWim, images: result.installInfo.images } : manifest.installWim,
+      bootWim: result.bootInfo && manifest.bootWim ? { ...manifest.bootWim, images: result.bootInfo.images } : manifest.bootWim,
+      files,
+      fingerprint: fingerprintFiles(files),
+      updates: [...manifest.updates, ...result.applied]
+    };
+    for (const line of result.verified) reporter.emit({ type: "info", step: "apply-updates", message: `verified: ${line}` });
+    const kbs = [...new Set(result.applied.map((a2) => a2.kb).filter(Boolean))];
+    const build = next.installWim.images[0]?.version;
+    return {
+      manifest: next,
+      renames: result.renames,
+      summary: { targets: summaryOf(plan), applied: result.applied, failures: result.failures, verified: result.verified, rejected: plan.rejections, unpinned: plan.unpinned, build },
+      message: `applied ${kbs.length ? kbs.join(", ") : "no package"} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ""}; install.wim ${build}`
+    };
+  }
+};
 
 // src/distribute/publish.ts
-import { appendFile, chmod as chmod3, mkdir as mkdir6, readFile as readFile5, readdir as readdir3, rename as rename3, rm as rm5, stat as stat3 } from "node:fs/promises";
-import path14 from "node:path";
+import { appendFile, chmod as chmod3, mkdir as mkdir8, readFile as readFile7, readdir as readdir5, rename as rename3, rm as rm7, stat as stat5 } from "node:fs/promises";
+import path19 from "node:path";
 
 // src/version.ts
 import { readFileSync as readFileSync3 } from "node:fs";
@@ -37699,8 +38785,8 @@ function readVersion() {
 var OSMEDIA_VERSION = readVersion();
 
 // src/distribute/published.ts
-import { readFile as readFile4 } from "node:fs/promises";
-import path12 from "node:path";
+import { readFile as readFile6 } from "node:fs/promises";
+import path17 from "node:path";
 var PUBLISHED_MANIFEST = "osmedia-published.json";
 var CURRENT_POINTER = "current.json";
 var VERSION_PATTERN = /^\d+\.\d+-[0-9a-f]{8}$/;
@@ -37732,7 +38818,7 @@ function versionName(manifest) {
 async function readJsonFile(file2, schema, what) {
   let text2;
   try {
-    text2 = await readFile4(file2, "utf8");
+    text2 = await readFile6(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return void 0;
     throw error63;
@@ -37750,10 +38836,10 @@ async function readJsonFile(file2, schema, what) {
   return parsed.data;
 }
 function readPublished(dir) {
-  return readJsonFile(path12.join(dir, PUBLISHED_MANIFEST), PublishedSchema, "published-media manifest");
+  return readJsonFile(path17.join(dir, PUBLISHED_MANIFEST), PublishedSchema, "published-media manifest");
 }
 function readCurrent(target) {
-  return readJsonFile(path12.join(target, CURRENT_POINTER), CurrentSchema, "current-version pointer");
+  return readJsonFile(path17.join(target, CURRENT_POINTER), CurrentSchema, "current-version pointer");
 }
 function publishedFrom(manifest, version4, osmediaVersion, now) {
   return {
@@ -37771,8 +38857,8 @@ function publishedFrom(manifest, version4, osmediaVersion, now) {
 }
 
 // src/distribute/target-fs.ts
-import { chmod as chmod2, copyFile, link, mkdir as mkdir5, rm as rm4, stat as stat2, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
-import path13 from "node:path";
+import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir7, rm as rm6, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
+import path18 from "node:path";
 
 // src/util/events.ts
 var CollectingReporter = class {
@@ -37879,8 +38965,8 @@ function targetError(error63, target, doing) {
 }
 async function preflight(target, relPaths, bytesNeeded, platform2 = process.platform) {
   const warnings = [];
-  const parent = path13.dirname(target);
-  const parentInfo = await stat2(parent).catch(() => void 0);
+  const parent = path18.dirname(target);
+  const parentInfo = await stat4(parent).catch(() => void 0);
   if (!parentInfo?.isDirectory()) {
     throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, { fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)." });
   }
@@ -37888,7 +38974,7 @@ async function preflight(target, relPaths, bytesNeeded, platform2 = process.plat
   if (tooLong) {
     throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}\u2026`, { fix: "No file system used for package sources accepts that; shorten the --target path." });
   }
-  const longest = relPaths.reduce((max, p) => Math.max(max, path13.join(target, p).length), target.length);
+  const longest = relPaths.reduce((max, p) => Math.max(max, path18.join(target, p).length), target.length);
   if (platform2 === "win32" && longest > MAX_WINDOWS_PATH) {
     throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, { fix: "Use a shorter --target path." });
   }
@@ -37906,19 +38992,19 @@ async function preflight(target, relPaths, bytesNeeded, platform2 = process.plat
 }
 async function probeWritable(dir, target) {
   try {
-    await mkdir5(dir, { recursive: true });
-    const probe = path13.join(dir, `.osmedia-probe-${process.pid}`);
+    await mkdir7(dir, { recursive: true });
+    const probe = path18.join(dir, `.osmedia-probe-${process.pid}`);
     await writeFile3(probe, "");
-    await rm4(probe, { force: true });
+    await rm6(probe, { force: true });
   } catch (error63) {
     throw targetError(error63, target, "checking that it is writable");
   }
 }
 async function copyVerified(source, dest, expected, onBytes) {
-  await mkdir5(path13.dirname(dest), { recursive: true });
-  await rm4(dest, { force: true });
-  await copyFile(source, dest);
-  const info2 = await stat2(source);
+  await mkdir7(path18.dirname(dest), { recursive: true });
+  await rm6(dest, { force: true });
+  await copyFile2(source, dest);
+  const info2 = await stat4(source);
   await utimes2(dest, info2.atime, info2.mtime);
   const readBack = await hashFile(dest, onBytes);
   if (readBack !== expected) {
@@ -37930,9 +39016,9 @@ async function copyVerified(source, dest, expected, onBytes) {
 }
 async function tryLink(existing, dest) {
   try {
-    await mkdir5(path13.dirname(dest), { recursive: true });
-    await rm4(dest, { force: true });
-    await link(existing, dest);
+    await mkdir7(path18.dirname(dest), { recursive: true });
+    await rm6(dest, { force: true });
+    await link2(existing, dest);
     return true;
   } catch {
     return false;
@@ -37944,7 +39030,7 @@ var STAGING = ".osmedia-staging";
 var TARGET_LOCK = ".osmedia-lock";
 var WORKERS = 4;
 function mirrorStateDir(target) {
-  return path14.join(path14.dirname(target), `.${path14.basename(target)}.osmedia`);
+  return path19.join(path19.dirname(target), `.${path19.basename(target)}.osmedia`);
 }
 var MTIME_WINDOW_MS = 2;
 function sameOnDisk(entry, onDisk) {
@@ -37955,12 +39041,12 @@ async function treeIndex(dir) {
   return new Map((await listTree(dir)).map((f) => [f.path, f]));
 }
 async function listVersions(target) {
-  const names = (await readdir3(target).catch(() => [])).filter((n2) => VERSION_PATTERN.test(n2));
+  const names = (await readdir5(target).catch(() => [])).filter((n2) => VERSION_PATTERN.test(n2));
   const versions = await Promise.all(
     names.map(async (version4) => ({
       version: version4,
-      publishedAt: (await readPublished(path14.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
-      mtimeMs: (await stat3(path14.join(target, version4))).mtimeMs
+      publishedAt: (await readPublished(path19.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
+      mtimeMs: (await stat5(path19.join(target, version4))).mtimeMs
     }))
   );
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
@@ -37973,12 +39059,12 @@ async function planTarget(manifest, target, layout, keep, version4) {
   const files = manifest.files;
   const base = { target, layout, version: version4, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
   if (layout === "versioned") {
-    const packageSource = path14.join(target, version4);
+    const packageSource = path19.join(target, version4);
     const current = await readCurrent(target).catch(() => void 0);
     const versions = await listVersions(target);
     const removeVersions = retention([...versions.filter((v2) => v2.version !== version4), { version: version4 }], keep, version4);
     if (await exists(packageSource)) return { ...base, packageSource, unchanged: files.length, removeVersions };
-    const previous = current ? await readPublished(path14.join(target, current.version)).catch(() => void 0) : void 0;
+    const previous = current ? await readPublished(path19.join(target, current.version)).catch(() => void 0) : void 0;
     const previousFiles = new Map(previous?.files.map((f) => [f.path, f]));
     const plan2 = { ...base, packageSource, removeVersions };
     for (const file2 of files) {
@@ -38024,21 +39110,21 @@ function progressReporter(reporter, target, progress) {
   };
 }
 async function readProgressLog(log) {
-  const text2 = await readFile5(log, "utf8").catch(() => "");
+  const text2 = await readFile7(log, "utf8").catch(() => "");
   return new Set(text2.split("\n").filter(Boolean));
 }
 async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom) {
   const logged = await readProgressLog(log);
   const counts = { copied: 0, linked: 0, reused: 0, bytes: 0 };
-  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && await stat3(path14.join(stage, ...f.path.split("/"))).then((s) => s.size === f.size, () => false)));
+  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && await stat5(path19.join(stage, ...f.path.split("/"))).then((s) => s.size === f.size, () => false)));
   const todo = files.filter((_, i2) => !reusable[i2]);
   counts.reused = files.length - todo.length;
   const progress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
   const onBytes = progressReporter(reporter, target, progress);
   await mapLimit(todo, WORKERS, async (file2) => {
-    const dest = path14.join(stage, ...file2.path.split("/"));
+    const dest = path19.join(stage, ...file2.path.split("/"));
     const previous = linkFrom?.files.get(file2.path);
-    if (previous && previous.sha256 === file2.sha256 && previous.size === file2.size && await tryLink(path14.join(linkFrom.dir, ...file2.path.split("/")), dest)) {
+    if (previous && previous.sha256 === file2.sha256 && previous.size === file2.size && await tryLink(path19.join(linkFrom.dir, ...file2.path.split("/")), dest)) {
       counts.linked++;
     } else {
       await copyVerified(workspace.media(file2.path), dest, file2.sha256, onBytes);
@@ -38066,33 +39152,33 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
     }
     result.filesSkipped = manifest.files.length;
   } else {
-    const stagingRoot = path14.join(target, STAGING);
-    const stage = path14.join(stagingRoot, version4);
-    const log = path14.join(stagingRoot, `${version4}.done`);
-    await mkdir6(stage, { recursive: true });
-    const previous = current ? await readPublished(path14.join(target, current.version)).catch(() => void 0) : void 0;
-    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path14.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0);
+    const stagingRoot = path19.join(target, STAGING);
+    const stage = path19.join(stagingRoot, version4);
+    const log = path19.join(stagingRoot, `${version4}.done`);
+    await mkdir8(stage, { recursive: true });
+    const previous = current ? await readPublished(path19.join(target, current.version)).catch(() => void 0) : void 0;
+    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path19.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0);
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
-    await writeFileAtomic(path14.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
+    await writeFileAtomic(path19.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
 `);
-    await chmod3(path14.join(stage, PUBLISHED_MANIFEST), 292);
+    await chmod3(path19.join(stage, PUBLISHED_MANIFEST), 292);
     faultPoint("publish-staged");
     await rename3(stage, finalDir);
     faultPoint("publish-renamed");
   }
-  await removeTree(path14.join(target, STAGING));
+  await removeTree(path19.join(target, STAGING));
   result.verified = { files: manifest.files.length, ok: true };
   if (current?.version !== version4) {
     const pointer = { version: version4, build: manifest.installWim.images[0]?.version ?? "unknown", fingerprint: manifest.fingerprint, publishedAt: (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString(), previous: current?.version ?? null };
-    await writeFileAtomic(path14.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
+    await writeFileAtomic(path19.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
 `);
     faultPoint("publish-current");
   } else if (result.filesCopied === 0 && result.filesLinked === 0) {
     result.action = "unchanged";
   }
   for (const old of plan.removeVersions) {
-    const trash = path14.join(target, `.osmedia-trash-${old}-${process.pid}`);
-    await rename3(path14.join(target, old), trash);
+    const trash = path19.join(target, `.osmedia-trash-${old}-${process.pid}`);
+    await rename3(path19.join(target, old), trash);
     await removeTree(trash);
     reporter.emit({ type: "info", step: "distribute", message: `removed old version ${old} from ${target} (keeping ${options.keep})` });
   }
@@ -38100,8 +39186,8 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
 async function publishMirror(workspace, manifest, plan, options, reporter, result) {
   const { target } = plan;
   const state = mirrorStateDir(target);
-  const stage = path14.join(state, "staging");
-  const log = path14.join(state, "staging.done");
+  const stage = path19.join(state, "staging");
+  const log = path19.join(state, "staging.done");
   const changed = /* @__PURE__ */ new Set([...plan.copy, ...plan.replace]);
   const firstPublish = !await exists(target);
   const files = manifest.files.filter((f) => changed.has(f.path));
@@ -38109,46 +39195,46 @@ async function publishMirror(workspace, manifest, plan, options, reporter, resul
   Object.assign(result, { filesCopied: counts.copied, filesSkipped: plan.unchanged + counts.reused, bytesCopied: counts.bytes });
   const published = publishedFrom(manifest, plan.version, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))());
   if (firstPublish) {
-    await writeFileAtomic(path14.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
+    await writeFileAtomic(path19.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
 `);
     await rename3(stage, target);
   } else {
     for (const file2 of files) {
-      const dest = path14.join(target, ...file2.path.split("/"));
-      await mkdir6(path14.dirname(dest), { recursive: true });
+      const dest = path19.join(target, ...file2.path.split("/"));
+      await mkdir8(path19.dirname(dest), { recursive: true });
       await chmod3(dest, 420).catch(() => {
       });
-      await rename3(path14.join(stage, ...file2.path.split("/")), dest);
+      await rename3(path19.join(stage, ...file2.path.split("/")), dest);
       faultPoint("mirror-swapped");
     }
     for (const extra of plan.delete) {
-      const file2 = path14.join(target, ...extra.split("/"));
+      const file2 = path19.join(target, ...extra.split("/"));
       await chmod3(file2, 420).catch(() => {
       });
-      await rm5(file2, { force: true });
+      await rm7(file2, { force: true });
     }
     if (files.length > 0 || plan.delete.length > 0) {
-      await chmod3(path14.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
+      await chmod3(path19.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
       });
-      await writeFileAtomic(path14.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
+      await writeFileAtomic(path19.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
 `);
     }
   }
-  await chmod3(path14.join(target, PUBLISHED_MANIFEST), 292);
+  await chmod3(path19.join(target, PUBLISHED_MANIFEST), 292);
   await removeTree(state);
   result.verified = { files: files.length, ok: true };
   if (files.length === 0 && plan.delete.length === 0) result.action = "unchanged";
 }
 function emptyPlan(target, layout, version4) {
-  return { target, layout, version: version4, packageSource: layout === "versioned" ? path14.join(target, version4) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
+  return { target, layout, version: version4, packageSource: layout === "versioned" ? path19.join(target, version4) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
 }
 async function publish(workspace, manifest, options, reporter) {
   if (options.targets.length === 0) throw new UsageError("No --target given", { fix: "Pass at least one --target DIR (a package source folder or share)." });
   const version4 = versionName(manifest);
   const results = [];
   for (const raw of options.targets) {
-    const target = path14.resolve(raw);
-    if (options.layout === "mirror" && path14.dirname(target) === target) {
+    const target = path19.resolve(raw);
+    if (options.layout === "mirror" && path19.dirname(target) === target) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: "Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media."
       });
@@ -38162,7 +39248,7 @@ async function publish(workspace, manifest, options, reporter) {
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning2 of result.warnings) reporter.emit({ type: "warning", step: "distribute", message: warning2 });
       await probeWritable(controlDir, target);
-      const release = await acquireLock(path14.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
+      const release = await acquireLock(path19.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
       try {
         const fresh = await planTarget(manifest, target, options.layout, options.keep, version4);
         Object.assign(result, fresh);
@@ -38215,8 +39301,8 @@ var distribute = {
 };
 
 // src/steps/generate-task-sequence.ts
-import { mkdir as mkdir7, readFile as readFile6 } from "node:fs/promises";
-import path15 from "node:path";
+import { mkdir as mkdir9, readFile as readFile8 } from "node:fs/promises";
+import path20 from "node:path";
 
 // src/report/junit.ts
 function xmlEscape(value) {
@@ -38386,7 +39472,7 @@ function taskSequenceScript(o2) {
 }
 
 // src/steps/strip-indexes.ts
-import { stat as stat4 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 var StripOptionsSchema = external_exports.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
   keep: external_exports.array(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)])).min(1, "at least one selector (EditionID, image name or index)")
@@ -38436,7 +39522,7 @@ var stripIndexes = {
     const wimPath = workspace.media(manifest.installWim.path);
     const current = manifest.installWim;
     const kept = selectImages(current.images, options.keep);
-    const before = (await stat4(wimPath)).size;
+    const before = (await stat6(wimPath)).size;
     if (kept.length === current.images.length) {
       const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
       reporter.emit({ type: "info", step: "strip-indexes", message });
@@ -38458,12 +39544,12 @@ var stripIndexes = {
       });
     }
     let hashed = 0;
-    const after = (await stat4(temp)).size;
+    const after = (await stat6(temp)).size;
     const sha256 = await hashFile(temp, (bytes) => {
       hashed += bytes;
       reporter.emit({ type: "progress", step: "strip-indexes", phase: "hashing", done: hashed, total: after, unit: "bytes" });
     });
-    const info2 = await stat4(temp);
+    const info2 = await stat6(temp);
     const files = withFiles(manifest.files, [{ path: manifest.installWim.path, size: after, sha256, mtimeMs: Math.trunc(info2.mtimeMs) }]);
     const next = {
       ...manifest,
@@ -38545,11 +39631,11 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
     });
     const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
     const description = `${options.scanOnly ? "Compatibility scan for" : "In-place upgrade to"} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(", ")}), edition index ${image.index}, from media built by osmedia. ${SUPPORTED_UPGRADES}`;
-    const out = path15.resolve(workspace.root, options.out ?? "ts");
-    await mkdir7(out, { recursive: true });
-    const xmlPath = path15.join(out, TS_FILE);
-    const summaryPath = path15.join(out, TS_SUMMARY);
-    const scriptPath = path15.join(out, TS_SCRIPT);
+    const out = path20.resolve(workspace.root, options.out ?? "ts");
+    await mkdir9(out, { recursive: true });
+    const xmlPath = path20.join(out, TS_FILE);
+    const summaryPath = path20.join(out, TS_SUMMARY);
+    const scriptPath = path20.join(out, TS_SCRIPT);
     const script = taskSequenceScript({ name, description, packageId, editionIndex: image.index, xmlFile: TS_FILE });
     const summaryText = [
       `Task sequence: ${name}`,
@@ -38565,7 +39651,7 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
       ""
     ].join("\r\n");
     const outputs = [[xmlPath, xml], [summaryPath, summaryText], [scriptPath, script]];
-    const current = await Promise.all(outputs.map(([file2]) => readFile6(file2, "utf8").catch(() => "")));
+    const current = await Promise.all(outputs.map(([file2]) => readFile8(file2, "utf8").catch(() => "")));
     const same = outputs.every(([, text2], i2) => current[i2] === text2);
     if (!same) for (const [file2, text2] of outputs) await writeFileAtomic(file2, text2);
     const summary2 = { xml: xmlPath, summaryFile: summaryPath, script: scriptPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
@@ -38575,8 +39661,8 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
 };
 
 // src/steps/import-media.ts
-import { mkdir as mkdir8, rename as rename4, rm as rm6, stat as stat5 } from "node:fs/promises";
-import path16 from "node:path";
+import { mkdir as mkdir10, rename as rename4, rm as rm8, stat as stat7 } from "node:fs/promises";
+import path21 from "node:path";
 
 // src/media/layout.ts
 var SWM_PART = /^sources\/install(\d*)\.swm$/i;
@@ -38610,7 +39696,7 @@ var ImportOptionsSchema = external_exports.strictObject({
 var HASH_WORKERS = 2;
 async function statSource(source) {
   try {
-    return await stat5(source);
+    return await stat7(source);
   } catch (error63) {
     throw new MediaError(`The source ${source} does not exist or cannot be read (${error63.code})`, {
       fix: "Check the path; for a network share make sure it is mounted (Linux) or reachable as a UNC path by the runner account (Windows).",
@@ -38626,7 +39712,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file2) => {
-    const sha256 = known.get(file2.path) ?? await hashFile(path16.join(root, ...file2.path.split("/")), (bytes) => {
+    const sha256 = known.get(file2.path) ?? await hashFile(path21.join(root, ...file2.path.split("/")), (bytes) => {
       done += bytes;
       context.reporter.emit({ type: "progress", step: "import-media", phase, done, total, unit: "bytes" });
     });
@@ -38635,7 +39721,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
 }
 async function materializeInstallWim(context, layout, partPaths, staged, compression) {
   if (layout.installKind === "wim") return;
-  const dest = path16.join(staged, "sources", "install.wim");
+  const dest = path21.join(staged, "sources", "install.wim");
   const onProgress = (phase) => (sample) => context.reporter.emit({ type: "progress", step: "import-media", phase, done: sample.done, total: sample.total, unit: "bytes" });
   if (layout.installKind === "esd") {
     context.reporter.emit({ type: "info", step: "import-media", message: `converting install.esd to install.wim (${compression})` });
@@ -38644,7 +39730,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm6(path16.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm8(path21.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -38655,24 +39741,24 @@ var importMedia = {
   schema: ImportOptionsSchema,
   async identity(options) {
     if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
-    const source = path16.resolve(options.source);
+    const source = path21.resolve(options.source);
     const info2 = await statSource(source);
     return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), compression: options.compression };
   },
   plan(_manifest, options) {
-    return [`import ${path16.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
+    return [`import ${path21.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
   },
   async apply(context, _previous, options) {
     const { workspace, reporter } = context;
-    const source = path16.resolve(options.source);
+    const source = path21.resolve(options.source);
     const sourceInfo = await statSource(source);
-    const inside = path16.relative(source, workspace.root);
-    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path16.isAbsolute(inside)) {
+    const inside = path21.relative(source, workspace.root);
+    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path21.isAbsolute(inside)) {
       throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, { fix: "Choose a workspace outside the source folder: the source is never written to." });
     }
-    const staged = path16.join(workspace.stagingDir, "media");
+    const staged = path21.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
-    await mkdir8(staged, { recursive: true });
+    await mkdir10(staged, { recursive: true });
     let layout;
     let sourceSha256;
     let volumeLabel;
@@ -38686,7 +39772,7 @@ var importMedia = {
       }
       layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), source);
       volumeLabel = listing.volumeId ?? await readIso9660Label(source);
-      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path16.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
+      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path21.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
       const hashing = hashFile(source);
       hashing.catch(() => {
       });
@@ -38695,7 +39781,7 @@ var importMedia = {
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
       });
       sourceSha256 = await hashing;
-      partPaths = layout.installParts.map((p) => path16.join(staged, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path21.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
       layout = detectLayout(files2.map((f) => f.path), source);
@@ -38705,9 +39791,9 @@ var importMedia = {
       let done = 0;
       reporter.emit({ type: "info", step: "import-media", message: `copying ${toCopy.length} files from ${source}` });
       const digests = await mapLimit(files2, HASH_WORKERS, async (file2) => {
-        const from = path16.join(source, ...file2.path.split("/"));
+        const from = path21.join(source, ...file2.path.split("/"));
         if (parts.has(file2.path)) return { ...file2, sha256: await hashFile(from) };
-        const sha256 = await copyFileHashed(from, path16.join(staged, ...file2.path.split("/")), (bytes) => {
+        const sha256 = await copyFileHashed(from, path21.join(staged, ...file2.path.split("/")), (bytes) => {
           done += bytes;
           reporter.emit({ type: "progress", step: "import-media", phase: "copying", done, total, unit: "bytes" });
         });
@@ -38715,7 +39801,7 @@ var importMedia = {
         return { ...file2, sha256 };
       });
       sourceSha256 = folderDigest(digests);
-      partPaths = layout.installParts.map((p) => path16.join(source, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path21.join(source, ...p.split("/")));
     }
     if (options.sha256 && options.sha256.toLowerCase() !== sourceSha256) {
       throw new MediaError(`The source ${source} has SHA-256 ${sourceSha256}, not the pinned ${options.sha256.toLowerCase()}`, {
@@ -38726,9 +39812,9 @@ var importMedia = {
     await materializeInstallWim(context, layout, partPaths, staged, options.compression);
     await makeTreeWritable(staged);
     const installWim = "sources/install.wim";
-    const installInfo = await context.engine.info(path16.join(staged, "sources", "install.wim"));
+    const installInfo = await context.engine.info(path21.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
-    const bootInfo = bootPath ? await context.engine.info(path16.join(staged, ...bootPath.split("/"))) : void 0;
+    const bootInfo = bootPath ? await context.engine.info(path21.join(staged, ...bootPath.split("/"))) : void 0;
     if (!bootPath) reporter.emit({ type: "warning", step: "import-media", message: "the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it" });
     const files = await hashTree(staged, context, "hashing media", known);
     const manifest = {
@@ -38742,7 +39828,7 @@ var importMedia = {
       updates: [],
       history: []
     };
-    await rm6(workspace.manifestPath, { force: true });
+    await rm8(workspace.manifestPath, { force: true });
     faultPoint("import-verified");
     const cleanup = [];
     if (await exists(workspace.mediaDir)) {
@@ -38768,8 +39854,8 @@ var importMedia = {
 };
 
 // src/steps/stamp-build-file.ts
-import { readdir as readdir4, stat as stat6, writeFile as writeFile4 } from "node:fs/promises";
-import path17 from "node:path";
+import { readdir as readdir6, stat as stat8, writeFile as writeFile4 } from "node:fs/promises";
+import path22 from "node:path";
 
 // src/media/build-info.ts
 function compareVersions(a2, b) {
@@ -38797,6 +39883,16 @@ function buildInfoFrom(manifest, details) {
     updates: manifest.updates
   };
 }
+function updateLines(updates) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const update3 of updates) {
+    const key = String(update3["kb"] || update3["identity"] || update3["file"] || "?");
+    const group2 = groups.get(key) ?? { kind: String(update3["kind"] ?? ""), targets: [] };
+    if (update3["target"] && !group2.targets.includes(String(update3["target"]))) group2.targets.push(String(update3["target"]));
+    groups.set(key, group2);
+  }
+  return [...groups].map(([key, g]) => `  ${key} (${KIND_TITLES[g.kind] ?? g.kind}${g.targets.length ? `: ${g.targets.join(", ")}` : ""})`);
+}
 function renderBuildText(info2) {
   const lines2 = [
     "osmedia build information",
@@ -38807,7 +39903,7 @@ function renderBuildText(info2) {
     `Editions:`,
     ...info2.editions.map((e) => `  ${e.index}: ${e.name} [${e.editionId}] ${e.version}`),
     `Updates applied:  ${info2.updates.length === 0 ? "none" : ""}`,
-    ...info2.updates.map((u2) => `  ${String(u2["kb"] ?? u2["file"] ?? JSON.stringify(u2))}`),
+    ...updateLines(info2.updates),
     `Volume label:     ${info2.volumeLabel ?? "(none)"}`,
     `Source:           ${info2.source.path} (${info2.source.kind})`,
     `Source SHA-256:   ${info2.source.sha256}`,
@@ -38821,7 +39917,7 @@ function renderBuildText(info2) {
 
 // src/steps/stamp-build-file.ts
 var DEFAULT_BUILD_FILE = "sources/osmedia-build.txt";
-var relativeMediaPath = external_exports.string().min(1).refine((p) => !path17.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
+var relativeMediaPath = external_exports.string().min(1).refine((p) => !path22.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
 var StampOptionsSchema = external_exports.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
@@ -38841,7 +39937,7 @@ async function resolveRevision(options) {
   return "none (no recipe; pass --revision)";
 }
 function jsonTwin(file2) {
-  const ext2 = path17.posix.extname(file2);
+  const ext2 = path22.posix.extname(file2);
   return `${ext2 ? file2.slice(0, -ext2.length) : file2}.json`;
 }
 function normalize(file2) {
@@ -38865,10 +39961,10 @@ var stampBuildFile = {
     const file2 = normalize(options.file);
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
-    const targetDir = path17.dirname(target);
-    const parent = await stat6(targetDir).catch(() => void 0);
-    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path17.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
-    const autorun = (await readdir4(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
+    const targetDir = path22.dirname(target);
+    const parent = await stat8(targetDir).catch(() => void 0);
+    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path22.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+    const autorun = (await readdir6(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
     const stampedAt = (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1e3) : context.now()).toISOString();
@@ -38877,9 +39973,9 @@ var stampBuildFile = {
     const renames = [];
     for (const [rel, content] of [[file2, renderBuildText(info2)], [twin, `${JSON.stringify(info2, null, 2)}
 `]]) {
-      const temp = await workspace.tempPath(path17.posix.basename(rel));
+      const temp = await workspace.tempPath(path22.posix.basename(rel));
       await writeFile4(temp, content);
-      const s = await stat6(temp);
+      const s = await stat8(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
       renames.push({ from: temp, to: workspace.media(rel) });
     }
@@ -38900,6 +39996,7 @@ var stampBuildFile = {
 var steps = {
   "import-media": importMedia,
   "strip-indexes": stripIndexes,
+  "apply-updates": applyUpdates,
   "stamp-build-file": stampBuildFile,
   distribute,
   "generate-task-sequence": generateTaskSequence
@@ -38909,7 +40006,7 @@ function getStep(id) {
 }
 
 // src/pipeline/run-step.ts
-import { readdir as readdir5 } from "node:fs/promises";
+import { readdir as readdir7 } from "node:fs/promises";
 function parseOptions(schema, raw, where2) {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -38926,15 +40023,15 @@ function appliedHistory(manifest) {
 }
 async function checkMediaMatchesManifest(context, manifest) {
   const actual = await listTree(context.workspace.mediaDir);
-  const recorded = new Map(manifest.files.map((f) => [f.path, f]));
+  const recorded2 = new Map(manifest.files.map((f) => [f.path, f]));
   const problems = [];
   for (const file2 of actual) {
-    const entry = recorded.get(file2.path);
+    const entry = recorded2.get(file2.path);
     if (!entry) problems.push(`${file2.path} (not in the manifest)`);
     else if (entry.size !== file2.size || entry.mtimeMs !== file2.mtimeMs) problems.push(`${file2.path} (changed)`);
-    recorded.delete(file2.path);
+    recorded2.delete(file2.path);
   }
-  for (const missing of recorded.keys()) problems.push(`${missing} (missing)`);
+  for (const missing of recorded2.keys()) problems.push(`${missing} (missing)`);
   if (problems.length > 0) {
     throw new MediaError(`The media in ${context.workspace.mediaDir} was changed outside osmedia: ${problems.slice(0, 5).join(", ")}${problems.length > 5 ? `, and ${problems.length - 5} more` : ""}`, {
       fix: "Start again from pristine media: `osmedia import-media --force` (or `osmedia run` with --force)."
@@ -38944,7 +40041,7 @@ async function checkMediaMatchesManifest(context, manifest) {
 async function checkForeignContent(context) {
   const { workspace } = context;
   if (context.force || await exists(workspace.stateDir) || !await exists(workspace.root)) return;
-  const entries = await readdir5(workspace.root).catch(() => []);
+  const entries = await readdir7(workspace.root).catch(() => []);
   if (entries.length > 0) {
     throw new UsageError(`The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`, {
       fix: "Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced)."
@@ -39049,11 +40146,15 @@ async function recordFailure(context, manifest, step2, options, started, error63
 function stepsOfRecipe(loaded) {
   const { recipe, dir } = loaded;
   const planned = [
-    { step: "import-media", options: { source: path18.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
+    { step: "import-media", options: { source: path23.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
   ];
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
+  if (recipe.updates) {
+    const u2 = recipe.updates;
+    planned.push({ step: "apply-updates", options: { ...u2, from: u2.from === void 0 ? void 0 : path23.resolve(dir, u2.from), files: u2.files?.map((f) => ({ ...f, path: path23.resolve(dir, f.path) })), scratch: u2.scratch === void 0 ? void 0 : path23.resolve(dir, u2.scratch) } });
+  }
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
-  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path18.resolve(dir, t)) } });
+  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path23.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
@@ -39103,7 +40204,7 @@ async function runRecipe(loaded, context) {
     if (!(error63 instanceof OsmediaError) || error63.exitCode === 2) throw error63;
     decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error63.message}): rebuilding from the source` };
   }
-  reporter.emit({ type: "info", message: `recipe ${path18.basename(loaded.file)}: ${decision.reason}` });
+  reporter.emit({ type: "info", message: `recipe ${path23.basename(loaded.file)}: ${decision.reason}` });
   const results = [];
   for (const [i2, item] of planned.entries()) {
     const step2 = getStep(item.step);
@@ -39126,8 +40227,8 @@ async function runRecipe(loaded, context) {
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile7 } from "node:fs/promises";
-import path19 from "node:path";
+import { readFile as readFile9 } from "node:fs/promises";
+import path24 from "node:path";
 
 // src/recipe/schema.ts
 var RecipeSchema = external_exports.strictObject({
@@ -39140,6 +40241,8 @@ var RecipeSchema = external_exports.strictObject({
     /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
     keep: external_exports.array(external_exports.union([external_exports.string().min(1), external_exports.number().int().positive()]).transform(String)).min(1).optional()
   }),
+  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
+  updates: ApplyUpdatesOptionsSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: external_exports.union([external_exports.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
@@ -39169,17 +40272,17 @@ ${lines2.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md li
   return parsed.data;
 }
 async function loadRecipe(file2) {
-  const resolved = path19.resolve(file2);
+  const resolved = path24.resolve(file2);
   let text2;
   try {
-    text2 = await readFile7(resolved, "utf8");
+    text2 = await readFile9(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, { fix: "Pass the path of an existing recipe file with --recipe.", cause: error63 });
   }
-  return { file: resolved, dir: path19.dirname(resolved), recipe: parseRecipe(text2, resolved) };
+  return { file: resolved, dir: path24.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
 function recipeWorkspace(loaded, override) {
-  return override ?? path19.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+  return override ?? path24.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
 }
 
 // src/action/inputs.ts
@@ -39192,6 +40295,11 @@ var Inputs = {
   sha256: "sha256",
   compression: "compression",
   keep: "keep",
+  updates: "updates",
+  continueOnError: "continue-on-error",
+  skipRejected: "skip-rejected",
+  netfx3: "netfx3",
+  scratch: "scratch",
   file: "file",
   revision: "revision",
   targets: "targets",
@@ -39222,13 +40330,14 @@ var CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName];
 var StepInputs = {
   "import-media": [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   "strip-indexes": [Inputs.keep],
+  "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch],
   "stamp-build-file": [Inputs.file, Inputs.revision],
   distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
   "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
 };
 
 // node_modules/@actions/cache/lib/cache.js
-import * as path27 from "path";
+import * as path32 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs from "fs";
@@ -39268,10 +40377,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path24 from "path";
+import * as path29 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path20 from "path";
+import * as path25 from "path";
 import assert2 from "assert";
 var IS_WINDOWS = process.platform === "win32";
 function dirname2(p) {
@@ -39279,7 +40388,7 @@ function dirname2(p) {
   if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path20.dirname(p);
+  let result = path25.dirname(p);
   if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -39316,7 +40425,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS && root.endsWith("\\")) {
   } else {
-    root += path20.sep;
+    root += path25.sep;
   }
   return root + itemPath;
 }
@@ -39350,10 +40459,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path20.sep)) {
+  if (!p.endsWith(path25.sep)) {
     return p;
   }
-  if (p === path20.sep) {
+  if (p === path25.sep) {
     return p;
   }
   if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
@@ -39421,7 +40530,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os from "os";
-import * as path23 from "path";
+import * as path28 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -40638,11 +41747,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path21 = {
+var path26 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path21.win32.sep : path21.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path26.win32.sep : path26.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -41389,7 +42498,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path22 from "path";
+import * as path27 from "path";
 import assert3 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var Path = class {
@@ -41403,12 +42512,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path22.sep);
+        this.segments = itemPath.split(path27.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path22.basename(remaining);
+          const basename3 = path27.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -41426,7 +42535,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path22.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path27.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -41437,12 +42546,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path22.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path27.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path22.sep;
+        result += path27.sep;
       }
       result += this.segments[i2];
     }
@@ -41474,7 +42583,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path23.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path28.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -41498,8 +42607,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path23.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path23.sep}`;
+      if (!itemPath.endsWith(path28.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path28.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -41534,9 +42643,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path23.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path28.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path23.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path28.sep}`)) {
       homedir2 = homedir2 || os.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -41612,8 +42721,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path30, level) {
-    this.path = path30;
+  constructor(path35, level) {
+    this.path = path35;
     this.level = level;
   }
 };
@@ -41780,7 +42889,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path24.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path29.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -41790,7 +42899,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path24.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path29.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -41893,7 +43002,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto from "crypto";
 import * as fs2 from "fs";
-import * as path25 from "path";
+import * as path30 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -41986,9 +43095,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path25.join(baseLocation, "actions", "temp");
+      tempDirectory = path30.join(baseLocation, "actions", "temp");
     }
-    const dest = path25.join(tempDirectory, crypto.randomUUID());
+    const dest = path30.join(tempDirectory, crypto.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -42010,7 +43119,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file2 = _c;
-        const relativeFile = path25.relative(workspace, file2).replace(new RegExp(`\\${path25.sep}`, "g"), "/");
+        const relativeFile = path30.relative(workspace, file2).replace(new RegExp(`\\${path30.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -55969,10 +57078,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url3) {
   const urlParsed = new URL(url3);
-  let path30 = urlParsed.pathname;
-  path30 = path30 || "/";
-  path30 = escape2(path30);
-  urlParsed.pathname = path30;
+  let path35 = urlParsed.pathname;
+  path35 = path35 || "/";
+  path35 = escape2(path35);
+  urlParsed.pathname = path35;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -56057,9 +57166,9 @@ function escape2(text2) {
 }
 function appendToURLPath(url3, name) {
   const urlParsed = new URL(url3);
-  let path30 = urlParsed.pathname;
-  path30 = path30 ? path30.endsWith("/") ? `${path30}${name}` : `${path30}/${name}` : name;
-  urlParsed.pathname = path30;
+  let path35 = urlParsed.pathname;
+  path35 = path35 ? path35.endsWith("/") ? `${path35}${name}` : `${path35}/${name}` : name;
+  urlParsed.pathname = path35;
   return urlParsed.toString();
 }
 function setURLParameter(url3, name, value) {
@@ -64111,7 +65220,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path26 from "path";
+import * as path31 from "path";
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -64182,13 +65291,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS6;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path26.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path31.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path26.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -64227,7 +65336,7 @@ function getWorkingDirectory() {
   return (_a4 = process.env["GITHUB_WORKSPACE"]) !== null && _a4 !== void 0 ? _a4 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path26.resolve(filePath).replace(new RegExp(`\\${path26.sep}`, "g"), "/")}"`;
+  return `"${path31.resolve(filePath).replace(new RegExp(`\\${path31.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter9(this, void 0, void 0, function* () {
@@ -64257,7 +65366,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -64266,7 +65375,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path26.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS6 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -64319,7 +65428,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter9(this, void 0, void 0, function* () {
-    writeFileSync3(path26.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path31.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -64470,7 +65579,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path27.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path32.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -64549,7 +65658,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path27.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path32.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -64617,7 +65726,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path27.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path32.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -64686,7 +65795,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path27.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path32.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -64763,8 +65872,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 }
 
 // src/action/keep.ts
-import { readdir as readdir6 } from "node:fs/promises";
-import path28 from "node:path";
+import { readdir as readdir8 } from "node:fs/promises";
+import path33 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
 }
@@ -64800,11 +65909,11 @@ async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
   for (const name of ["osmedia-build.txt", "osmedia-build.json"]) {
-    const file2 = path28.join(workspace.mediaDir, "sources", name);
+    const file2 = path33.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  const logs = await readdir6(workspace.logsDir).catch(() => []);
-  files.push(...logs.map((name) => path28.join(workspace.logsDir, name)));
+  const logs = await readdir8(workspace.logsDir).catch(() => []);
+  files.push(...logs.map((name) => path33.join(workspace.logsDir, name)));
   return files;
 }
 async function uploadArtifacts(workspace, name) {
@@ -64823,6 +65932,7 @@ async function uploadArtifacts(workspace, name) {
 // src/action/run.ts
 var optional2 = (name) => getInput(name) || void 0;
 var lines = (name) => getMultilineInput(name).flatMap((l) => l.split(",")).map((s) => s.trim()).filter(Boolean);
+var flag = (name) => getInput(name) ? getBooleanInput(name) : void 0;
 var number4 = (name) => getInput(name) ? Number(getInput(name)) : void 0;
 function optionsFromInputs(step2) {
   switch (step2) {
@@ -64830,6 +65940,14 @@ function optionsFromInputs(step2) {
       return { source: optional2(Inputs.source), sha256: optional2(Inputs.sha256), compression: optional2(Inputs.compression) };
     case "strip-indexes":
       return { keep: splitSelectors(lines(Inputs.keep)) };
+    case "apply-updates":
+      return {
+        from: optional2(Inputs.updates),
+        continueOnError: flag(Inputs.continueOnError),
+        skipRejected: flag(Inputs.skipRejected),
+        netfx3: flag(Inputs.netfx3),
+        scratch: optional2(Inputs.scratch)
+      };
     case "stamp-build-file":
       return { file: optional2(Inputs.file), revision: optional2(Inputs.revision) ?? process.env.GITHUB_SHA };
     case "distribute":
@@ -64840,7 +65958,7 @@ function optionsFromInputs(step2) {
         edition: optional2(Inputs.edition),
         packageId: optional2(Inputs.packageIdInput),
         name: optional2(Inputs.name),
-        scanOnly: getInput(Inputs.scanOnly) ? getBooleanInput(Inputs.scanOnly) : void 0,
+        scanOnly: flag(Inputs.scanOnly),
         dynamicUpdate: optional2(Inputs.dynamicUpdate),
         setupOptions: optional2(Inputs.setupOptions)
       };
@@ -64858,7 +65976,7 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path29.basename(manifest.source.path)}</code>`, true);
+    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path34.basename(manifest.source.path)}</code>`, true);
     summary2.addTable([
       [{ data: "Index", header: true }, { data: "Name", header: true }, { data: "EditionID", header: true }, { data: "Build", header: true }, { data: "Arch", header: true }, { data: "Languages", header: true }],
       ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")])
@@ -64871,7 +65989,17 @@ async function writeSummary(events, results, manifest) {
   ]);
   const strip = results.find((r) => r.step === "strip-indexes" && r.result === "succeeded")?.summary;
   if (strip?.bytesBefore !== void 0) summary2.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} \u2192 ${formatBytes(strip.bytesAfter ?? 0)}`, true);
-  const targets = results.flatMap((r) => r.summary.targets ?? []);
+  const servicing = results.find((r) => r.step === "apply-updates" && r.result === "succeeded")?.summary;
+  if (servicing?.targets) {
+    summary2.addHeading("Updates", 3).addTable([
+      [{ data: "Image", header: true }, { data: "Before", header: true }, { data: "After", header: true }, { data: "Applied", header: true }],
+      ...servicing.targets.map((t) => [t.title, t.before ?? "\u2014", t.predicted ?? "\u2014", t.applies.join(", ") || "nothing new"])
+    ]);
+    if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => `verified: ${v2}`));
+    if (servicing.failures?.length) summary2.addList(servicing.failures.map((f) => `failed (continue-on-error) ${f.target}: ${f.message}`));
+    if (servicing.rejected?.length) summary2.addList(servicing.rejected.map((r) => `rejected ${r.fileName}: ${r.reason}`));
+  }
+  const targets = results.flatMap((r) => r.step === "distribute" ? r.summary.targets ?? [] : []);
   if (targets.length > 0) {
     summary2.addHeading("Distribution", 3).addTable([
       [{ data: "Target", header: true }, { data: "Version", header: true }, { data: "Result", header: true }, { data: "Copied", header: true }, { data: "Linked", header: true }, { data: "Unchanged", header: true }, { data: "Verified", header: true }],
@@ -64912,8 +66040,8 @@ async function runAction(fixedStep) {
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => r.summary.targets ?? []);
-    setOutput(Outputs.workspace, path29.resolve(workspace));
-    setOutput(Outputs.manifest, path29.join(path29.resolve(workspace), "osmedia-manifest.json"));
+    setOutput(Outputs.workspace, path34.resolve(workspace));
+    setOutput(Outputs.manifest, path34.join(path34.resolve(workspace), "osmedia-manifest.json"));
     setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? "");
     setOutput(Outputs.changed, String(results.some((r) => r.result === "succeeded")));
     setOutput(Outputs.version, published[0]?.version ?? "");
@@ -64931,7 +66059,7 @@ log: ${described.logPath}` : ""}`);
   }
   try {
     if (workspace && getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path29.basename(path29.resolve(workspace))}`);
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path34.basename(path34.resolve(workspace))}`);
     }
   } catch (error63) {
     notice(`No artifact: ${error63.message}`, { title: "osmedia" });
