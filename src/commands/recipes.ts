@@ -73,6 +73,12 @@ export const commands: Record<string, Command> = {
             const o = options as { targets: string[]; layout: 'versioned' | 'mirror'; keep: number };
             const targets = await publish(context.workspace, manifest!, { ...o, waitMs: 0, dryRun: true, command: 'osmedia plan' }, reporter);
             details = targets.map(describeTarget);
+          } else if (item.step === 'apply-updates' && action === 'run' && mediaUnchanged(i)) {
+            // The media before this step is known: classify the updates and show the servicing plan.
+            const { prepareServicing } = await import('../steps/apply-updates.ts');
+            const { formatPlan } = await import('../updates/plan.ts');
+            const { plan } = await prepareServicing(context, manifest!, options as import('../steps/apply-updates.ts').ApplyUpdatesOptions);
+            details = formatPlan(plan);
           } else {
             details = action === 'run' ? step.plan(i === 0 || decision.reimport ? undefined : manifest, options) : [];
           }

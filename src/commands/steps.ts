@@ -51,7 +51,9 @@ export const commands: Record<string, Command> = {
         cleanup: values['no-cleanup'] ? false : undefined,
         scratch: values.scratch,
       };
-      const { dryRun, ...fileArgs } = values.fileArgs ?? {};
+      // In an --args-file (Jenkins), "updates" names the folder as the flag does; "from" as in the recipe.
+      const { dryRun, updates, ...fileArgs } = values.fileArgs ?? {};
+      if (typeof updates === 'string' && fileArgs.from === undefined) fileArgs.from = updates;
       const invocation = { ...values, fileArgs } as Values;
       if (values['dry-run'] || dryRun === true) {
         const { applyUpdates, prepareServicing } = await import('../steps/apply-updates.ts');

@@ -57,6 +57,15 @@ describe('apply-updates on Linux', () => {
     expect(again.json().result).toBe('skipped');
   });
 
+  it('takes its options from an --args-file as Jenkins writes it ("updates" names the folder)', async () => {
+    const ws = await workspace();
+    const args = path.join(await tempDir(), 'args.json');
+    await writeFile(args, JSON.stringify({ workspace: ws, updates: setupOnly.dir, skipRejected: false }));
+    const result = await runCli(['apply-updates', '--args-file', args, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.json().summary.applied.map((a: any) => a.kb)).toEqual(['KB5046619']);
+  });
+
   it('a plan with an LCU stops before any change, shows the plan and says it needs a Windows runner', async () => {
     const ws = await workspace();
     const before = await mediaState(ws);
@@ -108,5 +117,15 @@ describe('apply-updates on Linux', () => {
     expect(build).toContain('KB5046619 (Setup Dynamic Update: media)');
     const again = await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--workspace', path.join(dir, 'ws'), '--json']);
     expect(again.json().steps.map((s: any) => s.result)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+
+    // `plan` on media imported and stripped but not yet serviced shows the whole servicing plan.
+    const ws2 = path.join(dir, 'ws2');
+    expect((await runCli(['import-media', '--source', sample.isoPath!, '--workspace', ws2])).exitCode).toBe(0);
+    expect((await runCli(['strip-indexes', '--workspace', ws2, '--keep', 'Enterprise'])).exitCode).toBe(0);
+    await writeFile(path.join(dir, 'month.yml'), `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${month.dir}\n  skipRejected: true\n`);
+    const plan = await runCli(['plan', '--recipe', path.join(dir, 'month.yml'), '--workspace', ws2]);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^skip strip-indexes\nrun  apply-updates\n\s+WinRE .*\n(.*\n)*\s+install\.wim index 1: Windows 11 Enterprise  10\.0\.26100\.1742 → 10\.0\.26100\.2314$/m);
+    expect(plan.stdout).toContain('rejected windows11.0-kb5046617-x64-express.cab: an online-only express payload');
   });
 });
