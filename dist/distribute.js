@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-FUTMHA4D.js";
+} from "./chunks/chunk-MLKIW7FJ.js";
 import "./chunks/chunk-I2OHX7HH.js";
 
 // src/action/entries/distribute.ts

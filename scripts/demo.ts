@@ -1,10 +1,14 @@
 // `npm run demo`: builds sample Windows media (real WIMs, a real UDF ISO), then services it end to
 // end with the built osmedia CLI and an embedded default recipe: import, strip to Enterprise,
-// stamp. Runs it a second time to show that unchanged steps are skipped. Everything lives in .demo/.
+// apply this month's Setup Dynamic Update, stamp. Runs it a second time to show that unchanged
+// steps are skipped, then shows the full servicing plan for a whole month of updates (the image
+// servicing in it needs DISM on Windows). Everything lives in .demo/.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSampleMedia } from '../src/sample/sample-media.ts';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
+import { hashFile } from '../src/util/fs.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const demo = path.join(root, '.demo');
@@ -15,6 +19,8 @@ workspace: work
 media:
   source: sample/CCCOMA_X64FRE_EN-US_DV9.iso
   keep: [Enterprise]          # EditionID, exact image name, or index
+updates:
+  from: updates/setup-du      # .msu/.cab files; a SHA256SUMS file beside them pins them
 stamp:
   file: sources/osmedia-build.txt
   revision: demo
@@ -33,6 +39,10 @@ await rm(demo, { recursive: true, force: true });
 await mkdir(demo, { recursive: true });
 console.log('Building sample media (4 editions of Windows 11 24H2, real WIM XML, a UDF ISO) in .demo/sample …');
 const sample = await buildSampleMedia({ dir: path.join(demo, 'sample') });
+console.log('Building sample update packages (CABs and MSUs shaped like the Update Catalog\'s) in .demo/updates …');
+const setupDu = await buildSampleUpdates({ dir: path.join(demo, 'updates', 'setup-du'), only: ['setupDu'] });
+await writeFile(path.join(setupDu.dir, 'SHA256SUMS'), `${await hashFile(setupDu.files.setupDu)}  ${path.basename(setupDu.files.setupDu)}\n`);
+await buildSampleUpdates({ dir: path.join(demo, 'updates', 'month') });
 await writeFile(path.join(demo, 'osmedia.yml'), DEFAULT_RECIPE);
 console.log(`\n.demo/osmedia.yml:\n${DEFAULT_RECIPE}`);
 
@@ -42,4 +52,7 @@ osmedia('run', '--recipe', 'osmedia.yml');
 osmedia('inspect', 'work');
 console.log('\n.demo/work/media/sources/osmedia-build.txt:');
 console.log((await readFile(path.join(demo, 'work', 'media', 'sources', 'osmedia-build.txt'), 'utf8')).replaceAll('\r\n', '\n'));
-console.log('Demo finished: .demo/work/media is stripped to Enterprise and stamped; .demo/work/osmedia-manifest.json records every file and step.');
+console.log('A whole month of updates (LCU with checkpoints, Safe OS DU, .NET CU, and files osmedia rejects): the plan, in Microsoft\'s order.');
+osmedia('apply-updates', '--workspace', 'work', '--updates', 'updates/month', '--dry-run');
+console.log('\nDemo finished: .demo/work/media is stripped to Enterprise, has the Setup DU applied and verified, and is stamped;');
+console.log('.demo/work/osmedia-manifest.json records every file, step and update. The image servicing in the plan above runs on a Windows runner with DISM.');

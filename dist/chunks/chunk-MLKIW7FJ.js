@@ -38476,7 +38476,15 @@ function classifyPackage(facts, contents, media) {
     if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
     const architecture2 = archFromFileName(fileName2) ?? "neutral";
     if (architecture2 !== "neutral" && architecture2 !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
-    return { ...base, kind: "setup", kb: kbFromFileName(fileName2), architecture: architecture2, identity: `SetupDU~${kbFromFileName(fileName2) || fileName2}`, name: "Setup Dynamic Update" };
+    return {
+      ...base,
+      kind: "setup",
+      kb: kbFromFileName(fileName2),
+      architecture: architecture2,
+      // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
+      identity: `SetupDU~${kbFromFileName(fileName2) || fileName2}~${facts.sha256.slice(0, 12)}`,
+      name: "Setup Dynamic Update"
+    };
   }
   const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));
   if (fod) return reject(`Features on Demand metadata (${fod.manifest.identity.name}), WSUS/ConfigMgr content that cannot service an offline image`);
