@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { hashFile, listTree } from '../src/util/fs.ts';
 import { exists } from '../src/util/fs.ts';
 import { node24, readJson, repoRoot, runCli, sampleMedia, tempDir } from './helpers.ts';
@@ -70,6 +71,30 @@ describe('a killed run, re-run with the same command, converges', () => {
       }
     }
     expect(kills).toBe(12);
+  });
+
+  it('at every commit point of apply-updates (the Setup DU part, which runs here)', async () => {
+    const sample = await sampleMedia();
+    const updates = await buildSampleUpdates({ dir: path.join(await tempDir(), 'updates'), only: ['setupDu'] });
+    const prepare = async (workspace: string) => {
+      expect((await runCli(['import-media', '--source', sample.isoPath!, '--workspace', workspace], { env })).exitCode).toBe(0);
+      expect((await runCli(['strip-indexes', '--workspace', workspace, '--keep', 'Enterprise'], { env })).exitCode).toBe(0);
+    };
+    const apply = (workspace: string) => ['apply-updates', '--workspace', workspace, '--updates', updates.dir];
+    const reference = path.join(await tempDir(), 'ws');
+    await prepare(reference);
+    expect((await runCli(apply(reference), { env })).exitCode).toBe(0);
+    const expected = await resultOf(reference);
+    for (const fault of ['updates-staged', 'journal-written', 'renamed', 'manifest-written']) {
+      const workspace = path.join(await tempDir(), 'ws');
+      await prepare(workspace);
+      const killed = await killedRun(apply(workspace), fault);
+      expect(killed.signal, fault).toBe('SIGKILL');
+      const rerun = await runCli(apply(workspace), { env });
+      expect(rerun.exitCode, `after a kill at ${fault}: ${rerun.stderr}`).toBe(0);
+      expect(await resultOf(workspace), `after a kill at ${fault}`).toEqual(expected);
+      expect(await readdir(path.join(workspace, '.osmedia', 'scratch')).catch(() => []), fault).toEqual([]);
+    }
   });
 
   it('at moments spread over a longer import and strip (SIGKILL from outside)', async () => {

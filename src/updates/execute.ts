@@ -16,6 +16,7 @@ import type { Workspace } from '../media/workspace.ts';
 import { MediaError, ToolError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
 import { runTool } from '../util/exec.ts';
+import { faultPoint } from '../util/fault.ts';
 import { exists, hashFile, listTree } from '../util/fs.ts';
 import { describeOperation, type AppliedUpdate, type Operation, type PackageRef, type PlanTarget, type ServicingPlan } from './plan.ts';
 
@@ -282,10 +283,9 @@ export class ServicingRun {
     const renames: { from: string; to: string }[] = [];
     const changedPaths: string[] = [];
     const record = (target: PlanTarget, refs: PackageRef[]) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path.basename(r.file), sha256: r.sha256 })));
-    if (plan.needsDism) {
-      await this.cleanStaleMounts();
-      await this.removeOldRuns();
-    }
+    if (plan.needsDism) await this.cleanStaleMounts();
+    // Working folders of a killed run (their mounts, if any, were just discarded).
+    await this.removeOldRuns();
     await mkdir(this.runDir, { recursive: true });
     const logDir = workspace.logsDir;
     try {
@@ -348,6 +348,7 @@ export class ServicingRun {
         changedPaths.push(...staged.paths);
         record(media, media.applies);
       }
+      faultPoint('updates-staged');
       return { renames, changedPaths, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
     } catch (error) {
       for (const { from } of renames) await rm(from, { force: true });

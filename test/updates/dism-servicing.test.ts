@@ -139,6 +139,24 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(result.summary['verified']).toEqual(expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned', 'install.wim index 2: 10.0.26100.2314 as planned', 'sources/setup.exe equals boot.wim index 2']));
   });
 
+  it('a Safe-OS-DU-only month: DISM services WinRE once; wimlib puts it into each edition without mounting', async () => {
+    const only = await buildSampleUpdates({ dir: path.join(await tempDir(), 'safeos'), only: ['safeOs'] });
+    const { workspace, calls } = await setup();
+    const result = await runStep(applyUpdates, { from: only.dir }, testContext(workspace), 'test');
+    expect(result.result).toBe('succeeded');
+    const log = await calls();
+    expect(log.filter((c) => c.startsWith('/Mount-Image')).map((c) => c.split(' ')[1])).toEqual(['/ImageFile:<ws>/.osmedia/scratch/run/winre/Winre.wim']);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.installWim.images.map((i: any) => i.version)).toEqual(['10.0.26100.1742', '10.0.26100.1742']);
+    expect(manifest.updates.map((u: any) => `${u.target} ${u.kb}`)).toEqual(['winre KB5046620']);
+    const wimlib = new WimlibEngine();
+    for (const index of [1, 2]) {
+      const out = path.join(await tempDir(), 'winre');
+      await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'install.wim'), index, ['Windows/System32/Recovery/Winre.wim'], out);
+      expect((await wimlib.info(path.join(out, 'Winre.wim'))).images[0]!.version).toBe('10.0.26100.2305');
+    }
+  });
+
   it('0x800f0823 midway: the image is discarded, the workspace is unchanged, and the message says what to do', async () => {
     const { workspace, calls } = await setup({ failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f0823', text: 'The operation could not be completed because a newer servicing stack is required.' }] });
     const before = await snapshot(workspace);

@@ -38251,10 +38251,8 @@ var ServicingRun = class {
     const renames = [];
     const changedPaths = [];
     const record2 = (target, refs) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 })));
-    if (plan.needsDism) {
-      await this.cleanStaleMounts();
-      await this.removeOldRuns();
-    }
+    if (plan.needsDism) await this.cleanStaleMounts();
+    await this.removeOldRuns();
     await mkdir5(this.runDir, { recursive: true });
     const logDir = workspace.logsDir;
     try {
@@ -38312,6 +38310,7 @@ var ServicingRun = class {
         changedPaths.push(...staged.paths);
         record2(media, media.applies);
       }
+      faultPoint("updates-staged");
       return { renames, changedPaths, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
     } catch (error63) {
       for (const { from } of renames) await rm4(from, { force: true });
