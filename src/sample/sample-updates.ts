@@ -54,7 +54,7 @@ async function cab(dir: string, out: string): Promise<string> {
 }
 
 /** A servicing-package CAB: update.mum plus a component manifest and payload. */
-async function packageCab(work: string, out: string, spec: MumSpec): Promise<string> {
+export async function packageCab(work: string, out: string, spec: MumSpec): Promise<string> {
   const dir = path.join(work, path.basename(out, '.cab'));
   await put(path.join(dir, 'update.mum'), mumText(spec));
   await put(path.join(dir, `${spec.kb}.cat`), `placeholder catalog for ${spec.kb}\r\n`);

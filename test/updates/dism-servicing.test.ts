@@ -74,8 +74,13 @@ const apply = (workspace: string, options: Record<string, unknown> = {}) => runS
 describe('apply-updates with DISM (replayed)', () => {
   it('runs the whole plan: the exact DISM command lines in Microsoft\'s order, verified, committed', async () => {
     const { workspace, calls, stateFile } = await setup();
-    const result = await apply(workspace);
+    const context = testContext(workspace);
+    const result = await runStep(applyUpdates, { from: updates.dir }, context, 'test');
     expect(result.result).toBe('succeeded');
+    // DISM's redrawn bar ("[=== 20.0% ===]\r[=== 100.0% ===]") arrives as progress events, per operation.
+    const progress = context.reporter.events.flatMap((e) => (e.type === 'progress' && e.unit === 'percent' ? [`${e.phase} ${e.done}`] : []));
+    expect(progress).toContain('install.wim index 2: add cumulative update KB5046617 26100.2314.1.7 with checkpoint(s) KB5044284 100');
+    expect(progress).toContain('install.wim: exporting index 2 20');
     const run = '<ws>/.osmedia/scratch/run';
     const lcuPath = `${run}/packages/KB5046617/windows11.0-kb5046617-x64_2314.msu`;
     const image = (wim: string, n: number, mount: string, dotnet: boolean) => [

@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SevenZip } from '../../src/imaging/sevenzip.ts';
 import type { Manifest } from '../../src/media/manifest.ts';
 import { runStep } from '../../src/pipeline/run-step.ts';
-import { buildSampleUpdates, type SampleUpdates } from '../../src/sample/sample-updates.ts';
+import { buildSampleUpdates, packageCab, type SampleUpdates } from '../../src/sample/sample-updates.ts';
 import { importMedia } from '../../src/steps/import-media.ts';
 import { stripIndexes } from '../../src/steps/strip-indexes.ts';
-import { classifyPackage } from '../../src/updates/classify.ts';
+import { classifyPackage, type UpdatePackage } from '../../src/updates/classify.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, parseSha256Sums } from '../../src/updates/inputs.ts';
 import { decodeMum, parseMum } from '../../src/updates/mum.ts';
 import { describeOperation, formatPlan, planServicing, type ServicingPlan } from '../../src/updates/plan.ts';
@@ -92,6 +92,19 @@ describe('classification by content', () => {
       'contoso-storage-driver.cab': 'not an update package: it has no update.mum and no Windows Setup files',
       'microsoft-windows-fodmetadataservicing-desktop-metadata-package.cab': expect.stringMatching(/^Features on Demand metadata \(Microsoft-Windows-FodMetadataServicing-Desktop-Metadata-Package\)/),
     });
+  });
+
+  it('classifies a standalone servicing stack CAB as an SSU, planned first in every image it is newer for', async () => {
+    const work = await tempDir();
+    const file = path.join(work, 'windows10.0-kb5031539-x64.cab');
+    await packageCab(work, file, { name: 'Package_for_ServicingStack_3570', version: '19041.3570.1.1', kb: 'KB5031539' });
+    const contents = await readPackage(sevenZip, file, path.join(work, 'r'));
+    const ssu = classifyPackage({ file, size: 1, sha256: 'a'.repeat(64), pinned: true }, contents, { architecture: 'x64', build: 19045 });
+    expect(ssu).toMatchObject({ kind: 'ssu', kb: 'KB5031539', build: 19041, revision: 3570, identity: 'Package_for_ServicingStack_3570~31bf3856ad364e35~amd64~~19041.3570.1.1' });
+    const win10 = withVersions(manifest, '10.0.19045.3448', '10.0.19041.3448');
+    const plan = planServicing(win10, [ssu as UpdatePackage], { cleanup: true, netfx3: false });
+    expect(steps(plan)['install.wim:1']).toEqual(['add servicing stack 19041.3570.1.1 KB5031539', 'component cleanup (/StartComponentCleanup)', 'export the image (drops superseded data)']);
+    expect(steps(plan)['boot.wim:2']).toEqual(['add servicing stack 19041.3570.1.1 KB5031539', 'component cleanup (/StartComponentCleanup /ResetBase)', 'export the image (drops superseded data)']);
   });
 
   it('rejects a package for another build, and accepts 24H2 packages for 25H2 (26200) media', async () => {
