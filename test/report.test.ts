@@ -4,6 +4,7 @@ import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { renderJUnit, xmlEscape } from '../src/report/junit.ts';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { readJson, runCli, sampleMedia, tempDir } from './helpers.ts';
 
 const xsd = path.join(import.meta.dirname, 'fixtures', 'jenkins-junit.xsd');
@@ -20,23 +21,26 @@ describe('--junit', () => {
   it('reports a passing run of the sample media: one valid test case per step with its sub-results', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'osmedia.yml'), `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share]\n`);
+    const updates = await buildSampleUpdates({ dir: path.join(dir, 'updates'), only: ['setupDu'] });
+    await writeFile(path.join(dir, 'osmedia.yml'), `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${updates.dir}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share]\n`);
     const junit = path.join(dir, 'report.xml');
     const result = await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--junit', junit]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(await validate(junit)).toBe('');
     const doc = parse(await readFile(junit, 'utf8'));
     const suite = doc.testsuites.testsuite;
-    expect(suite).toMatchObject({ name: 'osmedia run', tests: '4', failures: '0', errors: '0', skipped: '0' });
-    expect(suite.testcase.map((c: any) => c.name)).toEqual(['import-media', 'strip-indexes', 'stamp-build-file', 'distribute']);
+    expect(suite).toMatchObject({ name: 'osmedia run', tests: '5', failures: '0', errors: '0', skipped: '0' });
+    expect(suite.testcase.map((c: any) => c.name)).toEqual(['import-media', 'strip-indexes', 'apply-updates', 'stamp-build-file', 'distribute']);
     expect(suite.testcase[1]['system-out']).toMatch(/images kept: 2: Windows 11 Enterprise \[Enterprise\]/);
-    expect(suite.testcase[3]['system-out']).toMatch(/files verified 14 \(ok\)/);
+    expect(suite.testcase[2]['system-out']).toMatch(/media \(sources\/ and boot files\): - → -; updates applied: KB5046619/);
+    expect(suite.testcase[2]['system-out']).toMatch(/verified: sources\/setup\.exe equals boot\.wim index 2/);
+    expect(suite.testcase[4]['system-out']).toMatch(/files verified 18 \(ok\)/);
     expect(suite.properties.property).toContainEqual({ name: 'osmedia.build', value: '10.0.26100.1742' });
 
     // The same run again: every step skipped, still a valid report.
     await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--junit', junit]);
     expect(await validate(junit)).toBe('');
-    expect(parse(await readFile(junit, 'utf8')).testsuites.testsuite).toMatchObject({ tests: '4', skipped: '4', failures: '0' });
+    expect(parse(await readFile(junit, 'utf8')).testsuites.testsuite).toMatchObject({ tests: '5', skipped: '5', failures: '0' });
   });
 
   it('reports a failing run: the failure carries the message and the fix; later steps are listed as not run', async () => {

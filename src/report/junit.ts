@@ -28,6 +28,13 @@ export function describeSummary(step: string, summary: Summary | undefined): str
       return [`images: ${(summary.images ?? []).map(image).join('; ')}`, `files: ${summary.files} (${formatBytes(summary.bytes ?? 0)}) from ${summary.sourceKind} (install.${summary.installKind})`];
     case 'strip-indexes':
       return [`images kept: ${(summary.kept ?? []).map((i: Summary) => (typeof i === 'number' ? String(i) : image(i))).join('; ')}`, `images removed: ${(summary.removed ?? []).map(image).join('; ') || 'none'}`, `bytes saved: ${formatBytes(summary.bytesSaved ?? 0)}`];
+    case 'apply-updates':
+      return [
+        ...(summary.targets ?? []).map((t: Summary) => `${t.title}: ${t.before ?? '-'} → ${t.predicted ?? '-'}; updates applied: ${(t.applies ?? []).join(', ') || 'none'}`),
+        ...(summary.verified ?? []).map((v: string) => `verified: ${v}`),
+        ...(summary.failures ?? []).map((f: Summary) => `failed (continue-on-error) ${f.target}: ${f.message}`),
+        ...(summary.rejected ?? []).map((r: Summary) => `rejected ${r.fileName}: ${r.reason}`),
+      ];
     case 'stamp-build-file':
       return [`build: ${summary.build}`, `build file: ${summary.file} (+ ${summary.json})`, `removed: ${(summary.removed ?? []).join(', ') || 'nothing'}`, `recipe revision: ${summary.recipeRevision}`];
     case 'distribute':

@@ -59,14 +59,18 @@ export class ServicingRun {
   private readonly o: ExecuteOptions;
   private readonly dism: DismCommands;
   private readonly runDir: string;
+  private readonly logDir: string;
   private readonly mounted = new Set<string>();
   readonly failures: Failure[] = [];
   readonly verified: string[] = [];
 
   constructor(options: ExecuteOptions) {
     this.o = options;
-    this.runDir = path.join(options.scratchRoot, `run-${Date.now()}-${process.pid}`);
-    this.dism = new DismCommands({ logDir: path.join(this.runDir, 'logs'), scratchDir: path.join(this.runDir, 'scratch') });
+    const run = `run-${Date.now()}-${process.pid}`;
+    this.runDir = path.join(options.scratchRoot, run);
+    // DISM's logs outlive the run folder: they are what a failure's message points at (and what CI archives).
+    this.logDir = path.join(options.workspace.logsDir, `dism-${run}`);
+    this.dism = new DismCommands({ logDir: this.logDir, scratchDir: path.join(this.runDir, 'scratch') });
   }
 
   private info(message: string): void {
@@ -78,7 +82,7 @@ export class ServicingRun {
     if (!this.o.dismFile) throw new MediaError('DISM is needed for this plan but is not available here', { fix: 'Run apply-updates on a Windows runner (see README: Windows runner set-up).' });
     try {
       const { stdout } = await runTool({ tool: 'DISM', file: this.o.dismFile, args }, {
-        logDir: path.join(this.runDir, 'logs'),
+        logDir: this.logDir,
         onLine: phase ? (line) => {
           const percent = parseDismProgress(line);
           if (percent !== undefined) this.o.reporter.emit({ type: 'progress', step: 'apply-updates', phase, done: percent, total: 100, unit: 'percent' });
@@ -216,7 +220,7 @@ export class ServicingRun {
     const missing = target.expectPackages.filter((id) => !present.has(id.toLowerCase()) && !failed.has(id));
     if (missing.length > 0) {
       throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed in the image`, {
-        fix: 'The update was silently not applied: the image was discarded and the workspace is unchanged. Check the DISM logs in the scratch folder and the package\'s build and architecture.',
+        fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`,
       });
     }
     this.verified.push(`${target.title}: ${target.expectPackages.length} expected package(s) installed`);
@@ -268,7 +272,7 @@ export class ServicingRun {
       }
       if (!image || image.version !== target.predicted) {
         throw new MediaError(`${target.title}: after servicing it is ${image?.version ?? 'missing'}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ''}`, {
-          fix: `The update was not applied as planned; nothing was replaced in the workspace. Check the DISM logs in ${this.runDir}.`,
+          fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`,
         });
       }
       this.verified.push(`${prefix} index ${index}: ${image.version} as planned`);
@@ -287,7 +291,8 @@ export class ServicingRun {
     // Working folders of a killed run (their mounts, if any, were just discarded).
     await this.removeOldRuns();
     await mkdir(this.runDir, { recursive: true });
-    const logDir = workspace.logsDir;
+    if (plan.needsDism) await mkdir(this.logDir, { recursive: true }); // DISM writes /LogPath files into it
+    const logDir = this.logDir;
     try {
       const installWim = workspace.media('sources/install.wim');
       const bootWim = workspace.media('sources/boot.wim');
@@ -305,7 +310,7 @@ export class ServicingRun {
         await this.exportAll(original, [1], winre, 0, 'WinRE');
         const info = await wimlib.info(winre);
         if (info.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === 'winre')) {
-          throw new MediaError(`WinRE: after servicing it is ${info.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${path.join(this.runDir, 'logs')}` });
+          throw new MediaError(`WinRE: after servicing it is ${info.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
         }
         this.verified.push(`WinRE: ${info.images[0]?.version} as planned`);
         record(winreTarget, refs);

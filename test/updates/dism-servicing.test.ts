@@ -169,6 +169,11 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(error).toBeInstanceOf(DismFailure);
     expect((error as Error).message).toMatch(/^DISM failed in install\.wim index 2: Windows 11 Enterprise adding KB5046617: 0x800f0823 \(the package needs a newer servicing stack first/);
     expect((error as { fix: string }).fix).toMatch(/SSU-\*\.cab.*The image was discarded; the workspace is unchanged\./);
+    // The log the message points at outlives the run: it is in the workspace's logs, with DISM's full output.
+    const logPath = (error as DismFailure).logPath!;
+    expect(logPath.startsWith(path.join(workspace, '.osmedia', 'logs', 'dism-run-'))).toBe(true);
+    expect(await readFile(logPath, 'utf8')).toContain('Error: 0x800f0823');
+    expect((error as { fix: string }).fix).toContain(logPath);
     const log = await calls();
     expect(log.slice(-2)).toEqual(['/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run/mount/install-2 /Discard', '/Cleanup-Mountpoints']);
     expect(log.some((c) => c.startsWith('/Export-Image') && c.includes('install.wim'))).toBe(false);

@@ -38042,13 +38042,16 @@ var ServicingRun = class {
   o;
   dism;
   runDir;
+  logDir;
   mounted = /* @__PURE__ */ new Set();
   failures = [];
   verified = [];
   constructor(options) {
     this.o = options;
-    this.runDir = path12.join(options.scratchRoot, `run-${Date.now()}-${process.pid}`);
-    this.dism = new DismCommands({ logDir: path12.join(this.runDir, "logs"), scratchDir: path12.join(this.runDir, "scratch") });
+    const run = `run-${Date.now()}-${process.pid}`;
+    this.runDir = path12.join(options.scratchRoot, run);
+    this.logDir = path12.join(options.workspace.logsDir, `dism-${run}`);
+    this.dism = new DismCommands({ logDir: this.logDir, scratchDir: path12.join(this.runDir, "scratch") });
   }
   info(message) {
     this.o.reporter.emit({ type: "info", step: "apply-updates", message });
@@ -38058,7 +38061,7 @@ var ServicingRun = class {
     if (!this.o.dismFile) throw new MediaError("DISM is needed for this plan but is not available here", { fix: "Run apply-updates on a Windows runner (see README: Windows runner set-up)." });
     try {
       const { stdout } = await runTool({ tool: "DISM", file: this.o.dismFile, args }, {
-        logDir: path12.join(this.runDir, "logs"),
+        logDir: this.logDir,
         onLine: phase ? (line) => {
           const percent = parseDismProgress(line);
           if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
@@ -38188,7 +38191,7 @@ var ServicingRun = class {
     const missing = target.expectPackages.filter((id) => !present.has(id.toLowerCase()) && !failed.has(id));
     if (missing.length > 0) {
       throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`, {
-        fix: "The update was silently not applied: the image was discarded and the workspace is unchanged. Check the DISM logs in the scratch folder and the package's build and architecture."
+        fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`
       });
     }
     this.verified.push(`${target.title}: ${target.expectPackages.length} expected package(s) installed`);
@@ -38237,7 +38240,7 @@ var ServicingRun = class {
       }
       if (!image || image.version !== target.predicted) {
         throw new MediaError(`${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`, {
-          fix: `The update was not applied as planned; nothing was replaced in the workspace. Check the DISM logs in ${this.runDir}.`
+          fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`
         });
       }
       this.verified.push(`${prefix2} index ${index}: ${image.version} as planned`);
@@ -38254,7 +38257,8 @@ var ServicingRun = class {
     if (plan.needsDism) await this.cleanStaleMounts();
     await this.removeOldRuns();
     await mkdir5(this.runDir, { recursive: true });
-    const logDir = workspace.logsDir;
+    if (plan.needsDism) await mkdir5(this.logDir, { recursive: true });
+    const logDir = this.logDir;
     try {
       const installWim = workspace.media("sources/install.wim");
       const bootWim = workspace.media("sources/boot.wim");
@@ -38270,7 +38274,7 @@ var ServicingRun = class {
         await this.exportAll(original, [1], winre, 0, "WinRE");
         const info2 = await wimlib.info(winre);
         if (info2.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === "winre")) {
-          throw new MediaError(`WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${path12.join(this.runDir, "logs")}` });
+          throw new MediaError(`WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
         }
         this.verified.push(`WinRE: ${info2.images[0]?.version} as planned`);
         record2(winreTarget, refs);
