@@ -9,6 +9,9 @@ import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
 import { CommonInputs, Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
 import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
+import { artifactFiles, updatesCacheKey } from '../src/action/keep.ts';
+import { Workspace } from '../src/media/workspace.ts';
+import { hashFile } from '../src/util/fs.ts';
 import { node24, repoRoot, sampleMedia, tempDir } from './helpers.ts';
 
 const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/apply-updates/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml', 'actions/generate-task-sequence/action.yml'];
@@ -129,11 +132,33 @@ describe('the bundled actions on the sample media', () => {
     expect(imported.exitCode, imported.stdout).toBe(0);
     const applied = await runAction('actions/apply-updates/action.yml', { workspace: imported.outputs.workspace!, updates: updates.dir });
     expect(applied.exitCode, applied.stdout).toBe(0);
+    // Unpinned: no cache key before reading the files, so no cache either (and no notice about it).
+    expect(applied.stdout).not.toMatch(/updates (from|to) the Actions cache/);
     expect(applied.outputs).toMatchObject({ changed: 'true', build: '10.0.26100.1742' });
     expect(applied.summary).toContain('<td>media (sources/ and boot files)</td><td>—</td><td>—</td><td>KB5046619</td>');
     expect(applied.summary).toContain('<li>verified: sources/setup.exe equals boot.wim index 2</li>');
     // An unpinned update is a warning annotation, not a failure.
     expect(applied.stdout).toMatch(/^::warning title=osmedia apply-updates::windows11\.0-kb5046619-x64_setup\.cab has no SHA-256 pin/m);
+  });
+
+  it('apply-updates with a pinned folder: the cache is keyed by SHA256SUMS and degrades to a notice outside GitHub; logs and task sequence go to the artifact', async () => {
+    const sample = await sampleMedia();
+    const root = await tempDir();
+    const updates = await buildSampleUpdates({ dir: path.join(root, 'updates'), only: ['setupDu'] });
+    const sums = `${await hashFile(updates.files.setupDu)}  ${path.basename(updates.files.setupDu)}\n`;
+    await writeFile(path.join(updates.dir, 'SHA256SUMS'), sums);
+    expect(updatesCacheKey(sums)).toBe(updatesCacheKey(sums.replace('\n', '\r\n')));
+    expect(updatesCacheKey(sums)).toMatch(/^osmedia-updates-v1-[0-9a-f]{64}$/);
+    expect(updatesCacheKey(`${sums[0] === '0' ? '1' : '0'}${sums.slice(1)}`)).not.toBe(updatesCacheKey(sums));
+    const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
+    const applied = await runAction('actions/apply-updates/action.yml', { workspace: imported.outputs.workspace!, updates: updates.dir });
+    expect(applied.exitCode, applied.stdout).toBe(0);
+    expect(applied.stdout).toMatch(/^::notice title=osmedia::Restoring the updates from the Actions cache skipped: the cache service is not available/m);
+    expect(applied.stdout).toMatch(/^::notice title=osmedia::Saving the updates to the Actions cache skipped/m);
+    await runAction('actions/generate-task-sequence/action.yml', { workspace: imported.outputs.workspace!, edition: 'Enterprise' });
+    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
+    expect(files).toEqual(expect.arrayContaining(['osmedia-manifest.json', 'ts/osmedia-upgrade.xml', 'ts/osmedia-upgrade.ps1']));
+    expect(files.some((f) => f.startsWith('.osmedia/logs/'))).toBe(false); // nothing failed, so no tool log
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

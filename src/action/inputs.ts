@@ -51,7 +51,7 @@ export const CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifact
 export const StepInputs: Record<StepId, readonly string[]> = {
   'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   'strip-indexes': [Inputs.keep],
-  'apply-updates': [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch],
+  'apply-updates': [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
   'stamp-build-file': [Inputs.file, Inputs.revision],
   distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
   'generate-task-sequence': [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions],

@@ -13,7 +13,7 @@ import { splitSelectors } from '../steps/strip-indexes.ts';
 import { describeError, UsageError } from '../util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, formatBytes, type OsmediaEvent, type Reporter } from '../util/events.ts';
 import { Inputs, Outputs } from './inputs.ts';
-import { restoreImport, saveImport, uploadArtifacts } from './keep.ts';
+import { restoreImport, restoreUpdates, saveImport, saveUpdates, uploadArtifacts } from './keep.ts';
 import { Workspace } from '../media/workspace.ts';
 import type { TargetResult } from '../distribute/publish.ts';
 
@@ -128,11 +128,16 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       workspace = core.getInput(Inputs.workspace, { required: true });
       const context = createContext({ workspace, reporter, force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force) });
       const options = optionsFromInputs(stepInput);
-      const useCache = stepInput === 'import-media' && core.getBooleanInput(Inputs.cache);
-      if (useCache) await restoreImport(context.workspace, options.sha256 as string | undefined, (options.compression as string | undefined) ?? 'LZX');
+      const useCache = (stepInput === 'import-media' || stepInput === 'apply-updates') && core.getBooleanInput(Inputs.cache);
+      if (useCache && stepInput === 'import-media') await restoreImport(context.workspace, options.sha256 as string | undefined, (options.compression as string | undefined) ?? 'LZX');
+      // A pinned updates folder (a share) is read from a local copy the cache restored, when there is one.
+      const from = options.from as string | undefined;
+      const updatesCache = useCache && stepInput === 'apply-updates' && from ? await restoreUpdates(from) : undefined;
+      if (updatesCache?.hit) options.from = updatesCache.dir;
       results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
-      const imported = results[0]!;
-      if (useCache && imported.result === 'succeeded') await saveImport(context.workspace, imported.manifest.source.sha256, (options.compression as string | undefined) ?? 'LZX');
+      const done = results[0]!;
+      if (useCache && stepInput === 'import-media' && done.result === 'succeeded') await saveImport(context.workspace, done.manifest.source.sha256, (options.compression as string | undefined) ?? 'LZX');
+      if (updatesCache && !updatesCache.hit && done.result === 'succeeded') await saveUpdates(from!, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => ((r.summary as { targets?: TargetResult[] }).targets ?? []));

@@ -40341,7 +40341,7 @@ var CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName];
 var StepInputs = {
   "import-media": [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   "strip-indexes": [Inputs.keep],
-  "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch],
+  "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
   "stamp-build-file": [Inputs.file, Inputs.revision],
   distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
   "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
@@ -65883,7 +65883,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 }
 
 // src/action/keep.ts
-import { readdir as readdir8 } from "node:fs/promises";
+import { createHash as createHash4 } from "node:crypto";
+import { copyFile as copyFile3, mkdir as mkdir11, readFile as readFile10 } from "node:fs/promises";
 import path33 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
@@ -65916,6 +65917,45 @@ async function saveImport(workspace, sha256, compression) {
     notice(`Saving to the Actions cache failed: ${error63.message}`, { title: "osmedia" });
   }
 }
+function updatesCacheKey(sums) {
+  return `osmedia-updates-v1-${createHash4("sha256").update(sums.replace(/\r\n/g, "\n")).digest("hex")}`;
+}
+function updatesCacheDir(key) {
+  return path33.join(process.env.RUNNER_TEMP ?? path33.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
+}
+async function restoreUpdates(from) {
+  const sumsFile = path33.join(from, "SHA256SUMS");
+  if (!await exists(sumsFile)) return void 0;
+  const key = updatesCacheKey(await readFile10(sumsFile, "utf8"));
+  const dir = updatesCacheDir(key);
+  if (!isFeatureAvailable()) {
+    unavailable("Restoring the updates from the Actions cache", "the cache service is not available to this job");
+    return { key, dir, hit: false };
+  }
+  try {
+    const hit = await restoreCache([dir], key);
+    if (hit) info(`restored the updates from the Actions cache (${hit}); reading them from ${dir}`);
+    return { key, dir, hit: Boolean(hit) };
+  } catch (error63) {
+    notice(`Restoring the updates from the Actions cache failed (${error63.message}); reading them from ${from}`, { title: "osmedia" });
+    return { key, dir, hit: false };
+  }
+}
+async function saveUpdates(from, key, dir) {
+  if (!isFeatureAvailable()) return unavailable("Saving the updates to the Actions cache", "the cache service is not available to this job");
+  try {
+    const names = new Set(parseSha256Sums(await readFile10(path33.join(from, "SHA256SUMS"), "utf8")).keys());
+    await mkdir11(dir, { recursive: true });
+    await copyFile3(path33.join(from, "SHA256SUMS"), path33.join(dir, "SHA256SUMS"));
+    for (const file2 of await listTree(from)) {
+      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path33.join(from, file2.path), path33.join(dir, file2.path));
+    }
+    await saveCache2([dir], key);
+    info("saved the updates to the Actions cache");
+  } catch (error63) {
+    notice(`Saving the updates to the Actions cache failed: ${error63.message}`, { title: "osmedia" });
+  }
+}
 async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
@@ -65923,8 +65963,10 @@ async function artifactFiles(workspace) {
     const file2 = path33.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  const logs = await readdir8(workspace.logsDir).catch(() => []);
-  files.push(...logs.map((name) => path33.join(workspace.logsDir, name)));
+  for (const dir of [workspace.logsDir, path33.join(workspace.root, "ts")]) {
+    const tree = await listTree(dir).catch(() => []);
+    files.push(...tree.map((f) => path33.join(dir, ...f.path.split("/"))));
+  }
   return files;
 }
 async function uploadArtifacts(workspace, name) {
@@ -66043,11 +66085,15 @@ async function runAction(fixedStep) {
       workspace = getInput(Inputs.workspace, { required: true });
       const context = createContext({ workspace, reporter, force: stepInput === "import-media" && getBooleanInput(Inputs.force) });
       const options = optionsFromInputs(stepInput);
-      const useCache = stepInput === "import-media" && getBooleanInput(Inputs.cache);
-      if (useCache) await restoreImport(context.workspace, options.sha256, options.compression ?? "LZX");
+      const useCache = (stepInput === "import-media" || stepInput === "apply-updates") && getBooleanInput(Inputs.cache);
+      if (useCache && stepInput === "import-media") await restoreImport(context.workspace, options.sha256, options.compression ?? "LZX");
+      const from = options.from;
+      const updatesCache = useCache && stepInput === "apply-updates" && from ? await restoreUpdates(from) : void 0;
+      if (updatesCache?.hit) options.from = updatesCache.dir;
       results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
-      const imported = results[0];
-      if (useCache && imported.result === "succeeded") await saveImport(context.workspace, imported.manifest.source.sha256, options.compression ?? "LZX");
+      const done = results[0];
+      if (useCache && stepInput === "import-media" && done.result === "succeeded") await saveImport(context.workspace, done.manifest.source.sha256, options.compression ?? "LZX");
+      if (updatesCache && !updatesCache.hit && done.result === "succeeded") await saveUpdates(from, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => r.summary.targets ?? []);
