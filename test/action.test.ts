@@ -38,12 +38,12 @@ function parseOutputs(text: string): Record<string, string> {
   return outputs;
 }
 
-async function runAction(file: string, inputs: Record<string, string>) {
+async function runAction(file: string, inputs: Record<string, string>, extraEnv: Record<string, string> = {}) {
   const dir = await tempDir('osmedia-runner-');
   const files = { GITHUB_OUTPUT: path.join(dir, 'output'), GITHUB_STEP_SUMMARY: path.join(dir, 'summary'), GITHUB_STATE: path.join(dir, 'state') };
   for (const f of Object.values(files)) await writeFile(f, '');
   const metadata = await meta(file);
-  const env: Record<string, string> = { ...files, RUNNER_TEMP: dir, GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567', CI: 'true', GITHUB_ACTIONS: 'true' };
+  const env: Record<string, string> = { ...files, RUNNER_TEMP: dir, GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567', CI: 'true', GITHUB_ACTIONS: 'true', ...extraEnv };
   for (const [name, spec] of Object.entries(metadata.inputs ?? {})) env[`INPUT_${name.toUpperCase()}`] = spec.default ?? '';
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const main = path.join(repoRoot, path.dirname(file), metadata.runs.main);
@@ -159,6 +159,23 @@ describe('the bundled actions on the sample media', () => {
     const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
     expect(files).toEqual(expect.arrayContaining(['osmedia-manifest.json', 'ts/osmedia-upgrade.xml', 'ts/osmedia-upgrade.ps1']));
     expect(files.some((f) => f.startsWith('.osmedia/logs/'))).toBe(false); // nothing failed, so no tool log
+  });
+
+  it('distribute with a site: the package ID is an output, the distribution points are in the summary (site replayed)', async () => {
+    const sample = await sampleMedia();
+    const root = await tempDir();
+    const result = { siteCode: 'P01', upgradePackage: { name: 'Win11 Ent', packageId: 'P0100456', action: 'created', sourcePath: 's', version: 'v' }, imagePackage: null, distribution: [{ packageId: 'P0100456', distributionPoint: 'DP01.contoso.com', state: 'installed' }], timedOut: false };
+    await writeFile(path.join(root, 'result.json'), JSON.stringify(result));
+    const fake = path.join(root, 'powershell');
+    await writeFile(fake, `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-ResultPath" ]; then cp '${path.join(root, 'result.json')}' "$2"; fi; shift; done\n`);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(fake, 0o755);
+    const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
+    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 Ent', 'accept-license': 'true', 'dp-groups': 'All DPs' }, { OSMEDIA_POWERSHELL: fake });
+    expect(published.exitCode, published.stdout).toBe(0);
+    expect(published.outputs['package-id']).toBe('P0100456');
+    expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');
+    expect(published.summary).toContain('<tr><td>DP01.contoso.com</td><td>P0100456</td><td>installed</td></tr>');
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

@@ -40,7 +40,22 @@ export function optionsFromInputs(step: StepId): Record<string, unknown> {
     case 'stamp-build-file':
       return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
     case 'distribute':
-      return { targets: lines(Inputs.targets), layout: optional(Inputs.layout), keep: number(Inputs.keepVersions), wait: number(Inputs.wait) };
+      return {
+        targets: lines(Inputs.targets),
+        layout: optional(Inputs.layout),
+        keep: number(Inputs.keepVersions),
+        wait: number(Inputs.wait),
+        site: optional(Inputs.siteCode) === undefined ? undefined : {
+          siteCode: optional(Inputs.siteCode),
+          provider: optional(Inputs.provider),
+          upgradePackageName: optional(Inputs.upgradePackageName),
+          imagePackageName: optional(Inputs.imagePackageName),
+          acceptLicense: flag(Inputs.acceptLicense) === true ? true : undefined,
+          distributionPointGroups: lines(Inputs.dpGroups),
+          distributionPoints: lines(Inputs.dps),
+          waitDistribution: number(Inputs.waitDistribution),
+        },
+      };
     case 'generate-task-sequence':
       return {
         out: optional(Inputs.out),
@@ -100,6 +115,14 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no']),
     ]);
   }
+  const siteResult = (results.find((r) => r.step === 'distribute')?.summary as { site?: { siteCode: string; upgradePackage?: { name: string; packageId: string; action: string }; imagePackage?: { name: string; packageId: string; action: string } | null; distribution: { packageId: string; distributionPoint: string; state: string }[] } } | undefined)?.site;
+  if (siteResult?.upgradePackage) {
+    summary.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
+    summary.addRaw(`OS upgrade package <b>${siteResult.upgradePackage.packageId}</b> (${siteResult.upgradePackage.name}): ${siteResult.upgradePackage.action}${siteResult.imagePackage ? `; OS image ${siteResult.imagePackage.packageId}: ${siteResult.imagePackage.action}` : ''}`, true);
+    if (siteResult.distribution.length > 0) {
+      summary.addTable([[{ data: 'Distribution point', header: true }, { data: 'Package', header: true }, { data: 'State', header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state])]);
+    }
+  }
   const ts = results.find((r) => r.step === 'generate-task-sequence' && r.result === 'succeeded')?.summary as { name?: string; xml?: string; packageId?: string; placeholder?: boolean; edition?: string; editionIndex?: number } | undefined;
   if (ts?.xml) {
     summary.addHeading('Task sequence', 3).addRaw(`<b>${ts.name}</b>: <code>${ts.xml}</code>, package ${ts.packageId}${ts.placeholder ? ' (placeholder)' : ''}, edition ${ts.editionIndex} (${ts.edition})`, true);
@@ -148,8 +171,10 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     core.setOutput(Outputs.version, published[0]?.version ?? '');
     const ts = results.find((r) => r.step === 'generate-task-sequence')?.summary as { xml?: string } | undefined;
     core.setOutput(Outputs.taskSequence, ts?.xml ?? '');
-    // The ConfigMgr package ID arrives with the site operations (a later step); empty until then.
-    core.setOutput(Outputs.packageId, '');
+    // The OS upgrade package the site created or repointed (distribute with a site), else the one the task sequence names.
+    const site = results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined;
+    const tsPackage = (results.find((r) => r.step === 'generate-task-sequence')?.summary as { packageId?: string; placeholder?: boolean } | undefined);
+    core.setOutput(Outputs.packageId, site?.site?.upgradePackage?.packageId ?? (tsPackage && !tsPackage.placeholder ? tsPackage.packageId : undefined) ?? '');
     await writeSummary(collected.events, results, manifest);
   } catch (error) {
     const described = describeError(error);

@@ -1,5 +1,6 @@
 // The step commands: one osmedia step each, through the same registry as recipes and the Action.
 import { splitSelectors } from '../steps/strip-indexes.ts';
+import { UsageError } from '../util/errors.ts';
 import { engineOption, runSingleStep, stepInvocation, workspaceOption, type Command, type Values } from './shared.ts';
 
 export const commands: Record<string, Command> = {
@@ -83,25 +84,61 @@ export const commands: Record<string, Command> = {
   },
   distribute: {
     summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout)',
-    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run]',
+    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run] [--site-code P01 --provider HOST --upgrade-package-name NAME --accept-license [--image-package-name NAME] [--dp-group NAME …] [--dp HOST …] [--wait-distribution SECONDS] [--emit-scripts DIR]]',
     options: {
       workspace: workspaceOption,
       target: { type: 'string', short: 't', multiple: true, description: 'a package source folder (UNC path or mounted share); repeatable', placeholder: 'DIR' },
       layout: { type: 'string', description: 'versioned (default): a new <target>/<version>/ per publish and current.json; mirror: one folder updated in place', placeholder: 'LAYOUT' },
       keep: { type: 'string', description: 'versioned: how many versions to keep, the current one included (default 2)', placeholder: 'N' },
       wait: { type: 'string', description: 'seconds to wait for another publish to the same target (default 0: fail at once)', placeholder: 'SECONDS' },
-      'dry-run': { type: 'boolean', short: 'n', description: 'show what would be copied, replaced and deleted per target; change nothing' },
+      'dry-run': { type: 'boolean', short: 'n', description: 'show what would be copied, replaced and deleted per target, and what would change on the site; change nothing' },
+      'site-code': { type: 'string', description: 'ConfigMgr site code: after publishing, create or repoint the OS upgrade package and distribute it', placeholder: 'CODE' },
+      provider: { type: 'string', description: 'the SMS Provider host (with --site-code)', placeholder: 'HOST' },
+      'upgrade-package-name': { type: 'string', description: 'the OS upgrade package\'s name in the console (at most 50 characters)', placeholder: 'NAME' },
+      'image-package-name': { type: 'string', description: 'also an OS image package from sources/install.wim, with this name', placeholder: 'NAME' },
+      'accept-license': { type: 'boolean', description: 'accept the Windows license terms for the package (required with --site-code)' },
+      'dp-group': { type: 'string', multiple: true, description: 'a distribution point group to distribute to (repeatable)', placeholder: 'NAME' },
+      dp: { type: 'string', multiple: true, description: 'a distribution point to distribute to (repeatable)', placeholder: 'HOST' },
+      'wait-distribution': { type: 'string', description: 'seconds to wait for the distribution to finish, reporting each distribution point (default 0)', placeholder: 'SECONDS' },
+      'emit-scripts': { type: 'string', description: 'write the site script for the version that would be published to DIR, run nothing, exit 0 (for review)', placeholder: 'DIR' },
     },
     async run(values, _p, reporter) {
+      const site = values['site-code'] === undefined ? undefined : {
+        siteCode: values['site-code'],
+        provider: values.provider,
+        upgradePackageName: values['upgrade-package-name'],
+        imagePackageName: values['image-package-name'],
+        acceptLicense: values['accept-license'] === true ? true : undefined,
+        distributionPointGroups: values['dp-group'],
+        distributionPoints: values.dp,
+        waitDistribution: values['wait-distribution'] === undefined ? undefined : Number(values['wait-distribution']),
+      };
       const options = {
         targets: values.target as string[] | undefined,
         layout: values.layout,
         keep: values.keep === undefined ? undefined : Number(values.keep),
         wait: values.wait === undefined ? undefined : Number(values.wait),
+        site,
       };
-      // dryRun is not a step option: a dry run never reaches the step (nothing is recorded).
-      const { dryRun, ...fileArgs } = values.fileArgs ?? {};
+      // dryRun and emitScripts are not step options: they never reach the step (nothing is recorded).
+      const { dryRun, emitScripts, ...fileArgs } = values.fileArgs ?? {};
       const invocation = { ...values, fileArgs } as Values;
+      const emitDir = (values['emit-scripts'] as string | undefined) ?? (typeof emitScripts === 'string' ? emitScripts : undefined);
+      if (emitDir) {
+        const { distribute, siteInput } = await import('../steps/distribute.ts');
+        const { parseOptions } = await import('../pipeline/run-step.ts');
+        const { publish } = await import('../distribute/publish.ts');
+        const { writeSiteScript } = await import('../configmgr/run-site.ts');
+        const { describeSiteOperations } = await import('../configmgr/site.ts');
+        const { options: raw, context } = stepInvocation(invocation, options, reporter);
+        const parsed = parseOptions(distribute.schema, raw, '');
+        if (!parsed.site) throw new UsageError('--emit-scripts writes the ConfigMgr site script: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
+        const manifest = await context.workspace.loadManifest();
+        const [first] = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --emit-scripts' }, reporter);
+        const input = siteInput(manifest, parsed.site, first!.packageSource);
+        const script = await writeSiteScript(emitDir, input);
+        return { result: { emitted: [script], operations: describeSiteOperations(input) }, text: [`wrote ${script}`, ...describeSiteOperations(input)].join('\n') };
+      }
       if (values['dry-run'] || dryRun === true) {
         const { distribute, describeTarget } = await import('../steps/distribute.ts');
         const { parseOptions } = await import('../pipeline/run-step.ts');
@@ -110,8 +147,11 @@ export const commands: Record<string, Command> = {
         const parsed = parseOptions(distribute.schema, raw, '');
         const manifest = await context.workspace.loadManifest();
         const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
-        const text = targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')).join('\n');
-        return { result: { dryRun: true, targets }, text };
+        const { siteInput } = await import('../steps/distribute.ts');
+        const { describeSiteOperations } = await import('../configmgr/site.ts');
+        const site = parsed.site ? describeSiteOperations(siteInput(manifest, parsed.site, targets[0]!.packageSource)) : [];
+        const text = [...targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')), ...site].join('\n');
+        return { result: { dryRun: true, targets, site }, text };
       }
       const outcome = await runSingleStep('distribute', invocation, options, reporter);
       const summary = (outcome.result as { summary: { targets: import('../distribute/publish.ts').TargetResult[] } }).summary;

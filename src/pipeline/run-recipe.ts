@@ -108,8 +108,11 @@ export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Pro
       continue;
     }
     const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
+    // The task sequence points at the OS upgrade package the site just created or repointed, unless the recipe names one.
+    const sitePackage = (results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined)?.site?.upgradePackage?.packageId;
+    const options = item.step === 'generate-task-sequence' && sitePackage && item.options['packageId'] === undefined ? { ...item.options, packageId: sitePackage } : item.options;
     try {
-      results.push(await runStep(step, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
+      results.push(await runStep(step, options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
     } catch (error) {
       // Reports list every step of the recipe: the ones after a failure did not run.
       for (const later of planned.slice(i + 1)) reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });

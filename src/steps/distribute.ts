@@ -1,8 +1,11 @@
-// distribute: publishes the workspace media to package source folders (see src/distribute/).
-// ConfigMgr site operations (create or refresh the package, distribution points) come on top of
-// this in a later step; here the media lands, verified, where the package source points.
+// distribute: publishes the workspace media to package source folders (see src/distribute/), then,
+// when a site is named, has ConfigMgr create or repoint the OS upgrade package at the published
+// folder and distribute it (src/configmgr/site.ts).
 import { z } from 'zod';
+import { runSiteOperations } from '../configmgr/run-site.ts';
+import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../configmgr/site.ts';
 import { publish, type TargetResult } from '../distribute/publish.ts';
+import type { Manifest } from '../media/manifest.ts';
 import type { Step } from './types.ts';
 
 export const DistributeOptionsSchema = z.strictObject({
@@ -12,6 +15,8 @@ export const DistributeOptionsSchema = z.strictObject({
   keep: z.number().int().min(1).default(2),
   /** Seconds to wait for another publish to the same target before failing. */
   wait: z.number().int().min(0).default(0),
+  /** The ConfigMgr site: the OS upgrade package is pointed at the first target's published folder. */
+  site: SiteOptionsSchema.optional(),
 });
 export type DistributeOptions = z.infer<typeof DistributeOptionsSchema>;
 
@@ -22,6 +27,18 @@ export function describeTarget(r: TargetResult): string {
   return `${r.target} [${r.layout} ${r.version}] ${what}`;
 }
 
+/** The site script's input for media published at sourcePath. */
+export function siteInput(manifest: Manifest, site: NonNullable<DistributeOptions['site']>, sourcePath: string): SiteScriptInput {
+  const revision = [...manifest.history].reverse().find((h) => h.step === 'stamp-build-file' && h.result === 'succeeded')?.options['revision'];
+  const kbs = [...new Set(manifest.updates.map((u) => String(u['kb'] ?? '')).filter(Boolean))];
+  return {
+    site,
+    sourcePath,
+    version: manifest.installWim.images[0]?.version ?? 'unknown',
+    description: packageDescription(manifest.installWim.images.map((i) => i.editionId || i.name), kbs, typeof revision === 'string' ? revision.slice(0, 12) : undefined),
+  };
+}
+
 export const distribute: Step<DistributeOptions> = {
   id: 'distribute',
   title: 'Publishing media to the package source folders',
@@ -29,16 +46,25 @@ export const distribute: Step<DistributeOptions> = {
   effect: 'external',
 
   plan(_manifest, options) {
-    return options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === 'versioned' ? `, keep ${options.keep}` : ''})`);
+    const lines = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === 'versioned' ? `, keep ${options.keep}` : ''})`);
+    if (options.site) lines.push(`then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ''}, and distribute it`);
+    return lines;
   },
 
   async apply(context, manifest, options) {
     const results = await publish(context.workspace, manifest, { ...options, targets: options.targets, waitMs: options.wait * 1000, dryRun: false, command: `osmedia distribute (${context.workspace.root})` }, context.reporter);
+    if (!options.site) {
+      return { manifest, summary: { targets: results }, message: results.map(describeTarget).join('; '), unchanged: results.every((r) => r.action === 'unchanged') };
+    }
+    // The package source is the first target's published folder (the version folder, or the mirror).
+    const { script, result } = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource), context.reporter);
+    const upgrade = result.upgradePackage!;
+    const site = { ...result, script, licenseAccepted: true };
     return {
       manifest,
-      summary: { targets: results },
-      message: results.map(describeTarget).join('; '),
-      unchanged: results.every((r) => r.action === 'unchanged'),
+      summary: { targets: results, site },
+      message: `${results.map(describeTarget).join('; ')}; site ${result.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${result.imagePackage ? `, OS image ${result.imagePackage.packageId} ${result.imagePackage.action}` : ''}${result.distribution.length ? `, ${result.distribution.filter((d) => d.state === 'installed').length}/${result.distribution.length} distribution point(s) installed` : ''}`,
+      unchanged: results.every((r) => r.action === 'unchanged') && upgrade.action === 'unchanged' && (result.imagePackage?.action ?? 'unchanged') === 'unchanged',
     };
   },
 };

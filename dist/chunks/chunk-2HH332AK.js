@@ -68,7 +68,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function checkPathExt(path35, options) {
+    function checkPathExt(path36, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -79,25 +79,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path35.substr(-p.length).toLowerCase() === p) {
+        if (p && path36.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat9, path35, options) {
+    function checkStat(stat9, path36, options) {
       if (!stat9.isSymbolicLink() && !stat9.isFile()) {
         return false;
       }
-      return checkPathExt(path35, options);
+      return checkPathExt(path36, options);
     }
-    function isexe(path35, options, cb) {
-      fs6.stat(path35, function(er, stat9) {
-        cb(er, er ? false : checkStat(stat9, path35, options));
+    function isexe(path36, options, cb) {
+      fs6.stat(path36, function(er, stat9) {
+        cb(er, er ? false : checkStat(stat9, path36, options));
       });
     }
-    function sync(path35, options) {
-      return checkStat(fs6.statSync(path35), path35, options);
+    function sync(path36, options) {
+      return checkStat(fs6.statSync(path36), path36, options);
     }
   }
 });
@@ -108,13 +108,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function isexe(path35, options, cb) {
-      fs6.stat(path35, function(er, stat9) {
+    function isexe(path36, options, cb) {
+      fs6.stat(path36, function(er, stat9) {
         cb(er, er ? false : checkStat(stat9, options));
       });
     }
-    function sync(path35, options) {
-      return checkStat(fs6.statSync(path35), options);
+    function sync(path36, options) {
+      return checkStat(fs6.statSync(path36), options);
     }
     function checkStat(stat9, options) {
       return stat9.isFile() && checkMode(stat9, options);
@@ -147,7 +147,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path35, options, cb) {
+    function isexe(path36, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -157,7 +157,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path35, options || {}, function(er, is) {
+          isexe(path36, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -166,7 +166,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path35, options || {}, function(er, is) {
+      core(path36, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -176,9 +176,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path35, options) {
+    function sync(path36, options) {
       try {
-        return core.sync(path35, options || {});
+        return core.sync(path36, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -194,7 +194,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -232,7 +232,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path35.join(pathPart, cmd);
+        const pCmd = path36.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
@@ -259,7 +259,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path35.join(pathPart, cmd);
+        const pCmd = path36.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -307,7 +307,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -325,7 +325,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path35.delimiter : void 0
+          pathExt: withoutPathExt ? path36.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -334,7 +334,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path35.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path36.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -388,8 +388,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path35, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path35.split("/").pop();
+      const [path36, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path36.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -424,7 +424,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path35 = __require("path");
+    var path36 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -449,7 +449,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path35.normalize(parsed.command);
+        parsed.command = path36.normalize(parsed.command);
         parsed.command = escape3.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape3.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -636,17 +636,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path35) {
-      const ctrl = callVisitor(key, node2, visitor, path35);
+    function visit_(key, node2, visitor, path36) {
+      const ctrl = callVisitor(key, node2, visitor, path36);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path35, ctrl);
-        return visit_(key, ctrl, visitor, path35);
+        replaceNode(key, path36, ctrl);
+        return visit_(key, ctrl, visitor, path36);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
+          path36 = Object.freeze(path36.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path35);
+            const ci = visit_(i2, node2.items[i2], visitor, path36);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -657,13 +657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path35);
+          path36 = Object.freeze(path36.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path36);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path35);
+          const cv = visit_("value", node2.value, visitor, path36);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -684,17 +684,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path35) {
-      const ctrl = await callVisitor(key, node2, visitor, path35);
+    async function visitAsync_(key, node2, visitor, path36) {
+      const ctrl = await callVisitor(key, node2, visitor, path36);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path35, ctrl);
-        return visitAsync_(key, ctrl, visitor, path35);
+        replaceNode(key, path36, ctrl);
+        return visitAsync_(key, ctrl, visitor, path36);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
+          path36 = Object.freeze(path36.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path35);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path36);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -705,13 +705,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path35 = Object.freeze(path35.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path35);
+          path36 = Object.freeze(path36.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path36);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path35);
+          const cv = await visitAsync_("value", node2.value, visitor, path36);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -738,23 +738,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path35) {
+    function callVisitor(key, node2, visitor, path36) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path35);
+        return visitor(key, node2, path36);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path35);
+        return visitor.Map?.(key, node2, path36);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path35);
+        return visitor.Seq?.(key, node2, path36);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path35);
+        return visitor.Pair?.(key, node2, path36);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path35);
+        return visitor.Scalar?.(key, node2, path36);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path35);
+        return visitor.Alias?.(key, node2, path36);
       return void 0;
     }
-    function replaceNode(key, path35, node2) {
-      const parent = path35[path35.length - 1];
+    function replaceNode(key, path36, node2) {
+      const parent = path36[path36.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -1366,10 +1366,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path35, value) {
+    function collectionFromPath(schema, path36, value) {
       let v2 = value;
-      for (let i2 = path35.length - 1; i2 >= 0; --i2) {
-        const k = path35[i2];
+      for (let i2 = path36.length - 1; i2 >= 0; --i2) {
+        const k = path36[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v2;
@@ -1388,7 +1388,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path35) => path35 == null || typeof path35 === "object" && !!path35[Symbol.iterator]().next().done;
+    var isEmptyPath = (path36) => path36 == null || typeof path36 === "object" && !!path36[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1418,11 +1418,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path35, value) {
-        if (isEmptyPath(path35))
+      addIn(path36, value) {
+        if (isEmptyPath(path36))
           this.add(value);
         else {
-          const [key, ...rest] = path35;
+          const [key, ...rest] = path36;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1436,8 +1436,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path35) {
-        const [key, ...rest] = path35;
+      deleteIn(path36) {
+        const [key, ...rest] = path36;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1451,8 +1451,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path35, keepScalar) {
-        const [key, ...rest] = path35;
+      getIn(path36, keepScalar) {
+        const [key, ...rest] = path36;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1470,8 +1470,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path35) {
-        const [key, ...rest] = path35;
+      hasIn(path36) {
+        const [key, ...rest] = path36;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1481,8 +1481,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path35, value) {
-        const [key, ...rest] = path35;
+      setIn(path36, value) {
+        const [key, ...rest] = path36;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3997,9 +3997,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path35, value) {
+      addIn(path36, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path35, value);
+          this.contents.addIn(path36, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4074,14 +4074,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path35) {
-        if (Collection.isEmptyPath(path35)) {
+      deleteIn(path36) {
+        if (Collection.isEmptyPath(path36)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path35) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path36) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4096,10 +4096,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path35, keepScalar) {
-        if (Collection.isEmptyPath(path35))
+      getIn(path36, keepScalar) {
+        if (Collection.isEmptyPath(path36))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path35, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path36, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4110,10 +4110,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path35) {
-        if (Collection.isEmptyPath(path35))
+      hasIn(path36) {
+        if (Collection.isEmptyPath(path36))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path35) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path36) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4130,13 +4130,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path35, value) {
-        if (Collection.isEmptyPath(path35)) {
+      setIn(path36, value) {
+        if (Collection.isEmptyPath(path36)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path35), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path36), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path35, value);
+          this.contents.setIn(path36, value);
         }
       }
       /**
@@ -6097,9 +6097,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path35) => {
+    visit2.itemAtPath = (cst, path36) => {
       let item = cst;
-      for (const [field, index] of path35) {
+      for (const [field, index] of path36) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6108,23 +6108,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path35) => {
-      const parent = visit2.itemAtPath(cst, path35.slice(0, -1));
-      const field = path35[path35.length - 1][0];
+    visit2.parentCollection = (cst, path36) => {
+      const parent = visit2.itemAtPath(cst, path36.slice(0, -1));
+      const field = path36[path36.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path35, item, visitor) {
-      let ctrl = visitor(item, path35);
+    function _visit(path36, item, visitor) {
+      let ctrl = visitor(item, path36);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path35.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path36.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6135,10 +6135,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path35);
+            ctrl = ctrl(item, path36);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path35) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path36) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -6873,15 +6873,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type)
+    function includesToken(list2, type) {
+      for (let i2 = 0; i2 < list2.length; ++i2)
+        if (list2[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i2 = 0; i2 < list2.length; ++i2) {
+        switch (list2[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -8591,7 +8591,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a2, b) => compareBuild(a2, b, loose));
+    var sort = (list2, loose) => list2.sort((a2, b) => compareBuild(a2, b, loose));
     module.exports = sort;
   }
 });
@@ -8601,7 +8601,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a2, b) => compareBuild(b, a2, loose));
+    var rsort = (list2, loose) => list2.sort((a2, b) => compareBuild(b, a2, loose));
     module.exports = rsort;
   }
 });
@@ -10183,7 +10183,7 @@ var require_package_version = __commonJS({
 });
 
 // src/action/run.ts
-import path34 from "node:path";
+import path35 from "node:path";
 
 // src/context.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -14632,13 +14632,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path35, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path35 === "string" ? path35 : path35.toString();
+  for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path36 === "string" ? path36 : path36.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path35, serializedResult);
+      appendFileSync(path36, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path35, serializedResult);
+      writeFileSync(path36, serializedResult);
     }
   }
 };
@@ -15496,15 +15496,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list = this.listeners[ev];
-    const i2 = list.indexOf(fn);
+    const list2 = this.listeners[ev];
+    const i2 = list2.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list.length === 1) {
-      list.length = 0;
+    if (i2 === 0 && list2.length === 1) {
+      list2.length = 0;
     } else {
-      list.splice(i2, 1);
+      list2.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -18613,10 +18613,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path35) {
-  if (!path35)
+function getElementAtPath(obj, path36) {
+  if (!path36)
     return obj;
-  return path35.reduce((acc, key) => acc?.[key], obj);
+  return path36.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -18956,11 +18956,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path35, issues) {
+function prefixIssues(path36, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path35);
+    iss.path.unshift(path36);
     return iss;
   });
 }
@@ -19422,16 +19422,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path36 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else {
-        const fullpath = [...path35, ...issue2.path];
+        const fullpath = [...path36, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -19470,17 +19470,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path35 = []) => {
+  const processError = (error64, path36 = []) => {
     var _a4;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path35, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path35, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
       } else {
-        const fullpath = [...path35, ...issue2.path];
+        const fullpath = [...path36, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -19519,8 +19519,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path35 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path35) {
+  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path36) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -34001,8 +34001,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -36658,13 +36658,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path35 = ref2.slice(1).split("/").filter(Boolean);
-  if (path35.length === 0) {
+  const path36 = ref2.slice(1).split("/").filter(Boolean);
+  if (path36.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path35[0] === defsKey) {
-    const key = path35[1] === void 0 ? void 0 : decodeJSONPointerSegment(path35[1]);
+  if (path36[0] === defsKey) {
+    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -37625,7 +37625,7 @@ function serializeManifest(manifest) {
 }
 function withFiles(files, changed, removed = []) {
   const map2 = new Map(files.map((f) => [f.path, f]));
-  for (const path35 of removed) map2.delete(path35);
+  for (const path36 of removed) map2.delete(path36);
   for (const file2 of changed) map2.set(file2.path, file2);
   return [...map2.values()].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
 }
@@ -37771,7 +37771,7 @@ function createContext(options) {
 }
 
 // src/pipeline/run-recipe.ts
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/steps/apply-updates.ts
 import { stat as stat3 } from "node:fs/promises";
@@ -38722,10 +38722,10 @@ var applyUpdates = {
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
     for (const file2 of plan.unpinned) reporter.emit({ type: "warning", step: "apply-updates", message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
     if (plan.rejections.length > 0) {
-      const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
+      const list2 = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
       if (!options.skipRejected) {
         throw new MediaError(`${plan.rejections.length} update file(s) cannot service this media:
-${list}`, {
+${list2}`, {
           fix: "Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed."
         });
       }
@@ -38779,9 +38779,249 @@ ${list}`, {
   }
 };
 
+// src/configmgr/run-site.ts
+import { mkdir as mkdir7, readFile as readFile6, rm as rm6 } from "node:fs/promises";
+import path17 from "node:path";
+
+// src/configmgr/powershell.ts
+function psString(value) {
+  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (quote) => quote + quote)}'`;
+}
+var UTF8_BOM = "\uFEFF";
+function psFile(lines2) {
+  return `${UTF8_BOM}${lines2.join("\r\n")}\r
+`;
+}
+
+// src/configmgr/site.ts
+var SiteOptionsSchema = external_exports.strictObject({
+  /** The site code, e.g. P01. */
+  siteCode: external_exports.string().regex(/^[A-Za-z0-9]{3}$/, "a site code is three letters or digits, e.g. P01"),
+  /** The SMS Provider host (the site server, usually). */
+  provider: external_exports.string().min(1).regex(/^[A-Za-z0-9.-]+$/, "a host name (letters, digits, dots, hyphens)"),
+  /** The OS upgrade package's name in the console (at most 50 characters). */
+  upgradePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name"),
+  /** Optional: an OS image package from sources/install.wim, with this name. */
+  imagePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name").optional(),
+  /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
+  acceptLicense: external_exports.literal(true, { message: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package" }),
+  distributionPointGroups: external_exports.array(external_exports.string().min(1)).default([]),
+  distributionPoints: external_exports.array(external_exports.string().min(1)).default([]),
+  /** Seconds to wait for the distribution to finish (0: do not wait). */
+  waitDistribution: external_exports.number().int().min(0).default(0),
+  /** OS image package multicast options. */
+  multicast: external_exports.strictObject({ allow: external_exports.boolean().default(false), encrypt: external_exports.boolean().default(false), transferOnly: external_exports.boolean().default(false) }).optional()
+});
+function packageDescription(editions, updates, revision) {
+  const parts = [`osmedia: ${editions.join(", ")}`, updates.length ? `updates ${updates.join(", ")}` : "no updates", revision ? `rev ${revision}` : ""].filter(Boolean);
+  const text2 = parts.join("; ");
+  return text2.length <= 127 ? text2 : `${text2.slice(0, 126)}\u2026`;
+}
+var list = (values) => values.length === 0 ? "@()" : `@(${values.map(psString).join(", ")})`;
+function describeSiteOperations(input2) {
+  const { site } = input2;
+  const lines2 = [
+    `site ${site.siteCode} (SMS Provider ${site.provider}): OS upgrade package "${site.upgradePackageName}" \u2192 ${input2.sourcePath} (version ${input2.version}); created if missing, otherwise repointed; binary delta replication on; image properties reloaded`
+  ];
+  if (site.imagePackageName) lines2.push(`site ${site.siteCode}: OS image package "${site.imagePackageName}" \u2192 ${input2.sourcePath}\\sources\\install.wim${site.multicast?.allow ? ` (multicast${site.multicast.encrypt ? ", encrypted" : ""}${site.multicast.transferOnly ? ", transfer only" : ""})` : ""}`);
+  const targets = [...site.distributionPointGroups.map((g) => `DP group "${g}"`), ...site.distributionPoints.map((d) => `DP ${d}`)];
+  lines2.push(`site ${site.siteCode}: distribute to ${targets.length ? targets.join(", ") : "no new distribution points"}; refresh the distribution points that already hold it${site.waitDistribution ? `; wait up to ${site.waitDistribution} s` : ""}`);
+  return lines2;
+}
+function siteScript(input2) {
+  const { site } = input2;
+  const image = site.imagePackageName !== void 0;
+  const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
+  const bool = (value) => value ? "$true" : "$false";
+  return psFile([
+    "#Requires -Version 5.1",
+    "# Generated by osmedia: creates or updates the OS upgrade package for the published media and distributes it.",
+    "# Run with Windows PowerShell 5.1 on a machine with the Configuration Manager console, as an account with",
+    '# the rights README "ConfigMgr permissions" lists. It takes no credentials. -WhatIf shows what it would change.',
+    `# The Windows license terms for this package were accepted in the recipe (acceptLicense: true).`,
+    "[CmdletBinding(SupportsShouldProcess = $true)]",
+    "param(",
+    `    [string] $SiteCode = ${psString(site.siteCode)},`,
+    `    [string] $ProviderMachineName = ${psString(site.provider)},`,
+    "    [string] $ResultPath",
+    ")",
+    "$ErrorActionPreference = 'Stop'",
+    `$UpgradeName = ${psString(site.upgradePackageName)}`,
+    `$SourcePath = ${psString(input2.sourcePath)}`,
+    `$Version = ${psString(input2.version.slice(0, 32))}`,
+    `$Description = ${psString(input2.description.slice(0, 127))}`,
+    `$DistributionPointGroups = ${list(site.distributionPointGroups)}`,
+    `$DistributionPoints = ${list(site.distributionPoints)}`,
+    `$WaitSeconds = ${Math.trunc(site.waitDistribution)}`,
+    `$ImageName = ${image ? psString(site.imagePackageName) : "$null"}`,
+    "",
+    "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
+    "if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {",
+    "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null",
+    "}",
+    'Push-Location -Path "$($SiteCode):"',
+    "$result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $null; imagePackage = $null; distribution = @(); timedOut = $false; whatIf = [bool]$WhatIfPreference }",
+    "try {",
+    "    # The OS upgrade package: create it, or point it at the new version folder.",
+    "    $package = Get-CMOperatingSystemInstaller -Name $UpgradeName",
+    "    $action = 'unchanged'",
+    "    if (-not $package) {",
+    '        if ($PSCmdlet.ShouldProcess($UpgradeName, "create the OS upgrade package from $SourcePath")) {',
+    "            $package = New-CMOperatingSystemInstaller -Name $UpgradeName -Path $SourcePath -Version $Version -Description $Description",
+    "        }",
+    "        $action = 'created'",
+    "    } elseif ($package.PkgSourcePath -ne $SourcePath -or $package.Version -ne $Version -or $package.Description -ne $Description) {",
+    '        if ($PSCmdlet.ShouldProcess($UpgradeName, "point the OS upgrade package at $SourcePath ($Version)")) {',
+    "            Set-CMOperatingSystemInstaller -InputObject $package -Path $SourcePath -Version $Version -Description $Description",
+    "        }",
+    "        $action = 'repointed'",
+    "    }",
+    "    if ($package -and $PSCmdlet.ShouldProcess($UpgradeName, 'enable binary delta replication and reload the image properties')) {",
+    "        Set-CMOperatingSystemInstaller -InputObject $package -EnableBinaryDeltaReplication $true -Reload",
+    "        $package = Get-CMOperatingSystemInstaller -Name $UpgradeName",
+    "    }",
+    "    $result.upgradePackage = [ordered]@{ name = $UpgradeName; packageId = $package.PackageID; action = $action; sourcePath = $SourcePath; version = $Version }",
+    "    $ids = @($package.PackageID)",
+    "",
+    "    if ($ImageName) {",
+    "        $ImagePath = Join-Path -Path $SourcePath -ChildPath 'sources\\install.wim'",
+    "        $image = Get-CMOperatingSystemImage -Name $ImageName",
+    "        $imageAction = 'unchanged'",
+    "        if (-not $image) {",
+    '            if ($PSCmdlet.ShouldProcess($ImageName, "create the OS image package from $ImagePath")) {',
+    "                $image = New-CMOperatingSystemImage -Name $ImageName -Path $ImagePath -Version $Version -Description $Description",
+    "            }",
+    "            $imageAction = 'created'",
+    "        } elseif ($image.PkgSourcePath -ne $ImagePath -or $image.Version -ne $Version) {",
+    '            if ($PSCmdlet.ShouldProcess($ImageName, "point the OS image package at $ImagePath")) {',
+    "                Set-CMOperatingSystemImage -InputObject $image -Path $ImagePath -Version $Version -Description $Description",
+    "            }",
+    "            $imageAction = 'repointed'",
+    "        }",
+    "        if ($image -and $PSCmdlet.ShouldProcess($ImageName, 'set multicast and reload the image properties')) {",
+    `            Set-CMOperatingSystemImage -InputObject $image -EnableBinaryDeltaReplication $true -MulticastAllow ${bool(m.allow)} -MulticastEncrypt ${bool(m.encrypt)} -MulticastTransferOnly ${bool(m.transferOnly)} -Reload`,
+    "            $image = Get-CMOperatingSystemImage -Name $ImageName",
+    "        }",
+    "        $result.imagePackage = [ordered]@{ name = $ImageName; packageId = $image.PackageID; action = $imageAction }",
+    "        $ids += $image.PackageID",
+    "    }",
+    "",
+    "    # Distribution: new distribution points and groups get the content; the ones holding it are refreshed.",
+    "    foreach ($id in $ids) {",
+    "        if (-not $id) { continue }",
+    "        $isImage = $result.imagePackage -and $id -eq $result.imagePackage.packageId",
+    "        if (($DistributionPointGroups.Count + $DistributionPoints.Count) -gt 0 -and $PSCmdlet.ShouldProcess($id, 'distribute')) {",
+    "            $arguments = @{ ErrorAction = 'Stop' }",
+    "            if ($DistributionPointGroups.Count -gt 0) { $arguments.DistributionPointGroupName = $DistributionPointGroups }",
+    "            if ($DistributionPoints.Count -gt 0) { $arguments.DistributionPointName = $DistributionPoints }",
+    "            if ($isImage) { $arguments.OperatingSystemImageId = $id } else { $arguments.OperatingSystemInstallerId = $id }",
+    "            try { Start-CMContentDistribution @arguments } catch { if ($_.Exception.Message -notmatch 'already') { throw } }",
+    "        }",
+    "        if ($action -ne 'created' -and $PSCmdlet.ShouldProcess($id, 'refresh the distribution points that hold it')) {",
+    "            if ($isImage) { Update-CMDistributionPoint -OperatingSystemImageId $id } else { Update-CMDistributionPoint -OperatingSystemInstallerId $id }",
+    "        }",
+    "    }",
+    "",
+    "    # Optionally wait: per distribution point, from SMS_PackageStatusDistPointsSummarizer.",
+    '    $namespace = "root\\SMS\\site_$SiteCode"',
+    "    $stateNames = @{ 0 = 'installed'; 1 = 'install pending'; 2 = 'install retrying'; 3 = 'install failed'; 4 = 'removal pending'; 5 = 'removal retrying'; 6 = 'removal failed'; 7 = 'content updating'; 8 = 'content monitoring' }",
+    "    $deadline = (Get-Date).AddSeconds($WaitSeconds)",
+    "    do {",
+    "        $rows = @()",
+    "        foreach ($id in $ids) {",
+    "            if (-not $id) { continue }",
+    `            $rows += @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_PackageStatusDistPointsSummarizer -Filter "PackageID='$id'")`,
+    "        }",
+    "        $pending = @($rows | Where-Object { @(1, 2, 7) -contains [int]$_.State })",
+    "        if ($WaitSeconds -le 0 -or $pending.Count -eq 0 -or (Get-Date) -ge $deadline) { break }",
+    "        Start-Sleep -Seconds 30",
+    "    } while ($true)",
+    "    $result.distribution = @($rows | ForEach-Object { [ordered]@{ packageId = $_.PackageID; distributionPoint = (($_.ServerNALPath -split '\\\\\\\\')[1] -split '\\\\')[0]; state = $stateNames[[int]$_.State] } })",
+    "    $result.timedOut = $WaitSeconds -gt 0 -and $pending.Count -gt 0",
+    "} finally {",
+    "    Pop-Location",
+    "}",
+    "$json = $result | ConvertTo-Json -Depth 5 -Compress",
+    "if ($ResultPath) { [IO.File]::WriteAllText($ResultPath, $json, (New-Object System.Text.UTF8Encoding $false)) }",
+    "Write-Output ('OSMEDIA-RESULT ' + $json)"
+  ]);
+}
+var SiteResultSchema = external_exports.object({
+  siteCode: external_exports.string(),
+  upgradePackage: external_exports.object({ name: external_exports.string(), packageId: external_exports.string().nullable(), action: external_exports.enum(["created", "repointed", "unchanged"]), sourcePath: external_exports.string(), version: external_exports.string() }).nullable(),
+  imagePackage: external_exports.object({ name: external_exports.string(), packageId: external_exports.string().nullable(), action: external_exports.enum(["created", "repointed", "unchanged"]) }).nullable(),
+  distribution: external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2 : [v2], external_exports.array(external_exports.object({ packageId: external_exports.string(), distributionPoint: external_exports.string(), state: external_exports.string() }))),
+  timedOut: external_exports.boolean(),
+  whatIf: external_exports.boolean().default(false)
+});
+function parseSiteResult(output2) {
+  const line = output2.split(/\r?\n/).reverse().find((l) => l.startsWith("OSMEDIA-RESULT "));
+  if (!line) return void 0;
+  return SiteResultSchema.parse(JSON.parse(line.slice("OSMEDIA-RESULT ".length)));
+}
+
+// src/configmgr/run-site.ts
+var SITE_SCRIPT = "osmedia-site.ps1";
+function sitePowerShell(env = process.env, platform2 = process.platform) {
+  if (env.OSMEDIA_POWERSHELL) return env.OSMEDIA_POWERSHELL;
+  if (platform2 === "win32" && env.SMS_ADMIN_UI_PATH) return "powershell.exe";
+  return void 0;
+}
+async function writeSiteScript(dir, input2) {
+  await mkdir7(dir, { recursive: true });
+  const file2 = path17.join(dir, SITE_SCRIPT);
+  await writeFileAtomic(file2, siteScript(input2));
+  return file2;
+}
+function commandLine(script, input2) {
+  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input2.site.siteCode} -ProviderMachineName ${input2.site.provider}`;
+}
+async function runSiteOperations(workspace, input2, reporter) {
+  const script = await writeSiteScript(path17.join(workspace.root, "scripts"), input2);
+  for (const line of describeSiteOperations(input2)) reporter.emit({ type: "info", step: "distribute", message: line });
+  const powershell = sitePowerShell();
+  if (!powershell) {
+    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The script is written: ${script}`, {
+      fix: `Run it on a machine with the console, as an account with the rights README lists: ${commandLine(script, input2)} (add -WhatIf to see what it would change), or run this step on such a runner.`
+    });
+  }
+  const resultFile = path17.join(workspace.stateDir, `site-result-${process.pid}.json`);
+  await rm6(resultFile, { force: true });
+  let output2;
+  try {
+    output2 = (await runTool({ tool: "PowerShell", file: powershell, args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, "-ResultPath", resultFile] }, { logDir: workspace.logsDir, keepLog: true })).stdout;
+  } catch (error63) {
+    if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
+    throw new MediaError(`The ConfigMgr site script failed (exit code ${error63.toolExitCode}): ${tailLines(error63.output, 3).replace(/\n/g, " | ")}`, {
+      fix: `Check the account's rights on site ${input2.site.siteCode} (README: ConfigMgr permissions) and the log${error63.logPath ? ` ${error63.logPath}` : ""}; the script can be re-run by hand: ${commandLine(script, input2)}`,
+      cause: error63
+    });
+  }
+  const fromFile = await readFile6(resultFile, "utf8").catch(() => void 0);
+  await rm6(resultFile, { force: true });
+  const result = fromFile ? parseSiteResult(`OSMEDIA-RESULT ${fromFile.trim()}`) : parseSiteResult(output2);
+  if (!result?.upgradePackage?.packageId && !result?.whatIf) {
+    throw new MediaError(`The ConfigMgr site script ran but reported no OS upgrade package ID`, { fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.` });
+  }
+  const id = result.upgradePackage?.packageId ?? "(what-if)";
+  const failed = result.distribution.filter((d) => /failed/.test(d.state));
+  if (failed.length > 0) {
+    throw new MediaError(`OS upgrade package ${id} (${result.upgradePackage?.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`, {
+      fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
+    });
+  }
+  if (result.timedOut) {
+    const pending = result.distribution.filter((d) => d.state !== "installed");
+    throw new MediaError(`OS upgrade package ${id} is still being distributed after ${input2.site.waitDistribution} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(", ")}`, {
+      fix: "Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place."
+    });
+  }
+  return { script, result };
+}
+
 // src/distribute/publish.ts
-import { appendFile, chmod as chmod3, mkdir as mkdir8, readFile as readFile7, readdir as readdir5, rename as rename3, rm as rm7, stat as stat5 } from "node:fs/promises";
-import path19 from "node:path";
+import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile8, readdir as readdir5, rename as rename3, rm as rm8, stat as stat5 } from "node:fs/promises";
+import path20 from "node:path";
 
 // src/version.ts
 import { readFileSync as readFileSync3 } from "node:fs";
@@ -38796,8 +39036,8 @@ function readVersion() {
 var OSMEDIA_VERSION = readVersion();
 
 // src/distribute/published.ts
-import { readFile as readFile6 } from "node:fs/promises";
-import path17 from "node:path";
+import { readFile as readFile7 } from "node:fs/promises";
+import path18 from "node:path";
 var PUBLISHED_MANIFEST = "osmedia-published.json";
 var CURRENT_POINTER = "current.json";
 var VERSION_PATTERN = /^\d+\.\d+-[0-9a-f]{8}$/;
@@ -38829,7 +39069,7 @@ function versionName(manifest) {
 async function readJsonFile(file2, schema, what) {
   let text2;
   try {
-    text2 = await readFile6(file2, "utf8");
+    text2 = await readFile7(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return void 0;
     throw error63;
@@ -38847,10 +39087,10 @@ async function readJsonFile(file2, schema, what) {
   return parsed.data;
 }
 function readPublished(dir) {
-  return readJsonFile(path17.join(dir, PUBLISHED_MANIFEST), PublishedSchema, "published-media manifest");
+  return readJsonFile(path18.join(dir, PUBLISHED_MANIFEST), PublishedSchema, "published-media manifest");
 }
 function readCurrent(target) {
-  return readJsonFile(path17.join(target, CURRENT_POINTER), CurrentSchema, "current-version pointer");
+  return readJsonFile(path18.join(target, CURRENT_POINTER), CurrentSchema, "current-version pointer");
 }
 function publishedFrom(manifest, version4, osmediaVersion, now) {
   return {
@@ -38868,8 +39108,8 @@ function publishedFrom(manifest, version4, osmediaVersion, now) {
 }
 
 // src/distribute/target-fs.ts
-import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir7, rm as rm6, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
-import path18 from "node:path";
+import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir8, rm as rm7, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
+import path19 from "node:path";
 
 // src/util/events.ts
 var CollectingReporter = class {
@@ -38976,7 +39216,7 @@ function targetError(error63, target, doing) {
 }
 async function preflight(target, relPaths, bytesNeeded, platform2 = process.platform) {
   const warnings = [];
-  const parent = path18.dirname(target);
+  const parent = path19.dirname(target);
   const parentInfo = await stat4(parent).catch(() => void 0);
   if (!parentInfo?.isDirectory()) {
     throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, { fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)." });
@@ -38985,7 +39225,7 @@ async function preflight(target, relPaths, bytesNeeded, platform2 = process.plat
   if (tooLong) {
     throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}\u2026`, { fix: "No file system used for package sources accepts that; shorten the --target path." });
   }
-  const longest = relPaths.reduce((max, p) => Math.max(max, path18.join(target, p).length), target.length);
+  const longest = relPaths.reduce((max, p) => Math.max(max, path19.join(target, p).length), target.length);
   if (platform2 === "win32" && longest > MAX_WINDOWS_PATH) {
     throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, { fix: "Use a shorter --target path." });
   }
@@ -39003,17 +39243,17 @@ async function preflight(target, relPaths, bytesNeeded, platform2 = process.plat
 }
 async function probeWritable(dir, target) {
   try {
-    await mkdir7(dir, { recursive: true });
-    const probe = path18.join(dir, `.osmedia-probe-${process.pid}`);
+    await mkdir8(dir, { recursive: true });
+    const probe = path19.join(dir, `.osmedia-probe-${process.pid}`);
     await writeFile3(probe, "");
-    await rm6(probe, { force: true });
+    await rm7(probe, { force: true });
   } catch (error63) {
     throw targetError(error63, target, "checking that it is writable");
   }
 }
 async function copyVerified(source, dest, expected, onBytes) {
-  await mkdir7(path18.dirname(dest), { recursive: true });
-  await rm6(dest, { force: true });
+  await mkdir8(path19.dirname(dest), { recursive: true });
+  await rm7(dest, { force: true });
   await copyFile2(source, dest);
   const info2 = await stat4(source);
   await utimes2(dest, info2.atime, info2.mtime);
@@ -39027,8 +39267,8 @@ async function copyVerified(source, dest, expected, onBytes) {
 }
 async function tryLink(existing, dest) {
   try {
-    await mkdir7(path18.dirname(dest), { recursive: true });
-    await rm6(dest, { force: true });
+    await mkdir8(path19.dirname(dest), { recursive: true });
+    await rm7(dest, { force: true });
     await link2(existing, dest);
     return true;
   } catch {
@@ -39041,7 +39281,7 @@ var STAGING = ".osmedia-staging";
 var TARGET_LOCK = ".osmedia-lock";
 var WORKERS = 4;
 function mirrorStateDir(target) {
-  return path19.join(path19.dirname(target), `.${path19.basename(target)}.osmedia`);
+  return path20.join(path20.dirname(target), `.${path20.basename(target)}.osmedia`);
 }
 var MTIME_WINDOW_MS = 2;
 function sameOnDisk(entry, onDisk) {
@@ -39056,8 +39296,8 @@ async function listVersions(target) {
   const versions = await Promise.all(
     names.map(async (version4) => ({
       version: version4,
-      publishedAt: (await readPublished(path19.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
-      mtimeMs: (await stat5(path19.join(target, version4))).mtimeMs
+      publishedAt: (await readPublished(path20.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
+      mtimeMs: (await stat5(path20.join(target, version4))).mtimeMs
     }))
   );
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
@@ -39070,12 +39310,12 @@ async function planTarget(manifest, target, layout, keep, version4) {
   const files = manifest.files;
   const base = { target, layout, version: version4, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
   if (layout === "versioned") {
-    const packageSource = path19.join(target, version4);
+    const packageSource = path20.join(target, version4);
     const current = await readCurrent(target).catch(() => void 0);
     const versions = await listVersions(target);
     const removeVersions = retention([...versions.filter((v2) => v2.version !== version4), { version: version4 }], keep, version4);
     if (await exists(packageSource)) return { ...base, packageSource, unchanged: files.length, removeVersions };
-    const previous = current ? await readPublished(path19.join(target, current.version)).catch(() => void 0) : void 0;
+    const previous = current ? await readPublished(path20.join(target, current.version)).catch(() => void 0) : void 0;
     const previousFiles = new Map(previous?.files.map((f) => [f.path, f]));
     const plan2 = { ...base, packageSource, removeVersions };
     for (const file2 of files) {
@@ -39121,21 +39361,21 @@ function progressReporter(reporter, target, progress) {
   };
 }
 async function readProgressLog(log) {
-  const text2 = await readFile7(log, "utf8").catch(() => "");
+  const text2 = await readFile8(log, "utf8").catch(() => "");
   return new Set(text2.split("\n").filter(Boolean));
 }
 async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom) {
   const logged = await readProgressLog(log);
   const counts = { copied: 0, linked: 0, reused: 0, bytes: 0 };
-  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && await stat5(path19.join(stage, ...f.path.split("/"))).then((s) => s.size === f.size, () => false)));
+  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && await stat5(path20.join(stage, ...f.path.split("/"))).then((s) => s.size === f.size, () => false)));
   const todo = files.filter((_, i2) => !reusable[i2]);
   counts.reused = files.length - todo.length;
   const progress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
   const onBytes = progressReporter(reporter, target, progress);
   await mapLimit(todo, WORKERS, async (file2) => {
-    const dest = path19.join(stage, ...file2.path.split("/"));
+    const dest = path20.join(stage, ...file2.path.split("/"));
     const previous = linkFrom?.files.get(file2.path);
-    if (previous && previous.sha256 === file2.sha256 && previous.size === file2.size && await tryLink(path19.join(linkFrom.dir, ...file2.path.split("/")), dest)) {
+    if (previous && previous.sha256 === file2.sha256 && previous.size === file2.size && await tryLink(path20.join(linkFrom.dir, ...file2.path.split("/")), dest)) {
       counts.linked++;
     } else {
       await copyVerified(workspace.media(file2.path), dest, file2.sha256, onBytes);
@@ -39163,33 +39403,33 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
     }
     result.filesSkipped = manifest.files.length;
   } else {
-    const stagingRoot = path19.join(target, STAGING);
-    const stage = path19.join(stagingRoot, version4);
-    const log = path19.join(stagingRoot, `${version4}.done`);
-    await mkdir8(stage, { recursive: true });
-    const previous = current ? await readPublished(path19.join(target, current.version)).catch(() => void 0) : void 0;
-    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path19.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0);
+    const stagingRoot = path20.join(target, STAGING);
+    const stage = path20.join(stagingRoot, version4);
+    const log = path20.join(stagingRoot, `${version4}.done`);
+    await mkdir9(stage, { recursive: true });
+    const previous = current ? await readPublished(path20.join(target, current.version)).catch(() => void 0) : void 0;
+    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path20.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0);
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
-    await writeFileAtomic(path19.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
+    await writeFileAtomic(path20.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
 `);
-    await chmod3(path19.join(stage, PUBLISHED_MANIFEST), 292);
+    await chmod3(path20.join(stage, PUBLISHED_MANIFEST), 292);
     faultPoint("publish-staged");
     await rename3(stage, finalDir);
     faultPoint("publish-renamed");
   }
-  await removeTree(path19.join(target, STAGING));
+  await removeTree(path20.join(target, STAGING));
   result.verified = { files: manifest.files.length, ok: true };
   if (current?.version !== version4) {
     const pointer = { version: version4, build: manifest.installWim.images[0]?.version ?? "unknown", fingerprint: manifest.fingerprint, publishedAt: (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString(), previous: current?.version ?? null };
-    await writeFileAtomic(path19.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
+    await writeFileAtomic(path20.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
 `);
     faultPoint("publish-current");
   } else if (result.filesCopied === 0 && result.filesLinked === 0) {
     result.action = "unchanged";
   }
   for (const old of plan.removeVersions) {
-    const trash = path19.join(target, `.osmedia-trash-${old}-${process.pid}`);
-    await rename3(path19.join(target, old), trash);
+    const trash = path20.join(target, `.osmedia-trash-${old}-${process.pid}`);
+    await rename3(path20.join(target, old), trash);
     await removeTree(trash);
     reporter.emit({ type: "info", step: "distribute", message: `removed old version ${old} from ${target} (keeping ${options.keep})` });
   }
@@ -39197,8 +39437,8 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
 async function publishMirror(workspace, manifest, plan, options, reporter, result) {
   const { target } = plan;
   const state = mirrorStateDir(target);
-  const stage = path19.join(state, "staging");
-  const log = path19.join(state, "staging.done");
+  const stage = path20.join(state, "staging");
+  const log = path20.join(state, "staging.done");
   const changed = /* @__PURE__ */ new Set([...plan.copy, ...plan.replace]);
   const firstPublish = !await exists(target);
   const files = manifest.files.filter((f) => changed.has(f.path));
@@ -39206,46 +39446,46 @@ async function publishMirror(workspace, manifest, plan, options, reporter, resul
   Object.assign(result, { filesCopied: counts.copied, filesSkipped: plan.unchanged + counts.reused, bytesCopied: counts.bytes });
   const published = publishedFrom(manifest, plan.version, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))());
   if (firstPublish) {
-    await writeFileAtomic(path19.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
+    await writeFileAtomic(path20.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
 `);
     await rename3(stage, target);
   } else {
     for (const file2 of files) {
-      const dest = path19.join(target, ...file2.path.split("/"));
-      await mkdir8(path19.dirname(dest), { recursive: true });
+      const dest = path20.join(target, ...file2.path.split("/"));
+      await mkdir9(path20.dirname(dest), { recursive: true });
       await chmod3(dest, 420).catch(() => {
       });
-      await rename3(path19.join(stage, ...file2.path.split("/")), dest);
+      await rename3(path20.join(stage, ...file2.path.split("/")), dest);
       faultPoint("mirror-swapped");
     }
     for (const extra of plan.delete) {
-      const file2 = path19.join(target, ...extra.split("/"));
+      const file2 = path20.join(target, ...extra.split("/"));
       await chmod3(file2, 420).catch(() => {
       });
-      await rm7(file2, { force: true });
+      await rm8(file2, { force: true });
     }
     if (files.length > 0 || plan.delete.length > 0) {
-      await chmod3(path19.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
+      await chmod3(path20.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
       });
-      await writeFileAtomic(path19.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
+      await writeFileAtomic(path20.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
 `);
     }
   }
-  await chmod3(path19.join(target, PUBLISHED_MANIFEST), 292);
+  await chmod3(path20.join(target, PUBLISHED_MANIFEST), 292);
   await removeTree(state);
   result.verified = { files: files.length, ok: true };
   if (files.length === 0 && plan.delete.length === 0) result.action = "unchanged";
 }
 function emptyPlan(target, layout, version4) {
-  return { target, layout, version: version4, packageSource: layout === "versioned" ? path19.join(target, version4) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
+  return { target, layout, version: version4, packageSource: layout === "versioned" ? path20.join(target, version4) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
 }
 async function publish(workspace, manifest, options, reporter) {
   if (options.targets.length === 0) throw new UsageError("No --target given", { fix: "Pass at least one --target DIR (a package source folder or share)." });
   const version4 = versionName(manifest);
   const results = [];
   for (const raw of options.targets) {
-    const target = path19.resolve(raw);
-    if (options.layout === "mirror" && path19.dirname(target) === target) {
+    const target = path20.resolve(raw);
+    if (options.layout === "mirror" && path20.dirname(target) === target) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: "Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media."
       });
@@ -39259,7 +39499,7 @@ async function publish(workspace, manifest, options, reporter) {
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning2 of result.warnings) reporter.emit({ type: "warning", step: "distribute", message: warning2 });
       await probeWritable(controlDir, target);
-      const release = await acquireLock(path19.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
+      const release = await acquireLock(path20.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
       try {
         const fresh = await planTarget(manifest, target, options.layout, options.keep, version4);
         Object.assign(result, fresh);
@@ -39286,11 +39526,23 @@ var DistributeOptionsSchema = external_exports.strictObject({
   /** Versioned layout: versions kept, the current one included (never deleted). */
   keep: external_exports.number().int().min(1).default(2),
   /** Seconds to wait for another publish to the same target before failing. */
-  wait: external_exports.number().int().min(0).default(0)
+  wait: external_exports.number().int().min(0).default(0),
+  /** The ConfigMgr site: the OS upgrade package is pointed at the first target's published folder. */
+  site: SiteOptionsSchema.optional()
 });
 function describeTarget(r) {
   const what = r.action === "dry-run" ? `would ${r.copy.length + r.replace.length ? `copy ${r.copy.length}, replace ${r.replace.length}` : "copy nothing"}${r.link.length ? `, link ${r.link.length}` : ""}${r.delete.length ? `, delete ${r.delete.length}` : ""}${r.removeVersions.length ? `, remove versions ${r.removeVersions.join(", ")}` : ""}` : `${r.action}: ${r.filesCopied} copied, ${r.filesLinked} linked, ${r.filesSkipped} unchanged${r.delete.length ? `, ${r.delete.length} deleted` : ""}${r.removeVersions.length ? `; removed ${r.removeVersions.join(", ")}` : ""}`;
   return `${r.target} [${r.layout} ${r.version}] ${what}`;
+}
+function siteInput(manifest, site, sourcePath) {
+  const revision = [...manifest.history].reverse().find((h2) => h2.step === "stamp-build-file" && h2.result === "succeeded")?.options["revision"];
+  const kbs = [...new Set(manifest.updates.map((u2) => String(u2["kb"] ?? "")).filter(Boolean))];
+  return {
+    site,
+    sourcePath,
+    version: manifest.installWim.images[0]?.version ?? "unknown",
+    description: packageDescription(manifest.installWim.images.map((i2) => i2.editionId || i2.name), kbs, typeof revision === "string" ? revision.slice(0, 12) : void 0)
+  };
 }
 var distribute = {
   id: "distribute",
@@ -39298,22 +39550,30 @@ var distribute = {
   schema: DistributeOptionsSchema,
   effect: "external",
   plan(_manifest, options) {
-    return options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === "versioned" ? `, keep ${options.keep}` : ""})`);
+    const lines2 = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === "versioned" ? `, keep ${options.keep}` : ""})`);
+    if (options.site) lines2.push(`then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ""}, and distribute it`);
+    return lines2;
   },
   async apply(context, manifest, options) {
     const results = await publish(context.workspace, manifest, { ...options, targets: options.targets, waitMs: options.wait * 1e3, dryRun: false, command: `osmedia distribute (${context.workspace.root})` }, context.reporter);
+    if (!options.site) {
+      return { manifest, summary: { targets: results }, message: results.map(describeTarget).join("; "), unchanged: results.every((r) => r.action === "unchanged") };
+    }
+    const { script, result } = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource), context.reporter);
+    const upgrade = result.upgradePackage;
+    const site = { ...result, script, licenseAccepted: true };
     return {
       manifest,
-      summary: { targets: results },
-      message: results.map(describeTarget).join("; "),
-      unchanged: results.every((r) => r.action === "unchanged")
+      summary: { targets: results, site },
+      message: `${results.map(describeTarget).join("; ")}; site ${result.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${result.imagePackage ? `, OS image ${result.imagePackage.packageId} ${result.imagePackage.action}` : ""}${result.distribution.length ? `, ${result.distribution.filter((d) => d.state === "installed").length}/${result.distribution.length} distribution point(s) installed` : ""}`,
+      unchanged: results.every((r) => r.action === "unchanged") && upgrade.action === "unchanged" && (result.imagePackage?.action ?? "unchanged") === "unchanged"
     };
   }
 };
 
 // src/steps/generate-task-sequence.ts
-import { mkdir as mkdir9, readFile as readFile8 } from "node:fs/promises";
-import path20 from "node:path";
+import { mkdir as mkdir10, readFile as readFile9 } from "node:fs/promises";
+import path21 from "node:path";
 
 // src/report/junit.ts
 function xmlEscape(value) {
@@ -39415,16 +39675,6 @@ function taskSequenceXml(o2) {
     condition("_SMSTSOSUpgradeActionReturnCode", "notequals", o2.scanOnly ? SCAN_ONLY_SUCCESS : "0") + group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share") + group("Run Diagnostic Tools", "Run Diagnostic Tools")
   );
   return `<sequence version="3.10"><referenceList><reference package="${xmlEscape(o2.packageId)}"/></referenceList>${prepare}${upgrade}${post}${rollback}${failure2}</sequence>`;
-}
-
-// src/configmgr/powershell.ts
-function psString(value) {
-  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (quote) => quote + quote)}'`;
-}
-var UTF8_BOM = "\uFEFF";
-function psFile(lines2) {
-  return `${UTF8_BOM}${lines2.join("\r\n")}\r
-`;
 }
 
 // src/configmgr/ts-script.ts
@@ -39642,11 +39892,11 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
     });
     const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
     const description = `${options.scanOnly ? "Compatibility scan for" : "In-place upgrade to"} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(", ")}), edition index ${image.index}, from media built by osmedia. ${SUPPORTED_UPGRADES}`;
-    const out = path20.resolve(workspace.root, options.out ?? "ts");
-    await mkdir9(out, { recursive: true });
-    const xmlPath = path20.join(out, TS_FILE);
-    const summaryPath = path20.join(out, TS_SUMMARY);
-    const scriptPath = path20.join(out, TS_SCRIPT);
+    const out = path21.resolve(workspace.root, options.out ?? "ts");
+    await mkdir10(out, { recursive: true });
+    const xmlPath = path21.join(out, TS_FILE);
+    const summaryPath = path21.join(out, TS_SUMMARY);
+    const scriptPath = path21.join(out, TS_SCRIPT);
     const script = taskSequenceScript({ name, description, packageId, editionIndex: image.index, xmlFile: TS_FILE });
     const summaryText = [
       `Task sequence: ${name}`,
@@ -39662,7 +39912,7 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
       ""
     ].join("\r\n");
     const outputs = [[xmlPath, xml], [summaryPath, summaryText], [scriptPath, script]];
-    const current = await Promise.all(outputs.map(([file2]) => readFile8(file2, "utf8").catch(() => "")));
+    const current = await Promise.all(outputs.map(([file2]) => readFile9(file2, "utf8").catch(() => "")));
     const same = outputs.every(([, text2], i2) => current[i2] === text2);
     if (!same) for (const [file2, text2] of outputs) await writeFileAtomic(file2, text2);
     const summary2 = { xml: xmlPath, summaryFile: summaryPath, script: scriptPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
@@ -39672,8 +39922,8 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
 };
 
 // src/steps/import-media.ts
-import { mkdir as mkdir10, rename as rename4, rm as rm8, stat as stat7 } from "node:fs/promises";
-import path21 from "node:path";
+import { mkdir as mkdir11, rename as rename4, rm as rm9, stat as stat7 } from "node:fs/promises";
+import path22 from "node:path";
 
 // src/media/layout.ts
 var SWM_PART = /^sources\/install(\d*)\.swm$/i;
@@ -39723,7 +39973,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file2) => {
-    const sha256 = known.get(file2.path) ?? await hashFile(path21.join(root, ...file2.path.split("/")), (bytes) => {
+    const sha256 = known.get(file2.path) ?? await hashFile(path22.join(root, ...file2.path.split("/")), (bytes) => {
       done += bytes;
       context.reporter.emit({ type: "progress", step: "import-media", phase, done, total, unit: "bytes" });
     });
@@ -39732,7 +39982,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
 }
 async function materializeInstallWim(context, layout, partPaths, staged, compression) {
   if (layout.installKind === "wim") return;
-  const dest = path21.join(staged, "sources", "install.wim");
+  const dest = path22.join(staged, "sources", "install.wim");
   const onProgress = (phase) => (sample) => context.reporter.emit({ type: "progress", step: "import-media", phase, done: sample.done, total: sample.total, unit: "bytes" });
   if (layout.installKind === "esd") {
     context.reporter.emit({ type: "info", step: "import-media", message: `converting install.esd to install.wim (${compression})` });
@@ -39741,7 +39991,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm8(path21.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm9(path22.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -39752,24 +40002,24 @@ var importMedia = {
   schema: ImportOptionsSchema,
   async identity(options) {
     if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
-    const source = path21.resolve(options.source);
+    const source = path22.resolve(options.source);
     const info2 = await statSource(source);
     return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), compression: options.compression };
   },
   plan(_manifest, options) {
-    return [`import ${path21.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
+    return [`import ${path22.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
   },
   async apply(context, _previous, options) {
     const { workspace, reporter } = context;
-    const source = path21.resolve(options.source);
+    const source = path22.resolve(options.source);
     const sourceInfo = await statSource(source);
-    const inside = path21.relative(source, workspace.root);
-    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path21.isAbsolute(inside)) {
+    const inside = path22.relative(source, workspace.root);
+    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path22.isAbsolute(inside)) {
       throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, { fix: "Choose a workspace outside the source folder: the source is never written to." });
     }
-    const staged = path21.join(workspace.stagingDir, "media");
+    const staged = path22.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
-    await mkdir10(staged, { recursive: true });
+    await mkdir11(staged, { recursive: true });
     let layout;
     let sourceSha256;
     let volumeLabel;
@@ -39783,7 +40033,7 @@ var importMedia = {
       }
       layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), source);
       volumeLabel = listing.volumeId ?? await readIso9660Label(source);
-      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path21.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
+      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path22.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
       const hashing = hashFile(source);
       hashing.catch(() => {
       });
@@ -39792,7 +40042,7 @@ var importMedia = {
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
       });
       sourceSha256 = await hashing;
-      partPaths = layout.installParts.map((p) => path21.join(staged, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path22.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
       layout = detectLayout(files2.map((f) => f.path), source);
@@ -39802,9 +40052,9 @@ var importMedia = {
       let done = 0;
       reporter.emit({ type: "info", step: "import-media", message: `copying ${toCopy.length} files from ${source}` });
       const digests = await mapLimit(files2, HASH_WORKERS, async (file2) => {
-        const from = path21.join(source, ...file2.path.split("/"));
+        const from = path22.join(source, ...file2.path.split("/"));
         if (parts.has(file2.path)) return { ...file2, sha256: await hashFile(from) };
-        const sha256 = await copyFileHashed(from, path21.join(staged, ...file2.path.split("/")), (bytes) => {
+        const sha256 = await copyFileHashed(from, path22.join(staged, ...file2.path.split("/")), (bytes) => {
           done += bytes;
           reporter.emit({ type: "progress", step: "import-media", phase: "copying", done, total, unit: "bytes" });
         });
@@ -39812,7 +40062,7 @@ var importMedia = {
         return { ...file2, sha256 };
       });
       sourceSha256 = folderDigest(digests);
-      partPaths = layout.installParts.map((p) => path21.join(source, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path22.join(source, ...p.split("/")));
     }
     if (options.sha256 && options.sha256.toLowerCase() !== sourceSha256) {
       throw new MediaError(`The source ${source} has SHA-256 ${sourceSha256}, not the pinned ${options.sha256.toLowerCase()}`, {
@@ -39823,9 +40073,9 @@ var importMedia = {
     await materializeInstallWim(context, layout, partPaths, staged, options.compression);
     await makeTreeWritable(staged);
     const installWim = "sources/install.wim";
-    const installInfo = await context.engine.info(path21.join(staged, "sources", "install.wim"));
+    const installInfo = await context.engine.info(path22.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
-    const bootInfo = bootPath ? await context.engine.info(path21.join(staged, ...bootPath.split("/"))) : void 0;
+    const bootInfo = bootPath ? await context.engine.info(path22.join(staged, ...bootPath.split("/"))) : void 0;
     if (!bootPath) reporter.emit({ type: "warning", step: "import-media", message: "the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it" });
     const files = await hashTree(staged, context, "hashing media", known);
     const manifest = {
@@ -39839,7 +40089,7 @@ var importMedia = {
       updates: [],
       history: []
     };
-    await rm8(workspace.manifestPath, { force: true });
+    await rm9(workspace.manifestPath, { force: true });
     faultPoint("import-verified");
     const cleanup = [];
     if (await exists(workspace.mediaDir)) {
@@ -39866,7 +40116,7 @@ var importMedia = {
 
 // src/steps/stamp-build-file.ts
 import { readdir as readdir6, stat as stat8, writeFile as writeFile4 } from "node:fs/promises";
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/media/build-info.ts
 function compareVersions(a2, b) {
@@ -39928,7 +40178,7 @@ function renderBuildText(info2) {
 
 // src/steps/stamp-build-file.ts
 var DEFAULT_BUILD_FILE = "sources/osmedia-build.txt";
-var relativeMediaPath = external_exports.string().min(1).refine((p) => !path22.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
+var relativeMediaPath = external_exports.string().min(1).refine((p) => !path23.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
 var StampOptionsSchema = external_exports.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
@@ -39948,7 +40198,7 @@ async function resolveRevision(options) {
   return "none (no recipe; pass --revision)";
 }
 function jsonTwin(file2) {
-  const ext2 = path22.posix.extname(file2);
+  const ext2 = path23.posix.extname(file2);
   return `${ext2 ? file2.slice(0, -ext2.length) : file2}.json`;
 }
 function normalize(file2) {
@@ -39972,9 +40222,9 @@ var stampBuildFile = {
     const file2 = normalize(options.file);
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
-    const targetDir = path22.dirname(target);
+    const targetDir = path23.dirname(target);
     const parent = await stat8(targetDir).catch(() => void 0);
-    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path22.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path23.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
     const autorun = (await readdir6(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -39984,7 +40234,7 @@ var stampBuildFile = {
     const renames = [];
     for (const [rel, content] of [[file2, renderBuildText(info2)], [twin, `${JSON.stringify(info2, null, 2)}
 `]]) {
-      const temp = await workspace.tempPath(path22.posix.basename(rel));
+      const temp = await workspace.tempPath(path23.posix.basename(rel));
       await writeFile4(temp, content);
       const s = await stat8(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
@@ -40157,15 +40407,15 @@ async function recordFailure(context, manifest, step2, options, started, error63
 function stepsOfRecipe(loaded) {
   const { recipe, dir } = loaded;
   const planned = [
-    { step: "import-media", options: { source: path23.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
+    { step: "import-media", options: { source: path24.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
   ];
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
   if (recipe.updates) {
     const u2 = recipe.updates;
-    planned.push({ step: "apply-updates", options: { ...u2, from: u2.from === void 0 ? void 0 : path23.resolve(dir, u2.from), files: u2.files?.map((f) => ({ ...f, path: path23.resolve(dir, f.path) })), scratch: u2.scratch === void 0 ? void 0 : path23.resolve(dir, u2.scratch) } });
+    planned.push({ step: "apply-updates", options: { ...u2, from: u2.from === void 0 ? void 0 : path24.resolve(dir, u2.from), files: u2.files?.map((f) => ({ ...f, path: path24.resolve(dir, f.path) })), scratch: u2.scratch === void 0 ? void 0 : path24.resolve(dir, u2.scratch) } });
   }
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
-  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path23.resolve(dir, t)) } });
+  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path24.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
@@ -40215,7 +40465,7 @@ async function runRecipe(loaded, context) {
     if (!(error63 instanceof OsmediaError) || error63.exitCode === 2) throw error63;
     decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error63.message}): rebuilding from the source` };
   }
-  reporter.emit({ type: "info", message: `recipe ${path23.basename(loaded.file)}: ${decision.reason}` });
+  reporter.emit({ type: "info", message: `recipe ${path24.basename(loaded.file)}: ${decision.reason}` });
   const results = [];
   for (const [i2, item] of planned.entries()) {
     const step2 = getStep(item.step);
@@ -40226,8 +40476,10 @@ async function runRecipe(loaded, context) {
       continue;
     }
     const stepContext = { ...context, force: item.step === "import-media" ? decision.reimport || context.force : context.force };
+    const sitePackage = results.find((r) => r.step === "distribute")?.summary?.site?.upgradePackage?.packageId;
+    const options = item.step === "generate-task-sequence" && sitePackage && item.options["packageId"] === void 0 ? { ...item.options, packageId: sitePackage } : item.options;
     try {
-      results.push(await runStep(step2, item.options, stepContext, `osmedia run --recipe ${loaded.file} (${step2.id})`));
+      results.push(await runStep(step2, options, stepContext, `osmedia run --recipe ${loaded.file} (${step2.id})`));
     } catch (error63) {
       for (const later of planned.slice(i2 + 1)) reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
       throw error63;
@@ -40238,8 +40490,8 @@ async function runRecipe(loaded, context) {
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile9 } from "node:fs/promises";
-import path24 from "node:path";
+import { readFile as readFile10 } from "node:fs/promises";
+import path25 from "node:path";
 
 // src/recipe/schema.ts
 var RecipeSchema = external_exports.strictObject({
@@ -40283,17 +40535,17 @@ ${lines2.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md li
   return parsed.data;
 }
 async function loadRecipe(file2) {
-  const resolved = path24.resolve(file2);
+  const resolved = path25.resolve(file2);
   let text2;
   try {
-    text2 = await readFile9(resolved, "utf8");
+    text2 = await readFile10(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, { fix: "Pass the path of an existing recipe file with --recipe.", cause: error63 });
   }
-  return { file: resolved, dir: path24.dirname(resolved), recipe: parseRecipe(text2, resolved) };
+  return { file: resolved, dir: path25.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
 function recipeWorkspace(loaded, override) {
-  return override ?? path24.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+  return override ?? path25.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
 }
 
 // src/action/inputs.ts
@@ -40317,6 +40569,14 @@ var Inputs = {
   layout: "layout",
   keepVersions: "keep-versions",
   wait: "wait",
+  siteCode: "site-code",
+  provider: "provider",
+  upgradePackageName: "upgrade-package-name",
+  imagePackageName: "image-package-name",
+  acceptLicense: "accept-license",
+  dpGroups: "dp-groups",
+  dps: "dps",
+  waitDistribution: "wait-distribution",
   out: "out",
   edition: "edition",
   packageIdInput: "package-id",
@@ -40343,12 +40603,12 @@ var StepInputs = {
   "strip-indexes": [Inputs.keep],
   "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
   "stamp-build-file": [Inputs.file, Inputs.revision],
-  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait],
+  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait, Inputs.siteCode, Inputs.provider, Inputs.upgradePackageName, Inputs.imagePackageName, Inputs.acceptLicense, Inputs.dpGroups, Inputs.dps, Inputs.waitDistribution],
   "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
 };
 
 // node_modules/@actions/cache/lib/cache.js
-import * as path32 from "path";
+import * as path33 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs from "fs";
@@ -40388,10 +40648,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path29 from "path";
+import * as path30 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path25 from "path";
+import * as path26 from "path";
 import assert2 from "assert";
 var IS_WINDOWS = process.platform === "win32";
 function dirname2(p) {
@@ -40399,7 +40659,7 @@ function dirname2(p) {
   if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path25.dirname(p);
+  let result = path26.dirname(p);
   if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -40436,7 +40696,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS && root.endsWith("\\")) {
   } else {
-    root += path25.sep;
+    root += path26.sep;
   }
   return root + itemPath;
 }
@@ -40470,10 +40730,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path25.sep)) {
+  if (!p.endsWith(path26.sep)) {
     return p;
   }
-  if (p === path25.sep) {
+  if (p === path26.sep) {
     return p;
   }
   if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
@@ -40541,7 +40801,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os from "os";
-import * as path28 from "path";
+import * as path29 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -41758,11 +42018,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path26 = {
+var path27 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path26.win32.sep : path26.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path27.win32.sep : path27.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -41804,7 +42064,7 @@ var defaults = (def) => {
     defaults: (options) => orig.defaults(ext(def, options)),
     makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
     braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -41820,13 +42080,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match2 = (list2, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list = list.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list.length) {
-    list.push(pattern);
+  list2 = list2.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list2.length) {
+    list2.push(pattern);
   }
-  return list;
+  return list2;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -42509,7 +42769,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path27 from "path";
+import * as path28 from "path";
 import assert3 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var Path = class {
@@ -42523,12 +42783,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path27.sep);
+        this.segments = itemPath.split(path28.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path27.basename(remaining);
+          const basename3 = path28.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -42546,7 +42806,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path27.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path28.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -42557,12 +42817,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path27.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path28.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path27.sep;
+        result += path28.sep;
       }
       result += this.segments[i2];
     }
@@ -42594,7 +42854,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path28.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path29.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -42618,8 +42878,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path28.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path28.sep}`;
+      if (!itemPath.endsWith(path29.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path29.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -42654,9 +42914,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path28.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path29.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path28.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path29.sep}`)) {
       homedir2 = homedir2 || os.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -42732,8 +42992,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path35, level) {
-    this.path = path35;
+  constructor(path36, level) {
+    this.path = path36;
     this.level = level;
   }
 };
@@ -42900,7 +43160,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path29.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path30.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -42910,7 +43170,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path29.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path30.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -43013,7 +43273,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto from "crypto";
 import * as fs2 from "fs";
-import * as path30 from "path";
+import * as path31 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -43106,9 +43366,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path30.join(baseLocation, "actions", "temp");
+      tempDirectory = path31.join(baseLocation, "actions", "temp");
     }
-    const dest = path30.join(tempDirectory, crypto.randomUUID());
+    const dest = path31.join(tempDirectory, crypto.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -43130,7 +43390,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file2 = _c;
-        const relativeFile = path30.relative(workspace, file2).replace(new RegExp(`\\${path30.sep}`, "g"), "/");
+        const relativeFile = path31.relative(workspace, file2).replace(new RegExp(`\\${path31.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -57089,10 +57349,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url3) {
   const urlParsed = new URL(url3);
-  let path35 = urlParsed.pathname;
-  path35 = path35 || "/";
-  path35 = escape2(path35);
-  urlParsed.pathname = path35;
+  let path36 = urlParsed.pathname;
+  path36 = path36 || "/";
+  path36 = escape2(path36);
+  urlParsed.pathname = path36;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -57177,9 +57437,9 @@ function escape2(text2) {
 }
 function appendToURLPath(url3, name) {
   const urlParsed = new URL(url3);
-  let path35 = urlParsed.pathname;
-  path35 = path35 ? path35.endsWith("/") ? `${path35}${name}` : `${path35}/${name}` : name;
-  urlParsed.pathname = path35;
+  let path36 = urlParsed.pathname;
+  path36 = path36 ? path36.endsWith("/") ? `${path36}${name}` : `${path36}/${name}` : name;
+  urlParsed.pathname = path36;
   return urlParsed.toString();
 }
 function setURLParameter(url3, name, value) {
@@ -65231,7 +65491,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path31 from "path";
+import * as path32 from "path";
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -65302,13 +65562,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS6;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path31.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path32.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path31.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -65347,7 +65607,7 @@ function getWorkingDirectory() {
   return (_a4 = process.env["GITHUB_WORKSPACE"]) !== null && _a4 !== void 0 ? _a4 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path31.resolve(filePath).replace(new RegExp(`\\${path31.sep}`, "g"), "/")}"`;
+  return `"${path32.resolve(filePath).replace(new RegExp(`\\${path32.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter9(this, void 0, void 0, function* () {
@@ -65377,7 +65637,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -65386,7 +65646,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path31.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS6 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -65439,7 +65699,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter9(this, void 0, void 0, function* () {
-    writeFileSync3(path31.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path32.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -65590,7 +65850,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path32.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path33.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -65669,7 +65929,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path32.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path33.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -65737,7 +65997,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path32.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path33.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -65806,7 +66066,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path32.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path33.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -65884,8 +66144,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/keep.ts
 import { createHash as createHash4 } from "node:crypto";
-import { copyFile as copyFile3, mkdir as mkdir11, readFile as readFile10 } from "node:fs/promises";
-import path33 from "node:path";
+import { copyFile as copyFile3, mkdir as mkdir12, readFile as readFile11 } from "node:fs/promises";
+import path34 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
 }
@@ -65921,12 +66181,12 @@ function updatesCacheKey(sums) {
   return `osmedia-updates-v1-${createHash4("sha256").update(sums.replace(/\r\n/g, "\n")).digest("hex")}`;
 }
 function updatesCacheDir(key) {
-  return path33.join(process.env.RUNNER_TEMP ?? path33.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
+  return path34.join(process.env.RUNNER_TEMP ?? path34.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
 }
 async function restoreUpdates(from) {
-  const sumsFile = path33.join(from, "SHA256SUMS");
+  const sumsFile = path34.join(from, "SHA256SUMS");
   if (!await exists(sumsFile)) return void 0;
-  const key = updatesCacheKey(await readFile10(sumsFile, "utf8"));
+  const key = updatesCacheKey(await readFile11(sumsFile, "utf8"));
   const dir = updatesCacheDir(key);
   if (!isFeatureAvailable()) {
     unavailable("Restoring the updates from the Actions cache", "the cache service is not available to this job");
@@ -65944,11 +66204,11 @@ async function restoreUpdates(from) {
 async function saveUpdates(from, key, dir) {
   if (!isFeatureAvailable()) return unavailable("Saving the updates to the Actions cache", "the cache service is not available to this job");
   try {
-    const names = new Set(parseSha256Sums(await readFile10(path33.join(from, "SHA256SUMS"), "utf8")).keys());
-    await mkdir11(dir, { recursive: true });
-    await copyFile3(path33.join(from, "SHA256SUMS"), path33.join(dir, "SHA256SUMS"));
+    const names = new Set(parseSha256Sums(await readFile11(path34.join(from, "SHA256SUMS"), "utf8")).keys());
+    await mkdir12(dir, { recursive: true });
+    await copyFile3(path34.join(from, "SHA256SUMS"), path34.join(dir, "SHA256SUMS"));
     for (const file2 of await listTree(from)) {
-      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path33.join(from, file2.path), path33.join(dir, file2.path));
+      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path34.join(from, file2.path), path34.join(dir, file2.path));
     }
     await saveCache2([dir], key);
     info("saved the updates to the Actions cache");
@@ -65960,12 +66220,12 @@ async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
   for (const name of ["osmedia-build.txt", "osmedia-build.json"]) {
-    const file2 = path33.join(workspace.mediaDir, "sources", name);
+    const file2 = path34.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  for (const dir of [workspace.logsDir, path33.join(workspace.root, "ts")]) {
+  for (const dir of [workspace.logsDir, path34.join(workspace.root, "ts")]) {
     const tree = await listTree(dir).catch(() => []);
-    files.push(...tree.map((f) => path33.join(dir, ...f.path.split("/"))));
+    files.push(...tree.map((f) => path34.join(dir, ...f.path.split("/"))));
   }
   return files;
 }
@@ -66004,7 +66264,22 @@ function optionsFromInputs(step2) {
     case "stamp-build-file":
       return { file: optional2(Inputs.file), revision: optional2(Inputs.revision) ?? process.env.GITHUB_SHA };
     case "distribute":
-      return { targets: lines(Inputs.targets), layout: optional2(Inputs.layout), keep: number4(Inputs.keepVersions), wait: number4(Inputs.wait) };
+      return {
+        targets: lines(Inputs.targets),
+        layout: optional2(Inputs.layout),
+        keep: number4(Inputs.keepVersions),
+        wait: number4(Inputs.wait),
+        site: optional2(Inputs.siteCode) === void 0 ? void 0 : {
+          siteCode: optional2(Inputs.siteCode),
+          provider: optional2(Inputs.provider),
+          upgradePackageName: optional2(Inputs.upgradePackageName),
+          imagePackageName: optional2(Inputs.imagePackageName),
+          acceptLicense: flag(Inputs.acceptLicense) === true ? true : void 0,
+          distributionPointGroups: lines(Inputs.dpGroups),
+          distributionPoints: lines(Inputs.dps),
+          waitDistribution: number4(Inputs.waitDistribution)
+        }
+      };
     case "generate-task-sequence":
       return {
         out: optional2(Inputs.out),
@@ -66029,7 +66304,7 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path34.basename(manifest.source.path)}</code>`, true);
+    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path35.basename(manifest.source.path)}</code>`, true);
     summary2.addTable([
       [{ data: "Index", header: true }, { data: "Name", header: true }, { data: "EditionID", header: true }, { data: "Build", header: true }, { data: "Arch", header: true }, { data: "Languages", header: true }],
       ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")])
@@ -66058,6 +66333,14 @@ async function writeSummary(events, results, manifest) {
       [{ data: "Target", header: true }, { data: "Version", header: true }, { data: "Result", header: true }, { data: "Copied", header: true }, { data: "Linked", header: true }, { data: "Unchanged", header: true }, { data: "Verified", header: true }],
       ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : "no"])
     ]);
+  }
+  const siteResult = results.find((r) => r.step === "distribute")?.summary?.site;
+  if (siteResult?.upgradePackage) {
+    summary2.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
+    summary2.addRaw(`OS upgrade package <b>${siteResult.upgradePackage.packageId}</b> (${siteResult.upgradePackage.name}): ${siteResult.upgradePackage.action}${siteResult.imagePackage ? `; OS image ${siteResult.imagePackage.packageId}: ${siteResult.imagePackage.action}` : ""}`, true);
+    if (siteResult.distribution.length > 0) {
+      summary2.addTable([[{ data: "Distribution point", header: true }, { data: "Package", header: true }, { data: "State", header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state])]);
+    }
   }
   const ts = results.find((r) => r.step === "generate-task-sequence" && r.result === "succeeded")?.summary;
   if (ts?.xml) {
@@ -66097,14 +66380,16 @@ async function runAction(fixedStep) {
     }
     const manifest = results.at(-1)?.manifest;
     const published = results.flatMap((r) => r.summary.targets ?? []);
-    setOutput(Outputs.workspace, path34.resolve(workspace));
-    setOutput(Outputs.manifest, path34.join(path34.resolve(workspace), "osmedia-manifest.json"));
+    setOutput(Outputs.workspace, path35.resolve(workspace));
+    setOutput(Outputs.manifest, path35.join(path35.resolve(workspace), "osmedia-manifest.json"));
     setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? "");
     setOutput(Outputs.changed, String(results.some((r) => r.result === "succeeded")));
     setOutput(Outputs.version, published[0]?.version ?? "");
     const ts = results.find((r) => r.step === "generate-task-sequence")?.summary;
     setOutput(Outputs.taskSequence, ts?.xml ?? "");
-    setOutput(Outputs.packageId, "");
+    const site = results.find((r) => r.step === "distribute")?.summary;
+    const tsPackage = results.find((r) => r.step === "generate-task-sequence")?.summary;
+    setOutput(Outputs.packageId, site?.site?.upgradePackage?.packageId ?? (tsPackage && !tsPackage.placeholder ? tsPackage.packageId : void 0) ?? "");
     await writeSummary(collected.events, results, manifest);
   } catch (error63) {
     const described = describeError(error63);
@@ -66116,7 +66401,7 @@ log: ${described.logPath}` : ""}`);
   }
   try {
     if (workspace && getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path34.basename(path34.resolve(workspace))}`);
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path35.basename(path35.resolve(workspace))}`);
     }
   } catch (error63) {
     notice(`No artifact: ${error63.message}`, { title: "osmedia" });
