@@ -47,6 +47,18 @@ describe('osmedia diff on real manifests', () => {
     expect(diff.changed).toBe(true);
   });
 
+  it('a task sequence pointed at another package and edition is shown, apart from the media', async () => {
+    const manifest = JSON.parse(await readFile(await manifestOf({}, ['Enterprise', 'Education']), 'utf8'));
+    const withTs = (packageId: string, editionIndex: number, edition: string) => ({ ...manifest, history: [...manifest.history, { ...manifest.history[0], step: 'generate-task-sequence', effect: 'external', summary: { name: 'Upgrade to Windows 11 24H2', packageId, placeholder: false, editionIndex, edition, scanOnly: false } }] });
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'a.json'), JSON.stringify(withTs('P0100123', 1, 'Windows 11 Education')));
+    await writeFile(path.join(dir, 'b.json'), JSON.stringify(withTs('P0100456', 2, 'Windows 11 Enterprise')));
+    const diff = diffStates(await readState(path.join(dir, 'a.json')), await readState(path.join(dir, 'b.json')));
+    expect(diff.taskSequence).toEqual({ before: 'Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123', after: 'Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456', changed: true });
+    expect(diff.changed).toBe(false);
+    expect(renderDiff(diff)).toContain('| Task sequence | Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123 | Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456 | changed |');
+  });
+
   it('no change', async () => {
     const manifest = await manifestOf({}, ['Enterprise']);
     const diff = diffStates(await readState(manifest), await readState(manifest));

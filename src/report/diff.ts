@@ -14,6 +14,8 @@ export interface MediaState {
   updates: string[];
   /** Undefined when the files are not known yet (media not built). */
   files?: FileEntry[];
+  /** The in-place upgrade task sequence, in one line; undefined when none was generated or asked for. */
+  taskSequence?: string;
 }
 
 export interface MediaDiff {
@@ -23,7 +25,16 @@ export interface MediaDiff {
   editions: { added: string[]; removed: string[]; kept: string[] };
   updates: { added: string[]; removed: string[] };
   files?: { added: string[]; removed: string[]; changed: string[]; bytesBefore: number; bytesAfter: number };
+  /** Not part of `changed` (which is about the media): the task sequence that points at it. */
+  taskSequence: { before: string; after: string; changed: boolean };
   changed: boolean;
+}
+
+/** One line for a task sequence: name, edition, package, scan-only. */
+export function describeTaskSequence(ts: { name?: unknown; editionIndex?: unknown; edition?: unknown; packageId?: unknown; placeholder?: unknown; scanOnly?: unknown }): string {
+  const edition = ts.editionIndex !== undefined ? `edition ${ts.editionIndex}${ts.edition ? ` (${ts.edition})` : ''}` : `edition ${ts.edition ?? '(the only one)'}`;
+  const pkg = ts.placeholder ? 'placeholder package' : ts.packageId ? `package ${ts.packageId}` : 'package from the site, or a placeholder';
+  return `${ts.name ?? '(default name)'}: ${edition}, ${pkg}${ts.scanOnly ? ', scan only' : ''}`;
 }
 
 const edition = (e: { name: string; editionId: string }) => `${e.editionId || '?'} (${e.name})`;
@@ -36,6 +47,7 @@ export function stateOfManifest(manifest: Manifest, label: string): MediaState {
     editions: manifest.installWim.images.map((i) => ({ name: i.name, editionId: i.editionId, version: i.version })),
     updates: [...new Set(manifest.updates.map(updateName))].sort(),
     files: manifest.files,
+    taskSequence: ((ts) => (ts ? describeTaskSequence(ts.summary) : undefined))([...manifest.history].reverse().find((h) => h.step === 'generate-task-sequence' && h.result === 'succeeded')),
   };
 }
 
@@ -94,6 +106,7 @@ export function diffStates(before: MediaState, after: MediaState): MediaDiff {
     editions: { added: [...a].filter((e) => !b.has(e)), removed: [...b].filter((e) => !a.has(e)), kept: [...a].filter((e) => b.has(e)) },
     updates: { added: [...ua].filter((u) => !ub.has(u)), removed: [...ub].filter((u) => !ua.has(u)) },
     files,
+    taskSequence: { before: before.taskSequence ?? '—', after: after.taskSequence ?? '—', changed: (before.taskSequence ?? '') !== (after.taskSequence ?? '') },
     changed: false,
   };
   diff.changed = diff.build.changed || diff.editions.added.length + diff.editions.removed.length + diff.updates.added.length + diff.updates.removed.length > 0 || Boolean(files && files.added.length + files.removed.length + files.changed.length > 0);
@@ -117,6 +130,7 @@ export function renderDiff(diff: MediaDiff): string {
   } else {
     rows.push(['Files', '', '', 'not known until the media is built']);
   }
+  rows.push(['Task sequence', diff.taskSequence.before, diff.taskSequence.after, diff.taskSequence.changed ? 'changed' : 'same']);
   const header = `| | ${diff.before} | ${diff.after} | |\n|---|---|---|---|`;
   const body = rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
   return `${diff.changed ? '**The media changes.**' : '**No change to the media.**'}\n\n${header}\n${body}\n`;

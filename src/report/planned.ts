@@ -10,7 +10,7 @@ import type { StepContext } from '../steps/types.ts';
 import { getStep } from '../steps/index.ts';
 import { selectImages } from '../steps/strip-indexes.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
-import { stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
+import { describeTaskSequence, stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
 
 /**
  * The media the recipe makes. When the workspace already holds the recipe's result, that is it
@@ -32,7 +32,7 @@ export async function plannedState(loaded: LoadedRecipe, context: StepContext): 
   if (!inspection) {
     // A pull-request runner usually cannot reach the ISO share: show what the recipe asks for.
     const selectors = loaded.recipe.media.keep ?? ['(all editions)'];
-    return { label: `${path.basename(loaded.file)} (planned; source not reachable here)`, build: 'unknown', editions: selectors.map((s) => ({ name: `selector ${s}`, editionId: s, version: 'unknown' })), updates: [] };
+    return { label: `${path.basename(loaded.file)} (planned; source not reachable here)`, build: 'unknown', editions: selectors.map((s) => ({ name: `selector ${s}`, editionId: s, version: 'unknown' })), updates: [], taskSequence: plannedTaskSequence(loaded) };
   }
   const images = inspection.install?.images ?? [];
   const kept = loaded.recipe.media.keep ? selectImages(images, loaded.recipe.media.keep) : images;
@@ -41,7 +41,14 @@ export async function plannedState(loaded: LoadedRecipe, context: StepContext): 
     build: kept[0]?.version ?? 'unknown',
     editions: kept.map((i) => ({ name: i.name, editionId: i.editionId, version: i.version })),
     updates: [],
+    taskSequence: plannedTaskSequence(loaded),
   };
+}
+
+/** The task sequence the recipe asks for, before it is generated. */
+function plannedTaskSequence(loaded: LoadedRecipe): string | undefined {
+  const ts = loaded.recipe.taskSequence;
+  return ts ? describeTaskSequence({ name: ts.name, edition: ts.edition, packageId: ts.packageId, scanOnly: ts.scanOnly }) : undefined;
 }
 
 /** The current published version of a target (versioned or mirror), if any. */
