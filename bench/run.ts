@@ -7,6 +7,8 @@
 //   distribute (versioned, full) vs  cp -a                                ≤ 1.3×
 //   distribute (mirror, no-op)   vs  rsync -a (quick check)               ≤ 0.5×
 //   verify                       vs  sha256sum                            ≥ 0.8× the speed
+//   apply-updates (Setup DU)     vs  7zz x <setup DU cab>                 no target in the issues (it also
+//                                    hashes the package and every new file, and checks setup.exe)
 //   osmedia's own peak RSS                                                ≤ 200 MB
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,13 +16,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sevenZipPath } from '../src/imaging/sevenzip.ts';
 import { wimlibPath } from '../src/imaging/wimlib.ts';
+import { spawnSync } from 'node:child_process';
 import { buildSampleMedia, SAMPLE_EDITIONS } from '../src/sample/sample-media.ts';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { osmedia, printRows, timed, wasCold, work, type Row, type Sample } from './measure.ts';
 import { listTree } from '../src/util/fs.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const payloadMiB = Number(process.env.BENCH_PAYLOAD_MIB ?? 270);
-const only = process.env.BENCH_ONLY; // "media" or "distribute"
+const only = process.env.BENCH_ONLY; // "media", "distribute" or "updates"
 
 async function sampleIso(): Promise<{ dir: string; iso: string }> {
   const dir = path.join(work, `sample-${payloadMiB}`);
@@ -126,14 +130,50 @@ async function distributeRows(ws: string): Promise<Row[]> {
   ];
 }
 
+/** A Setup DU with a large payload, applied to small sample media (reset before every round). */
+async function updatesRows(): Promise<Row[]> {
+  const dir = path.join(work, `updates-${payloadMiB}`);
+  const updates = path.join(dir, 'setup-du');
+  if (!existsSync(path.join(dir, 'ready'))) {
+    console.log(`building a Setup DU with ${payloadMiB} MiB of incompressible data and small sample media (once; kept in .bench/) …`);
+    await rm(dir, { recursive: true, force: true });
+    await buildSampleUpdates({ dir: updates, only: ['setupDu'], setupDuPayloadBytes: payloadMiB * 1024 * 1024 });
+    const sample = await buildSampleMedia({ dir: path.join(dir, 'sample'), iso: false });
+    await osmedia(['import-media', '--source', sample.mediaDir, '--workspace', path.join(dir, 'pristine'), '--quiet']);
+    await writeFile(path.join(dir, 'ready'), '');
+  }
+  const [cab] = (await listTree(updates)).map((f) => path.join(updates, f.path));
+  const raw: Sample[] = [];
+  const ours: Sample[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const out = path.join(work, 'raw-setupdu');
+    await rm(out, { recursive: true, force: true });
+    const r = timed(sevenZipPath(), ['x', cab!, `-o${out}`, '-y', '-bso0', '-bsp0']);
+    await rm(out, { recursive: true, force: true });
+    const ws = path.join(work, 'updates-ws');
+    await rm(ws, { recursive: true, force: true });
+    spawnSync('cp', ['-a', path.join(dir, 'pristine'), ws]);
+    const o = await osmedia(['apply-updates', '--workspace', ws, '--updates', updates, '--quiet']);
+    if (round > 0) {
+      raw.push(r);
+      ours.push(o);
+    }
+  }
+  await rm(path.join(work, 'updates-ws'), { recursive: true, force: true });
+  return [{ step: 'apply-updates (Setup DU)', tool: 'raw 7zz x', raw, ours, kind: 'time' }];
+}
+
 async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
-  const { dir, iso } = await sampleIso();
-  const wimSize = (await stat(path.join(dir, 'media', 'sources', 'install.wim'))).size;
-  console.log(`media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`);
   const rows: Row[] = [];
-  if (only !== 'distribute') rows.push(...(await mediaRows(iso)));
-  if (only !== 'media') rows.push(...(await distributeRows(await bigWorkspace(dir))));
+  if (only !== 'updates') {
+    const { dir, iso } = await sampleIso();
+    const wimSize = (await stat(path.join(dir, 'media', 'sources', 'install.wim'))).size;
+    console.log(`media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`);
+    if (!only || only === 'media') rows.push(...(await mediaRows(iso)));
+    if (!only || only === 'distribute') rows.push(...(await distributeRows(await bigWorkspace(dir))));
+  }
+  if (!only || only === 'updates') rows.push(...(await updatesRows()));
   console.log();
   printRows(rows);
   console.log(`\nEvery command ran after sync${wasCold() ? ' and a dropped page cache (cold reads)' : ' (page cache could not be dropped: warm reads)'}.`);

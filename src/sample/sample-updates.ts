@@ -2,6 +2,7 @@
 // for tests and the demo: CABs made by gcab, MSUs in both layouts (CABs inside; or WIM + PSF + SSU
 // CAB inside, as Windows 11 LCUs since 2024), each with an update.mum in Microsoft's format.
 // The payloads are placeholders (no Microsoft binaries); the containers and manifests are real.
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runTool } from '../util/exec.ts';
@@ -131,6 +132,8 @@ export interface SampleUpdatesOptions {
   lcuRevision?: number;
   /** Which packages to write (default all). */
   only?: (keyof SampleUpdates['files'])[];
+  /** Bytes of incompressible data in the Setup DU (benchmarks), in 64 MiB files under a subfolder. */
+  setupDuPayloadBytes?: number;
 }
 
 /**
@@ -172,6 +175,10 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
       'acres.dll': `placeholder: application compatibility resources\r\n`,
       'replacementmanifests/microsoft-windows-sample-replacement.man': `placeholder replacement manifest\r\n`,
     });
+    const chunk = 64 * 1024 * 1024;
+    for (let done = 0, i = 0; done < (options.setupDuPayloadBytes ?? 0); done += chunk, i++) {
+      await put(path.join(dir, 'sxs', `payload${i}.bin`), randomBytes(Math.min(chunk, options.setupDuPayloadBytes! - done)));
+    }
     await cab(dir, files.setupDu);
   }
   if (want('dotnet')) await buildMsuWithCabs(work, files.dotnet, { kb: 'KB5045934', prefix: 'Windows11.0', payload: { name: 'Package_for_DotNetRollup_481', version: '10.0.9277.1', kb: 'KB5045934', parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` } } });

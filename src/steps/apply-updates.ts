@@ -11,7 +11,7 @@ import { ServicingRun } from '../updates/execute.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
 import { formatPlan, planServicing, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
-import { hashFile } from '../util/fs.ts';
+import { hashFile, mapLimit } from '../util/fs.ts';
 import type { Step, StepContext } from './types.ts';
 
 export const ApplyUpdatesOptionsSchema = z
@@ -128,11 +128,11 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     const result = await run.execute(plan);
 
     // The manifest follows the files: new hashes, the images' new builds, and the applied updates.
-    const changed: FileEntry[] = [];
-    for (const { from, to } of result.renames) {
+    // Hashed two at a time: SHA-256 is CPU-bound, and the WIMs and the Setup DU's files are large.
+    const changed: FileEntry[] = await mapLimit(result.renames, 2, async ({ from, to }) => {
       const info = await stat(from);
-      changed.push({ path: path.relative(context.workspace.mediaDir, to).split(path.sep).join('/'), size: info.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info.mtimeMs) });
-    }
+      return { path: path.relative(context.workspace.mediaDir, to).split(path.sep).join('/'), size: info.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info.mtimeMs) };
+    });
     const files = withFiles(manifest.files, changed);
     const next: Manifest = {
       ...manifest,
@@ -148,6 +148,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     return {
       manifest: next,
       renames: result.renames,
+      cleanup: result.cleanup,
       summary: { targets: summaryOf(plan), applied: result.applied, failures: result.failures, verified: result.verified, rejected: plan.rejections, unpinned: plan.unpinned, build },
       message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}; install.wim ${build}`,
     };

@@ -43,6 +43,8 @@ export interface ExecuteResult {
   renames: { from: string; to: string }[];
   /** Media-relative paths that the renames replace or add. */
   changedPaths: string[];
+  /** Temporary folders to remove once the change is committed. */
+  cleanup: string[];
   installInfo?: WimInfo;
   bootInfo?: WimInfo;
   applied: AppliedUpdate[];
@@ -286,6 +288,7 @@ export class ServicingRun {
     const applied: AppliedUpdate[] = [];
     const renames: { from: string; to: string }[] = [];
     const changedPaths: string[] = [];
+    const cleanup: string[] = [];
     const record = (target: PlanTarget, refs: PackageRef[]) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path.basename(r.file), sha256: r.sha256 })));
     if (plan.needsDism) await this.cleanStaleMounts();
     // Working folders of a killed run (their mounts, if any, were just discarded).
@@ -351,12 +354,13 @@ export class ServicingRun {
         const staged = await this.stageMedia(media, bootInfo ? renames.find((r) => r.to === bootWim)!.from : bootWim);
         renames.push(...staged.renames);
         changedPaths.push(...staged.paths);
+        cleanup.push(...staged.cleanup);
         record(media, media.applies);
       }
       faultPoint('updates-staged');
-      return { renames, changedPaths, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
+      return { renames, changedPaths, cleanup, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
     } catch (error) {
-      for (const { from } of renames) await rm(from, { force: true });
+      for (const file of [...renames.map((r) => r.from), ...cleanup]) await rm(file, { recursive: true, force: true });
       throw error;
     } finally {
       if (this.mounted.size === 0) await rm(this.runDir, { recursive: true, force: true }).catch(() => {});
@@ -368,19 +372,23 @@ export class ServicingRun {
    * boot managers from boot.wim index 2 over them (Microsoft's order). Verified: sources/setup.exe
    * equals the one in boot.wim index 2.
    */
-  private async stageMedia(target: PlanTarget, bootWim: string): Promise<{ renames: { from: string; to: string }[]; paths: string[] }> {
+  private async stageMedia(target: PlanTarget, bootWim: string): Promise<{ renames: { from: string; to: string }[]; paths: string[]; cleanup: string[] }> {
     const { workspace, sevenZip, wimlib } = this.o;
+    // Extracted into the workspace's temporary folder (the media's disk), so most files are renamed into place, not copied.
     const files = new Map<string, string>(); // media path → staged file
+    const cleanup: string[] = [];
     for (const op of target.operations) {
       if (op.action === 'expand-setup-du') {
         this.info(`media: ${describeOperation(op)}`);
-        const dir = path.join(this.runDir, `setupdu-${op.package.kb || 'x'}`);
-        await sevenZip.extract(op.package.file, dir);
+        const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
+        cleanup.push(dir);
+        await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
         for (const file of await listTree(dir)) files.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
       }
       if (op.action === 'copy-from-boot') {
         this.info(`media: ${describeOperation(op)}`);
-        const dir = path.join(this.runDir, 'from-boot');
+        const dir = await workspace.tempPath('from-boot');
+        cleanup.push(dir);
         await wimlib.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir, { logDir: workspace.logsDir });
         const extracted = new Map((await readdir(dir)).map((name) => [name.toLowerCase(), path.join(dir, name)]));
         for (const { from, to } of op.files) {
@@ -394,11 +402,17 @@ export class ServicingRun {
     const existing = new Map((await listTree(workspace.mediaDir)).map((f) => [f.path.toLowerCase(), f.path]));
     const renames: { from: string; to: string }[] = [];
     const paths: string[] = [];
+    const used = new Set<string>();
     for (const [mediaPath, source] of files) {
       const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
-      const temp = await workspace.tempPath(path.basename(actual));
-      await copyFile(source, temp);
-      renames.push({ from: temp, to: workspace.media(actual) });
+      // A file with several destinations (bootmgfw.efi) is renamed to the first and copied for the others.
+      let from = source;
+      if (used.has(source)) {
+        from = await workspace.tempPath(path.basename(actual));
+        await copyFile(source, from);
+      }
+      used.add(source);
+      renames.push({ from, to: workspace.media(actual) });
       paths.push(actual);
     }
     const setup = target.operations.some((o) => o.action === 'copy-from-boot') ? renames.find((r) => r.to === workspace.media(existing.get('sources/setup.exe') ?? 'sources/setup.exe')) : undefined;
@@ -411,6 +425,6 @@ export class ServicingRun {
       }
       this.verified.push('sources/setup.exe equals boot.wim index 2');
     }
-    return { renames, paths };
+    return { renames, paths, cleanup };
   }
 }

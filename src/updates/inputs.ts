@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SevenZip } from '../imaging/sevenzip.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
-import { exists, hashFile } from '../util/fs.ts';
+import { exists, hashFile, mapLimit } from '../util/fs.ts';
 import { classifyPackage, dropDuplicates, isRejection, type MediaTarget, type Rejection, type UpdatePackage } from './classify.ts';
 import { readPackage } from './read.ts';
 
@@ -87,9 +87,11 @@ export async function hashUpdate(file: UpdateFile, onBytes?: (bytes: number) => 
 
 /** Hashes every file and checks its pin: a mismatch names the file and both hashes. */
 export async function checkPins(files: readonly UpdateFile[], onBytes?: (bytes: number) => void): Promise<Map<string, string>> {
+  // Two at a time: SHA-256 is CPU-bound and a month's LCU alone is a gigabyte or more.
+  const sums = await mapLimit(files, 2, (file) => hashUpdate(file, onBytes));
   const hashes = new Map<string, string>();
-  for (const file of files) {
-    const sha256 = await hashUpdate(file, onBytes);
+  for (const [i, file] of files.entries()) {
+    const sha256 = sums[i]!;
     if (file.pin && file.pin !== sha256) {
       throw new MediaError(`${path.basename(file.file)} does not match its SHA-256 pin (expected ${file.pin}, got ${sha256})`, {
         fix: 'The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file.',

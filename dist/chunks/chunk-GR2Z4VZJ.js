@@ -38253,6 +38253,7 @@ var ServicingRun = class {
     const applied = [];
     const renames = [];
     const changedPaths = [];
+    const cleanup = [];
     const record2 = (target, refs) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 })));
     if (plan.needsDism) await this.cleanStaleMounts();
     await this.removeOldRuns();
@@ -38312,12 +38313,13 @@ var ServicingRun = class {
         const staged = await this.stageMedia(media, bootInfo ? renames.find((r) => r.to === bootWim).from : bootWim);
         renames.push(...staged.renames);
         changedPaths.push(...staged.paths);
+        cleanup.push(...staged.cleanup);
         record2(media, media.applies);
       }
       faultPoint("updates-staged");
-      return { renames, changedPaths, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
+      return { renames, changedPaths, cleanup, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
     } catch (error63) {
-      for (const { from } of renames) await rm4(from, { force: true });
+      for (const file2 of [...renames.map((r) => r.from), ...cleanup]) await rm4(file2, { recursive: true, force: true });
       throw error63;
     } finally {
       if (this.mounted.size === 0) await rm4(this.runDir, { recursive: true, force: true }).catch(() => {
@@ -38332,16 +38334,19 @@ var ServicingRun = class {
   async stageMedia(target, bootWim) {
     const { workspace, sevenZip, wimlib } = this.o;
     const files = /* @__PURE__ */ new Map();
+    const cleanup = [];
     for (const op of target.operations) {
       if (op.action === "expand-setup-du") {
         this.info(`media: ${describeOperation(op)}`);
-        const dir = path12.join(this.runDir, `setupdu-${op.package.kb || "x"}`);
-        await sevenZip.extract(op.package.file, dir);
+        const dir = await workspace.tempPath(`setupdu-${op.package.kb || "x"}`);
+        cleanup.push(dir);
+        await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
         for (const file2 of await listTree(dir)) files.set(`sources/${file2.path}`, path12.join(dir, ...file2.path.split("/")));
       }
       if (op.action === "copy-from-boot") {
         this.info(`media: ${describeOperation(op)}`);
-        const dir = path12.join(this.runDir, "from-boot");
+        const dir = await workspace.tempPath("from-boot");
+        cleanup.push(dir);
         await wimlib.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir, { logDir: workspace.logsDir });
         const extracted = new Map((await readdir3(dir)).map((name) => [name.toLowerCase(), path12.join(dir, name)]));
         for (const { from, to } of op.files) {
@@ -38354,11 +38359,16 @@ var ServicingRun = class {
     const existing = new Map((await listTree(workspace.mediaDir)).map((f) => [f.path.toLowerCase(), f.path]));
     const renames = [];
     const paths = [];
+    const used = /* @__PURE__ */ new Set();
     for (const [mediaPath, source] of files) {
       const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
-      const temp = await workspace.tempPath(path12.basename(actual));
-      await copyFile(source, temp);
-      renames.push({ from: temp, to: workspace.media(actual) });
+      let from = source;
+      if (used.has(source)) {
+        from = await workspace.tempPath(path12.basename(actual));
+        await copyFile(source, from);
+      }
+      used.add(source);
+      renames.push({ from, to: workspace.media(actual) });
       paths.push(actual);
     }
     const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
@@ -38371,7 +38381,7 @@ var ServicingRun = class {
       }
       this.verified.push("sources/setup.exe equals boot.wim index 2");
     }
-    return { renames, paths };
+    return { renames, paths, cleanup };
   }
 };
 
@@ -38629,9 +38639,10 @@ async function hashUpdate(file2, onBytes) {
   return sha256;
 }
 async function checkPins(files, onBytes) {
+  const sums = await mapLimit(files, 2, (file2) => hashUpdate(file2, onBytes));
   const hashes = /* @__PURE__ */ new Map();
-  for (const file2 of files) {
-    const sha256 = await hashUpdate(file2, onBytes);
+  for (const [i2, file2] of files.entries()) {
+    const sha256 = sums[i2];
     if (file2.pin && file2.pin !== sha256) {
       throw new MediaError(`${path15.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
         fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
@@ -38753,11 +38764,10 @@ ${list2}`, {
       continueOnError: options.continueOnError
     });
     const result = await run.execute(plan);
-    const changed = [];
-    for (const { from, to } of result.renames) {
+    const changed = await mapLimit(result.renames, 2, async ({ from, to }) => {
       const info2 = await stat3(from);
-      changed.push({ path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"), size: info2.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info2.mtimeMs) });
-    }
+      return { path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"), size: info2.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info2.mtimeMs) };
+    });
     const files = withFiles(manifest.files, changed);
     const next = {
       ...manifest,
@@ -38773,6 +38783,7 @@ ${list2}`, {
     return {
       manifest: next,
       renames: result.renames,
+      cleanup: result.cleanup,
       summary: { targets: summaryOf(plan), applied: result.applied, failures: result.failures, verified: result.verified, rejected: plan.rejections, unpinned: plan.unpinned, build },
       message: `applied ${kbs.length ? kbs.join(", ") : "no package"} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ""}; install.wim ${build}`
     };
