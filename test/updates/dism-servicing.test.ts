@@ -200,6 +200,36 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(context.reporter.messages('warning').join('\n')).toContain('another tool has C:\\old\\install.wim mounted at D:\\other-tool\\mount (status Needs Remount); left alone');
   });
 
+  it('a stale mount that refuses a discard is cleared by /Cleanup-Mountpoints; one that survives stops the run before any change', async () => {
+    const { workspace, calls, stateFile } = await setup({ failOn: [{ match: ['/Unmount-Image', 'run-1-2'], code: '0xc142010c', text: 'The mount is invalid.' }] });
+    const stale = (survivesCleanup: boolean) => [{ dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1'), wim: 'gone.wim', index: 1, status: 'Invalid', survivesCleanup }];
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    await writeFile(stateFile, JSON.stringify({ ...state, stale: stale(false) }));
+    const context = testContext(workspace);
+    expect((await runStep(applyUpdates, { from: updates.dir }, context, 'test')).result).toBe('succeeded');
+    expect((await calls()).slice(0, 4)).toEqual(['/Get-MountedWimInfo', '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-2/mount/boot-1 /Discard', '/Cleanup-Mountpoints', '/Get-MountedWimInfo']);
+    expect(context.reporter.messages('warning').join('\n')).toMatch(/0xc142010c.*; cleaning up mount points instead/);
+
+    const again = await setup({ failOn: [{ match: ['/Unmount-Image', 'run-1-2'], code: '0xc142010c', text: 'The mount is invalid.' }] });
+    const s2 = JSON.parse(await readFile(again.stateFile, 'utf8'));
+    await writeFile(again.stateFile, JSON.stringify({ ...s2, stale: [{ ...stale(true)[0], dir: path.join(again.workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1') }] }));
+    const before = await snapshot(path.join(again.workspace, 'media'));
+    await expect(apply(again.workspace)).rejects.toThrow(/^Stale mounts of an interrupted run could not be removed: .*run-1-2\/mount\/boot-1 \(Invalid\)$/);
+    expect(await snapshot(path.join(again.workspace, 'media'))).toBe(before);
+  });
+
+  it('--continue-on-error on the LCU itself: that image is committed without it, recorded, and not held to the predicted build', async () => {
+    const { workspace } = await setup({ failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f081f', text: 'The source files could not be found.' }] });
+    const context = testContext(workspace);
+    const result = await runStep(applyUpdates, { from: updates.dir, continueOnError: true }, context, 'test');
+    expect(result.result).toBe('succeeded');
+    expect((result.summary['failures'] as any[]).map((f) => `${f.target} ${f.code}`)).toEqual(['install.wim:2 0x800f081f']);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.updates.filter((u: any) => u.target === 'install.wim:2').map((u: any) => u.kb)).toEqual(['KB5045934']);
+    expect(manifest.updates.filter((u: any) => u.target === 'install.wim:1').map((u: any) => u.kb)).toEqual(['KB5046617', 'KB5044284', 'KB5045934']);
+    expect(context.reporter.messages('warning')).toContain('install.wim index 2: Windows 11 Enterprise: not verified against the plan (failures were recorded under --continue-on-error)');
+  });
+
   it('an unmount that fails: discarded, cleaned up, workspace unchanged, the cause decoded', async () => {
     const { workspace, calls } = await setup({ failOn: [{ match: ['/Unmount-Image', 'boot-1', '/Commit'], code: '0xc1420117', text: 'The directory could not be completely unmounted.' }] });
     const before = await snapshot(path.join(workspace, 'media'));

@@ -31,6 +31,8 @@ if (has('Get-MountedWimInfo')) {
   const mounts = [...state.stale, ...state.mounts];
   out(`${head}Mounted images:\n\n${mounts.length === 0 ? 'No mounted images found.\n\n' : mounts.map((m) => `Mount Dir : ${m.dir}\nImage File : ${m.wim}\nImage Index : ${m.index}\nMounted Read/Write : Yes\nStatus : ${m.status ?? 'Ok'}\n\n`).join('')}${done}`);
 } else if (has('Cleanup-Mountpoints')) {
+  // Removes the records of orphaned mounts (the scenario's stale ones); live mounts stay.
+  state.stale = state.stale.filter((m) => m.survivesCleanup);
   out(`${head}${bar}${done}`);
 } else if (has('Mount-Image')) {
   const wim = arg('ImageFile');

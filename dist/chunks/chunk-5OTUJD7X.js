@@ -38086,16 +38086,27 @@ var ServicingRun = class {
   /** Discards osmedia's own stale mounts (an interrupted earlier run) and DISM's orphaned mount records. */
   async cleanStaleMounts() {
     const mounts = parseMountedImages(await this.runDism(this.dism.getMountedWimInfo(), "listing mounted images"));
-    const root = path12.resolve(this.o.scratchRoot).toLowerCase();
-    const ours = mounts.filter((m) => path12.resolve(m.mountDir).toLowerCase().startsWith(root));
-    for (const mount of mounts.filter((m) => !ours.includes(m))) {
+    const root = path12.resolve(this.o.scratchRoot).toLowerCase() + path12.sep;
+    const isOurs = (m) => path12.resolve(m.mountDir).toLowerCase().startsWith(root);
+    const ours = mounts.filter(isOurs);
+    for (const mount of mounts.filter((m) => !isOurs(m))) {
       this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone` });
     }
     for (const mount of ours) {
       this.info(`discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`);
-      await this.runDism(this.dism.unmount(mount.mountDir, false), `discarding the stale mount ${mount.mountDir}`);
+      await this.runDism(this.dism.unmount(mount.mountDir, false), `discarding the stale mount ${mount.mountDir}`).catch((error63) => {
+        this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${error63.message}; cleaning up mount points instead` });
+      });
     }
     await this.runDism(this.dism.cleanupMountpoints(), "cleaning up mount points");
+    if (ours.length > 0) {
+      const left = parseMountedImages(await this.runDism(this.dism.getMountedWimInfo(), "listing mounted images")).filter(isOurs);
+      if (left.length > 0) {
+        throw new MediaError(`Stale mounts of an interrupted run could not be removed: ${left.map((m) => `${m.mountDir} (${m.status})`).join(", ")}`, {
+          fix: "Close programs with files open under the scratch folder (Explorer, antivirus), or restart the runner, then run again. Nothing was changed."
+        });
+      }
+    }
   }
   /** Removes working folders of earlier runs (after their mounts were discarded). */
   async removeOldRuns() {
@@ -38185,35 +38196,34 @@ var ServicingRun = class {
     }
   }
   /** Checks DISM's package list of a mounted image against what the plan expects there. */
-  async checkPackages(target, mountDir, failed) {
+  async checkPackages(target, mountDir, expected) {
     const installed = parseDismPackages(await this.runDism(this.dism.getPackages(mountDir), `listing the packages of ${target.title}`));
     const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
-    const missing = target.expectPackages.filter((id) => !present.has(id.toLowerCase()) && !failed.has(id));
+    const missing = expected.filter((id) => !present.has(id.toLowerCase()));
     if (missing.length > 0) {
       throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`, {
         fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`
       });
     }
-    this.verified.push(`${target.title}: ${target.expectPackages.length} expected package(s) installed`);
+    this.verified.push(`${target.title}: ${expected.length} expected package(s) installed`);
   }
   /** Services one image: mount, operations in order, package check, unmount (commit); any failure discards it. */
   async serviceImage(target, wim, index, name, winre) {
     const mountDir = await this.mount(wim, index, name, target.title);
-    const failed = /* @__PURE__ */ new Set();
     const applied = [];
+    let anyFailed = false;
     try {
       for (const op of target.operations) {
         if (op.action === "export" || op.action === "extract-winre") continue;
         const ok = await this.operation(target, op, mountDir, winre);
-        if (op.action === "add-package" || op.action === "add-ssu") {
-          const ids = op.action === "add-ssu" ? [op.ssuIdentity] : [op.package.identity, ...op.checkpoints.map((c3) => c3.identity)];
-          if (!ok) ids.forEach((id) => failed.add(id));
-          else if (op.action === "add-ssu") applied.push({ ...op.package, identity: op.ssuIdentity, kind: "ssu" });
-          else applied.push(op.package, ...op.checkpoints);
-        }
-        if (op.action === "enable-netfx3" && ok) applied.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
+        anyFailed ||= !ok;
+        if (!ok) continue;
+        if (op.action === "add-ssu") applied.push({ ...op.package, identity: op.ssuIdentity, kind: "ssu" });
+        if (op.action === "add-package") applied.push(op.package, ...op.checkpoints);
+        if (op.action === "enable-netfx3") applied.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
       }
-      await this.checkPackages(target, mountDir, failed);
+      const added = new Set(applied.map((p) => p.identity));
+      await this.checkPackages(target, mountDir, anyFailed ? target.expectPackages.filter((id) => added.has(id)) : target.expectPackages);
     } catch (error63) {
       await this.discardAll();
       throw error63;
