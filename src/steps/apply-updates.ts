@@ -2,7 +2,7 @@
 // documented order, execute it (DISM for images; wimlib and 7-Zip for the rest), verify the result,
 // and record per image what was applied. On a machine without DISM, a plan that needs it stops
 // before anything changes, after showing the plan.
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { dismPath } from '../imaging/dism.ts';
@@ -56,7 +56,7 @@ export async function prepareServicing(context: Pick<StepContext, 'workspace' | 
     context.reporter.emit({ type: 'progress', step: 'apply-updates', phase: 'hashing updates', done: hashed, total, unit: 'bytes' });
   });
   const work = await context.workspace.tempPath('packages');
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work);
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() => rm(work, { recursive: true, force: true }));
   const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
   return { plan, files, ignored };
 }
@@ -76,7 +76,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
   title: 'Applying updates in Microsoft\'s servicing order',
   schema: ApplyUpdatesOptionsSchema as unknown as z.ZodType<ApplyUpdatesOptions>,
 
-  /** The update files' contents (not their names or folder) and the servicing options decide a skip. */
+  /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {
     const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
     const hashes = await Promise.all(files.map(async (f) => `${path.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));

@@ -256,6 +256,9 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
       });
     }
     if (!winreServiced) targets.push({ target: 'winre', title: 'WinRE', engine: 'dism', operations: [], applies: [], skipped, expectPackages: [] });
+  } else if (first && cumulativeChain(packages).target) {
+    // Said out loud: a month with an LCU and no Safe OS DU leaves the recovery environment behind.
+    targets.push({ target: 'winre', title: 'WinRE', engine: 'dism', operations: [], applies: [], expectPackages: [], skipped: [{ kb: '', identity: '', reason: 'no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month\'s Safe OS DU to service it)' }] });
   }
 
   for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
@@ -328,7 +331,7 @@ export function formatPlan(plan: ServicingPlan): string[] {
     const build = target.predicted ? `  ${target.before ?? '?'} → ${target.predicted}` : '';
     lines.push(`${target.title}${build}${target.operations.length === 0 ? '  (nothing to do)' : ''}`);
     target.operations.forEach((op, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${describeOperation(op)}`));
-    for (const skip of target.skipped) lines.push(`      skip ${skip.kb || skip.identity}: ${skip.reason}`);
+    for (const skip of target.skipped) lines.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : 'note: '}${skip.reason}`);
   }
   for (const rejection of plan.rejections) lines.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
   for (const file of plan.unpinned) lines.push(`unpinned ${file}: no SHA-256 pin (recipe or SHA256SUMS)`);

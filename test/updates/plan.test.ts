@@ -201,6 +201,7 @@ describe('planner (Microsoft\'s order)', () => {
     const done = withVersions(manifest, '10.0.26100.2314', '10.0.26100.2314');
     const sameMonth = planServicing(done, packages.filter((p) => p.kind === 'lcu'), { cleanup: true, netfx3: false });
     expect(sameMonth.needsDism).toBe(false);
+    expect(skips(sameMonth)['winre']).toEqual([': no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month\'s Safe OS DU to service it)']);
     expect(sameMonth.targets.every((t) => t.operations.length === 0)).toBe(true);
     expect(skips(sameMonth)['install.wim:1']![0]).toBe('KB5046617: image already at 10.0.26100.2314 (this CU brings 26100.2314)');
   });

@@ -37774,7 +37774,7 @@ function createContext(options) {
 import path24 from "node:path";
 
 // src/steps/apply-updates.ts
-import { stat as stat3 } from "node:fs/promises";
+import { rm as rm6, stat as stat3 } from "node:fs/promises";
 import path16 from "node:path";
 
 // src/updates/execute.ts
@@ -37970,6 +37970,8 @@ function planServicing(manifest, packages, options, extra = {}) {
       });
     }
     if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped: skipped2, expectPackages: [] });
+  } else if (first && cumulativeChain(packages).target) {
+    targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], expectPackages: [], skipped: [{ kb: "", identity: "", reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" }] });
   }
   for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
   for (const image of manifest.bootWim?.images ?? []) targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
@@ -38026,7 +38028,7 @@ function formatPlan(plan) {
     const build = target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
     lines2.push(`${target.title}${build}${target.operations.length === 0 ? "  (nothing to do)" : ""}`);
     target.operations.forEach((op, i2) => lines2.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
-    for (const skip of target.skipped) lines2.push(`      skip ${skip.kb || skip.identity}: ${skip.reason}`);
+    for (const skip of target.skipped) lines2.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
   }
   for (const rejection of plan.rejections) lines2.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
   for (const file2 of plan.unpinned) lines2.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
@@ -38711,7 +38713,7 @@ async function prepareServicing(context, manifest, options) {
     context.reporter.emit({ type: "progress", step: "apply-updates", phase: "hashing updates", done: hashed, total, unit: "bytes" });
   });
   const work = await context.workspace.tempPath("packages");
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work);
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() => rm6(work, { recursive: true, force: true }));
   const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
   return { plan, files, ignored };
 }
@@ -38726,7 +38728,7 @@ var applyUpdates = {
   id: "apply-updates",
   title: "Applying updates in Microsoft's servicing order",
   schema: ApplyUpdatesOptionsSchema,
-  /** The update files' contents (not their names or folder) and the servicing options decide a skip. */
+  /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {
     const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
     const hashes = await Promise.all(files.map(async (f) => `${path16.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
@@ -38801,7 +38803,7 @@ ${list2}`, {
 };
 
 // src/configmgr/run-site.ts
-import { mkdir as mkdir7, readFile as readFile6, rm as rm6 } from "node:fs/promises";
+import { mkdir as mkdir7, readFile as readFile6, rm as rm7 } from "node:fs/promises";
 import path17 from "node:path";
 
 // src/configmgr/powershell.ts
@@ -39007,7 +39009,7 @@ async function runSiteOperations(workspace, input2, reporter) {
     });
   }
   const resultFile = path17.join(workspace.stateDir, `site-result-${process.pid}.json`);
-  await rm6(resultFile, { force: true });
+  await rm7(resultFile, { force: true });
   let output2;
   try {
     output2 = (await runTool({ tool: "PowerShell", file: powershell, args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, "-ResultPath", resultFile] }, { logDir: workspace.logsDir, keepLog: true })).stdout;
@@ -39019,7 +39021,7 @@ async function runSiteOperations(workspace, input2, reporter) {
     });
   }
   const fromFile = await readFile6(resultFile, "utf8").catch(() => void 0);
-  await rm6(resultFile, { force: true });
+  await rm7(resultFile, { force: true });
   const result = fromFile ? parseSiteResult(`OSMEDIA-RESULT ${fromFile.trim()}`) : parseSiteResult(output2);
   if (!result?.upgradePackage?.packageId && !result?.whatIf) {
     throw new MediaError(`The ConfigMgr site script ran but reported no OS upgrade package ID`, { fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.` });
@@ -39041,7 +39043,7 @@ async function runSiteOperations(workspace, input2, reporter) {
 }
 
 // src/distribute/publish.ts
-import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile8, readdir as readdir5, rename as rename3, rm as rm8, stat as stat5 } from "node:fs/promises";
+import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile8, readdir as readdir5, rename as rename3, rm as rm9, stat as stat5 } from "node:fs/promises";
 import path20 from "node:path";
 
 // src/version.ts
@@ -39129,7 +39131,7 @@ function publishedFrom(manifest, version4, osmediaVersion, now) {
 }
 
 // src/distribute/target-fs.ts
-import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir8, rm as rm7, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir8, rm as rm8, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
 import path19 from "node:path";
 
 // src/util/events.ts
@@ -39267,14 +39269,14 @@ async function probeWritable(dir, target) {
     await mkdir8(dir, { recursive: true });
     const probe = path19.join(dir, `.osmedia-probe-${process.pid}`);
     await writeFile3(probe, "");
-    await rm7(probe, { force: true });
+    await rm8(probe, { force: true });
   } catch (error63) {
     throw targetError(error63, target, "checking that it is writable");
   }
 }
 async function copyVerified(source, dest, expected, onBytes) {
   await mkdir8(path19.dirname(dest), { recursive: true });
-  await rm7(dest, { force: true });
+  await rm8(dest, { force: true });
   await copyFile2(source, dest);
   const info2 = await stat4(source);
   await utimes2(dest, info2.atime, info2.mtime);
@@ -39289,7 +39291,7 @@ async function copyVerified(source, dest, expected, onBytes) {
 async function tryLink(existing, dest) {
   try {
     await mkdir8(path19.dirname(dest), { recursive: true });
-    await rm7(dest, { force: true });
+    await rm8(dest, { force: true });
     await link2(existing, dest);
     return true;
   } catch {
@@ -39483,7 +39485,7 @@ async function publishMirror(workspace, manifest, plan, options, reporter, resul
       const file2 = path20.join(target, ...extra.split("/"));
       await chmod3(file2, 420).catch(() => {
       });
-      await rm8(file2, { force: true });
+      await rm9(file2, { force: true });
     }
     if (files.length > 0 || plan.delete.length > 0) {
       await chmod3(path20.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
@@ -39943,7 +39945,7 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
 };
 
 // src/steps/import-media.ts
-import { mkdir as mkdir11, rename as rename4, rm as rm9, stat as stat7 } from "node:fs/promises";
+import { mkdir as mkdir11, rename as rename4, rm as rm10, stat as stat7 } from "node:fs/promises";
 import path22 from "node:path";
 
 // src/media/layout.ts
@@ -40012,7 +40014,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm9(path22.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm10(path22.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -40110,7 +40112,7 @@ var importMedia = {
       updates: [],
       history: []
     };
-    await rm9(workspace.manifestPath, { force: true });
+    await rm10(workspace.manifestPath, { force: true });
     faultPoint("import-verified");
     const cleanup = [];
     if (await exists(workspace.mediaDir)) {
