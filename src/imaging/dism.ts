@@ -182,8 +182,8 @@ export class DismCommands {
 
   getMountedWimInfo(): string[] { return ['/Get-MountedWimInfo', ...this.common('get-mountedwiminfo', false)]; }
   cleanupMountpoints(): string[] { return ['/Cleanup-Mountpoints', ...this.common('cleanup-mountpoints', false)]; }
-  mount(wim: string, index: number, mountDir: string): string[] {
-    return ['/Mount-Image', `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...this.common('mount-image', true)];
+  mount(wim: string, index: number, mountDir: string, readOnly = false): string[] {
+    return ['/Mount-Image', `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...(readOnly ? ['/ReadOnly'] : []), ...this.common('mount-image', true)];
   }
   addPackage(mountDir: string, packagePath: string): string[] {
     return [`/Image:${mountDir}`, '/Add-Package', `/PackagePath:${packagePath}`, ...this.common('add-package', true)];

@@ -109,7 +109,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
     }
     const dismFile = availableDism();
-    if (plan.needsDism && !dismFile) {
+    if ((plan.needsDism || context.engine.name === 'dism') && !dismFile) {
       const parts = plan.targets.filter((t) => t.engine === 'dism' && t.operations.length > 0).map((t) => t.title.split(':')[0]);
       throw new MediaError(`This plan needs DISM, which runs only on Windows: ${parts.join(', ')}. Nothing was changed; the plan is shown above.`, {
         fix: 'Run apply-updates on a Windows runner with DISM (README: Windows runner set-up). Here on Linux only Setup Dynamic Updates can be applied: pass just those to see them applied and verified.',
@@ -120,8 +120,10 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       workspace: context.workspace,
       reporter,
       sevenZip: context.sevenZip,
-      wimlib: context.wimlib,
+      // The engine (wimlib where installed, else DISM on Windows) also does the file work on WIMs.
+      wimlib: context.engine.name === 'wimlib' ? context.wimlib : undefined,
       dismFile,
+      bootIndex: manifest.bootWim?.bootIndex,
       scratchRoot: options.scratch ? path.resolve(options.scratch) : path.join(context.workspace.stateDir, 'scratch'),
       continueOnError: options.continueOnError,
     });

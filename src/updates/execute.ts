@@ -1,13 +1,14 @@
 // Executes a servicing plan. Image servicing goes through DISM (Windows); taking Winre.wim and the
-// setup files out of the images and putting WinRE back goes through wimlib, and the Setup DU is
-// expanded with 7-Zip, so those parts run (and are tested) on Linux too.
+// setup files out of the images and putting WinRE back goes through wimlib where it is installed
+// (and DISM otherwise: mount, copy, discard or commit), and the Setup DU is expanded with 7-Zip,
+// so those parts run (and are tested) on Linux too.
 //
 // Nothing in media/ changes here: images are serviced in working copies under the scratch folder,
 // exported into the workspace's temporary folder, verified, and handed back as renames that the
 // step runner commits through the workspace journal. A failure discards the mounted image.
 import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DismCommands, parseDismPackages, parseDismProgress, parseMountedImages } from '../imaging/dism.ts';
+import { DismCommands, DismEngine, parseDismPackages, parseDismProgress, parseMountedImages } from '../imaging/dism.ts';
 import { decodeDismError, dismErrorCode, dismErrorText } from '../imaging/dism-errors.ts';
 import type { SevenZip } from '../imaging/sevenzip.ts';
 import type { WimInfo } from '../imaging/types.ts';
@@ -24,9 +25,12 @@ export interface ExecuteOptions {
   workspace: Workspace;
   reporter: Reporter;
   sevenZip: SevenZip;
-  wimlib: WimlibEngine;
-  /** The DISM binary; only needed when the plan services images. */
+  /** wimlib for the file work on WIMs (extract, replace, read); without it DISM does that too. */
+  wimlib?: WimlibEngine;
+  /** The DISM binary; needed when the plan services images, or when there is no wimlib. */
   dismFile?: string;
+  /** boot.wim's bootable index as the manifest records it (DISM does not report it). */
+  bootIndex?: number;
   /** Mount folders, working copies and DISM's scratch go here (a local NTFS disk on Windows). */
   scratchRoot: string;
   continueOnError: boolean;
@@ -57,12 +61,36 @@ export class DismFailure extends ToolError {}
 
 const WINRE_PATH = 'Windows/System32/Recovery/Winre.wim';
 
+/** File work on WIMs besides servicing: wimlib where installed, DISM otherwise. */
+interface WimFiles {
+  readonly name: 'wimlib' | 'dism';
+  info(wim: string): Promise<WimInfo>;
+  /** Copies files of one image ('/'-separated paths, any case) into destDir, flat. */
+  extractFiles(wim: string, index: number, paths: readonly string[], destDir: string): Promise<void>;
+  replaceFile(wim: string, index: number, source: string, pathInImage: string): Promise<void>;
+  exportImages(source: string, indexes: number[], dest: string, bootIndex: number): Promise<void>;
+}
+
+/** A path inside a mounted image, found case-insensitively, as Windows would. */
+async function findInMount(root: string, pathInImage: string): Promise<string | undefined> {
+  let current = root;
+  for (const part of pathInImage.split('/').filter(Boolean)) {
+    const names = await readdir(current).catch(() => [] as string[]);
+    const match = names.find((n) => n.toLowerCase() === part.toLowerCase());
+    if (!match) return undefined;
+    current = path.join(current, match);
+  }
+  return current;
+}
+
 export class ServicingRun {
   private readonly o: ExecuteOptions;
   private readonly dism: DismCommands;
   private readonly runDir: string;
   private readonly logDir: string;
   private readonly mounted = new Set<string>();
+  private readonly files: WimFiles;
+  private mounts = 0;
   readonly failures: Failure[] = [];
   readonly verified: string[] = [];
 
@@ -73,6 +101,52 @@ export class ServicingRun {
     // DISM's logs outlive the run folder: they are what a failure's message points at (and what CI archives).
     this.logDir = path.join(options.workspace.logsDir, `dism-${run}`);
     this.dism = new DismCommands({ logDir: this.logDir, scratchDir: path.join(this.runDir, 'scratch') });
+    this.files = options.wimlib ? this.wimlibFiles(options.wimlib) : this.dismFiles();
+  }
+
+  private wimlibFiles(wimlib: WimlibEngine): WimFiles {
+    const logDir = this.o.workspace.logsDir;
+    return {
+      name: 'wimlib',
+      info: (wim) => wimlib.info(wim),
+      extractFiles: (wim, index, paths, destDir) => wimlib.extractFiles(wim, index, paths, destDir, { logDir }),
+      replaceFile: (wim, index, source, pathInImage) => wimlib.replaceFile(wim, index, source, pathInImage, { logDir }),
+      exportImages: (source, indexes, dest) => wimlib.exportImages(source, indexes, dest, { logDir }),
+    };
+  }
+
+  /** The same through DISM: a read-only mount to take files out, a mount and commit to put one in. */
+  private dismFiles(): WimFiles {
+    return {
+      name: 'dism',
+      info: (wim) => new DismEngine(this.o.dismFile, this.logDir).info(wim),
+      extractFiles: async (wim, index, paths, destDir) => {
+        const dir = await this.mount(wim, index, `read-${++this.mounts}`, `${path.basename(wim)} index ${index}`, true);
+        try {
+          await mkdir(destDir, { recursive: true });
+          for (const file of paths) {
+            const found = await findInMount(dir, file);
+            if (found) await copyFile(found, path.join(destDir, path.basename(found)));
+          }
+        } finally {
+          await this.unmount(dir, false, `${path.basename(wim)} index ${index}`);
+        }
+      },
+      replaceFile: async (wim, index, source, pathInImage) => {
+        const label = `${path.basename(wim)} index ${index}`;
+        const dir = await this.mount(wim, index, `write-${++this.mounts}`, label);
+        try {
+          const dest = (await findInMount(dir, pathInImage)) ?? path.join(dir, ...pathInImage.split('/'));
+          await mkdir(path.dirname(dest), { recursive: true });
+          await copyFile(source, dest);
+        } catch (error) {
+          await this.discardAll();
+          throw error;
+        }
+        await this.unmount(dir, true, label);
+      },
+      exportImages: (source, indexes, dest, bootIndex) => this.exportAll(source, indexes, dest, bootIndex, path.basename(source)),
+    };
   }
 
   private info(message: string): void {
@@ -142,10 +216,10 @@ export class ServicingRun {
     }
   }
 
-  private async mount(wim: string, index: number, name: string, label: string): Promise<string> {
+  private async mount(wim: string, index: number, name: string, label: string, readOnly = false): Promise<string> {
     const dir = path.join(this.runDir, 'mount', name);
     await mkdir(dir, { recursive: true });
-    await this.runDism(this.dism.mount(wim, index, dir), `mounting ${label}`, `${label}: mounting`);
+    await this.runDism(this.dism.mount(wim, index, dir, readOnly), `mounting ${label}`, `${label}: mounting`);
     this.mounted.add(dir);
     return dir;
   }
@@ -295,7 +369,8 @@ export class ServicingRun {
 
   /** Runs the plan. Returns the verified outputs; media/ is untouched. */
   async execute(plan: ServicingPlan): Promise<ExecuteResult> {
-    const { workspace, wimlib } = this.o;
+    const { workspace } = this.o;
+    const files = this.files;
     const active = plan.targets.filter((t) => t.operations.length > 0);
     const applied: AppliedUpdate[] = [];
     const renames: { from: string; to: string }[] = [];
@@ -306,8 +381,7 @@ export class ServicingRun {
     // Working folders of a killed run (their mounts, if any, were just discarded).
     await this.removeOldRuns();
     await mkdir(this.runDir, { recursive: true });
-    if (plan.needsDism) await mkdir(this.logDir, { recursive: true }); // DISM writes /LogPath files into it
-    const logDir = this.logDir;
+    if (plan.needsDism || files.name === 'dism') await mkdir(this.logDir, { recursive: true }); // DISM writes /LogPath files into it
     try {
       const installWim = workspace.media('sources/install.wim');
       const bootWim = workspace.media('sources/boot.wim');
@@ -318,12 +392,12 @@ export class ServicingRun {
       if (winreTarget) {
         const from = winreTarget.operations.find((o) => o.action === 'extract-winre') as Extract<Operation, { action: 'extract-winre' }>;
         const dir = path.join(this.runDir, 'winre');
-        await wimlib.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir, { logDir });
+        await files.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir);
         const original = path.join(dir, (await readdir(dir))[0]!);
         const refs = await this.serviceImage(winreTarget, original, 1, 'winre', undefined);
         winre = path.join(this.runDir, 'winre-serviced.wim');
         await this.exportAll(original, [1], winre, 0, 'WinRE');
-        const info = await wimlib.info(winre);
+        const info = await files.info(winre);
         if (info.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === 'winre')) {
           throw new MediaError(`WinRE: after servicing it is ${info.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
         }
@@ -338,22 +412,23 @@ export class ServicingRun {
         if (targets.length === 0) continue;
         const working = path.join(this.runDir, kind);
         await copyFile(source, working);
-        const before = await wimlib.info(working);
+        const before = await files.info(working);
+        const bootIndex = kind === 'boot.wim' ? before.bootIndex || (this.o.bootIndex ?? 0) : 0;
         for (const target of targets) {
           const index = Number(target.target.split(':')[1]);
           if (target.engine === 'cross-platform') {
-            // Only Winre.wim changes: replace it in place with wimlib, no mount needed.
-            this.info(`${target.title}: ${describeOperation({ action: 'replace-winre' })} (wimlib)`);
-            await wimlib.replaceFile(working, index, winre!, WINRE_PATH, { logDir });
+            // Only Winre.wim changes: replaced in place (with wimlib, no servicing mount).
+            this.info(`${target.title}: ${describeOperation({ action: 'replace-winre' })} (${files.name})`);
+            await files.replaceFile(working, index, winre!, WINRE_PATH);
           } else {
             record(target, await this.serviceImage(target, working, index, `${kind.split('.')[0]}-${index}`, winre));
           }
         }
         const dest = await workspace.tempPath(kind);
         const indexes = before.images.map((i) => i.index);
-        if (targets.every((t) => t.engine === 'cross-platform')) await wimlib.exportImages(working, indexes, dest, { logDir });
-        else await this.exportAll(working, indexes, dest, before.bootIndex, kind);
-        const info = await wimlib.info(dest);
+        if (targets.every((t) => t.engine === 'cross-platform')) await files.exportImages(working, indexes, dest, bootIndex);
+        else await this.exportAll(working, indexes, dest, bootIndex, kind);
+        const info = await files.info(dest);
         this.verifyBuilds(targets.filter((t) => t.engine === 'dism'), info, kind);
         if (kind === 'install.wim') installInfo = info;
         else bootInfo = info;
@@ -385,9 +460,10 @@ export class ServicingRun {
    * equals the one in boot.wim index 2.
    */
   private async stageMedia(target: PlanTarget, bootWim: string): Promise<{ renames: { from: string; to: string }[]; paths: string[]; cleanup: string[] }> {
-    const { workspace, sevenZip, wimlib } = this.o;
+    const { workspace, sevenZip } = this.o;
+    const files = this.files;
     // Extracted into the workspace's temporary folder (the media's disk), so most files are renamed into place, not copied.
-    const files = new Map<string, string>(); // media path → staged file
+    const staged = new Map<string, string>(); // media path → staged file
     const cleanup: string[] = [];
     for (const op of target.operations) {
       if (op.action === 'expand-setup-du') {
@@ -395,18 +471,18 @@ export class ServicingRun {
         const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
         cleanup.push(dir);
         await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
-        for (const file of await listTree(dir)) files.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
+        for (const file of await listTree(dir)) staged.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
       }
       if (op.action === 'copy-from-boot') {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath('from-boot');
         cleanup.push(dir);
-        await wimlib.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir, { logDir: workspace.logsDir });
+        await files.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir);
         const extracted = new Map((await readdir(dir)).map((name) => [name.toLowerCase(), path.join(dir, name)]));
         for (const { from, to } of op.files) {
           const file = extracted.get(from.split('/').at(-1)!.toLowerCase());
           if (!file) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: 'The boot.wim is not Windows Setup media; re-import the media.' });
-          for (const dest of to) files.set(dest, file);
+          for (const dest of to) staged.set(dest, file);
         }
       }
     }
@@ -415,7 +491,7 @@ export class ServicingRun {
     const renames: { from: string; to: string }[] = [];
     const paths: string[] = [];
     const used = new Set<string>();
-    for (const [mediaPath, source] of files) {
+    for (const [mediaPath, source] of staged) {
       const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
       // A file with several destinations (bootmgfw.efi) is renamed to the first and copied for the others.
       let from = source;
@@ -430,7 +506,7 @@ export class ServicingRun {
     const setup = target.operations.some((o) => o.action === 'copy-from-boot') ? renames.find((r) => r.to === workspace.media(existing.get('sources/setup.exe') ?? 'sources/setup.exe')) : undefined;
     if (setup) {
       const check = path.join(this.runDir, 'check');
-      await wimlib.extractFiles(bootWim, 2, ['sources/setup.exe'], check, { logDir: workspace.logsDir });
+      await files.extractFiles(bootWim, 2, ['sources/setup.exe'], check);
       const [name] = await readdir(check);
       if ((await hashFile(setup.from)) !== (await hashFile(path.join(check, name!)))) {
         throw new MediaError('sources/setup.exe does not equal the one in boot.wim index 2', { fix: 'Nothing was replaced; run again. If it persists, re-import the media.' });

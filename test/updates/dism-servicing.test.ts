@@ -4,6 +4,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DismEngine } from '../../src/imaging/dism.ts';
 import { WimlibEngine } from '../../src/imaging/wimlib.ts';
 import { runStep } from '../../src/pipeline/run-step.ts';
 import { buildSampleUpdates, type SampleUpdates } from '../../src/sample/sample-updates.ts';
@@ -160,6 +161,36 @@ describe('apply-updates with DISM (replayed)', () => {
       await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'install.wim'), index, ['Windows/System32/Recovery/Winre.wim'], out);
       expect((await wimlib.info(path.join(out, 'Winre.wim'))).images[0]!.version).toBe('10.0.26100.2305');
     }
+  });
+
+  it('on a Windows runner without wimlib, DISM also takes Winre.wim and the setup files out (read-only mounts) and puts WinRE back', async () => {
+    const { workspace, calls, stateFile } = await setup();
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    await writeFile(stateFile, JSON.stringify({ ...state, populateMounts: true }));
+    const only = await buildSampleUpdates({ dir: path.join(await tempDir(), 'safeos-setup'), only: ['safeOs', 'setupDu'] });
+    const context = { ...testContext(workspace), engine: new DismEngine(process.env.OSMEDIA_DISM) };
+    const result = await runStep(applyUpdates, { from: only.dir }, context, 'test');
+    expect(result.result, JSON.stringify(context.reporter.events.filter((e) => e.type === 'step-finished'))).toBe('succeeded');
+    const log = await calls();
+    // WinRE out of install.wim index 1 through a read-only mount, serviced, then put into each edition with a mount and commit.
+    expect(log.filter((c) => c.startsWith('/Mount-Image')).map((c) => c.replace(/^\/Mount-Image \/ImageFile:/, '').replace(/ \/MountDir:\S+/, ''))).toEqual([
+      '<ws>/media/sources/install.wim /Index:1 /ReadOnly',
+      '<ws>/.osmedia/scratch/run/winre/Winre.wim /Index:1',
+      '<ws>/.osmedia/scratch/run/install.wim /Index:1',
+      '<ws>/.osmedia/scratch/run/install.wim /Index:2',
+      expect.stringMatching(/^<ws>\/media\/sources\/boot\.wim \/Index:2 \/ReadOnly$/),
+      expect.stringMatching(/^<ws>\/media\/sources\/boot\.wim \/Index:2 \/ReadOnly$/),
+    ]);
+    expect(log.filter((c) => c.startsWith('/Unmount-Image')).map((c) => c.split(' ').at(-1))).toEqual(['/Discard', '/Commit', '/Commit', '/Commit', '/Discard', '/Discard']);
+    expect(log.some((c) => c.startsWith('/Get-ImageInfo'))).toBe(true);
+    const wimlib = new WimlibEngine();
+    const out = path.join(await tempDir(), 'winre');
+    await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'install.wim'), 2, ['Windows/System32/Recovery/Winre.wim'], out);
+    expect((await wimlib.info(path.join(out, 'Winre.wim'))).images[0]!.version).toBe('10.0.26100.2305');
+    const boot = path.join(await tempDir(), 'boot');
+    await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'boot.wim'), 2, ['sources/setup.exe'], boot);
+    expect(await hashFile(path.join(workspace, 'media', 'sources', 'setup.exe'))).toBe(await hashFile(path.join(boot, 'setup.exe')));
+    expect(result.summary['verified']).toEqual(expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned', 'sources/setup.exe equals boot.wim index 2']));
   });
 
   it('0x800f0823 midway: the image is discarded, the workspace is unchanged, and the message says what to do', async () => {

@@ -45,7 +45,9 @@ if (has('Get-MountedWimInfo')) {
     out(`${head}\nError: 3\n\nThe system cannot find the path specified.\n`);
     process.exit(3);
   }
-  state.mounts.push({ dir: arg('MountDir'), wim, index, added: [] });
+  state.mounts.push({ dir: arg('MountDir'), wim, index, added: [], readOnly: has('ReadOnly') });
+  // As DISM does, the mount folder shows the image's files (only where the scenario needs them).
+  if (state.populateMounts) wimlib('apply', wim, String(index), arg('MountDir'), '--no-acls');
   out(`${head}Mounting image\n${bar}${done}`);
 } else if (has('Unmount-Image')) {
   const dir = arg('MountDir');
@@ -71,6 +73,17 @@ if (has('Get-MountedWimInfo')) {
   const mount = state.mounts.find((m) => `/Image:${m.dir}` === args[0]);
   const ids = ['Microsoft-Windows-Foundation-Package~31bf3856ad364e35~amd64~~10.0.26100.1', ...mount.added];
   out(`${head}Image Version: 10.0.26100.1742\n\nPackage listing:\n\n${ids.map((id) => `Package Identity : ${id}\nState : Installed\nRelease Type : ${/RollupFix/.test(id) ? 'Security Update' : 'Update'}\nInstall Time : 11/12/2024 8:00 PM\n\n`).join('')}${done}`);
+} else if (has('Get-ImageInfo')) {
+  // DISM's /Get-ImageInfo, made from what wimlib reads in the WIM (the list, or one index in detail).
+  const file = arg('ImageFile');
+  const text = execFileSync('wimlib-imagex', ['info', file], { encoding: 'utf8' });
+  const images = text.split(/\n(?=Index:)/).slice(1).map((block) => Object.fromEntries(block.split('\n').map((l) => /^([^:]+):\s*(.*)$/.exec(l)).filter(Boolean).map((m) => [m[1].trim(), m[2].trim()])));
+  const wanted = arg('Index');
+  const arch = { x86_64: 'x64', x86: 'x86', ARM64: 'arm64' };
+  const body = images.filter((i) => !wanted || i.Index === wanted).map((i) => wanted
+    ? `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\nWIM Bootable : No\nArchitecture : ${arch[i.Architecture] ?? i.Architecture}\nHal : <undefined>\nVersion : ${i['Major Version']}.${i['Minor Version']}.${i.Build}\nServicePack Build : ${i['Service Pack Build']}\nServicePack Level : 0\nEdition : ${i['Edition ID']}\nInstallation : ${i['Installation Type']}\nProductType : ${i['Product Type']}\nProductSuite : ${i['Product Suite']}\nSystem Root : WINDOWS\nLanguages :\n        ${i['Default Language']} (Default)\n`
+    : `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\n`).join('\n');
+  out(`${head}Details for image : ${file}\n\n${body}\n${done}`);
 } else if (has('Cleanup-Image') || has('Enable-Feature')) {
   out(`${head}Image Version: 10.0.26100.1742\n\n${bar}${done}`);
 } else if (has('Export-Image')) {

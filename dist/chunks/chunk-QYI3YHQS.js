@@ -17311,8 +17311,8 @@ var DismCommands = class {
   cleanupMountpoints() {
     return ["/Cleanup-Mountpoints", ...this.common("cleanup-mountpoints", false)];
   }
-  mount(wim, index, mountDir) {
-    return ["/Mount-Image", `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...this.common("mount-image", true)];
+  mount(wim, index, mountDir, readOnly = false) {
+    return ["/Mount-Image", `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...readOnly ? ["/ReadOnly"] : [], ...this.common("mount-image", true)];
   }
   addPackage(mountDir, packagePath) {
     return [`/Image:${mountDir}`, "/Add-Package", `/PackagePath:${packagePath}`, ...this.common("add-package", true)];
@@ -38040,12 +38040,24 @@ function formatPlan(plan) {
 var DismFailure = class extends ToolError {
 };
 var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
+async function findInMount(root, pathInImage) {
+  let current = root;
+  for (const part of pathInImage.split("/").filter(Boolean)) {
+    const names = await readdir3(current).catch(() => []);
+    const match3 = names.find((n2) => n2.toLowerCase() === part.toLowerCase());
+    if (!match3) return void 0;
+    current = path12.join(current, match3);
+  }
+  return current;
+}
 var ServicingRun = class {
   o;
   dism;
   runDir;
   logDir;
   mounted = /* @__PURE__ */ new Set();
+  files;
+  mounts = 0;
   failures = [];
   verified = [];
   constructor(options) {
@@ -38054,6 +38066,50 @@ var ServicingRun = class {
     this.runDir = path12.join(options.scratchRoot, run);
     this.logDir = path12.join(options.workspace.logsDir, `dism-${run}`);
     this.dism = new DismCommands({ logDir: this.logDir, scratchDir: path12.join(this.runDir, "scratch") });
+    this.files = options.wimlib ? this.wimlibFiles(options.wimlib) : this.dismFiles();
+  }
+  wimlibFiles(wimlib) {
+    const logDir = this.o.workspace.logsDir;
+    return {
+      name: "wimlib",
+      info: (wim) => wimlib.info(wim),
+      extractFiles: (wim, index, paths, destDir) => wimlib.extractFiles(wim, index, paths, destDir, { logDir }),
+      replaceFile: (wim, index, source, pathInImage) => wimlib.replaceFile(wim, index, source, pathInImage, { logDir }),
+      exportImages: (source, indexes, dest) => wimlib.exportImages(source, indexes, dest, { logDir })
+    };
+  }
+  /** The same through DISM: a read-only mount to take files out, a mount and commit to put one in. */
+  dismFiles() {
+    return {
+      name: "dism",
+      info: (wim) => new DismEngine(this.o.dismFile, this.logDir).info(wim),
+      extractFiles: async (wim, index, paths, destDir) => {
+        const dir = await this.mount(wim, index, `read-${++this.mounts}`, `${path12.basename(wim)} index ${index}`, true);
+        try {
+          await mkdir5(destDir, { recursive: true });
+          for (const file2 of paths) {
+            const found = await findInMount(dir, file2);
+            if (found) await copyFile(found, path12.join(destDir, path12.basename(found)));
+          }
+        } finally {
+          await this.unmount(dir, false, `${path12.basename(wim)} index ${index}`);
+        }
+      },
+      replaceFile: async (wim, index, source, pathInImage) => {
+        const label = `${path12.basename(wim)} index ${index}`;
+        const dir = await this.mount(wim, index, `write-${++this.mounts}`, label);
+        try {
+          const dest = await findInMount(dir, pathInImage) ?? path12.join(dir, ...pathInImage.split("/"));
+          await mkdir5(path12.dirname(dest), { recursive: true });
+          await copyFile(source, dest);
+        } catch (error63) {
+          await this.discardAll();
+          throw error63;
+        }
+        await this.unmount(dir, true, label);
+      },
+      exportImages: (source, indexes, dest, bootIndex) => this.exportAll(source, indexes, dest, bootIndex, path12.basename(source))
+    };
   }
   info(message) {
     this.o.reporter.emit({ type: "info", step: "apply-updates", message });
@@ -38117,10 +38173,10 @@ var ServicingRun = class {
       if (entry.startsWith("run-")) await rm4(path12.join(this.o.scratchRoot, entry), { recursive: true, force: true });
     }
   }
-  async mount(wim, index, name, label) {
+  async mount(wim, index, name, label, readOnly = false) {
     const dir = path12.join(this.runDir, "mount", name);
     await mkdir5(dir, { recursive: true });
-    await this.runDism(this.dism.mount(wim, index, dir), `mounting ${label}`, `${label}: mounting`);
+    await this.runDism(this.dism.mount(wim, index, dir, readOnly), `mounting ${label}`, `${label}: mounting`);
     this.mounted.add(dir);
     return dir;
   }
@@ -38260,7 +38316,8 @@ var ServicingRun = class {
   }
   /** Runs the plan. Returns the verified outputs; media/ is untouched. */
   async execute(plan) {
-    const { workspace, wimlib } = this.o;
+    const { workspace } = this.o;
+    const files = this.files;
     const active = plan.targets.filter((t) => t.operations.length > 0);
     const applied = [];
     const renames = [];
@@ -38270,8 +38327,7 @@ var ServicingRun = class {
     if (plan.needsDism) await this.cleanStaleMounts();
     await this.removeOldRuns();
     await mkdir5(this.runDir, { recursive: true });
-    if (plan.needsDism) await mkdir5(this.logDir, { recursive: true });
-    const logDir = this.logDir;
+    if (plan.needsDism || files.name === "dism") await mkdir5(this.logDir, { recursive: true });
     try {
       const installWim = workspace.media("sources/install.wim");
       const bootWim = workspace.media("sources/boot.wim");
@@ -38280,12 +38336,12 @@ var ServicingRun = class {
       if (winreTarget) {
         const from = winreTarget.operations.find((o2) => o2.action === "extract-winre");
         const dir = path12.join(this.runDir, "winre");
-        await wimlib.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir, { logDir });
+        await files.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir);
         const original = path12.join(dir, (await readdir3(dir))[0]);
         const refs = await this.serviceImage(winreTarget, original, 1, "winre", void 0);
         winre = path12.join(this.runDir, "winre-serviced.wim");
         await this.exportAll(original, [1], winre, 0, "WinRE");
-        const info2 = await wimlib.info(winre);
+        const info2 = await files.info(winre);
         if (info2.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === "winre")) {
           throw new MediaError(`WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
         }
@@ -38299,21 +38355,22 @@ var ServicingRun = class {
         if (targets.length === 0) continue;
         const working = path12.join(this.runDir, kind);
         await copyFile(source, working);
-        const before = await wimlib.info(working);
+        const before = await files.info(working);
+        const bootIndex = kind === "boot.wim" ? before.bootIndex || (this.o.bootIndex ?? 0) : 0;
         for (const target of targets) {
           const index = Number(target.target.split(":")[1]);
           if (target.engine === "cross-platform") {
-            this.info(`${target.title}: ${describeOperation({ action: "replace-winre" })} (wimlib)`);
-            await wimlib.replaceFile(working, index, winre, WINRE_PATH, { logDir });
+            this.info(`${target.title}: ${describeOperation({ action: "replace-winre" })} (${files.name})`);
+            await files.replaceFile(working, index, winre, WINRE_PATH);
           } else {
             record2(target, await this.serviceImage(target, working, index, `${kind.split(".")[0]}-${index}`, winre));
           }
         }
         const dest = await workspace.tempPath(kind);
         const indexes = before.images.map((i2) => i2.index);
-        if (targets.every((t) => t.engine === "cross-platform")) await wimlib.exportImages(working, indexes, dest, { logDir });
-        else await this.exportAll(working, indexes, dest, before.bootIndex, kind);
-        const info2 = await wimlib.info(dest);
+        if (targets.every((t) => t.engine === "cross-platform")) await files.exportImages(working, indexes, dest, bootIndex);
+        else await this.exportAll(working, indexes, dest, bootIndex, kind);
+        const info2 = await files.info(dest);
         this.verifyBuilds(targets.filter((t) => t.engine === "dism"), info2, kind);
         if (kind === "install.wim") installInfo = info2;
         else bootInfo = info2;
@@ -38344,8 +38401,9 @@ var ServicingRun = class {
    * equals the one in boot.wim index 2.
    */
   async stageMedia(target, bootWim) {
-    const { workspace, sevenZip, wimlib } = this.o;
-    const files = /* @__PURE__ */ new Map();
+    const { workspace, sevenZip } = this.o;
+    const files = this.files;
+    const staged = /* @__PURE__ */ new Map();
     const cleanup = [];
     for (const op of target.operations) {
       if (op.action === "expand-setup-du") {
@@ -38353,18 +38411,18 @@ var ServicingRun = class {
         const dir = await workspace.tempPath(`setupdu-${op.package.kb || "x"}`);
         cleanup.push(dir);
         await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
-        for (const file2 of await listTree(dir)) files.set(`sources/${file2.path}`, path12.join(dir, ...file2.path.split("/")));
+        for (const file2 of await listTree(dir)) staged.set(`sources/${file2.path}`, path12.join(dir, ...file2.path.split("/")));
       }
       if (op.action === "copy-from-boot") {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath("from-boot");
         cleanup.push(dir);
-        await wimlib.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir, { logDir: workspace.logsDir });
+        await files.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir);
         const extracted = new Map((await readdir3(dir)).map((name) => [name.toLowerCase(), path12.join(dir, name)]));
         for (const { from, to } of op.files) {
           const file2 = extracted.get(from.split("/").at(-1).toLowerCase());
           if (!file2) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: "The boot.wim is not Windows Setup media; re-import the media." });
-          for (const dest of to) files.set(dest, file2);
+          for (const dest of to) staged.set(dest, file2);
         }
       }
     }
@@ -38372,7 +38430,7 @@ var ServicingRun = class {
     const renames = [];
     const paths = [];
     const used = /* @__PURE__ */ new Set();
-    for (const [mediaPath, source] of files) {
+    for (const [mediaPath, source] of staged) {
       const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
       let from = source;
       if (used.has(source)) {
@@ -38386,7 +38444,7 @@ var ServicingRun = class {
     const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
     if (setup) {
       const check2 = path12.join(this.runDir, "check");
-      await wimlib.extractFiles(bootWim, 2, ["sources/setup.exe"], check2, { logDir: workspace.logsDir });
+      await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check2);
       const [name] = await readdir3(check2);
       if (await hashFile(setup.from) !== await hashFile(path12.join(check2, name))) {
         throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", { fix: "Nothing was replaced; run again. If it persists, re-import the media." });
@@ -38760,7 +38818,7 @@ ${list2}`, {
       return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
     }
     const dismFile = availableDism();
-    if (plan.needsDism && !dismFile) {
+    if ((plan.needsDism || context.engine.name === "dism") && !dismFile) {
       const parts = plan.targets.filter((t) => t.engine === "dism" && t.operations.length > 0).map((t) => t.title.split(":")[0]);
       throw new MediaError(`This plan needs DISM, which runs only on Windows: ${parts.join(", ")}. Nothing was changed; the plan is shown above.`, {
         fix: "Run apply-updates on a Windows runner with DISM (README: Windows runner set-up). Here on Linux only Setup Dynamic Updates can be applied: pass just those to see them applied and verified."
@@ -38770,8 +38828,10 @@ ${list2}`, {
       workspace: context.workspace,
       reporter,
       sevenZip: context.sevenZip,
-      wimlib: context.wimlib,
+      // The engine (wimlib where installed, else DISM on Windows) also does the file work on WIMs.
+      wimlib: context.engine.name === "wimlib" ? context.wimlib : void 0,
       dismFile,
+      bootIndex: manifest.bootWim?.bootIndex,
       scratchRoot: options.scratch ? path16.resolve(options.scratch) : path16.join(context.workspace.stateDir, "scratch"),
       continueOnError: options.continueOnError
     });
