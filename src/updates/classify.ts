@@ -120,8 +120,9 @@ export function classifyPackage(facts: FileFacts, contents: PackageContents, med
     if (setupFiles.length === 0) return reject('not an update package: it has no update.mum and no Windows Setup files');
     const architecture = archFromFileName(fileName) ?? 'neutral';
     if (architecture !== 'neutral' && architecture !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
-    return { ...base, kind: 'setup', kb: kbFromFileName(fileName), architecture, // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
-      identity: `SetupDU~${kbFromFileName(fileName) || fileName}~${facts.sha256.slice(0, 12)}`, name: 'Setup Dynamic Update' };
+    // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
+    const kb = kbFromFileName(fileName);
+    return { ...base, kind: 'setup', kb, architecture, identity: `SetupDU~${kb || fileName}~${facts.sha256.slice(0, 12)}`, name: 'Setup Dynamic Update' };
   }
 
   const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));

@@ -229,7 +229,7 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
   if (safeOs && first) {
     const operations: Operation[] = [{ action: 'extract-winre', fromIndex: first.index }];
     const applies: PackageRef[] = [];
-    const skipped: Skip[] = [];
+    const skipped: Skip[] = packages.filter((p) => p.kind === 'safe-os' && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
     const winreRecords = appliedUpdates(manifest).filter((u) => u.target === 'winre' && u.kind === 'safe-os');
     const newest = Math.max(0, ...winreRecords.map((u) => Number(u.identity.split('~').at(-1)?.split('.')[1] ?? 0)));
     if (recorded(manifest, 'winre', safeOs.identity)) skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: 'already applied (recorded in the manifest)' });
