@@ -176,6 +176,9 @@ describe('the bundled actions on the sample media', () => {
     expect(published.outputs['package-id']).toBe('P0100456');
     expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');
     expect(published.summary).toContain('<tr><td>DP01.contoso.com</td><td>P0100456</td><td>installed</td></tr>');
+    // The site script is kept with the run, for review.
+    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
+    expect(files).toContain('scripts/osmedia-site.ps1');
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

@@ -104,7 +104,7 @@ export async function saveUpdates(from: string, key: string, dir: string): Promi
   }
 }
 
-/** The files worth keeping from a run: manifest, build files, task sequence and scripts, tool and DISM logs. */
+/** The files worth keeping from a run: manifest, build files, task sequence, site script, tool and DISM logs. */
 export async function artifactFiles(workspace: Workspace): Promise<string[]> {
   const files: string[] = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
@@ -112,7 +112,7 @@ export async function artifactFiles(workspace: Workspace): Promise<string[]> {
     const file = path.join(workspace.mediaDir, 'sources', name);
     if (await exists(file)) files.push(file);
   }
-  for (const dir of [workspace.logsDir, path.join(workspace.root, 'ts')]) {
+  for (const dir of [workspace.logsDir, path.join(workspace.root, 'ts'), path.join(workspace.root, 'scripts')]) {
     const tree = await listTree(dir).catch(() => []);
     files.push(...tree.map((f) => path.join(dir, ...f.path.split('/'))));
   }

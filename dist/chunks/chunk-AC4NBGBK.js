@@ -37943,7 +37943,7 @@ function planServicing(manifest, packages, options, extra = {}) {
   if (safeOs && first) {
     const operations = [{ action: "extract-winre", fromIndex: first.index }];
     const applies = [];
-    const skipped2 = [];
+    const skipped2 = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
     const winreRecords = appliedUpdates(manifest).filter((u2) => u2.target === "winre" && u2.kind === "safe-os");
     const newest = Math.max(0, ...winreRecords.map((u2) => Number(u2.identity.split("~").at(-1)?.split(".")[1] ?? 0)));
     if (recorded(manifest, "winre", safeOs.identity)) skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
@@ -38559,15 +38559,8 @@ function classifyPackage(facts, contents, media) {
     if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
     const architecture2 = archFromFileName(fileName2) ?? "neutral";
     if (architecture2 !== "neutral" && architecture2 !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
-    return {
-      ...base,
-      kind: "setup",
-      kb: kbFromFileName(fileName2),
-      architecture: architecture2,
-      // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
-      identity: `SetupDU~${kbFromFileName(fileName2) || fileName2}~${facts.sha256.slice(0, 12)}`,
-      name: "Setup Dynamic Update"
-    };
+    const kb = kbFromFileName(fileName2);
+    return { ...base, kind: "setup", kb, architecture: architecture2, identity: `SetupDU~${kb || fileName2}~${facts.sha256.slice(0, 12)}`, name: "Setup Dynamic Update" };
   }
   const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));
   if (fod) return reject(`Features on Demand metadata (${fod.manifest.identity.name}), WSUS/ConfigMgr content that cannot service an offline image`);
@@ -66306,7 +66299,7 @@ async function artifactFiles(workspace) {
     const file2 = path34.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  for (const dir of [workspace.logsDir, path34.join(workspace.root, "ts")]) {
+  for (const dir of [workspace.logsDir, path34.join(workspace.root, "ts"), path34.join(workspace.root, "scripts")]) {
     const tree = await listTree(dir).catch(() => []);
     files.push(...tree.map((f) => path34.join(dir, ...f.path.split("/"))));
   }
