@@ -328,8 +328,9 @@ export function formatPlanTable(plan: ServicingPlan): string[] {
 export function formatPlan(plan: ServicingPlan): string[] {
   const lines: string[] = [];
   for (const target of plan.targets) {
-    const build = target.predicted ? `  ${target.before ?? '?'} → ${target.predicted}` : '';
-    lines.push(`${target.title}${build}${target.operations.length === 0 ? '  (nothing to do)' : ''}`);
+    const idle = target.operations.length === 0;
+    const build = idle ? (target.before ? `  ${target.before}` : '') : target.predicted ? `  ${target.before ?? '?'} → ${target.predicted}` : '';
+    lines.push(`${target.title}${build}${idle ? '  (nothing to do)' : ''}`);
     target.operations.forEach((op, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${describeOperation(op)}`));
     for (const skip of target.skipped) lines.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : 'note: '}${skip.reason}`);
   }

@@ -38025,8 +38025,9 @@ function describeOperation(op) {
 function formatPlan(plan) {
   const lines2 = [];
   for (const target of plan.targets) {
-    const build = target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
-    lines2.push(`${target.title}${build}${target.operations.length === 0 ? "  (nothing to do)" : ""}`);
+    const idle = target.operations.length === 0;
+    const build = idle ? target.before ? `  ${target.before}` : "" : target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
+    lines2.push(`${target.title}${build}${idle ? "  (nothing to do)" : ""}`);
     target.operations.forEach((op, i2) => lines2.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
     for (const skip of target.skipped) lines2.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
   }
