@@ -78,6 +78,18 @@ describe('apply-updates on Linux', () => {
     expect(await mediaState(ws)).toEqual(before);
   });
 
+  it('an updates folder with no packages in it stops the step, saying so', async () => {
+    const ws = await workspace();
+    const empty = await tempDir();
+    await writeFile(path.join(empty, 'README.txt'), 'November updates go here');
+    const result = await runCli(['apply-updates', '--workspace', ws, '--updates', empty]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`error: No .msu or .cab files in ${empty} (only README.txt)`);
+    const missing = await runCli(['apply-updates', '--workspace', ws, '--updates', path.join(empty, 'nope')]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/error: The updates folder .*nope cannot be read \(ENOENT\)/);
+  });
+
   it('rejected files stop the step unless --skip-rejected, naming each file and why', async () => {
     const ws = await workspace();
     const before = await mediaState(ws);

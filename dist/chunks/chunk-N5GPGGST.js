@@ -38792,7 +38792,12 @@ var applyUpdates = {
   },
   async apply(context, manifest, options) {
     const { reporter } = context;
-    const { plan, ignored } = await prepareServicing(context, manifest, options);
+    const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
+    if (updateFiles.length === 0) {
+      throw new MediaError(`No .msu or .cab files in ${options.from ?? "the update list"}${ignored.length ? ` (only ${ignored.slice(0, 5).join(", ")})` : ""}`, {
+        fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed."
+      });
+    }
     for (const name of ignored) reporter.emit({ type: "info", step: "apply-updates", message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
     for (const file2 of plan.unpinned) reporter.emit({ type: "warning", step: "apply-updates", message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
