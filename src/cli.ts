@@ -45,7 +45,7 @@ ${rows.join('\n')}
 
 Every command takes --help, --json, --quiet, --result-file FILE, --args-file FILE and --junit FILE.
 Exit codes: 0 ok, 1 failure, 2 usage or validation error.
-Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
+Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
 Docs: README.md and docs/ in the osmedia repository.
 `;
 }

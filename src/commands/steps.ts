@@ -41,6 +41,7 @@ export const commands: Record<string, Command> = {
       netfx3: { type: 'boolean', description: 'enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)' },
       'no-cleanup': { type: 'boolean', description: 'skip /StartComponentCleanup (not recommended: the images stay larger)' },
       scratch: { type: 'string', description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)', placeholder: 'DIR' },
+      engine: { ...engineOption, description: 'takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)' },
     },
     async run(values, _p, reporter) {
       const options = {
@@ -83,7 +84,7 @@ export const commands: Record<string, Command> = {
     run: (values, _p, reporter) => runSingleStep('stamp-build-file', values, { file: values.file, revision: values.revision }, reporter),
   },
   distribute: {
-    summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout)',
+    summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout); with a site, create or repoint the OS upgrade package and distribute it',
     usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run] [--site-code P01 --provider HOST --upgrade-package-name NAME --accept-license [--image-package-name NAME] [--dp-group NAME …] [--dp HOST …] [--wait-distribution SECONDS] [--emit-scripts DIR]]',
     options: {
       workspace: workspaceOption,
