@@ -6,6 +6,7 @@ import { runStep } from '../src/pipeline/run-step.ts';
 import { importMedia } from '../src/steps/import-media.ts';
 import { stampBuildFile } from '../src/steps/stamp-build-file.ts';
 import { stripIndexes } from '../src/steps/strip-indexes.ts';
+import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { runCli, sampleMedia, tempDir, testContext } from './helpers.ts';
 
 /** Builds media from a sample and keeps a copy of its manifest at that point. */
@@ -89,6 +90,13 @@ describe('osmedia diff on real manifests', () => {
     expect(planned.stdout).toMatch(/not known until the media is built/);
     const manifest = JSON.parse(await readFile(path.join(dir, 'ws', 'osmedia-manifest.json'), 'utf8'));
     expect(manifest.installWim.images.map((i: any) => i.editionId)).toEqual(['Enterprise']);
+
+    // A pull request points the recipe at next month's updates: the diff names them (read and classified, not applied).
+    await buildSampleUpdates({ dir: path.join(dir, 'updates'), only: ['safeOs', 'setupDu', 'express'] });
+    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: updates\n  skipRejected: true\ndistribute:\n  targets: [share/Win11]\n`);
+    const withUpdates = await runCli(['diff', '--recipe', recipe, '--json']);
+    expect(withUpdates.exitCode, withUpdates.stderr).toBe(0);
+    expect(withUpdates.json().updates).toEqual({ added: ['KB5046619', 'KB5046620'], removed: [] });
   });
 });
 

@@ -1,6 +1,7 @@
 // What a recipe will produce, before it runs (for `osmedia diff` in pull requests), what a
 // target has published, and the strategy.matrix over many recipes.
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCurrent, readPublished } from '../distribute/published.ts';
 import { inspectPath } from '../media/inspect.ts';
@@ -9,7 +10,8 @@ import { loadRecipe, type LoadedRecipe } from '../recipe/load.ts';
 import type { StepContext } from '../steps/types.ts';
 import { getStep } from '../steps/index.ts';
 import { selectImages } from '../steps/strip-indexes.ts';
-import { MediaError, UsageError } from '../util/errors.ts';
+import { MediaError, OsmediaError, UsageError } from '../util/errors.ts';
+import { checkPins, classifyUpdates, collectUpdateFiles } from '../updates/inputs.ts';
 import { describeTaskSequence, stateOfManifest, stateOfPublished, type MediaState } from './diff.ts';
 
 /**
@@ -40,9 +42,30 @@ export async function plannedState(loaded: LoadedRecipe, context: StepContext): 
     label: `${path.basename(loaded.file)} (planned)`,
     build: kept[0]?.version ?? 'unknown',
     editions: kept.map((i) => ({ name: i.name, editionId: i.editionId, version: i.version })),
-    updates: [],
+    updates: kept[0] ? await plannedUpdates(loaded, kept[0], context) : [],
     taskSequence: plannedTaskSequence(loaded),
   };
+}
+
+/**
+ * The updates the recipe would apply, by KB, when its update files are reachable: read and
+ * classified as apply-updates does (pins checked), rejected files left out. Empty otherwise.
+ */
+async function plannedUpdates(loaded: LoadedRecipe, image: { architecture: string; version: string }, context: StepContext): Promise<string[]> {
+  const updates = loaded.recipe.updates;
+  if (!updates) return [];
+  const work = await mkdtemp(path.join(tmpdir(), 'osmedia-plan-'));
+  try {
+    const { files } = await collectUpdateFiles({ from: updates.from, files: updates.files }, loaded.dir);
+    const hashes = await checkPins(files);
+    const { packages } = await classifyUpdates(context.sevenZip, files, hashes, { architecture: image.architecture, build: Number(image.version.split('.')[2]) }, work);
+    return [...new Set(packages.map((p) => p.kb || p.identity))].sort();
+  } catch (error) {
+    if (error instanceof OsmediaError) return []; // a pull-request runner usually cannot reach the updates share
+    throw error;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** The task sequence the recipe asks for, before it is generated. */
