@@ -164,7 +164,7 @@ describe('the bundled actions on the sample media', () => {
   it('distribute with a site: the package ID is an output, the distribution points are in the summary (site replayed)', async () => {
     const sample = await sampleMedia();
     const root = await tempDir();
-    const result = { siteCode: 'P01', upgradePackage: { name: 'Win11 Ent', packageId: 'P0100456', action: 'created', sourcePath: 's', version: 'v' }, imagePackage: null, distribution: [{ packageId: 'P0100456', distributionPoint: 'DP01.contoso.com', state: 'installed' }], timedOut: false };
+    const result = { siteCode: 'P01', upgradePackage: { name: 'Win11 <Ent> & "co"', packageId: 'P0100456', action: 'created', sourcePath: 's', version: 'v' }, imagePackage: null, distribution: [{ packageId: 'P0100456', distributionPoint: 'DP01.contoso.com', state: 'installed' }], timedOut: false };
     await writeFile(path.join(root, 'result.json'), JSON.stringify(result));
     const fake = path.join(root, 'powershell');
     await writeFile(fake, `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-ResultPath" ]; then cp '${path.join(root, 'result.json')}' "$2"; fi; shift; done\n`);
@@ -175,6 +175,8 @@ describe('the bundled actions on the sample media', () => {
     expect(published.exitCode, published.stdout).toBe(0);
     expect(published.outputs['package-id']).toBe('P0100456');
     expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');
+    // Names from the site, the media or a recipe are escaped in the summary's HTML.
+    expect(published.summary).toContain('OS upgrade package <b>P0100456</b> (Win11 &lt;Ent&gt; &amp; &quot;co&quot;): created');
     expect(published.summary).toContain('<tr><td>DP01.contoso.com</td><td>P0100456</td><td>installed</td></tr>');
     // The site script is kept with the run, for review.
     const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));

@@ -18,6 +18,8 @@ import { Workspace } from '../media/workspace.ts';
 import type { TargetResult } from '../distribute/publish.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
+/** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
+const h = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const lines = (name: string) => core.getMultilineInput(name).flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
 const flag = (name: string) => (core.getInput(name) ? core.getBooleanInput(name) : undefined);
 const number = (name: string) => (core.getInput(name) ? Number(core.getInput(name)) : undefined);
@@ -83,16 +85,16 @@ function annotations(): Reporter {
 export async function writeSummary(events: readonly OsmediaEvent[], results: StepRunResult[], manifest: Manifest | undefined): Promise<void> {
   const summary = core.summary.addHeading('osmedia', 2);
   if (manifest) {
-    summary.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? 'unknown'}</b> from <code>${path.basename(manifest.source.path)}</code>`, true);
+    summary.addRaw(`Build <b>${h(manifest.installWim.images[0]?.version ?? 'unknown')}</b> from <code>${h(path.basename(manifest.source.path))}</code>`, true);
     summary.addTable([
       [{ data: 'Index', header: true }, { data: 'Name', header: true }, { data: 'EditionID', header: true }, { data: 'Build', header: true }, { data: 'Arch', header: true }, { data: 'Languages', header: true }],
-      ...manifest.installWim.images.map((i) => [String(i.index), i.name, i.editionId, i.version, i.architecture, i.languages.join(', ')]),
+      ...manifest.installWim.images.map((i) => [String(i.index), i.name, i.editionId, i.version, i.architecture, i.languages.join(', ')].map(h)),
     ]);
   }
   summary.addTable([
     [{ data: 'Step', header: true }, { data: 'Result', header: true }, { data: 'What happened', header: true }],
     // From the events, so a failed step (and the ones it kept from running) is listed too.
-    ...events.flatMap((e) => (e.type === 'step-finished' ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` — fix: ${e.error.fix}` : ''}` : (e.message ?? '')]] : [])),
+    ...events.flatMap((e) => (e.type === 'step-finished' ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` — fix: ${e.error.fix}` : ''}` : (e.message ?? '')].map(h)] : [])),
   ]);
   const strip = results.find((r) => r.step === 'strip-indexes' && r.result === 'succeeded')?.summary as { bytesBefore?: number; bytesAfter?: number } | undefined;
   if (strip?.bytesBefore !== undefined) summary.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} → ${formatBytes(strip.bytesAfter ?? 0)}`, true);
@@ -102,30 +104,30 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
   if (servicing?.targets) {
     summary.addHeading('Updates', 3).addTable([
       [{ data: 'Image', header: true }, { data: 'Before', header: true }, { data: 'After', header: true }, { data: 'Applied', header: true }],
-      ...servicing.targets.map((t) => [t.title, t.before ?? '—', t.predicted ?? '—', t.applies.join(', ') || 'nothing new']),
+      ...servicing.targets.map((t) => [t.title, t.before ?? '—', t.predicted ?? '—', t.applies.join(', ') || 'nothing new'].map(h)),
     ]);
-    if (servicing.verified?.length) summary.addList(servicing.verified.map((v) => `verified: ${v}`));
-    if (servicing.failures?.length) summary.addList(servicing.failures.map((f) => `failed (continue-on-error) ${f.target}: ${f.message}`));
-    if (servicing.rejected?.length) summary.addList(servicing.rejected.map((r) => `rejected ${r.fileName}: ${r.reason}`));
+    if (servicing.verified?.length) summary.addList(servicing.verified.map((v) => h(`verified: ${v}`)));
+    if (servicing.failures?.length) summary.addList(servicing.failures.map((f) => h(`failed (continue-on-error) ${f.target}: ${f.message}`)));
+    if (servicing.rejected?.length) summary.addList(servicing.rejected.map((r) => h(`rejected ${r.fileName}: ${r.reason}`)));
   }
   const targets = results.flatMap((r) => (r.step === 'distribute' ? ((r.summary as { targets?: TargetResult[] }).targets ?? []) : []));
   if (targets.length > 0) {
     summary.addHeading('Distribution', 3).addTable([
       [{ data: 'Target', header: true }, { data: 'Version', header: true }, { data: 'Result', header: true }, { data: 'Copied', header: true }, { data: 'Linked', header: true }, { data: 'Unchanged', header: true }, { data: 'Verified', header: true }],
-      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no']),
+      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no'].map(h)),
     ]);
   }
   const siteResult = (results.find((r) => r.step === 'distribute')?.summary as { site?: { siteCode: string; upgradePackage?: { name: string; packageId: string; action: string }; imagePackage?: { name: string; packageId: string; action: string } | null; distribution: { packageId: string; distributionPoint: string; state: string }[] } } | undefined)?.site;
   if (siteResult?.upgradePackage) {
     summary.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
-    summary.addRaw(`OS upgrade package <b>${siteResult.upgradePackage.packageId}</b> (${siteResult.upgradePackage.name}): ${siteResult.upgradePackage.action}${siteResult.imagePackage ? `; OS image ${siteResult.imagePackage.packageId}: ${siteResult.imagePackage.action}` : ''}`, true);
+    summary.addRaw(`OS upgrade package <b>${h(siteResult.upgradePackage.packageId)}</b> (${h(siteResult.upgradePackage.name)}): ${h(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h(siteResult.imagePackage.packageId)}: ${h(siteResult.imagePackage.action)}` : ''}`, true);
     if (siteResult.distribution.length > 0) {
-      summary.addTable([[{ data: 'Distribution point', header: true }, { data: 'Package', header: true }, { data: 'State', header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state])]);
+      summary.addTable([[{ data: 'Distribution point', header: true }, { data: 'Package', header: true }, { data: 'State', header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h))]);
     }
   }
   const ts = results.find((r) => r.step === 'generate-task-sequence' && r.result === 'succeeded')?.summary as { name?: string; xml?: string; packageId?: string; placeholder?: boolean; edition?: string; editionIndex?: number } | undefined;
   if (ts?.xml) {
-    summary.addHeading('Task sequence', 3).addRaw(`<b>${ts.name}</b>: <code>${ts.xml}</code>, package ${ts.packageId}${ts.placeholder ? ' (placeholder)' : ''}, edition ${ts.editionIndex} (${ts.edition})`, true);
+    summary.addHeading('Task sequence', 3).addRaw(`<b>${h(ts.name)}</b>: <code>${h(ts.xml)}</code>, package ${h(ts.packageId)}${ts.placeholder ? ' (placeholder)' : ''}, edition ${h(ts.editionIndex)} (${h(ts.edition)})`, true);
   }
   await summary.write();
 }

@@ -37295,8 +37295,8 @@ function fromJSONSchema(schema, params) {
 var RESOLVING = /* @__PURE__ */ Symbol("z.visit/resolving");
 function visit(schema, fnOrHandlers) {
   const fn = typeof fnOrHandlers === "function" ? fnOrHandlers : (node2, rewritten) => {
-    const h2 = fnOrHandlers[node2._zod.def.type];
-    return h2 ? h2(node2, rewritten) : node2;
+    const h3 = fnOrHandlers[node2._zod.def.type];
+    return h3 ? h3(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
   function run(s) {
@@ -39617,7 +39617,7 @@ function describeTarget(r) {
   return `${r.target} [${r.layout} ${r.version}] ${what}`;
 }
 function siteInput(manifest, site, sourcePath) {
-  const revision = [...manifest.history].reverse().find((h2) => h2.step === "stamp-build-file" && h2.result === "succeeded")?.options["revision"];
+  const revision = [...manifest.history].reverse().find((h3) => h3.step === "stamp-build-file" && h3.result === "succeeded")?.options["revision"];
   const kbs = [...new Set(manifest.updates.map((u2) => String(u2["kb"] ?? "")).filter(Boolean))];
   return {
     site,
@@ -66326,6 +66326,7 @@ async function uploadArtifacts(workspace, name) {
 
 // src/action/run.ts
 var optional2 = (name) => getInput(name) || void 0;
+var h2 = (value) => String(value).replace(/[&<>"']/g, (c3) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c3]);
 var lines = (name) => getMultilineInput(name).flatMap((l) => l.split(",")).map((s) => s.trim()).filter(Boolean);
 var flag = (name) => getInput(name) ? getBooleanInput(name) : void 0;
 var number4 = (name) => getInput(name) ? Number(getInput(name)) : void 0;
@@ -66386,16 +66387,16 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${manifest.installWim.images[0]?.version ?? "unknown"}</b> from <code>${path35.basename(manifest.source.path)}</code>`, true);
+    summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path35.basename(manifest.source.path))}</code>`, true);
     summary2.addTable([
       [{ data: "Index", header: true }, { data: "Name", header: true }, { data: "EditionID", header: true }, { data: "Build", header: true }, { data: "Arch", header: true }, { data: "Languages", header: true }],
-      ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")])
+      ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")].map(h2))
     ]);
   }
   summary2.addTable([
     [{ data: "Step", header: true }, { data: "Result", header: true }, { data: "What happened", header: true }],
     // From the events, so a failed step (and the ones it kept from running) is listed too.
-    ...events.flatMap((e) => e.type === "step-finished" ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` \u2014 fix: ${e.error.fix}` : ""}` : e.message ?? ""]] : [])
+    ...events.flatMap((e) => e.type === "step-finished" ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` \u2014 fix: ${e.error.fix}` : ""}` : e.message ?? ""].map(h2)] : [])
   ]);
   const strip = results.find((r) => r.step === "strip-indexes" && r.result === "succeeded")?.summary;
   if (strip?.bytesBefore !== void 0) summary2.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} \u2192 ${formatBytes(strip.bytesAfter ?? 0)}`, true);
@@ -66403,30 +66404,30 @@ async function writeSummary(events, results, manifest) {
   if (servicing?.targets) {
     summary2.addHeading("Updates", 3).addTable([
       [{ data: "Image", header: true }, { data: "Before", header: true }, { data: "After", header: true }, { data: "Applied", header: true }],
-      ...servicing.targets.map((t) => [t.title, t.before ?? "\u2014", t.predicted ?? "\u2014", t.applies.join(", ") || "nothing new"])
+      ...servicing.targets.map((t) => [t.title, t.before ?? "\u2014", t.predicted ?? "\u2014", t.applies.join(", ") || "nothing new"].map(h2))
     ]);
-    if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => `verified: ${v2}`));
-    if (servicing.failures?.length) summary2.addList(servicing.failures.map((f) => `failed (continue-on-error) ${f.target}: ${f.message}`));
-    if (servicing.rejected?.length) summary2.addList(servicing.rejected.map((r) => `rejected ${r.fileName}: ${r.reason}`));
+    if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => h2(`verified: ${v2}`)));
+    if (servicing.failures?.length) summary2.addList(servicing.failures.map((f) => h2(`failed (continue-on-error) ${f.target}: ${f.message}`)));
+    if (servicing.rejected?.length) summary2.addList(servicing.rejected.map((r) => h2(`rejected ${r.fileName}: ${r.reason}`)));
   }
   const targets = results.flatMap((r) => r.step === "distribute" ? r.summary.targets ?? [] : []);
   if (targets.length > 0) {
     summary2.addHeading("Distribution", 3).addTable([
       [{ data: "Target", header: true }, { data: "Version", header: true }, { data: "Result", header: true }, { data: "Copied", header: true }, { data: "Linked", header: true }, { data: "Unchanged", header: true }, { data: "Verified", header: true }],
-      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : "no"])
+      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : "no"].map(h2))
     ]);
   }
   const siteResult = results.find((r) => r.step === "distribute")?.summary?.site;
   if (siteResult?.upgradePackage) {
     summary2.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
-    summary2.addRaw(`OS upgrade package <b>${siteResult.upgradePackage.packageId}</b> (${siteResult.upgradePackage.name}): ${siteResult.upgradePackage.action}${siteResult.imagePackage ? `; OS image ${siteResult.imagePackage.packageId}: ${siteResult.imagePackage.action}` : ""}`, true);
+    summary2.addRaw(`OS upgrade package <b>${h2(siteResult.upgradePackage.packageId)}</b> (${h2(siteResult.upgradePackage.name)}): ${h2(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h2(siteResult.imagePackage.packageId)}: ${h2(siteResult.imagePackage.action)}` : ""}`, true);
     if (siteResult.distribution.length > 0) {
-      summary2.addTable([[{ data: "Distribution point", header: true }, { data: "Package", header: true }, { data: "State", header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state])]);
+      summary2.addTable([[{ data: "Distribution point", header: true }, { data: "Package", header: true }, { data: "State", header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h2))]);
     }
   }
   const ts = results.find((r) => r.step === "generate-task-sequence" && r.result === "succeeded")?.summary;
   if (ts?.xml) {
-    summary2.addHeading("Task sequence", 3).addRaw(`<b>${ts.name}</b>: <code>${ts.xml}</code>, package ${ts.packageId}${ts.placeholder ? " (placeholder)" : ""}, edition ${ts.editionIndex} (${ts.edition})`, true);
+    summary2.addHeading("Task sequence", 3).addRaw(`<b>${h2(ts.name)}</b>: <code>${h2(ts.xml)}</code>, package ${h2(ts.packageId)}${ts.placeholder ? " (placeholder)" : ""}, edition ${h2(ts.editionIndex)} (${h2(ts.edition)})`, true);
   }
   await summary2.write();
 }
