@@ -200,10 +200,16 @@ describe('the bundled actions on the sample media', () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
     const recipe = path.join(dir, 'osmedia.yml');
-    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\n`);
+    const updates = await buildSampleUpdates({ dir: path.join(dir, 'updates'), only: ['setupDu'] });
+    await writeFile(path.join(updates.dir, 'SHA256SUMS'), `${await hashFile(updates.files.setupDu)}  ${path.basename(updates.files.setupDu)}\n`);
+    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: updates\n`);
     const first = await runAction('action.yml', { recipe });
     expect(first.exitCode, first.stdout).toBe(0);
     expect(first.outputs).toMatchObject({ changed: 'true', build: '10.0.26100.1742', workspace: path.join(dir, 'ws') });
+    // A recipe run uses the caches too (here, outside GitHub, they are a notice).
+    expect(first.stdout).toMatch(/^::notice title=osmedia::Saving the imported media to the Actions cache skipped/m);
+    expect(first.stdout).toMatch(/^::notice title=osmedia::Restoring the updates from the Actions cache skipped/m);
+    expect(first.summary).toContain('<td>media (sources/ and boot files)</td><td>—</td><td>—</td><td>KB5046619</td>');
     const second = await runAction('action.yml', { recipe });
     expect(second.outputs.changed).toBe('false');
     const neither = await runAction('action.yml', {});

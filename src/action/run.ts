@@ -142,10 +142,21 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     const recipe = fixedStep ? undefined : optional(Inputs.recipe);
     const stepInput = fixedStep ?? (optional(Inputs.step) as StepId | undefined);
     if (recipe) {
-      const loaded = await loadRecipe(recipe);
+      let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: core.getBooleanInput(Inputs.force) });
+      // The caches, as for the sub-actions: the import of a pinned ISO, and a pinned updates folder.
+      const useCache = core.getBooleanInput(Inputs.cache);
+      const compression = loaded.recipe.media.compression ?? 'LZX';
+      if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
+      const from = loaded.recipe.updates?.from === undefined ? undefined : path.resolve(loaded.dir, loaded.recipe.updates.from);
+      const updatesCache = useCache && from ? await restoreUpdates(from) : undefined;
+      // The folder is not part of the step's identity (the files are), so reading from the cache skips nothing it should not.
+      if (updatesCache?.hit) loaded = { ...loaded, recipe: { ...loaded.recipe, updates: { ...loaded.recipe.updates!, from: updatesCache.dir } } };
       results = (await runRecipe(loaded, context)).steps;
+      const imported = results.find((r) => r.step === 'import-media' && r.result === 'succeeded');
+      if (useCache && imported) await saveImport(context.workspace, imported.manifest.source.sha256, compression);
+      if (updatesCache && !updatesCache.hit && results.some((r) => r.step === 'apply-updates' && r.result === 'succeeded')) await saveUpdates(from!, updatesCache.key, updatesCache.dir);
     } else {
       if (!stepInput || !Object.hasOwn(steps, stepInput)) {
         throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(', ')})${stepInput ? `: "${stepInput}" is not one` : ''}`, { fix: 'Set the `recipe` input to your osmedia.yml, or `step` and that step\'s inputs.' });

@@ -66440,10 +66440,19 @@ async function runAction(fixedStep) {
     const recipe = fixedStep ? void 0 : optional2(Inputs.recipe);
     const stepInput = fixedStep ?? optional2(Inputs.step);
     if (recipe) {
-      const loaded = await loadRecipe(recipe);
+      let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional2(Inputs.workspace));
       const context = createContext({ workspace, reporter, force: getBooleanInput(Inputs.force) });
+      const useCache = getBooleanInput(Inputs.cache);
+      const compression = loaded.recipe.media.compression ?? "LZX";
+      if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
+      const from = loaded.recipe.updates?.from === void 0 ? void 0 : path35.resolve(loaded.dir, loaded.recipe.updates.from);
+      const updatesCache = useCache && from ? await restoreUpdates(from) : void 0;
+      if (updatesCache?.hit) loaded = { ...loaded, recipe: { ...loaded.recipe, updates: { ...loaded.recipe.updates, from: updatesCache.dir } } };
       results = (await runRecipe(loaded, context)).steps;
+      const imported = results.find((r) => r.step === "import-media" && r.result === "succeeded");
+      if (useCache && imported) await saveImport(context.workspace, imported.manifest.source.sha256, compression);
+      if (updatesCache && !updatesCache.hit && results.some((r) => r.step === "apply-updates" && r.result === "succeeded")) await saveUpdates(from, updatesCache.key, updatesCache.dir);
     } else {
       if (!stepInput || !Object.hasOwn(steps, stepInput)) {
         throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(", ")})${stepInput ? `: "${stepInput}" is not one` : ""}`, { fix: "Set the `recipe` input to your osmedia.yml, or `step` and that step's inputs." });
