@@ -125,32 +125,24 @@ export const commands: Record<string, Command> = {
       const { dryRun, emitScripts, ...fileArgs } = values.fileArgs ?? {};
       const invocation = { ...values, fileArgs } as Values;
       const emitDir = (values['emit-scripts'] as string | undefined) ?? (typeof emitScripts === 'string' ? emitScripts : undefined);
-      if (emitDir) {
-        const { distribute, siteInput } = await import('../steps/distribute.ts');
+      if (emitDir || values['dry-run'] || dryRun === true) {
+        // Both only look: what would be published (a dry-run publish) and what the site would be asked to do.
+        const { distribute, describeTarget, siteInput } = await import('../steps/distribute.ts');
         const { parseOptions } = await import('../pipeline/run-step.ts');
         const { publish } = await import('../distribute/publish.ts');
-        const { writeSiteScript } = await import('../configmgr/run-site.ts');
         const { describeSiteOperations } = await import('../configmgr/site.ts');
         const { options: raw, context } = stepInvocation(invocation, options, reporter);
         const parsed = parseOptions(distribute.schema, raw, '');
-        if (!parsed.site) throw new UsageError('--emit-scripts writes the ConfigMgr site script: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
+        if (emitDir && !parsed.site) throw new UsageError('--emit-scripts writes the ConfigMgr site script: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
         const manifest = await context.workspace.loadManifest();
-        const [first] = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --emit-scripts' }, reporter);
-        const input = siteInput(manifest, parsed.site, first!.packageSource);
-        const script = await writeSiteScript(emitDir, input);
-        return { result: { emitted: [script], operations: describeSiteOperations(input) }, text: [`wrote ${script}`, ...describeSiteOperations(input)].join('\n') };
-      }
-      if (values['dry-run'] || dryRun === true) {
-        const { distribute, describeTarget } = await import('../steps/distribute.ts');
-        const { parseOptions } = await import('../pipeline/run-step.ts');
-        const { publish } = await import('../distribute/publish.ts');
-        const { options: raw, context } = stepInvocation(invocation, options, reporter);
-        const parsed = parseOptions(distribute.schema, raw, '');
-        const manifest = await context.workspace.loadManifest();
-        const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: 'osmedia distribute --dry-run' }, reporter);
-        const { siteInput } = await import('../steps/distribute.ts');
-        const { describeSiteOperations } = await import('../configmgr/site.ts');
-        const site = parsed.site ? describeSiteOperations(siteInput(manifest, parsed.site, targets[0]!.packageSource)) : [];
+        const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: `osmedia distribute ${emitDir ? '--emit-scripts' : '--dry-run'}` }, reporter);
+        const input = parsed.site ? siteInput(manifest, parsed.site, targets[0]!.packageSource) : undefined;
+        const site = input ? describeSiteOperations(input) : [];
+        if (emitDir) {
+          const { writeSiteScript } = await import('../configmgr/run-site.ts');
+          const script = await writeSiteScript(emitDir, input!);
+          return { result: { emitted: [script], operations: site }, text: [`wrote ${script}`, ...site].join('\n') };
+        }
         const text = [...targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')), ...site].join('\n');
         return { result: { dryRun: true, targets, site }, text };
       }

@@ -15,3 +15,15 @@ export const UTF8_BOM = '\uFEFF';
 export function psFile(lines: readonly string[]): string {
   return `${UTF8_BOM}${lines.join('\r\n')}\r\n`;
 }
+
+/**
+ * The start of every site script: the console's ConfigurationManager module, the site drive
+ * ($SiteCode on $ProviderMachineName), and into it. Scripts end with Pop-Location in a finally.
+ */
+export const ENTER_SITE: readonly string[] = [
+  "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
+  'if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {',
+  '    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null',
+  '}',
+  'Push-Location -Path "$($SiteCode):"',
+];

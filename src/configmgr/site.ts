@@ -6,7 +6,7 @@
 // Every value is a single-quoted literal (psString); the script never takes credentials: it runs as
 // the runner's account, whose rights on the site decide what it may do.
 import { z } from 'zod';
-import { psFile, psString } from './powershell.ts';
+import { ENTER_SITE, psFile, psString } from './powershell.ts';
 
 export const SiteOptionsSchema = z.strictObject({
   /** The site code, e.g. P01. */
@@ -87,11 +87,7 @@ export function siteScript(input: SiteScriptInput): string {
     `$WaitSeconds = ${Math.trunc(site.waitDistribution)}`,
     `$ImageName = ${image ? psString(site.imagePackageName!) : '$null'}`,
     '',
-    "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
-    'if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {',
-    '    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null',
-    '}',
-    'Push-Location -Path "$($SiteCode):"',
+    ...ENTER_SITE,
     "$result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $null; imagePackage = $null; distribution = @(); timedOut = $false; whatIf = [bool]$WhatIfPreference }",
     'try {',
     '    # The OS upgrade package: create it, or point it at the new version folder.',

@@ -3,7 +3,7 @@
 // the console's own import uses), or repoints the existing one's Upgrade Operating System step at
 // the new package and edition (Set-CMTSStepUpgradeOperatingSystem), keeping an admin's other
 // changes. Run with Windows PowerShell 5.1 on a machine with the ConfigMgr console.
-import { psFile, psString } from './powershell.ts';
+import { ENTER_SITE, psFile, psString } from './powershell.ts';
 
 export interface TsScriptOptions {
   name: string;
@@ -30,11 +30,7 @@ export function taskSequenceScript(o: TsScriptOptions): string {
     `$EditionIndex = ${Math.trunc(o.editionIndex)}`,
     `$XmlPath = Join-Path -Path $PSScriptRoot -ChildPath ${psString(o.xmlFile)}`,
     '',
-    "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
-    'if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {',
-    '    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null',
-    '}',
-    'Push-Location -Path "$($SiteCode):"',
+    ...ENTER_SITE,
     'try {',
     '    $package = Get-CMOperatingSystemInstaller -Id $PackageId',
     '    if (-not $package) { throw "No OS upgrade package $PackageId on site $($SiteCode): create it first." }',

@@ -118,18 +118,29 @@ export interface DismPackage {
   releaseType: string;
 }
 
+/**
+ * DISM's "Key : value" records (/Get-Packages, /Get-MountedWimInfo): a record starts at the line
+ * whose key is `first`; only the named keys are kept, and lines before the first record are ignored.
+ */
+function dismRecords(output: string, first: string, keys: readonly string[]): Record<string, string>[] {
+  const records: Record<string, string>[] = [];
+  for (const line of output.replace(/\r\n/g, '\n').split('\n')) {
+    const field = /^\s*([^:]+?)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field || !keys.includes(field[1]!)) continue;
+    if (field[1] === first) records.push({});
+    const current = records.at(-1);
+    if (current) current[field[1]!] = field[2]!;
+  }
+  return records;
+}
+
 /** Parses `/Get-Packages`: 4-line records, "Package Identity : …", "State : Installed", … */
 export function parseDismPackages(output: string): DismPackage[] {
-  const packages: DismPackage[] = [];
-  let current: DismPackage | undefined;
-  for (const line of output.replace(/\r\n/g, '\n').split('\n')) {
-    const field = /^\s*(Package Identity|State|Release Type)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!field) continue;
-    if (field[1] === 'Package Identity') packages.push((current = { identity: field[2]!, state: '', releaseType: '' }));
-    else if (current && field[1] === 'State') current.state = field[2]!;
-    else if (current) current.releaseType = field[2]!;
-  }
-  return packages;
+  return dismRecords(output, 'Package Identity', ['Package Identity', 'State', 'Release Type']).map((r) => ({
+    identity: r['Package Identity']!,
+    state: r['State'] ?? '',
+    releaseType: r['Release Type'] ?? '',
+  }));
 }
 
 export interface MountedImage {
@@ -142,20 +153,13 @@ export interface MountedImage {
 
 /** Parses `/Get-MountedWimInfo` ("Mount Dir : …", "Image File : …", "Image Index : 1", "Status : Ok"). */
 export function parseMountedImages(output: string): MountedImage[] {
-  const mounts: MountedImage[] = [];
-  let current: MountedImage | undefined;
-  for (const line of output.replace(/\r\n/g, '\n').split('\n')) {
-    const field = /^\s*(Mount Dir|Image File|Image Index|Mounted Read\/Write|Status)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!field) continue;
-    const [, key, value] = field as unknown as [string, string, string];
-    if (key === 'Mount Dir') mounts.push((current = { mountDir: value, imageFile: '', index: 0, readWrite: false, status: '' }));
-    else if (!current) continue;
-    else if (key === 'Image File') current.imageFile = value;
-    else if (key === 'Image Index') current.index = Number(value);
-    else if (key === 'Mounted Read/Write') current.readWrite = /^yes$/i.test(value);
-    else current.status = value;
-  }
-  return mounts;
+  return dismRecords(output, 'Mount Dir', ['Mount Dir', 'Image File', 'Image Index', 'Mounted Read/Write', 'Status']).map((r) => ({
+    mountDir: r['Mount Dir']!,
+    imageFile: r['Image File'] ?? '',
+    index: Number(r['Image Index'] ?? 0),
+    readWrite: /^yes$/i.test(r['Mounted Read/Write'] ?? ''),
+    status: r['Status'] ?? '',
+  }));
 }
 
 /** Parses DISM's redrawn progress bar "[====  42.0%  ]" into a percentage. */

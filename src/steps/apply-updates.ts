@@ -130,6 +130,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       wimlib: context.engine.name === 'wimlib' ? context.wimlib : undefined,
       dismFile,
       bootIndex: manifest.bootWim?.bootIndex,
+      mediaFiles: manifest.files.map((f) => f.path),
       scratchRoot: options.scratch ? path.resolve(options.scratch) : path.join(context.workspace.stateDir, 'scratch'),
       continueOnError: options.continueOnError,
     });

@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   dismFile?: string;
   /** boot.wim's bootable index as the manifest records it (DISM does not report it). */
   bootIndex?: number;
+  /** The media's files (manifest paths; the runner has checked media/ against the manifest). */
+  mediaFiles: readonly string[];
   /** Mount folders, working copies and DISM's scratch go here (a local NTFS disk on Windows). */
   scratchRoot: string;
   continueOnError: boolean;
@@ -487,7 +489,7 @@ export class ServicingRun {
       }
     }
     // Media paths keep the case the media already uses (sources/SetupPlatform.dll vs setupplatform.dll).
-    const existing = new Map((await listTree(workspace.mediaDir)).map((f) => [f.path.toLowerCase(), f.path]));
+    const existing = new Map(this.o.mediaFiles.map((p) => [p.toLowerCase(), p]));
     const renames: { from: string; to: string }[] = [];
     const paths: string[] = [];
     const used = new Set<string>();

@@ -169,15 +169,20 @@ function imageTarget(
     }
   }
 
-  if (!options.boot) {
-    for (const other of packages.filter((p) => p.kind === 'other')) {
-      if (recorded(manifest, id, other.identity)) skip(other, 'already applied (recorded in the manifest)');
+  /** Packages added as they are, unless the manifest records them for this image. */
+  const addEach = (kind: UpdatePackage['kind']) => {
+    for (const pkg of packages.filter((p) => p.kind === kind)) {
+      if (recorded(manifest, id, pkg.identity)) skip(pkg, 'already applied (recorded in the manifest)');
       else {
-        operations.push({ action: 'add-package', package: ref(other), checkpoints: [] });
-        applies.push(ref(other));
-        expectPackages.push(other.identity);
+        operations.push({ action: 'add-package', package: ref(pkg), checkpoints: [] });
+        applies.push(ref(pkg));
+        expectPackages.push(pkg.identity);
       }
     }
+  };
+
+  if (!options.boot) {
+    addEach('other');
     if (options.winreServiced) operations.push({ action: 'replace-winre' });
   }
 
@@ -190,14 +195,7 @@ function imageTarget(
       operations.push({ action: 'enable-netfx3' });
       applies.push({ kb: '', identity: 'NetFx3', file: 'sources/sxs', sha256: '', kind: 'other' });
     }
-    for (const dotnet of packages.filter((p) => p.kind === 'dotnet')) {
-      if (recorded(manifest, id, dotnet.identity)) skip(dotnet, 'already applied (recorded in the manifest)');
-      else {
-        operations.push({ action: 'add-package', package: ref(dotnet), checkpoints: [] });
-        applies.push(ref(dotnet));
-        expectPackages.push(dotnet.identity);
-      }
-    }
+    addEach('dotnet');
   } else {
     for (const pkg of packages.filter((p) => p.kind === 'dotnet' || p.kind === 'other')) skip(pkg, 'not applied to WinPE');
   }

@@ -17260,33 +17260,32 @@ var DismEngine = class {
     }
   }
 };
-function parseDismPackages(output2) {
-  const packages = [];
-  let current;
+function dismRecords(output2, first, keys) {
+  const records = [];
   for (const line of output2.replace(/\r\n/g, "\n").split("\n")) {
-    const field = /^\s*(Package Identity|State|Release Type)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!field) continue;
-    if (field[1] === "Package Identity") packages.push(current = { identity: field[2], state: "", releaseType: "" });
-    else if (current && field[1] === "State") current.state = field[2];
-    else if (current) current.releaseType = field[2];
+    const field = /^\s*([^:]+?)\s*:\s*(.*?)\s*$/.exec(line);
+    if (!field || !keys.includes(field[1])) continue;
+    if (field[1] === first) records.push({});
+    const current = records.at(-1);
+    if (current) current[field[1]] = field[2];
   }
-  return packages;
+  return records;
+}
+function parseDismPackages(output2) {
+  return dismRecords(output2, "Package Identity", ["Package Identity", "State", "Release Type"]).map((r) => ({
+    identity: r["Package Identity"],
+    state: r["State"] ?? "",
+    releaseType: r["Release Type"] ?? ""
+  }));
 }
 function parseMountedImages(output2) {
-  const mounts = [];
-  let current;
-  for (const line of output2.replace(/\r\n/g, "\n").split("\n")) {
-    const field = /^\s*(Mount Dir|Image File|Image Index|Mounted Read\/Write|Status)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!field) continue;
-    const [, key, value] = field;
-    if (key === "Mount Dir") mounts.push(current = { mountDir: value, imageFile: "", index: 0, readWrite: false, status: "" });
-    else if (!current) continue;
-    else if (key === "Image File") current.imageFile = value;
-    else if (key === "Image Index") current.index = Number(value);
-    else if (key === "Mounted Read/Write") current.readWrite = /^yes$/i.test(value);
-    else current.status = value;
-  }
-  return mounts;
+  return dismRecords(output2, "Mount Dir", ["Mount Dir", "Image File", "Image Index", "Mounted Read/Write", "Status"]).map((r) => ({
+    mountDir: r["Mount Dir"],
+    imageFile: r["Image File"] ?? "",
+    index: Number(r["Image Index"] ?? 0),
+    readWrite: /^yes$/i.test(r["Mounted Read/Write"] ?? ""),
+    status: r["Status"] ?? ""
+  }));
 }
 function parseDismProgress(line) {
   const match3 = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
@@ -37891,15 +37890,18 @@ function imageTarget(manifest, image, id, packages, options) {
       predicted = target.revision ?? current;
     }
   }
-  if (!options.boot) {
-    for (const other of packages.filter((p) => p.kind === "other")) {
-      if (recorded(manifest, id, other.identity)) skip(other, "already applied (recorded in the manifest)");
+  const addEach = (kind) => {
+    for (const pkg of packages.filter((p) => p.kind === kind)) {
+      if (recorded(manifest, id, pkg.identity)) skip(pkg, "already applied (recorded in the manifest)");
       else {
-        operations.push({ action: "add-package", package: ref(other), checkpoints: [] });
-        applies.push(ref(other));
-        expectPackages.push(other.identity);
+        operations.push({ action: "add-package", package: ref(pkg), checkpoints: [] });
+        applies.push(ref(pkg));
+        expectPackages.push(pkg.identity);
       }
     }
+  };
+  if (!options.boot) {
+    addEach("other");
     if (options.winreServiced) operations.push({ action: "replace-winre" });
   }
   const serviced = operations.some((o2) => o2.action === "add-package" || o2.action === "add-ssu");
@@ -37909,14 +37911,7 @@ function imageTarget(manifest, image, id, packages, options) {
       operations.push({ action: "enable-netfx3" });
       applies.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
     }
-    for (const dotnet of packages.filter((p) => p.kind === "dotnet")) {
-      if (recorded(manifest, id, dotnet.identity)) skip(dotnet, "already applied (recorded in the manifest)");
-      else {
-        operations.push({ action: "add-package", package: ref(dotnet), checkpoints: [] });
-        applies.push(ref(dotnet));
-        expectPackages.push(dotnet.identity);
-      }
-    }
+    addEach("dotnet");
   } else {
     for (const pkg of packages.filter((p) => p.kind === "dotnet" || p.kind === "other")) skip(pkg, "not applied to WinPE");
   }
@@ -38427,7 +38422,7 @@ var ServicingRun = class {
         }
       }
     }
-    const existing = new Map((await listTree(workspace.mediaDir)).map((f) => [f.path.toLowerCase(), f.path]));
+    const existing = new Map(this.o.mediaFiles.map((p) => [p.toLowerCase(), p]));
     const renames = [];
     const paths = [];
     const used = /* @__PURE__ */ new Set();
@@ -38831,6 +38826,7 @@ ${list2}`, {
       wimlib: context.engine.name === "wimlib" ? context.wimlib : void 0,
       dismFile,
       bootIndex: manifest.bootWim?.bootIndex,
+      mediaFiles: manifest.files.map((f) => f.path),
       scratchRoot: options.scratch ? path16.resolve(options.scratch) : path16.join(context.workspace.stateDir, "scratch"),
       continueOnError: options.continueOnError
     });
@@ -38874,6 +38870,13 @@ function psFile(lines2) {
   return `${UTF8_BOM}${lines2.join("\r\n")}\r
 `;
 }
+var ENTER_SITE = [
+  "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
+  "if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {",
+  "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null",
+  "}",
+  'Push-Location -Path "$($SiteCode):"'
+];
 
 // src/configmgr/site.ts
 var SiteOptionsSchema = external_exports.strictObject({
@@ -38937,11 +38940,7 @@ function siteScript(input2) {
     `$WaitSeconds = ${Math.trunc(site.waitDistribution)}`,
     `$ImageName = ${image ? psString(site.imagePackageName) : "$null"}`,
     "",
-    "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
-    "if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {",
-    "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null",
-    "}",
-    'Push-Location -Path "$($SiteCode):"',
+    ...ENTER_SITE,
     "$result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $null; imagePackage = $null; distribution = @(); timedOut = $false; whatIf = [bool]$WhatIfPreference }",
     "try {",
     "    # The OS upgrade package: create it, or point it at the new version folder.",
@@ -39777,11 +39776,7 @@ function taskSequenceScript(o2) {
     `$EditionIndex = ${Math.trunc(o2.editionIndex)}`,
     `$XmlPath = Join-Path -Path $PSScriptRoot -ChildPath ${psString(o2.xmlFile)}`,
     "",
-    "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
-    "if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {",
-    "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null",
-    "}",
-    'Push-Location -Path "$($SiteCode):"',
+    ...ENTER_SITE,
     "try {",
     "    $package = Get-CMOperatingSystemInstaller -Id $PackageId",
     '    if (-not $package) { throw "No OS upgrade package $PackageId on site $($SiteCode): create it first." }',
