@@ -164,23 +164,30 @@ describe('the bundled actions on the sample media', () => {
   it('distribute with a site: the package ID is an output, the distribution points are in the summary (site replayed)', async () => {
     const sample = await sampleMedia();
     const root = await tempDir();
-    const result = { siteCode: 'P01', upgradePackage: { name: 'Win11 <Ent> & "co"', packageId: 'P0100456', action: 'created', sourcePath: 's', version: 'v' }, imagePackage: null, distribution: [{ packageId: 'P0100456', distributionPoint: 'DP01.contoso.com', state: 'installed' }], timedOut: false };
-    await writeFile(path.join(root, 'result.json'), JSON.stringify(result));
-    const fake = path.join(root, 'powershell');
-    await writeFile(fake, `#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-ResultPath" ]; then cp '${path.join(root, 'result.json')}' "$2"; fi; shift; done\n`);
-    const { chmod } = await import('node:fs/promises');
-    await chmod(fake, 0o755);
+    // The stand-in PowerShell of test/configmgr: a site without the package, which it then creates as P0100456.
+    const nal = '["Display=\\\\DP01.contoso.com\\"]MSWNET:["SMS_SITE=P01"]\\\\DP01.contoso.com\\';
+    const distribution = { packages: [{ PackageID: 'P0100456', SourceVersion: 1 }], assigned: [{ PackageID: 'P0100456', ServerNALPath: nal }], status: [{ PackageID: 'P0100456', ServerNALPath: nal, State: 0, SourceVersion: 1 }] };
+    const scenario = {
+      read: { result: { siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: [{ name: 'All DPs', groupId: '{1}' }], points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] } } },
+      apply: 'ok',
+      createdIds: { upgrade: 'P0100456' },
+      status: [{ siteCode: 'P01', distribution }],
+      log: path.join(root, 'calls.jsonl'),
+    };
+    await writeFile(path.join(root, 'scenario.json'), JSON.stringify(scenario));
+    const fake = path.join(repoRoot, 'test', 'configmgr', 'fake-powershell.mjs');
     const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
-    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 Ent', 'accept-license': 'true', 'dp-groups': 'All DPs' }, { OSMEDIA_POWERSHELL: fake });
+    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 <Ent> & "co"', 'accept-license': 'true', 'dp-groups': 'All DPs', 'wait-distribution': '60' }, { OSMEDIA_POWERSHELL: fake, OSMEDIA_FAKE_SITE: path.join(root, 'scenario.json') });
     expect(published.exitCode, published.stdout).toBe(0);
     expect(published.outputs['package-id']).toBe('P0100456');
     expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');
     // Names from the site, the media or a recipe are escaped in the summary's HTML.
     expect(published.summary).toContain('OS upgrade package <b>P0100456</b> (Win11 &lt;Ent&gt; &amp; &quot;co&quot;): created');
     expect(published.summary).toContain('<tr><td>DP01.contoso.com</td><td>P0100456</td><td>installed</td></tr>');
-    // The site script is kept with the run, for review.
+    expect(published.summary).toContain('<li>create the OS upgrade package &quot;Win11 &lt;Ent&gt; &amp; &quot;co&quot;&quot; from ');
+    // The site scripts are kept with the run, for review.
     const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
-    expect(files).toContain('scripts/osmedia-site.ps1');
+    expect(files).toEqual(expect.arrayContaining(['scripts/osmedia-site-read.ps1', 'scripts/osmedia-site-apply.ps1', 'scripts/osmedia-site-status.ps1']));
   });
 
   it('fails with an annotation and the fix, and still writes the summary', async () => {

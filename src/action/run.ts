@@ -16,6 +16,7 @@ import { Inputs, Outputs } from './inputs.ts';
 import { restoreImport, restoreUpdates, saveImport, saveUpdates, uploadArtifacts } from './keep.ts';
 import { Workspace } from '../media/workspace.ts';
 import type { TargetResult } from '../distribute/publish.ts';
+import type { SiteResult } from '../configmgr/run-site.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
 /** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
@@ -117,10 +118,12 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : 'no'].map(h)),
     ]);
   }
-  const siteResult = (results.find((r) => r.step === 'distribute')?.summary as { site?: { siteCode: string; upgradePackage?: { name: string; packageId: string; action: string }; imagePackage?: { name: string; packageId: string; action: string } | null; distribution: { packageId: string; distributionPoint: string; state: string }[] } } | undefined)?.site;
+  const siteResult = (results.find((r) => r.step === 'distribute')?.summary as { site?: Pick<SiteResult, 'siteCode' | 'upgradePackage' | 'imagePackage' | 'changes' | 'notes' | 'distribution'> } | undefined)?.site;
   if (siteResult?.upgradePackage) {
     summary.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
     summary.addRaw(`OS upgrade package <b>${h(siteResult.upgradePackage.packageId)}</b> (${h(siteResult.upgradePackage.name)}): ${h(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h(siteResult.imagePackage.packageId)}: ${h(siteResult.imagePackage.action)}` : ''}`, true);
+    const said = [...(siteResult.changes ?? []), ...(siteResult.notes ?? []).map((n) => `note: ${n}`)];
+    summary.addList(said.length ? said.map(h) : ['no changes on the site']);
     if (siteResult.distribution.length > 0) {
       summary.addTable([[{ data: 'Distribution point', header: true }, { data: 'Package', header: true }, { data: 'State', header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h))]);
     }

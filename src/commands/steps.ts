@@ -1,4 +1,5 @@
 // The step commands: one osmedia step each, through the same registry as recipes and the Action.
+import path from 'node:path';
 import { splitSelectors } from '../steps/strip-indexes.ts';
 import { UsageError } from '../util/errors.ts';
 import { engineOption, runSingleStep, stepInvocation, workspaceOption, type Command, type Values } from './shared.ts';
@@ -85,7 +86,7 @@ export const commands: Record<string, Command> = {
   },
   distribute: {
     summary: 'publish the workspace media to package source folders, verified (versioned or mirror layout); with a site, create or repoint the OS upgrade package and distribute it',
-    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run] [--site-code P01 --provider HOST --upgrade-package-name NAME --accept-license [--image-package-name NAME] [--dp-group NAME …] [--dp HOST …] [--wait-distribution SECONDS] [--emit-scripts DIR]]',
+    usage: 'osmedia distribute --workspace DIR --target DIR [--target DIR …] [--layout versioned|mirror] [--keep N] [--wait SECONDS] [--dry-run] [--site-code P01 --provider HOST --upgrade-package-name NAME --accept-license [--image-package-name NAME] [--dp-group NAME …] [--dp HOST …] [--wait-distribution SECONDS] [--emit-scripts DIR] [--site-state FILE]]',
     options: {
       workspace: workspaceOption,
       target: { type: 'string', short: 't', multiple: true, description: 'a package source folder (UNC path or mounted share); repeatable', placeholder: 'DIR' },
@@ -101,7 +102,8 @@ export const commands: Record<string, Command> = {
       'dp-group': { type: 'string', multiple: true, description: 'a distribution point group to distribute to (repeatable)', placeholder: 'NAME' },
       dp: { type: 'string', multiple: true, description: 'a distribution point to distribute to (repeatable)', placeholder: 'HOST' },
       'wait-distribution': { type: 'string', description: 'seconds to wait for the distribution to finish, reporting each distribution point (default 0)', placeholder: 'SECONDS' },
-      'emit-scripts': { type: 'string', description: 'write the site script for the version that would be published to DIR, run nothing, exit 0 (for review)', placeholder: 'DIR' },
+      'emit-scripts': { type: 'string', description: 'write the site scripts for the version that would be published to DIR, publish and change nothing, exit 0 (for review); the apply script too when the site can be read', placeholder: 'DIR' },
+      'site-state': { type: 'string', description: 'with --dry-run or --emit-scripts: plan the site changes from this result of osmedia-site-read.ps1 (run on a machine with the console) instead of reading the site', placeholder: 'FILE' },
     },
     async run(values, _p, reporter) {
       const site = values['site-code'] === undefined ? undefined : {
@@ -121,8 +123,8 @@ export const commands: Record<string, Command> = {
         wait: values.wait === undefined ? undefined : Number(values.wait),
         site,
       };
-      // dryRun and emitScripts are not step options: they never reach the step (nothing is recorded).
-      const { dryRun, emitScripts, ...fileArgs } = values.fileArgs ?? {};
+      // dryRun, emitScripts and siteState are not step options: they never reach the step (nothing is recorded).
+      const { dryRun, emitScripts, siteState: siteStateArg, ...fileArgs } = values.fileArgs ?? {};
       const invocation = { ...values, fileArgs } as Values;
       const emitDir = (values['emit-scripts'] as string | undefined) ?? (typeof emitScripts === 'string' ? emitScripts : undefined);
       if (emitDir || values['dry-run'] || dryRun === true) {
@@ -131,18 +133,40 @@ export const commands: Record<string, Command> = {
         const { parseOptions } = await import('../pipeline/run-step.ts');
         const { publish } = await import('../distribute/publish.ts');
         const { describeSiteOperations } = await import('../configmgr/site.ts');
+        const { describePlan, planSite } = await import('../configmgr/site-plan.ts');
+        const { readSite, writeApplyScript, writeSiteScripts } = await import('../configmgr/run-site.ts');
         const { options: raw, context } = stepInvocation(invocation, options, reporter);
         const parsed = parseOptions(distribute.schema, raw, '');
-        if (emitDir && !parsed.site) throw new UsageError('--emit-scripts writes the ConfigMgr site script: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
+        const siteState = (values['site-state'] as string | undefined) ?? (typeof siteStateArg === 'string' ? siteStateArg : undefined);
+        if (emitDir && !parsed.site) throw new UsageError('--emit-scripts writes the ConfigMgr site scripts: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
+        if (siteState && !parsed.site) throw new UsageError('--site-state plans the ConfigMgr site changes: name the site with --site-code (or "site" in the recipe)', { fix: 'Add --site-code, --provider, --upgrade-package-name and --accept-license.' });
         const manifest = await context.workspace.loadManifest();
         const targets = await publish(context.workspace, manifest, { ...parsed, waitMs: 0, dryRun: true, command: `osmedia distribute ${emitDir ? '--emit-scripts' : '--dry-run'}` }, reporter);
         const input = parsed.site ? siteInput(manifest, parsed.site, targets[0]!.packageSource) : undefined;
-        const site = input ? describeSiteOperations(input) : [];
-        if (emitDir) {
-          const { writeSiteScript } = await import('../configmgr/run-site.ts');
-          const script = await writeSiteScript(emitDir, input!);
-          return { result: { emitted: [script], operations: site }, text: [`wrote ${script}`, ...site].join('\n') };
+        let site: string[] = [];
+        const emitted: string[] = [];
+        if (input) {
+          // Nothing is written into the workspace: the scripts go to DIR, or to a scratch folder for a dry run.
+          const { mkdtemp, rm } = await import('node:fs/promises');
+          const { tmpdir } = await import('node:os');
+          const scratch = await mkdtemp(path.join(tmpdir(), 'osmedia-site-'));
+          try {
+            const dir = emitDir ?? scratch;
+            const scripts = await writeSiteScripts(dir, input);
+            if (emitDir) emitted.push(scripts.read, scripts.status);
+            const state = await readSite(input, scripts, { logDir: scratch, stateDir: scratch }, siteState);
+            if (state) {
+              const plan = planSite(input, state);
+              site = describePlan(plan, input.site.siteCode);
+              if (emitDir) emitted.push(await writeApplyScript(emitDir, input, plan, new Date().toISOString()));
+            } else {
+              site = [...describeSiteOperations(input), `site ${input.site.siteCode}: the exact changes depend on what the site has; on a machine with the console, or with --site-state FILE (the result of osmedia-site-read.ps1 -ResultPath FILE), they are listed${emitDir ? ' and osmedia-site-apply.ps1 is written' : ''}`];
+            }
+          } finally {
+            await rm(scratch, { recursive: true, force: true });
+          }
         }
+        if (emitDir) return { result: { emitted, operations: site }, text: [...emitted.map((f) => `wrote ${f}`), ...site].join('\n') };
         const text = [...targets.map((t) => [describeTarget(t), ...t.copy.map((p) => `  copy    ${p}`), ...t.replace.map((p) => `  replace ${p}`), ...t.delete.map((p) => `  delete  ${p}`)].join('\n')), ...site].join('\n');
         return { result: { dryRun: true, targets, site }, text };
       }

@@ -27,3 +27,10 @@ export const ENTER_SITE: readonly string[] = [
   '}',
   'Push-Location -Path "$($SiteCode):"',
 ];
+
+/** The end of every site script: $result as JSON, to -ResultPath (UTF-8, no BOM) and as the last line. */
+export const RESULT_OUTPUT: readonly string[] = [
+  '$json = $result | ConvertTo-Json -Depth 6 -Compress',
+  'if ($ResultPath) { [IO.File]::WriteAllText($ResultPath, $json, (New-Object System.Text.UTF8Encoding $false)) }',
+  "Write-Output ('OSMEDIA-RESULT ' + $json)",
+];

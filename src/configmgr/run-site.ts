@@ -1,7 +1,8 @@
-// Writes the site script into the workspace (scripts/osmedia-site.ps1, a reviewable artifact) and
-// runs it where it can run: Windows PowerShell 5.1 on a machine with the ConfigMgr console
-// (SMS_ADMIN_UI_PATH is set by the console's installer). Anywhere else it stops with the command
-// to run, after writing the script. OSMEDIA_POWERSHELL names another PowerShell (tests replay one).
+// Runs the site operations where they can run: Windows PowerShell 5.1 on a machine with the ConfigMgr
+// console (SMS_ADMIN_UI_PATH is set by the console's installer). Read the site, decide (site-plan.ts),
+// apply, and optionally wait for the distribution, polling its status. The scripts are written into
+// <workspace>/scripts first (reviewable artifacts). Anywhere else the step stops, after writing the
+// read script, and says where to run it. OSMEDIA_POWERSHELL names another PowerShell (tests replay one).
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Workspace } from '../media/workspace.ts';
@@ -9,9 +10,10 @@ import { MediaError, ToolError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
 import { runTool, tailLines } from '../util/exec.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { describeSiteOperations, parseSiteResult, siteScript, type SiteResult, type SiteScriptInput } from './site.ts';
+import { ApplyResultSchema, describePlan, planSite, siteApplyScript, systemClock, waitForDistribution, type Clock, type DistributionPointState, type PackageAction, type SitePlan } from './site-plan.ts';
+import { resultLine, siteReadScript, siteStatusScript, SiteStateSchema, StatusResultSchema, type SiteScriptInput, type SiteState } from './site.ts';
 
-export const SITE_SCRIPT = 'osmedia-site.ps1';
+export const SITE_SCRIPTS = { read: 'osmedia-site-read.ps1', apply: 'osmedia-site-apply.ps1', status: 'osmedia-site-status.ps1' } as const;
 
 export function sitePowerShell(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
   if (env.OSMEDIA_POWERSHELL) return env.OSMEDIA_POWERSHELL;
@@ -19,59 +21,167 @@ export function sitePowerShell(env: NodeJS.ProcessEnv = process.env, platform: N
   return undefined;
 }
 
-/** Writes the script into dir and returns its path. */
-export async function writeSiteScript(dir: string, input: SiteScriptInput): Promise<string> {
+/** What the distribute step reports of the site (summary.site, the Action's job summary and package-id). */
+export interface SiteResult {
+  siteCode: string;
+  upgradePackage: { name: string; packageId: string; action: PackageAction; sourcePath: string; version: string };
+  imagePackage: { name: string; packageId: string; action: PackageAction } | null;
+  /** The changes made, in words, in order. */
+  changes: string[];
+  notes: string[];
+  /** Per distribution point, when the step waited. */
+  distribution: { packageId: string; distributionPoint: string; state: string }[];
+  waited: boolean;
+  timedOut: boolean;
+  scripts: string[];
+}
+
+/** Writes the read and status scripts into dir (they depend only on the recipe). */
+export async function writeSiteScripts(dir: string, input: SiteScriptInput): Promise<{ read: string; status: string }> {
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, SITE_SCRIPT);
-  await writeFileAtomic(file, siteScript(input));
+  const read = path.join(dir, SITE_SCRIPTS.read);
+  const status = path.join(dir, SITE_SCRIPTS.status);
+  await writeFileAtomic(read, siteReadScript(input));
+  await writeFileAtomic(status, siteStatusScript(input.site));
+  return { read, status };
+}
+
+export async function writeApplyScript(dir: string, input: SiteScriptInput, plan: SitePlan, readAt: string): Promise<string> {
+  const file = path.join(dir, SITE_SCRIPTS.apply);
+  await writeFileAtomic(file, siteApplyScript(input, plan, readAt));
   return file;
 }
 
-function commandLine(script: string, input: SiteScriptInput): string {
-  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input.site.siteCode} -ProviderMachineName ${input.site.provider}`;
+export function commandLine(script: string, input: SiteScriptInput, extra = ''): string {
+  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input.site.siteCode} -ProviderMachineName ${input.site.provider}${extra}`;
 }
 
-/** Runs the site operations and checks what the script reports. */
-export async function runSiteOperations(workspace: Workspace, input: SiteScriptInput, reporter: Reporter): Promise<{ script: string; result: SiteResult }> {
-  const script = await writeSiteScript(path.join(workspace.root, 'scripts'), input);
-  for (const line of describeSiteOperations(input)) reporter.emit({ type: 'info', step: 'distribute', message: line });
-  const powershell = sitePowerShell();
-  if (!powershell) {
-    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The script is written: ${script}`, {
-      fix: `Run it on a machine with the console, as an account with the rights README lists: ${commandLine(script, input)} (add -WhatIf to see what it would change), or run this step on such a runner.`,
-    });
-  }
-  const resultFile = path.join(workspace.stateDir, `site-result-${process.pid}.json`);
+/** Runs one site script and returns what it reported (its result file, else its OSMEDIA-RESULT line).
+ *  A script that exits non-zero but wrote a result (the apply script's failed step) returns it. */
+async function runScript(powershell: string, script: string, args: string[], input: SiteScriptInput, logDir: string, stateDir: string): Promise<{ result: unknown; exitCode: number }> {
+  const resultFile = path.join(stateDir, `site-result-${process.pid}.json`);
   await rm(resultFile, { force: true });
-  let output: string;
+  let output = '';
+  let exitCode = 0;
+  let failure: ToolError | undefined;
   try {
-    output = (await runTool({ tool: 'PowerShell', file: powershell, args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, '-ResultPath', resultFile] }, { logDir: workspace.logsDir, keepLog: true })).stdout;
+    output = (await runTool({ tool: 'PowerShell', file: powershell, args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args, '-ResultPath', resultFile] }, { logDir, keepLog: true })).stdout;
   } catch (error) {
     if (!(error instanceof ToolError) || error.toolExitCode === undefined) throw error;
-    throw new MediaError(`The ConfigMgr site script failed (exit code ${error.toolExitCode}): ${tailLines(error.output, 3).replace(/\n/g, ' | ')}`, {
-      fix: `Check the account's rights on site ${input.site.siteCode} (README: ConfigMgr permissions) and the log${error.logPath ? ` ${error.logPath}` : ''}; the script can be re-run by hand: ${commandLine(script, input)}`,
-      cause: error,
-    });
+    failure = error;
+    exitCode = error.toolExitCode;
+    output = error.output;
   }
-  // The result file (UTF-8 JSON) when the script wrote one; its last output line otherwise.
   const fromFile = await readFile(resultFile, 'utf8').catch(() => undefined);
   await rm(resultFile, { force: true });
-  const result = fromFile ? parseSiteResult(`OSMEDIA-RESULT ${fromFile.trim()}`) : parseSiteResult(output);
-  if (!result?.upgradePackage?.packageId && !result?.whatIf) {
-    throw new MediaError(`The ConfigMgr site script ran but reported no OS upgrade package ID`, { fix: `Read its output in ${workspace.logsDir} and check the package "${input.site.upgradePackageName}" in the console.` });
-  }
-  const id = result.upgradePackage?.packageId ?? '(what-if)';
-  const failed = result.distribution.filter((d) => /failed/.test(d.state));
-  if (failed.length > 0) {
-    throw new MediaError(`OS upgrade package ${id} (${result.upgradePackage?.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(', ')}`, {
-      fix: 'Check distmgr.log on the site server and PkgXferMgr.log / the DP\'s smsdpprov.log, then redistribute from the console or re-run this step.',
+  const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, '')) : resultLine(output);
+  if (result === undefined) {
+    const why = failure ? `failed (exit code ${exitCode}): ${tailLines(failure.output, 3).replace(/\n/g, ' | ')}` : 'reported nothing';
+    throw new MediaError(`The ConfigMgr site script ${path.basename(script)} ${why}`, {
+      fix: `Check the account's rights on site ${input.site.siteCode} (README: ConfigMgr permissions) and the log${failure?.logPath ? ` ${failure.logPath}` : ` in ${logDir}`}; the script can be run by hand: ${commandLine(script, input)}`,
+      cause: failure,
     });
   }
-  if (result.timedOut) {
-    const pending = result.distribution.filter((d) => d.state !== 'installed');
-    throw new MediaError(`OS upgrade package ${id} is still being distributed after ${input.site.waitDistribution} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ')}`, {
-      fix: 'Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place.',
-    });
-  }
-  return { script, result };
+  return { result, exitCode };
 }
+
+function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new MediaError(`The ConfigMgr site script ${what} reported something osmedia does not understand (${issue.path.join('.') || 'result'}: ${issue.message})`, {
+    fix: 'Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were.',
+  });
+}
+
+/** Reads the site: from a result file of osmedia-site-read.ps1 run elsewhere, or by running it here. */
+export async function readSite(input: SiteScriptInput, scripts: { read: string }, dirs: { logDir: string; stateDir: string }, stateFile?: string): Promise<SiteState | undefined> {
+  if (stateFile) {
+    const text = await readFile(stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}` });
+    });
+    return parseWith(SiteStateSchema, JSON.parse(text.replace(/^\uFEFF/, '')), SITE_SCRIPTS.read);
+  }
+  const powershell = sitePowerShell();
+  if (!powershell) return undefined;
+  const { result } = await runScript(powershell, scripts.read, [], input, dirs.logDir, dirs.stateDir);
+  return parseWith(SiteStateSchema, result, SITE_SCRIPTS.read);
+}
+
+/** Reads the site, applies what it lacks, and optionally waits for the distribution. */
+export async function runSiteOperations(workspace: Workspace, input: SiteScriptInput, reporter: Reporter, clock: Clock = systemClock): Promise<SiteResult> {
+  const dir = path.join(workspace.root, 'scripts');
+  const scripts = await writeSiteScripts(dir, input);
+  const dirs = { logDir: workspace.logsDir, stateDir: workspace.stateDir };
+  const say = (message: string) => reporter.emit({ type: 'info', step: 'distribute', message });
+  const state = await readSite(input, scripts, dirs);
+  if (!state) {
+    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`, {
+      fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}, then \`osmedia distribute … --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`,
+    });
+  }
+  const plan = planSite(input, state);
+  const apply = await writeApplyScript(dir, input, plan, new Date().toISOString());
+  for (const line of describePlan(plan, input.site.siteCode)) say(line);
+  const powershell = sitePowerShell()!;
+  let upgradeId = plan.upgrade.packageId;
+  let imageId = plan.image?.packageId ?? null;
+  if (plan.steps.length > 0) {
+    const { result } = await runScript(powershell, apply, [], input, dirs.logDir, dirs.stateDir);
+    const applied = parseWith(ApplyResultSchema, result, SITE_SCRIPTS.apply);
+    if (applied.failed) {
+      const done = plan.steps.slice(0, applied.completed).map((s) => s.what);
+      throw new MediaError(`ConfigMgr site ${input.site.siteCode}: "${applied.failed.step ?? 'starting'}" failed: ${applied.failed.error}`, {
+        fix: `${done.length ? `Done before it: ${done.join('; ')}. ` : 'Nothing was changed before it. '}Check the account's rights (README: ConfigMgr permissions) and SMSProv.log on the SMS Provider, then re-run this step: it reads the site again and does only what is still missing.`,
+      });
+    }
+    if (applied.completed !== plan.steps.length || applied.steps !== plan.steps.length) {
+      throw new MediaError(`ConfigMgr site ${input.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`, {
+        fix: `Run it by hand to see why: ${commandLine(apply, input)}; then re-run this step.`,
+      });
+    }
+    upgradeId = applied.upgradePackageId ?? upgradeId;
+    imageId = applied.imagePackageId ?? imageId;
+  }
+  if (!upgradeId) {
+    throw new MediaError('The ConfigMgr site script ran but reported no OS upgrade package ID', { fix: `Read its output in ${workspace.logsDir} and check the package "${input.site.upgradePackageName}" in the console.` });
+  }
+  let states: DistributionPointState[] = [];
+  let timedOut = false;
+  const wait = input.site.waitDistribution;
+  if (wait > 0) {
+    const ids = [upgradeId, imageId].filter((v): v is string => Boolean(v));
+    say(`site ${input.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(', ')}`);
+    const poll = async () => parseWith(StatusResultSchema, (await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir)).result, SITE_SCRIPTS.status).distribution;
+    const waited = await waitForDistribution(poll, wait, (now) => {
+      const done = now.filter((s) => s.outcome === 'done').length;
+      say(`site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`);
+    }, clock);
+    states = waited.states;
+    timedOut = waited.timedOut;
+    const failed = states.filter((s) => s.outcome === 'failed');
+    if (failed.length > 0) {
+      throw new MediaError(`OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(', ')}`, {
+        fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step.",
+      });
+    }
+    if (timedOut) {
+      const pending = states.filter((s) => s.outcome === 'pending');
+      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ')}`, {
+        fix: 'Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place.',
+      });
+    }
+  }
+  return {
+    siteCode: input.site.siteCode,
+    upgradePackage: { name: input.site.upgradePackageName, packageId: upgradeId, action: plan.upgrade.action, sourcePath: plan.upgrade.sourcePath, version: input.version },
+    imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? '', action: plan.image.action } : null,
+    changes: plan.steps.map((s) => s.what),
+    notes: plan.notes,
+    distribution: states.map(({ packageId, distributionPoint, state }) => ({ packageId, distributionPoint, state })),
+    waited: wait > 0,
+    timedOut,
+    scripts: [scripts.read, apply, scripts.status],
+  };
+}
+

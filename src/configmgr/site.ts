@@ -1,12 +1,17 @@
-// ConfigMgr site operations after a publish: create or update the OS upgrade package (and,
-// optionally, an OS image package) so it points at the newly published folder, reload its image
-// properties, distribute it or refresh the distribution points that hold it, optionally wait for
-// the distribution, and report the package IDs. osmedia writes this as a PowerShell script (kept in
-// the workspace, reviewable) and runs it with Windows PowerShell 5.1 where the console is installed.
-// Every value is a single-quoted literal (psString); the script never takes credentials: it runs as
-// the runner's account, whose rights on the site decide what it may do.
+// ConfigMgr site operations after a publish, in three small PowerShell scripts that osmedia writes
+// into the workspace (reviewable artifacts) and runs with Windows PowerShell 5.1 where the console is:
+//   osmedia-site-read.ps1    reads what the site has: the packages by name, the named distribution
+//                            point groups and distribution points, where the packages are assigned
+//                            and their distribution status. It changes nothing.
+//   osmedia-site-apply.ps1   the changes osmedia decided from that reading (site-plan.ts), one
+//                            literal cmdlet call after another, no decisions of its own.
+//   osmedia-site-status.ps1  the distribution status of given package IDs, polled while waiting.
+// The decisions (create or repoint, reload, refresh, distribute to whom, when the wait is over) are
+// TypeScript, tested against recorded results of the read. Every value in a script is a
+// single-quoted literal (psString); the scripts never take credentials: they run as the runner's
+// account, whose rights on the site decide what they may do.
 import { z } from 'zod';
-import { ENTER_SITE, psFile, psString } from './powershell.ts';
+import { ENTER_SITE, psFile, psString, RESULT_OUTPUT } from './powershell.ts';
 
 export const SiteOptionsSchema = z.strictObject({
   /** The site code, e.g. P01. */
@@ -30,165 +35,164 @@ export type SiteOptions = z.infer<typeof SiteOptionsSchema>;
 
 export interface SiteScriptInput {
   site: SiteOptions;
-  /** The package source folder ConfigMgr reads (the published version folder). */
+  /** The package source folder ConfigMgr reads (the published version folder, or the mirror). */
   sourcePath: string;
   /** The media build, e.g. 10.0.26100.2314 (the package version). */
   version: string;
-  /** At most 127 characters: editions, updates, recipe revision. */
+  /** At most 127 characters: the content hash first, then editions, updates, recipe revision. The
+   *  content hash makes it the marker of a finished update: it is set last (site-plan.ts). */
   description: string;
 }
 
-/** The package description: editions, updates and revision, within ConfigMgr's 127 characters. */
-export function packageDescription(editions: string[], updates: string[], revision: string | undefined): string {
-  const parts = [`osmedia: ${editions.join(', ')}`, updates.length ? `updates ${updates.join(', ')}` : 'no updates', revision ? `rev ${revision}` : ''].filter(Boolean);
-  const text = parts.join('; ');
-  return text.length <= 127 ? text : `${text.slice(0, 126)}…`;
+const MAX_DESCRIPTION = 127;
+
+/** The package description: `osmedia <content hash>[ <tag>]: editions; updates; revision`, within
+ *  ConfigMgr's 127 characters. The hash and tag come first so that shortening never cuts them. */
+export function packageDescription(content: string, editions: string[], updates: string[], revision: string | undefined, tag = ''): string {
+  const head = `osmedia ${content}${tag ? ` ${tag}` : ''}: `;
+  const parts = [editions.join(', '), updates.length ? `updates ${updates.join(', ')}` : 'no updates', revision ? `rev ${revision}` : ''].filter(Boolean);
+  const text = head + parts.join('; ');
+  return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
 }
 
-const list = (values: readonly string[]) => (values.length === 0 ? '@()' : `@(${values.map(psString).join(', ')})`);
+/** What the image package's description says of its multicast options (so a change is a change). */
+export function multicastTag(multicast: SiteOptions['multicast']): string {
+  if (!multicast?.allow) return '';
+  return ['multicast', multicast.encrypt ? 'encrypted' : '', multicast.transferOnly ? 'transfer-only' : ''].filter(Boolean).join(' ');
+}
 
-/** What the script will do on the site, in words: `--dry-run` and `plan` show this. */
+/** The image package's description: the upgrade package's, with the multicast options after the hash. */
+export function imageDescription(input: SiteScriptInput): string {
+  const tag = multicastTag(input.site.multicast);
+  if (!tag) return input.description;
+  const text = input.description.replace(/^(osmedia [^\s:]+)/, `$1 ${tag}`);
+  return text.length <= MAX_DESCRIPTION ? text : `${text.slice(0, MAX_DESCRIPTION - 1)}…`;
+}
+
+export const psList = (values: readonly string[]) => (values.length === 0 ? '@()' : `@(${values.map(psString).join(', ')})`);
+
+/** What the site operations will do, in words, when the site cannot be read from here. */
 export function describeSiteOperations(input: SiteScriptInput): string[] {
   const { site } = input;
   const lines = [
-    `site ${site.siteCode} (SMS Provider ${site.provider}): OS upgrade package "${site.upgradePackageName}" → ${input.sourcePath} (version ${input.version}); created if missing, otherwise repointed; binary delta replication on; image properties reloaded`,
+    `site ${site.siteCode} (SMS Provider ${site.provider}): OS upgrade package "${site.upgradePackageName}" → ${input.sourcePath} (version ${input.version}); created if missing, otherwise repointed and its image properties reloaded; binary delta replication on`,
   ];
-  if (site.imagePackageName) lines.push(`site ${site.siteCode}: OS image package "${site.imagePackageName}" → ${input.sourcePath}\\sources\\install.wim${site.multicast?.allow ? ` (multicast${site.multicast.encrypt ? ', encrypted' : ''}${site.multicast.transferOnly ? ', transfer only' : ''})` : ''}`);
+  if (site.imagePackageName) lines.push(`site ${site.siteCode}: OS image package "${site.imagePackageName}" → ${input.sourcePath}\\sources\\install.wim${multicastTag(site.multicast) ? ` (${multicastTag(site.multicast)})` : ''}`);
   const targets = [...site.distributionPointGroups.map((g) => `DP group "${g}"`), ...site.distributionPoints.map((d) => `DP ${d}`)];
   lines.push(`site ${site.siteCode}: distribute to ${targets.length ? targets.join(', ') : 'no new distribution points'}; refresh the distribution points that already hold it${site.waitDistribution ? `; wait up to ${site.waitDistribution} s` : ''}`);
   return lines;
 }
 
-/** The site script. Parameters default to the recipe's site; `-WhatIf` shows what it would change. */
-export function siteScript(input: SiteScriptInput): string {
-  const { site } = input;
-  const image = site.imagePackageName !== undefined;
-  const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
-  const bool = (value: boolean) => (value ? '$true' : '$false');
-  return psFile([
-    '#Requires -Version 5.1',
-    '# Generated by osmedia: creates or updates the OS upgrade package for the published media and distributes it.',
-    '# Run with Windows PowerShell 5.1 on a machine with the Configuration Manager console, as an account with',
-    '# the rights README "ConfigMgr permissions" lists. It takes no credentials. -WhatIf shows what it would change.',
-    `# The Windows license terms for this package were accepted in the recipe (acceptLicense: true).`,
-    '[CmdletBinding(SupportsShouldProcess = $true)]',
+/** The parameters every site script takes: the site and provider default to the recipe's. */
+export function siteParameters(site: SiteOptions, options: { whatIf?: boolean; packageIds?: boolean } = {}): string[] {
+  return [
+    options.whatIf ? '[CmdletBinding(SupportsShouldProcess = $true)]' : '[CmdletBinding()]',
     'param(',
     `    [string] $SiteCode = ${psString(site.siteCode)},`,
     `    [string] $ProviderMachineName = ${psString(site.provider)},`,
+    // -File passes every argument as one string: several IDs come comma-separated.
+    ...(options.packageIds ? ["    [string] $PackageId = '',"] : []),
     '    [string] $ResultPath',
     ')',
     "$ErrorActionPreference = 'Stop'",
+  ];
+}
+
+/** Reads the distribution of package IDs: the packages' source versions, the distribution points they
+ *  are assigned to, and each one's status (SMS_PackageStatusDistPointsSummarizer). WMI only. */
+const DISTRIBUTION_QUERY: readonly string[] = [
+  '$Namespace = "root\\SMS\\site_$SiteCode"',
+  'function Get-OsmediaRows([string] $ClassName, [string] $Filter, [string[]] $Property) {',
+  '    @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter | Select-Object -Property $Property)',
+  '}',
+  'function Get-OsmediaDistribution([string[]] $Ids) {',
+  '    $packages = @(); $assigned = @(); $status = @()',
+  '    foreach ($id in $Ids) {',
+  "        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw \"Not a package ID: $id\" }",
+  "        $packages += Get-OsmediaRows 'SMS_PackageBaseclass' \"PackageID='$id'\" 'PackageID', 'SourceVersion'",
+  "        $assigned += Get-OsmediaRows 'SMS_DistributionPoint' \"PackageID='$id'\" 'PackageID', 'ServerNALPath'",
+  "        $status += Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion'",
+  '    }',
+  '    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }',
+  '}',
+];
+
+/** osmedia-site-read.ps1: what the site has. Changes nothing. */
+export function siteReadScript(input: SiteScriptInput): string {
+  const { site } = input;
+  return psFile([
+    '#Requires -Version 5.1',
+    '# Generated by osmedia: reads what ConfigMgr site has for this media. It changes nothing; osmedia decides',
+    '# from its result what osmedia-site-apply.ps1 changes. Run with Windows PowerShell 5.1 on a machine with',
+    '# the Configuration Manager console; it takes no credentials.',
+    ...siteParameters(site),
     `$UpgradeName = ${psString(site.upgradePackageName)}`,
-    `$SourcePath = ${psString(input.sourcePath)}`,
-    `$Version = ${psString(input.version.slice(0, 32))}`,
-    `$Description = ${psString(input.description.slice(0, 127))}`,
-    `$DistributionPointGroups = ${list(site.distributionPointGroups)}`,
-    `$DistributionPoints = ${list(site.distributionPoints)}`,
-    `$WaitSeconds = ${Math.trunc(site.waitDistribution)}`,
-    `$ImageName = ${image ? psString(site.imagePackageName!) : '$null'}`,
-    '',
+    `$ImageName = ${site.imagePackageName ? psString(site.imagePackageName) : '$null'}`,
+    `$DistributionPointGroups = ${psList(site.distributionPointGroups)}`,
+    `$DistributionPoints = ${psList(site.distributionPoints)}`,
+    ...DISTRIBUTION_QUERY,
     ...ENTER_SITE,
-    "$result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $null; imagePackage = $null; distribution = @(); timedOut = $false; whatIf = [bool]$WhatIfPreference }",
     'try {',
-    '    # The OS upgrade package: create it, or point it at the new version folder.',
-    '    $package = Get-CMOperatingSystemInstaller -Name $UpgradeName',
-    "    $action = 'unchanged'",
-    '    if (-not $package) {',
-    "        if ($PSCmdlet.ShouldProcess($UpgradeName, \"create the OS upgrade package from $SourcePath\")) {",
-    '            $package = New-CMOperatingSystemInstaller -Name $UpgradeName -Path $SourcePath -Version $Version -Description $Description',
-    '        }',
-    "        $action = 'created'",
-    '    } elseif ($package.PkgSourcePath -ne $SourcePath -or $package.Version -ne $Version -or $package.Description -ne $Description) {',
-    "        if ($PSCmdlet.ShouldProcess($UpgradeName, \"point the OS upgrade package at $SourcePath ($Version)\")) {",
-    '            Set-CMOperatingSystemInstaller -InputObject $package -Path $SourcePath -Version $Version -Description $Description',
-    '        }',
-    "        $action = 'repointed'",
-    '    }',
-    '    if ($package -and $PSCmdlet.ShouldProcess($UpgradeName, \'enable binary delta replication and reload the image properties\')) {',
-    '        Set-CMOperatingSystemInstaller -InputObject $package -EnableBinaryDeltaReplication $true -Reload',
-    '        $package = Get-CMOperatingSystemInstaller -Name $UpgradeName',
-    '    }',
-    '    $result.upgradePackage = [ordered]@{ name = $UpgradeName; packageId = $package.PackageID; action = $action; sourcePath = $SourcePath; version = $Version }',
-    '    $ids = @($package.PackageID)',
-    '',
-    '    if ($ImageName) {',
-    "        $ImagePath = Join-Path -Path $SourcePath -ChildPath 'sources\\install.wim'",
-    '        $image = Get-CMOperatingSystemImage -Name $ImageName',
-    "        $imageAction = 'unchanged'",
-    '        if (-not $image) {',
-    "            if ($PSCmdlet.ShouldProcess($ImageName, \"create the OS image package from $ImagePath\")) {",
-    '                $image = New-CMOperatingSystemImage -Name $ImageName -Path $ImagePath -Version $Version -Description $Description',
-    '            }',
-    "            $imageAction = 'created'",
-    '        } elseif ($image.PkgSourcePath -ne $ImagePath -or $image.Version -ne $Version) {',
-    "            if ($PSCmdlet.ShouldProcess($ImageName, \"point the OS image package at $ImagePath\")) {",
-    '                Set-CMOperatingSystemImage -InputObject $image -Path $ImagePath -Version $Version -Description $Description',
-    '            }',
-    "            $imageAction = 'repointed'",
-    '        }',
-    "        if ($image -and $PSCmdlet.ShouldProcess($ImageName, 'set multicast and reload the image properties')) {",
-    `            Set-CMOperatingSystemImage -InputObject $image -EnableBinaryDeltaReplication $true -MulticastAllow ${bool(m.allow)} -MulticastEncrypt ${bool(m.encrypt)} -MulticastTransferOnly ${bool(m.transferOnly)} -Reload`,
-    '            $image = Get-CMOperatingSystemImage -Name $ImageName',
-    '        }',
-    '        $result.imagePackage = [ordered]@{ name = $ImageName; packageId = $image.PackageID; action = $imageAction }',
-    '        $ids += $image.PackageID',
-    '    }',
-    '',
-    '    # Distribution: new distribution points and groups get the content; the ones holding it are refreshed.',
-    '    foreach ($id in $ids) {',
-    '        if (-not $id) { continue }',
-    '        $isImage = $result.imagePackage -and $id -eq $result.imagePackage.packageId',
-    '        if (($DistributionPointGroups.Count + $DistributionPoints.Count) -gt 0 -and $PSCmdlet.ShouldProcess($id, \'distribute\')) {',
-    '            $arguments = @{ ErrorAction = \'Stop\' }',
-    '            if ($DistributionPointGroups.Count -gt 0) { $arguments.DistributionPointGroupName = $DistributionPointGroups }',
-    '            if ($DistributionPoints.Count -gt 0) { $arguments.DistributionPointName = $DistributionPoints }',
-    '            if ($isImage) { $arguments.OperatingSystemImageId = $id } else { $arguments.OperatingSystemInstallerId = $id }',
-    '            try { Start-CMContentDistribution @arguments } catch { if ($_.Exception.Message -notmatch \'already\') { throw } }',
-    '        }',
-    "        if ($action -ne 'created' -and $PSCmdlet.ShouldProcess($id, 'refresh the distribution points that hold it')) {",
-    '            if ($isImage) { Update-CMDistributionPoint -OperatingSystemImageId $id } else { Update-CMDistributionPoint -OperatingSystemInstallerId $id }',
-    '        }',
-    '    }',
-    '',
-    '    # Optionally wait: per distribution point, from SMS_PackageStatusDistPointsSummarizer.',
-    '    $namespace = "root\\SMS\\site_$SiteCode"',
-    "    $stateNames = @{ 0 = 'installed'; 1 = 'install pending'; 2 = 'install retrying'; 3 = 'install failed'; 4 = 'removal pending'; 5 = 'removal retrying'; 6 = 'removal failed'; 7 = 'content updating'; 8 = 'content monitoring' }",
-    '    $deadline = (Get-Date).AddSeconds($WaitSeconds)',
-    '    do {',
-    '        $rows = @()',
-    '        foreach ($id in $ids) {',
-    '            if (-not $id) { continue }',
-    '            $rows += @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_PackageStatusDistPointsSummarizer -Filter "PackageID=\'$id\'")',
-    '        }',
-    '        $pending = @($rows | Where-Object { @(1, 2, 7) -contains [int]$_.State })',
-    '        if ($WaitSeconds -le 0 -or $pending.Count -eq 0 -or (Get-Date) -ge $deadline) { break }',
-    '        Start-Sleep -Seconds 30',
-    '    } while ($true)',
-    "    $result.distribution = @($rows | ForEach-Object { [ordered]@{ packageId = $_.PackageID; distributionPoint = (($_.ServerNALPath -split '\\\\\\\\')[1] -split '\\\\')[0]; state = $stateNames[[int]$_.State] } })",
-    '    $result.timedOut = $WaitSeconds -gt 0 -and $pending.Count -gt 0',
+    "    $fields = 'PackageID', 'Name', 'PkgSourcePath', 'Version', 'Description'",
+    '    $upgrade = Get-CMOperatingSystemInstaller -Name $UpgradeName -DisableWildcardHandling | Select-Object -First 1 -Property $fields',
+    '    $image = $null',
+    '    if ($ImageName) { $image = Get-CMOperatingSystemImage -Name $ImageName -DisableWildcardHandling | Select-Object -First 1 -Property $fields }',
+    '    $groups = @(foreach ($name in $DistributionPointGroups) { [ordered]@{ name = $name; groupId = (Get-CMDistributionPointGroup -Name $name -DisableWildcardHandling | Select-Object -First 1).GroupID } })',
+    '    $points = @(foreach ($name in $DistributionPoints) { [ordered]@{ name = $name; nalPath = (Get-CMDistributionPoint -SiteSystemServerName $name -DisableWildcardHandling | Select-Object -First 1).NALPath } })',
+    '    $ids = @(@($upgrade, $image) | Where-Object { $_ } | ForEach-Object { $_.PackageID })',
+    "    $groupPackages = @(foreach ($id in $ids) { Get-OsmediaRows 'SMS_DPGroupPackages' \"PkgID='$id'\" 'GroupID', 'PkgID' })",
+    '    $result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $upgrade; imagePackage = $image; groups = $groups; points = $points; groupPackages = $groupPackages; distribution = (Get-OsmediaDistribution $ids) }',
     '} finally {',
     '    Pop-Location',
     '}',
-    '$json = $result | ConvertTo-Json -Depth 5 -Compress',
-    "if ($ResultPath) { [IO.File]::WriteAllText($ResultPath, $json, (New-Object System.Text.UTF8Encoding $false)) }",
-    "Write-Output ('OSMEDIA-RESULT ' + $json)",
+    ...RESULT_OUTPUT,
   ]);
 }
 
-/** What the script reports (its OSMEDIA-RESULT line). */
-export const SiteResultSchema = z.object({
-  siteCode: z.string(),
-  upgradePackage: z.object({ name: z.string(), packageId: z.string().nullable(), action: z.enum(['created', 'repointed', 'unchanged']), sourcePath: z.string(), version: z.string() }).nullable(),
-  imagePackage: z.object({ name: z.string(), packageId: z.string().nullable(), action: z.enum(['created', 'repointed', 'unchanged']) }).nullable(),
-  distribution: z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(z.object({ packageId: z.string(), distributionPoint: z.string(), state: z.string() }))),
-  timedOut: z.boolean(),
-  whatIf: z.boolean().default(false),
-});
-export type SiteResult = z.infer<typeof SiteResultSchema>;
+/** osmedia-site-status.ps1 -PackageId ID[,ID]: the distribution status, polled while waiting. WMI only. */
+export function siteStatusScript(site: SiteOptions): string {
+  return psFile([
+    '#Requires -Version 5.1',
+    '# Generated by osmedia: the distribution status of the packages given with -PackageId (comma-separated).',
+    '# It changes nothing.',
+    ...siteParameters(site, { packageIds: true }),
+    ...DISTRIBUTION_QUERY,
+    "$result = [ordered]@{ siteCode = $SiteCode; distribution = (Get-OsmediaDistribution @($PackageId -split ',' | Where-Object { $_ })) }",
+    ...RESULT_OUTPUT,
+  ]);
+}
 
-/** Finds and validates the OSMEDIA-RESULT line in the script's output. */
-export function parseSiteResult(output: string): SiteResult | undefined {
+// What the scripts report (their result file, or their OSMEDIA-RESULT line). PowerShell 5.1's
+// ConvertTo-Json writes a one-element array as it is, but a $null or a lone object where a list was
+// expected is taken as an empty or one-element list.
+const listOf = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
+const nullableString = z.string().nullish().transform((v) => v ?? null);
+
+export const CmPackageSchema = z.object({ PackageID: z.string(), Name: z.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });
+export type CmPackage = z.infer<typeof CmPackageSchema>;
+
+export const DistributionSchema = z.object({
+  packages: listOf(z.object({ PackageID: z.string(), SourceVersion: z.number().int() })),
+  assigned: listOf(z.object({ PackageID: z.string(), ServerNALPath: z.string() })),
+  status: listOf(z.object({ PackageID: z.string(), ServerNALPath: z.string(), State: z.number().int(), SourceVersion: z.number().int().nullish() })),
+});
+export type Distribution = z.infer<typeof DistributionSchema>;
+
+export const SiteStateSchema = z.object({
+  siteCode: z.string(),
+  upgradePackage: CmPackageSchema.nullish().transform((v) => v ?? null),
+  imagePackage: CmPackageSchema.nullish().transform((v) => v ?? null),
+  groups: listOf(z.object({ name: z.string(), groupId: nullableString })),
+  points: listOf(z.object({ name: z.string(), nalPath: nullableString })),
+  groupPackages: listOf(z.object({ GroupID: z.string(), PkgID: z.string() })),
+  distribution: DistributionSchema,
+});
+export type SiteState = z.infer<typeof SiteStateSchema>;
+
+export const StatusResultSchema = z.object({ siteCode: z.string(), distribution: DistributionSchema });
+
+/** Finds the OSMEDIA-RESULT line in a script's output. */
+export function resultLine(output: string): unknown {
   const line = output.split(/\r?\n/).reverse().find((l) => l.startsWith('OSMEDIA-RESULT '));
-  if (!line) return undefined;
-  return SiteResultSchema.parse(JSON.parse(line.slice('OSMEDIA-RESULT '.length)));
+  return line === undefined ? undefined : JSON.parse(line.slice('OSMEDIA-RESULT '.length));
 }

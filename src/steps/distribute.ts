@@ -35,7 +35,7 @@ export function siteInput(manifest: Manifest, site: NonNullable<DistributeOption
     site,
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? 'unknown',
-    description: packageDescription(manifest.installWim.images.map((i) => i.editionId || i.name), kbs, typeof revision === 'string' ? revision.slice(0, 12) : undefined),
+    description: packageDescription(manifest.fingerprint.slice(0, 8), manifest.installWim.images.map((i) => i.editionId || i.name), kbs, typeof revision === 'string' ? revision.slice(0, 12) : undefined),
   };
 }
 
@@ -57,14 +57,14 @@ export const distribute: Step<DistributeOptions> = {
       return { manifest, summary: { targets: results }, message: results.map(describeTarget).join('; '), unchanged: results.every((r) => r.action === 'unchanged') };
     }
     // The package source is the first target's published folder (the version folder, or the mirror).
-    const { script, result } = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource), context.reporter);
-    const upgrade = result.upgradePackage!;
-    const site = { ...result, script, licenseAccepted: true };
+    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource), context.reporter);
+    const upgrade = site.upgradePackage;
+    const installed = site.distribution.filter((d) => d.state === 'installed').length;
     return {
       manifest,
-      summary: { targets: results, site },
-      message: `${results.map(describeTarget).join('; ')}; site ${result.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${result.imagePackage ? `, OS image ${result.imagePackage.packageId} ${result.imagePackage.action}` : ''}${result.distribution.length ? `, ${result.distribution.filter((d) => d.state === 'installed').length}/${result.distribution.length} distribution point(s) installed` : ''}`,
-      unchanged: results.every((r) => r.action === 'unchanged') && upgrade.action === 'unchanged' && (result.imagePackage?.action ?? 'unchanged') === 'unchanged',
+      summary: { targets: results, site: { ...site, licenseAccepted: true } },
+      message: `${results.map(describeTarget).join('; ')}; site ${site.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${site.imagePackage ? `, OS image ${site.imagePackage.packageId} ${site.imagePackage.action}` : ''}, ${site.changes.length} change(s)${site.waited ? `, ${installed}/${site.distribution.length} distribution point(s) installed` : ''}`,
+      unchanged: results.every((r) => r.action === 'unchanged') && site.changes.length === 0,
     };
   },
 };

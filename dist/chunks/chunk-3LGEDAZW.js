@@ -6873,15 +6873,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list2, type) {
-      for (let i2 = 0; i2 < list2.length; ++i2)
-        if (list2[i2].type === type)
+    function includesToken(list, type) {
+      for (let i2 = 0; i2 < list.length; ++i2)
+        if (list[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list2) {
-      for (let i2 = 0; i2 < list2.length; ++i2) {
-        switch (list2[i2].type) {
+    function findNonEmptyIndex(list) {
+      for (let i2 = 0; i2 < list.length; ++i2) {
+        switch (list[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -8591,7 +8591,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list2, loose) => list2.sort((a2, b) => compareBuild(a2, b, loose));
+    var sort = (list, loose) => list.sort((a2, b) => compareBuild(a2, b, loose));
     module.exports = sort;
   }
 });
@@ -8601,7 +8601,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list2, loose) => list2.sort((a2, b) => compareBuild(b, a2, loose));
+    var rsort = (list, loose) => list.sort((a2, b) => compareBuild(b, a2, loose));
     module.exports = rsort;
   }
 });
@@ -15496,15 +15496,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list2 = this.listeners[ev];
-    const i2 = list2.indexOf(fn);
+    const list = this.listeners[ev];
+    const i2 = list.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list2.length === 1) {
-      list2.length = 0;
+    if (i2 === 0 && list.length === 1) {
+      list.length = 0;
     } else {
-      list2.splice(i2, 1);
+      list.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -34000,8 +34000,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list2)
+  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -38797,10 +38797,10 @@ var applyUpdates = {
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
     for (const file2 of plan.unpinned) reporter.emit({ type: "warning", step: "apply-updates", message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
     if (plan.rejections.length > 0) {
-      const list2 = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
+      const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
       if (!options.skipRejected) {
         throw new MediaError(`${plan.rejections.length} update file(s) cannot service this media:
-${list2}`, {
+${list}`, {
           fix: "Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed."
         });
       }
@@ -38877,6 +38877,11 @@ var ENTER_SITE = [
   "}",
   'Push-Location -Path "$($SiteCode):"'
 ];
+var RESULT_OUTPUT = [
+  "$json = $result | ConvertTo-Json -Depth 6 -Compress",
+  "if ($ResultPath) { [IO.File]::WriteAllText($ResultPath, $json, (New-Object System.Text.UTF8Encoding $false)) }",
+  "Write-Output ('OSMEDIA-RESULT ' + $json)"
+];
 
 // src/configmgr/site.ts
 var SiteOptionsSchema = external_exports.strictObject({
@@ -38897,207 +38902,406 @@ var SiteOptionsSchema = external_exports.strictObject({
   /** OS image package multicast options. */
   multicast: external_exports.strictObject({ allow: external_exports.boolean().default(false), encrypt: external_exports.boolean().default(false), transferOnly: external_exports.boolean().default(false) }).optional()
 });
-function packageDescription(editions, updates, revision) {
-  const parts = [`osmedia: ${editions.join(", ")}`, updates.length ? `updates ${updates.join(", ")}` : "no updates", revision ? `rev ${revision}` : ""].filter(Boolean);
-  const text2 = parts.join("; ");
-  return text2.length <= 127 ? text2 : `${text2.slice(0, 126)}\u2026`;
+var MAX_DESCRIPTION = 127;
+function packageDescription(content, editions, updates, revision, tag = "") {
+  const head = `osmedia ${content}${tag ? ` ${tag}` : ""}: `;
+  const parts = [editions.join(", "), updates.length ? `updates ${updates.join(", ")}` : "no updates", revision ? `rev ${revision}` : ""].filter(Boolean);
+  const text2 = head + parts.join("; ");
+  return text2.length <= MAX_DESCRIPTION ? text2 : `${text2.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
 }
-var list = (values) => values.length === 0 ? "@()" : `@(${values.map(psString).join(", ")})`;
-function describeSiteOperations(input2) {
-  const { site } = input2;
-  const lines2 = [
-    `site ${site.siteCode} (SMS Provider ${site.provider}): OS upgrade package "${site.upgradePackageName}" \u2192 ${input2.sourcePath} (version ${input2.version}); created if missing, otherwise repointed; binary delta replication on; image properties reloaded`
-  ];
-  if (site.imagePackageName) lines2.push(`site ${site.siteCode}: OS image package "${site.imagePackageName}" \u2192 ${input2.sourcePath}\\sources\\install.wim${site.multicast?.allow ? ` (multicast${site.multicast.encrypt ? ", encrypted" : ""}${site.multicast.transferOnly ? ", transfer only" : ""})` : ""}`);
-  const targets = [...site.distributionPointGroups.map((g) => `DP group "${g}"`), ...site.distributionPoints.map((d) => `DP ${d}`)];
-  lines2.push(`site ${site.siteCode}: distribute to ${targets.length ? targets.join(", ") : "no new distribution points"}; refresh the distribution points that already hold it${site.waitDistribution ? `; wait up to ${site.waitDistribution} s` : ""}`);
-  return lines2;
+function multicastTag(multicast) {
+  if (!multicast?.allow) return "";
+  return ["multicast", multicast.encrypt ? "encrypted" : "", multicast.transferOnly ? "transfer-only" : ""].filter(Boolean).join(" ");
 }
-function siteScript(input2) {
-  const { site } = input2;
-  const image = site.imagePackageName !== void 0;
-  const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
-  const bool = (value) => value ? "$true" : "$false";
-  return psFile([
-    "#Requires -Version 5.1",
-    "# Generated by osmedia: creates or updates the OS upgrade package for the published media and distributes it.",
-    "# Run with Windows PowerShell 5.1 on a machine with the Configuration Manager console, as an account with",
-    '# the rights README "ConfigMgr permissions" lists. It takes no credentials. -WhatIf shows what it would change.',
-    `# The Windows license terms for this package were accepted in the recipe (acceptLicense: true).`,
-    "[CmdletBinding(SupportsShouldProcess = $true)]",
+function imageDescription(input2) {
+  const tag = multicastTag(input2.site.multicast);
+  if (!tag) return input2.description;
+  const text2 = input2.description.replace(/^(osmedia [^\s:]+)/, `$1 ${tag}`);
+  return text2.length <= MAX_DESCRIPTION ? text2 : `${text2.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
+}
+var psList = (values) => values.length === 0 ? "@()" : `@(${values.map(psString).join(", ")})`;
+function siteParameters(site, options = {}) {
+  return [
+    options.whatIf ? "[CmdletBinding(SupportsShouldProcess = $true)]" : "[CmdletBinding()]",
     "param(",
     `    [string] $SiteCode = ${psString(site.siteCode)},`,
     `    [string] $ProviderMachineName = ${psString(site.provider)},`,
+    // -File passes every argument as one string: several IDs come comma-separated.
+    ...options.packageIds ? ["    [string] $PackageId = '',"] : [],
     "    [string] $ResultPath",
     ")",
-    "$ErrorActionPreference = 'Stop'",
+    "$ErrorActionPreference = 'Stop'"
+  ];
+}
+var DISTRIBUTION_QUERY = [
+  '$Namespace = "root\\SMS\\site_$SiteCode"',
+  "function Get-OsmediaRows([string] $ClassName, [string] $Filter, [string[]] $Property) {",
+  "    @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter | Select-Object -Property $Property)",
+  "}",
+  "function Get-OsmediaDistribution([string[]] $Ids) {",
+  "    $packages = @(); $assigned = @(); $status = @()",
+  "    foreach ($id in $Ids) {",
+  `        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw "Not a package ID: $id" }`,
+  `        $packages += Get-OsmediaRows 'SMS_PackageBaseclass' "PackageID='$id'" 'PackageID', 'SourceVersion'`,
+  `        $assigned += Get-OsmediaRows 'SMS_DistributionPoint' "PackageID='$id'" 'PackageID', 'ServerNALPath'`,
+  `        $status += Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' "PackageID='$id'" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion'`,
+  "    }",
+  "    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }",
+  "}"
+];
+function siteReadScript(input2) {
+  const { site } = input2;
+  return psFile([
+    "#Requires -Version 5.1",
+    "# Generated by osmedia: reads what ConfigMgr site has for this media. It changes nothing; osmedia decides",
+    "# from its result what osmedia-site-apply.ps1 changes. Run with Windows PowerShell 5.1 on a machine with",
+    "# the Configuration Manager console; it takes no credentials.",
+    ...siteParameters(site),
     `$UpgradeName = ${psString(site.upgradePackageName)}`,
-    `$SourcePath = ${psString(input2.sourcePath)}`,
-    `$Version = ${psString(input2.version.slice(0, 32))}`,
-    `$Description = ${psString(input2.description.slice(0, 127))}`,
-    `$DistributionPointGroups = ${list(site.distributionPointGroups)}`,
-    `$DistributionPoints = ${list(site.distributionPoints)}`,
-    `$WaitSeconds = ${Math.trunc(site.waitDistribution)}`,
-    `$ImageName = ${image ? psString(site.imagePackageName) : "$null"}`,
-    "",
+    `$ImageName = ${site.imagePackageName ? psString(site.imagePackageName) : "$null"}`,
+    `$DistributionPointGroups = ${psList(site.distributionPointGroups)}`,
+    `$DistributionPoints = ${psList(site.distributionPoints)}`,
+    ...DISTRIBUTION_QUERY,
     ...ENTER_SITE,
-    "$result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $null; imagePackage = $null; distribution = @(); timedOut = $false; whatIf = [bool]$WhatIfPreference }",
     "try {",
-    "    # The OS upgrade package: create it, or point it at the new version folder.",
-    "    $package = Get-CMOperatingSystemInstaller -Name $UpgradeName",
-    "    $action = 'unchanged'",
-    "    if (-not $package) {",
-    '        if ($PSCmdlet.ShouldProcess($UpgradeName, "create the OS upgrade package from $SourcePath")) {',
-    "            $package = New-CMOperatingSystemInstaller -Name $UpgradeName -Path $SourcePath -Version $Version -Description $Description",
-    "        }",
-    "        $action = 'created'",
-    "    } elseif ($package.PkgSourcePath -ne $SourcePath -or $package.Version -ne $Version -or $package.Description -ne $Description) {",
-    '        if ($PSCmdlet.ShouldProcess($UpgradeName, "point the OS upgrade package at $SourcePath ($Version)")) {',
-    "            Set-CMOperatingSystemInstaller -InputObject $package -Path $SourcePath -Version $Version -Description $Description",
-    "        }",
-    "        $action = 'repointed'",
-    "    }",
-    "    if ($package -and $PSCmdlet.ShouldProcess($UpgradeName, 'enable binary delta replication and reload the image properties')) {",
-    "        Set-CMOperatingSystemInstaller -InputObject $package -EnableBinaryDeltaReplication $true -Reload",
-    "        $package = Get-CMOperatingSystemInstaller -Name $UpgradeName",
-    "    }",
-    "    $result.upgradePackage = [ordered]@{ name = $UpgradeName; packageId = $package.PackageID; action = $action; sourcePath = $SourcePath; version = $Version }",
-    "    $ids = @($package.PackageID)",
-    "",
-    "    if ($ImageName) {",
-    "        $ImagePath = Join-Path -Path $SourcePath -ChildPath 'sources\\install.wim'",
-    "        $image = Get-CMOperatingSystemImage -Name $ImageName",
-    "        $imageAction = 'unchanged'",
-    "        if (-not $image) {",
-    '            if ($PSCmdlet.ShouldProcess($ImageName, "create the OS image package from $ImagePath")) {',
-    "                $image = New-CMOperatingSystemImage -Name $ImageName -Path $ImagePath -Version $Version -Description $Description",
-    "            }",
-    "            $imageAction = 'created'",
-    "        } elseif ($image.PkgSourcePath -ne $ImagePath -or $image.Version -ne $Version) {",
-    '            if ($PSCmdlet.ShouldProcess($ImageName, "point the OS image package at $ImagePath")) {',
-    "                Set-CMOperatingSystemImage -InputObject $image -Path $ImagePath -Version $Version -Description $Description",
-    "            }",
-    "            $imageAction = 'repointed'",
-    "        }",
-    "        if ($image -and $PSCmdlet.ShouldProcess($ImageName, 'set multicast and reload the image properties')) {",
-    `            Set-CMOperatingSystemImage -InputObject $image -EnableBinaryDeltaReplication $true -MulticastAllow ${bool(m.allow)} -MulticastEncrypt ${bool(m.encrypt)} -MulticastTransferOnly ${bool(m.transferOnly)} -Reload`,
-    "            $image = Get-CMOperatingSystemImage -Name $ImageName",
-    "        }",
-    "        $result.imagePackage = [ordered]@{ name = $ImageName; packageId = $image.PackageID; action = $imageAction }",
-    "        $ids += $image.PackageID",
-    "    }",
-    "",
-    "    # Distribution: new distribution points and groups get the content; the ones holding it are refreshed.",
-    "    foreach ($id in $ids) {",
-    "        if (-not $id) { continue }",
-    "        $isImage = $result.imagePackage -and $id -eq $result.imagePackage.packageId",
-    "        if (($DistributionPointGroups.Count + $DistributionPoints.Count) -gt 0 -and $PSCmdlet.ShouldProcess($id, 'distribute')) {",
-    "            $arguments = @{ ErrorAction = 'Stop' }",
-    "            if ($DistributionPointGroups.Count -gt 0) { $arguments.DistributionPointGroupName = $DistributionPointGroups }",
-    "            if ($DistributionPoints.Count -gt 0) { $arguments.DistributionPointName = $DistributionPoints }",
-    "            if ($isImage) { $arguments.OperatingSystemImageId = $id } else { $arguments.OperatingSystemInstallerId = $id }",
-    "            try { Start-CMContentDistribution @arguments } catch { if ($_.Exception.Message -notmatch 'already') { throw } }",
-    "        }",
-    "        if ($action -ne 'created' -and $PSCmdlet.ShouldProcess($id, 'refresh the distribution points that hold it')) {",
-    "            if ($isImage) { Update-CMDistributionPoint -OperatingSystemImageId $id } else { Update-CMDistributionPoint -OperatingSystemInstallerId $id }",
-    "        }",
-    "    }",
-    "",
-    "    # Optionally wait: per distribution point, from SMS_PackageStatusDistPointsSummarizer.",
-    '    $namespace = "root\\SMS\\site_$SiteCode"',
-    "    $stateNames = @{ 0 = 'installed'; 1 = 'install pending'; 2 = 'install retrying'; 3 = 'install failed'; 4 = 'removal pending'; 5 = 'removal retrying'; 6 = 'removal failed'; 7 = 'content updating'; 8 = 'content monitoring' }",
-    "    $deadline = (Get-Date).AddSeconds($WaitSeconds)",
-    "    do {",
-    "        $rows = @()",
-    "        foreach ($id in $ids) {",
-    "            if (-not $id) { continue }",
-    `            $rows += @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_PackageStatusDistPointsSummarizer -Filter "PackageID='$id'")`,
-    "        }",
-    "        $pending = @($rows | Where-Object { @(1, 2, 7) -contains [int]$_.State })",
-    "        if ($WaitSeconds -le 0 -or $pending.Count -eq 0 -or (Get-Date) -ge $deadline) { break }",
-    "        Start-Sleep -Seconds 30",
-    "    } while ($true)",
-    "    $result.distribution = @($rows | ForEach-Object { [ordered]@{ packageId = $_.PackageID; distributionPoint = (($_.ServerNALPath -split '\\\\\\\\')[1] -split '\\\\')[0]; state = $stateNames[[int]$_.State] } })",
-    "    $result.timedOut = $WaitSeconds -gt 0 -and $pending.Count -gt 0",
+    "    $fields = 'PackageID', 'Name', 'PkgSourcePath', 'Version', 'Description'",
+    "    $upgrade = Get-CMOperatingSystemInstaller -Name $UpgradeName -DisableWildcardHandling | Select-Object -First 1 -Property $fields",
+    "    $image = $null",
+    "    if ($ImageName) { $image = Get-CMOperatingSystemImage -Name $ImageName -DisableWildcardHandling | Select-Object -First 1 -Property $fields }",
+    "    $groups = @(foreach ($name in $DistributionPointGroups) { [ordered]@{ name = $name; groupId = (Get-CMDistributionPointGroup -Name $name -DisableWildcardHandling | Select-Object -First 1).GroupID } })",
+    "    $points = @(foreach ($name in $DistributionPoints) { [ordered]@{ name = $name; nalPath = (Get-CMDistributionPoint -SiteSystemServerName $name -DisableWildcardHandling | Select-Object -First 1).NALPath } })",
+    "    $ids = @(@($upgrade, $image) | Where-Object { $_ } | ForEach-Object { $_.PackageID })",
+    `    $groupPackages = @(foreach ($id in $ids) { Get-OsmediaRows 'SMS_DPGroupPackages' "PkgID='$id'" 'GroupID', 'PkgID' })`,
+    "    $result = [ordered]@{ siteCode = $SiteCode; upgradePackage = $upgrade; imagePackage = $image; groups = $groups; points = $points; groupPackages = $groupPackages; distribution = (Get-OsmediaDistribution $ids) }",
     "} finally {",
     "    Pop-Location",
     "}",
-    "$json = $result | ConvertTo-Json -Depth 5 -Compress",
-    "if ($ResultPath) { [IO.File]::WriteAllText($ResultPath, $json, (New-Object System.Text.UTF8Encoding $false)) }",
-    "Write-Output ('OSMEDIA-RESULT ' + $json)"
+    ...RESULT_OUTPUT
   ]);
 }
-var SiteResultSchema = external_exports.object({
-  siteCode: external_exports.string(),
-  upgradePackage: external_exports.object({ name: external_exports.string(), packageId: external_exports.string().nullable(), action: external_exports.enum(["created", "repointed", "unchanged"]), sourcePath: external_exports.string(), version: external_exports.string() }).nullable(),
-  imagePackage: external_exports.object({ name: external_exports.string(), packageId: external_exports.string().nullable(), action: external_exports.enum(["created", "repointed", "unchanged"]) }).nullable(),
-  distribution: external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2 : [v2], external_exports.array(external_exports.object({ packageId: external_exports.string(), distributionPoint: external_exports.string(), state: external_exports.string() }))),
-  timedOut: external_exports.boolean(),
-  whatIf: external_exports.boolean().default(false)
+function siteStatusScript(site) {
+  return psFile([
+    "#Requires -Version 5.1",
+    "# Generated by osmedia: the distribution status of the packages given with -PackageId (comma-separated).",
+    "# It changes nothing.",
+    ...siteParameters(site, { packageIds: true }),
+    ...DISTRIBUTION_QUERY,
+    "$result = [ordered]@{ siteCode = $SiteCode; distribution = (Get-OsmediaDistribution @($PackageId -split ',' | Where-Object { $_ })) }",
+    ...RESULT_OUTPUT
+  ]);
+}
+var listOf = (item) => external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2 : [v2], external_exports.array(item));
+var nullableString = external_exports.string().nullish().transform((v2) => v2 ?? null);
+var CmPackageSchema = external_exports.object({ PackageID: external_exports.string(), Name: external_exports.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });
+var DistributionSchema = external_exports.object({
+  packages: listOf(external_exports.object({ PackageID: external_exports.string(), SourceVersion: external_exports.number().int() })),
+  assigned: listOf(external_exports.object({ PackageID: external_exports.string(), ServerNALPath: external_exports.string() })),
+  status: listOf(external_exports.object({ PackageID: external_exports.string(), ServerNALPath: external_exports.string(), State: external_exports.number().int(), SourceVersion: external_exports.number().int().nullish() }))
 });
-function parseSiteResult(output2) {
+var SiteStateSchema = external_exports.object({
+  siteCode: external_exports.string(),
+  upgradePackage: CmPackageSchema.nullish().transform((v2) => v2 ?? null),
+  imagePackage: CmPackageSchema.nullish().transform((v2) => v2 ?? null),
+  groups: listOf(external_exports.object({ name: external_exports.string(), groupId: nullableString })),
+  points: listOf(external_exports.object({ name: external_exports.string(), nalPath: nullableString })),
+  groupPackages: listOf(external_exports.object({ GroupID: external_exports.string(), PkgID: external_exports.string() })),
+  distribution: DistributionSchema
+});
+var StatusResultSchema = external_exports.object({ siteCode: external_exports.string(), distribution: DistributionSchema });
+function resultLine(output2) {
   const line = output2.split(/\r?\n/).reverse().find((l) => l.startsWith("OSMEDIA-RESULT "));
-  if (!line) return void 0;
-  return SiteResultSchema.parse(JSON.parse(line.slice("OSMEDIA-RESULT ".length)));
+  return line === void 0 ? void 0 : JSON.parse(line.slice("OSMEDIA-RESULT ".length));
+}
+
+// src/configmgr/site-plan.ts
+var KINDS = {
+  upgrade: { noun: "CMOperatingSystemInstaller", idParameter: "OperatingSystemInstallerId", variable: "$UpgradeId", label: "OS upgrade package" },
+  image: { noun: "CMOperatingSystemImage", idParameter: "OperatingSystemImageId", variable: "$ImageId", label: "OS image package" }
+};
+var samePath = (a2, b) => (a2 ?? "").replace(/[\\/]+$/, "").toLowerCase() === b.replace(/[\\/]+$/, "").toLowerCase();
+var sameNal = (a2, b) => a2.toLowerCase() === b.toLowerCase();
+function nalServer(nalPath) {
+  return /\\\\([^\\"\]]+)/.exec(nalPath)?.[1] ?? nalPath;
+}
+function planPackage(kind, name, existing, input2, state, description, commitExtra) {
+  const k = KINDS[kind];
+  const sep7 = input2.sourcePath.includes("\\") ? "\\" : "/";
+  const sourcePath = kind === "upgrade" ? input2.sourcePath : `${input2.sourcePath}${sep7}sources${sep7}install.wim`;
+  const id = existing?.PackageID ?? null;
+  const steps2 = [];
+  const label = `${k.label} "${name}"`;
+  let action5 = "unchanged";
+  let refresh = false;
+  if (!existing) {
+    action5 = "created";
+    steps2.push({ target: name, what: `create the ${label} from ${sourcePath}`, lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`] });
+  } else if (!samePath(existing.PkgSourcePath, sourcePath) || existing.Version !== input2.version || existing.Description !== description) {
+    const moved = !samePath(existing.PkgSourcePath, sourcePath);
+    action5 = moved ? "repointed" : "refreshed";
+    if (moved) steps2.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
+    steps2.push({ target: name, what: `reload the image properties of the ${label}`, lines: [`Set-${k.noun} -Id ${k.variable} -Reload`] });
+    refresh = state.distribution.assigned.some((a2) => a2.PackageID === id);
+    if (refresh) steps2.push({ target: name, what: `refresh the distribution points that hold the ${label}`, lines: [`Update-CMDistributionPoint -${k.idParameter} ${k.variable}`] });
+  }
+  if (action5 !== "unchanged") {
+    steps2.push({
+      target: name,
+      what: `set the ${label}'s version ${input2.version}, description and binary delta replication`,
+      lines: [`Set-${k.noun} -Id ${k.variable} -Version ${psString(input2.version)} -Description ${psString(description)} -EnableBinaryDeltaReplication $true${commitExtra.map((e) => ` ${e}`).join("")}`]
+    });
+  }
+  const groups = state.groups.filter((g) => !id || !state.groupPackages.some((gp) => gp.PkgID === id && gp.GroupID === g.groupId));
+  const points = state.points.filter((p) => !id || !state.distribution.assigned.some((a2) => a2.PackageID === id && sameNal(a2.ServerNALPath, p.nalPath ?? "")));
+  if (groups.length + points.length > 0) {
+    const targets = [groups.length ? ` -DistributionPointGroupName ${psList(groups.map((g) => g.name))}` : "", points.length ? ` -DistributionPointName ${psList(points.map((p) => p.name))}` : ""].join("");
+    steps2.push({ target: name, what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(", ")}`, lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`] });
+  }
+  return { plan: { kind, name, packageId: id, action: action5, sourcePath, distributeTo: [...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)], refresh }, steps: steps2 };
+}
+function planSite(input2, state) {
+  const { site } = input2;
+  if (state.siteCode.toLowerCase() !== site.siteCode.toLowerCase()) {
+    throw new MediaError(`The site read answered for site ${state.siteCode}, not ${site.siteCode}`, { fix: "Check --site-code and --provider (the SMS Provider of that site)." });
+  }
+  const unknownGroups = state.groups.filter((g) => !g.groupId).map((g) => `"${g.name}"`);
+  const unknownPoints = state.points.filter((p) => !p.nalPath).map((p) => p.name);
+  if (unknownGroups.length + unknownPoints.length > 0) {
+    throw new MediaError(`Site ${site.siteCode} has no ${[unknownGroups.length ? `distribution point group ${unknownGroups.join(", ")}` : "", unknownPoints.length ? `distribution point ${unknownPoints.join(", ")}` : ""].filter(Boolean).join(" and no ")}; nothing was changed on the site`, {
+      fix: "Check the names in the console (Administration > Distribution Point Groups / Distribution Points) and correct distributionPointGroups / distributionPoints (--dp-group / --dp)."
+    });
+  }
+  const upgrade = planPackage("upgrade", site.upgradePackageName, state.upgradePackage, input2, state, input2.description, []);
+  const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
+  const bool = (value) => value ? "$true" : "$false";
+  const image = site.imagePackageName ? planPackage("image", site.imagePackageName, state.imagePackage, input2, state, imageDescription(input2), [`-MulticastAllow ${bool(m.allow)}`, `-MulticastEncrypt ${bool(m.encrypt)}`, `-MulticastTransferOnly ${bool(m.transferOnly)}`]) : null;
+  const notes = [];
+  for (const p of [upgrade.plan, image?.plan]) {
+    if (p && p.distributeTo.length === 0 && !state.distribution.assigned.some((a2) => a2.PackageID === p.packageId)) {
+      notes.push(`the ${KINDS[p.kind].label} "${p.name}" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it`);
+    }
+  }
+  return { upgrade: upgrade.plan, image: image?.plan ?? null, steps: [...upgrade.steps, ...image?.steps ?? []], notes };
+}
+function describePlan(plan, siteCode) {
+  const lines2 = plan.steps.map((s) => `site ${siteCode}: ${s.what}`);
+  if (lines2.length === 0) lines2.push(`site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`);
+  return [...lines2, ...plan.notes.map((n2) => `site ${siteCode}: note: ${n2}`)];
+}
+function siteApplyScript(input2, plan, readAt) {
+  const body2 = plan.steps.length === 0 ? ["    # Nothing to change: the site already has this media, distributed as named."] : plan.steps.flatMap((step2, index) => [
+    `    # ${index + 1}. ${step2.what.replace(/[\r\n]+/g, " ")}`,
+    `    $step = ${psString(step2.what)}`,
+    `    if ($PSCmdlet.ShouldProcess(${psString(step2.target)}, $step)) {`,
+    ...step2.lines.map((l) => `        ${l}`),
+    "        $result.completed += 1",
+    "    }"
+  ]);
+  return psFile([
+    "#Requires -Version 5.1",
+    `# Generated by osmedia from what osmedia-site-read.ps1 found on site ${input2.site.siteCode} at ${readAt}:`,
+    `# ${plan.steps.length} change(s), in this order; the first failure stops the script. Re-running osmedia reads`,
+    "# the site again and plans only what is still missing. -WhatIf shows what it would change. It takes no",
+    "# credentials. The Windows license terms for this package were accepted in the recipe (acceptLicense: true).",
+    ...siteParameters(input2.site, { whatIf: true }),
+    `$UpgradeId = ${plan.upgrade.packageId ? psString(plan.upgrade.packageId) : "$null"}`,
+    `$ImageId = ${plan.image?.packageId ? psString(plan.image.packageId) : "$null"}`,
+    ...ENTER_SITE,
+    `$result = [ordered]@{ siteCode = $SiteCode; whatIf = [bool]$WhatIfPreference; steps = ${plan.steps.length}; completed = 0; failed = $null; upgradePackageId = $null; imagePackageId = $null }`,
+    "$step = $null",
+    "try {",
+    ...body2,
+    "} catch {",
+    "    $result.failed = [ordered]@{ step = $step; error = $_.Exception.Message }",
+    "} finally {",
+    "    Pop-Location",
+    "}",
+    "$result.upgradePackageId = $UpgradeId",
+    "$result.imagePackageId = $ImageId",
+    ...RESULT_OUTPUT,
+    "if ($result.failed) { exit 1 }"
+  ]);
+}
+var ApplyResultSchema = external_exports.object({
+  siteCode: external_exports.string(),
+  whatIf: external_exports.boolean().default(false),
+  steps: external_exports.number().int(),
+  completed: external_exports.number().int(),
+  failed: external_exports.object({ step: external_exports.string().nullable(), error: external_exports.string() }).nullish().transform((v2) => v2 ?? null),
+  upgradePackageId: external_exports.string().nullish().transform((v2) => v2 ?? null),
+  imagePackageId: external_exports.string().nullish().transform((v2) => v2 ?? null)
+});
+var STATE_NAMES = { 0: "installed", 1: "install pending", 2: "install retrying", 3: "install failed", 4: "removal pending", 5: "removal retrying", 6: "removal failed", 7: "content updating", 8: "content monitoring" };
+var FAILED_STATES = /* @__PURE__ */ new Set([3, 6]);
+function distributionStates(distribution) {
+  return distribution.assigned.map((a2) => {
+    const current = distribution.packages.find((p) => p.PackageID === a2.PackageID)?.SourceVersion;
+    const row = distribution.status.find((s) => s.PackageID === a2.PackageID && sameNal(s.ServerNALPath, a2.ServerNALPath));
+    const base = { packageId: a2.PackageID, distributionPoint: nalServer(a2.ServerNALPath) };
+    if (!row) return { ...base, state: "no status yet", outcome: "pending" };
+    const name = STATE_NAMES[row.State] ?? `state ${row.State}`;
+    if (FAILED_STATES.has(row.State)) return { ...base, state: name, outcome: "failed" };
+    if (row.State === 0 && current !== void 0 && row.SourceVersion != null && row.SourceVersion < current) {
+      return { ...base, state: `installed (source version ${row.SourceVersion}, waiting for ${current})`, outcome: "pending" };
+    }
+    return { ...base, state: name, outcome: row.State === 0 ? "done" : "pending" };
+  });
+}
+var systemClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve2) => setTimeout(resolve2, ms)) };
+async function waitForDistribution(poll, timeoutSeconds, onPoll, clock = systemClock, intervalMs = 3e4) {
+  const deadline = clock.now() + timeoutSeconds * 1e3;
+  for (let polls = 1; ; polls++) {
+    const states = distributionStates(await poll());
+    onPoll(states);
+    if (!states.some((s) => s.outcome === "pending")) return { states, timedOut: false, polls };
+    const left = deadline - clock.now();
+    if (left <= 0) return { states, timedOut: true, polls };
+    await clock.sleep(Math.min(intervalMs, left));
+  }
 }
 
 // src/configmgr/run-site.ts
-var SITE_SCRIPT = "osmedia-site.ps1";
+var SITE_SCRIPTS = { read: "osmedia-site-read.ps1", apply: "osmedia-site-apply.ps1", status: "osmedia-site-status.ps1" };
 function sitePowerShell(env = process.env, platform2 = process.platform) {
   if (env.OSMEDIA_POWERSHELL) return env.OSMEDIA_POWERSHELL;
   if (platform2 === "win32" && env.SMS_ADMIN_UI_PATH) return "powershell.exe";
   return void 0;
 }
-async function writeSiteScript(dir, input2) {
+async function writeSiteScripts(dir, input2) {
   await mkdir7(dir, { recursive: true });
-  const file2 = path17.join(dir, SITE_SCRIPT);
-  await writeFileAtomic(file2, siteScript(input2));
+  const read = path17.join(dir, SITE_SCRIPTS.read);
+  const status = path17.join(dir, SITE_SCRIPTS.status);
+  await writeFileAtomic(read, siteReadScript(input2));
+  await writeFileAtomic(status, siteStatusScript(input2.site));
+  return { read, status };
+}
+async function writeApplyScript(dir, input2, plan, readAt) {
+  const file2 = path17.join(dir, SITE_SCRIPTS.apply);
+  await writeFileAtomic(file2, siteApplyScript(input2, plan, readAt));
   return file2;
 }
-function commandLine(script, input2) {
-  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input2.site.siteCode} -ProviderMachineName ${input2.site.provider}`;
+function commandLine(script, input2, extra = "") {
+  return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input2.site.siteCode} -ProviderMachineName ${input2.site.provider}${extra}`;
 }
-async function runSiteOperations(workspace, input2, reporter) {
-  const script = await writeSiteScript(path17.join(workspace.root, "scripts"), input2);
-  for (const line of describeSiteOperations(input2)) reporter.emit({ type: "info", step: "distribute", message: line });
-  const powershell = sitePowerShell();
-  if (!powershell) {
-    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The script is written: ${script}`, {
-      fix: `Run it on a machine with the console, as an account with the rights README lists: ${commandLine(script, input2)} (add -WhatIf to see what it would change), or run this step on such a runner.`
-    });
-  }
-  const resultFile = path17.join(workspace.stateDir, `site-result-${process.pid}.json`);
+async function runScript(powershell, script, args, input2, logDir, stateDir) {
+  const resultFile = path17.join(stateDir, `site-result-${process.pid}.json`);
   await rm7(resultFile, { force: true });
-  let output2;
+  let output2 = "";
+  let exitCode = 0;
+  let failure2;
   try {
-    output2 = (await runTool({ tool: "PowerShell", file: powershell, args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, "-ResultPath", resultFile] }, { logDir: workspace.logsDir, keepLog: true })).stdout;
+    output2 = (await runTool({ tool: "PowerShell", file: powershell, args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, ...args, "-ResultPath", resultFile] }, { logDir, keepLog: true })).stdout;
   } catch (error63) {
     if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
-    throw new MediaError(`The ConfigMgr site script failed (exit code ${error63.toolExitCode}): ${tailLines(error63.output, 3).replace(/\n/g, " | ")}`, {
-      fix: `Check the account's rights on site ${input2.site.siteCode} (README: ConfigMgr permissions) and the log${error63.logPath ? ` ${error63.logPath}` : ""}; the script can be re-run by hand: ${commandLine(script, input2)}`,
-      cause: error63
-    });
+    failure2 = error63;
+    exitCode = error63.toolExitCode;
+    output2 = error63.output;
   }
   const fromFile = await readFile6(resultFile, "utf8").catch(() => void 0);
   await rm7(resultFile, { force: true });
-  const result = fromFile ? parseSiteResult(`OSMEDIA-RESULT ${fromFile.trim()}`) : parseSiteResult(output2);
-  if (!result?.upgradePackage?.packageId && !result?.whatIf) {
-    throw new MediaError(`The ConfigMgr site script ran but reported no OS upgrade package ID`, { fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.` });
-  }
-  const id = result.upgradePackage?.packageId ?? "(what-if)";
-  const failed = result.distribution.filter((d) => /failed/.test(d.state));
-  if (failed.length > 0) {
-    throw new MediaError(`OS upgrade package ${id} (${result.upgradePackage?.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`, {
-      fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
+  const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, "")) : resultLine(output2);
+  if (result === void 0) {
+    const why = failure2 ? `failed (exit code ${exitCode}): ${tailLines(failure2.output, 3).replace(/\n/g, " | ")}` : "reported nothing";
+    throw new MediaError(`The ConfigMgr site script ${path17.basename(script)} ${why}`, {
+      fix: `Check the account's rights on site ${input2.site.siteCode} (README: ConfigMgr permissions) and the log${failure2?.logPath ? ` ${failure2.logPath}` : ` in ${logDir}`}; the script can be run by hand: ${commandLine(script, input2)}`,
+      cause: failure2
     });
   }
-  if (result.timedOut) {
-    const pending = result.distribution.filter((d) => d.state !== "installed");
-    throw new MediaError(`OS upgrade package ${id} is still being distributed after ${input2.site.waitDistribution} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(", ")}`, {
-      fix: "Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place."
+  return { result, exitCode };
+}
+function parseWith(schema, value, what) {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue2 = parsed.error.issues[0];
+  throw new MediaError(`The ConfigMgr site script ${what} reported something osmedia does not understand (${issue2.path.join(".") || "result"}: ${issue2.message})`, {
+    fix: "Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were."
+  });
+}
+async function readSite(input2, scripts, dirs, stateFile) {
+  if (stateFile) {
+    const text2 = await readFile6(stateFile, "utf8").catch((error63) => {
+      throw new MediaError(`Cannot read the site state file ${stateFile} (${error63.code ?? error63.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}` });
+    });
+    return parseWith(SiteStateSchema, JSON.parse(text2.replace(/^\uFEFF/, "")), SITE_SCRIPTS.read);
+  }
+  const powershell = sitePowerShell();
+  if (!powershell) return void 0;
+  const { result } = await runScript(powershell, scripts.read, [], input2, dirs.logDir, dirs.stateDir);
+  return parseWith(SiteStateSchema, result, SITE_SCRIPTS.read);
+}
+async function runSiteOperations(workspace, input2, reporter, clock = systemClock) {
+  const dir = path17.join(workspace.root, "scripts");
+  const scripts = await writeSiteScripts(dir, input2);
+  const dirs = { logDir: workspace.logsDir, stateDir: workspace.stateDir };
+  const say = (message) => reporter.emit({ type: "info", step: "distribute", message });
+  const state = await readSite(input2, scripts, dirs);
+  if (!state) {
+    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`, {
+      fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}, then \`osmedia distribute \u2026 --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`
     });
   }
-  return { script, result };
+  const plan = planSite(input2, state);
+  const apply = await writeApplyScript(dir, input2, plan, (/* @__PURE__ */ new Date()).toISOString());
+  for (const line of describePlan(plan, input2.site.siteCode)) say(line);
+  const powershell = sitePowerShell();
+  let upgradeId = plan.upgrade.packageId;
+  let imageId = plan.image?.packageId ?? null;
+  if (plan.steps.length > 0) {
+    const { result } = await runScript(powershell, apply, [], input2, dirs.logDir, dirs.stateDir);
+    const applied = parseWith(ApplyResultSchema, result, SITE_SCRIPTS.apply);
+    if (applied.failed) {
+      const done = plan.steps.slice(0, applied.completed).map((s) => s.what);
+      throw new MediaError(`ConfigMgr site ${input2.site.siteCode}: "${applied.failed.step ?? "starting"}" failed: ${applied.failed.error}`, {
+        fix: `${done.length ? `Done before it: ${done.join("; ")}. ` : "Nothing was changed before it. "}Check the account's rights (README: ConfigMgr permissions) and SMSProv.log on the SMS Provider, then re-run this step: it reads the site again and does only what is still missing.`
+      });
+    }
+    if (applied.completed !== plan.steps.length || applied.steps !== plan.steps.length) {
+      throw new MediaError(`ConfigMgr site ${input2.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`, {
+        fix: `Run it by hand to see why: ${commandLine(apply, input2)}; then re-run this step.`
+      });
+    }
+    upgradeId = applied.upgradePackageId ?? upgradeId;
+    imageId = applied.imagePackageId ?? imageId;
+  }
+  if (!upgradeId) {
+    throw new MediaError("The ConfigMgr site script ran but reported no OS upgrade package ID", { fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.` });
+  }
+  let states = [];
+  let timedOut = false;
+  const wait = input2.site.waitDistribution;
+  if (wait > 0) {
+    const ids = [upgradeId, imageId].filter((v2) => Boolean(v2));
+    say(`site ${input2.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(", ")}`);
+    const poll = async () => parseWith(StatusResultSchema, (await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir)).result, SITE_SCRIPTS.status).distribution;
+    const waited = await waitForDistribution(poll, wait, (now) => {
+      const done = now.filter((s) => s.outcome === "done").length;
+      say(`site ${input2.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === "failed") ? `, ${now.filter((s) => s.outcome === "failed").length} failed` : ""}`);
+    }, clock);
+    states = waited.states;
+    timedOut = waited.timedOut;
+    const failed = states.filter((s) => s.outcome === "failed");
+    if (failed.length > 0) {
+      throw new MediaError(`OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`, {
+        fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
+      });
+    }
+    if (timedOut) {
+      const pending = states.filter((s) => s.outcome === "pending");
+      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(", ")}`, {
+        fix: "Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place."
+      });
+    }
+  }
+  return {
+    siteCode: input2.site.siteCode,
+    upgradePackage: { name: input2.site.upgradePackageName, packageId: upgradeId, action: plan.upgrade.action, sourcePath: plan.upgrade.sourcePath, version: input2.version },
+    imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? "", action: plan.image.action } : null,
+    changes: plan.steps.map((s) => s.what),
+    notes: plan.notes,
+    distribution: states.map(({ packageId, distributionPoint, state: state2 }) => ({ packageId, distributionPoint, state: state2 })),
+    waited: wait > 0,
+    timedOut,
+    scripts: [scripts.read, apply, scripts.status]
+  };
 }
 
 // src/distribute/publish.ts
@@ -39622,7 +39826,7 @@ function siteInput(manifest, site, sourcePath) {
     site,
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? "unknown",
-    description: packageDescription(manifest.installWim.images.map((i2) => i2.editionId || i2.name), kbs, typeof revision === "string" ? revision.slice(0, 12) : void 0)
+    description: packageDescription(manifest.fingerprint.slice(0, 8), manifest.installWim.images.map((i2) => i2.editionId || i2.name), kbs, typeof revision === "string" ? revision.slice(0, 12) : void 0)
   };
 }
 var distribute = {
@@ -39640,14 +39844,14 @@ var distribute = {
     if (!options.site) {
       return { manifest, summary: { targets: results }, message: results.map(describeTarget).join("; "), unchanged: results.every((r) => r.action === "unchanged") };
     }
-    const { script, result } = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource), context.reporter);
-    const upgrade = result.upgradePackage;
-    const site = { ...result, script, licenseAccepted: true };
+    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource), context.reporter);
+    const upgrade = site.upgradePackage;
+    const installed = site.distribution.filter((d) => d.state === "installed").length;
     return {
       manifest,
-      summary: { targets: results, site },
-      message: `${results.map(describeTarget).join("; ")}; site ${result.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${result.imagePackage ? `, OS image ${result.imagePackage.packageId} ${result.imagePackage.action}` : ""}${result.distribution.length ? `, ${result.distribution.filter((d) => d.state === "installed").length}/${result.distribution.length} distribution point(s) installed` : ""}`,
-      unchanged: results.every((r) => r.action === "unchanged") && upgrade.action === "unchanged" && (result.imagePackage?.action ?? "unchanged") === "unchanged"
+      summary: { targets: results, site: { ...site, licenseAccepted: true } },
+      message: `${results.map(describeTarget).join("; ")}; site ${site.siteCode}: OS upgrade package ${upgrade.packageId} ${upgrade.action}${site.imagePackage ? `, OS image ${site.imagePackage.packageId} ${site.imagePackage.action}` : ""}, ${site.changes.length} change(s)${site.waited ? `, ${installed}/${site.distribution.length} distribution point(s) installed` : ""}`,
+      unchanged: results.every((r) => r.action === "unchanged") && site.changes.length === 0
     };
   }
 };
@@ -42141,7 +42345,7 @@ var defaults = (def) => {
     defaults: (options) => orig.defaults(ext(def, options)),
     makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
     braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def, options)),
+    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -42157,13 +42361,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list2, pattern, options = {}) => {
+var match2 = (list, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list2 = list2.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list2.length) {
-    list2.push(pattern);
+  list = list.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list.length) {
+    list.push(pattern);
   }
-  return list2;
+  return list;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -66416,6 +66620,8 @@ async function writeSummary(events, results, manifest) {
   if (siteResult?.upgradePackage) {
     summary2.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
     summary2.addRaw(`OS upgrade package <b>${h2(siteResult.upgradePackage.packageId)}</b> (${h2(siteResult.upgradePackage.name)}): ${h2(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h2(siteResult.imagePackage.packageId)}: ${h2(siteResult.imagePackage.action)}` : ""}`, true);
+    const said = [...siteResult.changes ?? [], ...(siteResult.notes ?? []).map((n2) => `note: ${n2}`)];
+    summary2.addList(said.length ? said.map(h2) : ["no changes on the site"]);
     if (siteResult.distribution.length > 0) {
       summary2.addTable([[{ data: "Distribution point", header: true }, { data: "Package", header: true }, { data: "State", header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h2))]);
     }
