@@ -60,6 +60,7 @@ export function commandLine(script: string, input: SiteScriptInput, extra = ''):
  *  A script that exits non-zero but wrote a result (the apply script's failed step) returns it. */
 async function runScript(powershell: string, script: string, args: string[], input: SiteScriptInput, logDir: string, stateDir: string): Promise<{ result: unknown; exitCode: number }> {
   const resultFile = path.join(stateDir, `site-result-${process.pid}.json`);
+  await mkdir(stateDir, { recursive: true });
   await rm(resultFile, { force: true });
   let output = '';
   let exitCode = 0;

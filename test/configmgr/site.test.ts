@@ -110,6 +110,17 @@ describe('site scripts', () => {
     }
   });
 
+  it('the stand-in ConfigurationManager module of the Windows job parses and defines every cmdlet the scripts call', async () => {
+    const stub = await readFile(path.join(repoRoot, 'scripts', 'site-stub', 'ConfigurationManager.psm1'), 'utf8');
+    expect((await psParser()).parse(stub)!.rootNode.hasError).toBe(false);
+    const i = input({}, { imagePackageName: 'Win11 image', distributionPoints: ['DP03.contoso.com'] });
+    const points = [{ name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }];
+    const scripts = [siteReadScript(i), siteStatusScript(i.site), siteApplyScript(i, planSite(i, state({ points })), 'now'), siteApplyScript(i, planSite(i, state({ points, upgradePackage: existing(), imagePackage: existing({ PackageID: 'P0100124', Name: 'Win11 image' }), ...onAllDps() })), 'now')];
+    const called = new Set(scripts.flatMap((text) => text.match(/\b(?:Get|New|Set|Start|Update)-CM\w+|\bGet-CimInstance\b|\b(?:New|Get)-PSDrive\b/g) ?? []));
+    expect([...called].sort()).toEqual(['Get-CMDistributionPoint', 'Get-CMDistributionPointGroup', 'Get-CMOperatingSystemImage', 'Get-CMOperatingSystemInstaller', 'Get-CimInstance', 'Get-PSDrive', 'New-CMOperatingSystemImage', 'New-CMOperatingSystemInstaller', 'New-PSDrive', 'Set-CMOperatingSystemImage', 'Set-CMOperatingSystemInstaller', 'Start-CMContentDistribution', 'Update-CMDistributionPoint']);
+    for (const cmdlet of called) expect(stub, cmdlet).toMatch(new RegExp(`^function ${cmdlet} \\{`, 'm'));
+  });
+
   it('describe the package within 127 characters, the content hash first; refuse a site without an explicit license acceptance', () => {
     expect(packageDescription('1a2b3c4d', ['Enterprise', 'Education'], ['KB5046617', 'KB5046619'], 'a1b2c3d4e5f6')).toBe('osmedia 1a2b3c4d: Enterprise, Education; updates KB5046617, KB5046619; rev a1b2c3d4e5f6');
     const long = packageDescription('1a2b3c4d', ['E'.repeat(200)], [], undefined);

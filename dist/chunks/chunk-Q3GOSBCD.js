@@ -39184,6 +39184,7 @@ function commandLine(script, input2, extra = "") {
 }
 async function runScript(powershell, script, args, input2, logDir, stateDir) {
   const resultFile = path17.join(stateDir, `site-result-${process.pid}.json`);
+  await mkdir7(stateDir, { recursive: true });
   await rm7(resultFile, { force: true });
   let output2 = "";
   let exitCode = 0;
