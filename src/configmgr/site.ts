@@ -109,9 +109,9 @@ const DISTRIBUTION_QUERY: readonly string[] = [
   '    $packages = @(); $assigned = @(); $status = @()',
   '    foreach ($id in $Ids) {',
   "        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw \"Not a package ID: $id\" }",
-  "        $packages += Get-OsmediaRows 'SMS_PackageBaseclass' \"PackageID='$id'\" 'PackageID', 'SourceVersion'",
-  "        $assigned += Get-OsmediaRows 'SMS_DistributionPoint' \"PackageID='$id'\" 'PackageID', 'ServerNALPath'",
-  "        $status += Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion'",
+  "        $packages += @(Get-OsmediaRows 'SMS_PackageBaseclass' \"PackageID='$id'\" 'PackageID', 'SourceVersion')",
+  "        $assigned += @(Get-OsmediaRows 'SMS_DistributionPoint' \"PackageID='$id'\" 'PackageID', 'ServerNALPath')",
+  "        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion')",
   '    }',
   '    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }',
   '}',
@@ -164,8 +164,8 @@ export function siteStatusScript(site: SiteOptions): string {
 
 // What the scripts report (their result file, or their OSMEDIA-RESULT line). PowerShell 5.1's
 // ConvertTo-Json writes a one-element array as it is, but a $null or a lone object where a list was
-// expected is taken as an empty or one-element list.
-const listOf = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
+// expected is taken as an empty or one-element list, and null entries are dropped.
+const listOf = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x) => x !== null) : [v]), z.array(item));
 const nullableString = z.string().nullish().transform((v) => v ?? null);
 
 export const CmPackageSchema = z.object({ PackageID: z.string(), Name: z.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });

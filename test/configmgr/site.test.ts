@@ -234,6 +234,9 @@ describe('distribution status and the wait', () => {
       { packageId: 'P0100123', distributionPoint: 'DP04.contoso.com', state: 'no status yet', outcome: 'pending' },
     ]);
     expect(distributionStates(dist([0], 6, 5))[0]).toMatchObject({ state: 'installed (source version 5, waiting for 6)', outcome: 'pending' });
+    // ConvertTo-Json shapes: $null for an empty list, a lone object for a one-element list, null entries.
+    const odd = SiteStateSchema.parse({ siteCode: 'P01', upgradePackage: null, groups: null, points: [null], groupPackages: { GroupID: 'g', PkgID: 'P0100123' }, distribution: { packages: null, assigned: [null], status: [] } });
+    expect([odd.groups, odd.points, odd.groupPackages.length, odd.distribution.packages, odd.distribution.assigned, odd.imagePackage]).toEqual([[], [], 1, [], [], null]);
   });
 
   it('polls every 30 s until nothing is pending, and stops at the timeout with what is still pending', async () => {

@@ -38942,9 +38942,9 @@ var DISTRIBUTION_QUERY = [
   "    $packages = @(); $assigned = @(); $status = @()",
   "    foreach ($id in $Ids) {",
   `        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw "Not a package ID: $id" }`,
-  `        $packages += Get-OsmediaRows 'SMS_PackageBaseclass' "PackageID='$id'" 'PackageID', 'SourceVersion'`,
-  `        $assigned += Get-OsmediaRows 'SMS_DistributionPoint' "PackageID='$id'" 'PackageID', 'ServerNALPath'`,
-  `        $status += Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' "PackageID='$id'" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion'`,
+  `        $packages += @(Get-OsmediaRows 'SMS_PackageBaseclass' "PackageID='$id'" 'PackageID', 'SourceVersion')`,
+  `        $assigned += @(Get-OsmediaRows 'SMS_DistributionPoint' "PackageID='$id'" 'PackageID', 'ServerNALPath')`,
+  `        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' "PackageID='$id'" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion')`,
   "    }",
   "    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }",
   "}"
@@ -38990,7 +38990,7 @@ function siteStatusScript(site) {
     ...RESULT_OUTPUT
   ]);
 }
-var listOf = (item) => external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2 : [v2], external_exports.array(item));
+var listOf = (item) => external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2.filter((x) => x !== null) : [v2], external_exports.array(item));
 var nullableString = external_exports.string().nullish().transform((v2) => v2 ?? null);
 var CmPackageSchema = external_exports.object({ PackageID: external_exports.string(), Name: external_exports.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });
 var DistributionSchema = external_exports.object({
