@@ -17721,7 +17721,7 @@ async function listTree(root) {
   const files = [];
   async function walk(dir, rel) {
     const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
+    await Promise.all(entries.map(async (entry) => {
       const full = path9.join(dir, entry.name);
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(full, relPath);
@@ -17729,7 +17729,7 @@ async function listTree(root) {
         const info2 = await stat(full);
         files.push({ path: relPath, size: info2.size, mtimeMs: Math.trunc(info2.mtimeMs) });
       }
-    }
+    }));
   }
   await walk(root, "");
   return files.sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
