@@ -157,7 +157,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
     const waited = await waitForDistribution(poll, wait, (now) => {
       const done = now.filter((s) => s.outcome === 'done').length;
       say(`site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`);
-    }, clock);
+    }, { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) });
     states = waited.states;
     timedOut = waited.timedOut;
     const failed = states.filter((s) => s.outcome === 'failed');
@@ -168,7 +168,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
     }
     if (timedOut) {
       const pending = states.filter((s) => s.outcome === 'pending');
-      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ')}`, {
+      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.length ? pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ') : 'no distribution point has it assigned yet'}`, {
         fix: 'Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place.',
       });
     }

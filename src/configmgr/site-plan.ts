@@ -217,13 +217,17 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
-/** Polls until no distribution point is pending or the time is up; every `intervalMs` (30 s). */
-export async function waitForDistribution(poll: () => Promise<Distribution>, timeoutSeconds: number, onPoll: (states: DistributionPointState[]) => void, clock: Clock = systemClock, intervalMs = 30_000): Promise<{ states: DistributionPointState[]; timedOut: boolean; polls: number }> {
+/** Polls until no distribution point is pending or the time is up; every `intervalMs` (30 s). With
+ *  `expectAssigned` (the package was just sent somewhere), no assigned distribution point yet is
+ *  pending too, not done. */
+export async function waitForDistribution(poll: () => Promise<Distribution>, timeoutSeconds: number, onPoll: (states: DistributionPointState[]) => void, options: { clock?: Clock; intervalMs?: number; expectAssigned?: boolean } = {}): Promise<{ states: DistributionPointState[]; timedOut: boolean; polls: number }> {
+  const { clock = systemClock, intervalMs = 30_000, expectAssigned = false } = options;
   const deadline = clock.now() + timeoutSeconds * 1000;
   for (let polls = 1; ; polls++) {
     const states = distributionStates(await poll());
     onPoll(states);
-    if (!states.some((s) => s.outcome === 'pending')) return { states, timedOut: false, polls };
+    const pending = states.some((s) => s.outcome === 'pending') || (expectAssigned && states.length === 0);
+    if (!pending) return { states, timedOut: false, polls };
     const left = deadline - clock.now();
     if (left <= 0) return { states, timedOut: true, polls };
     await clock.sleep(Math.min(intervalMs, left));

@@ -243,20 +243,26 @@ describe('distribution status and the wait', () => {
     const answers = [dist([1, undefined]), dist([0, 2]), dist([0, 0])];
     const clock = fakeClock();
     const seen: number[] = [];
-    const done = await waitForDistribution(async () => answers.shift()!, 600, (s) => seen.push(s.filter((x) => x.outcome === 'done').length), clock);
+    const done = await waitForDistribution(async () => answers.shift()!, 600, (s) => seen.push(s.filter((x) => x.outcome === 'done').length), { clock });
     expect(done).toMatchObject({ timedOut: false, polls: 3 });
     expect(seen).toEqual([0, 1, 2]);
     expect(clock.slept).toEqual([30_000, 30_000]);
 
     const slow = fakeClock();
-    const out = await waitForDistribution(async () => dist([0, 1]), 70, () => {}, slow);
+    const out = await waitForDistribution(async () => dist([0, 1]), 70, () => {}, { clock: slow });
     expect(out.timedOut).toBe(true);
     expect(out.polls).toBe(4); // at 0, 30, 60 and 70 s
     expect(slow.slept).toEqual([30_000, 30_000, 10_000]);
     expect(out.states[1]).toMatchObject({ distributionPoint: 'DP02.contoso.com', state: 'install pending' });
 
-    const failed = await waitForDistribution(async () => dist([0, 3]), 600, () => {}, fakeClock());
+    const failed = await waitForDistribution(async () => dist([0, 3]), 600, () => {}, { clock: fakeClock() });
     expect(failed).toMatchObject({ timedOut: false, polls: 1 });
+
+    // Just sent to a group: no assignment yet is not "nothing to wait for".
+    const assigning = [dist([]), dist([1]), dist([0])];
+    expect(await waitForDistribution(async () => assigning.shift()!, 600, () => {}, { clock: fakeClock(), expectAssigned: true })).toMatchObject({ timedOut: false, polls: 3 });
+    expect(await waitForDistribution(async () => dist([]), 600, () => {}, { clock: fakeClock() })).toMatchObject({ timedOut: false, polls: 1 });
+    expect(await waitForDistribution(async () => dist([]), 60, () => {}, { clock: fakeClock(), expectAssigned: true })).toMatchObject({ timedOut: true, states: [] });
   });
 });
 
