@@ -9,6 +9,7 @@ import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
 import { CommonInputs, Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
 import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
+import { fakeSite } from './configmgr/fake-site.ts';
 import { artifactFiles, updatesCacheKey } from '../src/action/keep.ts';
 import { Workspace } from '../src/media/workspace.ts';
 import { hashFile } from '../src/util/fs.ts';
@@ -167,17 +168,13 @@ describe('the bundled actions on the sample media', () => {
     // The stand-in PowerShell of test/configmgr: a site without the package, which it then creates as P0100456.
     const nal = '["Display=\\\\DP01.contoso.com\\"]MSWNET:["SMS_SITE=P01"]\\\\DP01.contoso.com\\';
     const distribution = { packages: [{ PackageID: 'P0100456', SourceVersion: 1 }], assigned: [{ PackageID: 'P0100456', ServerNALPath: nal }], status: [{ PackageID: 'P0100456', ServerNALPath: nal, State: 0, SourceVersion: 1 }] };
-    const scenario = {
-      read: { result: { siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: [{ name: 'All DPs', groupId: '{1}' }], points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] } } },
-      apply: 'ok',
+    const site = await fakeSite({
+      read: { siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: [{ name: 'All DPs', groupId: '{1}' }], points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] } },
       createdIds: { upgrade: 'P0100456' },
       status: [{ siteCode: 'P01', distribution }],
-      log: path.join(root, 'calls.jsonl'),
-    };
-    await writeFile(path.join(root, 'scenario.json'), JSON.stringify(scenario));
-    const fake = path.join(repoRoot, 'test', 'configmgr', 'fake-powershell.mjs');
+    });
     const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
-    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 <Ent> & "co"', 'accept-license': 'true', 'dp-groups': 'All DPs', 'wait-distribution': '60' }, { OSMEDIA_POWERSHELL: fake, OSMEDIA_FAKE_SITE: path.join(root, 'scenario.json') });
+    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 <Ent> & "co"', 'accept-license': 'true', 'dp-groups': 'All DPs', 'wait-distribution': '60' }, site.env);
     expect(published.exitCode, published.stdout).toBe(0);
     expect(published.outputs['package-id']).toBe('P0100456');
     expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // A stand-in for powershell.exe running osmedia's site scripts: no PowerShell or site is reachable
 // here. It answers each script with a recorded result from the scenario file named by
 // OSMEDIA_FAKE_SITE and logs every call (script name, arguments, the script's text) to its "log".

@@ -17,6 +17,7 @@ import { describePlan, distributionStates, nalServer, planSite, siteApplyScript,
 import { imageDescription, packageDescription, siteReadScript, siteStatusScript, SiteOptionsSchema, SiteStateSchema, type SiteScriptInput } from '../../src/configmgr/site.ts';
 import { MediaError } from '../../src/util/errors.ts';
 import { readJson, repoRoot, runCli, sampleMedia, tempDir } from '../helpers.ts';
+import { fakeSite, type Scenario } from './fake-site.ts';
 
 const HOSTILE = ["O'Brien's upgrade", 'Upgrade $(Remove-Item C:\\ -Recurse) `whoami`', 'a; Stop-Computer -Force; "b"', 'line one\nline two', 'Ünïcödé 升级 \u{1F600} “typographic” ‘quotes’'];
 
@@ -266,20 +267,7 @@ describe('distribution status and the wait', () => {
   });
 });
 
-// The distribute step through the stand-in PowerShell.
-/** read: the read script's recorded result, or { exit, stderr } for a failing read. */
-interface Scenario { read: Record<string, unknown>; apply?: unknown; status?: unknown[]; createdIds?: { upgrade?: string; image?: string } }
-async function fakeSite(scenario: Scenario): Promise<{ env: Record<string, string>; calls: () => Promise<{ script: string; argv: string[]; text: string }[]> }> {
-  const dir = await tempDir();
-  const log = path.join(dir, 'calls.jsonl');
-  const file = path.join(dir, 'scenario.json');
-  await writeFile(file, JSON.stringify({ apply: 'ok', status: [], ...scenario, read: 'exit' in scenario.read ? scenario.read : { result: scenario.read }, log }));
-  return {
-    env: { OSMEDIA_POWERSHELL: path.join(repoRoot, 'test', 'configmgr', 'fake-powershell.mjs'), OSMEDIA_FAKE_SITE: file },
-    calls: async () => (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)),
-  };
-}
-
+// The distribute step through the stand-in PowerShell (fake-site.ts).
 async function stripped(): Promise<{ ws: string; target: string }> {
   const sample = await sampleMedia();
   const root = await tempDir();
