@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-CT5C6T5R.js";
+} from "./chunks/chunk-DTGMNMN7.js";
 import "./chunks/chunk-I2OHX7HH.js";
 
 // src/action/entries/strip-indexes.ts

@@ -58,7 +58,7 @@ export function commandLine(script: string, input: SiteScriptInput, extra = ''):
 
 /** Runs one site script and returns what it reported (its result file, else its OSMEDIA-RESULT line).
  *  A script that exits non-zero but wrote a result (the apply script's failed step) returns it. */
-async function runScript(powershell: string, script: string, args: string[], input: SiteScriptInput, logDir: string, stateDir: string): Promise<{ result: unknown; exitCode: number }> {
+async function runScript(powershell: string, script: string, args: string[], input: SiteScriptInput, logDir: string, stateDir: string): Promise<unknown> {
   const resultFile = path.join(stateDir, `site-result-${process.pid}.json`);
   await mkdir(stateDir, { recursive: true });
   await rm(resultFile, { force: true });
@@ -83,7 +83,7 @@ async function runScript(powershell: string, script: string, args: string[], inp
       cause: failure,
     });
   }
-  return { result, exitCode };
+  return result;
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
@@ -101,12 +101,17 @@ export async function readSite(input: SiteScriptInput, scripts: { read: string }
     const text = await readFile(stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}` });
     });
-    return parseWith(SiteStateSchema, JSON.parse(text.replace(/^\uFEFF/, '')), SITE_SCRIPTS.read);
+    let value: unknown;
+    try {
+      value = JSON.parse(text.replace(/^\uFEFF/, ''));
+    } catch {
+      throw new MediaError(`The site state file ${stateFile} is not JSON`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}` });
+    }
+    return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
   const powershell = sitePowerShell();
   if (!powershell) return undefined;
-  const { result } = await runScript(powershell, scripts.read, [], input, dirs.logDir, dirs.stateDir);
-  return parseWith(SiteStateSchema, result, SITE_SCRIPTS.read);
+  return parseWith(SiteStateSchema, await runScript(powershell, scripts.read, [], input, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.read);
 }
 
 /** Reads the site, applies what it lacks, and optionally waits for the distribution. */
@@ -128,8 +133,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
   let upgradeId = plan.upgrade.packageId;
   let imageId = plan.image?.packageId ?? null;
   if (plan.steps.length > 0) {
-    const { result } = await runScript(powershell, apply, [], input, dirs.logDir, dirs.stateDir);
-    const applied = parseWith(ApplyResultSchema, result, SITE_SCRIPTS.apply);
+    const applied = parseWith(ApplyResultSchema, await runScript(powershell, apply, [], input, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.apply);
     if (applied.failed) {
       const done = plan.steps.slice(0, applied.completed).map((s) => s.what);
       throw new MediaError(`ConfigMgr site ${input.site.siteCode}: "${applied.failed.step ?? 'starting'}" failed: ${applied.failed.error}`, {
@@ -153,7 +157,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
   if (wait > 0) {
     const ids = [upgradeId, imageId].filter((v): v is string => Boolean(v));
     say(`site ${input.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(', ')}`);
-    const poll = async () => parseWith(StatusResultSchema, (await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir)).result, SITE_SCRIPTS.status).distribution;
+    const poll = async () => parseWith(StatusResultSchema, await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.status).distribution;
     const waited = await waitForDistribution(poll, wait, (now) => {
       const done = now.filter((s) => s.outcome === 'done').length;
       say(`site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`);

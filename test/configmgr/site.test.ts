@@ -396,6 +396,13 @@ describe('distribute with a site (replayed)', () => {
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^site P01: point the OS upgrade package "Windows 11 24H2 Enterprise" at .*share\/26100\.1742-[0-9a-f]{8}$/m);
     expect(dry.stdout).toMatch(/^site P01: refresh the distribution points that hold the OS upgrade package/m);
+    const missing = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run', '--site-state', `${stateFile}.missing`]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain(`error: Cannot read the site state file ${stateFile}.missing (ENOENT)`);
+    await writeFile(`${stateFile}.txt`, 'P01 has nothing');
+    const garbled = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run', '--site-state', `${stateFile}.txt`]);
+    expect(garbled.stderr).toContain('is not JSON');
+    expect(garbled.stderr).toMatch(/fix: Pass the file osmedia-site-read\.ps1 wrote with -ResultPath, unchanged: powershell\.exe .* -ResultPath site-state\.json/);
     const blind = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run'], { env: { OSMEDIA_POWERSHELL: '' } });
     expect(blind.stdout).toMatch(/^site P01 \(SMS Provider cm01\.contoso\.com\): OS upgrade package "Windows 11 24H2 Enterprise" → .*share\/26100\.1742-[0-9a-f]{8} \(version 10\.0\.26100\.1742\)/m);
     expect(await readdir(path.dirname(target))).not.toContain('share');

@@ -39219,7 +39219,7 @@ async function runScript(powershell, script, args, input2, logDir, stateDir) {
       cause: failure2
     });
   }
-  return { result, exitCode };
+  return result;
 }
 function parseWith(schema, value, what) {
   const parsed = schema.safeParse(value);
@@ -39234,12 +39234,17 @@ async function readSite(input2, scripts, dirs, stateFile) {
     const text2 = await readFile6(stateFile, "utf8").catch((error63) => {
       throw new MediaError(`Cannot read the site state file ${stateFile} (${error63.code ?? error63.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}` });
     });
-    return parseWith(SiteStateSchema, JSON.parse(text2.replace(/^\uFEFF/, "")), SITE_SCRIPTS.read);
+    let value;
+    try {
+      value = JSON.parse(text2.replace(/^\uFEFF/, ""));
+    } catch {
+      throw new MediaError(`The site state file ${stateFile} is not JSON`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}` });
+    }
+    return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
   const powershell = sitePowerShell();
   if (!powershell) return void 0;
-  const { result } = await runScript(powershell, scripts.read, [], input2, dirs.logDir, dirs.stateDir);
-  return parseWith(SiteStateSchema, result, SITE_SCRIPTS.read);
+  return parseWith(SiteStateSchema, await runScript(powershell, scripts.read, [], input2, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.read);
 }
 async function runSiteOperations(workspace, input2, reporter, clock = systemClock) {
   const dir = path17.join(workspace.root, "scripts");
@@ -39259,8 +39264,7 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
   let upgradeId = plan.upgrade.packageId;
   let imageId = plan.image?.packageId ?? null;
   if (plan.steps.length > 0) {
-    const { result } = await runScript(powershell, apply, [], input2, dirs.logDir, dirs.stateDir);
-    const applied = parseWith(ApplyResultSchema, result, SITE_SCRIPTS.apply);
+    const applied = parseWith(ApplyResultSchema, await runScript(powershell, apply, [], input2, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.apply);
     if (applied.failed) {
       const done = plan.steps.slice(0, applied.completed).map((s) => s.what);
       throw new MediaError(`ConfigMgr site ${input2.site.siteCode}: "${applied.failed.step ?? "starting"}" failed: ${applied.failed.error}`, {
@@ -39284,7 +39288,7 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
   if (wait > 0) {
     const ids = [upgradeId, imageId].filter((v2) => Boolean(v2));
     say(`site ${input2.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(", ")}`);
-    const poll = async () => parseWith(StatusResultSchema, (await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir)).result, SITE_SCRIPTS.status).distribution;
+    const poll = async () => parseWith(StatusResultSchema, await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.status).distribution;
     const waited = await waitForDistribution(poll, wait, (now) => {
       const done = now.filter((s) => s.outcome === "done").length;
       say(`site ${input2.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === "failed") ? `, ${now.filter((s) => s.outcome === "failed").length} failed` : ""}`);
