@@ -75,7 +75,7 @@ function planPackage(kind: 'upgrade' | 'image', name: string, existing: CmPackag
     action = 'created';
     steps.push({ target: name, what: `create the ${label} from ${sourcePath}`, lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`] });
   } else if (!samePath(existing.PkgSourcePath, sourcePath) || existing.Version !== input.version || existing.Description !== description) {
-    const moved = !samePath(existing.PkgSourcePath, sourcePath);
+    const moved = !samePath(existing.PkgSourcePath, sourcePath); // else the same folder with new content (a mirror), or a run stopped halfway
     action = moved ? 'repointed' : 'refreshed';
     if (moved) steps.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
     steps.push({ target: name, what: `reload the image properties of the ${label}`, lines: [`Set-${k.noun} -Id ${k.variable} -Reload`] });

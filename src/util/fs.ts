@@ -1,10 +1,7 @@
 // File-system helpers that never leave a half-written file where a reader can see it.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 
 /** A sibling path for a temporary file: same folder, so the final rename is atomic. */
 export function tempSibling(target: string): string {
@@ -81,26 +78,34 @@ export async function findChild(dir: string, name: string): Promise<string | und
 
 const HASH_CHUNK = 1024 * 1024;
 
-/** Read buffers for hashFile, reused: a new 1 MiB buffer per chunk kept the garbage collector busy
- *  for a sixth of a 2 GiB publish. One per concurrent hash; they stay allocated (a few MiB). */
+/** Read buffers, reused: a new 1 MiB buffer per chunk kept the garbage collector busy for a sixth
+ *  of a 2 GiB publish. One per concurrent read; they stay allocated (a few MiB). */
 const spareBuffers: Buffer[] = [];
 
-/** SHA-256 of a file, read in 1 MiB chunks into a reused buffer, so memory stays flat whatever the size. */
-export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
-  const hash = createHash('sha256');
+/** Reads a file in 1 MiB chunks into a reused buffer, so memory stays flat whatever the size. Each
+ *  chunk is only valid until `each` returns (or its promise settles). */
+async function readChunks(file: string, each: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   const handle = await open(file, 'r');
   const buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
   try {
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, HASH_CHUNK, null);
       if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      onBytes(bytesRead);
+      await each(buffer.subarray(0, bytesRead));
     }
   } finally {
     spareBuffers.push(buffer);
     await handle.close();
   }
+}
+
+/** SHA-256 of a file. */
+export async function hashFile(file: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
+  const hash = createHash('sha256');
+  await readChunks(file, (chunk) => {
+    hash.update(chunk);
+    onBytes(chunk.length);
+  });
   return hash.digest('hex');
 }
 
@@ -108,14 +113,16 @@ export async function hashFile(file: string, onBytes: (bytes: number) => void = 
 export async function copyFileHashed(source: string, target: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
   await mkdir(path.dirname(target), { recursive: true });
   const hash = createHash('sha256');
-  const tee = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  const out = await open(target, 'w');
+  try {
+    await readChunks(source, async (chunk) => {
       hash.update(chunk);
       onBytes(chunk.length);
-      callback(null, chunk);
-    },
-  });
-  await pipeline(createReadStream(source, { highWaterMark: HASH_CHUNK }), tee, createWriteStream(target));
+      for (let written = 0; written < chunk.length; ) written += (await out.write(chunk, written, chunk.length - written)).bytesWritten;
+    });
+  } finally {
+    await out.close();
+  }
   const info = await stat(source);
   await utimes(target, info.atime, info.mtime);
   return hash.digest('hex');
