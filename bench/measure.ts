@@ -26,7 +26,10 @@ export function timed(file: string, args: string[], env: Record<string, string> 
   cold = settle() && cold;
   const timeFile = path.join(work, 'time.txt');
   const command = shell ? ['sh', '-c', [file, ...args].join(' ')] : [file, ...args];
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, ...command], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, ...command], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CI: 'true', ...env },
+  });
   if (result.status !== 0) throw new Error(`${command.join(' ')} failed (${result.status}): ${String(result.stderr).slice(-2000)}`);
   const [seconds, kib] = spawnSync('tail', ['-n', '1', timeFile]).stdout.toString().trim().split(' ');
   return { seconds: Number(seconds), rssMiB: Number(kib) / 1024 };
@@ -36,7 +39,11 @@ export async function osmedia(args: string[], expectExit = 0): Promise<Sample> {
   const rssFile = path.join(work, 'rss.txt');
   cold = settle() && cold;
   const timeFile = path.join(work, 'time.txt');
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, process.execPath, '--import', path.join(root, 'bench', 'rss-hook.mjs'), path.join(root, 'lib', 'osmedia.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', OSMEDIA_BENCH_RSS_FILE: rssFile } });
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', '-o', timeFile, process.execPath, '--import', path.join(root, 'bench', 'rss-hook.mjs'), path.join(root, 'lib', 'osmedia.js'), ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', OSMEDIA_BENCH_RSS_FILE: rssFile } },
+  );
   if (result.status !== expectExit) throw new Error(`osmedia ${args.join(' ')} exited ${result.status}: ${String(result.stderr).slice(-2000)}`);
   const [seconds] = spawnSync('tail', ['-n', '1', timeFile]).stdout.toString().trim().split(' ');
   return { seconds: Number(seconds), rssMiB: Number(await readFile(rssFile, 'utf8')) / 1024 };
@@ -59,7 +66,9 @@ export interface Row {
  * and the best run are shown; the best run is the steadier estimate of each command's own cost.
  */
 export function printRows(rows: Row[]): void {
-  console.log('step                         raw tool                        raw s (median/best)  osmedia s (median/best)  ratio median/best  target    osmedia RSS  raw RSS');
+  console.log(
+    'step                         raw tool                        raw s (median/best)  osmedia s (median/best)  ratio median/best  target    osmedia RSS  raw RSS',
+  );
   for (const row of rows) {
     const rMed = median(row.raw.map((s) => s.seconds));
     const oMed = median(row.ours.map((s) => s.seconds));

@@ -169,7 +169,9 @@ async function main(): Promise<void> {
   if (only !== 'updates') {
     const { dir, iso } = await sampleIso();
     const wimSize = (await stat(path.join(dir, 'media', 'sources', 'install.wim'))).size;
-    console.log(`media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`);
+    console.log(
+      `media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`,
+    );
     if (!only || only === 'media') rows.push(...(await mediaRows(iso)));
     if (!only || only === 'distribute') rows.push(...(await distributeRows(await bigWorkspace(dir))));
   }

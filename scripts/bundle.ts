@@ -12,7 +12,10 @@ const entriesDir = path.join(root, 'src', 'action', 'entries');
 /** Every file below dir, relative, sorted. */
 async function filesBelow(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** What every bundle shares: ES modules for Node 24, with 7-Zip's npm binaries left outside. */

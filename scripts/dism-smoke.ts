@@ -24,9 +24,15 @@ await mkdir(mount, { recursive: true });
 await mkdir(path.join(work, 'scratch'), { recursive: true });
 await run(dism.mount(wim, 1, mount));
 const mounted = parseMountedImages(await run(dism.getMountedWimInfo()));
-check(mounted.some((m) => path.resolve(m.mountDir).toLowerCase() === path.resolve(mount).toLowerCase() && m.index === 1), `/Get-MountedWimInfo lists the mount (${mounted.map((m) => `${m.mountDir} ${m.status}`).join('; ')})`);
+check(
+  mounted.some((m) => path.resolve(m.mountDir).toLowerCase() === path.resolve(mount).toLowerCase() && m.index === 1),
+  `/Get-MountedWimInfo lists the mount (${mounted.map((m) => `${m.mountDir} ${m.status}`).join('; ')})`,
+);
 const packages = parseDismPackages(await run(dism.getPackages(mount)));
-check(packages.length > 0 && packages.every((p) => /~31bf3856ad364e35~/.test(p.identity) && p.state !== ''), `/Get-Packages parsed: ${packages.length} packages, e.g. ${packages[0]?.identity} (${packages[0]?.state})`);
+check(
+  packages.length > 0 && packages.every((p) => /~31bf3856ad364e35~/.test(p.identity) && p.state !== ''),
+  `/Get-Packages parsed: ${packages.length} packages, e.g. ${packages[0]?.identity} (${packages[0]?.state})`,
+);
 // A CAB that is not a package: DISM must fail, and osmedia must find and decode its code.
 const bogus = path.join(work, 'not-a-package.cab');
 await writeFile(path.join(work, 'readme.txt'), 'not an update\r\n');
@@ -42,10 +48,16 @@ try {
 await run(dism.cleanupImage(mount, true));
 check(true, '/Cleanup-Image /StartComponentCleanup /ResetBase');
 await run(dism.unmount(mount, true));
-check(parseMountedImages(await run(dism.getMountedWimInfo())).every((m) => path.resolve(m.mountDir).toLowerCase() !== path.resolve(mount).toLowerCase()), 'unmounted (/Commit)');
+check(
+  parseMountedImages(await run(dism.getMountedWimInfo())).every((m) => path.resolve(m.mountDir).toLowerCase() !== path.resolve(mount).toLowerCase()),
+  'unmounted (/Commit)',
+);
 const exported = path.join(work, 'exported.wim');
 await run(dism.exportImage(wim, 1, exported));
 const info = await new DismEngine(dismPath(), path.join(work, 'logs')).info(exported);
-check(info.images.length === 1 && /^10\.0\.\d+\.\d+$/.test(info.images[0]!.version), `exported and read back: ${info.images[0]?.name} ${info.images[0]?.version}`);
+check(
+  info.images.length === 1 && /^10\.0\.\d+\.\d+$/.test(info.images[0]!.version),
+  `exported and read back: ${info.images[0]?.name} ${info.images[0]?.version}`,
+);
 await run(dism.cleanupMountpoints());
 check(true, '/Cleanup-Mountpoints');

@@ -27,28 +27,56 @@ const check = (ok: boolean, what: string) => {
   console.log(`ok: ${what}`);
 };
 const nal = (host: string) => `["Display=\\\\${host}\\"]MSWNET:["SMS_SITE=P01"]\\\\${host}\\`;
-interface StubPackage { Kind: string; PackageID: string; Name: string; PkgSourcePath: string; Version: string | null; Description: string | null; BinaryDelta: boolean; Multicast: string; SourceVersion: number }
-const site = async () => JSON.parse((await readFile(siteFile, 'utf8')).replace(/^\uFEFF/, '')) as { packages: StubPackage[]; calls: string[]; fail: string | null };
+interface StubPackage {
+  Kind: string;
+  PackageID: string;
+  Name: string;
+  PkgSourcePath: string;
+  Version: string | null;
+  Description: string | null;
+  BinaryDelta: boolean;
+  Multicast: string;
+  SourceVersion: number;
+}
+const site = async () =>
+  JSON.parse((await readFile(siteFile, 'utf8')).replace(/^\uFEFF/, '')) as { packages: StubPackage[]; calls: string[]; fail: string | null };
 const setFail = async (cmdlet: string | null) => writeFile(siteFile, JSON.stringify({ ...(await site()), fail: cmdlet }));
 
 await mkdir(work, { recursive: true });
-await writeFile(siteFile, JSON.stringify({
-  packages: [],
-  groups: [{ Name: 'All DPs', GroupID: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}', members: [nal('DP01.contoso.com'), nal('DP02.contoso.com')] }],
-  points: [{ Name: 'DP03.contoso.com', NALPath: nal('DP03.contoso.com') }],
-  groupPackages: [],
-  assigned: [],
-  status: [],
-  calls: [],
-  fail: null,
-}));
+await writeFile(
+  siteFile,
+  JSON.stringify({
+    packages: [],
+    groups: [{ Name: 'All DPs', GroupID: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}', members: [nal('DP01.contoso.com'), nal('DP02.contoso.com')] }],
+    points: [{ Name: 'DP03.contoso.com', NALPath: nal('DP03.contoso.com') }],
+    groupPackages: [],
+    assigned: [],
+    status: [],
+    calls: [],
+    fail: null,
+  }),
+);
 
 // Hostile values: quotes (typographic too), $(), backticks, semicolons and Unicode.
 const NAME = "O'Brien’s Win11 $(Stop-Computer) `whoami`; ü升";
 const workspace = new Workspace(path.join(work, 'ws'));
-const reporter: Reporter = { emit: (event) => { if (event.type === 'info') console.log(`  ${event.message}`); } };
+const reporter: Reporter = {
+  emit: (event) => {
+    if (event.type === 'info') console.log(`  ${event.message}`);
+  },
+};
 const input = (version: string, hash: string): SiteScriptInput => ({
-  site: SiteOptionsSchema.parse({ siteCode: 'P01', provider: 'cm01.contoso.com', upgradePackageName: NAME, imagePackageName: `${NAME} image`, acceptLicense: true, distributionPointGroups: ['All DPs'], distributionPoints: ['DP03.contoso.com'], waitDistribution: 120, multicast: { allow: true, encrypt: true, transferOnly: false } }),
+  site: SiteOptionsSchema.parse({
+    siteCode: 'P01',
+    provider: 'cm01.contoso.com',
+    upgradePackageName: NAME,
+    imagePackageName: `${NAME} image`,
+    acceptLicense: true,
+    distributionPointGroups: ['All DPs'],
+    distributionPoints: ['DP03.contoso.com'],
+    waitDistribution: 120,
+    multicast: { allow: true, encrypt: true, transferOnly: false },
+  }),
   sourcePath: `C:\\osm share\\O'Brien $(x)\\${version}-${hash}`,
   version: `10.0.${version}`,
   description: packageDescription(hash, ['Enterprise'], ['KB5046617'], 'a1b2c3d4e5f6'),
@@ -58,12 +86,27 @@ const input = (version: string, hash: string): SiteScriptInput => ({
 const first = await runSiteOperations(workspace, input('26100.2314', '1a2b3c4d'), reporter);
 let state = await site();
 const upgrade = state.packages.find((p) => p.Kind === 'upgrade')!;
-check(first.upgradePackage.action === 'created' && first.upgradePackage.packageId === upgrade?.PackageID, `created the OS upgrade package ${first.upgradePackage.packageId}`);
-check(upgrade.Name === NAME && upgrade.PkgSourcePath === input('26100.2314', '1a2b3c4d').sourcePath, 'the hostile name and path arrived in the cmdlets exactly');
-check(upgrade.Description === input('26100.2314', '1a2b3c4d').description && upgrade.Version === '10.0.26100.2314' && upgrade.BinaryDelta, 'version, description and binary delta replication set last');
+check(
+  first.upgradePackage.action === 'created' && first.upgradePackage.packageId === upgrade?.PackageID,
+  `created the OS upgrade package ${first.upgradePackage.packageId}`,
+);
+check(
+  upgrade.Name === NAME && upgrade.PkgSourcePath === input('26100.2314', '1a2b3c4d').sourcePath,
+  'the hostile name and path arrived in the cmdlets exactly',
+);
+check(
+  upgrade.Description === input('26100.2314', '1a2b3c4d').description && upgrade.Version === '10.0.26100.2314' && upgrade.BinaryDelta,
+  'version, description and binary delta replication set last',
+);
 const image = state.packages.find((p) => p.Kind === 'image')!;
-check(image?.PkgSourcePath.endsWith('\\sources\\install.wim') && image.Multicast === 'True/True/False', `created the OS image package ${image?.PackageID} with its multicast options`);
-check(first.distribution.length === 6 && first.distribution.every((d) => d.state === 'installed'), `waited: ${first.distribution.map((d) => `${d.distributionPoint} ${d.packageId} ${d.state}`).join(', ')}`);
+check(
+  image?.PkgSourcePath.endsWith('\\sources\\install.wim') && image.Multicast === 'True/True/False',
+  `created the OS image package ${image?.PackageID} with its multicast options`,
+);
+check(
+  first.distribution.length === 6 && first.distribution.every((d) => d.state === 'installed'),
+  `waited: ${first.distribution.map((d) => `${d.distributionPoint} ${d.packageId} ${d.state}`).join(', ')}`,
+);
 
 // 2. A re-run reads it back and changes nothing.
 const callsBefore = (await site()).calls.length;
@@ -74,15 +117,31 @@ check(second.changes.length === 0 && (await site()).calls.length === callsBefore
 await runSiteOperations(workspace, input('26100.2400', '5e6f7a8b'), reporter); // a new version: repoint, reload, refresh
 state = await site();
 const applied = state.calls.length;
-await runTool({ tool: 'PowerShell', file: 'powershell.exe', args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.join(workspace.root, 'scripts', SITE_SCRIPTS.apply), '-WhatIf'] });
+await runTool({
+  tool: 'PowerShell',
+  file: 'powershell.exe',
+  args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.join(workspace.root, 'scripts', SITE_SCRIPTS.apply), '-WhatIf'],
+});
 check((await site()).calls.length === applied, '-WhatIf changes nothing');
-check(state.calls.slice(callsBefore).some((c) => c.startsWith('Update-CMDistributionPoint')), `the new version repointed and refreshed: ${state.calls.slice(callsBefore).join(' | ')}`);
+check(
+  state.calls.slice(callsBefore).some((c) => c.startsWith('Update-CMDistributionPoint')),
+  `the new version repointed and refreshed: ${state.calls.slice(callsBefore).join(' | ')}`,
+);
 
 // 4. A cmdlet that fails (a missing right) stops the apply script at that step; fixed, a re-run finishes.
 await setFail('Update-CMDistributionPoint');
-const failed = await runSiteOperations(workspace, input('26100.2450', '9c0d1e2f'), reporter).then(() => undefined, (error: unknown) => error);
-check(failed instanceof MediaError && /refresh the distribution points .*failed: Access denied/.test(failed.message), `a failing cmdlet is reported with its step: ${failed instanceof Error ? failed.message : String(failed)}`);
+const failed = await runSiteOperations(workspace, input('26100.2450', '9c0d1e2f'), reporter).then(
+  () => undefined,
+  (error: unknown) => error,
+);
+check(
+  failed instanceof MediaError && /refresh the distribution points .*failed: Access denied/.test(failed.message),
+  `a failing cmdlet is reported with its step: ${failed instanceof Error ? failed.message : String(failed)}`,
+);
 await setFail(null);
 const resumed = await runSiteOperations(workspace, input('26100.2450', '9c0d1e2f'), reporter);
-check(resumed.upgradePackage.action === 'refreshed' && resumed.changes.some((c) => c.startsWith('refresh the distribution points')), `the re-run finishes the update: ${resumed.changes.join('; ')}`);
+check(
+  resumed.upgradePackage.action === 'refreshed' && resumed.changes.some((c) => c.startsWith('refresh the distribution points')),
+  `the re-run finishes the update: ${resumed.changes.join('; ')}`,
+);
 console.log('site-smoke: all checks passed');

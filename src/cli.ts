@@ -21,7 +21,13 @@ interface Io {
 }
 
 /** Every command, in the order `osmedia --help` lists them. */
-const commands: Record<string, Command> = { ...stepCommands, verify: toolCommands.verify!, ...recipeCommands, inspect: toolCommands.inspect!, sample: toolCommands.sample! };
+const commands: Record<string, Command> = {
+  ...stepCommands,
+  verify: toolCommands.verify!,
+  ...recipeCommands,
+  inspect: toolCommands.inspect!,
+  sample: toolCommands.sample!,
+};
 
 function commandHelp(name: string, command: Command): string {
   const options = { ...command.options, ...common };
@@ -102,7 +108,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   const writeReports = async (result: Record<string, unknown>, failure?: ReturnType<typeof describeError>) => {
     if (typeof values['result-file'] === 'string') await writeFileAtomic(path.resolve(values['result-file']), `${JSON.stringify(result, null, 2)}\n`);
     if (typeof values.junit === 'string') {
-      const xml = renderJUnit({ command: name, events: collected.events, startedAt, durationMs: Date.now() - startedAt.getTime(), failure, properties: { 'osmedia.version': OSMEDIA_VERSION, 'osmedia.command': name, 'osmedia.build': typeof result.build === 'string' ? result.build : undefined } });
+      const xml = renderJUnit({
+        command: name,
+        events: collected.events,
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+        failure,
+        properties: {
+          'osmedia.version': OSMEDIA_VERSION,
+          'osmedia.command': name,
+          'osmedia.build': typeof result.build === 'string' ? result.build : undefined,
+        },
+      });
       await writeFileAtomic(path.resolve(values.junit), xml);
     }
   };
@@ -116,7 +133,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     else io.stdout.write(`${outcome.text}\n`);
     return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {
-    await writeReports({ ok: false, command: name, error: describeError(error) }, describeError(error)).catch((e: unknown) => io.stderr.write(`warning: could not write the reports: ${(e as Error).message}\n`));
+    await writeReports({ ok: false, command: name, error: describeError(error) }, describeError(error)).catch((e: unknown) =>
+      io.stderr.write(`warning: could not write the reports: ${(e as Error).message}\n`),
+    );
     return fail(error);
   }
 }
@@ -127,13 +146,17 @@ async function readArgsFile(file: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`Cannot read the arguments file ${file} (${(error as NodeJS.ErrnoException).code})`, { fix: 'Pass the path of an existing JSON file with --args-file.' });
+    throw new UsageError(`Cannot read the arguments file ${file} (${(error as NodeJS.ErrnoException).code})`, {
+      fix: 'Pass the path of an existing JSON file with --args-file.',
+    });
   }
   let data: unknown;
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, '')); // PowerShell and Notepad write a BOM
   } catch (error) {
-    throw new UsageError(`The arguments file ${file} is not valid JSON: ${(error as Error).message}`, { fix: 'Write one JSON object, for example {"workspace": "C:\\\\osmedia\\\\ws", "keep": ["Enterprise"]}.' });
+    throw new UsageError(`The arguments file ${file} is not valid JSON: ${(error as Error).message}`, {
+      fix: 'Write one JSON object, for example {"workspace": "C:\\\\osmedia\\\\ws", "keep": ["Enterprise"]}.',
+    });
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`The arguments file ${file} must hold one JSON object`, { fix: 'Write the options as {"name": value, …}.' });

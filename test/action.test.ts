@@ -15,7 +15,15 @@ import { Workspace } from '../src/media/workspace.ts';
 import { hashFile } from '../src/util/fs.ts';
 import { node24, repoRoot, sampleMedia, tempDir } from './helpers.ts';
 
-const ACTIONS = ['action.yml', 'actions/import-media/action.yml', 'actions/strip-indexes/action.yml', 'actions/apply-updates/action.yml', 'actions/stamp-build-file/action.yml', 'actions/distribute/action.yml', 'actions/generate-task-sequence/action.yml'];
+const ACTIONS = [
+  'action.yml',
+  'actions/import-media/action.yml',
+  'actions/strip-indexes/action.yml',
+  'actions/apply-updates/action.yml',
+  'actions/stamp-build-file/action.yml',
+  'actions/distribute/action.yml',
+  'actions/generate-task-sequence/action.yml',
+];
 
 interface ActionMeta {
   inputs?: Record<string, { default?: string; required?: boolean }>;
@@ -44,19 +52,34 @@ async function runAction(file: string, inputs: Record<string, string>, extraEnv:
   const files = { GITHUB_OUTPUT: path.join(dir, 'output'), GITHUB_STEP_SUMMARY: path.join(dir, 'summary'), GITHUB_STATE: path.join(dir, 'state') };
   for (const f of Object.values(files)) await writeFile(f, '');
   const metadata = await meta(file);
-  const env: Record<string, string> = { ...files, RUNNER_TEMP: dir, GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567', CI: 'true', GITHUB_ACTIONS: 'true', ...extraEnv };
+  const env: Record<string, string> = {
+    ...files,
+    RUNNER_TEMP: dir,
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    ...extraEnv,
+  };
   for (const [name, spec] of Object.entries(metadata.inputs ?? {})) env[`INPUT_${name.toUpperCase()}`] = spec.default ?? '';
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const main = path.join(repoRoot, path.dirname(file), metadata.runs.main);
   const result = await execa(node24, [main], { reject: false, env, extendEnv: false, cwd: dir, stdin: 'ignore' });
-  return { exitCode: result.exitCode, stdout: String(result.stdout), outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')), summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8') };
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout),
+    outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')),
+    summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+  };
 }
 
 describe('action metadata', () => {
-  it('every action.yml validates against GitHub\'s action schema and runs on node24 from dist/', async () => {
+  it("every action.yml validates against GitHub's action schema and runs on node24 from dist/", async () => {
     for (const file of ACTIONS) {
       const result = parseAction({ name: file, content: await readFile(path.join(repoRoot, file), 'utf8') }, new NoOperationTraceWriter());
-      expect(result.context.errors.getErrors().map((e) => e.message), file).toEqual([]);
+      expect(
+        result.context.errors.getErrors().map((e) => e.message),
+        file,
+      ).toEqual([]);
       const metadata = await meta(file);
       expect(metadata.runs.using).toBe('node24');
       expect(path.resolve(repoRoot, path.dirname(file), metadata.runs.main).startsWith(path.join(repoRoot, 'dist'))).toBe(true);
@@ -91,7 +114,12 @@ describe('the bundled actions on the sample media', () => {
     const root = await tempDir();
     const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath! });
     expect(imported.exitCode, imported.stdout).toBe(0);
-    expect(imported.outputs).toMatchObject({ workspace: path.join(root, 'ws'), manifest: path.join(root, 'ws', 'osmedia-manifest.json'), build: '10.0.26100.1742', changed: 'true' });
+    expect(imported.outputs).toMatchObject({
+      workspace: path.join(root, 'ws'),
+      manifest: path.join(root, 'ws', 'osmedia-manifest.json'),
+      build: '10.0.26100.1742',
+      changed: 'true',
+    });
     expect(imported.summary).toContain('<td>Windows 11 Pro Education</td><td>ProfessionalEducation</td><td>10.0.26100.1742</td>');
     // Outside GitHub's services, the cache and the artifact are a notice, never a failure.
     expect(imported.stdout).toMatch(/^::notice title=osmedia::Saving the imported media to the Actions cache skipped: the cache service is not available/m);
@@ -118,10 +146,17 @@ describe('the bundled actions on the sample media', () => {
     const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
     expect(again.outputs.changed).toBe('false');
 
-    const ts = await runAction('actions/generate-task-sequence/action.yml', { workspace: stamped.outputs.workspace!, edition: 'Professional', 'package-id': 'P0100123', 'setup-options': '/DiagnosticPrompt Enable' });
+    const ts = await runAction('actions/generate-task-sequence/action.yml', {
+      workspace: stamped.outputs.workspace!,
+      edition: 'Professional',
+      'package-id': 'P0100123',
+      'setup-options': '/DiagnosticPrompt Enable',
+    });
     expect(ts.exitCode, ts.stdout).toBe(0);
     expect(ts.outputs['task-sequence']).toBe(path.join(root, 'ws', 'ts', 'osmedia-upgrade.xml'));
-    expect(await readFile(ts.outputs['task-sequence']!, 'utf8')).toContain('<variable name="OSDUpgradeInstallPackageID" property="InstallPackageID">P0100123</variable>');
+    expect(await readFile(ts.outputs['task-sequence']!, 'utf8')).toContain(
+      '<variable name="OSDUpgradeInstallPackageID" property="InstallPackageID">P0100123</variable>',
+    );
     expect(ts.summary).toMatch(/<h3>Task sequence<\/h3>\n<b>Upgrade to Windows 11 Pro<\/b>/);
   });
 
@@ -157,7 +192,9 @@ describe('the bundled actions on the sample media', () => {
     expect(applied.stdout).toMatch(/^::notice title=osmedia::Restoring the updates from the Actions cache skipped: the cache service is not available/m);
     expect(applied.stdout).toMatch(/^::notice title=osmedia::Saving the updates to the Actions cache skipped/m);
     await runAction('actions/generate-task-sequence/action.yml', { workspace: imported.outputs.workspace!, edition: 'Enterprise' });
-    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
+    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) =>
+      path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'),
+    );
     expect(files).toEqual(expect.arrayContaining(['osmedia-manifest.json', 'ts/osmedia-upgrade.xml', 'ts/osmedia-upgrade.ps1']));
     expect(files.some((f) => f.startsWith('.osmedia/logs/'))).toBe(false); // nothing failed, so no tool log
   });
@@ -167,14 +204,39 @@ describe('the bundled actions on the sample media', () => {
     const root = await tempDir();
     // The stand-in PowerShell of test/configmgr: a site without the package, which it then creates as P0100456.
     const nal = '["Display=\\\\DP01.contoso.com\\"]MSWNET:["SMS_SITE=P01"]\\\\DP01.contoso.com\\';
-    const distribution = { packages: [{ PackageID: 'P0100456', SourceVersion: 1 }], assigned: [{ PackageID: 'P0100456', ServerNALPath: nal }], status: [{ PackageID: 'P0100456', ServerNALPath: nal, State: 0, SourceVersion: 1 }] };
+    const distribution = {
+      packages: [{ PackageID: 'P0100456', SourceVersion: 1 }],
+      assigned: [{ PackageID: 'P0100456', ServerNALPath: nal }],
+      status: [{ PackageID: 'P0100456', ServerNALPath: nal, State: 0, SourceVersion: 1 }],
+    };
     const site = await fakeSite({
-      read: { siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: [{ name: 'All DPs', groupId: '{1}' }], points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] } },
+      read: {
+        siteCode: 'P01',
+        upgradePackage: null,
+        imagePackage: null,
+        groups: [{ name: 'All DPs', groupId: '{1}' }],
+        points: [],
+        groupPackages: [],
+        distribution: { packages: [], assigned: [], status: [] },
+      },
       createdIds: { upgrade: 'P0100456' },
       status: [{ siteCode: 'P01', distribution }],
     });
     const imported = await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath!, cache: 'false' });
-    const published = await runAction('actions/distribute/action.yml', { workspace: imported.outputs.workspace!, targets: path.join(root, 'share'), 'site-code': 'P01', provider: 'cm01', 'upgrade-package-name': 'Win11 <Ent> & "co"', 'accept-license': 'true', 'dp-groups': 'All DPs', 'wait-distribution': '60' }, site.env);
+    const published = await runAction(
+      'actions/distribute/action.yml',
+      {
+        workspace: imported.outputs.workspace!,
+        targets: path.join(root, 'share'),
+        'site-code': 'P01',
+        provider: 'cm01',
+        'upgrade-package-name': 'Win11 <Ent> & "co"',
+        'accept-license': 'true',
+        'dp-groups': 'All DPs',
+        'wait-distribution': '60',
+      },
+      site.env,
+    );
     expect(published.exitCode, published.stdout).toBe(0);
     expect(published.outputs['package-id']).toBe('P0100456');
     expect(published.summary).toContain('<h3>ConfigMgr site P01</h3>');
@@ -183,7 +245,9 @@ describe('the bundled actions on the sample media', () => {
     expect(published.summary).toContain('<tr><td>DP01.contoso.com</td><td>P0100456</td><td>installed</td></tr>');
     expect(published.summary).toContain('<li>create the OS upgrade package &quot;Win11 &lt;Ent&gt; &amp; &quot;co&quot;&quot; from ');
     // The site scripts are kept with the run, for review.
-    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) => path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'));
+    const files = (await artifactFiles(new Workspace(imported.outputs.workspace!))).map((f) =>
+      path.relative(imported.outputs.workspace!, f).split(path.sep).join('/'),
+    );
     expect(files).toEqual(expect.arrayContaining(['scripts/osmedia-site-read.ps1', 'scripts/osmedia-site-apply.ps1', 'scripts/osmedia-site-status.ps1']));
   });
 

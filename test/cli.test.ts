@@ -35,7 +35,14 @@ describe('osmedia CLI', () => {
     const workspace = path.join(await tempDir(), 'ws');
     const imported = await runCli(['import-media', '--source', sample.isoPath!, '--workspace', workspace, '--json']);
     expect(imported.exitCode, imported.stderr).toBe(0);
-    expect(imported.json()).toMatchObject({ ok: true, command: 'import-media', step: 'import-media', result: 'succeeded', build: '10.0.26100.1742', workspace });
+    expect(imported.json()).toMatchObject({
+      ok: true,
+      command: 'import-media',
+      step: 'import-media',
+      result: 'succeeded',
+      build: '10.0.26100.1742',
+      workspace,
+    });
     expect(imported.stderr).toContain('[import-media] extracting');
 
     const stripped = await runCli(['strip-indexes', '-w', workspace, '--keep', 'Enterprise', '--keep', 'Professional', '--json']);
@@ -78,7 +85,13 @@ describe('osmedia CLI', () => {
     const isoBefore = await snapshot(sample.isoPath!);
     const iso = await runCli(['inspect', sample.isoPath!, '--json']);
     expect(iso.exitCode, iso.stderr).toBe(0);
-    expect(iso.json()).toMatchObject({ kind: 'iso', volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9', installKind: 'wim', install: { imageCount: 4 }, boot: { bootIndex: 2 } });
+    expect(iso.json()).toMatchObject({
+      kind: 'iso',
+      volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9',
+      installKind: 'wim',
+      install: { imageCount: 4 },
+      boot: { bootIndex: 2 },
+    });
     expect(await snapshot(sample.isoPath!)).toBe(isoBefore);
     const folder = await runCli(['inspect', sample.mediaDir]);
     expect(folder.stdout).toMatch(/2 +Enterprise +10\.0\.26100\.1742 +x64 +en-US +Windows 11 Enterprise/);
@@ -92,7 +105,9 @@ describe('osmedia CLI', () => {
     const recipe = path.join(dir, 'osmedia.yml');
     await writeFile(recipe, `workspace: work\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: test\n`);
     const plan = await runCli(['plan', '--recipe', recipe]);
-    expect(plan.stdout).toMatch(/run  import-media\n +import .*CCCOMA_X64FRE_EN-US_DV9.iso into media\/\n?.*\nrun  strip-indexes\n +keep Enterprise in install.wim/);
+    expect(plan.stdout).toMatch(
+      /run  import-media\n +import .*CCCOMA_X64FRE_EN-US_DV9.iso into media\/\n?.*\nrun  strip-indexes\n +keep Enterprise in install.wim/,
+    );
     const first = await runCli(['run', '--recipe', recipe, '--json']);
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.json()).toMatchObject({ changed: true, build: '10.0.26100.1742', workspace: path.join(dir, 'work') });

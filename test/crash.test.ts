@@ -34,7 +34,11 @@ async function resultOf(workspace: string) {
 }
 
 function killedRun(args: string[], faultPoint: string) {
-  return execa(node24, [path.join(repoRoot, 'src', 'main.ts'), ...args], { reject: false, env: { ...env, CI: 'true', OSMEDIA_FAULT_POINT: faultPoint }, stdin: 'ignore' });
+  return execa(node24, [path.join(repoRoot, 'src', 'main.ts'), ...args], {
+    reject: false,
+    env: { ...env, CI: 'true', OSMEDIA_FAULT_POINT: faultPoint },
+    stdin: 'ignore',
+  });
 }
 
 describe('a killed run, re-run with the same command, converges', () => {
@@ -114,7 +118,10 @@ describe('a killed run, re-run with the same command, converges', () => {
     let interrupted = 0;
     for (const fraction of [0.35, 0.6, 0.8, 0.95]) {
       const workspace = path.join(await tempDir(), 'ws');
-      for (const [args, ms] of [[importArgs(workspace), importMs], [stripArgs(workspace), stripMs]] as const) {
+      for (const [args, ms] of [
+        [importArgs(workspace), importMs],
+        [stripArgs(workspace), stripMs],
+      ] as const) {
         const child = execa(node24, [path.join(repoRoot, 'src', 'main.ts'), ...args], { reject: false, env: { ...env, CI: 'true' }, stdin: 'ignore' });
         const timer = setTimeout(() => child.kill('SIGKILL'), Math.round(ms * fraction));
         const outcome = await child;

@@ -50,14 +50,31 @@ describe('osmedia diff on real manifests', () => {
 
   it('a task sequence pointed at another package and edition is shown, apart from the media', async () => {
     const manifest = JSON.parse(await readFile(await manifestOf({}, ['Enterprise', 'Education']), 'utf8'));
-    const withTs = (packageId: string, editionIndex: number, edition: string) => ({ ...manifest, history: [...manifest.history, { ...manifest.history[0], step: 'generate-task-sequence', effect: 'external', summary: { name: 'Upgrade to Windows 11 24H2', packageId, placeholder: false, editionIndex, edition, scanOnly: false } }] });
+    const withTs = (packageId: string, editionIndex: number, edition: string) => ({
+      ...manifest,
+      history: [
+        ...manifest.history,
+        {
+          ...manifest.history[0],
+          step: 'generate-task-sequence',
+          effect: 'external',
+          summary: { name: 'Upgrade to Windows 11 24H2', packageId, placeholder: false, editionIndex, edition, scanOnly: false },
+        },
+      ],
+    });
     const dir = await tempDir();
     await writeFile(path.join(dir, 'a.json'), JSON.stringify(withTs('P0100123', 1, 'Windows 11 Education')));
     await writeFile(path.join(dir, 'b.json'), JSON.stringify(withTs('P0100456', 2, 'Windows 11 Enterprise')));
     const diff = diffStates(await readState(path.join(dir, 'a.json')), await readState(path.join(dir, 'b.json')));
-    expect(diff.taskSequence).toEqual({ before: 'Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123', after: 'Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456', changed: true });
+    expect(diff.taskSequence).toEqual({
+      before: 'Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123',
+      after: 'Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456',
+      changed: true,
+    });
     expect(diff.changed).toBe(false);
-    expect(renderDiff(diff)).toContain('| Task sequence | Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123 | Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456 | changed |');
+    expect(renderDiff(diff)).toContain(
+      '| Task sequence | Upgrade to Windows 11 24H2: edition 1 (Windows 11 Education), package P0100123 | Upgrade to Windows 11 24H2: edition 2 (Windows 11 Enterprise), package P0100456 | changed |',
+    );
   });
 
   it('no change', async () => {
@@ -93,7 +110,10 @@ describe('osmedia diff on real manifests', () => {
 
     // A pull request points the recipe at next month's updates: the diff names them (read and classified, not applied).
     await buildSampleUpdates({ dir: path.join(dir, 'updates'), only: ['safeOs', 'setupDu', 'express'] });
-    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: updates\n  skipRejected: true\ndistribute:\n  targets: [share/Win11]\n`);
+    await writeFile(
+      recipe,
+      `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: updates\n  skipRejected: true\ndistribute:\n  targets: [share/Win11]\n`,
+    );
     const withUpdates = await runCli(['diff', '--recipe', recipe, '--json']);
     expect(withUpdates.exitCode, withUpdates.stderr).toBe(0);
     expect(withUpdates.json().updates).toEqual({ added: ['KB5046619', 'KB5046620'], removed: [] });
@@ -120,7 +140,12 @@ describe('osmedia matrix', () => {
     await writeFile(path.join(dir, 'recipes', 'server', 'ws2025.yaml'), 'media:\n  source: b.iso\n  keep: [ServerStandard]\n');
     const result = await runCli(['matrix', 'recipes'], { cwd: dir });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ include: [{ recipe: 'recipes/server/ws2025.yaml', name: 'ws2025' }, { recipe: 'recipes/win11-ent.yml', name: 'win11-ent' }] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      include: [
+        { recipe: 'recipes/server/ws2025.yaml', name: 'ws2025' },
+        { recipe: 'recipes/win11-ent.yml', name: 'win11-ent' },
+      ],
+    });
     await writeFile(path.join(dir, 'recipes', 'broken.yml'), 'media:\n  sauce: a.iso\n');
     const broken = await runCli(['matrix', 'recipes'], { cwd: dir });
     expect(broken.exitCode).toBe(2);

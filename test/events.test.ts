@@ -4,7 +4,12 @@ import { ConsoleReporter, formatBytes } from '../src/util/events.ts';
 
 function sink() {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _e, cb) { chunks.push(String(chunk)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 
@@ -37,7 +42,9 @@ describe('console progress', () => {
     const reporter = new ConsoleReporter({ stream: out.stream, tty: true });
     reporter.emit({ type: 'progress', step: 'strip-indexes', phase: 'exporting', done: 512, total: 1024, unit: 'bytes' });
     reporter.emit({ type: 'step-finished', step: 'strip-indexes', result: 'succeeded', durationMs: 1500, message: 'done' });
-    expect(out.text()).toBe('\r[strip-indexes] exporting [###############---------------]  50% 512 B of 1.0 KiB\x1b[K\r\x1b[K[strip-indexes] succeeded in 1.5s: done\n');
+    expect(out.text()).toBe(
+      '\r[strip-indexes] exporting [###############---------------]  50% 512 B of 1.0 KiB\x1b[K\r\x1b[K[strip-indexes] succeeded in 1.5s: done\n',
+    );
   });
 
   it('formats sizes', () => {

@@ -32,7 +32,11 @@ const samples = new Map<string, Promise<SampleMedia>>();
 /** Sample media built once per test file and option set; tests must not modify it. */
 export function sampleMedia(options: Omit<SampleOptions, 'dir'> = {}): Promise<SampleMedia> {
   const key = JSON.stringify(options);
-  if (!samples.has(key)) samples.set(key, tempDir('osmedia-sample-').then((dir) => buildSampleMedia({ ...options, dir })));
+  if (!samples.has(key))
+    samples.set(
+      key,
+      tempDir('osmedia-sample-').then((dir) => buildSampleMedia({ ...options, dir })),
+    );
   return samples.get(key)!;
 }
 
@@ -52,10 +56,19 @@ export function testContext(workspace: string, options: { force?: boolean } = {}
 export async function snapshot(target: string): Promise<string> {
   const info = await stat(target);
   if (info.isFile()) {
-    return `${info.size} ${info.mtimeMs} ${info.mode} ${createHash('sha256').update(await readFile(target)).digest('hex')}`;
+    return `${info.size} ${info.mtimeMs} ${info.mode} ${createHash('sha256')
+      .update(await readFile(target))
+      .digest('hex')}`;
   }
   const files = await listTree(target);
-  const lines = await Promise.all(files.map(async (f) => `${f.path} ${f.size} ${f.mtimeMs} ${createHash('sha256').update(await readFile(path.join(target, f.path))).digest('hex')}`));
+  const lines = await Promise.all(
+    files.map(
+      async (f) =>
+        `${f.path} ${f.size} ${f.mtimeMs} ${createHash('sha256')
+          .update(await readFile(path.join(target, f.path)))
+          .digest('hex')}`,
+    ),
+  );
   return lines.join('\n');
 }
 

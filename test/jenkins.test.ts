@@ -16,10 +16,19 @@ async function javaHome(): Promise<string | undefined> {
 describe('Jenkins shared library', () => {
   it('every vars step runs exactly the expected command with its arguments in a file (Groovy harness)', async () => {
     const scratch = await tempDir();
-    const result = await execa('groovy', [path.join(repoRoot, 'test', 'jenkins', 'harness.groovy'), path.join(repoRoot, 'jenkins', 'vars'), scratch, path.join(repoRoot, 'workflows-examples', 'Jenkinsfile')], {
-      reject: false,
-      env: { JAVA_HOME: (await javaHome()) ?? '' },
-    });
+    const result = await execa(
+      'groovy',
+      [
+        path.join(repoRoot, 'test', 'jenkins', 'harness.groovy'),
+        path.join(repoRoot, 'jenkins', 'vars'),
+        scratch,
+        path.join(repoRoot, 'workflows-examples', 'Jenkinsfile'),
+      ],
+      {
+        reject: false,
+        env: { JAVA_HOME: (await javaHome()) ?? '' },
+      },
+    );
     const out = String(result.stdout);
     const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
     expect(failures, `${out}\n${result.stderr}`).toEqual([]);

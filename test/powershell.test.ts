@@ -51,7 +51,11 @@ describe('generated PowerShell', () => {
       expect(assigned(script, 'Name')).toBe(value);
       expect(assigned(script, 'Description')).toBe(value);
       // The value appears nowhere outside its literal (the header comment flattens newlines).
-      expect(script.split('\r\n').filter((l) => value && l.includes(value.split('\n')[0]!) && !l.startsWith('$Name') && !l.startsWith('$Description') && !l.startsWith('#'))).toEqual([]);
+      expect(
+        script
+          .split('\r\n')
+          .filter((l) => value && l.includes(value.split('\n')[0]!) && !l.startsWith('$Name') && !l.startsWith('$Description') && !l.startsWith('#')),
+      ).toEqual([]);
     }
   });
 

@@ -15,14 +15,18 @@ async function validate(file: string): Promise<string> {
   return result.exitCode === 0 ? '' : String(result.stderr);
 }
 
-const parse = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' || n === 'property' }).parse(xml);
+const parse = (xml: string) =>
+  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' || n === 'property' }).parse(xml);
 
 describe('--junit', () => {
   it('reports a passing run of the sample media: one valid test case per step with its sub-results', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
     const updates = await buildSampleUpdates({ dir: path.join(dir, 'updates'), only: ['setupDu'] });
-    await writeFile(path.join(dir, 'osmedia.yml'), `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${updates.dir}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share]\n`);
+    await writeFile(
+      path.join(dir, 'osmedia.yml'),
+      `workspace: ws\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${updates.dir}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share]\n`,
+    );
     const junit = path.join(dir, 'report.xml');
     const result = await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--junit', junit]);
     expect(result.exitCode, result.stderr).toBe(0);

@@ -28,7 +28,8 @@ function shape(xml: string): string[] {
       if (tag === 'group') lines.push(`${where}group ${attrs.name} | ${attrs.description}`);
       else if (tag === 'step') lines.push(`${where}step ${attrs.type} | ${attrs.name} | ${attrs.runIn} | ${attrs.successCodeList}`);
       else if (tag === 'action') lines.push(`${where}action ${children.map((c: any) => c['#text']).join('')}`);
-      else if (tag === 'variable') lines.push(`${where}variable ${attrs.name} ${attrs.property ?? ''}${attrs.hidden ? ' hidden' : ''} = ${children.map((c: any) => c['#text']).join('')}`);
+      else if (tag === 'variable')
+        lines.push(`${where}variable ${attrs.name} ${attrs.property ?? ''}${attrs.hidden ? ' hidden' : ''} = ${children.map((c: any) => c['#text']).join('')}`);
       else if (tag === 'expression') lines.push(`${where}expression ${attrs.type}`);
       else if (tag === 'reference') lines.push(`${where}reference ${attrs.package}`);
       else if (tag === 'sequence') lines.push(`sequence ${attrs.version}`);
@@ -40,7 +41,7 @@ function shape(xml: string): string[] {
 }
 
 describe('task sequence XML', () => {
-  it.skipIf(!existsSync(TEMPLATE))('with the defaults, is ConfigMgr\'s default in-place upgrade template, step for step', async () => {
+  it.skipIf(!existsSync(TEMPLATE))("with the defaults, is ConfigMgr's default in-place upgrade template, step for step", async () => {
     const template = await readFile(TEMPLATE, 'utf8');
     expect(shape(taskSequenceXml(base))).toEqual(shape(template));
     expect(shape(template).length).toBeGreaterThan(50); // the comparison really covers the template
@@ -56,7 +57,9 @@ describe('task sequence XML', () => {
   it('scan only: ScanOnly set, its success code accepted, no restart, failure actions on a real failure', () => {
     const lines = shape(taskSequenceXml({ ...base, scanOnly: true }));
     expect(lines).toContain('Upgrade the Operating System / variable OSDUpgradeScanOnly ScanOnly = true');
-    expect(lines).toContain(`Upgrade the Operating System / step SMS_TaskSequence_UpgradeOperatingSystemAction | Upgrade Operating System (compatibility scan only) | FullOS | 0 ${SCAN_ONLY_SUCCESS}`);
+    expect(lines).toContain(
+      `Upgrade the Operating System / step SMS_TaskSequence_UpgradeOperatingSystemAction | Upgrade Operating System (compatibility scan only) | FullOS | 0 ${SCAN_ONLY_SUCCESS}`,
+    );
     expect(lines.some((l) => l.includes('SMS_TaskSequence_RebootAction'))).toBe(false);
     expect(lines).toContain(`Run Actions on Failure / variable Value  = ${SCAN_ONLY_SUCCESS}`);
   });
@@ -65,7 +68,9 @@ describe('task sequence XML', () => {
     const hostile = '/PostRollback "C:\\Temp & <x>" /DiagnosticPrompt Enable';
     const xml = taskSequenceXml({ ...base, setupOptions: hostile });
     const lines = shape(xml);
-    const setVar = lines.indexOf('Upgrade the Operating System / step SMS_TaskSequence_SetVariableAction | Set Windows Setup options | WinPEandFullOS | 0 3010');
+    const setVar = lines.indexOf(
+      'Upgrade the Operating System / step SMS_TaskSequence_SetVariableAction | Set Windows Setup options | WinPEandFullOS | 0 3010',
+    );
     const upgrade = lines.findIndex((l) => l.includes('SMS_TaskSequence_UpgradeOperatingSystemAction'));
     expect(setVar).toBeGreaterThan(-1);
     expect(setVar).toBeLessThan(upgrade);
@@ -74,7 +79,13 @@ describe('task sequence XML', () => {
   });
 
   it('dynamic update and readiness checks', () => {
-    const lines = shape(taskSequenceXml({ ...base, dynamicUpdate: 'override', checks: { ...DEFAULT_CHECKS, osType: 'SERVER', freeDiskSpaceMB: 40960, checkProcessorSpeed: false } }));
+    const lines = shape(
+      taskSequenceXml({
+        ...base,
+        dynamicUpdate: 'override',
+        checks: { ...DEFAULT_CHECKS, osType: 'SERVER', freeDiskSpaceMB: 40960, checkProcessorSpeed: false },
+      }),
+    );
     expect(lines).toContain('Upgrade the Operating System / variable OSDUpgradeDynamicUpdateSettings DynamicUpdateSettings = OveridePolicy');
     expect(lines).toContain('Prepare for Upgrade / variable OSDOSType OSType = SERVER');
     expect(lines).toContain('Prepare for Upgrade / variable OSDFreeDiskSpace FreeDiskSpace = 40960');
@@ -104,7 +115,17 @@ describe('generate-task-sequence on the sample media', () => {
     expect(placeholder.stderr).toMatch(/warning: no --package-id: the task sequence points at the placeholder XXX00000/);
     expect(placeholder.json().summary).toMatchObject({ placeholder: true, packageId: 'XXX00000', editionIndex: 2, edition: 'Windows 11 Enterprise' });
 
-    const real = await runCli(['generate-task-sequence', '--workspace', workspace, '--edition', 'Enterprise', '--package-id', 'p0100123', '--scan-only', '--json']);
+    const real = await runCli([
+      'generate-task-sequence',
+      '--workspace',
+      workspace,
+      '--edition',
+      'Enterprise',
+      '--package-id',
+      'p0100123',
+      '--scan-only',
+      '--json',
+    ]);
     expect(real.exitCode, real.stderr).toBe(0);
     const xml = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.xml'), 'utf8');
     expect(shape(xml)).toContain('Upgrade the Operating System / variable OSDUpgradeInstallPackageID InstallPackageID = P0100123');
@@ -113,7 +134,9 @@ describe('generate-task-sequence on the sample media', () => {
     expect(script).toMatch(/^\uFEFF#Requires -Version 5\.1\r\n/);
     expect(script).toContain("$PackageId = 'P0100123'\r\n$EditionIndex = 2\r\n");
     const summary = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.txt'), 'utf8');
-    expect(summary).toMatch(/Supported upgrades: Windows 7, 8\.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025/);
+    expect(summary).toMatch(
+      /Supported upgrades: Windows 7, 8\.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025/,
+    );
     // Recorded in the manifest, as a step that does not change the media.
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.history.at(-1)).toMatchObject({ step: 'generate-task-sequence', effect: 'external', summary: { packageId: 'P0100123', scanOnly: true } });

@@ -9,11 +9,11 @@ const recipeOption = { type: 'string', short: 'r', description: 'the recipe file
 
 export const commands: Record<string, Command> = {
   run: {
-    summary: 'run a recipe\'s steps in order, skipping those unchanged since their last success',
+    summary: "run a recipe's steps in order, skipping those unchanged since their last success",
     usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
     options: {
       recipe: recipeOption,
-      workspace: { ...workspaceOption, description: 'the workspace folder (default: the recipe\'s `workspace`, else ./osmedia-work next to the recipe)' },
+      workspace: { ...workspaceOption, description: "the workspace folder (default: the recipe's `workspace`, else ./osmedia-work next to the recipe)" },
       force: { type: 'boolean', short: 'f', description: 'rebuild from the source even when nothing changed' },
       engine: engineOption,
     },
@@ -56,7 +56,11 @@ export const commands: Record<string, Command> = {
       const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
       const context = createContext({ workspace, reporter });
       const planned = stepsOfRecipe(loaded);
-      const decision = await decide(planned, context).catch((error: unknown) => ({ firstToRun: 0, reimport: true, reason: `rebuild (${describeError(error).message})` }));
+      const decision = await decide(planned, context).catch((error: unknown) => ({
+        firstToRun: 0,
+        reimport: true,
+        reason: `rebuild (${describeError(error).message})`,
+      }));
       const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
       const mediaUnchanged = (i: number) => i <= decision.firstToRun && !decision.reimport && manifest !== undefined;
       const items = [];
@@ -89,7 +93,10 @@ export const commands: Record<string, Command> = {
       }
       return {
         result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: items },
-        text: [`recipe ${loaded.file}: ${decision.reason}`, ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)])].join('\n'),
+        text: [
+          `recipe ${loaded.file}: ${decision.reason}`,
+          ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)]),
+        ].join('\n'),
       };
     },
   },
@@ -97,7 +104,12 @@ export const commands: Record<string, Command> = {
     summary: 'compare the media a recipe makes (or a manifest) with what its target has published: editions, build, updates, files',
     usage: 'osmedia diff --recipe FILE [--workspace DIR] [--target DIR]  |  osmedia diff --before MANIFEST --after MANIFEST',
     options: {
-      recipe: { type: 'string', short: 'r', description: 'the recipe; compared with the current version published to its first distribute target', placeholder: 'FILE' },
+      recipe: {
+        type: 'string',
+        short: 'r',
+        description: 'the recipe; compared with the current version published to its first distribute target',
+        placeholder: 'FILE',
+      },
       workspace: { ...workspaceOption, description: 'the workspace (default as for `run`)' },
       target: { type: 'string', short: 't', description: 'compare with this published target instead', placeholder: 'DIR' },
       before: { type: 'string', description: 'a manifest (osmedia-manifest.json or osmedia-published.json) to compare from', placeholder: 'FILE' },
@@ -113,7 +125,9 @@ export const commands: Record<string, Command> = {
       const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
       const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
-      const target = (values.target as string | undefined) ?? (loaded.recipe.distribute?.targets[0] ? path.resolve(loaded.dir, loaded.recipe.distribute.targets[0]) : undefined);
+      const target =
+        (values.target as string | undefined) ??
+        (loaded.recipe.distribute?.targets[0] ? path.resolve(loaded.dir, loaded.recipe.distribute.targets[0]) : undefined);
       const after = await plannedState(loaded, createContext({ workspace, reporter }));
       const before = target ? await publishedState(target) : undefined;
       const diff = diffStates(before ?? { label: 'nothing published', build: '—', editions: [], updates: [], files: [] }, after);
@@ -132,7 +146,7 @@ export const commands: Record<string, Command> = {
     },
   },
   'recipe-schema': {
-    summary: 'print the recipe\'s JSON Schema (for editor validation)',
+    summary: "print the recipe's JSON Schema (for editor validation)",
     usage: 'osmedia recipe-schema',
     options: {},
     async run() {

@@ -27,13 +27,22 @@ export interface Command {
 export const common = {
   json: { type: 'boolean', description: 'print one JSON result object on stdout (logs stay on stderr)' },
   'result-file': { type: 'string', description: 'also write that JSON result object to FILE (success or failure)', placeholder: 'FILE' },
-  'args-file': { type: 'string', description: 'read the options from a JSON object in FILE (keys as in the recipe or --json; flags given on the command line win)', placeholder: 'FILE' },
-  junit: { type: 'string', description: 'write a JUnit XML report to FILE: one test case per step (for Jenkins\' junit step)', placeholder: 'FILE' },
+  'args-file': {
+    type: 'string',
+    description: 'read the options from a JSON object in FILE (keys as in the recipe or --json; flags given on the command line win)',
+    placeholder: 'FILE',
+  },
+  junit: { type: 'string', description: "write a JUnit XML report to FILE: one test case per step (for Jenkins' junit step)", placeholder: 'FILE' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
   quiet: { type: 'boolean', short: 'q', description: 'print only warnings and errors on stderr' },
 } as const;
 
-export const workspaceOption = { type: 'string', short: 'w', description: 'the workspace folder (holds media/ and osmedia-manifest.json)', placeholder: 'DIR' } as const;
+export const workspaceOption = {
+  type: 'string',
+  short: 'w',
+  description: 'the workspace folder (holds media/ and osmedia-manifest.json)',
+  placeholder: 'DIR',
+} as const;
 export const engineOption = { type: 'string', description: 'WIM engine: wimlib (default) or dism (Windows only)', placeholder: 'NAME' } as const;
 
 export function requireValue(values: Values, name: string): string {
@@ -60,17 +69,33 @@ export function stepInvocation(values: Values, flagOptions: Record<string, unkno
   }
   const workspaceDir = (values.workspace as string | undefined) ?? (typeof workspace === 'string' ? workspace : undefined);
   if (!workspaceDir) throw new UsageError('--workspace is required', { fix: 'Pass --workspace DIR (or "workspace" in the --args-file).' });
-  const context = createContext({ workspace: workspaceDir, reporter, force: values.force === true || force === true, engine: (values.engine as string | undefined) ?? (engine as string | undefined) });
+  const context = createContext({
+    workspace: workspaceDir,
+    reporter,
+    force: values.force === true || force === true,
+    engine: (values.engine as string | undefined) ?? (engine as string | undefined),
+  });
   return { options, context };
 }
 
-export async function runSingleStep(id: StepId, values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []): Promise<Outcome> {
+export async function runSingleStep(
+  id: StepId,
+  values: Values,
+  flagOptions: Record<string, unknown>,
+  reporter: Reporter,
+  required: string[] = [],
+): Promise<Outcome> {
   const { options, context } = stepInvocation(values, flagOptions, reporter, required);
   const result = await runStep(getStep(id), options, context, `osmedia ${id}`);
   const { manifest, ...rest } = result;
   return {
-    result: { ...rest, workspace: context.workspace.root, manifestPath: context.workspace.manifestPath, build: manifest.installWim.images[0]?.version, images: manifest.installWim.images },
+    result: {
+      ...rest,
+      workspace: context.workspace.root,
+      manifestPath: context.workspace.manifestPath,
+      build: manifest.installWim.images[0]?.version,
+      images: manifest.installWim.images,
+    },
     text: stepText(result),
   };
 }
-

@@ -52,13 +52,19 @@ export const commands: Record<string, Command> = {
     async run(values, _p, reporter) {
       const out = path.resolve(requireValue(values, 'out'));
       const editions = Number(values.editions ?? 4);
-      if (!Number.isInteger(editions) || editions < 1 || editions > 5) throw new UsageError('--editions must be a whole number from 1 to 5', { fix: 'For example --editions 4.' });
+      if (!Number.isInteger(editions) || editions < 1 || editions > 5)
+        throw new UsageError('--editions must be a whole number from 1 to 5', { fix: 'For example --editions 4.' });
       const kind = (values['install-kind'] as string | undefined) ?? 'wim';
       if (!['wim', 'esd', 'swm'].includes(kind)) throw new UsageError('--install-kind must be wim, esd or swm', { fix: 'For example --install-kind esd.' });
       const { buildSampleMedia, SAMPLE_EDITIONS } = await import('../sample/sample-media.ts');
       await mkdir(out, { recursive: true });
       reporter.emit({ type: 'info', message: `building sample media in ${out}` });
-      const sample = await buildSampleMedia({ dir: out, editions: SAMPLE_EDITIONS.slice(0, editions), payloadBytes: Number(values['payload-mib'] ?? 0) * 1024 * 1024, installKind: kind as 'wim' });
+      const sample = await buildSampleMedia({
+        dir: out,
+        editions: SAMPLE_EDITIONS.slice(0, editions),
+        payloadBytes: Number(values['payload-mib'] ?? 0) * 1024 * 1024,
+        installKind: kind as 'wim',
+      });
       return { result: sample, text: `sample media: ${sample.mediaDir}\nsample ISO:   ${sample.isoPath}` };
     },
   },

@@ -10,7 +10,18 @@ import { MediaError, ToolError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
 import { runTool, tailLines } from '../util/exec.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { ApplyResultSchema, describePlan, planSite, siteApplyScript, systemClock, waitForDistribution, type Clock, type DistributionPointState, type PackageAction, type SitePlan } from './site-plan.ts';
+import {
+  ApplyResultSchema,
+  describePlan,
+  planSite,
+  siteApplyScript,
+  systemClock,
+  waitForDistribution,
+  type Clock,
+  type DistributionPointState,
+  type PackageAction,
+  type SitePlan,
+} from './site-plan.ts';
 import { resultLine, siteReadScript, siteStatusScript, SiteStateSchema, StatusResultSchema, type SiteScriptInput, type SiteState } from './site.ts';
 
 export const SITE_SCRIPTS = { read: 'osmedia-site-read.ps1', apply: 'osmedia-site-apply.ps1', status: 'osmedia-site-status.ps1' } as const;
@@ -66,7 +77,16 @@ async function runScript(powershell: string, script: string, args: string[], inp
   let exitCode = 0;
   let failure: ToolError | undefined;
   try {
-    output = (await runTool({ tool: 'PowerShell', file: powershell, args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args, '-ResultPath', resultFile] }, { logDir, keepLog: true })).stdout;
+    output = (
+      await runTool(
+        {
+          tool: 'PowerShell',
+          file: powershell,
+          args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args, '-ResultPath', resultFile],
+        },
+        { logDir, keepLog: true },
+      )
+    ).stdout;
   } catch (error) {
     if (!(error instanceof ToolError) || error.toolExitCode === undefined) throw error;
     failure = error;
@@ -86,26 +106,42 @@ async function runScript(powershell: string, script: string, args: string[], inp
   return result;
 }
 
-function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, what: string): T {
+function parseWith<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  value: unknown,
+  what: string,
+): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new MediaError(`The ConfigMgr site script ${what} reported something osmedia does not understand (${issue.path.join('.') || 'result'}: ${issue.message})`, {
-    fix: 'Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were.',
-  });
+  throw new MediaError(
+    `The ConfigMgr site script ${what} reported something osmedia does not understand (${issue.path.join('.') || 'result'}: ${issue.message})`,
+    {
+      fix: 'Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were.',
+    },
+  );
 }
 
 /** Reads the site: from a result file of osmedia-site-read.ps1 run elsewhere, or by running it here. */
-export async function readSite(input: SiteScriptInput, scripts: { read: string }, dirs: { logDir: string; stateDir: string }, stateFile?: string): Promise<SiteState | undefined> {
+export async function readSite(
+  input: SiteScriptInput,
+  scripts: { read: string },
+  dirs: { logDir: string; stateDir: string },
+  stateFile?: string,
+): Promise<SiteState | undefined> {
   if (stateFile) {
     const text = await readFile(stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}` });
+      throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, {
+        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
+      });
     });
     let value: unknown;
     try {
       value = JSON.parse(text.replace(/^\uFEFF/, ''));
     } catch {
-      throw new MediaError(`The site state file ${stateFile} is not JSON`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}` });
+      throw new MediaError(`The site state file ${stateFile} is not JSON`, {
+        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
+      });
     }
     return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
@@ -122,9 +158,12 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
   const say = (message: string) => reporter.emit({ type: 'info', step: 'distribute', message });
   const state = await readSite(input, scripts, dirs);
   if (!state) {
-    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`, {
-      fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}, then \`osmedia distribute … --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`,
-    });
+    throw new MediaError(
+      `The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`,
+      {
+        fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}, then \`osmedia distribute … --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`,
+      },
+    );
   }
   const plan = planSite(input, state);
   const apply = await writeApplyScript(dir, input, plan, new Date().toISOString());
@@ -141,15 +180,20 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
       });
     }
     if (applied.completed !== plan.steps.length || applied.steps !== plan.steps.length) {
-      throw new MediaError(`ConfigMgr site ${input.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`, {
-        fix: `Run it by hand to see why: ${commandLine(apply, input)}; then re-run this step.`,
-      });
+      throw new MediaError(
+        `ConfigMgr site ${input.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`,
+        {
+          fix: `Run it by hand to see why: ${commandLine(apply, input)}; then re-run this step.`,
+        },
+      );
     }
     upgradeId = applied.upgradePackageId ?? upgradeId;
     imageId = applied.imagePackageId ?? imageId;
   }
   if (!upgradeId) {
-    throw new MediaError('The ConfigMgr site script ran but reported no OS upgrade package ID', { fix: `Read its output in ${workspace.logsDir} and check the package "${input.site.upgradePackageName}" in the console.` });
+    throw new MediaError('The ConfigMgr site script ran but reported no OS upgrade package ID', {
+      fix: `Read its output in ${workspace.logsDir} and check the package "${input.site.upgradePackageName}" in the console.`,
+    });
   }
   let states: DistributionPointState[] = [];
   let timedOut = false;
@@ -157,29 +201,53 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
   if (wait > 0) {
     const ids = [upgradeId, imageId].filter((v): v is string => Boolean(v));
     say(`site ${input.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(', ')}`);
-    const poll = async () => parseWith(StatusResultSchema, await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.status).distribution;
-    const waited = await waitForDistribution(poll, wait, (now) => {
-      const done = now.filter((s) => s.outcome === 'done').length;
-      say(`site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`);
-    }, { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) });
+    const poll = async () =>
+      parseWith(
+        StatusResultSchema,
+        await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir),
+        SITE_SCRIPTS.status,
+      ).distribution;
+    const waited = await waitForDistribution(
+      poll,
+      wait,
+      (now) => {
+        const done = now.filter((s) => s.outcome === 'done').length;
+        say(
+          `site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`,
+        );
+      },
+      { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) },
+    );
     states = waited.states;
     timedOut = waited.timedOut;
     const failed = states.filter((s) => s.outcome === 'failed');
     if (failed.length > 0) {
-      throw new MediaError(`OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(', ')}`, {
-        fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step.",
-      });
+      throw new MediaError(
+        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(', ')}`,
+        {
+          fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step.",
+        },
+      );
     }
     if (timedOut) {
       const pending = states.filter((s) => s.outcome === 'pending');
-      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.length ? pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ') : 'no distribution point has it assigned yet'}`, {
-        fix: 'Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place.',
-      });
+      throw new MediaError(
+        `OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.length ? pending.map((d) => `${d.distributionPoint} (${d.state})`).join(', ') : 'no distribution point has it assigned yet'}`,
+        {
+          fix: 'Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place.',
+        },
+      );
     }
   }
   return {
     siteCode: input.site.siteCode,
-    upgradePackage: { name: input.site.upgradePackageName, packageId: upgradeId, action: plan.upgrade.action, sourcePath: plan.upgrade.sourcePath, version: input.version },
+    upgradePackage: {
+      name: input.site.upgradePackageName,
+      packageId: upgradeId,
+      action: plan.upgrade.action,
+      sourcePath: plan.upgrade.sourcePath,
+      version: input.version,
+    },
     imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? '', action: plan.image.action } : null,
     changes: plan.steps.map((s) => s.what),
     notes: plan.notes,
@@ -189,4 +257,3 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
     scripts: [scripts.read, apply, scripts.status],
   };
 }
-

@@ -62,7 +62,15 @@ export function nalServer(nalPath: string): string {
   return /\\\\([^\\"\]]+)/.exec(nalPath)?.[1] ?? nalPath;
 }
 
-function planPackage(kind: 'upgrade' | 'image', name: string, existing: CmPackage | null, input: SiteScriptInput, state: SiteState, description: string, commitExtra: string[]): { plan: PackagePlan; steps: SiteStep[] } {
+function planPackage(
+  kind: 'upgrade' | 'image',
+  name: string,
+  existing: CmPackage | null,
+  input: SiteScriptInput,
+  state: SiteState,
+  description: string,
+  commitExtra: string[],
+): { plan: PackagePlan; steps: SiteStep[] } {
   const k = KINDS[kind];
   const sep = input.sourcePath.includes('\\') ? '\\' : '/';
   const sourcePath = kind === 'upgrade' ? input.sourcePath : `${input.sourcePath}${sep}sources${sep}install.wim`;
@@ -73,54 +81,87 @@ function planPackage(kind: 'upgrade' | 'image', name: string, existing: CmPackag
   let refresh = false;
   if (!existing) {
     action = 'created';
-    steps.push({ target: name, what: `create the ${label} from ${sourcePath}`, lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`] });
+    steps.push({
+      target: name,
+      what: `create the ${label} from ${sourcePath}`,
+      lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`],
+    });
   } else if (!samePath(existing.PkgSourcePath, sourcePath) || existing.Version !== input.version || existing.Description !== description) {
     const moved = !samePath(existing.PkgSourcePath, sourcePath); // else the same folder with new content (a mirror), or a run stopped halfway
     action = moved ? 'repointed' : 'refreshed';
-    if (moved) steps.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
+    if (moved)
+      steps.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
     steps.push({ target: name, what: `reload the image properties of the ${label}`, lines: [`Set-${k.noun} -Id ${k.variable} -Reload`] });
     refresh = state.distribution.assigned.some((a) => a.PackageID === id);
-    if (refresh) steps.push({ target: name, what: `refresh the distribution points that hold the ${label}`, lines: [`Update-CMDistributionPoint -${k.idParameter} ${k.variable}`] });
+    if (refresh)
+      steps.push({
+        target: name,
+        what: `refresh the distribution points that hold the ${label}`,
+        lines: [`Update-CMDistributionPoint -${k.idParameter} ${k.variable}`],
+      });
   }
   if (action !== 'unchanged') {
     steps.push({
       target: name,
       what: `set the ${label}'s version ${input.version}, description and binary delta replication`,
-      lines: [`Set-${k.noun} -Id ${k.variable} -Version ${psString(input.version)} -Description ${psString(description)} -EnableBinaryDeltaReplication $true${commitExtra.map((e) => ` ${e}`).join('')}`],
+      lines: [
+        `Set-${k.noun} -Id ${k.variable} -Version ${psString(input.version)} -Description ${psString(description)} -EnableBinaryDeltaReplication $true${commitExtra.map((e) => ` ${e}`).join('')}`,
+      ],
     });
   }
   const groups = state.groups.filter((g) => !id || !state.groupPackages.some((gp) => gp.PkgID === id && gp.GroupID === g.groupId));
   const points = state.points.filter((p) => !id || !state.distribution.assigned.some((a) => a.PackageID === id && sameNal(a.ServerNALPath, p.nalPath ?? '')));
   if (groups.length + points.length > 0) {
-    const targets = [groups.length ? ` -DistributionPointGroupName ${psList(groups.map((g) => g.name))}` : '', points.length ? ` -DistributionPointName ${psList(points.map((p) => p.name))}` : ''].join('');
-    steps.push({ target: name, what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(', ')}`, lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`] });
+    const targets = [
+      groups.length ? ` -DistributionPointGroupName ${psList(groups.map((g) => g.name))}` : '',
+      points.length ? ` -DistributionPointName ${psList(points.map((p) => p.name))}` : '',
+    ].join('');
+    steps.push({
+      target: name,
+      what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(', ')}`,
+      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`],
+    });
   }
-  return { plan: { kind, name, packageId: id, action, sourcePath, distributeTo: [...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)], refresh }, steps };
+  return {
+    plan: { kind, name, packageId: id, action, sourcePath, distributeTo: [...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)], refresh },
+    steps,
+  };
 }
 
 /** Decides the site changes. Throws before any change when a named group or distribution point is unknown. */
 export function planSite(input: SiteScriptInput, state: SiteState): SitePlan {
   const { site } = input;
   if (state.siteCode.toLowerCase() !== site.siteCode.toLowerCase()) {
-    throw new MediaError(`The site read answered for site ${state.siteCode}, not ${site.siteCode}`, { fix: 'Check --site-code and --provider (the SMS Provider of that site).' });
+    throw new MediaError(`The site read answered for site ${state.siteCode}, not ${site.siteCode}`, {
+      fix: 'Check --site-code and --provider (the SMS Provider of that site).',
+    });
   }
   const unknownGroups = state.groups.filter((g) => !g.groupId).map((g) => `"${g.name}"`);
   const unknownPoints = state.points.filter((p) => !p.nalPath).map((p) => p.name);
   if (unknownGroups.length + unknownPoints.length > 0) {
-    throw new MediaError(`Site ${site.siteCode} has no ${[unknownGroups.length ? `distribution point group ${unknownGroups.join(', ')}` : '', unknownPoints.length ? `distribution point ${unknownPoints.join(', ')}` : ''].filter(Boolean).join(' and no ')}; nothing was changed on the site`, {
-      fix: 'Check the names in the console (Administration > Distribution Point Groups / Distribution Points) and correct distributionPointGroups / distributionPoints (--dp-group / --dp).',
-    });
+    throw new MediaError(
+      `Site ${site.siteCode} has no ${[unknownGroups.length ? `distribution point group ${unknownGroups.join(', ')}` : '', unknownPoints.length ? `distribution point ${unknownPoints.join(', ')}` : ''].filter(Boolean).join(' and no ')}; nothing was changed on the site`,
+      {
+        fix: 'Check the names in the console (Administration > Distribution Point Groups / Distribution Points) and correct distributionPointGroups / distributionPoints (--dp-group / --dp).',
+      },
+    );
   }
   const upgrade = planPackage('upgrade', site.upgradePackageName, state.upgradePackage, input, state, input.description, []);
   const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
   const bool = (value: boolean) => (value ? '$true' : '$false');
   const image = site.imagePackageName
-    ? planPackage('image', site.imagePackageName, state.imagePackage, input, state, imageDescription(input), [`-MulticastAllow ${bool(m.allow)}`, `-MulticastEncrypt ${bool(m.encrypt)}`, `-MulticastTransferOnly ${bool(m.transferOnly)}`])
+    ? planPackage('image', site.imagePackageName, state.imagePackage, input, state, imageDescription(input), [
+        `-MulticastAllow ${bool(m.allow)}`,
+        `-MulticastEncrypt ${bool(m.encrypt)}`,
+        `-MulticastTransferOnly ${bool(m.transferOnly)}`,
+      ])
     : null;
   const notes: string[] = [];
   for (const p of [upgrade.plan, image?.plan]) {
     if (p && p.distributeTo.length === 0 && !state.distribution.assigned.some((a) => a.PackageID === p.packageId)) {
-      notes.push(`the ${KINDS[p.kind].label} "${p.name}" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it`);
+      notes.push(
+        `the ${KINDS[p.kind].label} "${p.name}" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it`,
+      );
     }
   }
   return { upgrade: upgrade.plan, image: image?.plan ?? null, steps: [...upgrade.steps, ...(image?.steps ?? [])], notes };
@@ -129,22 +170,26 @@ export function planSite(input: SiteScriptInput, state: SiteState): SitePlan {
 /** The plan in words, one line per change (dry run, progress, the job summary). */
 export function describePlan(plan: SitePlan, siteCode: string): string[] {
   const lines = plan.steps.map((s) => `site ${siteCode}: ${s.what}`);
-  if (lines.length === 0) lines.push(`site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`);
+  if (lines.length === 0)
+    lines.push(
+      `site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`,
+    );
   return [...lines, ...plan.notes.map((n) => `site ${siteCode}: note: ${n}`)];
 }
 
 /** osmedia-site-apply.ps1: the plan's steps, in order, each reported; the first failure stops it. */
 export function siteApplyScript(input: SiteScriptInput, plan: SitePlan, readAt: string): string {
-  const body = plan.steps.length === 0
-    ? ['    # Nothing to change: the site already has this media, distributed as named.']
-    : plan.steps.flatMap((step, index) => [
-        `    # ${index + 1}. ${step.what.replace(/[\r\n]+/g, ' ')}`,
-        `    $step = ${psString(step.what)}`,
-        `    if ($PSCmdlet.ShouldProcess(${psString(step.target)}, $step)) {`,
-        ...step.lines.map((l) => `        ${l}`),
-        '        $result.completed += 1',
-        '    }',
-      ]);
+  const body =
+    plan.steps.length === 0
+      ? ['    # Nothing to change: the site already has this media, distributed as named.']
+      : plan.steps.flatMap((step, index) => [
+          `    # ${index + 1}. ${step.what.replace(/[\r\n]+/g, ' ')}`,
+          `    $step = ${psString(step.what)}`,
+          `    if ($PSCmdlet.ShouldProcess(${psString(step.target)}, $step)) {`,
+          ...step.lines.map((l) => `        ${l}`),
+          '        $result.completed += 1',
+          '    }',
+        ]);
   return psFile([
     '#Requires -Version 5.1',
     `# Generated by osmedia from what osmedia-site-read.ps1 found on site ${input.site.siteCode} at ${readAt}:`,
@@ -176,14 +221,33 @@ export const ApplyResultSchema = z.object({
   whatIf: z.boolean().default(false),
   steps: z.number().int(),
   completed: z.number().int(),
-  failed: z.object({ step: z.string().nullable(), error: z.string() }).nullish().transform((v) => v ?? null),
-  upgradePackageId: z.string().nullish().transform((v) => v ?? null),
-  imagePackageId: z.string().nullish().transform((v) => v ?? null),
+  failed: z
+    .object({ step: z.string().nullable(), error: z.string() })
+    .nullish()
+    .transform((v) => v ?? null),
+  upgradePackageId: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
+  imagePackageId: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;
 
 // Distribution: SMS_PackageStatusDistPointsSummarizer.State, per the class documentation.
-const STATE_NAMES: Record<number, string> = { 0: 'installed', 1: 'install pending', 2: 'install retrying', 3: 'install failed', 4: 'removal pending', 5: 'removal retrying', 6: 'removal failed', 7: 'content updating', 8: 'content monitoring' };
+const STATE_NAMES: Record<number, string> = {
+  0: 'installed',
+  1: 'install pending',
+  2: 'install retrying',
+  3: 'install failed',
+  4: 'removal pending',
+  5: 'removal retrying',
+  6: 'removal failed',
+  7: 'content updating',
+  8: 'content monitoring',
+};
 const FAILED_STATES = new Set([3, 6]);
 
 export interface DistributionPointState {
@@ -220,7 +284,12 @@ export const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => new Pr
 /** Polls until no distribution point is pending or the time is up; every `intervalMs` (30 s). With
  *  `expectAssigned` (the package was just sent somewhere), no assigned distribution point yet is
  *  pending too, not done. */
-export async function waitForDistribution(poll: () => Promise<Distribution>, timeoutSeconds: number, onPoll: (states: DistributionPointState[]) => void, options: { clock?: Clock; intervalMs?: number; expectAssigned?: boolean } = {}): Promise<{ states: DistributionPointState[]; timedOut: boolean; polls: number }> {
+export async function waitForDistribution(
+  poll: () => Promise<Distribution>,
+  timeoutSeconds: number,
+  onPoll: (states: DistributionPointState[]) => void,
+  options: { clock?: Clock; intervalMs?: number; expectAssigned?: boolean } = {},
+): Promise<{ states: DistributionPointState[]; timedOut: boolean; polls: number }> {
   const { clock = systemClock, intervalMs = 30_000, expectAssigned = false } = options;
   const deadline = clock.now() + timeoutSeconds * 1000;
   for (let polls = 1; ; polls++) {

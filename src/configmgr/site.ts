@@ -17,13 +17,18 @@ export const SiteOptionsSchema = z.strictObject({
   /** The site code, e.g. P01. */
   siteCode: z.string().regex(/^[A-Za-z0-9]{3}$/, 'a site code is three letters or digits, e.g. P01'),
   /** The SMS Provider host (the site server, usually). */
-  provider: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'a host name (letters, digits, dots, hyphens)'),
+  provider: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9.-]+$/, 'a host name (letters, digits, dots, hyphens)'),
   /** The OS upgrade package's name in the console (at most 50 characters). */
   upgradePackageName: z.string().min(1).max(50, 'ConfigMgr allows at most 50 characters in a package name'),
   /** Optional: an OS image package from sources/install.wim, with this name. */
   imagePackageName: z.string().min(1).max(50, 'ConfigMgr allows at most 50 characters in a package name').optional(),
   /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
-  acceptLicense: z.literal(true, { message: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package' }),
+  acceptLicense: z.literal(true, {
+    message: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package',
+  }),
   distributionPointGroups: z.array(z.string().min(1)).default([]),
   distributionPoints: z.array(z.string().min(1)).default([]),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
@@ -78,9 +83,14 @@ export function describeSiteOperations(input: SiteScriptInput): string[] {
   const lines = [
     `site ${site.siteCode} (SMS Provider ${site.provider}): OS upgrade package "${site.upgradePackageName}" → ${input.sourcePath} (version ${input.version}); created if missing, otherwise repointed and its image properties reloaded; binary delta replication on`,
   ];
-  if (site.imagePackageName) lines.push(`site ${site.siteCode}: OS image package "${site.imagePackageName}" → ${input.sourcePath}\\sources\\install.wim${multicastTag(site.multicast) ? ` (${multicastTag(site.multicast)})` : ''}`);
+  if (site.imagePackageName)
+    lines.push(
+      `site ${site.siteCode}: OS image package "${site.imagePackageName}" → ${input.sourcePath}\\sources\\install.wim${multicastTag(site.multicast) ? ` (${multicastTag(site.multicast)})` : ''}`,
+    );
   const targets = [...site.distributionPointGroups.map((g) => `DP group "${g}"`), ...site.distributionPoints.map((d) => `DP ${d}`)];
-  lines.push(`site ${site.siteCode}: distribute to ${targets.length ? targets.join(', ') : 'no new distribution points'}; refresh the distribution points that already hold it${site.waitDistribution ? `; wait up to ${site.waitDistribution} s` : ''}`);
+  lines.push(
+    `site ${site.siteCode}: distribute to ${targets.length ? targets.join(', ') : 'no new distribution points'}; refresh the distribution points that already hold it${site.waitDistribution ? `; wait up to ${site.waitDistribution} s` : ''}`,
+  );
   return lines;
 }
 
@@ -109,7 +119,7 @@ const DISTRIBUTION_QUERY: readonly string[] = [
   'function Get-OsmediaDistribution([string[]] $Ids) {',
   '    $packages = @(); $assigned = @(); $status = @()',
   '    foreach ($id in $Ids) {',
-  "        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw \"Not a package ID: $id\" }",
+  '        if ($id -notmatch \'^[A-Za-z0-9]{8}$\') { throw "Not a package ID: $id" }',
   "        $packages += @(Get-OsmediaRows 'SMS_PackageBaseclass' \"PackageID='$id'\" 'PackageID', 'SourceVersion')",
   "        $assigned += @(Get-OsmediaRows 'SMS_DistributionPoint' \"PackageID='$id'\" 'PackageID', 'ServerNALPath')",
   "        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion')",
@@ -166,10 +176,20 @@ export function siteStatusScript(site: SiteOptions): string {
 // What the scripts report (their result file, or their OSMEDIA-RESULT line). PowerShell 5.1's
 // ConvertTo-Json writes a one-element array as it is, but a $null or a lone object where a list was
 // expected is taken as an empty or one-element list, and null entries are dropped.
-const listOf = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x) => x !== null) : [v]), z.array(item));
-const nullableString = z.string().nullish().transform((v) => v ?? null);
+const listOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x) => x !== null) : [v]), z.array(item));
+const nullableString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 
-export const CmPackageSchema = z.object({ PackageID: z.string(), Name: z.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });
+export const CmPackageSchema = z.object({
+  PackageID: z.string(),
+  Name: z.string(),
+  PkgSourcePath: nullableString,
+  Version: nullableString,
+  Description: nullableString,
+});
 export type CmPackage = z.infer<typeof CmPackageSchema>;
 
 export const DistributionSchema = z.object({
@@ -194,6 +214,9 @@ export const StatusResultSchema = z.object({ siteCode: z.string(), distribution:
 
 /** Finds the OSMEDIA-RESULT line in a script's output. */
 export function resultLine(output: string): unknown {
-  const line = output.split(/\r?\n/).reverse().find((l) => l.startsWith('OSMEDIA-RESULT '));
+  const line = output
+    .split(/\r?\n/)
+    .reverse()
+    .find((l) => l.startsWith('OSMEDIA-RESULT '));
   return line === undefined ? undefined : JSON.parse(line.slice('OSMEDIA-RESULT '.length));
 }

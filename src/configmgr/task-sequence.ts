@@ -12,7 +12,7 @@ export const PLACEHOLDER_PACKAGE_ID = 'XXX00000';
 export const SCAN_ONLY_SUCCESS = '3247440400';
 
 export const SUPPORTED_UPGRADES =
-  'Supported upgrades: Windows 7, 8.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025 (check Microsoft\'s upgrade paths for editions and channels).';
+  "Supported upgrades: Windows 7, 8.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025 (check Microsoft's upgrade paths for editions and channels).";
 
 export interface ReadinessChecks {
   freeDiskSpaceMB: number;
@@ -25,7 +25,16 @@ export interface ReadinessChecks {
   checkProcessorSpeed: boolean;
 }
 
-export const DEFAULT_CHECKS: ReadinessChecks = { freeDiskSpaceMB: 25600, memoryMB: 2048, processorSpeedMHz: 1024, osType: 'CLIENT', checkFreeDiskSpace: true, checkMemory: true, checkOSType: true, checkProcessorSpeed: true };
+export const DEFAULT_CHECKS: ReadinessChecks = {
+  freeDiskSpaceMB: 25600,
+  memoryMB: 2048,
+  processorSpeedMHz: 1024,
+  osType: 'CLIENT',
+  checkFreeDiskSpace: true,
+  checkMemory: true,
+  checkOSType: true,
+  checkProcessorSpeed: true,
+};
 
 /** Values of the Upgrade OS step's DynamicUpdateSettings (the WMI class's ValueMap spelling). */
 export const DYNAMIC_UPDATE = { disable: 'Disable', policy: 'UsingPolicy', override: 'OveridePolicy' } as const;
@@ -46,7 +55,8 @@ const v = (name: string, property: string, value: string | number | boolean, hid
 const step = (type: string, name: string, runIn: string, action: string, vars: string[], extra = '') =>
   `<step type="${type}" name="${xmlEscape(name)}" description="" runIn="${runIn}" successCodeList="0${extra}" retryCount="0" runFromNet="false"><action>${xmlEscape(action)}</action><defaultVarList>${vars.join('')}</defaultVarList></step>`;
 
-const group = (name: string, description: string, inner = '') => (inner ? `<group name="${name}" description="${description}">${inner}</group>` : `<group name="${name}" description="${description}"/>`);
+const group = (name: string, description: string, inner = '') =>
+  inner ? `<group name="${name}" description="${description}">${inner}</group>` : `<group name="${name}" description="${description}"/>`;
 
 const condition = (variable: string, operator: string, value: string) =>
   `<condition><expression type="SMS_TaskSequence_VariableConditionExpression"><variable name="Operator">${operator}</variable><variable name="Value">${value}</variable><variable name="Variable">${variable}</variable></expression></condition>`;
@@ -96,10 +106,14 @@ function upgradeStep(o: TaskSequenceOptions): string {
 }
 
 function setupOptionsStep(options: string): string {
-  return step('SMS_TaskSequence_SetVariableAction', 'Set Windows Setup options', 'WinPEandFullOS', `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`, [
-    v('VariableName', 'VariableName', 'OSDSetupAdditionalUpgradeOptions'),
-    v('VariableValue', 'VariableValue', options),
-  ], ' 3010');
+  return step(
+    'SMS_TaskSequence_SetVariableAction',
+    'Set Windows Setup options',
+    'WinPEandFullOS',
+    `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`,
+    [v('VariableName', 'VariableName', 'OSDSetupAdditionalUpgradeOptions'), v('VariableValue', 'VariableValue', options)],
+    ' 3010',
+  );
 }
 
 const restartStep = step('SMS_TaskSequence_RebootAction', 'Restart Computer', 'WinPEandFullOS', 'smsboot.exe /target:HD', [
@@ -117,13 +131,20 @@ export function taskSequenceXml(o: TaskSequenceOptions): string {
     [
       readinessStep(o.checks),
       group('Battery Checks', 'Add steps in this group to check whether the computer is using battery, or wired power'),
-      group('Network/Wired Connection Checks', 'Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection'),
+      group(
+        'Network/Wired Connection Checks',
+        'Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection',
+      ),
       group('Remove incompatible applications', 'Add steps in this group to remove any applications that are incompatible with this version of Windows 10'),
       group('Remove incompatible drivers', 'Add steps in this group to remove any drivers that are incompatible with this version of Windows 10'),
       group('Remove/suspend third-party security', 'Add steps in this group to remove or suspend third-party security programs, such as antivirus'),
     ].join(''),
   );
-  const upgrade = group('Upgrade the Operating System', '', [o.setupOptions ? setupOptionsStep(o.setupOptions) : '', upgradeStep(o), o.scanOnly ? '' : restartStep].join(''));
+  const upgrade = group(
+    'Upgrade the Operating System',
+    '',
+    [o.setupOptions ? setupOptionsStep(o.setupOptions) : '', upgradeStep(o), o.scanOnly ? '' : restartStep].join(''),
+  );
   const post = group(
     'Post-Processing',
     'Run tasks after the operating system upgrades and the computer restarts',

@@ -102,14 +102,32 @@ async function listVersions(target: string): Promise<{ version: string; publishe
 }
 
 function retention(versions: { version: string }[], keep: number, current: string): string[] {
-  const kept = new Set([current, ...versions.map((v) => v.version).reverse().filter((v) => v !== current).slice(0, Math.max(0, keep - 1))]);
+  const kept = new Set([
+    current,
+    ...versions
+      .map((v) => v.version)
+      .reverse()
+      .filter((v) => v !== current)
+      .slice(0, Math.max(0, keep - 1)),
+  ]);
   return versions.map((v) => v.version).filter((v) => !kept.has(v));
 }
 
 /** What a publish to one target would do. Reads the target; writes nothing. */
 export async function planTarget(manifest: Manifest, target: string, layout: Layout, keep: number, version: string): Promise<TargetPlan> {
   const files = manifest.files;
-  const base = { target, layout, version, copy: [] as string[], replace: [] as string[], link: [] as string[], delete: [] as string[], removeVersions: [] as string[], unchanged: 0, bytesToCopy: 0 };
+  const base = {
+    target,
+    layout,
+    version,
+    copy: [] as string[],
+    replace: [] as string[],
+    link: [] as string[],
+    delete: [] as string[],
+    removeVersions: [] as string[],
+    unchanged: 0,
+    bytesToCopy: 0,
+  };
   if (layout === 'versioned') {
     const packageSource = path.join(target, version);
     const current = await readCurrent(target).catch(() => undefined);
@@ -167,7 +185,14 @@ function progressReporter(reporter: Reporter, target: string, progress: CopyProg
     progress.done += bytes;
     fault(bytes);
     const seconds = Math.max(0.001, (Date.now() - progress.started) / 1000);
-    reporter.emit({ type: 'progress', step: 'distribute', phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`, done: progress.done, total: progress.total, unit: 'bytes' });
+    reporter.emit({
+      type: 'progress',
+      step: 'distribute',
+      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      done: progress.done,
+      total: progress.total,
+      unit: 'bytes',
+    });
   };
 }
 
@@ -177,11 +202,28 @@ async function readProgressLog(log: string): Promise<Set<string>> {
   return new Set(text.split('\n').filter(Boolean));
 }
 
-async function stageFiles(workspace: Workspace, files: readonly FileEntry[], stage: string, log: string, reporter: Reporter, target: string, linkFrom?: { dir: string; files: Map<string, FileEntry> }): Promise<{ copied: number; linked: number; reused: number; bytes: number }> {
+async function stageFiles(
+  workspace: Workspace,
+  files: readonly FileEntry[],
+  stage: string,
+  log: string,
+  reporter: Reporter,
+  target: string,
+  linkFrom?: { dir: string; files: Map<string, FileEntry> },
+): Promise<{ copied: number; linked: number; reused: number; bytes: number }> {
   const logged = await readProgressLog(log);
   const counts = { copied: 0, linked: 0, reused: 0, bytes: 0 };
   // A logged file counts only while it is still in staging with its size (a mirror swap moves it out).
-  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && (await stat(path.join(stage, ...f.path.split('/'))).then((s) => s.size === f.size, () => false))));
+  const reusable = await Promise.all(
+    files.map(
+      async (f) =>
+        logged.has(f.path) &&
+        (await stat(path.join(stage, ...f.path.split('/'))).then(
+          (s) => s.size === f.size,
+          () => false,
+        )),
+    ),
+  );
   const todo = files.filter((_, i) => !reusable[i]);
   counts.reused = files.length - todo.length;
   const progress: CopyProgress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
@@ -189,7 +231,12 @@ async function stageFiles(workspace: Workspace, files: readonly FileEntry[], sta
   await mapLimit(todo, WORKERS, async (file) => {
     const dest = path.join(stage, ...file.path.split('/'));
     const previous = linkFrom?.files.get(file.path);
-    if (previous && previous.sha256 === file.sha256 && previous.size === file.size && (await tryLink(path.join(linkFrom!.dir, ...file.path.split('/')), dest))) {
+    if (
+      previous &&
+      previous.sha256 === file.sha256 &&
+      previous.size === file.size &&
+      (await tryLink(path.join(linkFrom!.dir, ...file.path.split('/')), dest))
+    ) {
       counts.linked++;
     } else {
       await copyVerified(workspace.media(file.path), dest, file.sha256, onBytes);
@@ -202,7 +249,14 @@ async function stageFiles(workspace: Workspace, files: readonly FileEntry[], sta
   return counts;
 }
 
-async function publishVersioned(workspace: Workspace, manifest: Manifest, plan: TargetPlan, options: PublishOptions, reporter: Reporter, result: TargetResult): Promise<void> {
+async function publishVersioned(
+  workspace: Workspace,
+  manifest: Manifest,
+  plan: TargetPlan,
+  options: PublishOptions,
+  reporter: Reporter,
+  result: TargetResult,
+): Promise<void> {
   const { target, version } = plan;
   const finalDir = plan.packageSource;
   const current = await readCurrent(target);
@@ -212,9 +266,12 @@ async function publishVersioned(workspace: Workspace, manifest: Manifest, plan: 
     const onDisk = await treeIndex(finalDir);
     const damaged = published?.files.filter((f) => !sameOnDisk(f, onDisk.get(f.path))).map((f) => f.path) ?? ['osmedia-published.json'];
     if (!published || published.fingerprint !== manifest.fingerprint || damaged.length > 0) {
-      throw new MediaError(`The published version ${finalDir} no longer matches its manifest (${damaged.slice(0, 3).join(', ')}${damaged.length > 3 ? ', …' : ''})`, {
-        fix: `Run \`osmedia verify --target ${target} --version ${version}\` to see what changed; delete that folder${current?.version === version ? ' (it is current: point ConfigMgr elsewhere first)' : ''} and publish again.`,
-      });
+      throw new MediaError(
+        `The published version ${finalDir} no longer matches its manifest (${damaged.slice(0, 3).join(', ')}${damaged.length > 3 ? ', …' : ''})`,
+        {
+          fix: `Run \`osmedia verify --target ${target} --version ${version}\` to see what changed; delete that folder${current?.version === version ? ' (it is current: point ConfigMgr elsewhere first)' : ''} and publish again.`,
+        },
+      );
     }
     result.filesSkipped = manifest.files.length;
   } else {
@@ -223,9 +280,20 @@ async function publishVersioned(workspace: Workspace, manifest: Manifest, plan: 
     const log = path.join(stagingRoot, `${version}.done`);
     await mkdir(stage, { recursive: true });
     const previous = current ? await readPublished(path.join(target, current.version)).catch(() => undefined) : undefined;
-    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : undefined);
+    const counts = await stageFiles(
+      workspace,
+      manifest.files,
+      stage,
+      log,
+      reporter,
+      target,
+      previous && current ? { dir: path.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : undefined,
+    );
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
-    await writeFileAtomic(path.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version, OSMEDIA_VERSION, (options.now ?? (() => new Date()))()), null, 2)}\n`);
+    await writeFileAtomic(
+      path.join(stage, PUBLISHED_MANIFEST),
+      `${JSON.stringify(publishedFrom(manifest, version, OSMEDIA_VERSION, (options.now ?? (() => new Date()))()), null, 2)}\n`,
+    );
     await chmod(path.join(stage, PUBLISHED_MANIFEST), 0o444);
     faultPoint('publish-staged');
     await rename(stage, finalDir);
@@ -235,7 +303,13 @@ async function publishVersioned(workspace: Workspace, manifest: Manifest, plan: 
   await removeTree(path.join(target, STAGING));
   result.verified = { files: manifest.files.length, ok: true };
   if (current?.version !== version) {
-    const pointer: Current = { version, build: manifest.installWim.images[0]?.version ?? 'unknown', fingerprint: manifest.fingerprint, publishedAt: (options.now ?? (() => new Date()))().toISOString(), previous: current?.version ?? null };
+    const pointer: Current = {
+      version,
+      build: manifest.installWim.images[0]?.version ?? 'unknown',
+      fingerprint: manifest.fingerprint,
+      publishedAt: (options.now ?? (() => new Date()))().toISOString(),
+      previous: current?.version ?? null,
+    };
     await writeFileAtomic(path.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}\n`);
     faultPoint('publish-current');
   } else if (result.filesCopied === 0 && result.filesLinked === 0) {
@@ -250,7 +324,14 @@ async function publishVersioned(workspace: Workspace, manifest: Manifest, plan: 
   }
 }
 
-async function publishMirror(workspace: Workspace, manifest: Manifest, plan: TargetPlan, options: PublishOptions, reporter: Reporter, result: TargetResult): Promise<void> {
+async function publishMirror(
+  workspace: Workspace,
+  manifest: Manifest,
+  plan: TargetPlan,
+  options: PublishOptions,
+  reporter: Reporter,
+  result: TargetResult,
+): Promise<void> {
   const { target } = plan;
   const state = mirrorStateDir(target);
   const stage = path.join(state, 'staging');
@@ -290,7 +371,19 @@ async function publishMirror(workspace: Workspace, manifest: Manifest, plan: Tar
 }
 
 function emptyPlan(target: string, layout: Layout, version: string): TargetPlan {
-  return { target, layout, version, packageSource: layout === 'versioned' ? path.join(target, version) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
+  return {
+    target,
+    layout,
+    version,
+    packageSource: layout === 'versioned' ? path.join(target, version) : target,
+    copy: [],
+    replace: [],
+    link: [],
+    delete: [],
+    removeVersions: [],
+    unchanged: 0,
+    bytesToCopy: 0,
+  };
 }
 
 /** Publishes the workspace media to every target, one after the other. */
@@ -308,15 +401,32 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
     const started = Date.now();
     const controlDir = options.layout === 'versioned' ? target : mirrorStateDir(target);
     // A dry run plans without the lock; a publish plans under it (another publish may finish while we wait).
-    const plan: TargetPlan = options.dryRun ? await planTarget(manifest, target, options.layout, options.keep, version) : emptyPlan(target, options.layout, version);
-    const result: TargetResult = { ...plan, action: options.dryRun ? 'dry-run' : 'published', filesCopied: 0, filesLinked: 0, filesSkipped: 0, bytesCopied: 0, durationMs: 0, verified: { files: 0, ok: false }, warnings: [] };
+    const plan: TargetPlan = options.dryRun
+      ? await planTarget(manifest, target, options.layout, options.keep, version)
+      : emptyPlan(target, options.layout, version);
+    const result: TargetResult = {
+      ...plan,
+      action: options.dryRun ? 'dry-run' : 'published',
+      filesCopied: 0,
+      filesLinked: 0,
+      filesSkipped: 0,
+      bytesCopied: 0,
+      durationMs: 0,
+      verified: { files: 0, ok: false },
+      warnings: [],
+    };
     if (!options.dryRun) {
       // Checks that need no writing come first: a missing parent or a full disk fails before anything changes.
       const relPaths = manifest.files.map((f) => (options.layout === 'versioned' ? `${version}/${f.path}` : f.path));
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning of result.warnings) reporter.emit({ type: 'warning', step: 'distribute', message: warning });
       await probeWritable(controlDir, target);
-      const release = await acquireLock(path.join(controlDir, options.layout === 'versioned' ? TARGET_LOCK : 'lock'), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
+      const release = await acquireLock(path.join(controlDir, options.layout === 'versioned' ? TARGET_LOCK : 'lock'), {
+        what: `the target ${target}`,
+        command: options.command,
+        reporter,
+        waitMs: options.waitMs,
+      });
       try {
         const fresh = await planTarget(manifest, target, options.layout, options.keep, version);
         Object.assign(result, fresh);
@@ -330,7 +440,11 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
       }
     }
     result.durationMs = Date.now() - started;
-    reporter.emit({ type: 'info', step: 'distribute', message: `${target}: ${result.action} ${result.version} (${result.filesCopied} copied, ${result.filesLinked} linked, ${result.filesSkipped} unchanged${result.delete.length ? `, ${result.delete.length} deleted` : ''})` });
+    reporter.emit({
+      type: 'info',
+      step: 'distribute',
+      message: `${target}: ${result.action} ${result.version} (${result.filesCopied} copied, ${result.filesLinked} linked, ${result.filesSkipped} unchanged${result.delete.length ? `, ${result.delete.length} deleted` : ''})`,
+    });
     results.push(result);
   }
   return results;

@@ -51,15 +51,19 @@ async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: string)
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = schema.safeParse((() => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-  })());
+  const parsed = schema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
   if (!parsed.success) {
-    throw new MediaError(`${file} is not a valid ${what}`, { fix: 'It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.' });
+    throw new MediaError(`${file} is not a valid ${what}`, {
+      fix: 'It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.',
+    });
   }
   return parsed.data;
 }

@@ -20,11 +20,17 @@ export function targetError(error: unknown, target: string, doing: string): unkn
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new MediaError(`The target ${target} ran out of space while ${doing}`, { fix: 'Free space on the share (or lower --keep so fewer versions are kept), then re-run: what was copied and verified is reused, and the previous version stays current.', cause: error });
+      return new MediaError(`The target ${target} ran out of space while ${doing}`, {
+        fix: 'Free space on the share (or lower --keep so fewer versions are kept), then re-run: what was copied and verified is reused, and the previous version stays current.',
+        cause: error,
+      });
     case 'EROFS':
     case 'EACCES':
     case 'EPERM':
-      return new MediaError(`The target ${target} is not writable (${code} on ${where})`, { fix: 'Give the runner account write access to the share (Modify on the folder), or choose another --target.', cause: error });
+      return new MediaError(`The target ${target} is not writable (${code} on ${where})`, {
+        fix: 'Give the runner account write access to the share (Modify on the folder), or choose another --target.',
+        cause: error,
+      });
     case 'ENAMETOOLONG':
       return new MediaError(`A path on the target is too long (${where})`, { fix: 'Use a shorter --target path.', cause: error });
     default:
@@ -33,29 +39,44 @@ export function targetError(error: unknown, target: string, doing: string): unkn
 }
 
 /** Checks before anything is written: parent folder, path lengths, free space. */
-export async function preflight(target: string, relPaths: readonly string[], bytesNeeded: number, platform: NodeJS.Platform = process.platform): Promise<string[]> {
+export async function preflight(
+  target: string,
+  relPaths: readonly string[],
+  bytesNeeded: number,
+  platform: NodeJS.Platform = process.platform,
+): Promise<string[]> {
   const warnings: string[] = [];
   const parent = path.dirname(target);
   const parentInfo = await stat(parent).catch(() => undefined);
   if (!parentInfo?.isDirectory()) {
-    throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, { fix: 'Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path).' });
+    throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, {
+      fix: 'Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path).',
+    });
   }
   const tooLong = [target, ...relPaths].flatMap((p) => p.split(/[\\/]/)).find((component) => component.length > MAX_COMPONENT);
   if (tooLong) {
-    throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}…`, { fix: 'No file system used for package sources accepts that; shorten the --target path.' });
+    throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}…`, {
+      fix: 'No file system used for package sources accepts that; shorten the --target path.',
+    });
   }
   const longest = relPaths.reduce((max, p) => Math.max(max, path.join(target, p).length), target.length);
   if (platform === 'win32' && longest > MAX_WINDOWS_PATH) {
-    throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, { fix: 'Use a shorter --target path.' });
+    throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, {
+      fix: 'Use a shorter --target path.',
+    });
   }
   if (longest > CLASSIC_MAX_PATH) {
-    warnings.push(`the longest published path is ${longest} characters; tools without long-path support (and older ConfigMgr content handling) fail above ${CLASSIC_MAX_PATH}: prefer a shorter --target`);
+    warnings.push(
+      `the longest published path is ${longest} characters; tools without long-path support (and older ConfigMgr content handling) fail above ${CLASSIC_MAX_PATH}: prefer a shorter --target`,
+    );
   }
   const space = await statfs(parent).catch(() => undefined);
   if (space) {
     const free = Number(space.bavail) * Number(space.bsize);
     if (free < bytesNeeded) {
-      throw new MediaError(`The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)}`, { fix: 'Free space on the share (or lower --keep so fewer versions are kept), then re-run. The previous version stays current.' });
+      throw new MediaError(`The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)}`, {
+        fix: 'Free space on the share (or lower --keep so fewer versions are kept), then re-run. The previous version stays current.',
+      });
     }
   }
   return warnings;

@@ -38,16 +38,37 @@ export function parseDismImageInfo(output: string): Partial<ImageInfo>[] {
     }
     if (!current) continue;
     switch (key) {
-      case 'Name': current.name = value; break;
-      case 'Description': current.description = value; break;
-      case 'Size': current.totalBytes = Number(value.replace(/\D/g, '')); break;
-      case 'Architecture': current.architecture = value; break;
-      case 'Version': major = value; current.version = value; break;
-      case 'ServicePack Build': current.version = `${major}.${value}`; break;
-      case 'Edition': current.editionId = value; break;
-      case 'Installation': current.installationType = value; break;
-      case 'ProductType': current.productType = value; break;
-      case 'Languages': inLanguages = true; break;
+      case 'Name':
+        current.name = value;
+        break;
+      case 'Description':
+        current.description = value;
+        break;
+      case 'Size':
+        current.totalBytes = Number(value.replace(/\D/g, ''));
+        break;
+      case 'Architecture':
+        current.architecture = value;
+        break;
+      case 'Version':
+        major = value;
+        current.version = value;
+        break;
+      case 'ServicePack Build':
+        current.version = `${major}.${value}`;
+        break;
+      case 'Edition':
+        current.editionId = value;
+        break;
+      case 'Installation':
+        current.installationType = value;
+        break;
+      case 'ProductType':
+        current.productType = value;
+        break;
+      case 'Languages':
+        inLanguages = true;
+        break;
     }
   }
   return images;
@@ -73,7 +94,15 @@ export class DismEngine implements ImageEngine {
   }
 
   exportArgs(source: string, index: number, dest: string, compression: Compression = 'LZX'): string[] {
-    return ['/Export-Image', `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, `/Compress:${DISM_COMPRESSION[compression]}`, '/CheckIntegrity', ...this.common('export-image')];
+    return [
+      '/Export-Image',
+      `/SourceImageFile:${source}`,
+      `/SourceIndex:${index}`,
+      `/DestinationImageFile:${dest}`,
+      `/Compress:${DISM_COMPRESSION[compression]}`,
+      '/CheckIntegrity',
+      ...this.common('export-image'),
+    ];
   }
 
   async info(wim: string): Promise<WimInfo> {
@@ -82,7 +111,10 @@ export class DismEngine implements ImageEngine {
         return (await runTool({ tool: 'DISM', file: this.file, args }, { logDir: this.logDir })).stdout;
       } catch (error) {
         if (error instanceof ToolError && error.toolExitCode !== undefined) {
-          throw new MediaError(`DISM cannot read ${wim} (exit code ${error.toolExitCode})`, { fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error.logPath ? ` DISM's output: ${error.logPath}` : ''}`, cause: error });
+          throw new MediaError(`DISM cannot read ${wim} (exit code ${error.toolExitCode})`, {
+            fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error.logPath ? ` DISM's output: ${error.logPath}` : ''}`,
+            cause: error,
+          });
         }
         throw error;
       }
@@ -92,20 +124,42 @@ export class DismEngine implements ImageEngine {
     for (const entry of summary) {
       const [detail] = parseDismImageInfo(await run(this.infoArgs(wim, entry.index)));
       // The list is authoritative for index and name; the detail adds edition, build and languages.
-      images.push({ description: '', displayName: '', editionId: '', architecture: '', languages: [], defaultLanguage: '', version: '', installationType: '', productType: '', totalBytes: 0, ...detail, index: entry.index!, name: entry.name ?? detail?.name ?? '' } as ImageInfo);
+      images.push({
+        description: '',
+        displayName: '',
+        editionId: '',
+        architecture: '',
+        languages: [],
+        defaultLanguage: '',
+        version: '',
+        installationType: '',
+        productType: '',
+        totalBytes: 0,
+        ...detail,
+        index: entry.index!,
+        name: entry.name ?? detail?.name ?? '',
+      } as ImageInfo);
     }
     return { imageCount: images.length, bootIndex: 0, compression: 'unknown', images };
   }
 
-  async exportImages(source: string, indexes: readonly number[], dest: string, options: { compression?: Compression; onProgress?: ProgressCallback } = {}): Promise<void> {
+  async exportImages(
+    source: string,
+    indexes: readonly number[],
+    dest: string,
+    options: { compression?: Compression; onProgress?: ProgressCallback } = {},
+  ): Promise<void> {
     for (const index of indexes) {
-      await runTool({ tool: 'DISM', file: this.file, args: this.exportArgs(source, index, dest, options.compression) }, {
-        logDir: this.logDir,
-        onLine: (line) => {
-          const match = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
-          if (match && options.onProgress) options.onProgress({ done: Number(match[1]), total: 100, unit: 'percent' });
+      await runTool(
+        { tool: 'DISM', file: this.file, args: this.exportArgs(source, index, dest, options.compression) },
+        {
+          logDir: this.logDir,
+          onLine: (line) => {
+            const match = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
+            if (match && options.onProgress) options.onProgress({ done: Number(match[1]), total: 100, unit: 'percent' });
+          },
         },
-      });
+      );
     }
   }
 }
@@ -184,10 +238,21 @@ export class DismCommands {
     return args;
   }
 
-  getMountedWimInfo(): string[] { return ['/Get-MountedWimInfo', ...this.common('get-mountedwiminfo', false)]; }
-  cleanupMountpoints(): string[] { return ['/Cleanup-Mountpoints', ...this.common('cleanup-mountpoints', false)]; }
+  getMountedWimInfo(): string[] {
+    return ['/Get-MountedWimInfo', ...this.common('get-mountedwiminfo', false)];
+  }
+  cleanupMountpoints(): string[] {
+    return ['/Cleanup-Mountpoints', ...this.common('cleanup-mountpoints', false)];
+  }
   mount(wim: string, index: number, mountDir: string, readOnly = false): string[] {
-    return ['/Mount-Image', `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...(readOnly ? ['/ReadOnly'] : []), ...this.common('mount-image', true)];
+    return [
+      '/Mount-Image',
+      `/ImageFile:${wim}`,
+      `/Index:${index}`,
+      `/MountDir:${mountDir}`,
+      ...(readOnly ? ['/ReadOnly'] : []),
+      ...this.common('mount-image', true),
+    ];
   }
   addPackage(mountDir: string, packagePath: string): string[] {
     return [`/Image:${mountDir}`, '/Add-Package', `/PackagePath:${packagePath}`, ...this.common('add-package', true)];
@@ -196,13 +261,31 @@ export class DismCommands {
     return [`/Image:${mountDir}`, '/Cleanup-Image', '/StartComponentCleanup', ...(resetBase ? ['/ResetBase'] : []), ...this.common('cleanup-image', true)];
   }
   enableNetFx3(mountDir: string, source: string): string[] {
-    return [`/Image:${mountDir}`, '/Enable-Feature', '/FeatureName:NetFx3', '/All', '/LimitAccess', `/Source:${source}`, ...this.common('enable-feature', true)];
+    return [
+      `/Image:${mountDir}`,
+      '/Enable-Feature',
+      '/FeatureName:NetFx3',
+      '/All',
+      '/LimitAccess',
+      `/Source:${source}`,
+      ...this.common('enable-feature', true),
+    ];
   }
-  getPackages(mountDir: string): string[] { return [`/Image:${mountDir}`, '/Get-Packages', ...this.common('get-packages', true)]; }
+  getPackages(mountDir: string): string[] {
+    return [`/Image:${mountDir}`, '/Get-Packages', ...this.common('get-packages', true)];
+  }
   unmount(mountDir: string, commit: boolean): string[] {
     return ['/Unmount-Image', `/MountDir:${mountDir}`, commit ? '/Commit' : '/Discard', ...this.common('unmount-image', false)];
   }
   exportImage(source: string, index: number, dest: string): string[] {
-    return ['/Export-Image', `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, '/Compress:max', '/CheckIntegrity', ...this.common('export-image', true)];
+    return [
+      '/Export-Image',
+      `/SourceImageFile:${source}`,
+      `/SourceIndex:${index}`,
+      `/DestinationImageFile:${dest}`,
+      '/Compress:max',
+      '/CheckIntegrity',
+      ...this.common('export-image', true),
+    ];
   }
 }

@@ -133,7 +133,10 @@ export class SevenZip {
 }
 
 function lastError(output: string): string {
-  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const interesting = lines.filter((l) => /error|cannot|unexpected|headers|data/i.test(l));
   return (interesting.length ? interesting : lines).slice(-2).join('; ') || 'no details';
 }

@@ -46,5 +46,10 @@ export interface ImageEngine {
   readonly name: 'wimlib' | 'dism';
   info(wim: string): Promise<WimInfo>;
   /** Exports the given 1-based indexes, in this order, into a new WIM at dest. */
-  exportImages(source: string, indexes: readonly number[], dest: string, options?: { compression?: Compression; onProgress?: ProgressCallback; logDir?: string }): Promise<void>;
+  exportImages(
+    source: string,
+    indexes: readonly number[],
+    dest: string,
+    options?: { compression?: Compression; onProgress?: ProgressCallback; logDir?: string },
+  ): Promise<void>;
 }

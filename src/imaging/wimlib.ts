@@ -95,9 +95,17 @@ export class WimlibEngine implements ImageEngine {
     return args;
   }
 
-  async exportImages(source: string, indexes: readonly number[], dest: string, options: { compression?: Compression; onProgress?: ProgressCallback; logDir?: string } = {}): Promise<void> {
+  async exportImages(
+    source: string,
+    indexes: readonly number[],
+    dest: string,
+    options: { compression?: Compression; onProgress?: ProgressCallback; logDir?: string } = {},
+  ): Promise<void> {
     for (const index of indexes) {
-      await runTool({ tool: 'wimlib-imagex', file: this.file, args: this.exportArgs(source, index, dest, options.compression) }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
+      await runTool(
+        { tool: 'wimlib-imagex', file: this.file, args: this.exportArgs(source, index, dest, options.compression) },
+        { onLine: progressHandler(options.onProgress), logDir: options.logDir },
+      );
     }
   }
 
@@ -114,7 +122,11 @@ export class WimlibEngine implements ImageEngine {
    */
   async extractFiles(wim: string, index: number, paths: readonly string[], destDir: string, options: { logDir?: string } = {}): Promise<void> {
     await runTool(
-      { tool: 'wimlib-imagex', file: this.file, args: ['extract', wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, '')}`), `--dest-dir=${destDir}`, '--no-acls', '--no-attributes'] },
+      {
+        tool: 'wimlib-imagex',
+        file: this.file,
+        args: ['extract', wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, '')}`), `--dest-dir=${destDir}`, '--no-acls', '--no-attributes'],
+      },
       { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: '1' } },
     );
   }
@@ -123,13 +135,20 @@ export class WimlibEngine implements ImageEngine {
   async replaceFile(wim: string, index: number, source: string, pathInImage: string, options: { logDir?: string } = {}): Promise<void> {
     const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
     await runTool(
-      { tool: 'wimlib-imagex', file: this.file, args: ['update', wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, '')}`)}`] },
+      {
+        tool: 'wimlib-imagex',
+        file: this.file,
+        args: ['update', wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, '')}`)}`],
+      },
       { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: '1' } },
     );
   }
 
   /** Joins split install.swm, install2.swm, … into one WIM. */
   async join(parts: readonly string[], dest: string, options: { logDir?: string; onProgress?: ProgressCallback } = {}): Promise<void> {
-    await runTool({ tool: 'wimlib-imagex', file: this.file, args: ['join', dest, ...parts] }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
+    await runTool(
+      { tool: 'wimlib-imagex', file: this.file, args: ['join', dest, ...parts] },
+      { onLine: progressHandler(options.onProgress), logDir: options.logDir },
+    );
   }
 }

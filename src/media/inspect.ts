@@ -29,10 +29,25 @@ export async function inspectPath(target: string, tools: { engine: ImageEngine; 
   if (info.isDirectory()) {
     if (await exists(path.join(resolved, MANIFEST_FILE))) {
       const manifest = await new Workspace(resolved).loadManifest();
-      const toInfo = (r: Manifest['installWim']): WimInfo => ({ imageCount: r.images.length, bootIndex: r.bootIndex, compression: r.compression, images: r.images });
-      return { path: resolved, kind: 'workspace', manifest, install: toInfo(manifest.installWim), boot: manifest.bootWim && toInfo(manifest.bootWim), volumeLabel: manifest.source.volumeLabel };
+      const toInfo = (r: Manifest['installWim']): WimInfo => ({
+        imageCount: r.images.length,
+        bootIndex: r.bootIndex,
+        compression: r.compression,
+        images: r.images,
+      });
+      return {
+        path: resolved,
+        kind: 'workspace',
+        manifest,
+        install: toInfo(manifest.installWim),
+        boot: manifest.bootWim && toInfo(manifest.bootWim),
+        volumeLabel: manifest.source.volumeLabel,
+      };
     }
-    const layout = detectLayout((await listTree(resolved)).map((f) => f.path), resolved);
+    const layout = detectLayout(
+      (await listTree(resolved)).map((f) => f.path),
+      resolved,
+    );
     const at = (rel: string) => path.join(resolved, ...rel.split('/'));
     return {
       path: resolved,
@@ -46,7 +61,10 @@ export async function inspectPath(target: string, tools: { engine: ImageEngine; 
 
   // An ISO: list it, then extract only the image files to a temporary folder to read their XML.
   const listing = await tools.sevenZip.list(resolved);
-  const layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), resolved);
+  const layout = detectLayout(
+    listing.entries.filter((e) => !e.folder).map((e) => e.path),
+    resolved,
+  );
   const temp = await mkdtemp(path.join(tmpdir(), 'osmedia-inspect-'));
   try {
     const wanted = [layout.installParts[0]!, ...(layout.bootWim ? [layout.bootWim] : [])];
@@ -67,12 +85,16 @@ export async function inspectPath(target: string, tools: { engine: ImageEngine; 
 
 /** The inspection as text for people. */
 export function renderInspection(inspection: Inspection): string {
-  const lines = [`${inspection.path} (${inspection.kind}${inspection.volumeLabel ? `, label ${inspection.volumeLabel}` : ''}${inspection.installKind ? `, install.${inspection.installKind}` : ''})`];
+  const lines = [
+    `${inspection.path} (${inspection.kind}${inspection.volumeLabel ? `, label ${inspection.volumeLabel}` : ''}${inspection.installKind ? `, install.${inspection.installKind}` : ''})`,
+  ];
   const table = (title: string, wim: WimInfo) => {
     lines.push(`${title}: ${wim.imageCount} image(s), ${wim.compression}${wim.bootIndex ? `, boot index ${wim.bootIndex}` : ''}`);
     lines.push('  index  EditionID                build              arch   languages  name');
     for (const i of wim.images) {
-      lines.push(`  ${String(i.index).padEnd(5)}  ${(i.editionId || '-').padEnd(23)}  ${(i.version || '-').padEnd(17)}  ${(i.architecture || '-').padEnd(5)}  ${(i.languages.join(',') || '-').padEnd(9)}  ${i.name}`);
+      lines.push(
+        `  ${String(i.index).padEnd(5)}  ${(i.editionId || '-').padEnd(23)}  ${(i.version || '-').padEnd(17)}  ${(i.architecture || '-').padEnd(5)}  ${(i.languages.join(',') || '-').padEnd(9)}  ${i.name}`,
+      );
     }
   };
   if (inspection.install) table('install image', inspection.install);

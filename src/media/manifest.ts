@@ -98,11 +98,19 @@ export function stableHash(value: unknown): string {
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)]));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, x]) => [k, canonical(x)]),
+      );
     }
     return v;
   };
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export async function readManifest(file: string): Promise<Manifest> {
@@ -116,7 +124,10 @@ export async function readManifest(file: string): Promise<Manifest> {
   try {
     data = JSON.parse(raw);
   } catch (error) {
-    throw new MediaError(`The workspace manifest ${file} is not valid JSON`, { fix: 'Re-create the workspace with `osmedia import-media --force`.', cause: error });
+    throw new MediaError(`The workspace manifest ${file} is not valid JSON`, {
+      fix: 'Re-create the workspace with `osmedia import-media --force`.',
+      cause: error,
+    });
   }
   const parsed = ManifestSchema.safeParse(data);
   if (!parsed.success) {

@@ -93,7 +93,11 @@ export class Workspace {
     for (const leftover of [this.tmpDir, this.stagingDir]) {
       if (await exists(leftover)) {
         const entries = await readdir(leftover);
-        if (entries.length > 0) reporter.emit({ type: 'info', message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path.relative(this.root, leftover)}` });
+        if (entries.length > 0)
+          reporter.emit({
+            type: 'info',
+            message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path.relative(this.root, leftover)}`,
+          });
         await removeTree(leftover);
       }
     }

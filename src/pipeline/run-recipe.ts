@@ -24,10 +24,19 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
   if (recipe.media.keep) planned.push({ step: 'strip-indexes', options: { keep: recipe.media.keep } });
   if (recipe.updates) {
     const u = recipe.updates;
-    planned.push({ step: 'apply-updates', options: { ...u, from: u.from === undefined ? undefined : path.resolve(dir, u.from), files: u.files?.map((f) => ({ ...f, path: path.resolve(dir, f.path) })), scratch: u.scratch === undefined ? undefined : path.resolve(dir, u.scratch) } });
+    planned.push({
+      step: 'apply-updates',
+      options: {
+        ...u,
+        from: u.from === undefined ? undefined : path.resolve(dir, u.from),
+        files: u.files?.map((f) => ({ ...f, path: path.resolve(dir, f.path) })),
+        scratch: u.scratch === undefined ? undefined : path.resolve(dir, u.scratch),
+      },
+    });
   }
   if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
-  if (recipe.distribute) planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
+  if (recipe.distribute)
+    planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: 'generate-task-sequence', options: recipe.taskSequence });
   return planned;
 }
@@ -109,13 +118,18 @@ export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Pro
     }
     const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
     // The task sequence points at the OS upgrade package the site just created or repointed, unless the recipe names one.
-    const sitePackage = (results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined)?.site?.upgradePackage?.packageId;
-    const options = item.step === 'generate-task-sequence' && sitePackage && item.options['packageId'] === undefined ? { ...item.options, packageId: sitePackage } : item.options;
+    const sitePackage = (results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined)?.site
+      ?.upgradePackage?.packageId;
+    const options =
+      item.step === 'generate-task-sequence' && sitePackage && item.options['packageId'] === undefined
+        ? { ...item.options, packageId: sitePackage }
+        : item.options;
     try {
       results.push(await runStep(step, options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
     } catch (error) {
       // Reports list every step of the recipe: the ones after a failure did not run.
-      for (const later of planned.slice(i + 1)) reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });
+      for (const later of planned.slice(i + 1))
+        reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });
       throw error;
     }
   }

@@ -49,9 +49,12 @@ export async function checkMediaMatchesManifest(context: Pick<StepContext, 'work
   }
   for (const missing of recorded.keys()) problems.push(`${missing} (missing)`);
   if (problems.length > 0) {
-    throw new MediaError(`The media in ${context.workspace.mediaDir} was changed outside osmedia: ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? `, and ${problems.length - 5} more` : ''}`, {
-      fix: 'Start again from pristine media: `osmedia import-media --force` (or `osmedia run` with --force).',
-    });
+    throw new MediaError(
+      `The media in ${context.workspace.mediaDir} was changed outside osmedia: ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? `, and ${problems.length - 5} more` : ''}`,
+      {
+        fix: 'Start again from pristine media: `osmedia import-media --force` (or `osmedia run` with --force).',
+      },
+    );
   }
 }
 
@@ -61,9 +64,12 @@ async function checkForeignContent(context: StepContext): Promise<void> {
   if (context.force || (await exists(workspace.stateDir)) || !(await exists(workspace.root))) return;
   const entries = await readdir(workspace.root).catch(() => []);
   if (entries.length > 0) {
-    throw new UsageError(`The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and holds no osmedia media`, {
-      fix: 'Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced).',
-    });
+    throw new UsageError(
+      `The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}) and holds no osmedia media`,
+      {
+        fix: 'Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced).',
+      },
+    );
   }
 }
 
@@ -72,7 +78,8 @@ function checkExistingImport(context: StepContext, manifest: Manifest | undefine
   if (!manifest || context.force) return 'go';
   const applied = appliedHistory(manifest);
   const last = applied.at(-1);
-  if (applied.length === 1 && last?.step === 'import-media' && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) return 'skip';
+  if (applied.length === 1 && last?.step === 'import-media' && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint)
+    return 'skip';
   const steps = applied.map((entry) => entry.step).join(', ');
   throw new UsageError(`The workspace ${context.workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps})`, {
     fix: 'Pass --force to replace it with a fresh import, or choose an empty folder with --workspace.',
@@ -86,8 +93,7 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
   if (isImport) {
     await checkForeignContent(context);
     await workspace.ensureWritable();
-  }
-  else if (!(await exists(workspace.manifestPath)) && !(await exists(workspace.stateDir))) {
+  } else if (!(await exists(workspace.manifestPath)) && !(await exists(workspace.stateDir))) {
     throw new MediaError(`${workspace.root} is not an osmedia workspace (no ${workspace.manifestPath})`, {
       fix: 'Run `osmedia import-media --source … --workspace …` first, or pass the workspace that import-media created.',
     });
@@ -101,7 +107,8 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     manifest = (await workspace.hasManifest()) ? await workspace.loadManifest() : undefined;
     const optionsHash = await optionsHashOf(step, options);
     if (isImport) {
-      if (checkExistingImport(context, manifest, optionsHash) === 'skip') return skipped(step.id, manifest!, optionsHash, 'the workspace already holds this import, unchanged', started, context);
+      if (checkExistingImport(context, manifest, optionsHash) === 'skip')
+        return skipped(step.id, manifest!, optionsHash, 'the workspace already holds this import, unchanged', started, context);
     } else {
       manifest ??= await workspace.loadManifest(); // none: throws "run import-media first"
       await checkMediaMatchesManifest(context, manifest);
@@ -113,7 +120,14 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     const startedAt = new Date(started).toISOString();
     const change = await step.apply(context, manifest as Manifest, options);
     if (change.unchanged) {
-      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: Date.now() - started, message: change.message, summary: change.summary });
+      reporter.emit({
+        type: 'step-finished',
+        step: step.id,
+        result: 'skipped',
+        durationMs: Date.now() - started,
+        message: change.message,
+        summary: change.summary,
+      });
       return { step: step.id, result: 'skipped', message: change.message, summary: change.summary, optionsHash, manifest: manifest! };
     }
     const entry: HistoryEntry = {
@@ -136,7 +150,14 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
     return { step: step.id, result: 'succeeded', message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
   } catch (error) {
     const described = describeError(error);
-    reporter.emit({ type: 'step-finished', step: step.id, result: 'failed', durationMs: Date.now() - started, message: described.message.split('\n')[0], error: described });
+    reporter.emit({
+      type: 'step-finished',
+      step: step.id,
+      result: 'failed',
+      durationMs: Date.now() - started,
+      message: described.message.split('\n')[0],
+      error: described,
+    });
     if (manifest && !isImport) await recordFailure(context, manifest, step.id, options, started, error).catch(() => {});
     throw error;
   } finally {

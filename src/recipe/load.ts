@@ -37,7 +37,10 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
   try {
     text = await readFile(resolved, 'utf8');
   } catch (error) {
-    throw new UsageError(`Cannot read the recipe ${resolved} (${(error as NodeJS.ErrnoException).code})`, { fix: 'Pass the path of an existing recipe file with --recipe.', cause: error });
+    throw new UsageError(`Cannot read the recipe ${resolved} (${(error as NodeJS.ErrnoException).code})`, {
+      fix: 'Pass the path of an existing recipe file with --recipe.',
+      cause: error,
+    });
   }
   return { file: resolved, dir: path.dirname(resolved), recipe: parseRecipe(text, resolved) };
 }

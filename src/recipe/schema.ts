@@ -15,7 +15,10 @@ export const RecipeSchema = z.strictObject({
     sha256: ImportOptionsSchema.shape.sha256,
     compression: ImportOptionsSchema.shape.compression,
     /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
-    keep: z.array(z.union([z.string().min(1), z.number().int().positive()]).transform(String)).min(1).optional(),
+    keep: z
+      .array(z.union([z.string().min(1), z.number().int().positive()]).transform(String))
+      .min(1)
+      .optional(),
   }),
   /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
   updates: ApplyUpdatesOptionsSchema.optional(),

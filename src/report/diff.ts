@@ -31,8 +31,16 @@ export interface MediaDiff {
 }
 
 /** One line for a task sequence: name, edition, package, scan-only. */
-export function describeTaskSequence(ts: { name?: unknown; editionIndex?: unknown; edition?: unknown; packageId?: unknown; placeholder?: unknown; scanOnly?: unknown }): string {
-  const edition = ts.editionIndex !== undefined ? `edition ${ts.editionIndex}${ts.edition ? ` (${ts.edition})` : ''}` : `edition ${ts.edition ?? '(the only one)'}`;
+export function describeTaskSequence(ts: {
+  name?: unknown;
+  editionIndex?: unknown;
+  edition?: unknown;
+  packageId?: unknown;
+  placeholder?: unknown;
+  scanOnly?: unknown;
+}): string {
+  const edition =
+    ts.editionIndex !== undefined ? `edition ${ts.editionIndex}${ts.edition ? ` (${ts.edition})` : ''}` : `edition ${ts.edition ?? '(the only one)'}`;
   const pkg = ts.placeholder ? 'placeholder package' : ts.packageId ? `package ${ts.packageId}` : 'package from the site, or a placeholder';
   return `${ts.name ?? '(default name)'}: ${edition}, ${pkg}${ts.scanOnly ? ', scan only' : ''}`;
 }
@@ -47,7 +55,9 @@ export function stateOfManifest(manifest: Manifest, label: string): MediaState {
     editions: manifest.installWim.images.map((i) => ({ name: i.name, editionId: i.editionId, version: i.version })),
     updates: [...new Set(manifest.updates.map(updateName))].sort(),
     files: manifest.files,
-    taskSequence: ((ts) => (ts ? describeTaskSequence(ts.summary) : undefined))([...manifest.history].reverse().find((h) => h.step === 'generate-task-sequence' && h.result === 'succeeded')),
+    taskSequence: ((ts) => (ts ? describeTaskSequence(ts.summary) : undefined))(
+      [...manifest.history].reverse().find((h) => h.step === 'generate-task-sequence' && h.result === 'succeeded'),
+    ),
   };
 }
 
@@ -67,7 +77,9 @@ export async function readState(file: string): Promise<MediaState> {
   try {
     data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new MediaError(`Cannot read ${file} as a manifest (${(error as Error).message})`, { fix: 'Pass an osmedia-manifest.json or an osmedia-published.json.' });
+    throw new MediaError(`Cannot read ${file} as a manifest (${(error as Error).message})`, {
+      fix: 'Pass an osmedia-manifest.json or an osmedia-published.json.',
+    });
   }
   const label = path.basename(path.dirname(path.resolve(file)));
   if ('installWim' in data) {
@@ -78,7 +90,9 @@ export async function readState(file: string): Promise<MediaState> {
     const { PublishedSchema } = await import('../distribute/published.ts');
     return stateOfPublished(PublishedSchema.parse(data), String(data.version));
   }
-  throw new MediaError(`${file} is neither a workspace manifest nor a published-media manifest`, { fix: 'Pass an osmedia-manifest.json or an osmedia-published.json.' });
+  throw new MediaError(`${file} is neither a workspace manifest nor a published-media manifest`, {
+    fix: 'Pass an osmedia-manifest.json or an osmedia-published.json.',
+  });
 }
 
 export function diffStates(before: MediaState, after: MediaState): MediaDiff {
@@ -109,7 +123,10 @@ export function diffStates(before: MediaState, after: MediaState): MediaDiff {
     taskSequence: { before: before.taskSequence ?? '—', after: after.taskSequence ?? '—', changed: (before.taskSequence ?? '') !== (after.taskSequence ?? '') },
     changed: false,
   };
-  diff.changed = diff.build.changed || diff.editions.added.length + diff.editions.removed.length + diff.updates.added.length + diff.updates.removed.length > 0 || Boolean(files && files.added.length + files.removed.length + files.changed.length > 0);
+  diff.changed =
+    diff.build.changed ||
+    diff.editions.added.length + diff.editions.removed.length + diff.updates.added.length + diff.updates.removed.length > 0 ||
+    Boolean(files && files.added.length + files.removed.length + files.changed.length > 0);
   return diff;
 }
 
@@ -125,7 +142,12 @@ export function renderDiff(diff: MediaDiff): string {
     ['Updates removed', list(diff.updates.removed), '', ''],
   ];
   if (diff.files) {
-    rows.push(['Files', `${formatBytes(diff.files.bytesBefore)}`, `${formatBytes(diff.files.bytesAfter)}`, `${diff.files.added.length} added, ${diff.files.removed.length} removed, ${diff.files.changed.length} changed`]);
+    rows.push([
+      'Files',
+      `${formatBytes(diff.files.bytesBefore)}`,
+      `${formatBytes(diff.files.bytesAfter)}`,
+      `${diff.files.added.length} added, ${diff.files.removed.length} removed, ${diff.files.changed.length} changed`,
+    ]);
     for (const p of diff.files.changed.slice(0, 20)) rows.push(['changed', p, p, '']);
   } else {
     rows.push(['Files', '', '', 'not known until the media is built']);

@@ -25,21 +25,36 @@ export function describeSummary(step: string, summary: Summary | undefined): str
   if (!summary || Object.keys(summary).length === 0) return [];
   switch (step) {
     case 'import-media':
-      return [`images: ${(summary.images ?? []).map(image).join('; ')}`, `files: ${summary.files} (${formatBytes(summary.bytes ?? 0)}) from ${summary.sourceKind} (install.${summary.installKind})`];
+      return [
+        `images: ${(summary.images ?? []).map(image).join('; ')}`,
+        `files: ${summary.files} (${formatBytes(summary.bytes ?? 0)}) from ${summary.sourceKind} (install.${summary.installKind})`,
+      ];
     case 'strip-indexes':
-      return [`images kept: ${(summary.kept ?? []).map((i: Summary) => (typeof i === 'number' ? String(i) : image(i))).join('; ')}`, `images removed: ${(summary.removed ?? []).map(image).join('; ') || 'none'}`, `bytes saved: ${formatBytes(summary.bytesSaved ?? 0)}`];
+      return [
+        `images kept: ${(summary.kept ?? []).map((i: Summary) => (typeof i === 'number' ? String(i) : image(i))).join('; ')}`,
+        `images removed: ${(summary.removed ?? []).map(image).join('; ') || 'none'}`,
+        `bytes saved: ${formatBytes(summary.bytesSaved ?? 0)}`,
+      ];
     case 'apply-updates':
       return [
-        ...(summary.targets ?? []).map((t: Summary) => `${t.title}: ${t.before ?? '-'} → ${t.predicted ?? '-'}; updates applied: ${(t.applies ?? []).join(', ') || 'none'}`),
+        ...(summary.targets ?? []).map(
+          (t: Summary) => `${t.title}: ${t.before ?? '-'} → ${t.predicted ?? '-'}; updates applied: ${(t.applies ?? []).join(', ') || 'none'}`,
+        ),
         ...(summary.verified ?? []).map((v: string) => `verified: ${v}`),
         ...(summary.failures ?? []).map((f: Summary) => `failed (continue-on-error) ${f.target}: ${f.message}`),
         ...(summary.rejected ?? []).map((r: Summary) => `rejected ${r.fileName}: ${r.reason}`),
       ];
     case 'stamp-build-file':
-      return [`build: ${summary.build}`, `build file: ${summary.file} (+ ${summary.json})`, `removed: ${(summary.removed ?? []).join(', ') || 'nothing'}`, `recipe revision: ${summary.recipeRevision}`];
+      return [
+        `build: ${summary.build}`,
+        `build file: ${summary.file} (+ ${summary.json})`,
+        `removed: ${(summary.removed ?? []).join(', ') || 'nothing'}`,
+        `recipe revision: ${summary.recipeRevision}`,
+      ];
     case 'distribute':
       return (summary.targets ?? []).map(
-        (t: Summary) => `target ${t.target}: ${t.action} ${t.version}; files copied ${t.filesCopied}, linked ${t.filesLinked}, unchanged ${t.filesSkipped}; files verified ${t.verified?.files ?? 0} (${t.verified?.ok ? 'ok' : 'not verified'})`,
+        (t: Summary) =>
+          `target ${t.target}: ${t.action} ${t.version}; files copied ${t.filesCopied}, linked ${t.filesLinked}, unchanged ${t.filesSkipped}; files verified ${t.verified?.files ?? 0} (${t.verified?.ok ? 'ok' : 'not verified'})`,
       );
     default:
       return [JSON.stringify(summary)];
@@ -59,11 +74,25 @@ interface Case {
  * Renders the events of one osmedia command as a JUnit report. `failure` is the error that ended
  * the command, when it ended before (or outside) any step.
  */
-export function renderJUnit(options: { command: string; events: readonly OsmediaEvent[]; startedAt: Date; durationMs: number; failure?: { type: string; message: string; fix?: string; logPath?: string }; properties?: Record<string, string | undefined> }): string {
+export function renderJUnit(options: {
+  command: string;
+  events: readonly OsmediaEvent[];
+  startedAt: Date;
+  durationMs: number;
+  failure?: { type: string; message: string; fix?: string; logPath?: string };
+  properties?: Record<string, string | undefined>;
+}): string {
   const cases: Case[] = [];
   for (const event of options.events) {
     if (event.type !== 'step-finished') continue;
-    cases.push({ name: event.step, seconds: event.durationMs / 1000, result: event.result, message: event.message, lines: describeSummary(event.step, event.summary), error: event.error });
+    cases.push({
+      name: event.step,
+      seconds: event.durationMs / 1000,
+      result: event.result,
+      message: event.message,
+      lines: describeSummary(event.step, event.summary),
+      error: event.error,
+    });
   }
   if (options.failure && !cases.some((c) => c.result === 'failed')) {
     cases.push({ name: options.command, seconds: options.durationMs / 1000, result: 'failed', lines: [], error: options.failure });
@@ -87,7 +116,9 @@ export function renderJUnit(options: { command: string; events: readonly Osmedia
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="osmedia" tests="${cases.length}" failures="${failures}" errors="0" time="${time}">`,
     `  <testsuite name="osmedia ${xmlEscape(options.command)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${options.startedAt.toISOString().slice(0, 19)}" hostname="${xmlEscape(hostname())}">`,
-    ...(props.length ? ['    <properties>', ...props.map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v!)}"/>`), '    </properties>'] : []),
+    ...(props.length
+      ? ['    <properties>', ...props.map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v!)}"/>`), '    </properties>']
+      : []),
     ...body,
     '  </testsuite>',
     '</testsuites>',

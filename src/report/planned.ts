@@ -34,7 +34,13 @@ export async function plannedState(loaded: LoadedRecipe, context: StepContext): 
   if (!inspection) {
     // A pull-request runner usually cannot reach the ISO share: show what the recipe asks for.
     const selectors = loaded.recipe.media.keep ?? ['(all editions)'];
-    return { label: `${path.basename(loaded.file)} (planned; source not reachable here)`, build: 'unknown', editions: selectors.map((s) => ({ name: `selector ${s}`, editionId: s, version: 'unknown' })), updates: [], taskSequence: plannedTaskSequence(loaded) };
+    return {
+      label: `${path.basename(loaded.file)} (planned; source not reachable here)`,
+      build: 'unknown',
+      editions: selectors.map((s) => ({ name: `selector ${s}`, editionId: s, version: 'unknown' })),
+      updates: [],
+      taskSequence: plannedTaskSequence(loaded),
+    };
   }
   const images = inspection.install?.images ?? [];
   const kept = loaded.recipe.media.keep ? selectImages(images, loaded.recipe.media.keep) : images;
@@ -58,7 +64,13 @@ async function plannedUpdates(loaded: LoadedRecipe, image: { architecture: strin
   try {
     const { files } = await collectUpdateFiles({ from: updates.from, files: updates.files }, loaded.dir);
     const hashes = await checkPins(files);
-    const { packages } = await classifyUpdates(context.sevenZip, files, hashes, { architecture: image.architecture, build: Number(image.version.split('.')[2]) }, work);
+    const { packages } = await classifyUpdates(
+      context.sevenZip,
+      files,
+      hashes,
+      { architecture: image.architecture, build: Number(image.version.split('.')[2]) },
+      work,
+    );
     return [...new Set(packages.map((p) => p.kb || p.identity))].sort();
   } catch (error) {
     if (error instanceof OsmediaError) return []; // a pull-request runner usually cannot reach the updates share
@@ -86,7 +98,9 @@ async function recipeFiles(entry: string): Promise<string[]> {
   if (!info) throw new UsageError(`${entry} does not exist`, { fix: 'Pass recipe files, or folders that hold them.' });
   if (info.isFile()) return [entry];
   const names = await readdir(entry, { recursive: true });
-  return names.filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.') || part === 'node_modules')).map((n) => path.join(entry, n));
+  return names
+    .filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.') || part === 'node_modules'))
+    .map((n) => path.join(entry, n));
 }
 
 /** `{"include": [{"recipe": …, "name": …}]}` for `strategy.matrix: ${{ fromJSON(…) }}`; every recipe is validated. */
@@ -98,6 +112,7 @@ export async function recipeMatrix(entries: string[]): Promise<{ include: { reci
     if (!loaded.recipe.media) continue;
     include.push({ recipe: path.relative(process.cwd(), loaded.file).split(path.sep).join('/'), name: path.basename(file).replace(/\.ya?ml$/, '') });
   }
-  if (include.length === 0) throw new UsageError(`No recipe found in ${entries.join(', ')}`, { fix: 'Pass recipe files (osmedia.yml), or folders that hold them.' });
+  if (include.length === 0)
+    throw new UsageError(`No recipe found in ${entries.join(', ')}`, { fix: 'Pass recipe files (osmedia.yml), or folders that hold them.' });
   return { include };
 }

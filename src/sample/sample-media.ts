@@ -68,7 +68,15 @@ async function put(file: string, content: string | Buffer): Promise<void> {
 }
 
 /** Windows image XML as real media carries it, set through wimlib's --image-property. */
-function imageProperties(props: { editionId: string; displayName: string; installationType: string; build: number; ubr: number; language: string; flags?: string }): string[] {
+function imageProperties(props: {
+  editionId: string;
+  displayName: string;
+  installationType: string;
+  build: number;
+  ubr: number;
+  language: string;
+  flags?: string;
+}): string[] {
   const values: Record<string, string> = {
     DISPLAYNAME: props.displayName,
     DISPLAYDESCRIPTION: props.displayName,
@@ -112,8 +120,22 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   await put(path.join(winreTree, 'Windows', 'System32', 'winpeshl.ini'), '[LaunchApps]\r\nX:\\sources\\recovery\\recenv.exe\r\n');
   await put(path.join(winreTree, 'sources', 'recovery', 'recenv.exe'), 'placeholder: recovery environment\r\n');
   const winre = path.join(work, 'Winre.wim');
-  await wimlib(['capture', winreTree, winre, 'Microsoft Windows Recovery Environment (amd64)', 'Microsoft Windows Recovery Environment (amd64)', '--compress=LZX']);
-  await setProperties(winre, 1, { editionId: 'WindowsPE', displayName: 'Microsoft Windows Recovery Environment (amd64)', installationType: 'WindowsPE', build, ubr, language });
+  await wimlib([
+    'capture',
+    winreTree,
+    winre,
+    'Microsoft Windows Recovery Environment (amd64)',
+    'Microsoft Windows Recovery Environment (amd64)',
+    '--compress=LZX',
+  ]);
+  await setProperties(winre, 1, {
+    editionId: 'WindowsPE',
+    displayName: 'Microsoft Windows Recovery Environment (amd64)',
+    installationType: 'WindowsPE',
+    build,
+    ubr,
+    language,
+  });
 
   // boot.wim: index 1 Windows PE, index 2 Windows Setup (bootable), which carries setup.exe.
   const peTree = path.join(work, 'pe');
@@ -129,7 +151,14 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   await wimlib(['capture', peTree, bootWim, 'Microsoft Windows PE (amd64)', 'Microsoft Windows PE (amd64)', '--compress=LZX']);
   await wimlib(['append', setupTree, bootWim, 'Microsoft Windows Setup (amd64)', 'Microsoft Windows Setup (amd64)', '--boot']);
   await setProperties(bootWim, 1, { editionId: 'WindowsPE', displayName: 'Microsoft Windows PE (amd64)', installationType: 'WindowsPE', build, ubr, language });
-  await setProperties(bootWim, 2, { editionId: 'WindowsPE', displayName: 'Microsoft Windows Setup (amd64)', installationType: 'WindowsPE', build, ubr, language });
+  await setProperties(bootWim, 2, {
+    editionId: 'WindowsPE',
+    displayName: 'Microsoft Windows Setup (amd64)',
+    installationType: 'WindowsPE',
+    build,
+    ubr,
+    language,
+  });
 
   // install.wim: one image per edition; shared files deduplicate, each edition has its own payload.
   const installWim = path.join(work, 'install.wim');
@@ -142,7 +171,15 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
     if (options.payloadBytes) await writeRandom(path.join(tree, 'Windows', 'System32', 'payload.bin'), options.payloadBytes);
     if (options.sharedBytes) await copyFile(path.join(work, 'shared.bin'), path.join(tree, 'Windows', 'System32', 'shared.bin'));
     await wimlib([i === 0 ? 'capture' : 'append', tree, installWim, edition.name, edition.name, ...(i === 0 ? ['--compress=LZX'] : [])]);
-    await setProperties(installWim, i + 1, { editionId: edition.editionId, displayName: edition.name, installationType: 'Client', build, ubr, language, flags: edition.editionId });
+    await setProperties(installWim, i + 1, {
+      editionId: edition.editionId,
+      displayName: edition.name,
+      installationType: 'Client',
+      build,
+      ubr,
+      language,
+      flags: edition.editionId,
+    });
     await rm(tree, { recursive: true, force: true });
   }
   const kind = options.installKind ?? 'wim';
@@ -154,7 +191,10 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   await put(path.join(media, 'setup.exe'), `placeholder: Windows Setup launcher ${build}\r\n`);
   await put(path.join(media, 'sources', 'setup.exe'), `placeholder: Windows Setup ${build}.${ubr}\r\n`);
   await put(path.join(media, 'sources', 'setuphost.exe'), `placeholder: Windows Setup host ${build}.${ubr}\r\n`);
-  await put(path.join(media, 'sources', 'lang.ini'), `[Available UI Languages]\r\n${language} = 3\r\n\r\n[Fallback Languages]\r\n${language} = ${language}\r\n`);
+  await put(
+    path.join(media, 'sources', 'lang.ini'),
+    `[Available UI Languages]\r\n${language} = 3\r\n\r\n[Fallback Languages]\r\n${language} = ${language}\r\n`,
+  );
   await put(path.join(media, 'autorun.inf'), '[AutoRun.Amd64]\r\nopen=setup.exe\r\nicon=setup.exe,0\r\n');
   await put(path.join(media, 'bootmgr'), 'placeholder: boot manager\r\n');
   await put(path.join(media, 'bootmgr.efi'), 'placeholder: UEFI boot manager\r\n');
@@ -167,7 +207,11 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   let isoPath: string | undefined;
   if (options.iso ?? true) {
     isoPath = path.join(options.dir, `${label}.iso`);
-    await runTool({ tool: 'genisoimage', file: 'genisoimage', args: ['-quiet', '-udf', '-iso-level', '3', '-J', '-joliet-long', '-allow-limited-size', '-V', label, '-o', isoPath, media] });
+    await runTool({
+      tool: 'genisoimage',
+      file: 'genisoimage',
+      args: ['-quiet', '-udf', '-iso-level', '3', '-J', '-joliet-long', '-allow-limited-size', '-V', label, '-o', isoPath, media],
+    });
   }
   return { mediaDir: media, isoPath, editions, version: `10.0.${build}.${ubr}` };
 }

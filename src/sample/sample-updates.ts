@@ -48,7 +48,9 @@ async function put(file: string, content: string | Buffer): Promise<void> {
 /** A CAB of the files in dir (paths kept), made by gcab. */
 async function cab(dir: string, out: string): Promise<string> {
   const { readdir } = await import('node:fs/promises');
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
   await mkdir(path.dirname(out), { recursive: true });
   await runTool({ tool: 'gcab', file: 'gcab', args: ['-c', '-z', out, ...entries.sort()] }, { cwd: dir });
   return out;
@@ -59,7 +61,10 @@ export async function packageCab(work: string, out: string, spec: MumSpec): Prom
   const dir = path.join(work, path.basename(out, '.cab'));
   await put(path.join(dir, 'update.mum'), mumText(spec));
   await put(path.join(dir, `${spec.kb}.cat`), `placeholder catalog for ${spec.kb}\r\n`);
-  await put(path.join(dir, 'amd64_microsoft-windows-sample_31bf3856ad364e35_10.0.0.0_none', 'payload.dll'), `placeholder payload ${spec.name} ${spec.version}\r\n`);
+  await put(
+    path.join(dir, 'amd64_microsoft-windows-sample_31bf3856ad364e35_10.0.0.0_none', 'payload.dll'),
+    `placeholder payload ${spec.name} ${spec.version}\r\n`,
+  );
   return cab(dir, out);
 }
 
@@ -78,7 +83,10 @@ export async function buildMsuWithCabs(work: string, out: string, layout: MsuCab
   await packageCab(work, path.join(dir, `${base}.cab`), layout.payload);
   if (layout.ssu) await packageCab(work, path.join(dir, `SSU-${layout.ssu.build}-x64.cab`), layout.ssu);
   await put(path.join(dir, `${base}-pkgProperties.txt`), `ApplicabilityInfo="Windows 11.0"\r\nKB Article Number="${layout.kb.slice(2)}"\r\n`);
-  await put(path.join(dir, `${base}.xml`), `<?xml version="1.0"?>\r\n<unattend xmlns="urn:schemas-microsoft-com:unattend"><servicing><package action="install"><assemblyIdentity name="${layout.payload.name}" version="${layout.payload.version}" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35"/><source location="%configsetroot%\\${base}.cab"/></package></servicing></unattend>\r\n`);
+  await put(
+    path.join(dir, `${base}.xml`),
+    `<?xml version="1.0"?>\r\n<unattend xmlns="urn:schemas-microsoft-com:unattend"><servicing><package action="install"><assemblyIdentity name="${layout.payload.name}" version="${layout.payload.version}" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35"/><source location="%configsetroot%\\${base}.cab"/></package></servicing></unattend>\r\n`,
+  );
   await cab(await emptyDir(path.join(work, `${path.basename(out)}.scan`), { 'wsusscan.xml': '<scan/>' }), path.join(dir, 'WSUSSCAN.cab'));
   await rm(out, { force: true });
   return cab(dir, out);
@@ -163,10 +171,32 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
     fodMetadata: at('microsoft-windows-fodmetadataservicing-desktop-metadata-package.cab'),
   };
   const ssu = (r: number) => ({ name: `Package_for_ServicingStack_${r}`, version: `${build}.${r}.1.2`, kb: 'KB5047621', build: `${build}.${r}` });
-  if (want('lcu')) await buildMsuWithWim(work, files.lcu, { kb: 'KB5046617', payload: { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617' }, ssu: ssu(rev - 6) });
-  if (want('checkpoint1')) await buildMsuWithWim(work, files.checkpoint1, { kb: 'KB5043080', payload: { name: 'Package_for_RollupFix', version: `${build}.1742.1.10`, kb: 'KB5043080' }, ssu: ssu(1738) });
-  if (want('checkpoint2')) await buildMsuWithCabs(work, files.checkpoint2, { kb: 'KB5044284', prefix: 'Windows11.0', payload: { name: 'Package_for_RollupFix', version: `${build}.2033.1.10`, kb: 'KB5044284' }, ssu: { ...ssu(2031), kb: 'KB5044284' } });
-  if (want('safeOs')) await packageCab(work, files.safeOs, { name: 'Package_for_SafeOSDU', version: `${build}.${rev - 9}.1.0`, kb: 'KB5046620', parent: { name: 'WinPE-Rejuv-Package', version: `10.0.${build}.1` } });
+  if (want('lcu'))
+    await buildMsuWithWim(work, files.lcu, {
+      kb: 'KB5046617',
+      payload: { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617' },
+      ssu: ssu(rev - 6),
+    });
+  if (want('checkpoint1'))
+    await buildMsuWithWim(work, files.checkpoint1, {
+      kb: 'KB5043080',
+      payload: { name: 'Package_for_RollupFix', version: `${build}.1742.1.10`, kb: 'KB5043080' },
+      ssu: ssu(1738),
+    });
+  if (want('checkpoint2'))
+    await buildMsuWithCabs(work, files.checkpoint2, {
+      kb: 'KB5044284',
+      prefix: 'Windows11.0',
+      payload: { name: 'Package_for_RollupFix', version: `${build}.2033.1.10`, kb: 'KB5044284' },
+      ssu: { ...ssu(2031), kb: 'KB5044284' },
+    });
+  if (want('safeOs'))
+    await packageCab(work, files.safeOs, {
+      name: 'Package_for_SafeOSDU',
+      version: `${build}.${rev - 9}.1.0`,
+      kb: 'KB5046620',
+      parent: { name: 'WinPE-Rejuv-Package', version: `10.0.${build}.1` },
+    });
   if (want('setupDu')) {
     const dir = await emptyDir(path.join(work, 'setupdu'), {
       'setuphost.exe': `placeholder: Windows Setup host from the Setup DU ${build}.${rev}\r\n`,
@@ -181,11 +211,32 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
     }
     await cab(dir, files.setupDu);
   }
-  if (want('dotnet')) await buildMsuWithCabs(work, files.dotnet, { kb: 'KB5045934', prefix: 'Windows11.0', payload: { name: 'Package_for_DotNetRollup_481', version: '10.0.9277.1', kb: 'KB5045934', parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` } } });
+  if (want('dotnet'))
+    await buildMsuWithCabs(work, files.dotnet, {
+      kb: 'KB5045934',
+      prefix: 'Windows11.0',
+      payload: {
+        name: 'Package_for_DotNetRollup_481',
+        version: '10.0.9277.1',
+        kb: 'KB5045934',
+        parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` },
+      },
+    });
   if (want('express')) await packageCab(work, files.express, { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617' });
-  if (want('wrongArch')) await packageCab(work, files.wrongArch, { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617', arch: 'arm64' });
-  if (want('notUpdate')) await cab(await emptyDir(path.join(work, 'driver'), { 'contoso.inf': '[Version]\r\nSignature="$WINDOWS NT$"\r\n', 'contoso.sys': 'placeholder driver\r\n' }), files.notUpdate);
-  if (want('fodMetadata')) await packageCab(work, files.fodMetadata, { name: 'Microsoft-Windows-FodMetadataServicing-Desktop-Metadata-Package', version: `10.0.${build}.${rev}`, kb: 'KB5046617', parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` } });
+  if (want('wrongArch'))
+    await packageCab(work, files.wrongArch, { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617', arch: 'arm64' });
+  if (want('notUpdate'))
+    await cab(
+      await emptyDir(path.join(work, 'driver'), { 'contoso.inf': '[Version]\r\nSignature="$WINDOWS NT$"\r\n', 'contoso.sys': 'placeholder driver\r\n' }),
+      files.notUpdate,
+    );
+  if (want('fodMetadata'))
+    await packageCab(work, files.fodMetadata, {
+      name: 'Microsoft-Windows-FodMetadataServicing-Desktop-Metadata-Package',
+      version: `10.0.${build}.${rev}`,
+      kb: 'KB5046617',
+      parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` },
+    });
   await rm(work, { recursive: true, force: true });
   const written = Object.fromEntries(Object.entries(files).filter(([role]) => want(role as keyof SampleUpdates['files']))) as SampleUpdates['files'];
   return { dir: options.dir, files: written };

@@ -19,7 +19,17 @@ export const ApplyUpdatesOptionsSchema = z
     /** A folder of .msu/.cab files; a SHA256SUMS file in it pins them. */
     from: z.string().min(1).optional(),
     /** Update files, each optionally pinned by SHA-256. */
-    files: z.array(z.strictObject({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 is 64 hexadecimal digits').optional() })).optional(),
+    files: z
+      .array(
+        z.strictObject({
+          path: z.string().min(1),
+          sha256: z
+            .string()
+            .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 is 64 hexadecimal digits')
+            .optional(),
+        }),
+      )
+      .optional(),
     /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
     cleanup: z.boolean().default(true),
     /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
@@ -47,7 +57,11 @@ function mediaTarget(manifest: Manifest) {
 }
 
 /** Collects, pins, reads and classifies the updates, and plans them for this workspace. Changes nothing. */
-export async function prepareServicing(context: Pick<StepContext, 'workspace' | 'reporter' | 'sevenZip'>, manifest: Manifest, options: ApplyUpdatesOptions): Promise<Prepared> {
+export async function prepareServicing(
+  context: Pick<StepContext, 'workspace' | 'reporter' | 'sevenZip'>,
+  manifest: Manifest,
+  options: ApplyUpdatesOptions,
+): Promise<Prepared> {
   const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
   const total = files.reduce((sum, f) => sum + f.size, 0);
   let hashed = 0;
@@ -56,7 +70,9 @@ export async function prepareServicing(context: Pick<StepContext, 'workspace' | 
     context.reporter.emit({ type: 'progress', step: 'apply-updates', phase: 'hashing updates', done: hashed, total, unit: 'bytes' });
   });
   const work = await context.workspace.tempPath('packages');
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() => rm(work, { recursive: true, force: true }));
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() =>
+    rm(work, { recursive: true, force: true }),
+  );
   const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
   return { plan, files, ignored };
 }
@@ -68,24 +84,40 @@ function availableDism(): string | undefined {
 }
 
 function summaryOf(plan: ServicingPlan) {
-  return plan.targets.map((t) => ({ target: t.target, title: t.title, before: t.before, predicted: t.predicted, operations: t.operations.length, applies: t.applies.map((a) => a.kb || a.identity), skipped: t.skipped }));
+  return plan.targets.map((t) => ({
+    target: t.target,
+    title: t.title,
+    before: t.before,
+    predicted: t.predicted,
+    operations: t.operations.length,
+    applies: t.applies.map((a) => a.kb || a.identity),
+    skipped: t.skipped,
+  }));
 }
 
 export const applyUpdates: Step<ApplyUpdatesOptions> = {
   id: 'apply-updates',
-  title: 'Applying updates in Microsoft\'s servicing order',
+  title: "Applying updates in Microsoft's servicing order",
   schema: ApplyUpdatesOptionsSchema as unknown as z.ZodType<ApplyUpdatesOptions>,
 
   /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {
     const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
     const hashes = await Promise.all(files.map(async (f) => `${path.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
-    return { updates: hashes.sort(), cleanup: options.cleanup, netfx3: options.netfx3, continueOnError: options.continueOnError, skipRejected: options.skipRejected };
+    return {
+      updates: hashes.sort(),
+      cleanup: options.cleanup,
+      netfx3: options.netfx3,
+      continueOnError: options.continueOnError,
+      skipRejected: options.skipRejected,
+    };
   },
 
   plan(_manifest, options) {
     const source = options.from ? `the folder ${options.from}` : `${options.files?.length} file(s)`;
-    return [`apply the updates in ${source} in Microsoft's order (WinRE, install.wim, boot.wim, media); \`osmedia apply-updates --dry-run\` shows each operation`];
+    return [
+      `apply the updates in ${source} in Microsoft's order (WinRE, install.wim, boot.wim, media); \`osmedia apply-updates --dry-run\` shows each operation`,
+    ];
   },
 
   async apply(context, manifest, options) {
@@ -93,13 +125,21 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
     if (updateFiles.length === 0) {
       // An updates step with nothing to apply is almost always a folder that was not filled this month.
-      throw new MediaError(`No .msu or .cab files in ${options.from ?? 'the update list'}${ignored.length ? ` (only ${ignored.slice(0, 5).join(', ')})` : ''}`, {
-        fix: 'Put this month\'s update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed.',
-      });
+      throw new MediaError(
+        `No .msu or .cab files in ${options.from ?? 'the update list'}${ignored.length ? ` (only ${ignored.slice(0, 5).join(', ')})` : ''}`,
+        {
+          fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed.",
+        },
+      );
     }
     for (const name of ignored) reporter.emit({ type: 'info', step: 'apply-updates', message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: 'info', step: 'apply-updates', message: line });
-    for (const file of plan.unpinned) reporter.emit({ type: 'warning', step: 'apply-updates', message: `${file} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
+    for (const file of plan.unpinned)
+      reporter.emit({
+        type: 'warning',
+        step: 'apply-updates',
+        message: `${file} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)`,
+      });
     if (plan.rejections.length > 0) {
       const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join('\n');
       if (!options.skipRejected) {
@@ -140,7 +180,12 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     // Hashed two at a time: SHA-256 is CPU-bound, and the WIMs and the Setup DU's files are large.
     const changed: FileEntry[] = await mapLimit(result.renames, 2, async ({ from, to }) => {
       const info = await stat(from);
-      return { path: path.relative(context.workspace.mediaDir, to).split(path.sep).join('/'), size: info.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info.mtimeMs) };
+      return {
+        path: path.relative(context.workspace.mediaDir, to).split(path.sep).join('/'),
+        size: info.size,
+        sha256: await hashFile(from),
+        mtimeMs: Math.trunc(info.mtimeMs),
+      };
     });
     const files = withFiles(manifest.files, changed);
     const next: Manifest = {
@@ -158,7 +203,15 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       manifest: next,
       renames: result.renames,
       cleanup: result.cleanup,
-      summary: { targets: summaryOf(plan), applied: result.applied, failures: result.failures, verified: result.verified, rejected: plan.rejections, unpinned: plan.unpinned, build },
+      summary: {
+        targets: summaryOf(plan),
+        applied: result.applied,
+        failures: result.failures,
+        verified: result.verified,
+        rejected: plan.rejections,
+        unpinned: plan.unpinned,
+        build,
+      },
       message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}; install.wim ${build}`,
     };
   },

@@ -21,9 +21,10 @@ export const DistributeOptionsSchema = z.strictObject({
 export type DistributeOptions = z.infer<typeof DistributeOptionsSchema>;
 
 export function describeTarget(r: TargetResult): string {
-  const what = r.action === 'dry-run'
-    ? `would ${r.copy.length + r.replace.length ? `copy ${r.copy.length}, replace ${r.replace.length}` : 'copy nothing'}${r.link.length ? `, link ${r.link.length}` : ''}${r.delete.length ? `, delete ${r.delete.length}` : ''}${r.removeVersions.length ? `, remove versions ${r.removeVersions.join(', ')}` : ''}`
-    : `${r.action}: ${r.filesCopied} copied, ${r.filesLinked} linked, ${r.filesSkipped} unchanged${r.delete.length ? `, ${r.delete.length} deleted` : ''}${r.removeVersions.length ? `; removed ${r.removeVersions.join(', ')}` : ''}`;
+  const what =
+    r.action === 'dry-run'
+      ? `would ${r.copy.length + r.replace.length ? `copy ${r.copy.length}, replace ${r.replace.length}` : 'copy nothing'}${r.link.length ? `, link ${r.link.length}` : ''}${r.delete.length ? `, delete ${r.delete.length}` : ''}${r.removeVersions.length ? `, remove versions ${r.removeVersions.join(', ')}` : ''}`
+      : `${r.action}: ${r.filesCopied} copied, ${r.filesLinked} linked, ${r.filesSkipped} unchanged${r.delete.length ? `, ${r.delete.length} deleted` : ''}${r.removeVersions.length ? `; removed ${r.removeVersions.join(', ')}` : ''}`;
   return `${r.target} [${r.layout} ${r.version}] ${what}`;
 }
 
@@ -35,7 +36,12 @@ export function siteInput(manifest: Manifest, site: NonNullable<DistributeOption
     site,
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? 'unknown',
-    description: packageDescription(manifest.fingerprint.slice(0, 8), manifest.installWim.images.map((i) => i.editionId || i.name), kbs, typeof revision === 'string' ? revision.slice(0, 12) : undefined),
+    description: packageDescription(
+      manifest.fingerprint.slice(0, 8),
+      manifest.installWim.images.map((i) => i.editionId || i.name),
+      kbs,
+      typeof revision === 'string' ? revision.slice(0, 12) : undefined,
+    ),
   };
 }
 
@@ -47,14 +53,27 @@ export const distribute: Step<DistributeOptions> = {
 
   plan(_manifest, options) {
     const lines = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === 'versioned' ? `, keep ${options.keep}` : ''})`);
-    if (options.site) lines.push(`then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ''}, and distribute it`);
+    if (options.site)
+      lines.push(
+        `then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ''}, and distribute it`,
+      );
     return lines;
   },
 
   async apply(context, manifest, options) {
-    const results = await publish(context.workspace, manifest, { ...options, targets: options.targets, waitMs: options.wait * 1000, dryRun: false, command: `osmedia distribute (${context.workspace.root})` }, context.reporter);
+    const results = await publish(
+      context.workspace,
+      manifest,
+      { ...options, targets: options.targets, waitMs: options.wait * 1000, dryRun: false, command: `osmedia distribute (${context.workspace.root})` },
+      context.reporter,
+    );
     if (!options.site) {
-      return { manifest, summary: { targets: results }, message: results.map(describeTarget).join('; '), unchanged: results.every((r) => r.action === 'unchanged') };
+      return {
+        manifest,
+        summary: { targets: results },
+        message: results.map(describeTarget).join('; '),
+        unchanged: results.every((r) => r.action === 'unchanged'),
+      };
     }
     // The package source is the first target's published folder (the version folder, or the mirror).
     const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource), context.reporter);

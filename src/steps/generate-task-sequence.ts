@@ -15,20 +15,27 @@ export const TaskSequenceOptionsSchema = z.strictObject({
   out: z.string().min(1).optional(),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
   edition: z.union([z.string().min(1), z.number().int().positive().transform(String)]).optional(),
-  packageId: z.string().regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, 'a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123').transform((s) => s.toUpperCase()).optional(),
+  packageId: z
+    .string()
+    .regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, 'a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123')
+    .transform((s) => s.toUpperCase())
+    .optional(),
   name: z.string().min(1).max(50, 'ConfigMgr task sequence names have at most 50 characters').optional(),
   scanOnly: z.boolean().default(false),
   dynamicUpdate: z.enum(Object.keys(DYNAMIC_UPDATE) as [keyof typeof DYNAMIC_UPDATE]).default('disable'),
   setupOptions: z.string().min(1).optional(),
-  checks: z.strictObject({
-    freeDiskSpaceMB: z.number().int().positive(),
-    memoryMB: z.number().int().positive(),
-    processorSpeedMHz: z.number().int().positive(),
-    checkFreeDiskSpace: z.boolean(),
-    checkMemory: z.boolean(),
-    checkOSType: z.boolean(),
-    checkProcessorSpeed: z.boolean(),
-  }).partial().default({}),
+  checks: z
+    .strictObject({
+      freeDiskSpaceMB: z.number().int().positive(),
+      memoryMB: z.number().int().positive(),
+      processorSpeedMHz: z.number().int().positive(),
+      checkFreeDiskSpace: z.boolean(),
+      checkMemory: z.boolean(),
+      checkOSType: z.boolean(),
+      checkProcessorSpeed: z.boolean(),
+    })
+    .partial()
+    .default({}),
 });
 export type TaskSequenceStepOptions = z.infer<typeof TaskSequenceOptionsSchema>;
 
@@ -43,18 +50,24 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
   effect: 'external',
 
   plan(manifest, options) {
-    return [`write ${options.out ?? 'ts'}/${TS_FILE}${options.scanOnly ? ' (compatibility scan only)' : ''} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? '' : ''}`];
+    return [
+      `write ${options.out ?? 'ts'}/${TS_FILE}${options.scanOnly ? ' (compatibility scan only)' : ''} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? '' : ''}`,
+    ];
   },
 
   async apply(context, manifest, options) {
     const { workspace, reporter } = context;
     const images = manifest.installWim.images;
     if (!options.edition && images.length !== 1) {
-      throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:\n${describeImages(images)}`, { fix: 'Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition).' });
+      throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:\n${describeImages(images)}`, {
+        fix: 'Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition).',
+      });
     }
     const matches = options.edition ? selectImages(images, [options.edition]) : images;
     if (matches.length !== 1) {
-      throw new UsageError(`"${options.edition}" matches ${matches.length} images:\n${describeImages(matches)}`, { fix: 'Use the index or the exact image name.' });
+      throw new UsageError(`"${options.edition}" matches ${matches.length} images:\n${describeImages(matches)}`, {
+        fix: 'Use the index or the exact image name.',
+      });
     }
     const image = matches[0]!;
     if (!image.architecture || image.languages.length === 0) {
@@ -63,7 +76,12 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
       });
     }
     const packageId = options.packageId ?? PLACEHOLDER_PACKAGE_ID;
-    if (!options.packageId) reporter.emit({ type: 'warning', step: 'generate-task-sequence', message: `no --package-id: the task sequence points at the placeholder ${PLACEHOLDER_PACKAGE_ID}; generate it again with the upgrade package's ID before importing it` });
+    if (!options.packageId)
+      reporter.emit({
+        type: 'warning',
+        step: 'generate-task-sequence',
+        message: `no --package-id: the task sequence points at the placeholder ${PLACEHOLDER_PACKAGE_ID}; generate it again with the upgrade package's ID before importing it`,
+      });
     const osType = /server/i.test(image.installationType) ? 'SERVER' : 'CLIENT';
     const xml = taskSequenceXml({
       packageId,
@@ -94,11 +112,26 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
       `Script:        ${scriptPath} -SiteCode <code> -ProviderMachineName <SMS Provider> (Windows PowerShell 5.1, with the console; -WhatIf to preview)`,
       '',
     ].join('\r\n');
-    const outputs: [string, string][] = [[xmlPath, xml], [summaryPath, summaryText], [scriptPath, script]];
+    const outputs: [string, string][] = [
+      [xmlPath, xml],
+      [summaryPath, summaryText],
+      [scriptPath, script],
+    ];
     const current = await Promise.all(outputs.map(([file]) => readFile(file, 'utf8').catch(() => '')));
     const same = outputs.every(([, text], i) => current[i] === text);
     if (!same) for (const [file, text] of outputs) await writeFileAtomic(file, text);
-    const summary = { xml: xmlPath, summaryFile: summaryPath, script: scriptPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
+    const summary = {
+      xml: xmlPath,
+      summaryFile: summaryPath,
+      script: scriptPath,
+      name,
+      description,
+      packageId,
+      placeholder: !options.packageId,
+      editionIndex: image.index,
+      edition: image.name,
+      scanOnly: options.scanOnly,
+    };
     const message = `${name}: ${TS_FILE} for package ${packageId}${options.packageId ? '' : ' (placeholder)'}, edition ${image.index} (${image.editionId})${same ? ', unchanged' : ''}`;
     return { manifest, summary, message, unchanged: same };
   },

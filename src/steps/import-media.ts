@@ -16,7 +16,10 @@ import type { Step, StepContext } from './types.ts';
 export const ImportOptionsSchema = z.strictObject({
   source: z.string().min(1, 'the path of an ISO or of an extracted media folder'),
   /** Expected SHA-256 of the ISO (or of the folder's file list); a mismatch is a hard error. */
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 of 64 hex digits').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 of 64 hex digits')
+    .optional(),
   /** Compression of the install.wim made from install.esd or split .swm. */
   compression: z.enum(['LZX', 'XPRESS', 'LZMS', 'none']).default('LZX'),
 });
@@ -45,10 +48,12 @@ async function hashTree(root: string, context: StepContext, phase: string, known
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file) => {
-    const sha256 = known.get(file.path) ?? (await hashFile(path.join(root, ...file.path.split('/')), (bytes) => {
-      done += bytes;
-      context.reporter.emit({ type: 'progress', step: 'import-media', phase, done, total, unit: 'bytes' });
-    }));
+    const sha256 =
+      known.get(file.path) ??
+      (await hashFile(path.join(root, ...file.path.split('/')), (bytes) => {
+        done += bytes;
+        context.reporter.emit({ type: 'progress', step: 'import-media', phase, done, total, unit: 'bytes' });
+      }));
     return { ...file, sha256 };
   });
 }
@@ -99,7 +104,9 @@ export const importMedia: Step<ImportOptions> = {
     const sourceInfo = await statSource(source);
     const inside = path.relative(source, workspace.root);
     if (sourceInfo.isDirectory() && !inside.startsWith('..') && !path.isAbsolute(inside)) {
-      throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, { fix: 'Choose a workspace outside the source folder: the source is never written to.' });
+      throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, {
+        fix: 'Choose a workspace outside the source folder: the source is never written to.',
+      });
     }
     const staged = path.join(workspace.stagingDir, 'media');
     await removeTree(workspace.stagingDir);
@@ -117,21 +124,32 @@ export const importMedia: Step<ImportOptions> = {
       if (listing.type !== 'Udf' && listing.type !== 'Iso') {
         throw new MediaError(`${source} is a ${listing.type} archive, not a disc image`, { fix: 'Pass a Windows ISO, or a folder extracted from one.' });
       }
-      layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), source);
+      layout = detectLayout(
+        listing.entries.filter((e) => !e.folder).map((e) => e.path),
+        source,
+      );
       volumeLabel = listing.volumeId ?? (await readIso9660Label(source));
-      reporter.emit({ type: 'info', step: 'import-media', message: `extracting ${path.basename(source)} (${listing.type}, label ${volumeLabel ?? 'none'}) with 7-Zip` });
+      reporter.emit({
+        type: 'info',
+        step: 'import-media',
+        message: `extracting ${path.basename(source)} (${listing.type}, label ${volumeLabel ?? 'none'}) with 7-Zip`,
+      });
       // Hash the ISO while 7-Zip extracts it: both read the same file, so the page cache serves one of them.
       const hashing = hashFile(source);
       hashing.catch(() => {}); // awaited below; if extraction fails first, its error is the one to report
       await context.sevenZip.extract(source, staged, {
         logDir: workspace.logsDir,
-        onProgress: (sample) => reporter.emit({ type: 'progress', step: 'import-media', phase: 'extracting', done: sample.done, total: sample.total, unit: 'percent' }),
+        onProgress: (sample) =>
+          reporter.emit({ type: 'progress', step: 'import-media', phase: 'extracting', done: sample.done, total: sample.total, unit: 'percent' }),
       });
       sourceSha256 = await hashing;
       partPaths = layout.installParts.map((p) => path.join(staged, ...p.split('/')));
     } else {
       const files = await listTree(source);
-      layout = detectLayout(files.map((f) => f.path), source);
+      layout = detectLayout(
+        files.map((f) => f.path),
+        source,
+      );
       const parts = new Set(layout.installKind === 'wim' ? [] : layout.installParts);
       const toCopy = files.filter((f) => !parts.has(f.path));
       const total = toCopy.reduce((sum, f) => sum + f.size, 0);
@@ -165,13 +183,26 @@ export const importMedia: Step<ImportOptions> = {
     const installInfo = await context.engine.info(path.join(staged, 'sources', 'install.wim'));
     const bootPath = layout.bootWim ? layout.bootWim : undefined;
     const bootInfo = bootPath ? await context.engine.info(path.join(staged, ...bootPath.split('/'))) : undefined;
-    if (!bootPath) reporter.emit({ type: 'warning', step: 'import-media', message: 'the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it' });
+    if (!bootPath)
+      reporter.emit({
+        type: 'warning',
+        step: 'import-media',
+        message: 'the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it',
+      });
 
     const files = await hashTree(staged, context, 'hashing media', known);
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       osmediaVersion: OSMEDIA_VERSION,
-      source: { path: source, kind, size: kind === 'iso' ? sourceInfo.size : files.reduce((s, f) => s + f.size, 0), mtimeMs: Math.trunc(sourceInfo.mtimeMs), sha256: sourceSha256, volumeLabel, installKind: layout.installKind },
+      source: {
+        path: source,
+        kind,
+        size: kind === 'iso' ? sourceInfo.size : files.reduce((s, f) => s + f.size, 0),
+        mtimeMs: Math.trunc(sourceInfo.mtimeMs),
+        sha256: sourceSha256,
+        volumeLabel,
+        installKind: layout.installKind,
+      },
       installWim: wimRecord(installWim, installInfo),
       bootWim: bootInfo && bootPath ? wimRecord(bootPath, bootInfo) : undefined,
       files,

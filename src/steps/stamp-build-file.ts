@@ -75,7 +75,8 @@ export const stampBuildFile: Step<StampOptions> = {
     const target = workspace.media(file);
     const targetDir = path.dirname(target);
     const parent = await stat(targetDir).catch(() => undefined);
-    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file}: ${path.dirname(file)} is a file in the media`, { fix: 'Choose another --file path.' });
+    if (parent && !parent.isDirectory())
+      throw new UsageError(`Cannot write ${file}: ${path.dirname(file)} is a file in the media`, { fix: 'Choose another --file path.' });
 
     const autorun = (await readdir(workspace.mediaDir)).filter((name) => name.toLowerCase() === 'autorun.inf');
     const revision = await resolveRevision(options);
@@ -85,7 +86,10 @@ export const stampBuildFile: Step<StampOptions> = {
 
     const written: FileEntry[] = [];
     const renames: { from: string; to: string }[] = [];
-    for (const [rel, content] of [[file, renderBuildText(info)], [twin, `${JSON.stringify(info, null, 2)}\n`]] as const) {
+    for (const [rel, content] of [
+      [file, renderBuildText(info)],
+      [twin, `${JSON.stringify(info, null, 2)}\n`],
+    ] as const) {
       const temp = await workspace.tempPath(path.posix.basename(rel));
       await writeFile(temp, content);
       const s = await stat(temp);

@@ -12,7 +12,9 @@ import type { Step } from './types.ts';
 
 export const StripOptionsSchema = z.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
-  keep: z.array(z.union([z.string().trim().min(1), z.number().int().positive().transform(String)])).min(1, 'at least one selector (EditionID, image name or index)'),
+  keep: z
+    .array(z.union([z.string().trim().min(1), z.number().int().positive().transform(String)]))
+    .min(1, 'at least one selector (EditionID, image name or index)'),
 });
 export type StripOptions = z.infer<typeof StripOptionsSchema>;
 
@@ -49,7 +51,10 @@ export function selectImages(images: readonly ImageInfo[], selectors: readonly s
 
 /** Normalises `--keep a,b --keep c` into one list. */
 export function splitSelectors(values: readonly string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export const stripIndexes: Step<StripOptions> = {
@@ -61,10 +66,7 @@ export const stripIndexes: Step<StripOptions> = {
     if (!manifest) return [`keep ${options.keep.join(', ')} in install.wim`];
     const kept = selectImages(manifest.installWim.images, options.keep);
     const removed = manifest.installWim.images.filter((i) => !kept.includes(i));
-    return [
-      ...kept.map((i) => `keep   ${i.index}: ${i.name} [${i.editionId}]`),
-      ...removed.map((i) => `remove ${i.index}: ${i.name} [${i.editionId}]`),
-    ];
+    return [...kept.map((i) => `keep   ${i.index}: ${i.name} [${i.editionId}]`), ...removed.map((i) => `remove ${i.index}: ${i.name} [${i.editionId}]`)];
   },
 
   async apply(context, manifest, options) {
@@ -82,11 +84,20 @@ export const stripIndexes: Step<StripOptions> = {
     }
 
     const temp = await workspace.tempPath('install.wim');
-    reporter.emit({ type: 'info', step: 'strip-indexes', message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i) => i.name).join(', ')}` });
-    await engine.exportImages(wimPath, kept.map((i) => i.index), temp, {
-      logDir: workspace.logsDir,
-      onProgress: (s) => reporter.emit({ type: 'progress', step: 'strip-indexes', phase: 'exporting', done: s.done, total: s.total, unit: s.unit }),
+    reporter.emit({
+      type: 'info',
+      step: 'strip-indexes',
+      message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i) => i.name).join(', ')}`,
     });
+    await engine.exportImages(
+      wimPath,
+      kept.map((i) => i.index),
+      temp,
+      {
+        logDir: workspace.logsDir,
+        onProgress: (s) => reporter.emit({ type: 'progress', step: 'strip-indexes', phase: 'exporting', done: s.done, total: s.total, unit: s.unit }),
+      },
+    );
 
     faultPoint('strip-exported');
     // Verify before anything is replaced: same count, names, editions and builds, in order.
@@ -117,7 +128,13 @@ export const stripIndexes: Step<StripOptions> = {
     return {
       manifest: next,
       renames: [{ from: temp, to: wimPath }],
-      summary: { kept: kept.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })), removed: removed.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })), bytesBefore: before, bytesAfter: after, bytesSaved: saved },
+      summary: {
+        kept: kept.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })),
+        removed: removed.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })),
+        bytesBefore: before,
+        bytesAfter: after,
+        bytesSaved: saved,
+      },
       message: `kept ${kept.map((i) => i.editionId || i.name).join(', ')}; removed ${removed.length} image(s); saved ${formatBytes(saved)}`,
     };
   },

@@ -66,7 +66,8 @@ export function servicingBuild(build: number): number {
 }
 
 /** Windows Setup files a Setup Dynamic Update CAB carries (it has no update.mum). */
-const SETUP_FILES = /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
+const SETUP_FILES =
+  /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
 
 function kindOf(name: string): UpdateKind {
   if (/^Package_for_RollupFix$/i.test(name)) return 'lcu';
@@ -111,7 +112,9 @@ export function classifyPackage(facts: FileFacts, contents: PackageContents, med
   const reject = (reason: string): Rejection => ({ file: facts.file, fileName, reason });
   if (!/\.(msu|cab)$/i.test(fileName)) return reject('not a .msu or .cab file');
   if (/-(express|baseless)\.cab$/i.test(fileName)) {
-    return reject(`an online-only ${/-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`);
+    return reject(
+      `an online-only ${/-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`,
+    );
   }
   const base = { file: facts.file, fileName, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout };
 
@@ -119,7 +122,8 @@ export function classifyPackage(facts: FileFacts, contents: PackageContents, med
     const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path.posix.basename(e)));
     if (setupFiles.length === 0) return reject('not an update package: it has no update.mum and no Windows Setup files');
     const architecture = archFromFileName(fileName) ?? 'neutral';
-    if (architecture !== 'neutral' && architecture !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
+    if (architecture !== 'neutral' && architecture !== media.architecture)
+      return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
     // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
     const kb = kbFromFileName(fileName);
     return { ...base, kind: 'setup', kb, architecture, identity: `SetupDU~${kb || fileName}~${facts.sha256.slice(0, 12)}`, name: 'Setup Dynamic Update' };
@@ -137,7 +141,9 @@ export function classifyPackage(facts: FileFacts, contents: PackageContents, med
   const identity = identityOf(main.manifest);
   const wanted = servicingBuild(media.build);
   if (identity.build !== undefined && identity.build !== wanted) {
-    return reject(`a package for build ${identity.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ''}`);
+    return reject(
+      `a package for build ${identity.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ''}`,
+    );
   }
   return {
     ...base,

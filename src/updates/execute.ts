@@ -157,29 +157,40 @@ export class ServicingRun {
 
   /** Runs DISM; a failure becomes a DismFailure that names the image, the operation and the fix. */
   private async runDism(args: string[], what: string, phase?: string): Promise<string> {
-    if (!this.o.dismFile) throw new MediaError('DISM is needed for this plan but is not available here', { fix: 'Run apply-updates on a Windows runner (see README: Windows runner set-up).' });
-    try {
-      const { stdout } = await runTool({ tool: 'DISM', file: this.o.dismFile, args }, {
-        logDir: this.logDir,
-        onLine: phase ? (line) => {
-          const percent = parseDismProgress(line);
-          if (percent !== undefined) this.o.reporter.emit({ type: 'progress', step: 'apply-updates', phase, done: percent, total: 100, unit: 'percent' });
-        } : undefined,
+    if (!this.o.dismFile)
+      throw new MediaError('DISM is needed for this plan but is not available here', {
+        fix: 'Run apply-updates on a Windows runner (see README: Windows runner set-up).',
       });
+    try {
+      const { stdout } = await runTool(
+        { tool: 'DISM', file: this.o.dismFile, args },
+        {
+          logDir: this.logDir,
+          onLine: phase
+            ? (line) => {
+                const percent = parseDismProgress(line);
+                if (percent !== undefined) this.o.reporter.emit({ type: 'progress', step: 'apply-updates', phase, done: percent, total: 100, unit: 'percent' });
+              }
+            : undefined,
+        },
+      );
       return stdout;
     } catch (error) {
       if (!(error instanceof ToolError) || error.toolExitCode === undefined) throw error;
       const code = dismErrorCode(error.output, error.toolExitCode);
       const decoded = decodeDismError(code);
       const said = dismErrorText(error.output);
-      throw new DismFailure(`DISM failed ${what}: ${code ?? `exit code ${error.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ''}`, {
-        tool: 'DISM',
-        exitCode: error.toolExitCode,
-        logPath: error.logPath,
-        output: error.output,
-        fix: `${decoded?.fix ?? 'Read DISM\'s log for the cause.'} The image was discarded; the workspace is unchanged.${error.logPath ? ` DISM's output: ${error.logPath}` : ''}`,
-        cause: error,
-      });
+      throw new DismFailure(
+        `DISM failed ${what}: ${code ?? `exit code ${error.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ''}`,
+        {
+          tool: 'DISM',
+          exitCode: error.toolExitCode,
+          logPath: error.logPath,
+          output: error.output,
+          fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${error.logPath ? ` DISM's output: ${error.logPath}` : ''}`,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -190,7 +201,11 @@ export class ServicingRun {
     const isOurs = (m: { mountDir: string }) => path.resolve(m.mountDir).toLowerCase().startsWith(root);
     const ours = mounts.filter(isOurs);
     for (const mount of mounts.filter((m) => !isOurs(m))) {
-      this.o.reporter.emit({ type: 'warning', step: 'apply-updates', message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone` });
+      this.o.reporter.emit({
+        type: 'warning',
+        step: 'apply-updates',
+        message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone`,
+      });
     }
     for (const mount of ours) {
       this.info(`discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`);
@@ -276,7 +291,11 @@ export class ServicingRun {
           await this.runDism(this.dism.addPackage(mountDir, await this.ssuPath(op)), `in ${target.title} adding the servicing stack ${op.ssuIdentity}`, label);
           break;
         case 'add-package':
-          await this.runDism(this.dism.addPackage(mountDir, await this.packagePath(op)), `in ${target.title} adding ${op.package.kb || op.package.identity}`, label);
+          await this.runDism(
+            this.dism.addPackage(mountDir, await this.packagePath(op)),
+            `in ${target.title} adding ${op.package.kb || op.package.identity}`,
+            label,
+          );
           break;
         case 'cleanup':
           await this.runDism(this.dism.cleanupImage(mountDir, op.resetBase), `in ${target.title} cleaning up components`, label);
@@ -309,9 +328,12 @@ export class ServicingRun {
     const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
     const missing = expected.filter((id) => !present.has(id.toLowerCase()));
     if (missing.length > 0) {
-      throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed in the image`, {
-        fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`,
-      });
+      throw new MediaError(
+        `${target.title}: DISM reported success, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed in the image`,
+        {
+          fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`,
+        },
+      );
     }
     this.verified.push(`${target.title}: ${expected.length} expected package(s) installed`);
   }
@@ -357,13 +379,20 @@ export class ServicingRun {
       const image = info.images.find((i) => i.index === index);
       const lcu = target.applies.find((p) => p.kind === 'lcu');
       if (this.failures.some((f) => f.target === target.target)) {
-        this.o.reporter.emit({ type: 'warning', step: 'apply-updates', message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)` });
+        this.o.reporter.emit({
+          type: 'warning',
+          step: 'apply-updates',
+          message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)`,
+        });
         continue;
       }
       if (!image || image.version !== target.predicted) {
-        throw new MediaError(`${target.title}: after servicing it is ${image?.version ?? 'missing'}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ''}`, {
-          fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`,
-        });
+        throw new MediaError(
+          `${target.title}: after servicing it is ${image?.version ?? 'missing'}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ''}`,
+          {
+            fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`,
+          },
+        );
       }
       this.verified.push(`${prefix} index ${index}: ${image.version} as planned`);
     }
@@ -378,7 +407,10 @@ export class ServicingRun {
     const renames: { from: string; to: string }[] = [];
     const changedPaths: string[] = [];
     const cleanup: string[] = [];
-    const record = (target: PlanTarget, refs: PackageRef[]) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path.basename(r.file), sha256: r.sha256 })));
+    const record = (target: PlanTarget, refs: PackageRef[]) =>
+      applied.push(
+        ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path.basename(r.file), sha256: r.sha256 })),
+      );
     if (plan.needsDism) await this.cleanStaleMounts();
     // Working folders of a killed run (their mounts, if any, were just discarded).
     await this.removeOldRuns();
@@ -401,7 +433,10 @@ export class ServicingRun {
         await this.exportAll(original, [1], winre, 0, 'WinRE');
         const info = await files.info(winre);
         if (info.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === 'winre')) {
-          throw new MediaError(`WinRE: after servicing it is ${info.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
+          throw new MediaError(
+            `WinRE: after servicing it is ${info.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`,
+            { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` },
+          );
         }
         this.verified.push(`WinRE: ${info.images[0]?.version} as planned`);
         record(winreTarget, refs);
@@ -409,7 +444,10 @@ export class ServicingRun {
 
       let installInfo: WimInfo | undefined;
       let bootInfo: WimInfo | undefined;
-      for (const [kind, source] of [['install.wim', installWim], ['boot.wim', bootWim]] as const) {
+      for (const [kind, source] of [
+        ['install.wim', installWim],
+        ['boot.wim', bootWim],
+      ] as const) {
         const targets = active.filter((t) => t.target.startsWith(`${kind}:`));
         if (targets.length === 0) continue;
         const working = path.join(this.runDir, kind);
@@ -431,7 +469,11 @@ export class ServicingRun {
         if (targets.every((t) => t.engine === 'cross-platform')) await files.exportImages(working, indexes, dest, bootIndex);
         else await this.exportAll(working, indexes, dest, bootIndex, kind);
         const info = await files.info(dest);
-        this.verifyBuilds(targets.filter((t) => t.engine === 'dism'), info, kind);
+        this.verifyBuilds(
+          targets.filter((t) => t.engine === 'dism'),
+          info,
+          kind,
+        );
         if (kind === 'install.wim') installInfo = info;
         else bootInfo = info;
         renames.push({ from: dest, to: source });
@@ -479,7 +521,12 @@ export class ServicingRun {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath('from-boot');
         cleanup.push(dir);
-        await files.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir);
+        await files.extractFiles(
+          bootWim,
+          2,
+          op.files.map((f) => f.from),
+          dir,
+        );
         const extracted = new Map((await readdir(dir)).map((name) => [name.toLowerCase(), path.join(dir, name)]));
         for (const { from, to } of op.files) {
           const file = extracted.get(from.split('/').at(-1)!.toLowerCase());
@@ -505,13 +552,17 @@ export class ServicingRun {
       renames.push({ from, to: workspace.media(actual) });
       paths.push(actual);
     }
-    const setup = target.operations.some((o) => o.action === 'copy-from-boot') ? renames.find((r) => r.to === workspace.media(existing.get('sources/setup.exe') ?? 'sources/setup.exe')) : undefined;
+    const setup = target.operations.some((o) => o.action === 'copy-from-boot')
+      ? renames.find((r) => r.to === workspace.media(existing.get('sources/setup.exe') ?? 'sources/setup.exe'))
+      : undefined;
     if (setup) {
       const check = path.join(this.runDir, 'check');
       await files.extractFiles(bootWim, 2, ['sources/setup.exe'], check);
       const [name] = await readdir(check);
       if ((await hashFile(setup.from)) !== (await hashFile(path.join(check, name!)))) {
-        throw new MediaError('sources/setup.exe does not equal the one in boot.wim index 2', { fix: 'Nothing was replaced; run again. If it persists, re-import the media.' });
+        throw new MediaError('sources/setup.exe does not equal the one in boot.wim index 2', {
+          fix: 'Nothing was replaced; run again. If it persists, re-import the media.',
+        });
       }
       this.verified.push('sources/setup.exe equals boot.wim index 2');
     }

@@ -30,7 +30,10 @@ export function parseSha256Sums(text: string, source = 'SHA256SUMS'): Map<string
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
-    if (!match) throw new UsageError(`${source} line ${i + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, { fix: 'Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder.' });
+    if (!match)
+      throw new UsageError(`${source} line ${i + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, {
+        fix: 'Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder.',
+      });
     pins.set(path.basename(match[2]!.replaceAll('\\', '/')).toLowerCase(), match[1]!.toLowerCase());
   }
   return pins;
@@ -43,7 +46,9 @@ export async function collectUpdateFiles(source: UpdateSource, baseDir = process
   if (source.from) {
     const dir = path.resolve(baseDir, source.from);
     const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`The updates folder ${dir} cannot be read (${error.code ?? error.message})`, { fix: 'Pass the folder that holds this month\'s .msu and .cab files with --updates (or updates.from in the recipe).' });
+      throw new UsageError(`The updates folder ${dir} cannot be read (${error.code ?? error.message})`, {
+        fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe).",
+      });
     });
     const sumsFile = path.join(dir, 'SHA256SUMS');
     const pins = (await exists(sumsFile)) ? parseSha256Sums(await readFile(sumsFile, 'utf8'), sumsFile) : new Map<string, string>();
@@ -61,13 +66,18 @@ export async function collectUpdateFiles(source: UpdateSource, baseDir = process
     }
     const orphans = [...pins.keys()].filter((name) => !names.has(name));
     if (orphans.length > 0) {
-      throw new MediaError(`SHA256SUMS in ${dir} pins file(s) that are not in the folder: ${orphans.join(', ')}`, { fix: 'Copy the missing update files into the folder, or remove their lines from SHA256SUMS.' });
+      throw new MediaError(`SHA256SUMS in ${dir} pins file(s) that are not in the folder: ${orphans.join(', ')}`, {
+        fix: 'Copy the missing update files into the folder, or remove their lines from SHA256SUMS.',
+      });
     }
   }
   for (const item of source.files ?? []) {
     const file = path.resolve(baseDir, item.path);
     const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) throw new UsageError(`The update file ${file} does not exist`, { fix: 'Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog.' });
+    if (!info?.isFile())
+      throw new UsageError(`The update file ${file} does not exist`, {
+        fix: 'Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog.',
+      });
     files.push({ file, size: info.size, mtimeMs: info.mtimeMs, pin: item.sha256?.toLowerCase() });
   }
   return { files, ignored };
@@ -103,7 +113,13 @@ export async function checkPins(files: readonly UpdateFile[], onBytes?: (bytes: 
 }
 
 /** Reads and classifies every file; rejections (and duplicates) are returned, never dropped silently. */
-export async function classifyUpdates(sevenZip: SevenZip, files: readonly UpdateFile[], hashes: Map<string, string>, media: MediaTarget, work: string): Promise<{ packages: UpdatePackage[]; rejections: Rejection[] }> {
+export async function classifyUpdates(
+  sevenZip: SevenZip,
+  files: readonly UpdateFile[],
+  hashes: Map<string, string>,
+  media: MediaTarget,
+  work: string,
+): Promise<{ packages: UpdatePackage[]; rejections: Rejection[] }> {
   const accepted: UpdatePackage[] = [];
   const rejections: Rejection[] = [];
   for (const [i, file] of files.entries()) {

@@ -152,13 +152,19 @@ function imageTarget(
   if (target) {
     const recordedAlready = recorded(manifest, id, target.identity);
     if (recordedAlready || (target.revision ?? 0) <= current) {
-      skip(target, recordedAlready ? 'already applied (recorded in the manifest)' : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`);
+      skip(
+        target,
+        recordedAlready
+          ? 'already applied (recorded in the manifest)'
+          : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`,
+      );
       for (const checkpoint of checkpoints) skip(checkpoint, `checkpoint of ${target.kb}, which this image does not need`);
     } else {
       const needed: UpdatePackage[] = [];
       for (const checkpoint of checkpoints) {
         if ((checkpoint.revision ?? 0) > current) needed.push(checkpoint);
-        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT) skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
+        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT)
+          skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
         else skip(checkpoint, `checkpoint already contained: image at ${image.version}`);
       }
       operations.push({ action: 'add-package', package: ref(target), checkpoints: needed.map(ref) });
@@ -216,22 +222,34 @@ function imageTarget(
 }
 
 /** Orders the servicing of this media with these updates. Pure. */
-export function planServicing(manifest: Manifest, packages: readonly UpdatePackage[], options: PlanOptions, extra: { rejections?: Rejection[]; mediaFiles?: readonly string[] } = {}): ServicingPlan {
+export function planServicing(
+  manifest: Manifest,
+  packages: readonly UpdatePackage[],
+  options: PlanOptions,
+  extra: { rejections?: Rejection[]; mediaFiles?: readonly string[] } = {},
+): ServicingPlan {
   const targets: PlanTarget[] = [];
   const images = manifest.installWim.images;
   const first = images[0];
 
   // WinRE: once, from the first kept image, reused for every edition.
-  const safeOs = packages.filter((p) => p.kind === 'safe-os').sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0)).at(-1);
+  const safeOs = packages
+    .filter((p) => p.kind === 'safe-os')
+    .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0))
+    .at(-1);
   let winreServiced = false;
   if (safeOs && first) {
     const operations: Operation[] = [{ action: 'extract-winre', fromIndex: first.index }];
     const applies: PackageRef[] = [];
-    const skipped: Skip[] = packages.filter((p) => p.kind === 'safe-os' && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
+    const skipped: Skip[] = packages
+      .filter((p) => p.kind === 'safe-os' && p !== safeOs)
+      .map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
     const winreRecords = appliedUpdates(manifest).filter((u) => u.target === 'winre' && u.kind === 'safe-os');
     const newest = Math.max(0, ...winreRecords.map((u) => Number(u.identity.split('~').at(-1)?.split('.')[1] ?? 0)));
-    if (recorded(manifest, 'winre', safeOs.identity)) skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: 'already applied (recorded in the manifest)' });
-    else if ((safeOs.revision ?? 0) <= newest) skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
+    if (recorded(manifest, 'winre', safeOs.identity))
+      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: 'already applied (recorded in the manifest)' });
+    else if ((safeOs.revision ?? 0) <= newest)
+      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
     else {
       const { target: lcu } = cumulativeChain(packages);
       const ssu = packages.find((p) => p.kind === 'ssu');
@@ -239,7 +257,8 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
       else if (lcu?.ssu) operations.push({ action: 'add-ssu', package: ref(lcu), ssuIdentity: lcu.ssu.identity, entry: lcu.ssu.entry });
       operations.push({ action: 'add-package', package: ref(safeOs), checkpoints: [] }, { action: 'cleanup', resetBase: true }, { action: 'export' });
       applies.push(ref(safeOs));
-      if (lcu) skipped.push({ kb: lcu.kb, identity: lcu.identity, reason: 'the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)' });
+      if (lcu)
+        skipped.push({ kb: lcu.kb, identity: lcu.identity, reason: 'the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)' });
       winreServiced = true;
       const ssuIdentity = operations.find((o) => o.action === 'add-ssu') as Extract<Operation, { action: 'add-ssu' }> | undefined;
       targets.push({
@@ -248,7 +267,9 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
         engine: 'dism',
         predicted: withUbr(first.version, safeOs.revision ?? 0),
         operations,
-        applies: ssuIdentity ? [ssuIdentity.package.kind === 'ssu' ? ssuIdentity.package : { ...ssuIdentity.package, identity: ssuIdentity.ssuIdentity, kind: 'ssu' }, ...applies] : applies,
+        applies: ssuIdentity
+          ? [ssuIdentity.package.kind === 'ssu' ? ssuIdentity.package : { ...ssuIdentity.package, identity: ssuIdentity.ssuIdentity, kind: 'ssu' }, ...applies]
+          : applies,
         skipped,
         expectPackages: [...(ssuIdentity ? [ssuIdentity.ssuIdentity] : []), safeOs.identity],
       });
@@ -256,16 +277,36 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
     if (!winreServiced) targets.push({ target: 'winre', title: 'WinRE', engine: 'dism', operations: [], applies: [], skipped, expectPackages: [] });
   } else if (first && cumulativeChain(packages).target) {
     // Said out loud: a month with an LCU and no Safe OS DU leaves the recovery environment behind.
-    targets.push({ target: 'winre', title: 'WinRE', engine: 'dism', operations: [], applies: [], expectPackages: [], skipped: [{ kb: '', identity: '', reason: 'no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month\'s Safe OS DU to service it)' }] });
+    targets.push({
+      target: 'winre',
+      title: 'WinRE',
+      engine: 'dism',
+      operations: [],
+      applies: [],
+      expectPackages: [],
+      skipped: [
+        { kb: '', identity: '', reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" },
+      ],
+    });
   }
 
   for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
-  for (const image of manifest.bootWim?.images ?? []) targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
+  for (const image of manifest.bootWim?.images ?? [])
+    targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
 
   // Media: the Setup DU into sources/, then the serviced setup files and boot managers from boot.wim index 2.
-  const media: PlanTarget = { target: 'media', title: 'media (sources/ and boot files)', engine: 'cross-platform', operations: [], applies: [], skipped: [], expectPackages: [] };
+  const media: PlanTarget = {
+    target: 'media',
+    title: 'media (sources/ and boot files)',
+    engine: 'cross-platform',
+    operations: [],
+    applies: [],
+    skipped: [],
+    expectPackages: [],
+  };
   for (const setup of packages.filter((p) => p.kind === 'setup')) {
-    if (recorded(manifest, 'media', setup.identity)) media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: 'already applied (recorded in the manifest)' });
+    if (recorded(manifest, 'media', setup.identity))
+      media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: 'already applied (recorded in the manifest)' });
     else {
       media.operations.push({ action: 'expand-setup-du', package: ref(setup) });
       media.applies.push(ref(setup));
@@ -297,8 +338,10 @@ export function planServicing(manifest: Manifest, packages: readonly UpdatePacka
 
 const OPERATION_TEXT: { [A in Operation['action']]: (op: Extract<Operation, { action: A }>) => string } = {
   'extract-winre': (op) => `take Winre.wim out of install.wim index ${op.fromIndex}`,
-  'add-ssu': (op) => `add servicing stack ${op.ssuIdentity.split('~').at(-1)}${op.entry ? ` (${op.entry} from ${op.package.kb} ${fileName(op.package.file)})` : ` ${op.package.kb}`}`,
-  'add-package': (op) => `add ${op.package.kind === 'lcu' ? 'cumulative update' : op.package.kind === 'safe-os' ? 'Safe OS DU' : op.package.kind === 'dotnet' ? '.NET CU' : 'package'} ${op.package.kb} ${op.package.identity.split('~').at(-1)}${op.checkpoints.length ? ` with checkpoint(s) ${op.checkpoints.map((c) => c.kb).join(', ')}` : ''}`,
+  'add-ssu': (op) =>
+    `add servicing stack ${op.ssuIdentity.split('~').at(-1)}${op.entry ? ` (${op.entry} from ${op.package.kb} ${fileName(op.package.file)})` : ` ${op.package.kb}`}`,
+  'add-package': (op) =>
+    `add ${op.package.kind === 'lcu' ? 'cumulative update' : op.package.kind === 'safe-os' ? 'Safe OS DU' : op.package.kind === 'dotnet' ? '.NET CU' : 'package'} ${op.package.kb} ${op.package.identity.split('~').at(-1)}${op.checkpoints.length ? ` with checkpoint(s) ${op.checkpoints.map((c) => c.kb).join(', ')}` : ''}`,
   'replace-winre': () => 'replace Windows/System32/Recovery/Winre.wim with the serviced WinRE',
   cleanup: (op) => `component cleanup (/StartComponentCleanup${op.resetBase ? ' /ResetBase' : ''})`,
   'enable-netfx3': () => 'enable .NET Framework 3.5 (NetFx3) from sources/sxs',
@@ -317,7 +360,16 @@ export function describeOperation(op: Operation): string {
 
 /** The plan as a table: one row per target, with its build before and after and the updates it gets. */
 export function formatPlanTable(plan: ServicingPlan): string[] {
-  const rows = [['target', 'before', 'after', 'operations', 'updates'], ...plan.targets.map((t) => [t.target, t.before ?? '-', t.predicted ?? '-', String(t.operations.length), [...new Set(t.applies.map((a) => a.kb || a.identity))].join(', ') || '-'])];
+  const rows = [
+    ['target', 'before', 'after', 'operations', 'updates'],
+    ...plan.targets.map((t) => [
+      t.target,
+      t.before ?? '-',
+      t.predicted ?? '-',
+      String(t.operations.length),
+      [...new Set(t.applies.map((a) => a.kb || a.identity))].join(', ') || '-',
+    ]),
+  ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
 }

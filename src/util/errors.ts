@@ -29,10 +29,7 @@ export class ToolError extends OsmediaError {
   readonly toolExitCode: number | undefined;
   readonly logPath: string | undefined;
   readonly output: string;
-  constructor(
-    message: string,
-    details: { tool: string; exitCode?: number; logPath?: string; output?: string; fix?: string; cause?: unknown },
-  ) {
+  constructor(message: string, details: { tool: string; exitCode?: number; logPath?: string; output?: string; fix?: string; cause?: unknown }) {
     super(message, { fix: details.fix, cause: details.cause });
     this.tool = details.tool;
     this.toolExitCode = details.exitCode;

@@ -105,7 +105,8 @@ export class ConsoleReporter implements Reporter {
     const key = `${event.step}/${event.phase}`;
     const now = this.options.now();
     const last = this.lastLine.get(key);
-    const due = !last || percent >= last.percent + 10 || (now - last.at >= this.options.intervalMs && percent > last.percent) || (percent === 100 && last.percent < 100);
+    const due =
+      !last || percent >= last.percent + 10 || (now - last.at >= this.options.intervalMs && percent > last.percent) || (percent === 100 && last.percent < 100);
     if (!due) return;
     this.lastLine.set(key, { at: now, percent });
     this.write(`[${event.step}] ${event.phase}: ${percent}%${amount}\n`);

@@ -50,15 +50,17 @@ export async function listTree(root: string): Promise<TreeFile[]> {
   // another made a no-op publish of 1,000 files wait on the disk for most of its run.
   async function walk(dir: string, rel: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(entries.map(async (entry) => {
-      const full = path.join(dir, entry.name);
-      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(full, relPath);
-      else if (entry.isFile()) {
-        const info = await stat(full);
-        files.push({ path: relPath, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) });
-      }
-    }));
+    await Promise.all(
+      entries.map(async (entry) => {
+        const full = path.join(dir, entry.name);
+        const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(full, relPath);
+        else if (entry.isFile()) {
+          const info = await stat(full);
+          files.push({ path: relPath, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) });
+        }
+      }),
+    );
   }
   await walk(root, '');
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -118,7 +120,7 @@ export async function copyFileHashed(source: string, target: string, onBytes: (b
     await readChunks(source, async (chunk) => {
       hash.update(chunk);
       onBytes(chunk.length);
-      for (let written = 0; written < chunk.length; ) written += (await out.write(chunk, written, chunk.length - written)).bytesWritten;
+      for (let written = 0; written < chunk.length;) written += (await out.write(chunk, written, chunk.length - written)).bytesWritten;
     });
   } finally {
     await out.close();

@@ -62,14 +62,18 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
     const holder = await readHolder(lockPath);
     if (holder && (holder.host !== info.host || isAlive(holder.pid))) {
       if (Date.now() < deadline) {
-        if (!announced) options.reporter.emit({ type: 'info', message: `waiting for ${options.what}: held by "${holder.command}" (pid ${holder.pid} on ${holder.host})` });
+        if (!announced)
+          options.reporter.emit({ type: 'info', message: `waiting for ${options.what}: held by "${holder.command}" (pid ${holder.pid} on ${holder.host})` });
         announced = true;
         await sleep(options.pollMs ?? 1000);
         continue;
       }
-      throw new MediaError(`${options.what[0]!.toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`, {
-        fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`,
-      });
+      throw new MediaError(
+        `${options.what[0]!.toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
+        {
+          fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`,
+        },
+      );
     }
     options.reporter.emit({ type: 'warning', message: `removing a stale lock on ${options.what} left by pid ${holder?.pid ?? '?'} (no longer running)` });
     await rm(lockPath, { force: true });

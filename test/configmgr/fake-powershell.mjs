@@ -26,7 +26,17 @@ if (answer === 'ok') {
   const lines = text.replace(/\r/g, '');
   const steps = lines.split('\n').filter((l) => /^ {4}\$step = /.test(l)).length;
   const id = (name) => new RegExp(`^\\$${name} = '([A-Z0-9]{8})'$`, 'm').exec(lines)?.[1] ?? null;
-  answer = { result: { siteCode: 'P01', whatIf: false, steps, completed: steps, failed: null, upgradePackageId: id('UpgradeId') ?? scenario.createdIds?.upgrade ?? null, imagePackageId: id('ImageId') ?? scenario.createdIds?.image ?? null } };
+  answer = {
+    result: {
+      siteCode: 'P01',
+      whatIf: false,
+      steps,
+      completed: steps,
+      failed: null,
+      upgradePackageId: id('UpgradeId') ?? scenario.createdIds?.upgrade ?? null,
+      imagePackageId: id('ImageId') ?? scenario.createdIds?.image ?? null,
+    },
+  };
 }
 console.log('WARNING: recorded console output');
 if (answer.result !== undefined && resultPath) writeFileSync(resultPath, JSON.stringify(answer.result));

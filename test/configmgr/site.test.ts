@@ -14,14 +14,36 @@ import { describe, expect, it } from 'vitest';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { UTF8_BOM } from '../../src/configmgr/powershell.ts';
 import { describePlan, distributionStates, nalServer, planSite, siteApplyScript, waitForDistribution, type Clock } from '../../src/configmgr/site-plan.ts';
-import { imageDescription, packageDescription, siteReadScript, siteStatusScript, SiteOptionsSchema, SiteStateSchema, type SiteScriptInput } from '../../src/configmgr/site.ts';
+import {
+  imageDescription,
+  packageDescription,
+  siteReadScript,
+  siteStatusScript,
+  SiteOptionsSchema,
+  SiteStateSchema,
+  type SiteScriptInput,
+} from '../../src/configmgr/site.ts';
 import { MediaError } from '../../src/util/errors.ts';
 import { readJson, repoRoot, runCli, sampleMedia, tempDir } from '../helpers.ts';
 import { fakeSite, type Scenario } from './fake-site.ts';
 
-const HOSTILE = ["O'Brien's upgrade", 'Upgrade $(Remove-Item C:\\ -Recurse) `whoami`', 'a; Stop-Computer -Force; "b"', 'line one\nline two', 'Ünïcödé 升级 \u{1F600} “typographic” ‘quotes’'];
+const HOSTILE = [
+  "O'Brien's upgrade",
+  'Upgrade $(Remove-Item C:\\ -Recurse) `whoami`',
+  'a; Stop-Computer -Force; "b"',
+  'line one\nline two',
+  'Ünïcödé 升级 \u{1F600} “typographic” ‘quotes’',
+];
 
-const site = (over: Record<string, unknown> = {}) => SiteOptionsSchema.parse({ siteCode: 'P01', provider: 'cm01.contoso.com', upgradePackageName: 'Windows 11 24H2 Enterprise', acceptLicense: true, distributionPointGroups: ['All DPs'], ...over });
+const site = (over: Record<string, unknown> = {}) =>
+  SiteOptionsSchema.parse({
+    siteCode: 'P01',
+    provider: 'cm01.contoso.com',
+    upgradePackageName: 'Windows 11 24H2 Enterprise',
+    acceptLicense: true,
+    distributionPointGroups: ['All DPs'],
+    ...over,
+  });
 const SOURCE = '\\\\cm01\\sources$\\OS\\Win11\\26100.2314-1a2b3c4d';
 const input = (over: Partial<SiteScriptInput> = {}, siteOver: Record<string, unknown> = {}): SiteScriptInput => ({
   site: site(siteOver),
@@ -35,14 +57,33 @@ const input = (over: Partial<SiteScriptInput> = {}, siteOver: Record<string, unk
 const nal = (host: string) => `["Display=\\\\${host}\\"]MSWNET:["SMS_SITE=P01"]\\\\${host}\\`;
 const GROUP = { name: 'All DPs', groupId: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}' };
 function state(over: Record<string, unknown> = {}) {
-  return SiteStateSchema.parse({ siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: [GROUP], points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] }, ...over });
+  return SiteStateSchema.parse({
+    siteCode: 'P01',
+    upgradePackage: null,
+    imagePackage: null,
+    groups: [GROUP],
+    points: [],
+    groupPackages: [],
+    distribution: { packages: [], assigned: [], status: [] },
+    ...over,
+  });
 }
-const existing = (over: Record<string, unknown> = {}) => ({ PackageID: 'P0100123', Name: 'Windows 11 24H2 Enterprise', PkgSourcePath: '\\\\cm01\\sources$\\OS\\Win11\\26100.2240-99887766', Version: '10.0.26100.2240', Description: 'osmedia 99887766: Enterprise; updates KB5044284', ...over });
+const existing = (over: Record<string, unknown> = {}) => ({
+  PackageID: 'P0100123',
+  Name: 'Windows 11 24H2 Enterprise',
+  PkgSourcePath: '\\\\cm01\\sources$\\OS\\Win11\\26100.2240-99887766',
+  Version: '10.0.26100.2240',
+  Description: 'osmedia 99887766: Enterprise; updates KB5044284',
+  ...over,
+});
 const onAllDps = (id = 'P0100123', sourceVersion = 4, states: number[] = [0, 0]) => ({
   groupPackages: { GroupID: GROUP.groupId, PkgID: id }, // a lone object: ConvertTo-Json unrolls a one-element pipeline
   distribution: {
     packages: [{ PackageID: id, SourceVersion: sourceVersion }],
-    assigned: [{ PackageID: id, ServerNALPath: nal('DP01.contoso.com') }, { PackageID: id, ServerNALPath: nal('DP02.contoso.com') }],
+    assigned: [
+      { PackageID: id, ServerNALPath: nal('DP01.contoso.com') },
+      { PackageID: id, ServerNALPath: nal('DP02.contoso.com') },
+    ],
     status: states.map((s, i) => ({ PackageID: id, ServerNALPath: nal(`DP0${i + 1}.contoso.com`), State: s, SourceVersion: sourceVersion })),
   },
 });
@@ -70,21 +111,42 @@ async function literals(script: string): Promise<string[]> {
   return found;
 }
 
-const commands = (script: string) => script.replace(/\r/g, '').split('\n').filter((l) => /^ {8}\S/.test(l) && !l.includes('$result.completed')).map((l) => l.trim());
+const commands = (script: string) =>
+  script
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => /^ {8}\S/.test(l) && !l.includes('$result.completed'))
+    .map((l) => l.trim());
 
 describe('site scripts', () => {
   it('parse with a real PowerShell grammar with hostile names, paths, descriptions and DP names, which read back exactly', async () => {
     for (const value of HOSTILE) {
-      const hostile = input({ sourcePath: `\\\\cm01\\sources$\\OS\\${value}`, description: value }, { upgradePackageName: value.slice(0, 50), imagePackageName: value.slice(0, 50), distributionPointGroups: [value, 'All DPs'], distributionPoints: [value], multicast: { allow: true, encrypt: true, transferOnly: false } });
+      const hostile = input(
+        { sourcePath: `\\\\cm01\\sources$\\OS\\${value}`, description: value },
+        {
+          upgradePackageName: value.slice(0, 50),
+          imagePackageName: value.slice(0, 50),
+          distributionPointGroups: [value, 'All DPs'],
+          distributionPoints: [value],
+          multicast: { allow: true, encrypt: true, transferOnly: false },
+        },
+      );
       const read = await literals(siteReadScript(hostile));
       expect(read, JSON.stringify(value)).toEqual(expect.arrayContaining([value.slice(0, 50), value, 'All DPs']));
       await literals(siteStatusScript(hostile.site));
       // Every kind of step: create both packages and distribute them to the hostile names …
       const fresh = state({ groups: [{ name: value, groupId: '{1}' }, GROUP], points: [{ name: value, nalPath: nal('dp') }] });
       const created = await literals(siteApplyScript(hostile, planSite(hostile, fresh), '2026-11-21T00:00:00Z'));
-      expect(created).toEqual(expect.arrayContaining([value.slice(0, 50), `\\\\cm01\\sources$\\OS\\${value}`, `\\\\cm01\\sources$\\OS\\${value}\\sources\\install.wim`, value]));
+      expect(created).toEqual(
+        expect.arrayContaining([value.slice(0, 50), `\\\\cm01\\sources$\\OS\\${value}`, `\\\\cm01\\sources$\\OS\\${value}\\sources\\install.wim`, value]),
+      );
       // … and repoint, reload and refresh existing ones.
-      const old = state({ upgradePackage: existing({ Name: value.slice(0, 50) }), imagePackage: existing({ PackageID: 'P0100124', Name: value.slice(0, 50) }), groups: [{ name: value, groupId: '{1}' }], ...onAllDps() });
+      const old = state({
+        upgradePackage: existing({ Name: value.slice(0, 50) }),
+        imagePackage: existing({ PackageID: 'P0100124', Name: value.slice(0, 50) }),
+        groups: [{ name: value, groupId: '{1}' }],
+        ...onAllDps(),
+      });
       const repointed = siteApplyScript(hostile, planSite(hostile, old), '2026-11-21T00:00:00Z');
       expect(await literals(repointed)).toContain(value);
       expect(repointed).toContain('Update-CMDistributionPoint -OperatingSystemInstallerId $UpgradeId');
@@ -103,9 +165,14 @@ describe('site scripts', () => {
       "Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer'",
       "$DistributionPoints = @('DP03.contoso.com')",
       "Write-Output ('OSMEDIA-RESULT ' + $json)",
-    ]) expect(read, line).toContain(line);
+    ])
+      expect(read, line).toContain(line);
     expect(siteStatusScript(withImage.site)).toContain("Get-OsmediaDistribution @($PackageId -split ',' | Where-Object { $_ })");
-    for (const script of [read, siteStatusScript(withImage.site), siteApplyScript(withImage, planSite(withImage, state({ points: [{ name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }] })), 'now')]) {
+    for (const script of [
+      read,
+      siteStatusScript(withImage.site),
+      siteApplyScript(withImage, planSite(withImage, state({ points: [{ name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }] })), 'now'),
+    ]) {
       expect(script).not.toMatch(/-Index\b/); // -Index would make ConfigMgr write a new install.wim into the source folder
       expect(script).not.toMatch(/-Credential\b|Get-Credential|SecureString|Password/);
     }
@@ -116,19 +183,48 @@ describe('site scripts', () => {
     expect((await psParser()).parse(stub)!.rootNode.hasError).toBe(false);
     const i = input({}, { imagePackageName: 'Win11 image', distributionPoints: ['DP03.contoso.com'] });
     const points = [{ name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }];
-    const scripts = [siteReadScript(i), siteStatusScript(i.site), siteApplyScript(i, planSite(i, state({ points })), 'now'), siteApplyScript(i, planSite(i, state({ points, upgradePackage: existing(), imagePackage: existing({ PackageID: 'P0100124', Name: 'Win11 image' }), ...onAllDps() })), 'now')];
+    const scripts = [
+      siteReadScript(i),
+      siteStatusScript(i.site),
+      siteApplyScript(i, planSite(i, state({ points })), 'now'),
+      siteApplyScript(
+        i,
+        planSite(i, state({ points, upgradePackage: existing(), imagePackage: existing({ PackageID: 'P0100124', Name: 'Win11 image' }), ...onAllDps() })),
+        'now',
+      ),
+    ];
     const called = new Set(scripts.flatMap((text) => text.match(/\b(?:Get|New|Set|Start|Update)-CM\w+|\bGet-CimInstance\b|\b(?:New|Get)-PSDrive\b/g) ?? []));
-    expect([...called].sort()).toEqual(['Get-CMDistributionPoint', 'Get-CMDistributionPointGroup', 'Get-CMOperatingSystemImage', 'Get-CMOperatingSystemInstaller', 'Get-CimInstance', 'Get-PSDrive', 'New-CMOperatingSystemImage', 'New-CMOperatingSystemInstaller', 'New-PSDrive', 'Set-CMOperatingSystemImage', 'Set-CMOperatingSystemInstaller', 'Start-CMContentDistribution', 'Update-CMDistributionPoint']);
+    expect([...called].sort()).toEqual([
+      'Get-CMDistributionPoint',
+      'Get-CMDistributionPointGroup',
+      'Get-CMOperatingSystemImage',
+      'Get-CMOperatingSystemInstaller',
+      'Get-CimInstance',
+      'Get-PSDrive',
+      'New-CMOperatingSystemImage',
+      'New-CMOperatingSystemInstaller',
+      'New-PSDrive',
+      'Set-CMOperatingSystemImage',
+      'Set-CMOperatingSystemInstaller',
+      'Start-CMContentDistribution',
+      'Update-CMDistributionPoint',
+    ]);
     for (const cmdlet of called) expect(stub, cmdlet).toMatch(new RegExp(`^function ${cmdlet} \\{`, 'm'));
   });
 
   it('describe the package within 127 characters, the content hash first; refuse a site without an explicit license acceptance', () => {
-    expect(packageDescription('1a2b3c4d', ['Enterprise', 'Education'], ['KB5046617', 'KB5046619'], 'a1b2c3d4e5f6')).toBe('osmedia 1a2b3c4d: Enterprise, Education; updates KB5046617, KB5046619; rev a1b2c3d4e5f6');
+    expect(packageDescription('1a2b3c4d', ['Enterprise', 'Education'], ['KB5046617', 'KB5046619'], 'a1b2c3d4e5f6')).toBe(
+      'osmedia 1a2b3c4d: Enterprise, Education; updates KB5046617, KB5046619; rev a1b2c3d4e5f6',
+    );
     const long = packageDescription('1a2b3c4d', ['E'.repeat(200)], [], undefined);
     expect(long).toHaveLength(127);
     expect(long.startsWith('osmedia 1a2b3c4d: EEE')).toBe(true);
-    expect(imageDescription(input({}, { multicast: { allow: true, encrypt: true, transferOnly: false } }))).toBe('osmedia 1a2b3c4d multicast encrypted: Enterprise; updates KB5046617; rev a1b2c3d4e5f6');
-    expect(SiteOptionsSchema.safeParse({ siteCode: 'P01', provider: 'cm01', upgradePackageName: 'x' }).error?.issues[0]?.message).toMatch(/license terms must be accepted explicitly/);
+    expect(imageDescription(input({}, { multicast: { allow: true, encrypt: true, transferOnly: false } }))).toBe(
+      'osmedia 1a2b3c4d multicast encrypted: Enterprise; updates KB5046617; rev a1b2c3d4e5f6',
+    );
+    expect(SiteOptionsSchema.safeParse({ siteCode: 'P01', provider: 'cm01', upgradePackageName: 'x' }).error?.issues[0]?.message).toMatch(
+      /license terms must be accepted explicitly/,
+    );
     expect(SiteOptionsSchema.safeParse({ siteCode: 'P01;', provider: 'cm01', upgradePackageName: 'x', acceptLicense: true }).success).toBe(false);
   });
 });
@@ -157,10 +253,15 @@ describe('site plan (from recorded read results)', () => {
       `Set-CMOperatingSystemInstaller -Id $UpgradeId -Version '10.0.26100.2314' -Description 'osmedia 1a2b3c4d: Enterprise; updates KB5046617; rev a1b2c3d4e5f6' -EnableBinaryDeltaReplication $true`,
     ]);
     expect(siteApplyScript(input(), plan(s), 'now')).toContain("$UpgradeId = 'P0100123'");
-    const done = state({ upgradePackage: existing({ PkgSourcePath: `${SOURCE}\\`, Version: '10.0.26100.2314', Description: input().description }), ...onAllDps() });
+    const done = state({
+      upgradePackage: existing({ PkgSourcePath: `${SOURCE}\\`, Version: '10.0.26100.2314', Description: input().description }),
+      ...onAllDps(),
+    });
     expect(plan(done).steps).toEqual([]);
     expect(plan(done).upgrade.action).toBe('unchanged');
-    expect(describePlan(plan(done), 'P01')).toEqual(['site P01: nothing to change (the OS upgrade package "Windows 11 24H2 Enterprise" already points at this media and is distributed as named)']);
+    expect(describePlan(plan(done), 'P01')).toEqual([
+      'site P01: nothing to change (the OS upgrade package "Windows 11 24H2 Enterprise" already points at this media and is distributed as named)',
+    ]);
     expect(siteApplyScript(input(), plan(done), 'now')).toContain('# Nothing to change');
   });
 
@@ -170,7 +271,7 @@ describe('site plan (from recorded read results)', () => {
     expect(script(half).map((l) => l.split(' ').slice(0, 4).join(' '))).toEqual([
       'Set-CMOperatingSystemInstaller -Id $UpgradeId -Reload',
       'Update-CMDistributionPoint -OperatingSystemInstallerId $UpgradeId',
-      "Set-CMOperatingSystemInstaller -Id $UpgradeId -Version",
+      'Set-CMOperatingSystemInstaller -Id $UpgradeId -Version',
     ]);
     // A mirror target (same folder, new content): the content hash in the description tells.
     const mirror = state({ upgradePackage: existing({ PkgSourcePath: SOURCE, Version: '10.0.26100.2314' }), ...onAllDps() });
@@ -180,11 +281,16 @@ describe('site plan (from recorded read results)', () => {
   it('a package on no distribution point is not refreshed; a newly named DP gets it, one that holds it does not; no targets at all is noted', () => {
     const nowhere = state({ upgradePackage: existing(), groups: [] });
     expect(script(nowhere).some((l) => l.startsWith('Update-CMDistributionPoint'))).toBe(false);
-    expect(plan(nowhere).notes).toEqual(['the OS upgrade package "Windows 11 24H2 Enterprise" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it']);
+    expect(plan(nowhere).notes).toEqual([
+      'the OS upgrade package "Windows 11 24H2 Enterprise" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it',
+    ]);
     const dps = state({
       upgradePackage: existing({ PkgSourcePath: SOURCE, Version: '10.0.26100.2314', Description: input().description }),
       ...onAllDps(),
-      points: [{ name: 'dp01.CONTOSO.com', nalPath: nal('DP01.contoso.com').toLowerCase() }, { name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }],
+      points: [
+        { name: 'dp01.CONTOSO.com', nalPath: nal('DP01.contoso.com').toLowerCase() },
+        { name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') },
+      ],
     });
     const i = input({}, { distributionPoints: ['dp01.CONTOSO.com', 'DP03.contoso.com'] });
     expect(script(dps, i)).toEqual(["Start-CMContentDistribution -OperatingSystemInstallerId $UpgradeId -DistributionPointName @('DP03.contoso.com')"]);
@@ -198,18 +304,37 @@ describe('site plan (from recorded read results)', () => {
       `Set-CMOperatingSystemImage -Id $ImageId -Version '10.0.26100.2314' -Description 'osmedia 1a2b3c4d multicast transfer-only: Enterprise; updates KB5046617; rev a1b2c3d4e5f6' -EnableBinaryDeltaReplication $true -MulticastAllow $true -MulticastEncrypt $false -MulticastTransferOnly $true`,
       "Start-CMContentDistribution -OperatingSystemImageId $ImageId -DistributionPointGroupName @('All DPs')",
     ]);
-    const image = existing({ PackageID: 'P0100124', Name: 'Win11 image', PkgSourcePath: `${SOURCE}\\sources\\install.wim`, Version: '10.0.26100.2314', Description: imageDescription(i) });
-    const same = state({ ...s, upgradePackage: s.upgradePackage, imagePackage: image, groupPackages: [{ GroupID: GROUP.groupId, PkgID: 'P0100123' }, { GroupID: GROUP.groupId, PkgID: 'P0100124' }] });
+    const image = existing({
+      PackageID: 'P0100124',
+      Name: 'Win11 image',
+      PkgSourcePath: `${SOURCE}\\sources\\install.wim`,
+      Version: '10.0.26100.2314',
+      Description: imageDescription(i),
+    });
+    const same = state({
+      ...s,
+      upgradePackage: s.upgradePackage,
+      imagePackage: image,
+      groupPackages: [
+        { GroupID: GROUP.groupId, PkgID: 'P0100123' },
+        { GroupID: GROUP.groupId, PkgID: 'P0100124' },
+      ],
+    });
     expect(plan(same, i).steps).toEqual([]);
     const noMulticast = input({}, { imagePackageName: 'Win11 image' });
-    expect(script(same, noMulticast).map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual(['Set-CMOperatingSystemImage -Id $ImageId', 'Set-CMOperatingSystemImage -Id $ImageId']);
+    expect(script(same, noMulticast).map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      'Set-CMOperatingSystemImage -Id $ImageId',
+      'Set-CMOperatingSystemImage -Id $ImageId',
+    ]);
     expect(plan(same, noMulticast).image?.action).toBe('refreshed');
   });
 
   it('an unknown distribution point group or DP, or an answer from another site, stops before any change', () => {
     const unknown = state({ groups: [{ name: 'All DPs', groupId: null }], points: [{ name: 'DP09', nalPath: null }] });
     expect(() => plan(unknown, input({}, { distributionPoints: ['DP09'] }))).toThrow(MediaError);
-    expect(() => plan(unknown, input({}, { distributionPoints: ['DP09'] }))).toThrow('Site P01 has no distribution point group "All DPs" and no distribution point DP09; nothing was changed on the site');
+    expect(() => plan(unknown, input({}, { distributionPoints: ['DP09'] }))).toThrow(
+      'Site P01 has no distribution point group "All DPs" and no distribution point DP09; nothing was changed on the site',
+    );
     expect(() => plan(state({ siteCode: 'P02' }))).toThrow('The site read answered for site P02, not P01');
   });
 });
@@ -218,12 +343,21 @@ describe('distribution status and the wait', () => {
   const dist = (states: (number | undefined)[], sourceVersion = 5, rowVersion = 5) => ({
     packages: [{ PackageID: 'P0100123', SourceVersion: sourceVersion }],
     assigned: states.map((_, i) => ({ PackageID: 'P0100123', ServerNALPath: nal(`DP0${i + 1}.contoso.com`) })),
-    status: states.flatMap((s, i) => (s === undefined ? [] : [{ PackageID: 'P0100123', ServerNALPath: nal(`DP0${i + 1}.contoso.com`), State: s, SourceVersion: rowVersion }])),
+    status: states.flatMap((s, i) =>
+      s === undefined ? [] : [{ PackageID: 'P0100123', ServerNALPath: nal(`DP0${i + 1}.contoso.com`), State: s, SourceVersion: rowVersion }],
+    ),
   });
   const fakeClock = (): Clock & { slept: number[] } => {
     let now = 0;
     const slept: number[] = [];
-    return { now: () => now, sleep: async (ms) => { slept.push(ms); now += ms; }, slept };
+    return {
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+      slept,
+    };
   };
 
   it('reads states per distribution point: installed only at the current source version; no status yet and an older version are pending', () => {
@@ -236,34 +370,84 @@ describe('distribution status and the wait', () => {
     ]);
     expect(distributionStates(dist([0], 6, 5))[0]).toMatchObject({ state: 'installed (source version 5, waiting for 6)', outcome: 'pending' });
     // ConvertTo-Json shapes: $null for an empty list, a lone object for a one-element list, null entries.
-    const odd = SiteStateSchema.parse({ siteCode: 'P01', upgradePackage: null, groups: null, points: [null], groupPackages: { GroupID: 'g', PkgID: 'P0100123' }, distribution: { packages: null, assigned: [null], status: [] } });
-    expect([odd.groups, odd.points, odd.groupPackages.length, odd.distribution.packages, odd.distribution.assigned, odd.imagePackage]).toEqual([[], [], 1, [], [], null]);
+    const odd = SiteStateSchema.parse({
+      siteCode: 'P01',
+      upgradePackage: null,
+      groups: null,
+      points: [null],
+      groupPackages: { GroupID: 'g', PkgID: 'P0100123' },
+      distribution: { packages: null, assigned: [null], status: [] },
+    });
+    expect([odd.groups, odd.points, odd.groupPackages.length, odd.distribution.packages, odd.distribution.assigned, odd.imagePackage]).toEqual([
+      [],
+      [],
+      1,
+      [],
+      [],
+      null,
+    ]);
   });
 
   it('polls every 30 s until nothing is pending, and stops at the timeout with what is still pending', async () => {
     const answers = [dist([1, undefined]), dist([0, 2]), dist([0, 0])];
     const clock = fakeClock();
     const seen: number[] = [];
-    const done = await waitForDistribution(async () => answers.shift()!, 600, (s) => seen.push(s.filter((x) => x.outcome === 'done').length), { clock });
+    const done = await waitForDistribution(
+      async () => answers.shift()!,
+      600,
+      (s) => seen.push(s.filter((x) => x.outcome === 'done').length),
+      { clock },
+    );
     expect(done).toMatchObject({ timedOut: false, polls: 3 });
     expect(seen).toEqual([0, 1, 2]);
     expect(clock.slept).toEqual([30_000, 30_000]);
 
     const slow = fakeClock();
-    const out = await waitForDistribution(async () => dist([0, 1]), 70, () => {}, { clock: slow });
+    const out = await waitForDistribution(
+      async () => dist([0, 1]),
+      70,
+      () => {},
+      { clock: slow },
+    );
     expect(out.timedOut).toBe(true);
     expect(out.polls).toBe(4); // at 0, 30, 60 and 70 s
     expect(slow.slept).toEqual([30_000, 30_000, 10_000]);
     expect(out.states[1]).toMatchObject({ distributionPoint: 'DP02.contoso.com', state: 'install pending' });
 
-    const failed = await waitForDistribution(async () => dist([0, 3]), 600, () => {}, { clock: fakeClock() });
+    const failed = await waitForDistribution(
+      async () => dist([0, 3]),
+      600,
+      () => {},
+      { clock: fakeClock() },
+    );
     expect(failed).toMatchObject({ timedOut: false, polls: 1 });
 
     // Just sent to a group: no assignment yet is not "nothing to wait for".
     const assigning = [dist([]), dist([1]), dist([0])];
-    expect(await waitForDistribution(async () => assigning.shift()!, 600, () => {}, { clock: fakeClock(), expectAssigned: true })).toMatchObject({ timedOut: false, polls: 3 });
-    expect(await waitForDistribution(async () => dist([]), 600, () => {}, { clock: fakeClock() })).toMatchObject({ timedOut: false, polls: 1 });
-    expect(await waitForDistribution(async () => dist([]), 60, () => {}, { clock: fakeClock(), expectAssigned: true })).toMatchObject({ timedOut: true, states: [] });
+    expect(
+      await waitForDistribution(
+        async () => assigning.shift()!,
+        600,
+        () => {},
+        { clock: fakeClock(), expectAssigned: true },
+      ),
+    ).toMatchObject({ timedOut: false, polls: 3 });
+    expect(
+      await waitForDistribution(
+        async () => dist([]),
+        600,
+        () => {},
+        { clock: fakeClock() },
+      ),
+    ).toMatchObject({ timedOut: false, polls: 1 });
+    expect(
+      await waitForDistribution(
+        async () => dist([]),
+        60,
+        () => {},
+        { clock: fakeClock(), expectAssigned: true },
+      ),
+    ).toMatchObject({ timedOut: true, states: [] });
   });
 });
 
@@ -277,14 +461,37 @@ async function stripped(): Promise<{ ws: string; target: string }> {
   return { ws, target: path.join(root, 'share') };
 }
 
-const siteFlags = ['--site-code', 'P01', '--provider', 'cm01.contoso.com', '--upgrade-package-name', 'Windows 11 24H2 Enterprise', '--accept-license', '--dp-group', 'All DPs'];
-const readResult = (over: Record<string, unknown> = {}) => ({ siteCode: 'P01', upgradePackage: null, imagePackage: null, groups: GROUP, points: [], groupPackages: [], distribution: { packages: [], assigned: [], status: [] }, ...over });
+const siteFlags = [
+  '--site-code',
+  'P01',
+  '--provider',
+  'cm01.contoso.com',
+  '--upgrade-package-name',
+  'Windows 11 24H2 Enterprise',
+  '--accept-license',
+  '--dp-group',
+  'All DPs',
+];
+const readResult = (over: Record<string, unknown> = {}) => ({
+  siteCode: 'P01',
+  upgradePackage: null,
+  imagePackage: null,
+  groups: GROUP,
+  points: [],
+  groupPackages: [],
+  distribution: { packages: [], assigned: [], status: [] },
+  ...over,
+});
 const statusResult = (id: string, states: number[]) => ({ siteCode: 'P01', distribution: { ...onAllDps(id, 1, states).distribution } });
 
 describe('distribute with a site (replayed)', () => {
   it('a missing package is created from the published version folder and waited for; a re-run reads it back and changes nothing', async () => {
     const { ws, target } = await stripped();
-    const fake = await fakeSite({ read: readResult(), createdIds: { upgrade: 'P0100123' }, status: [statusResult('P0100123', [1, 2]), statusResult('P0100123', [0, 0])] });
+    const fake = await fakeSite({
+      read: readResult(),
+      createdIds: { upgrade: 'P0100123' },
+      status: [statusResult('P0100123', [1, 2]), statusResult('P0100123', [0, 0])],
+    });
     // --wait-distribution 1: two polls a second apart (the interval is capped by the time left).
     const first = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--wait-distribution', '1', '--json'], { env: fake.env });
     expect(first.exitCode, first.stderr).toBe(0);
@@ -292,20 +499,39 @@ describe('distribute with a site (replayed)', () => {
     const calls = await fake.calls();
     expect(calls.map((c) => c.script)).toEqual(['osmedia-site-read.ps1', 'osmedia-site-apply.ps1', 'osmedia-site-status.ps1', 'osmedia-site-status.ps1']);
     const scripts = path.join(ws, 'scripts');
-    expect(calls[0]!.argv).toEqual(['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.join(scripts, 'osmedia-site-read.ps1'), '-ResultPath', expect.stringMatching(/site-result-\d+\.json$/)]);
+    expect(calls[0]!.argv).toEqual([
+      '-NoProfile',
+      '-NonInteractive',
+      '-ExecutionPolicy',
+      'Bypass',
+      '-File',
+      path.join(scripts, 'osmedia-site-read.ps1'),
+      '-ResultPath',
+      expect.stringMatching(/site-result-\d+\.json$/),
+    ]);
     expect(calls[2]!.argv).toContain('P0100123');
-    expect(commands(calls[1]!.text)[0]).toBe(`$UpgradeId = (New-CMOperatingSystemInstaller -Name 'Windows 11 24H2 Enterprise' -Path '${path.join(target, version)}').PackageID`);
+    expect(commands(calls[1]!.text)[0]).toBe(
+      `$UpgradeId = (New-CMOperatingSystemInstaller -Name 'Windows 11 24H2 Enterprise' -Path '${path.join(target, version)}').PackageID`,
+    );
     expect(commands(calls[1]!.text)[1]).toContain(`-Version '10.0.26100.1742' -Description 'osmedia ${version.split('-')[1]}: Enterprise; no updates'`);
     expect(await readFile(path.join(scripts, 'osmedia-site-apply.ps1'), 'utf8')).toBe(calls[1]!.text);
     const summary = first.json().summary.site;
     expect(summary).toMatchObject({ upgradePackage: { packageId: 'P0100123', action: 'created' }, licenseAccepted: true, waited: true, timedOut: false });
     expect(summary.changes).toHaveLength(3);
-    expect(summary.distribution).toEqual([{ packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed' }, { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'installed' }]);
+    expect(summary.distribution).toEqual([
+      { packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed' },
+      { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'installed' },
+    ]);
     expect(first.json().message).toMatch(/site P01: OS upgrade package P0100123 created, 3 change\(s\), 2\/2 distribution point\(s\) installed$/);
 
     // The site now has it, pointing at this version and marked finished: nothing to apply.
     const description = commands(calls[1]!.text)[1]!.match(/-Description '([^']*)'/)![1];
-    const again = await fakeSite({ read: readResult({ upgradePackage: existing({ PkgSourcePath: path.join(target, version), Version: '10.0.26100.1742', Description: description }), ...onAllDps() }) });
+    const again = await fakeSite({
+      read: readResult({
+        upgradePackage: existing({ PkgSourcePath: path.join(target, version), Version: '10.0.26100.1742', Description: description }),
+        ...onAllDps(),
+      }),
+    });
     const second = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--json'], { env: again.env });
     expect(second.exitCode, second.stderr).toBe(0);
     expect((await again.calls()).map((c) => c.script)).toEqual(['osmedia-site-read.ps1']);
@@ -319,28 +545,63 @@ describe('distribute with a site (replayed)', () => {
     const result = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--json'], { env: fake.env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.json().summary.site.upgradePackage).toMatchObject({ packageId: 'P0100123', action: 'repointed' });
-    expect(commands((await fake.calls())[1]!.text).map((l) => l.split(' ')[0])).toEqual(['Set-CMOperatingSystemInstaller', 'Set-CMOperatingSystemInstaller', 'Update-CMDistributionPoint', 'Set-CMOperatingSystemInstaller']);
+    expect(commands((await fake.calls())[1]!.text).map((l) => l.split(' ')[0])).toEqual([
+      'Set-CMOperatingSystemInstaller',
+      'Set-CMOperatingSystemInstaller',
+      'Update-CMDistributionPoint',
+      'Set-CMOperatingSystemInstaller',
+    ]);
   });
 
   it('a failed distribution, a timeout, a failing cmdlet and a failing read fail the step and say what to do', async () => {
     const { ws, target } = await stripped();
-    const run = async (scenario: Scenario, extra: string[] = []) => runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, ...extra], { env: (await fakeSite(scenario)).env });
+    const run = async (scenario: Scenario, extra: string[] = []) =>
+      runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, ...extra], { env: (await fakeSite(scenario)).env });
 
-    const failed = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), status: [statusResult('P0100123', [0, 3])] }, ['--wait-distribution', '600']);
+    const failed = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), status: [statusResult('P0100123', [0, 3])] }, [
+      '--wait-distribution',
+      '600',
+    ]);
     expect(failed.exitCode).toBe(1);
-    expect(failed.stderr).toContain('error: OS upgrade package P0100123 (repointed) did not reach 1 distribution point(s): DP02.contoso.com (P0100123: install failed)');
+    expect(failed.stderr).toContain(
+      'error: OS upgrade package P0100123 (repointed) did not reach 1 distribution point(s): DP02.contoso.com (P0100123: install failed)',
+    );
     expect(failed.stderr).toContain('fix: Check distmgr.log');
 
-    const slow = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), status: [statusResult('P0100123', [0, 1])] }, ['--wait-distribution', '1']);
+    const slow = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), status: [statusResult('P0100123', [0, 1])] }, [
+      '--wait-distribution',
+      '1',
+    ]);
     expect(slow.exitCode).toBe(1);
     expect(slow.stderr).toContain('error: OS upgrade package P0100123 is still being distributed after 1 s: DP02.contoso.com (install pending)');
 
-    const cmdlet = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), apply: { exit: 1, result: { siteCode: 'P01', whatIf: false, steps: 4, completed: 2, failed: { step: 'refresh the distribution points that hold the OS upgrade package "Windows 11 24H2 Enterprise"', error: 'Access denied' }, upgradePackageId: 'P0100123', imagePackageId: null } } });
+    const cmdlet = await run({
+      read: readResult({ upgradePackage: existing(), ...onAllDps() }),
+      apply: {
+        exit: 1,
+        result: {
+          siteCode: 'P01',
+          whatIf: false,
+          steps: 4,
+          completed: 2,
+          failed: { step: 'refresh the distribution points that hold the OS upgrade package "Windows 11 24H2 Enterprise"', error: 'Access denied' },
+          upgradePackageId: 'P0100123',
+          imagePackageId: null,
+        },
+      },
+    });
     expect(cmdlet.exitCode).toBe(1);
-    expect(cmdlet.stderr).toContain('error: ConfigMgr site P01: "refresh the distribution points that hold the OS upgrade package "Windows 11 24H2 Enterprise"" failed: Access denied');
-    expect(cmdlet.stderr).toMatch(/fix: Done before it: point the OS upgrade package .*; reload the image properties .*re-run this step: it reads the site again/);
+    expect(cmdlet.stderr).toContain(
+      'error: ConfigMgr site P01: "refresh the distribution points that hold the OS upgrade package "Windows 11 24H2 Enterprise"" failed: Access denied',
+    );
+    expect(cmdlet.stderr).toMatch(
+      /fix: Done before it: point the OS upgrade package .*; reload the image properties .*re-run this step: it reads the site again/,
+    );
 
-    const silent = await run({ read: readResult({ upgradePackage: existing(), ...onAllDps() }), apply: { result: { siteCode: 'P01', whatIf: false, steps: 4, completed: 3, failed: null, upgradePackageId: 'P0100123' } } });
+    const silent = await run({
+      read: readResult({ upgradePackage: existing(), ...onAllDps() }),
+      apply: { result: { siteCode: 'P01', whatIf: false, steps: 4, completed: 3, failed: null, upgradePackageId: 'P0100123' } },
+    });
     expect(silent.exitCode).toBe(1);
     expect(silent.stderr).toContain('the apply script completed 3 of 4 change(s) without reporting a failure');
 
@@ -358,7 +619,9 @@ describe('distribute with a site (replayed)', () => {
     const { ws, target } = await stripped();
     const result = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags], { env: { OSMEDIA_POWERSHELL: '' } });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${path.join(ws, 'scripts', 'osmedia-site-read.ps1')}`);
+    expect(result.stderr).toContain(
+      `The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${path.join(ws, 'scripts', 'osmedia-site-read.ps1')}`,
+    );
     expect(result.stderr).toContain('-SiteCode P01 -ProviderMachineName cm01.contoso.com -ResultPath site-state.json');
     expect((await readdir(target)).filter((n) => n !== 'current.json' && !n.startsWith('.'))).toHaveLength(1);
   });
@@ -367,7 +630,10 @@ describe('distribute with a site (replayed)', () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
     const fake = await fakeSite({ read: readResult(), createdIds: { upgrade: 'P0100123' } });
-    await writeFile(path.join(dir, 'osmedia.yml'), `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\ndistribute:\n  targets: [share]\n  site:\n    siteCode: P01\n    provider: cm01\n    upgradePackageName: Win11 Enterprise\n    acceptLicense: true\n    distributionPointGroups: [All DPs]\ntaskSequence:\n  name: Upgrade to Windows 11 24H2\n`);
+    await writeFile(
+      path.join(dir, 'osmedia.yml'),
+      `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\ndistribute:\n  targets: [share]\n  site:\n    siteCode: P01\n    provider: cm01\n    upgradePackageName: Win11 Enterprise\n    acceptLicense: true\n    distributionPointGroups: [All DPs]\ntaskSequence:\n  name: Upgrade to Windows 11 24H2\n`,
+    );
     const result = await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--workspace', path.join(dir, 'ws'), '--json'], { env: fake.env });
     expect(result.exitCode, result.stderr).toBe(0);
     const xml = await readFile(path.join(dir, 'ws', 'ts', 'osmedia-upgrade.xml'), 'utf8');
@@ -379,7 +645,9 @@ describe('distribute with a site (replayed)', () => {
   it('--emit-scripts and --dry-run publish and change nothing; with --site-state they plan from a read made elsewhere; no license, no site', async () => {
     const { ws, target } = await stripped();
     const out = path.join(await tempDir(), 'review');
-    const emitted = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--emit-scripts', out], { env: { OSMEDIA_POWERSHELL: '' } });
+    const emitted = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--emit-scripts', out], {
+      env: { OSMEDIA_POWERSHELL: '' },
+    });
     expect(emitted.exitCode, emitted.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['osmedia-site-read.ps1', 'osmedia-site-status.ps1']);
     expect(emitted.stdout).toContain('the exact changes depend on what the site has');
@@ -387,12 +655,18 @@ describe('distribute with a site (replayed)', () => {
 
     const stateFile = path.join(await tempDir(), 'site-state.json');
     await writeFile(stateFile, `\uFEFF${JSON.stringify(readResult({ upgradePackage: existing(), ...onAllDps() }))}`);
-    const planned = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--emit-scripts', out, '--site-state', stateFile], { env: { OSMEDIA_POWERSHELL: '' } });
+    const planned = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--emit-scripts', out, '--site-state', stateFile], {
+      env: { OSMEDIA_POWERSHELL: '' },
+    });
     expect(planned.exitCode, planned.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['osmedia-site-apply.ps1', 'osmedia-site-read.ps1', 'osmedia-site-status.ps1']);
-    expect(commands(await readFile(path.join(out, 'osmedia-site-apply.ps1'), 'utf8'))[0]).toMatch(/^Set-CMOperatingSystemInstaller -Id \$UpgradeId -Path '.*share\/26100\.1742-[0-9a-f]{8}'$/);
+    expect(commands(await readFile(path.join(out, 'osmedia-site-apply.ps1'), 'utf8'))[0]).toMatch(
+      /^Set-CMOperatingSystemInstaller -Id \$UpgradeId -Path '.*share\/26100\.1742-[0-9a-f]{8}'$/,
+    );
 
-    const dry = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run', '--site-state', stateFile], { env: { OSMEDIA_POWERSHELL: '' } });
+    const dry = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run', '--site-state', stateFile], {
+      env: { OSMEDIA_POWERSHELL: '' },
+    });
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^site P01: point the OS upgrade package "Windows 11 24H2 Enterprise" at .*share\/26100\.1742-[0-9a-f]{8}$/m);
     expect(dry.stdout).toMatch(/^site P01: refresh the distribution points that hold the OS upgrade package/m);
@@ -402,9 +676,13 @@ describe('distribute with a site (replayed)', () => {
     await writeFile(`${stateFile}.txt`, 'P01 has nothing');
     const garbled = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run', '--site-state', `${stateFile}.txt`]);
     expect(garbled.stderr).toContain('is not JSON');
-    expect(garbled.stderr).toMatch(/fix: Pass the file osmedia-site-read\.ps1 wrote with -ResultPath, unchanged: powershell\.exe .* -ResultPath site-state\.json/);
+    expect(garbled.stderr).toMatch(
+      /fix: Pass the file osmedia-site-read\.ps1 wrote with -ResultPath, unchanged: powershell\.exe .* -ResultPath site-state\.json/,
+    );
     const blind = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags, '--dry-run'], { env: { OSMEDIA_POWERSHELL: '' } });
-    expect(blind.stdout).toMatch(/^site P01 \(SMS Provider cm01\.contoso\.com\): OS upgrade package "Windows 11 24H2 Enterprise" → .*share\/26100\.1742-[0-9a-f]{8} \(version 10\.0\.26100\.1742\)/m);
+    expect(blind.stdout).toMatch(
+      /^site P01 \(SMS Provider cm01\.contoso\.com\): OS upgrade package "Windows 11 24H2 Enterprise" → .*share\/26100\.1742-[0-9a-f]{8} \(version 10\.0\.26100\.1742\)/m,
+    );
     expect(await readdir(path.dirname(target))).not.toContain('share');
 
     const noLicense = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags.filter((f) => f !== '--accept-license')]);

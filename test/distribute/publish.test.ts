@@ -39,22 +39,34 @@ describe('distribute, versioned layout', () => {
     const version = versionName(await manifestOf(workspace));
     expect(version).toMatch(/^26100\.1742-[0-9a-f]{8}$/);
     for (const [i, target] of targets.entries()) {
-      expect(first[i]).toMatchObject({ action: 'published', version, filesCopied: (await manifestOf(workspace)).files.length, filesLinked: 0, verified: { ok: true } });
-      expect((await readCurrent(target))).toMatchObject({ version, previous: null, build: '10.0.26100.1742' });
+      expect(first[i]).toMatchObject({
+        action: 'published',
+        version,
+        filesCopied: (await manifestOf(workspace)).files.length,
+        filesLinked: 0,
+        verified: { ok: true },
+      });
+      expect(await readCurrent(target)).toMatchObject({ version, previous: null, build: '10.0.26100.1742' });
       await expectSameMedia(workspace, path.join(target, version));
       expect((await readPublished(path.join(target, version)))?.fingerprint).toBe((await manifestOf(workspace)).fingerprint);
       expect(await readdir(target)).toEqual([version, 'current.json'].sort());
     }
 
     const again = await publishTo(workspace, targets);
-    expect(again.map((r) => [r.action, r.filesCopied, r.filesLinked])).toEqual([['unchanged', 0, 0], ['unchanged', 0, 0]]);
+    expect(again.map((r) => [r.action, r.filesCopied, r.filesLinked])).toEqual([
+      ['unchanged', 0, 0],
+      ['unchanged', 0, 0],
+    ]);
 
     await strip(workspace, ['Enterprise']);
     const changed = await publishTo(workspace, targets);
     const newVersion = versionName(await manifestOf(workspace));
     expect(newVersion).not.toBe(version);
     const total = (await manifestOf(workspace)).files.length;
-    expect(changed.map((r) => [r.filesCopied, r.filesLinked])).toEqual([[1, total - 1], [1, total - 1]]);
+    expect(changed.map((r) => [r.filesCopied, r.filesLinked])).toEqual([
+      [1, total - 1],
+      [1, total - 1],
+    ]);
     expect(changed[0]!.copy).toEqual(['sources/install.wim']);
     for (const target of targets) {
       expect(await readCurrent(target)).toMatchObject({ version: newVersion, previous: version });
@@ -109,7 +121,10 @@ describe('distribute, mirror layout', () => {
     expect((await readdir(root)).sort()).toEqual(['a', 'b']);
 
     const again = await publishTo(workspace, targets, { layout: 'mirror' });
-    expect(again.map((r) => [r.action, r.filesCopied])).toEqual([['unchanged', 0], ['unchanged', 0]]);
+    expect(again.map((r) => [r.action, r.filesCopied])).toEqual([
+      ['unchanged', 0],
+      ['unchanged', 0],
+    ]);
 
     await writeFile(path.join(targets[0]!, 'sources', 'stray.txt'), 'left by someone');
     await strip(workspace, ['Enterprise']);
@@ -175,7 +190,12 @@ describe('verify', () => {
     await publishTo(workspace, [target]);
     const all = await runCli(['verify', '--target', target, '--all', '--json']);
     expect(all.exitCode, all.stderr).toBe(0);
-    expect(all.json().versions.map((v: any) => [v.version, v.ok])).toEqual(expect.arrayContaining([[first, true], [(await readCurrent(target))!.version, true]]));
+    expect(all.json().versions.map((v: any) => [v.version, v.ok])).toEqual(
+      expect.arrayContaining([
+        [first, true],
+        [(await readCurrent(target))!.version, true],
+      ]),
+    );
     // Damage a file of the older version only (unchanged files are hard links shared by both
     // versions; the build file differs between them): only --all sees it.
     await chmod(path.join(target, first, 'sources', 'osmedia-build.txt'), 0o644);
@@ -201,7 +221,11 @@ describe('concurrency and failures', () => {
     const workspace = await stampedWorkspace();
     const target = path.join(await tempDir(), 'Win11');
     await mkdir(target);
-    const release = await acquireLock(path.join(target, '.osmedia-lock'), { what: 'the target', command: 'osmedia distribute (other pipeline)', reporter: new CollectingReporter() });
+    const release = await acquireLock(path.join(target, '.osmedia-lock'), {
+      what: 'the target',
+      command: 'osmedia distribute (other pipeline)',
+      reporter: new CollectingReporter(),
+    });
     const error = await publishTo(workspace, [target]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MediaError);
     expect((error as Error).message).toMatch(/is in use by "osmedia distribute \(other pipeline\)"/);
@@ -248,7 +272,7 @@ describe('preflight', () => {
 });
 
 describe('plan', () => {
-  it('shows per target what a recipe\'s distribute would copy when the media is unchanged', async () => {
+  it("shows per target what a recipe's distribute would copy when the media is unchanged", async () => {
     const { sampleMedia } = await import('../helpers.ts');
     const sample = await sampleMedia();
     const dir = await tempDir();
@@ -256,9 +280,14 @@ describe('plan', () => {
     const recipe = path.join(dir, 'osmedia.yml');
     await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n`);
     expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(0);
-    await writeFile(recipe, `workspace: ws\nmedia:\n  source: ${sample.isoPath}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11, share/Win11-copy]\n`);
+    await writeFile(
+      recipe,
+      `workspace: ws\nmedia:\n  source: ${sample.isoPath}\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11, share/Win11-copy]\n`,
+    );
     const plan = await runCli(['plan', '--recipe', recipe]);
-    expect(plan.stdout).toMatch(/run  distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/);
+    expect(plan.stdout).toMatch(
+      /run  distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/,
+    );
   });
 });
 

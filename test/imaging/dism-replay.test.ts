@@ -28,14 +28,24 @@ esac
 `,
   );
   await chmod(file, 0o755);
-  return { file, calls: async () => (await readFile(log, 'utf8')).trim().split('\n').map((l) => l.split('\t').filter(Boolean)) };
+  return {
+    file,
+    calls: async () =>
+      (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t').filter(Boolean)),
+  };
 }
 
 describe('DISM engine, replayed', () => {
   it('reads images with /Get-ImageInfo: the list, then each index in detail', async () => {
     const dism = await fakeDism();
     const info = await new DismEngine(dism.file).info('E:\\sources\\install.wim');
-    expect(info.images.map((i) => [i.index, i.name])).toEqual([[1, 'Windows 11 Education'], [2, 'Windows 11 Pro']]);
+    expect(info.images.map((i) => [i.index, i.name])).toEqual([
+      [1, 'Windows 11 Education'],
+      [2, 'Windows 11 Pro'],
+    ]);
     // The detail fixture describes index 3 whatever index is asked: what matters here is the merge and the calls.
     expect(info.images[0]).toMatchObject({ editionId: 'Enterprise', version: '10.0.26100.2314', languages: ['de-DE', 'en-US'], defaultLanguage: 'de-DE' });
     expect(await dism.calls()).toEqual([
@@ -48,10 +58,29 @@ describe('DISM engine, replayed', () => {
   it('exports each kept index in order, with integrity checking, and streams its progress', async () => {
     const dism = await fakeDism();
     const progress: number[] = [];
-    await new DismEngine(dism.file).exportImages('C:\\w\\media\\sources\\install.wim', [3, 1], 'C:\\w\\.osmedia\\tmp\\install.wim', { compression: 'LZX', onProgress: (s) => progress.push(s.done) });
+    await new DismEngine(dism.file).exportImages('C:\\w\\media\\sources\\install.wim', [3, 1], 'C:\\w\\.osmedia\\tmp\\install.wim', {
+      compression: 'LZX',
+      onProgress: (s) => progress.push(s.done),
+    });
     expect(await dism.calls()).toEqual([
-      ['/Export-Image', '/SourceImageFile:C:\\w\\media\\sources\\install.wim', '/SourceIndex:3', '/DestinationImageFile:C:\\w\\.osmedia\\tmp\\install.wim', '/Compress:max', '/CheckIntegrity', '/English'],
-      ['/Export-Image', '/SourceImageFile:C:\\w\\media\\sources\\install.wim', '/SourceIndex:1', '/DestinationImageFile:C:\\w\\.osmedia\\tmp\\install.wim', '/Compress:max', '/CheckIntegrity', '/English'],
+      [
+        '/Export-Image',
+        '/SourceImageFile:C:\\w\\media\\sources\\install.wim',
+        '/SourceIndex:3',
+        '/DestinationImageFile:C:\\w\\.osmedia\\tmp\\install.wim',
+        '/Compress:max',
+        '/CheckIntegrity',
+        '/English',
+      ],
+      [
+        '/Export-Image',
+        '/SourceImageFile:C:\\w\\media\\sources\\install.wim',
+        '/SourceIndex:1',
+        '/DestinationImageFile:C:\\w\\.osmedia\\tmp\\install.wim',
+        '/Compress:max',
+        '/CheckIntegrity',
+        '/English',
+      ],
     ]);
     expect(progress).toEqual([20, 100, 20, 100]);
   });

@@ -14,7 +14,11 @@ const fixture = (name: string) => readFile(path.join(import.meta.dirname, '..', 
 describe('WIM XML (real, from wimlib-imagex info --xml)', () => {
   it('reads edition, architecture, languages and the full build with UBR', async () => {
     const sample = await sampleMedia();
-    const raw = await runToolBuffer({ tool: 'wimlib-imagex', file: wimlibPath(), args: ['info', path.join(sample.mediaDir, 'sources', 'install.wim'), '--xml'] });
+    const raw = await runToolBuffer({
+      tool: 'wimlib-imagex',
+      file: wimlibPath(),
+      args: ['info', path.join(sample.mediaDir, 'sources', 'install.wim'), '--xml'],
+    });
     expect(raw.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe])); // UTF-16LE with BOM, as WIMs store it
     const images = parseWimXml(decodeWimXml(raw));
     expect(images.map((i) => [i.index, i.name, i.editionId])).toEqual([
@@ -23,14 +27,28 @@ describe('WIM XML (real, from wimlib-imagex info --xml)', () => {
       [3, 'Windows 11 Pro', 'Professional'],
       [4, 'Windows 11 Pro Education', 'ProfessionalEducation'],
     ]);
-    expect(images[1]).toMatchObject({ architecture: 'x64', languages: ['en-US'], defaultLanguage: 'en-US', version: '10.0.26100.1742', installationType: 'Client', productType: 'WinNT' });
+    expect(images[1]).toMatchObject({
+      architecture: 'x64',
+      languages: ['en-US'],
+      defaultLanguage: 'en-US',
+      version: '10.0.26100.1742',
+      installationType: 'Client',
+      productType: 'WinNT',
+    });
   });
 
   it('keeps several languages and numeric-looking names as text', () => {
-    const xml = '<WIM><IMAGE INDEX="2"><NAME>2024</NAME><WINDOWS><ARCH>12</ARCH><EDITIONID>ServerStandard</EDITIONID><LANGUAGES><LANGUAGE>de-DE</LANGUAGE><LANGUAGE>fr-FR</LANGUAGE><DEFAULT>fr-FR</DEFAULT></LANGUAGES><VERSION><MAJOR>10</MAJOR><MINOR>0</MINOR><BUILD>20348</BUILD><SPBUILD>2849</SPBUILD></VERSION></WINDOWS></IMAGE><IMAGE INDEX="1"><NAME>A</NAME></IMAGE></WIM>';
+    const xml =
+      '<WIM><IMAGE INDEX="2"><NAME>2024</NAME><WINDOWS><ARCH>12</ARCH><EDITIONID>ServerStandard</EDITIONID><LANGUAGES><LANGUAGE>de-DE</LANGUAGE><LANGUAGE>fr-FR</LANGUAGE><DEFAULT>fr-FR</DEFAULT></LANGUAGES><VERSION><MAJOR>10</MAJOR><MINOR>0</MINOR><BUILD>20348</BUILD><SPBUILD>2849</SPBUILD></VERSION></WINDOWS></IMAGE><IMAGE INDEX="1"><NAME>A</NAME></IMAGE></WIM>';
     const images = parseWimXml(xml);
     expect(images.map((i) => i.index)).toEqual([1, 2]);
-    expect(images[1]).toMatchObject({ name: '2024', architecture: 'arm64', languages: ['de-DE', 'fr-FR'], defaultLanguage: 'fr-FR', version: '10.0.20348.2849' });
+    expect(images[1]).toMatchObject({
+      name: '2024',
+      architecture: 'arm64',
+      languages: ['de-DE', 'fr-FR'],
+      defaultLanguage: 'fr-FR',
+      version: '10.0.20348.2849',
+    });
     expect(images[0]).toMatchObject({ name: 'A', editionId: '', version: '' });
   });
 
@@ -42,7 +60,11 @@ describe('WIM XML (real, from wimlib-imagex info --xml)', () => {
 describe('wimlib header and progress', () => {
   it('parses the real --header output of a bootable boot.wim', async () => {
     const sample = await sampleMedia();
-    const { stdout } = await runTool({ tool: 'wimlib-imagex', file: wimlibPath(), args: ['info', path.join(sample.mediaDir, 'sources', 'boot.wim'), '--header'] });
+    const { stdout } = await runTool({
+      tool: 'wimlib-imagex',
+      file: wimlibPath(),
+      args: ['info', path.join(sample.mediaDir, 'sources', 'boot.wim'), '--header'],
+    });
     expect(parseWimlibHeader(stdout)).toEqual({ imageCount: 2, bootIndex: 2, compression: 'LZX', partNumber: 1, totalParts: 1 });
   });
 
@@ -74,8 +96,16 @@ describe('7-Zip listing', () => {
   });
 
   it('parses a listing with Windows separators and CRLF', () => {
-    const out = 'Path = x.iso\r\nType = Iso\r\n\r\n----------\r\nPath = sources\\install.wim\r\nFolder = -\r\nSize = 42\r\n\r\nPath = sources\r\nFolder = +\r\nSize = 0\r\n';
-    expect(parseSevenZipListing(out)).toEqual({ type: 'Iso', volumeId: undefined, entries: [{ path: 'sources/install.wim', size: 42, folder: false }, { path: 'sources', size: 0, folder: true }] });
+    const out =
+      'Path = x.iso\r\nType = Iso\r\n\r\n----------\r\nPath = sources\\install.wim\r\nFolder = -\r\nSize = 42\r\n\r\nPath = sources\r\nFolder = +\r\nSize = 0\r\n';
+    expect(parseSevenZipListing(out)).toEqual({
+      type: 'Iso',
+      volumeId: undefined,
+      entries: [
+        { path: 'sources/install.wim', size: 42, folder: false },
+        { path: 'sources', size: 0, folder: true },
+      ],
+    });
   });
 
   it('parses -bsp1 progress and the ISO9660 label', () => {
@@ -155,7 +185,13 @@ describe('DISM servicing output (replayed)', () => {
 
   it('parses /Get-MountedWimInfo, and "No mounted images found."', async () => {
     expect(parseMountedImages(await fixture('dism-get-mountedwiminfo.txt'))).toEqual([
-      { mountDir: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\mount\\install-1', imageFile: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\install.wim', index: 1, readWrite: true, status: 'Needs Remount' },
+      {
+        mountDir: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\mount\\install-1',
+        imageFile: 'C:\\ws\\.osmedia\\scratch\\run-1700000000000-4242\\install.wim',
+        index: 1,
+        readWrite: true,
+        status: 'Needs Remount',
+      },
       { mountDir: 'D:\\mount', imageFile: 'D:\\images\\boot.wim', index: 2, readWrite: false, status: 'Ok' },
     ]);
     expect(parseMountedImages('Mounted images:\r\n\r\nNo mounted images found.\r\n')).toEqual([]);
@@ -176,7 +212,7 @@ describe('DISM servicing output (replayed)', () => {
     expect(decodeDismError('0x12345678')).toBeUndefined();
   });
 
-  it('reads DISM\'s redrawn progress bar', () => {
+  it("reads DISM's redrawn progress bar", () => {
     expect(parseDismProgress('[==========                 20.0%                          ]')).toBe(20);
     expect(parseDismProgress('[==========================100.0%==========================]')).toBe(100);
     expect(parseDismProgress('Processing 1 of 1')).toBeUndefined();
@@ -184,11 +220,39 @@ describe('DISM servicing output (replayed)', () => {
 
   it('builds the servicing command lines with /English, a log per operation and the scratch folder', () => {
     const dism = new DismCommands({ logDir: 'C:\\ws\\logs', scratchDir: 'C:\\ws\\scratch' });
-    expect(dism.mount('C:\\w\\install.wim', 2, 'C:\\w\\m')).toEqual(['/Mount-Image', '/ImageFile:C:\\w\\install.wim', '/Index:2', '/MountDir:C:\\w\\m', '/English', '/LogPath:C:\\ws\\logs\\dism-001-mount-image.log', '/ScratchDir:C:\\ws\\scratch']);
-    expect(dism.addPackage('C:\\w\\m', 'C:\\u\\lcu\\kb.msu')).toEqual(['/Image:C:\\w\\m', '/Add-Package', '/PackagePath:C:\\u\\lcu\\kb.msu', '/English', '/LogPath:C:\\ws\\logs\\dism-002-add-package.log', '/ScratchDir:C:\\ws\\scratch']);
+    expect(dism.mount('C:\\w\\install.wim', 2, 'C:\\w\\m')).toEqual([
+      '/Mount-Image',
+      '/ImageFile:C:\\w\\install.wim',
+      '/Index:2',
+      '/MountDir:C:\\w\\m',
+      '/English',
+      '/LogPath:C:\\ws\\logs\\dism-001-mount-image.log',
+      '/ScratchDir:C:\\ws\\scratch',
+    ]);
+    expect(dism.addPackage('C:\\w\\m', 'C:\\u\\lcu\\kb.msu')).toEqual([
+      '/Image:C:\\w\\m',
+      '/Add-Package',
+      '/PackagePath:C:\\u\\lcu\\kb.msu',
+      '/English',
+      '/LogPath:C:\\ws\\logs\\dism-002-add-package.log',
+      '/ScratchDir:C:\\ws\\scratch',
+    ]);
     expect(dism.cleanupImage('C:\\w\\m', true).slice(0, 4)).toEqual(['/Image:C:\\w\\m', '/Cleanup-Image', '/StartComponentCleanup', '/ResetBase']);
-    expect(dism.enableNetFx3('C:\\w\\m', 'C:\\ws\\media\\sources\\sxs').slice(0, 6)).toEqual(['/Image:C:\\w\\m', '/Enable-Feature', '/FeatureName:NetFx3', '/All', '/LimitAccess', '/Source:C:\\ws\\media\\sources\\sxs']);
-    expect(dism.unmount('C:\\w\\m', false)).toEqual(['/Unmount-Image', '/MountDir:C:\\w\\m', '/Discard', '/English', '/LogPath:C:\\ws\\logs\\dism-005-unmount-image.log']);
+    expect(dism.enableNetFx3('C:\\w\\m', 'C:\\ws\\media\\sources\\sxs').slice(0, 6)).toEqual([
+      '/Image:C:\\w\\m',
+      '/Enable-Feature',
+      '/FeatureName:NetFx3',
+      '/All',
+      '/LimitAccess',
+      '/Source:C:\\ws\\media\\sources\\sxs',
+    ]);
+    expect(dism.unmount('C:\\w\\m', false)).toEqual([
+      '/Unmount-Image',
+      '/MountDir:C:\\w\\m',
+      '/Discard',
+      '/English',
+      '/LogPath:C:\\ws\\logs\\dism-005-unmount-image.log',
+    ]);
     expect(dism.getMountedWimInfo()[0]).toBe('/Get-MountedWimInfo');
   });
 });

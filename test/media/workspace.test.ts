@@ -53,7 +53,10 @@ describe('workspace journal', () => {
     await writeFile(temp, 'new');
     const manifest = { marker: 'next' } as never;
     // A journal on disk, as a killed commit leaves it.
-    await writeFile(path.join(workspace.stateDir, 'journal.json'), JSON.stringify({ renames: [{ from: temp, to: path.join(workspace.mediaDir, 'file.txt') }], deletes: [], manifest }));
+    await writeFile(
+      path.join(workspace.stateDir, 'journal.json'),
+      JSON.stringify({ renames: [{ from: temp, to: path.join(workspace.mediaDir, 'file.txt') }], deletes: [], manifest }),
+    );
     await workspace.recover(new CollectingReporter());
     expect(await readFile(path.join(workspace.mediaDir, 'file.txt'), 'utf8')).toBe('new');
     expect(JSON.parse(await readFile(workspace.manifestPath, 'utf8'))).toEqual({ marker: 'next' });

@@ -62,7 +62,11 @@ describe('osmedia run', () => {
     const workspace = path.join(dir, 'ws');
 
     const first = await runRecipe(await loadRecipe(file), testContext(workspace));
-    expect(first.steps.map((s) => [s.step, s.result])).toEqual([['import-media', 'succeeded'], ['strip-indexes', 'succeeded'], ['stamp-build-file', 'succeeded']]);
+    expect(first.steps.map((s) => [s.step, s.result])).toEqual([
+      ['import-media', 'succeeded'],
+      ['strip-indexes', 'succeeded'],
+      ['stamp-build-file', 'succeeded'],
+    ]);
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.installWim.images.map((i: any) => i.editionId)).toEqual(['Enterprise']);
 
@@ -91,12 +95,25 @@ describe('osmedia run', () => {
   it('publishes from a recipe; a re-run skips the media steps and finds nothing to copy', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
-    const file = await writeRecipe(dir, `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n  keep: 3\ntaskSequence:\n  packageId: P0100123\n`);
+    const file = await writeRecipe(
+      dir,
+      `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: r1\ndistribute:\n  targets: [share/Win11]\n  keep: 3\ntaskSequence:\n  packageId: P0100123\n`,
+    );
     const workspace = path.join(dir, 'ws');
     await mkdir(path.join(dir, 'share'));
     const first = await runRecipe(await loadRecipe(file), testContext(workspace));
-    expect(first.steps.map((s) => [s.step, s.result])).toEqual([['import-media', 'succeeded'], ['strip-indexes', 'succeeded'], ['stamp-build-file', 'succeeded'], ['distribute', 'succeeded'], ['generate-task-sequence', 'succeeded']]);
-    expect(await readJson(path.join(workspace, 'osmedia-manifest.json'))).toMatchObject({ history: expect.arrayContaining([expect.objectContaining({ step: 'generate-task-sequence', summary: expect.objectContaining({ packageId: 'P0100123', editionIndex: 1 }) })]) });
+    expect(first.steps.map((s) => [s.step, s.result])).toEqual([
+      ['import-media', 'succeeded'],
+      ['strip-indexes', 'succeeded'],
+      ['stamp-build-file', 'succeeded'],
+      ['distribute', 'succeeded'],
+      ['generate-task-sequence', 'succeeded'],
+    ]);
+    expect(await readJson(path.join(workspace, 'osmedia-manifest.json'))).toMatchObject({
+      history: expect.arrayContaining([
+        expect.objectContaining({ step: 'generate-task-sequence', summary: expect.objectContaining({ packageId: 'P0100123', editionIndex: 1 }) }),
+      ]),
+    });
     const current = await readJson(path.join(dir, 'share', 'Win11', 'current.json'));
     expect(current.version).toMatch(/^26100\.1742-/);
     const second = await runRecipe(await loadRecipe(file), testContext(workspace));

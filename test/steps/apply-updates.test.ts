@@ -38,7 +38,11 @@ describe('apply-updates on Linux', () => {
     await writeFile(path.join(setupOnly.dir, 'SHA256SUMS'), sums);
     const result = await runCli(['apply-updates', '--workspace', ws, '--updates', setupOnly.dir, '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ step: 'apply-updates', result: 'succeeded', message: 'applied KB5046619 to 1 target(s); install.wim 10.0.26100.1742' });
+    expect(result.json()).toMatchObject({
+      step: 'apply-updates',
+      result: 'succeeded',
+      message: 'applied KB5046619 to 1 target(s); install.wim 10.0.26100.1742',
+    });
     expect(result.json().summary.verified).toEqual(['sources/setup.exe equals boot.wim index 2']);
     expect(result.json().summary.unpinned).toEqual([]);
     // The Setup DU's files are in sources/ (subfolders kept); setup.exe, setuphost.exe and the boot managers are boot.wim index 2's.
@@ -46,12 +50,31 @@ describe('apply-updates on Linux', () => {
     expect(await hashFile(path.join(media, 'sources', 'appraiserres.dll'))).toBeTruthy();
     expect(await hashFile(path.join(media, 'sources', 'replacementmanifests', 'microsoft-windows-sample-replacement.man'))).toBeTruthy();
     const boot = path.join(await tempDir(), 'boot');
-    await new WimlibEngine().extractFiles(path.join(media, 'sources', 'boot.wim'), 2, ['sources/setup.exe', 'sources/setuphost.exe', 'Windows/Boot/EFI/bootmgfw.efi', 'Windows/Boot/EFI/bootmgr.efi'], boot);
-    for (const [onMedia, inBoot] of [['sources/setup.exe', 'setup.exe'], ['sources/setuphost.exe', 'setuphost.exe'], ['efi/boot/bootx64.efi', 'bootmgfw.efi'], ['bootmgr.efi', 'bootmgr.efi']]) {
+    await new WimlibEngine().extractFiles(
+      path.join(media, 'sources', 'boot.wim'),
+      2,
+      ['sources/setup.exe', 'sources/setuphost.exe', 'Windows/Boot/EFI/bootmgfw.efi', 'Windows/Boot/EFI/bootmgr.efi'],
+      boot,
+    );
+    for (const [onMedia, inBoot] of [
+      ['sources/setup.exe', 'setup.exe'],
+      ['sources/setuphost.exe', 'setuphost.exe'],
+      ['efi/boot/bootx64.efi', 'bootmgfw.efi'],
+      ['bootmgr.efi', 'bootmgr.efi'],
+    ]) {
       expect(await hashFile(path.join(media, ...onMedia!.split('/'))), onMedia).toBe(await hashFile(path.join(boot, inBoot!)));
     }
     const manifest = await readJson(path.join(ws, 'osmedia-manifest.json'));
-    expect(manifest.updates).toEqual([{ target: 'media', kind: 'setup', kb: 'KB5046619', identity: `SetupDU~KB5046619~${(await hashFile(setupOnly.files.setupDu)).slice(0, 12)}`, file: path.basename(setupOnly.files.setupDu), sha256: await hashFile(setupOnly.files.setupDu) }]);
+    expect(manifest.updates).toEqual([
+      {
+        target: 'media',
+        kind: 'setup',
+        kb: 'KB5046619',
+        identity: `SetupDU~KB5046619~${(await hashFile(setupOnly.files.setupDu)).slice(0, 12)}`,
+        file: path.basename(setupOnly.files.setupDu),
+        sha256: await hashFile(setupOnly.files.setupDu),
+      },
+    ]);
     // A re-run first checks that the manifest describes media/ exactly (size and mtime of every file), then skips.
     const again = await runCli(['apply-updates', '--workspace', ws, '--updates', setupOnly.dir, '--json']);
     expect(again.json().result).toBe('skipped');
@@ -73,7 +96,9 @@ describe('apply-updates on Linux', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('install.wim index 2: Windows 11 Enterprise  10.0.26100.1742 → 10.0.26100.2314');
     expect(result.stderr).toContain('add cumulative update KB5046617 26100.2314.1.7 with checkpoint(s) KB5044284');
-    expect(result.stderr).toMatch(/error: This plan needs DISM, which runs only on Windows: WinRE .*install\.wim index 1, install\.wim index 2, boot\.wim index 1, boot\.wim index 2\. Nothing was changed/);
+    expect(result.stderr).toMatch(
+      /error: This plan needs DISM, which runs only on Windows: WinRE .*install\.wim index 1, install\.wim index 2, boot\.wim index 1, boot\.wim index 2\. Nothing was changed/,
+    );
     expect(result.stderr).toMatch(/fix: Run apply-updates on a Windows runner with DISM/);
     expect(await mediaState(ws)).toEqual(before);
   });
@@ -120,10 +145,18 @@ describe('apply-updates on Linux', () => {
   it('a recipe with an updates section applies them between strip and stamp, and its build file lists them', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'osmedia.yml'), `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${setupOnly.dir}\nstamp:\n  revision: r1\n`);
+    await writeFile(
+      path.join(dir, 'osmedia.yml'),
+      `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${setupOnly.dir}\nstamp:\n  revision: r1\n`,
+    );
     const result = await runCli(['run', '--recipe', path.join(dir, 'osmedia.yml'), '--workspace', path.join(dir, 'ws'), '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json().steps.map((s: any) => `${s.step} ${s.result}`)).toEqual(['import-media succeeded', 'strip-indexes succeeded', 'apply-updates succeeded', 'stamp-build-file succeeded']);
+    expect(result.json().steps.map((s: any) => `${s.step} ${s.result}`)).toEqual([
+      'import-media succeeded',
+      'strip-indexes succeeded',
+      'apply-updates succeeded',
+      'stamp-build-file succeeded',
+    ]);
     const { readFile } = await import('node:fs/promises');
     const build = await readFile(path.join(dir, 'ws', 'media', 'sources', 'osmedia-build.txt'), 'utf8');
     expect(build).toContain('KB5046619 (Setup Dynamic Update: media)');
@@ -134,10 +167,15 @@ describe('apply-updates on Linux', () => {
     const ws2 = path.join(dir, 'ws2');
     expect((await runCli(['import-media', '--source', sample.isoPath!, '--workspace', ws2])).exitCode).toBe(0);
     expect((await runCli(['strip-indexes', '--workspace', ws2, '--keep', 'Enterprise'])).exitCode).toBe(0);
-    await writeFile(path.join(dir, 'month.yml'), `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${month.dir}\n  skipRejected: true\n`);
+    await writeFile(
+      path.join(dir, 'month.yml'),
+      `media:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nupdates:\n  from: ${month.dir}\n  skipRejected: true\n`,
+    );
     const plan = await runCli(['plan', '--recipe', path.join(dir, 'month.yml'), '--workspace', ws2]);
     expect(plan.exitCode, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/^skip strip-indexes\nrun  apply-updates\n\s+WinRE .*\n(.*\n)*\s+install\.wim index 1: Windows 11 Enterprise  10\.0\.26100\.1742 → 10\.0\.26100\.2314$/m);
+    expect(plan.stdout).toMatch(
+      /^skip strip-indexes\nrun  apply-updates\n\s+WinRE .*\n(.*\n)*\s+install\.wim index 1: Windows 11 Enterprise  10\.0\.26100\.1742 → 10\.0\.26100\.2314$/m,
+    );
     expect(plan.stdout).toContain('rejected windows11.0-kb5046617-x64-express.cab: an online-only express payload');
   });
 });

@@ -23,7 +23,13 @@ describe('import-media from an ISO', () => {
     expect(await snapshot(sample.isoPath!)).toBe(before);
     expect(result.result).toBe('succeeded');
     expect(manifest.schemaVersion).toBe(1);
-    expect(manifest.source).toMatchObject({ path: sample.isoPath, kind: 'iso', sha256: await hashFile(sample.isoPath!), volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9', installKind: 'wim' });
+    expect(manifest.source).toMatchObject({
+      path: sample.isoPath,
+      kind: 'iso',
+      sha256: await hashFile(sample.isoPath!),
+      volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9',
+      installKind: 'wim',
+    });
     expect(manifest.installWim.images.map((i: any) => i.editionId)).toEqual(['Education', 'Enterprise', 'Professional', 'ProfessionalEducation']);
     expect(manifest.installWim.images[0]).toMatchObject({ version: '10.0.26100.1742', architecture: 'x64', languages: ['en-US'], installationType: 'Client' });
     expect(manifest.bootWim).toMatchObject({ path: 'sources/boot.wim', bootIndex: 2 });
@@ -40,7 +46,11 @@ describe('import-media from an ISO', () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
     const iso = path.join(dir, 'joliet.iso');
-    await runTool({ tool: 'genisoimage', file: 'genisoimage', args: ['-quiet', '-J', '-joliet-long', '-iso-level', '3', '-V', 'JOLIET_LABEL', '-o', iso, sample.mediaDir] });
+    await runTool({
+      tool: 'genisoimage',
+      file: 'genisoimage',
+      args: ['-quiet', '-J', '-joliet-long', '-iso-level', '3', '-V', 'JOLIET_LABEL', '-o', iso, sample.mediaDir],
+    });
     const { manifest } = await importFrom(iso);
     expect(manifest.source.volumeLabel).toBe('JOLIET_LABEL');
     expect(manifest.installWim.images).toHaveLength(4);
@@ -155,7 +165,9 @@ describe('import-media refuses bad input with the source unchanged', () => {
     }
     const blocker = path.join(dir, 'file');
     await writeFile(blocker, 'a file where the workspace parent should be');
-    await expect(runStep(importMedia, { source: sample.isoPath }, testContext(path.join(blocker, 'ws')), 'test')).rejects.toThrow(/is not writable \(ENOTDIR\)/);
+    await expect(runStep(importMedia, { source: sample.isoPath }, testContext(path.join(blocker, 'ws')), 'test')).rejects.toThrow(
+      /is not writable \(ENOTDIR\)/,
+    );
     expect(await snapshot(sample.isoPath!)).toBe(isoBefore);
   });
 

@@ -31,7 +31,14 @@ describe('strip-indexes', () => {
     const result = await strip(workspace, ['enterprise']);
     const images = await wimNames(workspace);
     expect(images).toHaveLength(1);
-    expect(images[0]).toMatchObject({ index: 1, name: 'Windows 11 Enterprise', editionId: 'Enterprise', version: '10.0.26100.1742', architecture: 'x64', languages: ['en-US'] });
+    expect(images[0]).toMatchObject({
+      index: 1,
+      name: 'Windows 11 Enterprise',
+      editionId: 'Enterprise',
+      version: '10.0.26100.1742',
+      architecture: 'x64',
+      languages: ['en-US'],
+    });
     const after = (await stat(path.join(workspace, 'media', 'sources', 'install.wim'))).size;
     expect(result.summary).toMatchObject({ bytesBefore: before, bytesAfter: after, bytesSaved: before - after });
     expect(before - after).toBeGreaterThan(0);
@@ -46,7 +53,7 @@ describe('strip-indexes', () => {
     expect(stdout).toContain('Winre.wim');
   });
 
-  it('keeps by exact name, by index, and several at once in the WIM\'s own order', async () => {
+  it("keeps by exact name, by index, and several at once in the WIM's own order", async () => {
     const byName = await importedWorkspace();
     await strip(byName, ['Windows 11 Pro']);
     expect((await wimNames(byName)).map((i) => i.editionId)).toEqual(['Professional']);
@@ -57,7 +64,11 @@ describe('strip-indexes', () => {
 
     const several = await importedWorkspace();
     await strip(several, splitSelectors(['Professional,1', 'Windows 11 Enterprise']));
-    expect((await wimNames(several)).map((i) => [i.index, i.editionId])).toEqual([[1, 'Education'], [2, 'Enterprise'], [3, 'Professional']]);
+    expect((await wimNames(several)).map((i) => [i.index, i.editionId])).toEqual([
+      [1, 'Education'],
+      [2, 'Enterprise'],
+      [3, 'Professional'],
+    ]);
   });
 
   it('fails with the list of available images when a selector matches nothing, leaving install.wim as it was', async () => {
@@ -95,7 +106,20 @@ describe('strip-indexes', () => {
   });
 
   it('selectImages prefers index, then exact name, then EditionID', () => {
-    const image = (index: number, name: string, editionId: string) => ({ index, name, editionId, description: '', displayName: '', architecture: 'x64', languages: [], defaultLanguage: '', version: '', installationType: '', productType: '', totalBytes: 0 });
+    const image = (index: number, name: string, editionId: string) => ({
+      index,
+      name,
+      editionId,
+      description: '',
+      displayName: '',
+      architecture: 'x64',
+      languages: [],
+      defaultLanguage: '',
+      version: '',
+      installationType: '',
+      productType: '',
+      totalBytes: 0,
+    });
     const images = [image(1, '2', 'Core'), image(2, 'Enterprise', 'Professional'), image(3, 'Windows 11 Enterprise', 'Enterprise')];
     expect(selectImages(images, ['2']).map((i) => i.index)).toEqual([2]);
     expect(selectImages(images, ['Enterprise']).map((i) => i.index)).toEqual([2]);
@@ -119,7 +143,15 @@ describe('stamp-build-file', () => {
     expect(text).toContain('Stamped at:       2026-11-10T18:00:00.000Z');
     const json = await readJson(path.join(media, 'sources', 'osmedia-build.json'));
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
-    expect(json).toMatchObject({ build: '10.0.26100.1742', architecture: 'x64', languages: ['en-US'], volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9', recipeRevision: 'abc1234', source: { sha256: manifest.source.sha256 }, editions: [{ index: 1, editionId: 'Enterprise' }] });
+    expect(json).toMatchObject({
+      build: '10.0.26100.1742',
+      architecture: 'x64',
+      languages: ['en-US'],
+      volumeLabel: 'CCCOMA_X64FRE_EN-US_DV9',
+      recipeRevision: 'abc1234',
+      source: { sha256: manifest.source.sha256 },
+      editions: [{ index: 1, editionId: 'Enterprise' }],
+    });
     expect(manifest.buildFile).toEqual({ text: 'sources/osmedia-build.txt', json: 'sources/osmedia-build.json' });
     expect(manifest.files.map((f: any) => f.path)).toContain('sources/osmedia-build.json');
     expect(manifest.files.map((f: any) => f.path)).not.toContain('autorun.inf');

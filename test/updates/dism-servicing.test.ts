@@ -25,7 +25,10 @@ const ids = {
 };
 
 beforeAll(async () => {
-  const all = await buildSampleUpdates({ dir: path.join(await tempDir(), 'updates'), only: ['lcu', 'checkpoint1', 'checkpoint2', 'safeOs', 'setupDu', 'dotnet'] });
+  const all = await buildSampleUpdates({
+    dir: path.join(await tempDir(), 'updates'),
+    only: ['lcu', 'checkpoint1', 'checkpoint2', 'safeOs', 'setupDu', 'dotnet'],
+  });
   updates = all;
 });
 
@@ -45,19 +48,22 @@ async function setup(scenario: Scenario = {}) {
   await runStep(stripIndexes, { keep: ['Enterprise', 'Education'] }, testContext(workspace), 'test');
   const stateFile = path.join(root, 'dism-state.json');
   const name = (f: string) => path.basename(f);
-  await writeFile(stateFile, JSON.stringify({
-    calls: [],
-    mounts: [],
-    stale: scenario.stale ?? [],
-    failOn: scenario.failOn ?? [],
-    ubr: scenario.ubr ?? { winre: 2305, install: 2314, boot: 2314 },
-    packagesByFile: scenario.packagesByFile ?? {
-      [name(updates.files.lcu)]: [ids.ssu, ids.cp2, ids.lcu],
-      'SSU-26100.2308-x64.cab': [ids.ssu],
-      [name(updates.files.safeOs)]: [ids.safeOs],
-      [name(updates.files.dotnet)]: [ids.dotnet],
-    },
-  }));
+  await writeFile(
+    stateFile,
+    JSON.stringify({
+      calls: [],
+      mounts: [],
+      stale: scenario.stale ?? [],
+      failOn: scenario.failOn ?? [],
+      ubr: scenario.ubr ?? { winre: 2305, install: 2314, boot: 2314 },
+      packagesByFile: scenario.packagesByFile ?? {
+        [name(updates.files.lcu)]: [ids.ssu, ids.cp2, ids.lcu],
+        'SSU-26100.2308-x64.cab': [ids.ssu],
+        [name(updates.files.safeOs)]: [ids.safeOs],
+        [name(updates.files.dotnet)]: [ids.dotnet],
+      },
+    }),
+  );
   const dism = path.join(root, 'dism');
   await writeFile(dism, `#!/bin/sh\nexec '${node24}' '${path.join(import.meta.dirname, 'fake-dism.mjs')}' '${stateFile}' "$@"\n`);
   await chmod(dism, 0o755);
@@ -65,15 +71,28 @@ async function setup(scenario: Scenario = {}) {
   const calls = async () => {
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as { calls: string[][] };
     // Readable: the workspace as <ws>, the run folder as <run>; the per-operation /LogPath and /ScratchDir are checked once below.
-    return state.calls.map((c) => c.filter((a) => !/^\/(LogPath|ScratchDir):/.test(a)).map((a) => a.replace(/\/English$/, '').replaceAll(workspace, '<ws>').replace(/run-\d{6,}-\d+/g, 'run').replace(/\.osmedia\/tmp\/\d+-\d+-/g, '.osmedia/tmp/')).filter(Boolean).join(' '));
+    return state.calls.map((c) =>
+      c
+        .filter((a) => !/^\/(LogPath|ScratchDir):/.test(a))
+        .map((a) =>
+          a
+            .replace(/\/English$/, '')
+            .replaceAll(workspace, '<ws>')
+            .replace(/run-\d{6,}-\d+/g, 'run')
+            .replace(/\.osmedia\/tmp\/\d+-\d+-/g, '.osmedia/tmp/'),
+        )
+        .filter(Boolean)
+        .join(' '),
+    );
   };
   return { workspace, calls, stateFile };
 }
 
-const apply = (workspace: string, options: Record<string, unknown> = {}) => runStep(applyUpdates, { from: updates.dir, ...options }, testContext(workspace), 'test');
+const apply = (workspace: string, options: Record<string, unknown> = {}) =>
+  runStep(applyUpdates, { from: updates.dir, ...options }, testContext(workspace), 'test');
 
 describe('apply-updates with DISM (replayed)', () => {
-  it('runs the whole plan: the exact DISM command lines in Microsoft\'s order, verified, committed', async () => {
+  it("runs the whole plan: the exact DISM command lines in Microsoft's order, verified, committed", async () => {
     const { workspace, calls, stateFile } = await setup();
     const context = testContext(workspace);
     const result = await runStep(applyUpdates, { from: updates.dir }, context, 'test');
@@ -142,7 +161,13 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(await hashFile(path.join(workspace, 'media', 'sources', 'setup.exe'))).toBe(await hashFile(path.join(boot, 'setup.exe')));
     expect(await hashFile(path.join(workspace, 'media', 'efi', 'boot', 'bootx64.efi'))).toBe(await hashFile(path.join(boot, 'bootmgfw.efi')));
     expect((await wimlib.info(path.join(workspace, 'media', 'sources', 'boot.wim'))).bootIndex).toBe(2);
-    expect(result.summary['verified']).toEqual(expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned', 'install.wim index 2: 10.0.26100.2314 as planned', 'sources/setup.exe equals boot.wim index 2']));
+    expect(result.summary['verified']).toEqual(
+      expect.arrayContaining([
+        'WinRE: 10.0.26100.2305 as planned',
+        'install.wim index 2: 10.0.26100.2314 as planned',
+        'sources/setup.exe equals boot.wim index 2',
+      ]),
+    );
   });
 
   it('a Safe-OS-DU-only month: DISM services WinRE once; wimlib puts it into each edition without mounting', async () => {
@@ -181,7 +206,14 @@ describe('apply-updates with DISM (replayed)', () => {
       expect.stringMatching(/^<ws>\/media\/sources\/boot\.wim \/Index:2 \/ReadOnly$/),
       expect.stringMatching(/^<ws>\/media\/sources\/boot\.wim \/Index:2 \/ReadOnly$/),
     ]);
-    expect(log.filter((c) => c.startsWith('/Unmount-Image')).map((c) => c.split(' ').at(-1))).toEqual(['/Discard', '/Commit', '/Commit', '/Commit', '/Discard', '/Discard']);
+    expect(log.filter((c) => c.startsWith('/Unmount-Image')).map((c) => c.split(' ').at(-1))).toEqual([
+      '/Discard',
+      '/Commit',
+      '/Commit',
+      '/Commit',
+      '/Discard',
+      '/Discard',
+    ]);
     expect(log.some((c) => c.startsWith('/Get-ImageInfo'))).toBe(true);
     const wimlib = new WimlibEngine();
     const out = path.join(await tempDir(), 'winre');
@@ -194,11 +226,21 @@ describe('apply-updates with DISM (replayed)', () => {
   });
 
   it('0x800f0823 midway: the image is discarded, the workspace is unchanged, and the message says what to do', async () => {
-    const { workspace, calls } = await setup({ failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f0823', text: 'The operation could not be completed because a newer servicing stack is required.' }] });
+    const { workspace, calls } = await setup({
+      failOn: [
+        {
+          match: ['/mount/install-2', 'kb5046617'],
+          code: '0x800f0823',
+          text: 'The operation could not be completed because a newer servicing stack is required.',
+        },
+      ],
+    });
     const before = await snapshot(workspace);
     const error = await apply(workspace).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DismFailure);
-    expect((error as Error).message).toMatch(/^DISM failed in install\.wim index 2: Windows 11 Enterprise adding KB5046617: 0x800f0823 \(the package needs a newer servicing stack first/);
+    expect((error as Error).message).toMatch(
+      /^DISM failed in install\.wim index 2: Windows 11 Enterprise adding KB5046617: 0x800f0823 \(the package needs a newer servicing stack first/,
+    );
     expect((error as { fix: string }).fix).toMatch(/SSU-\*\.cab.*The image was discarded; the workspace is unchanged\./);
     // The log the message points at outlives the run: it is in the workspace's logs, with DISM's full output.
     const logPath = (error as DismFailure).logPath!;
@@ -210,47 +252,74 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(log.some((c) => c.startsWith('/Export-Image') && c.includes('install.wim'))).toBe(false);
     const after = await snapshot(workspace);
     // Only the failed attempt is recorded in the manifest's history; media/ is byte-for-byte the same.
-    const media = (s: string) => s.split('\n').filter((l) => l.startsWith('media/')).join('\n');
+    const media = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => l.startsWith('media/'))
+        .join('\n');
     expect(media(after)).toBe(media(before));
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.history.at(-1)).toMatchObject({ step: 'apply-updates', result: 'failed' });
     expect(manifest.updates).toEqual([]);
   });
 
-  it('a stale mount of an interrupted run is discarded first; another tool\'s mount is left alone with a warning', async () => {
+  it("a stale mount of an interrupted run is discarded first; another tool's mount is left alone with a warning", async () => {
     const stale = { dir: '', wim: 'C:\\old\\install.wim', index: 1, status: 'Needs Remount' };
     const { workspace, calls } = await setup({});
     const stateFile = path.join(path.dirname(workspace), 'dism-state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8'));
-    state.stale = [{ ...stale, dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-1', 'mount', 'install-1') }, { ...stale, dir: 'D:\\other-tool\\mount' }];
+    state.stale = [
+      { ...stale, dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-1', 'mount', 'install-1') },
+      { ...stale, dir: 'D:\\other-tool\\mount' },
+    ];
     await writeFile(stateFile, JSON.stringify(state));
     const context = testContext(workspace);
     const result = await runStep(applyUpdates, { from: updates.dir }, context, 'test');
     expect(result.result).toBe('succeeded');
-    expect((await calls()).slice(0, 3)).toEqual(['/Get-MountedWimInfo', '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-1/mount/install-1 /Discard', '/Cleanup-Mountpoints']);
-    expect(context.reporter.messages('warning').join('\n')).toContain('another tool has C:\\old\\install.wim mounted at D:\\other-tool\\mount (status Needs Remount); left alone');
+    expect((await calls()).slice(0, 3)).toEqual([
+      '/Get-MountedWimInfo',
+      '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-1/mount/install-1 /Discard',
+      '/Cleanup-Mountpoints',
+    ]);
+    expect(context.reporter.messages('warning').join('\n')).toContain(
+      'another tool has C:\\old\\install.wim mounted at D:\\other-tool\\mount (status Needs Remount); left alone',
+    );
   });
 
   it('a stale mount that refuses a discard is cleared by /Cleanup-Mountpoints; one that survives stops the run before any change', async () => {
-    const { workspace, calls, stateFile } = await setup({ failOn: [{ match: ['/Unmount-Image', 'run-1-2'], code: '0xc142010c', text: 'The mount is invalid.' }] });
-    const stale = (survivesCleanup: boolean) => [{ dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1'), wim: 'gone.wim', index: 1, status: 'Invalid', survivesCleanup }];
+    const { workspace, calls, stateFile } = await setup({
+      failOn: [{ match: ['/Unmount-Image', 'run-1-2'], code: '0xc142010c', text: 'The mount is invalid.' }],
+    });
+    const stale = (survivesCleanup: boolean) => [
+      { dir: path.join(workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1'), wim: 'gone.wim', index: 1, status: 'Invalid', survivesCleanup },
+    ];
     const state = JSON.parse(await readFile(stateFile, 'utf8'));
     await writeFile(stateFile, JSON.stringify({ ...state, stale: stale(false) }));
     const context = testContext(workspace);
     expect((await runStep(applyUpdates, { from: updates.dir }, context, 'test')).result).toBe('succeeded');
-    expect((await calls()).slice(0, 4)).toEqual(['/Get-MountedWimInfo', '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-2/mount/boot-1 /Discard', '/Cleanup-Mountpoints', '/Get-MountedWimInfo']);
+    expect((await calls()).slice(0, 4)).toEqual([
+      '/Get-MountedWimInfo',
+      '/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run-1-2/mount/boot-1 /Discard',
+      '/Cleanup-Mountpoints',
+      '/Get-MountedWimInfo',
+    ]);
     expect(context.reporter.messages('warning').join('\n')).toMatch(/0xc142010c.*; cleaning up mount points instead/);
 
     const again = await setup({ failOn: [{ match: ['/Unmount-Image', 'run-1-2'], code: '0xc142010c', text: 'The mount is invalid.' }] });
     const s2 = JSON.parse(await readFile(again.stateFile, 'utf8'));
-    await writeFile(again.stateFile, JSON.stringify({ ...s2, stale: [{ ...stale(true)[0], dir: path.join(again.workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1') }] }));
+    await writeFile(
+      again.stateFile,
+      JSON.stringify({ ...s2, stale: [{ ...stale(true)[0], dir: path.join(again.workspace, '.osmedia', 'scratch', 'run-1-2', 'mount', 'boot-1') }] }),
+    );
     const before = await snapshot(path.join(again.workspace, 'media'));
     await expect(apply(again.workspace)).rejects.toThrow(/^Stale mounts of an interrupted run could not be removed: .*run-1-2\/mount\/boot-1 \(Invalid\)$/);
     expect(await snapshot(path.join(again.workspace, 'media'))).toBe(before);
   });
 
   it('--continue-on-error on the LCU itself: that image is committed without it, recorded, and not held to the predicted build', async () => {
-    const { workspace } = await setup({ failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f081f', text: 'The source files could not be found.' }] });
+    const { workspace } = await setup({
+      failOn: [{ match: ['/mount/install-2', 'kb5046617'], code: '0x800f081f', text: 'The source files could not be found.' }],
+    });
     const context = testContext(workspace);
     const result = await runStep(applyUpdates, { from: updates.dir, continueOnError: true }, context, 'test');
     expect(result.result).toBe('succeeded');
@@ -258,25 +327,36 @@ describe('apply-updates with DISM (replayed)', () => {
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.updates.filter((u: any) => u.target === 'install.wim:2').map((u: any) => u.kb)).toEqual(['KB5045934']);
     expect(manifest.updates.filter((u: any) => u.target === 'install.wim:1').map((u: any) => u.kb)).toEqual(['KB5046617', 'KB5044284', 'KB5045934']);
-    expect(context.reporter.messages('warning')).toContain('install.wim index 2: Windows 11 Enterprise: not verified against the plan (failures were recorded under --continue-on-error)');
+    expect(context.reporter.messages('warning')).toContain(
+      'install.wim index 2: Windows 11 Enterprise: not verified against the plan (failures were recorded under --continue-on-error)',
+    );
   });
 
   it('an unmount that fails: discarded, cleaned up, workspace unchanged, the cause decoded', async () => {
-    const { workspace, calls } = await setup({ failOn: [{ match: ['/Unmount-Image', 'boot-1', '/Commit'], code: '0xc1420117', text: 'The directory could not be completely unmounted.' }] });
+    const { workspace, calls } = await setup({
+      failOn: [{ match: ['/Unmount-Image', 'boot-1', '/Commit'], code: '0xc1420117', text: 'The directory could not be completely unmounted.' }],
+    });
     const before = await snapshot(path.join(workspace, 'media'));
     const error = await apply(workspace).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/^DISM failed saving boot\.wim index 1: Microsoft Windows PE \(amd64\): 0xc1420117 \(the mount folder could not be unmounted completely: a program still has files open in it\)/);
+    expect((error as Error).message).toMatch(
+      /^DISM failed saving boot\.wim index 1: Microsoft Windows PE \(amd64\): 0xc1420117 \(the mount folder could not be unmounted completely: a program still has files open in it\)/,
+    );
     expect((await calls()).slice(-2)).toEqual(['/Unmount-Image /MountDir:<ws>/.osmedia/scratch/run/mount/boot-1 /Discard', '/Cleanup-Mountpoints']);
     expect(await snapshot(path.join(workspace, 'media'))).toBe(before);
   });
 
   it('--continue-on-error records a package DISM rejects and carries on; the rest is applied and verified', async () => {
-    const { workspace } = await setup({ failOn: [{ match: ['/Add-Package', 'ndp481'], code: '0x800f081e', text: 'The specified package is not applicable to this image.' }] });
+    const { workspace } = await setup({
+      failOn: [{ match: ['/Add-Package', 'ndp481'], code: '0x800f081e', text: 'The specified package is not applicable to this image.' }],
+    });
     const context = testContext(workspace);
     const result = await runStep(applyUpdates, { from: updates.dir, continueOnError: true }, context, 'test');
     expect(result.result).toBe('succeeded');
     expect(result.message).toMatch(/2 failure\(s\) recorded \(--continue-on-error\)/);
-    expect((result.summary['failures'] as any[]).map((f) => [f.target, f.code])).toEqual([['install.wim:1', '0x800f081e'], ['install.wim:2', '0x800f081e']]);
+    expect((result.summary['failures'] as any[]).map((f) => [f.target, f.code])).toEqual([
+      ['install.wim:1', '0x800f081e'],
+      ['install.wim:2', '0x800f081e'],
+    ]);
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.updates.filter((u: any) => u.kind === 'dotnet')).toEqual([]);
     expect(manifest.updates.filter((u: any) => u.kind === 'lcu' && u.target === 'install.wim:1')).toHaveLength(2);
@@ -284,10 +364,20 @@ describe('apply-updates with DISM (replayed)', () => {
   });
 
   it('an update DISM "applied" but the image does not list is caught, and so is a build that is not the predicted one', async () => {
-    const silent = await setup({ packagesByFile: { 'SSU-26100.2308-x64.cab': [ids.ssu], [path.basename(updates.files.safeOs)]: [ids.safeOs], [path.basename(updates.files.dotnet)]: [ids.dotnet] } });
-    await expect(apply(silent.workspace)).rejects.toThrow(`install.wim index 1: Windows 11 Education: DISM reported success, but ${ids.lcu}, ${ids.ssu} are not installed in the image`);
+    const silent = await setup({
+      packagesByFile: {
+        'SSU-26100.2308-x64.cab': [ids.ssu],
+        [path.basename(updates.files.safeOs)]: [ids.safeOs],
+        [path.basename(updates.files.dotnet)]: [ids.dotnet],
+      },
+    });
+    await expect(apply(silent.workspace)).rejects.toThrow(
+      `install.wim index 1: Windows 11 Education: DISM reported success, but ${ids.lcu}, ${ids.ssu} are not installed in the image`,
+    );
     const wrongBuild = await setup({ ubr: { winre: 2305, install: 2033, boot: 2314 } });
-    await expect(apply(wrongBuild.workspace)).rejects.toThrow('install.wim index 1: Windows 11 Education: after servicing it is 10.0.26100.2033, but the plan predicted 10.0.26100.2314 (from KB5046617)');
+    await expect(apply(wrongBuild.workspace)).rejects.toThrow(
+      'install.wim index 1: Windows 11 Education: after servicing it is 10.0.26100.2033, but the plan predicted 10.0.26100.2314 (from KB5046617)',
+    );
     expect((await readJson(path.join(wrongBuild.workspace, 'osmedia-manifest.json'))).installWim.images[0].version).toBe('10.0.26100.1742');
   });
 });

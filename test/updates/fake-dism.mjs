@@ -23,13 +23,17 @@ const failure = state.failOn?.find((f) => f.match.every((m) => args.join(' ').in
 if (failure) {
   failure.used = true;
   save();
-  out(`${head}Image Version: 10.0.26100.1742\n\n${failure.progress ?? ''}${bar}\nError: ${failure.code}\n\n${failure.text}\n\nThe DISM log file can be found at C:\\Windows\\Logs\\DISM\\dism.log\n`);
+  out(
+    `${head}Image Version: 10.0.26100.1742\n\n${failure.progress ?? ''}${bar}\nError: ${failure.code}\n\n${failure.text}\n\nThe DISM log file can be found at C:\\Windows\\Logs\\DISM\\dism.log\n`,
+  );
   process.exit(failure.exitCode ?? 1);
 }
 
 if (has('Get-MountedWimInfo')) {
   const mounts = [...state.stale, ...state.mounts];
-  out(`${head}Mounted images:\n\n${mounts.length === 0 ? 'No mounted images found.\n\n' : mounts.map((m) => `Mount Dir : ${m.dir}\nImage File : ${m.wim}\nImage Index : ${m.index}\nMounted Read/Write : Yes\nStatus : ${m.status ?? 'Ok'}\n\n`).join('')}${done}`);
+  out(
+    `${head}Mounted images:\n\n${mounts.length === 0 ? 'No mounted images found.\n\n' : mounts.map((m) => `Mount Dir : ${m.dir}\nImage File : ${m.wim}\nImage Index : ${m.index}\nMounted Read/Write : Yes\nStatus : ${m.status ?? 'Ok'}\n\n`).join('')}${done}`,
+  );
 } else if (has('Cleanup-Mountpoints')) {
   // Removes the records of orphaned mounts (the scenario's stale ones); live mounts stay.
   state.stale = state.stale.filter((m) => m.survivesCleanup);
@@ -72,17 +76,35 @@ if (has('Get-MountedWimInfo')) {
 } else if (has('Get-Packages')) {
   const mount = state.mounts.find((m) => `/Image:${m.dir}` === args[0]);
   const ids = ['Microsoft-Windows-Foundation-Package~31bf3856ad364e35~amd64~~10.0.26100.1', ...mount.added];
-  out(`${head}Image Version: 10.0.26100.1742\n\nPackage listing:\n\n${ids.map((id) => `Package Identity : ${id}\nState : Installed\nRelease Type : ${/RollupFix/.test(id) ? 'Security Update' : 'Update'}\nInstall Time : 11/12/2024 8:00 PM\n\n`).join('')}${done}`);
+  out(
+    `${head}Image Version: 10.0.26100.1742\n\nPackage listing:\n\n${ids.map((id) => `Package Identity : ${id}\nState : Installed\nRelease Type : ${/RollupFix/.test(id) ? 'Security Update' : 'Update'}\nInstall Time : 11/12/2024 8:00 PM\n\n`).join('')}${done}`,
+  );
 } else if (has('Get-ImageInfo')) {
   // DISM's /Get-ImageInfo, made from what wimlib reads in the WIM (the list, or one index in detail).
   const file = arg('ImageFile');
   const text = execFileSync('wimlib-imagex', ['info', file], { encoding: 'utf8' });
-  const images = text.split(/\n(?=Index:)/).slice(1).map((block) => Object.fromEntries(block.split('\n').map((l) => /^([^:]+):\s*(.*)$/.exec(l)).filter(Boolean).map((m) => [m[1].trim(), m[2].trim()])));
+  const images = text
+    .split(/\n(?=Index:)/)
+    .slice(1)
+    .map((block) =>
+      Object.fromEntries(
+        block
+          .split('\n')
+          .map((l) => /^([^:]+):\s*(.*)$/.exec(l))
+          .filter(Boolean)
+          .map((m) => [m[1].trim(), m[2].trim()]),
+      ),
+    );
   const wanted = arg('Index');
   const arch = { x86_64: 'x64', x86: 'x86', ARM64: 'arm64' };
-  const body = images.filter((i) => !wanted || i.Index === wanted).map((i) => wanted
-    ? `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\nWIM Bootable : No\nArchitecture : ${arch[i.Architecture] ?? i.Architecture}\nHal : <undefined>\nVersion : ${i['Major Version']}.${i['Minor Version']}.${i.Build}\nServicePack Build : ${i['Service Pack Build']}\nServicePack Level : 0\nEdition : ${i['Edition ID']}\nInstallation : ${i['Installation Type']}\nProductType : ${i['Product Type']}\nProductSuite : ${i['Product Suite']}\nSystem Root : WINDOWS\nLanguages :\n        ${i['Default Language']} (Default)\n`
-    : `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\n`).join('\n');
+  const body = images
+    .filter((i) => !wanted || i.Index === wanted)
+    .map((i) =>
+      wanted
+        ? `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\nWIM Bootable : No\nArchitecture : ${arch[i.Architecture] ?? i.Architecture}\nHal : <undefined>\nVersion : ${i['Major Version']}.${i['Minor Version']}.${i.Build}\nServicePack Build : ${i['Service Pack Build']}\nServicePack Level : 0\nEdition : ${i['Edition ID']}\nInstallation : ${i['Installation Type']}\nProductType : ${i['Product Type']}\nProductSuite : ${i['Product Suite']}\nSystem Root : WINDOWS\nLanguages :\n        ${i['Default Language']} (Default)\n`
+        : `Index : ${i.Index}\nName : ${i.Name}\nDescription : ${i.Description}\nSize : ${Number(i['Total Bytes']).toLocaleString('en-US')} bytes\n`,
+    )
+    .join('\n');
   out(`${head}Details for image : ${file}\n\n${body}\n${done}`);
 } else if (has('Cleanup-Image') || has('Enable-Feature')) {
   out(`${head}Image Version: 10.0.26100.1742\n\n${bar}${done}`);

@@ -17227,7 +17227,15 @@ var DismEngine = class {
     return ["/Get-ImageInfo", `/ImageFile:${wim}`, ...index ? [`/Index:${index}`] : [], ...this.common("get-imageinfo")];
   }
   exportArgs(source, index, dest, compression = "LZX") {
-    return ["/Export-Image", `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, `/Compress:${DISM_COMPRESSION[compression]}`, "/CheckIntegrity", ...this.common("export-image")];
+    return [
+      "/Export-Image",
+      `/SourceImageFile:${source}`,
+      `/SourceIndex:${index}`,
+      `/DestinationImageFile:${dest}`,
+      `/Compress:${DISM_COMPRESSION[compression]}`,
+      "/CheckIntegrity",
+      ...this.common("export-image")
+    ];
   }
   async info(wim) {
     const run = async (args) => {
@@ -17235,7 +17243,10 @@ var DismEngine = class {
         return (await runTool({ tool: "DISM", file: this.file, args }, { logDir: this.logDir })).stdout;
       } catch (error63) {
         if (error63 instanceof ToolError && error63.toolExitCode !== void 0) {
-          throw new MediaError(`DISM cannot read ${wim} (exit code ${error63.toolExitCode})`, { fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`, cause: error63 });
+          throw new MediaError(`DISM cannot read ${wim} (exit code ${error63.toolExitCode})`, {
+            fix: `The WIM is damaged or not a WIM: copy it again from the original media.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`,
+            cause: error63
+          });
         }
         throw error63;
       }
@@ -17244,19 +17255,36 @@ var DismEngine = class {
     const images = [];
     for (const entry of summary2) {
       const [detail] = parseDismImageInfo(await run(this.infoArgs(wim, entry.index)));
-      images.push({ description: "", displayName: "", editionId: "", architecture: "", languages: [], defaultLanguage: "", version: "", installationType: "", productType: "", totalBytes: 0, ...detail, index: entry.index, name: entry.name ?? detail?.name ?? "" });
+      images.push({
+        description: "",
+        displayName: "",
+        editionId: "",
+        architecture: "",
+        languages: [],
+        defaultLanguage: "",
+        version: "",
+        installationType: "",
+        productType: "",
+        totalBytes: 0,
+        ...detail,
+        index: entry.index,
+        name: entry.name ?? detail?.name ?? ""
+      });
     }
     return { imageCount: images.length, bootIndex: 0, compression: "unknown", images };
   }
   async exportImages(source, indexes, dest, options = {}) {
     for (const index of indexes) {
-      await runTool({ tool: "DISM", file: this.file, args: this.exportArgs(source, index, dest, options.compression) }, {
-        logDir: this.logDir,
-        onLine: (line) => {
-          const match3 = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
-          if (match3 && options.onProgress) options.onProgress({ done: Number(match3[1]), total: 100, unit: "percent" });
+      await runTool(
+        { tool: "DISM", file: this.file, args: this.exportArgs(source, index, dest, options.compression) },
+        {
+          logDir: this.logDir,
+          onLine: (line) => {
+            const match3 = /\[[= ]*(\d+(?:\.\d+)?)%[= ]*\]/.exec(line);
+            if (match3 && options.onProgress) options.onProgress({ done: Number(match3[1]), total: 100, unit: "percent" });
+          }
         }
-      });
+      );
     }
   }
 };
@@ -17311,7 +17339,14 @@ var DismCommands = class {
     return ["/Cleanup-Mountpoints", ...this.common("cleanup-mountpoints", false)];
   }
   mount(wim, index, mountDir, readOnly = false) {
-    return ["/Mount-Image", `/ImageFile:${wim}`, `/Index:${index}`, `/MountDir:${mountDir}`, ...readOnly ? ["/ReadOnly"] : [], ...this.common("mount-image", true)];
+    return [
+      "/Mount-Image",
+      `/ImageFile:${wim}`,
+      `/Index:${index}`,
+      `/MountDir:${mountDir}`,
+      ...readOnly ? ["/ReadOnly"] : [],
+      ...this.common("mount-image", true)
+    ];
   }
   addPackage(mountDir, packagePath) {
     return [`/Image:${mountDir}`, "/Add-Package", `/PackagePath:${packagePath}`, ...this.common("add-package", true)];
@@ -17320,7 +17355,15 @@ var DismCommands = class {
     return [`/Image:${mountDir}`, "/Cleanup-Image", "/StartComponentCleanup", ...resetBase ? ["/ResetBase"] : [], ...this.common("cleanup-image", true)];
   }
   enableNetFx3(mountDir, source) {
-    return [`/Image:${mountDir}`, "/Enable-Feature", "/FeatureName:NetFx3", "/All", "/LimitAccess", `/Source:${source}`, ...this.common("enable-feature", true)];
+    return [
+      `/Image:${mountDir}`,
+      "/Enable-Feature",
+      "/FeatureName:NetFx3",
+      "/All",
+      "/LimitAccess",
+      `/Source:${source}`,
+      ...this.common("enable-feature", true)
+    ];
   }
   getPackages(mountDir) {
     return [`/Image:${mountDir}`, "/Get-Packages", ...this.common("get-packages", true)];
@@ -17329,7 +17372,15 @@ var DismCommands = class {
     return ["/Unmount-Image", `/MountDir:${mountDir}`, commit ? "/Commit" : "/Discard", ...this.common("unmount-image", false)];
   }
   exportImage(source, index, dest) {
-    return ["/Export-Image", `/SourceImageFile:${source}`, `/SourceIndex:${index}`, `/DestinationImageFile:${dest}`, "/Compress:max", "/CheckIntegrity", ...this.common("export-image", true)];
+    return [
+      "/Export-Image",
+      `/SourceImageFile:${source}`,
+      `/SourceIndex:${index}`,
+      `/DestinationImageFile:${dest}`,
+      "/Compress:max",
+      "/CheckIntegrity",
+      ...this.common("export-image", true)
+    ];
   }
 };
 
@@ -17577,7 +17628,10 @@ var WimlibEngine = class {
   }
   async exportImages(source, indexes, dest, options = {}) {
     for (const index of indexes) {
-      await runTool({ tool: "wimlib-imagex", file: this.file, args: this.exportArgs(source, index, dest, options.compression) }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
+      await runTool(
+        { tool: "wimlib-imagex", file: this.file, args: this.exportArgs(source, index, dest, options.compression) },
+        { onLine: progressHandler(options.onProgress), logDir: options.logDir }
+      );
     }
   }
   /** Converts install.esd (solid LZMS) into an ordinary WIM with every image. */
@@ -17592,7 +17646,11 @@ var WimlibEngine = class {
    */
   async extractFiles(wim, index, paths, destDir, options = {}) {
     await runTool(
-      { tool: "wimlib-imagex", file: this.file, args: ["extract", wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, "")}`), `--dest-dir=${destDir}`, "--no-acls", "--no-attributes"] },
+      {
+        tool: "wimlib-imagex",
+        file: this.file,
+        args: ["extract", wim, String(index), ...paths.map((p) => `/${p.replace(/^\/+/, "")}`), `--dest-dir=${destDir}`, "--no-acls", "--no-attributes"]
+      },
       { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }
     );
   }
@@ -17600,13 +17658,20 @@ var WimlibEngine = class {
   async replaceFile(wim, index, source, pathInImage, options = {}) {
     const quote = (value) => `'${value.replaceAll("'", "'\\''")}'`;
     await runTool(
-      { tool: "wimlib-imagex", file: this.file, args: ["update", wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, "")}`)}`] },
+      {
+        tool: "wimlib-imagex",
+        file: this.file,
+        args: ["update", wim, String(index), `--command=add ${quote(source)} ${quote(`/${pathInImage.replace(/^\/+/, "")}`)}`]
+      },
       { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }
     );
   }
   /** Joins split install.swm, install2.swm, … into one WIM. */
   async join(parts, dest, options = {}) {
-    await runTool({ tool: "wimlib-imagex", file: this.file, args: ["join", dest, ...parts] }, { onLine: progressHandler(options.onProgress), logDir: options.logDir });
+    await runTool(
+      { tool: "wimlib-imagex", file: this.file, args: ["join", dest, ...parts] },
+      { onLine: progressHandler(options.onProgress), logDir: options.logDir }
+    );
   }
 };
 
@@ -17668,14 +17733,18 @@ async function acquireLock(lockPath, options) {
     const holder = await readHolder(lockPath);
     if (holder && (holder.host !== info2.host || isAlive(holder.pid))) {
       if (Date.now() < deadline) {
-        if (!announced) options.reporter.emit({ type: "info", message: `waiting for ${options.what}: held by "${holder.command}" (pid ${holder.pid} on ${holder.host})` });
+        if (!announced)
+          options.reporter.emit({ type: "info", message: `waiting for ${options.what}: held by "${holder.command}" (pid ${holder.pid} on ${holder.host})` });
         announced = true;
         await sleep(options.pollMs ?? 1e3);
         continue;
       }
-      throw new MediaError(`${options.what[0].toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`, {
-        fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`
-      });
+      throw new MediaError(
+        `${options.what[0].toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
+        {
+          fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`
+        }
+      );
     }
     options.reporter.emit({ type: "warning", message: `removing a stale lock on ${options.what} left by pid ${holder?.pid ?? "?"} (no longer running)` });
     await rm(lockPath, { force: true });
@@ -17718,15 +17787,17 @@ async function listTree(root) {
   const files = [];
   async function walk(dir, rel) {
     const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(entries.map(async (entry) => {
-      const full = path9.join(dir, entry.name);
-      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(full, relPath);
-      else if (entry.isFile()) {
-        const info2 = await stat(full);
-        files.push({ path: relPath, size: info2.size, mtimeMs: Math.trunc(info2.mtimeMs) });
-      }
-    }));
+    await Promise.all(
+      entries.map(async (entry) => {
+        const full = path9.join(dir, entry.name);
+        const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(full, relPath);
+        else if (entry.isFile()) {
+          const info2 = await stat(full);
+          files.push({ path: relPath, size: info2.size, mtimeMs: Math.trunc(info2.mtimeMs) });
+        }
+      })
+    );
   }
   await walk(root, "");
   return files.sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
@@ -37604,7 +37675,9 @@ function stableHash(value) {
   const canonical = (v2) => {
     if (Array.isArray(v2)) return v2.map(canonical);
     if (v2 && typeof v2 === "object") {
-      return Object.fromEntries(Object.entries(v2).filter(([, x]) => x !== void 0).sort(([a2], [b]) => a2 < b ? -1 : 1).map(([k, x]) => [k, canonical(x)]));
+      return Object.fromEntries(
+        Object.entries(v2).filter(([, x]) => x !== void 0).sort(([a2], [b]) => a2 < b ? -1 : 1).map(([k, x]) => [k, canonical(x)])
+      );
     }
     return v2;
   };
@@ -37621,7 +37694,10 @@ async function readManifest(file2) {
   try {
     data = JSON.parse(raw);
   } catch (error63) {
-    throw new MediaError(`The workspace manifest ${file2} is not valid JSON`, { fix: "Re-create the workspace with `osmedia import-media --force`.", cause: error63 });
+    throw new MediaError(`The workspace manifest ${file2} is not valid JSON`, {
+      fix: "Re-create the workspace with `osmedia import-media --force`.",
+      cause: error63
+    });
   }
   const parsed = ManifestSchema.safeParse(data);
   if (!parsed.success) {
@@ -37709,7 +37785,11 @@ var Workspace = class {
     for (const leftover of [this.tmpDir, this.stagingDir]) {
       if (await exists(leftover)) {
         const entries = await readdir2(leftover);
-        if (entries.length > 0) reporter.emit({ type: "info", message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path10.relative(this.root, leftover)}` });
+        if (entries.length > 0)
+          reporter.emit({
+            type: "info",
+            message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path10.relative(this.root, leftover)}`
+          });
         await removeTree(leftover);
       }
     }
@@ -37796,22 +37876,64 @@ import path12 from "node:path";
 
 // src/imaging/dism-errors.ts
 var TABLE = {
-  "0x800f081e": { meaning: "the package is not applicable to this image (another build, architecture or edition, or already superseded)", fix: "Check that the update is for this build and architecture (the plan shows both); remove it from the updates folder if it does not belong." },
-  "0x800f0823": { meaning: "the package needs a newer servicing stack first (CBS_E_NEW_SERVICING_STACK_REQUIRED)", fix: "Add the servicing stack update (the SSU-*.cab of this month's cumulative update MSU) to the updates folder, so the plan adds it before this package." },
+  "0x800f081e": {
+    meaning: "the package is not applicable to this image (another build, architecture or edition, or already superseded)",
+    fix: "Check that the update is for this build and architecture (the plan shows both); remove it from the updates folder if it does not belong."
+  },
+  "0x800f0823": {
+    meaning: "the package needs a newer servicing stack first (CBS_E_NEW_SERVICING_STACK_REQUIRED)",
+    fix: "Add the servicing stack update (the SSU-*.cab of this month's cumulative update MSU) to the updates folder, so the plan adds it before this package."
+  },
   "0x800f0998": { meaning: "the package needs a newer servicing stack first", fix: "Add this month's servicing stack update to the updates folder." },
-  "0x8007007e": { meaning: "a combined cumulative update was added to WinRE/WinPE: the servicing stack part applied, the rest did not (a known case in Microsoft's sample script)", fix: "WinRE takes the SSU and the Safe OS DU, not the LCU: check that the Safe OS DU is in the updates folder." },
-  "0x80073712": { meaning: "the component store is missing something the package needs; for WinPE this is the checkpoint KB5043080 added to an image already past 26100.1742", fix: "Start again from pristine media (osmedia run --force); osmedia leaves KB5043080 out for WinPE that is newer." },
-  "0xc1420127": { meaning: "the image is already mounted (a stale mount left by an interrupted run)", fix: "Run again: osmedia discards its own stale mounts first. If another tool holds it, run `dism /Get-MountedWimInfo` and `dism /Unmount-Image /MountDir:<dir> /Discard`, then `dism /Cleanup-Mountpoints`." },
-  "0xc1420117": { meaning: "the mount folder could not be unmounted completely: a program still has files open in it", fix: "Exclude the scratch folder from antivirus scanning and indexing, close Explorer windows on it, and run again." },
-  "0xc142010c": { meaning: "the mount is in an invalid state (a commit or unmount failed earlier)", fix: "Run `dism /Cleanup-Mountpoints` (osmedia does before each run) and start again." },
-  "0xc1510111": { meaning: "no permission to mount and modify this image (read-only file or Controlled Folder Access)", fix: "Run the runner's service as an administrator and exclude the workspace from Controlled Folder Access." },
-  "0x80070032": { meaning: "the mount folder is on a file system that does not support servicing (Data Deduplication, ReFS, a network share)", fix: "Put the workspace and --scratch on a local NTFS disk without deduplication." },
-  "0x800f0806": { meaning: "the operation cannot run because of pending operations in the image (often component cleanup after .NET 3.5 or optional components were added)", fix: "Keep .NET 3.5 and optional components after component cleanup (the plan does); start again from pristine media." },
-  "0x800f081f": { meaning: "the source files could not be found (a checkpoint CU missing beside the LCU, or NetFx3 without sources/sxs)", fix: "Put the checkpoint MSUs named in the plan in the updates folder; for .NET 3.5, the media must carry sources/sxs." },
-  "0x800f0830": { meaning: "the image is no longer serviceable after a failed update", fix: "Start again from pristine media (osmedia run --force); osmedia never commits the damaged image." },
+  "0x8007007e": {
+    meaning: "a combined cumulative update was added to WinRE/WinPE: the servicing stack part applied, the rest did not (a known case in Microsoft's sample script)",
+    fix: "WinRE takes the SSU and the Safe OS DU, not the LCU: check that the Safe OS DU is in the updates folder."
+  },
+  "0x80073712": {
+    meaning: "the component store is missing something the package needs; for WinPE this is the checkpoint KB5043080 added to an image already past 26100.1742",
+    fix: "Start again from pristine media (osmedia run --force); osmedia leaves KB5043080 out for WinPE that is newer."
+  },
+  "0xc1420127": {
+    meaning: "the image is already mounted (a stale mount left by an interrupted run)",
+    fix: "Run again: osmedia discards its own stale mounts first. If another tool holds it, run `dism /Get-MountedWimInfo` and `dism /Unmount-Image /MountDir:<dir> /Discard`, then `dism /Cleanup-Mountpoints`."
+  },
+  "0xc1420117": {
+    meaning: "the mount folder could not be unmounted completely: a program still has files open in it",
+    fix: "Exclude the scratch folder from antivirus scanning and indexing, close Explorer windows on it, and run again."
+  },
+  "0xc142010c": {
+    meaning: "the mount is in an invalid state (a commit or unmount failed earlier)",
+    fix: "Run `dism /Cleanup-Mountpoints` (osmedia does before each run) and start again."
+  },
+  "0xc1510111": {
+    meaning: "no permission to mount and modify this image (read-only file or Controlled Folder Access)",
+    fix: "Run the runner's service as an administrator and exclude the workspace from Controlled Folder Access."
+  },
+  "0x80070032": {
+    meaning: "the mount folder is on a file system that does not support servicing (Data Deduplication, ReFS, a network share)",
+    fix: "Put the workspace and --scratch on a local NTFS disk without deduplication."
+  },
+  "0x800f0806": {
+    meaning: "the operation cannot run because of pending operations in the image (often component cleanup after .NET 3.5 or optional components were added)",
+    fix: "Keep .NET 3.5 and optional components after component cleanup (the plan does); start again from pristine media."
+  },
+  "0x800f081f": {
+    meaning: "the source files could not be found (a checkpoint CU missing beside the LCU, or NetFx3 without sources/sxs)",
+    fix: "Put the checkpoint MSUs named in the plan in the updates folder; for .NET 3.5, the media must carry sources/sxs."
+  },
+  "0x800f0830": {
+    meaning: "the image is no longer serviceable after a failed update",
+    fix: "Start again from pristine media (osmedia run --force); osmedia never commits the damaged image."
+  },
   "0x8007007f": { meaning: "the image is no longer serviceable after a failed update", fix: "Start again from pristine media (osmedia run --force)." },
-  "0x8007371b": { meaning: "a required member of the update transaction is missing (ERROR_SXS_TRANSACTION_CLOSURE_INCOMPLETE)", fix: "Add .NET 3.5 before the .NET CU (the plan does), and use the full MSUs from the Microsoft Update Catalog." },
-  "0x80070228": { meaning: "DISM tried to download a checkpoint cumulative update", fix: "Put every checkpoint MSU the plan names in the updates folder beside the LCU." },
+  "0x8007371b": {
+    meaning: "a required member of the update transaction is missing (ERROR_SXS_TRANSACTION_CLOSURE_INCOMPLETE)",
+    fix: "Add .NET 3.5 before the .NET CU (the plan does), and use the full MSUs from the Microsoft Update Catalog."
+  },
+  "0x80070228": {
+    meaning: "DISM tried to download a checkpoint cumulative update",
+    fix: "Put every checkpoint MSU the plan names in the updates folder beside the LCU."
+  },
   "0x80300013": { meaning: "an online-only express or baseless payload", fix: "Use the full MSU from the Microsoft Update Catalog." },
   "0x800f0805": { meaning: "the package is not a valid Windows package", fix: "Download the update again from the Microsoft Update Catalog." },
   "0x80070070": { meaning: "the disk is full", fix: "Free space on the disk of the workspace and --scratch (about 10 GB per mounted image plus the exports)." },
@@ -37888,13 +38010,17 @@ function imageTarget(manifest, image, id, packages, options) {
   if (target) {
     const recordedAlready = recorded(manifest, id, target.identity);
     if (recordedAlready || (target.revision ?? 0) <= current) {
-      skip(target, recordedAlready ? "already applied (recorded in the manifest)" : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`);
+      skip(
+        target,
+        recordedAlready ? "already applied (recorded in the manifest)" : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`
+      );
       for (const checkpoint of checkpoints) skip(checkpoint, `checkpoint of ${target.kb}, which this image does not need`);
     } else {
       const needed = [];
       for (const checkpoint of checkpoints) {
         if ((checkpoint.revision ?? 0) > current) needed.push(checkpoint);
-        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT) skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
+        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT)
+          skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
         else skip(checkpoint, `checkpoint already contained: image at ${image.version}`);
       }
       operations.push({ action: "add-package", package: ref(target), checkpoints: needed.map(ref) });
@@ -37955,8 +38081,10 @@ function planServicing(manifest, packages, options, extra = {}) {
     const skipped2 = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
     const winreRecords = appliedUpdates(manifest).filter((u2) => u2.target === "winre" && u2.kind === "safe-os");
     const newest = Math.max(0, ...winreRecords.map((u2) => Number(u2.identity.split("~").at(-1)?.split(".")[1] ?? 0)));
-    if (recorded(manifest, "winre", safeOs.identity)) skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
-    else if ((safeOs.revision ?? 0) <= newest) skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
+    if (recorded(manifest, "winre", safeOs.identity))
+      skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
+    else if ((safeOs.revision ?? 0) <= newest)
+      skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
     else {
       const { target: lcu } = cumulativeChain(packages);
       const ssu = packages.find((p) => p.kind === "ssu");
@@ -37964,7 +38092,8 @@ function planServicing(manifest, packages, options, extra = {}) {
       else if (lcu?.ssu) operations.push({ action: "add-ssu", package: ref(lcu), ssuIdentity: lcu.ssu.identity, entry: lcu.ssu.entry });
       operations.push({ action: "add-package", package: ref(safeOs), checkpoints: [] }, { action: "cleanup", resetBase: true }, { action: "export" });
       applies.push(ref(safeOs));
-      if (lcu) skipped2.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
+      if (lcu)
+        skipped2.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
       winreServiced = true;
       const ssuIdentity = operations.find((o2) => o2.action === "add-ssu");
       targets.push({
@@ -37980,13 +38109,33 @@ function planServicing(manifest, packages, options, extra = {}) {
     }
     if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped: skipped2, expectPackages: [] });
   } else if (first && cumulativeChain(packages).target) {
-    targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], expectPackages: [], skipped: [{ kb: "", identity: "", reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" }] });
+    targets.push({
+      target: "winre",
+      title: "WinRE",
+      engine: "dism",
+      operations: [],
+      applies: [],
+      expectPackages: [],
+      skipped: [
+        { kb: "", identity: "", reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" }
+      ]
+    });
   }
   for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
-  for (const image of manifest.bootWim?.images ?? []) targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
-  const media = { target: "media", title: "media (sources/ and boot files)", engine: "cross-platform", operations: [], applies: [], skipped: [], expectPackages: [] };
+  for (const image of manifest.bootWim?.images ?? [])
+    targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
+  const media = {
+    target: "media",
+    title: "media (sources/ and boot files)",
+    engine: "cross-platform",
+    operations: [],
+    applies: [],
+    skipped: [],
+    expectPackages: []
+  };
   for (const setup of packages.filter((p) => p.kind === "setup")) {
-    if (recorded(manifest, "media", setup.identity)) media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: "already applied (recorded in the manifest)" });
+    if (recorded(manifest, "media", setup.identity))
+      media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: "already applied (recorded in the manifest)" });
     else {
       media.operations.push({ action: "expand-setup-du", package: ref(setup) });
       media.applies.push(ref(setup));
@@ -38126,29 +38275,38 @@ var ServicingRun = class {
   }
   /** Runs DISM; a failure becomes a DismFailure that names the image, the operation and the fix. */
   async runDism(args, what, phase) {
-    if (!this.o.dismFile) throw new MediaError("DISM is needed for this plan but is not available here", { fix: "Run apply-updates on a Windows runner (see README: Windows runner set-up)." });
-    try {
-      const { stdout } = await runTool({ tool: "DISM", file: this.o.dismFile, args }, {
-        logDir: this.logDir,
-        onLine: phase ? (line) => {
-          const percent = parseDismProgress(line);
-          if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
-        } : void 0
+    if (!this.o.dismFile)
+      throw new MediaError("DISM is needed for this plan but is not available here", {
+        fix: "Run apply-updates on a Windows runner (see README: Windows runner set-up)."
       });
+    try {
+      const { stdout } = await runTool(
+        { tool: "DISM", file: this.o.dismFile, args },
+        {
+          logDir: this.logDir,
+          onLine: phase ? (line) => {
+            const percent = parseDismProgress(line);
+            if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
+          } : void 0
+        }
+      );
       return stdout;
     } catch (error63) {
       if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
       const code = dismErrorCode(error63.output, error63.toolExitCode);
       const decoded = decodeDismError(code);
       const said = dismErrorText(error63.output);
-      throw new DismFailure(`DISM failed ${what}: ${code ?? `exit code ${error63.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ""}`, {
-        tool: "DISM",
-        exitCode: error63.toolExitCode,
-        logPath: error63.logPath,
-        output: error63.output,
-        fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`,
-        cause: error63
-      });
+      throw new DismFailure(
+        `DISM failed ${what}: ${code ?? `exit code ${error63.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ""}`,
+        {
+          tool: "DISM",
+          exitCode: error63.toolExitCode,
+          logPath: error63.logPath,
+          output: error63.output,
+          fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`,
+          cause: error63
+        }
+      );
     }
   }
   /** Discards osmedia's own stale mounts (an interrupted earlier run) and DISM's orphaned mount records. */
@@ -38158,7 +38316,11 @@ var ServicingRun = class {
     const isOurs = (m) => path12.resolve(m.mountDir).toLowerCase().startsWith(root);
     const ours = mounts.filter(isOurs);
     for (const mount of mounts.filter((m) => !isOurs(m))) {
-      this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone` });
+      this.o.reporter.emit({
+        type: "warning",
+        step: "apply-updates",
+        message: `another tool has ${mount.imageFile} mounted at ${mount.mountDir} (status ${mount.status}); left alone`
+      });
     }
     for (const mount of ours) {
       this.info(`discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`);
@@ -38237,7 +38399,11 @@ var ServicingRun = class {
           await this.runDism(this.dism.addPackage(mountDir, await this.ssuPath(op)), `in ${target.title} adding the servicing stack ${op.ssuIdentity}`, label);
           break;
         case "add-package":
-          await this.runDism(this.dism.addPackage(mountDir, await this.packagePath(op)), `in ${target.title} adding ${op.package.kb || op.package.identity}`, label);
+          await this.runDism(
+            this.dism.addPackage(mountDir, await this.packagePath(op)),
+            `in ${target.title} adding ${op.package.kb || op.package.identity}`,
+            label
+          );
           break;
         case "cleanup":
           await this.runDism(this.dism.cleanupImage(mountDir, op.resetBase), `in ${target.title} cleaning up components`, label);
@@ -38269,9 +38435,12 @@ var ServicingRun = class {
     const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
     const missing = expected.filter((id) => !present.has(id.toLowerCase()));
     if (missing.length > 0) {
-      throw new MediaError(`${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`, {
-        fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`
-      });
+      throw new MediaError(
+        `${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`,
+        {
+          fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`
+        }
+      );
     }
     this.verified.push(`${target.title}: ${expected.length} expected package(s) installed`);
   }
@@ -38313,13 +38482,20 @@ var ServicingRun = class {
       const image = info2.images.find((i2) => i2.index === index);
       const lcu = target.applies.find((p) => p.kind === "lcu");
       if (this.failures.some((f) => f.target === target.target)) {
-        this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)` });
+        this.o.reporter.emit({
+          type: "warning",
+          step: "apply-updates",
+          message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)`
+        });
         continue;
       }
       if (!image || image.version !== target.predicted) {
-        throw new MediaError(`${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`, {
-          fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`
-        });
+        throw new MediaError(
+          `${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`,
+          {
+            fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`
+          }
+        );
       }
       this.verified.push(`${prefix2} index ${index}: ${image.version} as planned`);
     }
@@ -38333,7 +38509,9 @@ var ServicingRun = class {
     const renames = [];
     const changedPaths = [];
     const cleanup = [];
-    const record2 = (target, refs) => applied.push(...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 })));
+    const record2 = (target, refs) => applied.push(
+      ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 }))
+    );
     if (plan.needsDism) await this.cleanStaleMounts();
     await this.removeOldRuns();
     await mkdir5(this.runDir, { recursive: true });
@@ -38353,14 +38531,20 @@ var ServicingRun = class {
         await this.exportAll(original, [1], winre, 0, "WinRE");
         const info2 = await files.info(winre);
         if (info2.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === "winre")) {
-          throw new MediaError(`WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`, { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` });
+          throw new MediaError(
+            `WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`,
+            { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` }
+          );
         }
         this.verified.push(`WinRE: ${info2.images[0]?.version} as planned`);
         record2(winreTarget, refs);
       }
       let installInfo;
       let bootInfo;
-      for (const [kind, source] of [["install.wim", installWim], ["boot.wim", bootWim]]) {
+      for (const [kind, source] of [
+        ["install.wim", installWim],
+        ["boot.wim", bootWim]
+      ]) {
         const targets = active.filter((t) => t.target.startsWith(`${kind}:`));
         if (targets.length === 0) continue;
         const working = path12.join(this.runDir, kind);
@@ -38381,7 +38565,11 @@ var ServicingRun = class {
         if (targets.every((t) => t.engine === "cross-platform")) await files.exportImages(working, indexes, dest, bootIndex);
         else await this.exportAll(working, indexes, dest, bootIndex, kind);
         const info2 = await files.info(dest);
-        this.verifyBuilds(targets.filter((t) => t.engine === "dism"), info2, kind);
+        this.verifyBuilds(
+          targets.filter((t) => t.engine === "dism"),
+          info2,
+          kind
+        );
         if (kind === "install.wim") installInfo = info2;
         else bootInfo = info2;
         renames.push({ from: dest, to: source });
@@ -38427,7 +38615,12 @@ var ServicingRun = class {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath("from-boot");
         cleanup.push(dir);
-        await files.extractFiles(bootWim, 2, op.files.map((f) => f.from), dir);
+        await files.extractFiles(
+          bootWim,
+          2,
+          op.files.map((f) => f.from),
+          dir
+        );
         const extracted = new Map((await readdir3(dir)).map((name) => [name.toLowerCase(), path12.join(dir, name)]));
         for (const { from, to } of op.files) {
           const file2 = extracted.get(from.split("/").at(-1).toLowerCase());
@@ -38457,7 +38650,9 @@ var ServicingRun = class {
       await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check2);
       const [name] = await readdir3(check2);
       if (await hashFile(setup.from) !== await hashFile(path12.join(check2, name))) {
-        throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", { fix: "Nothing was replaced; run again. If it persists, re-import the media." });
+        throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", {
+          fix: "Nothing was replaced; run again. If it persists, re-import the media."
+        });
       }
       this.verified.push("sources/setup.exe equals boot.wim index 2");
     }
@@ -38561,14 +38756,17 @@ function classifyPackage(facts, contents, media) {
   const reject = (reason) => ({ file: facts.file, fileName: fileName2, reason });
   if (!/\.(msu|cab)$/i.test(fileName2)) return reject("not a .msu or .cab file");
   if (/-(express|baseless)\.cab$/i.test(fileName2)) {
-    return reject(`an online-only ${/-express/i.test(fileName2) ? "express" : "baseless"} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`);
+    return reject(
+      `an online-only ${/-express/i.test(fileName2) ? "express" : "baseless"} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`
+    );
   }
   const base = { file: facts.file, fileName: fileName2, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout };
   if (contents.manifests.length === 0) {
     const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path13.posix.basename(e)));
     if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
     const architecture2 = archFromFileName(fileName2) ?? "neutral";
-    if (architecture2 !== "neutral" && architecture2 !== media.architecture) return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
+    if (architecture2 !== "neutral" && architecture2 !== media.architecture)
+      return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
     const kb = kbFromFileName(fileName2);
     return { ...base, kind: "setup", kb, architecture: architecture2, identity: `SetupDU~${kb || fileName2}~${facts.sha256.slice(0, 12)}`, name: "Setup Dynamic Update" };
   }
@@ -38583,7 +38781,9 @@ function classifyPackage(facts, contents, media) {
   const identity3 = identityOf2(main.manifest);
   const wanted = servicingBuild(media.build);
   if (identity3.build !== void 0 && identity3.build !== wanted) {
-    return reject(`a package for build ${identity3.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ""}`);
+    return reject(
+      `a package for build ${identity3.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ""}`
+    );
   }
   return {
     ...base,
@@ -38662,7 +38862,10 @@ function parseSha256Sums(text2, source = "SHA256SUMS") {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const match3 = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
-    if (!match3) throw new UsageError(`${source} line ${i2 + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, { fix: "Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder." });
+    if (!match3)
+      throw new UsageError(`${source} line ${i2 + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, {
+        fix: "Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder."
+      });
     pins.set(path15.basename(match3[2].replaceAll("\\", "/")).toLowerCase(), match3[1].toLowerCase());
   }
   return pins;
@@ -38673,7 +38876,9 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
   if (source.from) {
     const dir = path15.resolve(baseDir, source.from);
     const entries = await readdir4(dir, { withFileTypes: true }).catch((error63) => {
-      throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, { fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)." });
+      throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, {
+        fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)."
+      });
     });
     const sumsFile = path15.join(dir, "SHA256SUMS");
     const pins = await exists(sumsFile) ? parseSha256Sums(await readFile5(sumsFile, "utf8"), sumsFile) : /* @__PURE__ */ new Map();
@@ -38691,13 +38896,18 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
     }
     const orphans = [...pins.keys()].filter((name) => !names.has(name));
     if (orphans.length > 0) {
-      throw new MediaError(`SHA256SUMS in ${dir} pins file(s) that are not in the folder: ${orphans.join(", ")}`, { fix: "Copy the missing update files into the folder, or remove their lines from SHA256SUMS." });
+      throw new MediaError(`SHA256SUMS in ${dir} pins file(s) that are not in the folder: ${orphans.join(", ")}`, {
+        fix: "Copy the missing update files into the folder, or remove their lines from SHA256SUMS."
+      });
     }
   }
   for (const item of source.files ?? []) {
     const file2 = path15.resolve(baseDir, item.path);
     const info2 = await stat2(file2).catch(() => void 0);
-    if (!info2?.isFile()) throw new UsageError(`The update file ${file2} does not exist`, { fix: "Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog." });
+    if (!info2?.isFile())
+      throw new UsageError(`The update file ${file2} does not exist`, {
+        fix: "Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog."
+      });
     files.push({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs, pin: item.sha256?.toLowerCase() });
   }
   return { files, ignored };
@@ -38749,7 +38959,12 @@ var ApplyUpdatesOptionsSchema = external_exports.strictObject({
   /** A folder of .msu/.cab files; a SHA256SUMS file in it pins them. */
   from: external_exports.string().min(1).optional(),
   /** Update files, each optionally pinned by SHA-256. */
-  files: external_exports.array(external_exports.strictObject({ path: external_exports.string().min(1), sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 is 64 hexadecimal digits").optional() })).optional(),
+  files: external_exports.array(
+    external_exports.strictObject({
+      path: external_exports.string().min(1),
+      sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 is 64 hexadecimal digits").optional()
+    })
+  ).optional(),
   /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
   cleanup: external_exports.boolean().default(true),
   /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
@@ -38774,7 +38989,9 @@ async function prepareServicing(context, manifest, options) {
     context.reporter.emit({ type: "progress", step: "apply-updates", phase: "hashing updates", done: hashed, total, unit: "bytes" });
   });
   const work = await context.workspace.tempPath("packages");
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() => rm6(work, { recursive: true, force: true }));
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(
+    () => rm6(work, { recursive: true, force: true })
+  );
   const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
   return { plan, files, ignored };
 }
@@ -38783,7 +39000,15 @@ function availableDism() {
   return process.platform === "win32" ? dismPath() : void 0;
 }
 function summaryOf(plan) {
-  return plan.targets.map((t) => ({ target: t.target, title: t.title, before: t.before, predicted: t.predicted, operations: t.operations.length, applies: t.applies.map((a2) => a2.kb || a2.identity), skipped: t.skipped }));
+  return plan.targets.map((t) => ({
+    target: t.target,
+    title: t.title,
+    before: t.before,
+    predicted: t.predicted,
+    operations: t.operations.length,
+    applies: t.applies.map((a2) => a2.kb || a2.identity),
+    skipped: t.skipped
+  }));
 }
 var applyUpdates = {
   id: "apply-updates",
@@ -38793,23 +39018,39 @@ var applyUpdates = {
   async identity(options) {
     const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
     const hashes = await Promise.all(files.map(async (f) => `${path16.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
-    return { updates: hashes.sort(), cleanup: options.cleanup, netfx3: options.netfx3, continueOnError: options.continueOnError, skipRejected: options.skipRejected };
+    return {
+      updates: hashes.sort(),
+      cleanup: options.cleanup,
+      netfx3: options.netfx3,
+      continueOnError: options.continueOnError,
+      skipRejected: options.skipRejected
+    };
   },
   plan(_manifest, options) {
     const source = options.from ? `the folder ${options.from}` : `${options.files?.length} file(s)`;
-    return [`apply the updates in ${source} in Microsoft's order (WinRE, install.wim, boot.wim, media); \`osmedia apply-updates --dry-run\` shows each operation`];
+    return [
+      `apply the updates in ${source} in Microsoft's order (WinRE, install.wim, boot.wim, media); \`osmedia apply-updates --dry-run\` shows each operation`
+    ];
   },
   async apply(context, manifest, options) {
     const { reporter } = context;
     const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
     if (updateFiles.length === 0) {
-      throw new MediaError(`No .msu or .cab files in ${options.from ?? "the update list"}${ignored.length ? ` (only ${ignored.slice(0, 5).join(", ")})` : ""}`, {
-        fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed."
-      });
+      throw new MediaError(
+        `No .msu or .cab files in ${options.from ?? "the update list"}${ignored.length ? ` (only ${ignored.slice(0, 5).join(", ")})` : ""}`,
+        {
+          fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed."
+        }
+      );
     }
     for (const name of ignored) reporter.emit({ type: "info", step: "apply-updates", message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
-    for (const file2 of plan.unpinned) reporter.emit({ type: "warning", step: "apply-updates", message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)` });
+    for (const file2 of plan.unpinned)
+      reporter.emit({
+        type: "warning",
+        step: "apply-updates",
+        message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)`
+      });
     if (plan.rejections.length > 0) {
       const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
       if (!options.skipRejected) {
@@ -38847,7 +39088,12 @@ ${list}`, {
     const result = await run.execute(plan);
     const changed = await mapLimit(result.renames, 2, async ({ from, to }) => {
       const info2 = await stat3(from);
-      return { path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"), size: info2.size, sha256: await hashFile(from), mtimeMs: Math.trunc(info2.mtimeMs) };
+      return {
+        path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"),
+        size: info2.size,
+        sha256: await hashFile(from),
+        mtimeMs: Math.trunc(info2.mtimeMs)
+      };
     });
     const files = withFiles(manifest.files, changed);
     const next = {
@@ -38865,7 +39111,15 @@ ${list}`, {
       manifest: next,
       renames: result.renames,
       cleanup: result.cleanup,
-      summary: { targets: summaryOf(plan), applied: result.applied, failures: result.failures, verified: result.verified, rejected: plan.rejections, unpinned: plan.unpinned, build },
+      summary: {
+        targets: summaryOf(plan),
+        applied: result.applied,
+        failures: result.failures,
+        verified: result.verified,
+        rejected: plan.rejections,
+        unpinned: plan.unpinned,
+        build
+      },
       message: `applied ${kbs.length ? kbs.join(", ") : "no package"} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ""}; install.wim ${build}`
     };
   }
@@ -38908,7 +39162,9 @@ var SiteOptionsSchema = external_exports.strictObject({
   /** Optional: an OS image package from sources/install.wim, with this name. */
   imagePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name").optional(),
   /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
-  acceptLicense: external_exports.literal(true, { message: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package" }),
+  acceptLicense: external_exports.literal(true, {
+    message: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package"
+  }),
   distributionPointGroups: external_exports.array(external_exports.string().min(1)).default([]),
   distributionPoints: external_exports.array(external_exports.string().min(1)).default([]),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
@@ -39006,7 +39262,13 @@ function siteStatusScript(site) {
 }
 var listOf = (item) => external_exports.preprocess((v2) => v2 === null || v2 === void 0 ? [] : Array.isArray(v2) ? v2.filter((x) => x !== null) : [v2], external_exports.array(item));
 var nullableString = external_exports.string().nullish().transform((v2) => v2 ?? null);
-var CmPackageSchema = external_exports.object({ PackageID: external_exports.string(), Name: external_exports.string(), PkgSourcePath: nullableString, Version: nullableString, Description: nullableString });
+var CmPackageSchema = external_exports.object({
+  PackageID: external_exports.string(),
+  Name: external_exports.string(),
+  PkgSourcePath: nullableString,
+  Version: nullableString,
+  Description: nullableString
+});
 var DistributionSchema = external_exports.object({
   packages: listOf(external_exports.object({ PackageID: external_exports.string(), SourceVersion: external_exports.number().int() })),
   assigned: listOf(external_exports.object({ PackageID: external_exports.string(), ServerNALPath: external_exports.string() })),
@@ -39048,57 +39310,93 @@ function planPackage(kind, name, existing, input2, state, description, commitExt
   let refresh = false;
   if (!existing) {
     action5 = "created";
-    steps2.push({ target: name, what: `create the ${label} from ${sourcePath}`, lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`] });
+    steps2.push({
+      target: name,
+      what: `create the ${label} from ${sourcePath}`,
+      lines: [`${k.variable} = (New-${k.noun} -Name ${psString(name)} -Path ${psString(sourcePath)}).PackageID`]
+    });
   } else if (!samePath(existing.PkgSourcePath, sourcePath) || existing.Version !== input2.version || existing.Description !== description) {
     const moved = !samePath(existing.PkgSourcePath, sourcePath);
     action5 = moved ? "repointed" : "refreshed";
-    if (moved) steps2.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
+    if (moved)
+      steps2.push({ target: name, what: `point the ${label} at ${sourcePath}`, lines: [`Set-${k.noun} -Id ${k.variable} -Path ${psString(sourcePath)}`] });
     steps2.push({ target: name, what: `reload the image properties of the ${label}`, lines: [`Set-${k.noun} -Id ${k.variable} -Reload`] });
     refresh = state.distribution.assigned.some((a2) => a2.PackageID === id);
-    if (refresh) steps2.push({ target: name, what: `refresh the distribution points that hold the ${label}`, lines: [`Update-CMDistributionPoint -${k.idParameter} ${k.variable}`] });
+    if (refresh)
+      steps2.push({
+        target: name,
+        what: `refresh the distribution points that hold the ${label}`,
+        lines: [`Update-CMDistributionPoint -${k.idParameter} ${k.variable}`]
+      });
   }
   if (action5 !== "unchanged") {
     steps2.push({
       target: name,
       what: `set the ${label}'s version ${input2.version}, description and binary delta replication`,
-      lines: [`Set-${k.noun} -Id ${k.variable} -Version ${psString(input2.version)} -Description ${psString(description)} -EnableBinaryDeltaReplication $true${commitExtra.map((e) => ` ${e}`).join("")}`]
+      lines: [
+        `Set-${k.noun} -Id ${k.variable} -Version ${psString(input2.version)} -Description ${psString(description)} -EnableBinaryDeltaReplication $true${commitExtra.map((e) => ` ${e}`).join("")}`
+      ]
     });
   }
   const groups = state.groups.filter((g) => !id || !state.groupPackages.some((gp) => gp.PkgID === id && gp.GroupID === g.groupId));
   const points = state.points.filter((p) => !id || !state.distribution.assigned.some((a2) => a2.PackageID === id && sameNal(a2.ServerNALPath, p.nalPath ?? "")));
   if (groups.length + points.length > 0) {
-    const targets = [groups.length ? ` -DistributionPointGroupName ${psList(groups.map((g) => g.name))}` : "", points.length ? ` -DistributionPointName ${psList(points.map((p) => p.name))}` : ""].join("");
-    steps2.push({ target: name, what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(", ")}`, lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`] });
+    const targets = [
+      groups.length ? ` -DistributionPointGroupName ${psList(groups.map((g) => g.name))}` : "",
+      points.length ? ` -DistributionPointName ${psList(points.map((p) => p.name))}` : ""
+    ].join("");
+    steps2.push({
+      target: name,
+      what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(", ")}`,
+      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`]
+    });
   }
-  return { plan: { kind, name, packageId: id, action: action5, sourcePath, distributeTo: [...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)], refresh }, steps: steps2 };
+  return {
+    plan: { kind, name, packageId: id, action: action5, sourcePath, distributeTo: [...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)], refresh },
+    steps: steps2
+  };
 }
 function planSite(input2, state) {
   const { site } = input2;
   if (state.siteCode.toLowerCase() !== site.siteCode.toLowerCase()) {
-    throw new MediaError(`The site read answered for site ${state.siteCode}, not ${site.siteCode}`, { fix: "Check --site-code and --provider (the SMS Provider of that site)." });
+    throw new MediaError(`The site read answered for site ${state.siteCode}, not ${site.siteCode}`, {
+      fix: "Check --site-code and --provider (the SMS Provider of that site)."
+    });
   }
   const unknownGroups = state.groups.filter((g) => !g.groupId).map((g) => `"${g.name}"`);
   const unknownPoints = state.points.filter((p) => !p.nalPath).map((p) => p.name);
   if (unknownGroups.length + unknownPoints.length > 0) {
-    throw new MediaError(`Site ${site.siteCode} has no ${[unknownGroups.length ? `distribution point group ${unknownGroups.join(", ")}` : "", unknownPoints.length ? `distribution point ${unknownPoints.join(", ")}` : ""].filter(Boolean).join(" and no ")}; nothing was changed on the site`, {
-      fix: "Check the names in the console (Administration > Distribution Point Groups / Distribution Points) and correct distributionPointGroups / distributionPoints (--dp-group / --dp)."
-    });
+    throw new MediaError(
+      `Site ${site.siteCode} has no ${[unknownGroups.length ? `distribution point group ${unknownGroups.join(", ")}` : "", unknownPoints.length ? `distribution point ${unknownPoints.join(", ")}` : ""].filter(Boolean).join(" and no ")}; nothing was changed on the site`,
+      {
+        fix: "Check the names in the console (Administration > Distribution Point Groups / Distribution Points) and correct distributionPointGroups / distributionPoints (--dp-group / --dp)."
+      }
+    );
   }
   const upgrade = planPackage("upgrade", site.upgradePackageName, state.upgradePackage, input2, state, input2.description, []);
   const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
   const bool = (value) => value ? "$true" : "$false";
-  const image = site.imagePackageName ? planPackage("image", site.imagePackageName, state.imagePackage, input2, state, imageDescription(input2), [`-MulticastAllow ${bool(m.allow)}`, `-MulticastEncrypt ${bool(m.encrypt)}`, `-MulticastTransferOnly ${bool(m.transferOnly)}`]) : null;
+  const image = site.imagePackageName ? planPackage("image", site.imagePackageName, state.imagePackage, input2, state, imageDescription(input2), [
+    `-MulticastAllow ${bool(m.allow)}`,
+    `-MulticastEncrypt ${bool(m.encrypt)}`,
+    `-MulticastTransferOnly ${bool(m.transferOnly)}`
+  ]) : null;
   const notes = [];
   for (const p of [upgrade.plan, image?.plan]) {
     if (p && p.distributeTo.length === 0 && !state.distribution.assigned.some((a2) => a2.PackageID === p.packageId)) {
-      notes.push(`the ${KINDS[p.kind].label} "${p.name}" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it`);
+      notes.push(
+        `the ${KINDS[p.kind].label} "${p.name}" is on no distribution point: name distribution point groups or distribution points (--dp-group, --dp) to distribute it`
+      );
     }
   }
   return { upgrade: upgrade.plan, image: image?.plan ?? null, steps: [...upgrade.steps, ...image?.steps ?? []], notes };
 }
 function describePlan(plan, siteCode) {
   const lines2 = plan.steps.map((s) => `site ${siteCode}: ${s.what}`);
-  if (lines2.length === 0) lines2.push(`site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`);
+  if (lines2.length === 0)
+    lines2.push(
+      `site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`
+    );
   return [...lines2, ...plan.notes.map((n2) => `site ${siteCode}: note: ${n2}`)];
 }
 function siteApplyScript(input2, plan, readAt) {
@@ -39144,7 +39442,17 @@ var ApplyResultSchema = external_exports.object({
   upgradePackageId: external_exports.string().nullish().transform((v2) => v2 ?? null),
   imagePackageId: external_exports.string().nullish().transform((v2) => v2 ?? null)
 });
-var STATE_NAMES = { 0: "installed", 1: "install pending", 2: "install retrying", 3: "install failed", 4: "removal pending", 5: "removal retrying", 6: "removal failed", 7: "content updating", 8: "content monitoring" };
+var STATE_NAMES = {
+  0: "installed",
+  1: "install pending",
+  2: "install retrying",
+  3: "install failed",
+  4: "removal pending",
+  5: "removal retrying",
+  6: "removal failed",
+  7: "content updating",
+  8: "content monitoring"
+};
 var FAILED_STATES = /* @__PURE__ */ new Set([3, 6]);
 function distributionStates(distribution) {
   return distribution.assigned.map((a2) => {
@@ -39206,7 +39514,14 @@ async function runScript(powershell, script, args, input2, logDir, stateDir) {
   let exitCode = 0;
   let failure2;
   try {
-    output2 = (await runTool({ tool: "PowerShell", file: powershell, args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, ...args, "-ResultPath", resultFile] }, { logDir, keepLog: true })).stdout;
+    output2 = (await runTool(
+      {
+        tool: "PowerShell",
+        file: powershell,
+        args: ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", script, ...args, "-ResultPath", resultFile]
+      },
+      { logDir, keepLog: true }
+    )).stdout;
   } catch (error63) {
     if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
     failure2 = error63;
@@ -39229,20 +39544,27 @@ function parseWith(schema, value, what) {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue2 = parsed.error.issues[0];
-  throw new MediaError(`The ConfigMgr site script ${what} reported something osmedia does not understand (${issue2.path.join(".") || "result"}: ${issue2.message})`, {
-    fix: "Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were."
-  });
+  throw new MediaError(
+    `The ConfigMgr site script ${what} reported something osmedia does not understand (${issue2.path.join(".") || "result"}: ${issue2.message})`,
+    {
+      fix: "Keep the generated scripts as osmedia wrote them (they are regenerated on every run), and report the log to the osmedia maintainers if they were."
+    }
+  );
 }
 async function readSite(input2, scripts, dirs, stateFile) {
   if (stateFile) {
     const text2 = await readFile6(stateFile, "utf8").catch((error63) => {
-      throw new MediaError(`Cannot read the site state file ${stateFile} (${error63.code ?? error63.message})`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}` });
+      throw new MediaError(`Cannot read the site state file ${stateFile} (${error63.code ?? error63.message})`, {
+        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`
+      });
     });
     let value;
     try {
       value = JSON.parse(text2.replace(/^\uFEFF/, ""));
     } catch {
-      throw new MediaError(`The site state file ${stateFile} is not JSON`, { fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}` });
+      throw new MediaError(`The site state file ${stateFile} is not JSON`, {
+        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`
+      });
     }
     return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
@@ -39257,9 +39579,12 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
   const say = (message) => reporter.emit({ type: "info", step: "distribute", message });
   const state = await readSite(input2, scripts, dirs);
   if (!state) {
-    throw new MediaError(`The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`, {
-      fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}, then \`osmedia distribute \u2026 --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`
-    });
+    throw new MediaError(
+      `The media is published, but the ConfigMgr site operations need Windows PowerShell 5.1 with the Configuration Manager console, which this machine does not have. The read script is written: ${scripts.read}`,
+      {
+        fix: `Run this step on a runner with the console (the publish is done: re-running it copies nothing). Or, on a machine with the console, run ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}, then \`osmedia distribute \u2026 --emit-scripts DIR --site-state site-state.json\` writes the apply script to run there.`
+      }
+    );
   }
   const plan = planSite(input2, state);
   const apply = await writeApplyScript(dir, input2, plan, (/* @__PURE__ */ new Date()).toISOString());
@@ -39276,15 +39601,20 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
       });
     }
     if (applied.completed !== plan.steps.length || applied.steps !== plan.steps.length) {
-      throw new MediaError(`ConfigMgr site ${input2.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`, {
-        fix: `Run it by hand to see why: ${commandLine(apply, input2)}; then re-run this step.`
-      });
+      throw new MediaError(
+        `ConfigMgr site ${input2.site.siteCode}: the apply script completed ${applied.completed} of ${plan.steps.length} change(s) without reporting a failure`,
+        {
+          fix: `Run it by hand to see why: ${commandLine(apply, input2)}; then re-run this step.`
+        }
+      );
     }
     upgradeId = applied.upgradePackageId ?? upgradeId;
     imageId = applied.imagePackageId ?? imageId;
   }
   if (!upgradeId) {
-    throw new MediaError("The ConfigMgr site script ran but reported no OS upgrade package ID", { fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.` });
+    throw new MediaError("The ConfigMgr site script ran but reported no OS upgrade package ID", {
+      fix: `Read its output in ${workspace.logsDir} and check the package "${input2.site.upgradePackageName}" in the console.`
+    });
   }
   let states = [];
   let timedOut = false;
@@ -39292,29 +39622,52 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
   if (wait > 0) {
     const ids = [upgradeId, imageId].filter((v2) => Boolean(v2));
     say(`site ${input2.site.siteCode}: waiting up to ${wait} s for the distribution of ${ids.join(", ")}`);
-    const poll = async () => parseWith(StatusResultSchema, await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.status).distribution;
-    const waited = await waitForDistribution(poll, wait, (now) => {
-      const done = now.filter((s) => s.outcome === "done").length;
-      say(`site ${input2.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === "failed") ? `, ${now.filter((s) => s.outcome === "failed").length} failed` : ""}`);
-    }, { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) });
+    const poll = async () => parseWith(
+      StatusResultSchema,
+      await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir),
+      SITE_SCRIPTS.status
+    ).distribution;
+    const waited = await waitForDistribution(
+      poll,
+      wait,
+      (now) => {
+        const done = now.filter((s) => s.outcome === "done").length;
+        say(
+          `site ${input2.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === "failed") ? `, ${now.filter((s) => s.outcome === "failed").length} failed` : ""}`
+        );
+      },
+      { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) }
+    );
     states = waited.states;
     timedOut = waited.timedOut;
     const failed = states.filter((s) => s.outcome === "failed");
     if (failed.length > 0) {
-      throw new MediaError(`OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`, {
-        fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
-      });
+      throw new MediaError(
+        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`,
+        {
+          fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
+        }
+      );
     }
     if (timedOut) {
       const pending = states.filter((s) => s.outcome === "pending");
-      throw new MediaError(`OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.length ? pending.map((d) => `${d.distributionPoint} (${d.state})`).join(", ") : "no distribution point has it assigned yet"}`, {
-        fix: "Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place."
-      });
+      throw new MediaError(
+        `OS upgrade package ${upgradeId} is still being distributed after ${wait} s: ${pending.length ? pending.map((d) => `${d.distributionPoint} (${d.state})`).join(", ") : "no distribution point has it assigned yet"}`,
+        {
+          fix: "Raise waitDistribution (--wait-distribution), or let it finish and check the Content Status node in the console; the package itself is in place."
+        }
+      );
     }
   }
   return {
     siteCode: input2.site.siteCode,
-    upgradePackage: { name: input2.site.upgradePackageName, packageId: upgradeId, action: plan.upgrade.action, sourcePath: plan.upgrade.sourcePath, version: input2.version },
+    upgradePackage: {
+      name: input2.site.upgradePackageName,
+      packageId: upgradeId,
+      action: plan.upgrade.action,
+      sourcePath: plan.upgrade.sourcePath,
+      version: input2.version
+    },
     imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? "", action: plan.image.action } : null,
     changes: plan.steps.map((s) => s.what),
     notes: plan.notes,
@@ -39380,15 +39733,19 @@ async function readJsonFile(file2, schema, what) {
     if (error63.code === "ENOENT") return void 0;
     throw error63;
   }
-  const parsed = schema.safeParse((() => {
-    try {
-      return JSON.parse(text2);
-    } catch {
-      return void 0;
-    }
-  })());
+  const parsed = schema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(text2);
+      } catch {
+        return void 0;
+      }
+    })()
+  );
   if (!parsed.success) {
-    throw new MediaError(`${file2} is not a valid ${what}`, { fix: "It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again." });
+    throw new MediaError(`${file2} is not a valid ${what}`, {
+      fix: "It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again."
+    });
   }
   return parsed.data;
 }
@@ -39509,11 +39866,17 @@ function targetError(error63, target, doing) {
   switch (code) {
     case "ENOSPC":
     case "EDQUOT":
-      return new MediaError(`The target ${target} ran out of space while ${doing}`, { fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run: what was copied and verified is reused, and the previous version stays current.", cause: error63 });
+      return new MediaError(`The target ${target} ran out of space while ${doing}`, {
+        fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run: what was copied and verified is reused, and the previous version stays current.",
+        cause: error63
+      });
     case "EROFS":
     case "EACCES":
     case "EPERM":
-      return new MediaError(`The target ${target} is not writable (${code} on ${where2})`, { fix: "Give the runner account write access to the share (Modify on the folder), or choose another --target.", cause: error63 });
+      return new MediaError(`The target ${target} is not writable (${code} on ${where2})`, {
+        fix: "Give the runner account write access to the share (Modify on the folder), or choose another --target.",
+        cause: error63
+      });
     case "ENAMETOOLONG":
       return new MediaError(`A path on the target is too long (${where2})`, { fix: "Use a shorter --target path.", cause: error63 });
     default:
@@ -39525,24 +39888,34 @@ async function preflight(target, relPaths, bytesNeeded, platform2 = process.plat
   const parent = path19.dirname(target);
   const parentInfo = await stat4(parent).catch(() => void 0);
   if (!parentInfo?.isDirectory()) {
-    throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, { fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)." });
+    throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, {
+      fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)."
+    });
   }
   const tooLong = [target, ...relPaths].flatMap((p) => p.split(/[\\/]/)).find((component) => component.length > MAX_COMPONENT);
   if (tooLong) {
-    throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}\u2026`, { fix: "No file system used for package sources accepts that; shorten the --target path." });
+    throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}\u2026`, {
+      fix: "No file system used for package sources accepts that; shorten the --target path."
+    });
   }
   const longest = relPaths.reduce((max, p) => Math.max(max, path19.join(target, p).length), target.length);
   if (platform2 === "win32" && longest > MAX_WINDOWS_PATH) {
-    throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, { fix: "Use a shorter --target path." });
+    throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, {
+      fix: "Use a shorter --target path."
+    });
   }
   if (longest > CLASSIC_MAX_PATH) {
-    warnings.push(`the longest published path is ${longest} characters; tools without long-path support (and older ConfigMgr content handling) fail above ${CLASSIC_MAX_PATH}: prefer a shorter --target`);
+    warnings.push(
+      `the longest published path is ${longest} characters; tools without long-path support (and older ConfigMgr content handling) fail above ${CLASSIC_MAX_PATH}: prefer a shorter --target`
+    );
   }
   const space = await statfs(parent).catch(() => void 0);
   if (space) {
     const free = Number(space.bavail) * Number(space.bsize);
     if (free < bytesNeeded) {
-      throw new MediaError(`The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)}`, { fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run. The previous version stays current." });
+      throw new MediaError(`The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)}`, {
+        fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run. The previous version stays current."
+      });
     }
   }
   return warnings;
@@ -39609,12 +39982,26 @@ async function listVersions(target) {
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
 }
 function retention(versions, keep, current) {
-  const kept = /* @__PURE__ */ new Set([current, ...versions.map((v2) => v2.version).reverse().filter((v2) => v2 !== current).slice(0, Math.max(0, keep - 1))]);
+  const kept = /* @__PURE__ */ new Set([
+    current,
+    ...versions.map((v2) => v2.version).reverse().filter((v2) => v2 !== current).slice(0, Math.max(0, keep - 1))
+  ]);
   return versions.map((v2) => v2.version).filter((v2) => !kept.has(v2));
 }
 async function planTarget(manifest, target, layout, keep, version4) {
   const files = manifest.files;
-  const base = { target, layout, version: version4, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
+  const base = {
+    target,
+    layout,
+    version: version4,
+    copy: [],
+    replace: [],
+    link: [],
+    delete: [],
+    removeVersions: [],
+    unchanged: 0,
+    bytesToCopy: 0
+  };
   if (layout === "versioned") {
     const packageSource = path20.join(target, version4);
     const current = await readCurrent(target).catch(() => void 0);
@@ -39663,7 +40050,14 @@ function progressReporter(reporter, target, progress) {
     progress.done += bytes;
     fault(bytes);
     const seconds = Math.max(1e-3, (Date.now() - progress.started) / 1e3);
-    reporter.emit({ type: "progress", step: "distribute", phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`, done: progress.done, total: progress.total, unit: "bytes" });
+    reporter.emit({
+      type: "progress",
+      step: "distribute",
+      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      done: progress.done,
+      total: progress.total,
+      unit: "bytes"
+    });
   };
 }
 async function readProgressLog(log) {
@@ -39673,7 +40067,14 @@ async function readProgressLog(log) {
 async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom) {
   const logged = await readProgressLog(log);
   const counts = { copied: 0, linked: 0, reused: 0, bytes: 0 };
-  const reusable = await Promise.all(files.map(async (f) => logged.has(f.path) && await stat5(path20.join(stage, ...f.path.split("/"))).then((s) => s.size === f.size, () => false)));
+  const reusable = await Promise.all(
+    files.map(
+      async (f) => logged.has(f.path) && await stat5(path20.join(stage, ...f.path.split("/"))).then(
+        (s) => s.size === f.size,
+        () => false
+      )
+    )
+  );
   const todo = files.filter((_, i2) => !reusable[i2]);
   counts.reused = files.length - todo.length;
   const progress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
@@ -39703,9 +40104,12 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
     const onDisk = await treeIndex(finalDir);
     const damaged2 = published?.files.filter((f) => !sameOnDisk(f, onDisk.get(f.path))).map((f) => f.path) ?? ["osmedia-published.json"];
     if (!published || published.fingerprint !== manifest.fingerprint || damaged2.length > 0) {
-      throw new MediaError(`The published version ${finalDir} no longer matches its manifest (${damaged2.slice(0, 3).join(", ")}${damaged2.length > 3 ? ", \u2026" : ""})`, {
-        fix: `Run \`osmedia verify --target ${target} --version ${version4}\` to see what changed; delete that folder${current?.version === version4 ? " (it is current: point ConfigMgr elsewhere first)" : ""} and publish again.`
-      });
+      throw new MediaError(
+        `The published version ${finalDir} no longer matches its manifest (${damaged2.slice(0, 3).join(", ")}${damaged2.length > 3 ? ", \u2026" : ""})`,
+        {
+          fix: `Run \`osmedia verify --target ${target} --version ${version4}\` to see what changed; delete that folder${current?.version === version4 ? " (it is current: point ConfigMgr elsewhere first)" : ""} and publish again.`
+        }
+      );
     }
     result.filesSkipped = manifest.files.length;
   } else {
@@ -39714,10 +40118,21 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
     const log = path20.join(stagingRoot, `${version4}.done`);
     await mkdir9(stage, { recursive: true });
     const previous = current ? await readPublished(path20.join(target, current.version)).catch(() => void 0) : void 0;
-    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, previous && current ? { dir: path20.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0);
+    const counts = await stageFiles(
+      workspace,
+      manifest.files,
+      stage,
+      log,
+      reporter,
+      target,
+      previous && current ? { dir: path20.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0
+    );
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
-    await writeFileAtomic(path20.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
-`);
+    await writeFileAtomic(
+      path20.join(stage, PUBLISHED_MANIFEST),
+      `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
+`
+    );
     await chmod3(path20.join(stage, PUBLISHED_MANIFEST), 292);
     faultPoint("publish-staged");
     await rename3(stage, finalDir);
@@ -39726,7 +40141,13 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
   await removeTree(path20.join(target, STAGING));
   result.verified = { files: manifest.files.length, ok: true };
   if (current?.version !== version4) {
-    const pointer = { version: version4, build: manifest.installWim.images[0]?.version ?? "unknown", fingerprint: manifest.fingerprint, publishedAt: (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString(), previous: current?.version ?? null };
+    const pointer = {
+      version: version4,
+      build: manifest.installWim.images[0]?.version ?? "unknown",
+      fingerprint: manifest.fingerprint,
+      publishedAt: (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString(),
+      previous: current?.version ?? null
+    };
     await writeFileAtomic(path20.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
 `);
     faultPoint("publish-current");
@@ -39783,7 +40204,19 @@ async function publishMirror(workspace, manifest, plan, options, reporter, resul
   if (files.length === 0 && plan.delete.length === 0) result.action = "unchanged";
 }
 function emptyPlan(target, layout, version4) {
-  return { target, layout, version: version4, packageSource: layout === "versioned" ? path20.join(target, version4) : target, copy: [], replace: [], link: [], delete: [], removeVersions: [], unchanged: 0, bytesToCopy: 0 };
+  return {
+    target,
+    layout,
+    version: version4,
+    packageSource: layout === "versioned" ? path20.join(target, version4) : target,
+    copy: [],
+    replace: [],
+    link: [],
+    delete: [],
+    removeVersions: [],
+    unchanged: 0,
+    bytesToCopy: 0
+  };
 }
 async function publish(workspace, manifest, options, reporter) {
   if (options.targets.length === 0) throw new UsageError("No --target given", { fix: "Pass at least one --target DIR (a package source folder or share)." });
@@ -39799,13 +40232,28 @@ async function publish(workspace, manifest, options, reporter) {
     const started = Date.now();
     const controlDir = options.layout === "versioned" ? target : mirrorStateDir(target);
     const plan = options.dryRun ? await planTarget(manifest, target, options.layout, options.keep, version4) : emptyPlan(target, options.layout, version4);
-    const result = { ...plan, action: options.dryRun ? "dry-run" : "published", filesCopied: 0, filesLinked: 0, filesSkipped: 0, bytesCopied: 0, durationMs: 0, verified: { files: 0, ok: false }, warnings: [] };
+    const result = {
+      ...plan,
+      action: options.dryRun ? "dry-run" : "published",
+      filesCopied: 0,
+      filesLinked: 0,
+      filesSkipped: 0,
+      bytesCopied: 0,
+      durationMs: 0,
+      verified: { files: 0, ok: false },
+      warnings: []
+    };
     if (!options.dryRun) {
       const relPaths = manifest.files.map((f) => options.layout === "versioned" ? `${version4}/${f.path}` : f.path);
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning2 of result.warnings) reporter.emit({ type: "warning", step: "distribute", message: warning2 });
       await probeWritable(controlDir, target);
-      const release = await acquireLock(path20.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), { what: `the target ${target}`, command: options.command, reporter, waitMs: options.waitMs });
+      const release = await acquireLock(path20.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), {
+        what: `the target ${target}`,
+        command: options.command,
+        reporter,
+        waitMs: options.waitMs
+      });
       try {
         const fresh = await planTarget(manifest, target, options.layout, options.keep, version4);
         Object.assign(result, fresh);
@@ -39819,7 +40267,11 @@ async function publish(workspace, manifest, options, reporter) {
       }
     }
     result.durationMs = Date.now() - started;
-    reporter.emit({ type: "info", step: "distribute", message: `${target}: ${result.action} ${result.version} (${result.filesCopied} copied, ${result.filesLinked} linked, ${result.filesSkipped} unchanged${result.delete.length ? `, ${result.delete.length} deleted` : ""})` });
+    reporter.emit({
+      type: "info",
+      step: "distribute",
+      message: `${target}: ${result.action} ${result.version} (${result.filesCopied} copied, ${result.filesLinked} linked, ${result.filesSkipped} unchanged${result.delete.length ? `, ${result.delete.length} deleted` : ""})`
+    });
     results.push(result);
   }
   return results;
@@ -39847,7 +40299,12 @@ function siteInput(manifest, site, sourcePath) {
     site,
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? "unknown",
-    description: packageDescription(manifest.fingerprint.slice(0, 8), manifest.installWim.images.map((i2) => i2.editionId || i2.name), kbs, typeof revision === "string" ? revision.slice(0, 12) : void 0)
+    description: packageDescription(
+      manifest.fingerprint.slice(0, 8),
+      manifest.installWim.images.map((i2) => i2.editionId || i2.name),
+      kbs,
+      typeof revision === "string" ? revision.slice(0, 12) : void 0
+    )
   };
 }
 var distribute = {
@@ -39857,13 +40314,26 @@ var distribute = {
   effect: "external",
   plan(_manifest, options) {
     const lines2 = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === "versioned" ? `, keep ${options.keep}` : ""})`);
-    if (options.site) lines2.push(`then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ""}, and distribute it`);
+    if (options.site)
+      lines2.push(
+        `then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ""}, and distribute it`
+      );
     return lines2;
   },
   async apply(context, manifest, options) {
-    const results = await publish(context.workspace, manifest, { ...options, targets: options.targets, waitMs: options.wait * 1e3, dryRun: false, command: `osmedia distribute (${context.workspace.root})` }, context.reporter);
+    const results = await publish(
+      context.workspace,
+      manifest,
+      { ...options, targets: options.targets, waitMs: options.wait * 1e3, dryRun: false, command: `osmedia distribute (${context.workspace.root})` },
+      context.reporter
+    );
     if (!options.site) {
-      return { manifest, summary: { targets: results }, message: results.map(describeTarget).join("; "), unchanged: results.every((r) => r.action === "unchanged") };
+      return {
+        manifest,
+        summary: { targets: results },
+        message: results.map(describeTarget).join("; "),
+        unchanged: results.every((r) => r.action === "unchanged")
+      };
     }
     const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource), context.reporter);
     const upgrade = site.upgradePackage;
@@ -39890,7 +40360,16 @@ function xmlEscape(value) {
 var PLACEHOLDER_PACKAGE_ID = "XXX00000";
 var SCAN_ONLY_SUCCESS = "3247440400";
 var SUPPORTED_UPGRADES = "Supported upgrades: Windows 7, 8.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025 (check Microsoft's upgrade paths for editions and channels).";
-var DEFAULT_CHECKS = { freeDiskSpaceMB: 25600, memoryMB: 2048, processorSpeedMHz: 1024, osType: "CLIENT", checkFreeDiskSpace: true, checkMemory: true, checkOSType: true, checkProcessorSpeed: true };
+var DEFAULT_CHECKS = {
+  freeDiskSpaceMB: 25600,
+  memoryMB: 2048,
+  processorSpeedMHz: 1024,
+  osType: "CLIENT",
+  checkFreeDiskSpace: true,
+  checkMemory: true,
+  checkOSType: true,
+  checkProcessorSpeed: true
+};
 var DYNAMIC_UPDATE = { disable: "Disable", policy: "UsingPolicy", override: "OveridePolicy" };
 var v = (name, property, value, hidden2 = false) => `<variable name="${name}" property="${property}"${hidden2 ? ' hidden="true"' : ""}>${xmlEscape(String(value))}</variable>`;
 var step = (type, name, runIn, action5, vars, extra = "") => `<step type="${type}" name="${xmlEscape(name)}" description="" runIn="${runIn}" successCodeList="0${extra}" retryCount="0" runFromNet="false"><action>${xmlEscape(action5)}</action><defaultVarList>${vars.join("")}</defaultVarList></step>`;
@@ -39939,10 +40418,14 @@ function upgradeStep(o2) {
   );
 }
 function setupOptionsStep(options) {
-  return step("SMS_TaskSequence_SetVariableAction", "Set Windows Setup options", "WinPEandFullOS", `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`, [
-    v("VariableName", "VariableName", "OSDSetupAdditionalUpgradeOptions"),
-    v("VariableValue", "VariableValue", options)
-  ], " 3010");
+  return step(
+    "SMS_TaskSequence_SetVariableAction",
+    "Set Windows Setup options",
+    "WinPEandFullOS",
+    `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`,
+    [v("VariableName", "VariableName", "OSDSetupAdditionalUpgradeOptions"), v("VariableValue", "VariableValue", options)],
+    " 3010"
+  );
 }
 var restartStep = step("SMS_TaskSequence_RebootAction", "Restart Computer", "WinPEandFullOS", "smsboot.exe /target:HD", [
   v("SMSRebootMessage", "Message", "Microsoft Windows operating system is being upgraded. The computer must reboot to continue."),
@@ -39957,13 +40440,20 @@ function taskSequenceXml(o2) {
     [
       readinessStep(o2.checks),
       group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power"),
-      group("Network/Wired Connection Checks", "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection"),
+      group(
+        "Network/Wired Connection Checks",
+        "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection"
+      ),
       group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10"),
       group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10"),
       group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus")
     ].join("")
   );
-  const upgrade = group("Upgrade the Operating System", "", [o2.setupOptions ? setupOptionsStep(o2.setupOptions) : "", upgradeStep(o2), o2.scanOnly ? "" : restartStep].join(""));
+  const upgrade = group(
+    "Upgrade the Operating System",
+    "",
+    [o2.setupOptions ? setupOptionsStep(o2.setupOptions) : "", upgradeStep(o2), o2.scanOnly ? "" : restartStep].join("")
+  );
   const post = group(
     "Post-Processing",
     "Run tasks after the operating system upgrades and the computer restarts",
@@ -40075,10 +40565,7 @@ var stripIndexes = {
     if (!manifest) return [`keep ${options.keep.join(", ")} in install.wim`];
     const kept = selectImages(manifest.installWim.images, options.keep);
     const removed = manifest.installWim.images.filter((i2) => !kept.includes(i2));
-    return [
-      ...kept.map((i2) => `keep   ${i2.index}: ${i2.name} [${i2.editionId}]`),
-      ...removed.map((i2) => `remove ${i2.index}: ${i2.name} [${i2.editionId}]`)
-    ];
+    return [...kept.map((i2) => `keep   ${i2.index}: ${i2.name} [${i2.editionId}]`), ...removed.map((i2) => `remove ${i2.index}: ${i2.name} [${i2.editionId}]`)];
   },
   async apply(context, manifest, options) {
     const { workspace, reporter, engine } = context;
@@ -40092,11 +40579,20 @@ var stripIndexes = {
       return { manifest, summary: { kept: kept.map((i2) => i2.index), removed: [], bytesSaved: 0 }, message };
     }
     const temp = await workspace.tempPath("install.wim");
-    reporter.emit({ type: "info", step: "strip-indexes", message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i2) => i2.name).join(", ")}` });
-    await engine.exportImages(wimPath, kept.map((i2) => i2.index), temp, {
-      logDir: workspace.logsDir,
-      onProgress: (s) => reporter.emit({ type: "progress", step: "strip-indexes", phase: "exporting", done: s.done, total: s.total, unit: s.unit })
+    reporter.emit({
+      type: "info",
+      step: "strip-indexes",
+      message: `exporting ${kept.length} of ${current.images.length} image(s) with ${engine.name}: ${kept.map((i2) => i2.name).join(", ")}`
     });
+    await engine.exportImages(
+      wimPath,
+      kept.map((i2) => i2.index),
+      temp,
+      {
+        logDir: workspace.logsDir,
+        onProgress: (s) => reporter.emit({ type: "progress", step: "strip-indexes", phase: "exporting", done: s.done, total: s.total, unit: s.unit })
+      }
+    );
     faultPoint("strip-exported");
     const result = await engine.info(temp);
     const expected = kept.map((i2) => `${i2.name}|${i2.editionId}|${i2.version}`);
@@ -40125,7 +40621,13 @@ var stripIndexes = {
     return {
       manifest: next,
       renames: [{ from: temp, to: wimPath }],
-      summary: { kept: kept.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), removed: removed.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), bytesBefore: before, bytesAfter: after, bytesSaved: saved },
+      summary: {
+        kept: kept.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })),
+        removed: removed.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })),
+        bytesBefore: before,
+        bytesAfter: after,
+        bytesSaved: saved
+      },
       message: `kept ${kept.map((i2) => i2.editionId || i2.name).join(", ")}; removed ${removed.length} image(s); saved ${formatBytes(saved)}`
     };
   }
@@ -40161,19 +40663,25 @@ var generateTaskSequence = {
   schema: TaskSequenceOptionsSchema,
   effect: "external",
   plan(manifest, options) {
-    return [`write ${options.out ?? "ts"}/${TS_FILE}${options.scanOnly ? " (compatibility scan only)" : ""} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? "" : ""}`];
+    return [
+      `write ${options.out ?? "ts"}/${TS_FILE}${options.scanOnly ? " (compatibility scan only)" : ""} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? "" : ""}`
+    ];
   },
   async apply(context, manifest, options) {
     const { workspace, reporter } = context;
     const images = manifest.installWim.images;
     if (!options.edition && images.length !== 1) {
       throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:
-${describeImages(images)}`, { fix: "Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition)." });
+${describeImages(images)}`, {
+        fix: "Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition)."
+      });
     }
     const matches = options.edition ? selectImages(images, [options.edition]) : images;
     if (matches.length !== 1) {
       throw new UsageError(`"${options.edition}" matches ${matches.length} images:
-${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
+${describeImages(matches)}`, {
+        fix: "Use the index or the exact image name."
+      });
     }
     const image = matches[0];
     if (!image.architecture || image.languages.length === 0) {
@@ -40182,7 +40690,12 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
       });
     }
     const packageId = options.packageId ?? PLACEHOLDER_PACKAGE_ID;
-    if (!options.packageId) reporter.emit({ type: "warning", step: "generate-task-sequence", message: `no --package-id: the task sequence points at the placeholder ${PLACEHOLDER_PACKAGE_ID}; generate it again with the upgrade package's ID before importing it` });
+    if (!options.packageId)
+      reporter.emit({
+        type: "warning",
+        step: "generate-task-sequence",
+        message: `no --package-id: the task sequence points at the placeholder ${PLACEHOLDER_PACKAGE_ID}; generate it again with the upgrade package's ID before importing it`
+      });
     const osType = /server/i.test(image.installationType) ? "SERVER" : "CLIENT";
     const xml = taskSequenceXml({
       packageId,
@@ -40213,11 +40726,26 @@ ${describeImages(matches)}`, { fix: "Use the index or the exact image name." });
       `Script:        ${scriptPath} -SiteCode <code> -ProviderMachineName <SMS Provider> (Windows PowerShell 5.1, with the console; -WhatIf to preview)`,
       ""
     ].join("\r\n");
-    const outputs = [[xmlPath, xml], [summaryPath, summaryText], [scriptPath, script]];
+    const outputs = [
+      [xmlPath, xml],
+      [summaryPath, summaryText],
+      [scriptPath, script]
+    ];
     const current = await Promise.all(outputs.map(([file2]) => readFile9(file2, "utf8").catch(() => "")));
     const same = outputs.every(([, text2], i2) => current[i2] === text2);
     if (!same) for (const [file2, text2] of outputs) await writeFileAtomic(file2, text2);
-    const summary2 = { xml: xmlPath, summaryFile: summaryPath, script: scriptPath, name, description, packageId, placeholder: !options.packageId, editionIndex: image.index, edition: image.name, scanOnly: options.scanOnly };
+    const summary2 = {
+      xml: xmlPath,
+      summaryFile: summaryPath,
+      script: scriptPath,
+      name,
+      description,
+      packageId,
+      placeholder: !options.packageId,
+      editionIndex: image.index,
+      edition: image.name,
+      scanOnly: options.scanOnly
+    };
     const message = `${name}: ${TS_FILE} for package ${packageId}${options.packageId ? "" : " (placeholder)"}, edition ${image.index} (${image.editionId})${same ? ", unchanged" : ""}`;
     return { manifest, summary: summary2, message, unchanged: same };
   }
@@ -40317,7 +40845,9 @@ var importMedia = {
     const sourceInfo = await statSource(source);
     const inside = path22.relative(source, workspace.root);
     if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path22.isAbsolute(inside)) {
-      throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, { fix: "Choose a workspace outside the source folder: the source is never written to." });
+      throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, {
+        fix: "Choose a workspace outside the source folder: the source is never written to."
+      });
     }
     const staged = path22.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
@@ -40333,9 +40863,16 @@ var importMedia = {
       if (listing.type !== "Udf" && listing.type !== "Iso") {
         throw new MediaError(`${source} is a ${listing.type} archive, not a disc image`, { fix: "Pass a Windows ISO, or a folder extracted from one." });
       }
-      layout = detectLayout(listing.entries.filter((e) => !e.folder).map((e) => e.path), source);
+      layout = detectLayout(
+        listing.entries.filter((e) => !e.folder).map((e) => e.path),
+        source
+      );
       volumeLabel = listing.volumeId ?? await readIso9660Label(source);
-      reporter.emit({ type: "info", step: "import-media", message: `extracting ${path22.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip` });
+      reporter.emit({
+        type: "info",
+        step: "import-media",
+        message: `extracting ${path22.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip`
+      });
       const hashing = hashFile(source);
       hashing.catch(() => {
       });
@@ -40347,7 +40884,10 @@ var importMedia = {
       partPaths = layout.installParts.map((p) => path22.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
-      layout = detectLayout(files2.map((f) => f.path), source);
+      layout = detectLayout(
+        files2.map((f) => f.path),
+        source
+      );
       const parts = new Set(layout.installKind === "wim" ? [] : layout.installParts);
       const toCopy = files2.filter((f) => !parts.has(f.path));
       const total = toCopy.reduce((sum, f) => sum + f.size, 0);
@@ -40378,12 +40918,25 @@ var importMedia = {
     const installInfo = await context.engine.info(path22.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
     const bootInfo = bootPath ? await context.engine.info(path22.join(staged, ...bootPath.split("/"))) : void 0;
-    if (!bootPath) reporter.emit({ type: "warning", step: "import-media", message: "the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it" });
+    if (!bootPath)
+      reporter.emit({
+        type: "warning",
+        step: "import-media",
+        message: "the media has no sources/boot.wim: boot media and setup files cannot be refreshed from it"
+      });
     const files = await hashTree(staged, context, "hashing media", known);
     const manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       osmediaVersion: OSMEDIA_VERSION,
-      source: { path: source, kind, size: kind === "iso" ? sourceInfo.size : files.reduce((s, f) => s + f.size, 0), mtimeMs: Math.trunc(sourceInfo.mtimeMs), sha256: sourceSha256, volumeLabel, installKind: layout.installKind },
+      source: {
+        path: source,
+        kind,
+        size: kind === "iso" ? sourceInfo.size : files.reduce((s, f) => s + f.size, 0),
+        mtimeMs: Math.trunc(sourceInfo.mtimeMs),
+        sha256: sourceSha256,
+        volumeLabel,
+        installKind: layout.installKind
+      },
       installWim: wimRecord(installWim, installInfo),
       bootWim: bootInfo && bootPath ? wimRecord(bootPath, bootInfo) : void 0,
       files,
@@ -40526,7 +41079,8 @@ var stampBuildFile = {
     const target = workspace.media(file2);
     const targetDir = path23.dirname(target);
     const parent = await stat8(targetDir).catch(() => void 0);
-    if (parent && !parent.isDirectory()) throw new UsageError(`Cannot write ${file2}: ${path23.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+    if (parent && !parent.isDirectory())
+      throw new UsageError(`Cannot write ${file2}: ${path23.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
     const autorun = (await readdir6(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -40534,8 +41088,11 @@ var stampBuildFile = {
     const info2 = buildInfoFrom(manifest, { stampedAt, recipeRevision: revision, osmediaVersion: OSMEDIA_VERSION });
     const written = [];
     const renames = [];
-    for (const [rel, content] of [[file2, renderBuildText(info2)], [twin, `${JSON.stringify(info2, null, 2)}
-`]]) {
+    for (const [rel, content] of [
+      [file2, renderBuildText(info2)],
+      [twin, `${JSON.stringify(info2, null, 2)}
+`]
+    ]) {
       const temp = await workspace.tempPath(path23.posix.basename(rel));
       await writeFile4(temp, content);
       const s = await stat8(temp);
@@ -40596,9 +41153,12 @@ async function checkMediaMatchesManifest(context, manifest) {
   }
   for (const missing of recorded2.keys()) problems.push(`${missing} (missing)`);
   if (problems.length > 0) {
-    throw new MediaError(`The media in ${context.workspace.mediaDir} was changed outside osmedia: ${problems.slice(0, 5).join(", ")}${problems.length > 5 ? `, and ${problems.length - 5} more` : ""}`, {
-      fix: "Start again from pristine media: `osmedia import-media --force` (or `osmedia run` with --force)."
-    });
+    throw new MediaError(
+      `The media in ${context.workspace.mediaDir} was changed outside osmedia: ${problems.slice(0, 5).join(", ")}${problems.length > 5 ? `, and ${problems.length - 5} more` : ""}`,
+      {
+        fix: "Start again from pristine media: `osmedia import-media --force` (or `osmedia run` with --force)."
+      }
+    );
   }
 }
 async function checkForeignContent(context) {
@@ -40606,16 +41166,20 @@ async function checkForeignContent(context) {
   if (context.force || await exists(workspace.stateDir) || !await exists(workspace.root)) return;
   const entries = await readdir7(workspace.root).catch(() => []);
   if (entries.length > 0) {
-    throw new UsageError(`The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`, {
-      fix: "Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced)."
-    });
+    throw new UsageError(
+      `The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`,
+      {
+        fix: "Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced)."
+      }
+    );
   }
 }
 function checkExistingImport(context, manifest, optionsHash) {
   if (!manifest || context.force) return "go";
   const applied = appliedHistory(manifest);
   const last = applied.at(-1);
-  if (applied.length === 1 && last?.step === "import-media" && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) return "skip";
+  if (applied.length === 1 && last?.step === "import-media" && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint)
+    return "skip";
   const steps2 = applied.map((entry) => entry.step).join(", ");
   throw new UsageError(`The workspace ${context.workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps2})`, {
     fix: "Pass --force to replace it with a fresh import, or choose an empty folder with --workspace."
@@ -40642,7 +41206,8 @@ async function runStep(step2, rawOptions, context, command) {
     manifest = await workspace.hasManifest() ? await workspace.loadManifest() : void 0;
     const optionsHash = await optionsHashOf(step2, options);
     if (isImport) {
-      if (checkExistingImport(context, manifest, optionsHash) === "skip") return skipped(step2.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
+      if (checkExistingImport(context, manifest, optionsHash) === "skip")
+        return skipped(step2.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
     } else {
       manifest ??= await workspace.loadManifest();
       await checkMediaMatchesManifest(context, manifest);
@@ -40654,7 +41219,14 @@ async function runStep(step2, rawOptions, context, command) {
     const startedAt = new Date(started).toISOString();
     const change = await step2.apply(context, manifest, options);
     if (change.unchanged) {
-      reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: Date.now() - started, message: change.message, summary: change.summary });
+      reporter.emit({
+        type: "step-finished",
+        step: step2.id,
+        result: "skipped",
+        durationMs: Date.now() - started,
+        message: change.message,
+        summary: change.summary
+      });
       return { step: step2.id, result: "skipped", message: change.message, summary: change.summary, optionsHash, manifest };
     }
     const entry = {
@@ -40677,7 +41249,14 @@ async function runStep(step2, rawOptions, context, command) {
     return { step: step2.id, result: "succeeded", message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
   } catch (error63) {
     const described = describeError(error63);
-    reporter.emit({ type: "step-finished", step: step2.id, result: "failed", durationMs: Date.now() - started, message: described.message.split("\n")[0], error: described });
+    reporter.emit({
+      type: "step-finished",
+      step: step2.id,
+      result: "failed",
+      durationMs: Date.now() - started,
+      message: described.message.split("\n")[0],
+      error: described
+    });
     if (manifest && !isImport) await recordFailure(context, manifest, step2.id, options, started, error63).catch(() => {
     });
     throw error63;
@@ -40714,10 +41293,19 @@ function stepsOfRecipe(loaded) {
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
   if (recipe.updates) {
     const u2 = recipe.updates;
-    planned.push({ step: "apply-updates", options: { ...u2, from: u2.from === void 0 ? void 0 : path24.resolve(dir, u2.from), files: u2.files?.map((f) => ({ ...f, path: path24.resolve(dir, f.path) })), scratch: u2.scratch === void 0 ? void 0 : path24.resolve(dir, u2.scratch) } });
+    planned.push({
+      step: "apply-updates",
+      options: {
+        ...u2,
+        from: u2.from === void 0 ? void 0 : path24.resolve(dir, u2.from),
+        files: u2.files?.map((f) => ({ ...f, path: path24.resolve(dir, f.path) })),
+        scratch: u2.scratch === void 0 ? void 0 : path24.resolve(dir, u2.scratch)
+      }
+    });
   }
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
-  if (recipe.distribute) planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path24.resolve(dir, t)) } });
+  if (recipe.distribute)
+    planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path24.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
@@ -40783,7 +41371,8 @@ async function runRecipe(loaded, context) {
     try {
       results.push(await runStep(step2, options, stepContext, `osmedia run --recipe ${loaded.file} (${step2.id})`));
     } catch (error63) {
-      for (const later of planned.slice(i2 + 1)) reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
+      for (const later of planned.slice(i2 + 1))
+        reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
       throw error63;
     }
   }
@@ -40842,7 +41431,10 @@ async function loadRecipe(file2) {
   try {
     text2 = await readFile10(resolved, "utf8");
   } catch (error63) {
-    throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, { fix: "Pass the path of an existing recipe file with --recipe.", cause: error63 });
+    throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, {
+      fix: "Pass the path of an existing recipe file with --recipe.",
+      cause: error63
+    });
   }
   return { file: resolved, dir: path25.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
@@ -40905,7 +41497,20 @@ var StepInputs = {
   "strip-indexes": [Inputs.keep],
   "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
   "stamp-build-file": [Inputs.file, Inputs.revision],
-  distribute: [Inputs.targets, Inputs.layout, Inputs.keepVersions, Inputs.wait, Inputs.siteCode, Inputs.provider, Inputs.upgradePackageName, Inputs.imagePackageName, Inputs.acceptLicense, Inputs.dpGroups, Inputs.dps, Inputs.waitDistribution],
+  distribute: [
+    Inputs.targets,
+    Inputs.layout,
+    Inputs.keepVersions,
+    Inputs.wait,
+    Inputs.siteCode,
+    Inputs.provider,
+    Inputs.upgradePackageName,
+    Inputs.imagePackageName,
+    Inputs.acceptLicense,
+    Inputs.dpGroups,
+    Inputs.dps,
+    Inputs.waitDistribution
+  ],
   "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
 };
 
@@ -66599,7 +67204,8 @@ function annotations() {
   return {
     emit(event) {
       if (event.type === "warning") warning(event.message, { title: `osmedia ${event.step ?? ""}`.trim() });
-      if (event.type === "step-finished" && event.error) error(`${event.error.message}${event.error.fix ? `
+      if (event.type === "step-finished" && event.error)
+        error(`${event.error.message}${event.error.fix ? `
 fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
     }
   };
@@ -66609,21 +67215,39 @@ async function writeSummary(events, results, manifest) {
   if (manifest) {
     summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path35.basename(manifest.source.path))}</code>`, true);
     summary2.addTable([
-      [{ data: "Index", header: true }, { data: "Name", header: true }, { data: "EditionID", header: true }, { data: "Build", header: true }, { data: "Arch", header: true }, { data: "Languages", header: true }],
+      [
+        { data: "Index", header: true },
+        { data: "Name", header: true },
+        { data: "EditionID", header: true },
+        { data: "Build", header: true },
+        { data: "Arch", header: true },
+        { data: "Languages", header: true }
+      ],
       ...manifest.installWim.images.map((i2) => [String(i2.index), i2.name, i2.editionId, i2.version, i2.architecture, i2.languages.join(", ")].map(h2))
     ]);
   }
   summary2.addTable([
-    [{ data: "Step", header: true }, { data: "Result", header: true }, { data: "What happened", header: true }],
+    [
+      { data: "Step", header: true },
+      { data: "Result", header: true },
+      { data: "What happened", header: true }
+    ],
     // From the events, so a failed step (and the ones it kept from running) is listed too.
-    ...events.flatMap((e) => e.type === "step-finished" ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` \u2014 fix: ${e.error.fix}` : ""}` : e.message ?? ""].map(h2)] : [])
+    ...events.flatMap(
+      (e) => e.type === "step-finished" ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` \u2014 fix: ${e.error.fix}` : ""}` : e.message ?? ""].map(h2)] : []
+    )
   ]);
   const strip = results.find((r) => r.step === "strip-indexes" && r.result === "succeeded")?.summary;
   if (strip?.bytesBefore !== void 0) summary2.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} \u2192 ${formatBytes(strip.bytesAfter ?? 0)}`, true);
   const servicing = results.find((r) => r.step === "apply-updates" && r.result === "succeeded")?.summary;
   if (servicing?.targets) {
     summary2.addHeading("Updates", 3).addTable([
-      [{ data: "Image", header: true }, { data: "Before", header: true }, { data: "After", header: true }, { data: "Applied", header: true }],
+      [
+        { data: "Image", header: true },
+        { data: "Before", header: true },
+        { data: "After", header: true },
+        { data: "Applied", header: true }
+      ],
       ...servicing.targets.map((t) => [t.title, t.before ?? "\u2014", t.predicted ?? "\u2014", t.applies.join(", ") || "nothing new"].map(h2))
     ]);
     if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => h2(`verified: ${v2}`)));
@@ -66633,23 +67257,54 @@ async function writeSummary(events, results, manifest) {
   const targets = results.flatMap((r) => r.step === "distribute" ? r.summary.targets ?? [] : []);
   if (targets.length > 0) {
     summary2.addHeading("Distribution", 3).addTable([
-      [{ data: "Target", header: true }, { data: "Version", header: true }, { data: "Result", header: true }, { data: "Copied", header: true }, { data: "Linked", header: true }, { data: "Unchanged", header: true }, { data: "Verified", header: true }],
-      ...targets.map((t) => [t.target, t.version, t.action, String(t.filesCopied), String(t.filesLinked), String(t.filesSkipped), t.verified.ok ? `${t.verified.files} files ok` : "no"].map(h2))
+      [
+        { data: "Target", header: true },
+        { data: "Version", header: true },
+        { data: "Result", header: true },
+        { data: "Copied", header: true },
+        { data: "Linked", header: true },
+        { data: "Unchanged", header: true },
+        { data: "Verified", header: true }
+      ],
+      ...targets.map(
+        (t) => [
+          t.target,
+          t.version,
+          t.action,
+          String(t.filesCopied),
+          String(t.filesLinked),
+          String(t.filesSkipped),
+          t.verified.ok ? `${t.verified.files} files ok` : "no"
+        ].map(h2)
+      )
     ]);
   }
   const siteResult = results.find((r) => r.step === "distribute")?.summary?.site;
   if (siteResult?.upgradePackage) {
     summary2.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
-    summary2.addRaw(`OS upgrade package <b>${h2(siteResult.upgradePackage.packageId)}</b> (${h2(siteResult.upgradePackage.name)}): ${h2(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h2(siteResult.imagePackage.packageId)}: ${h2(siteResult.imagePackage.action)}` : ""}`, true);
+    summary2.addRaw(
+      `OS upgrade package <b>${h2(siteResult.upgradePackage.packageId)}</b> (${h2(siteResult.upgradePackage.name)}): ${h2(siteResult.upgradePackage.action)}${siteResult.imagePackage ? `; OS image ${h2(siteResult.imagePackage.packageId)}: ${h2(siteResult.imagePackage.action)}` : ""}`,
+      true
+    );
     const said = [...siteResult.changes ?? [], ...(siteResult.notes ?? []).map((n2) => `note: ${n2}`)];
     summary2.addList(said.length ? said.map(h2) : ["no changes on the site"]);
     if (siteResult.distribution.length > 0) {
-      summary2.addTable([[{ data: "Distribution point", header: true }, { data: "Package", header: true }, { data: "State", header: true }], ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h2))]);
+      summary2.addTable([
+        [
+          { data: "Distribution point", header: true },
+          { data: "Package", header: true },
+          { data: "State", header: true }
+        ],
+        ...siteResult.distribution.map((d) => [d.distributionPoint, d.packageId, d.state].map(h2))
+      ]);
     }
   }
   const ts = results.find((r) => r.step === "generate-task-sequence" && r.result === "succeeded")?.summary;
   if (ts?.xml) {
-    summary2.addHeading("Task sequence", 3).addRaw(`<b>${h2(ts.name)}</b>: <code>${h2(ts.xml)}</code>, package ${h2(ts.packageId)}${ts.placeholder ? " (placeholder)" : ""}, edition ${h2(ts.editionIndex)} (${h2(ts.edition)})`, true);
+    summary2.addHeading("Task sequence", 3).addRaw(
+      `<b>${h2(ts.name)}</b>: <code>${h2(ts.xml)}</code>, package ${h2(ts.packageId)}${ts.placeholder ? " (placeholder)" : ""}, edition ${h2(ts.editionIndex)} (${h2(ts.edition)})`,
+      true
+    );
   }
   await summary2.write();
 }
@@ -66674,22 +67329,27 @@ async function runAction(fixedStep) {
       results = (await runRecipe(loaded, context)).steps;
       const imported = results.find((r) => r.step === "import-media" && r.result === "succeeded");
       if (useCache && imported) await saveImport(context.workspace, imported.manifest.source.sha256, compression);
-      if (updatesCache && !updatesCache.hit && results.some((r) => r.step === "apply-updates" && r.result === "succeeded")) await saveUpdates(from, updatesCache.key, updatesCache.dir);
+      if (updatesCache && !updatesCache.hit && results.some((r) => r.step === "apply-updates" && r.result === "succeeded"))
+        await saveUpdates(from, updatesCache.key, updatesCache.dir);
     } else {
       if (!stepInput || !Object.hasOwn(steps, stepInput)) {
-        throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(", ")})${stepInput ? `: "${stepInput}" is not one` : ""}`, { fix: "Set the `recipe` input to your osmedia.yml, or `step` and that step's inputs." });
+        throw new UsageError(`Give the action a recipe, or a step (${Object.keys(steps).join(", ")})${stepInput ? `: "${stepInput}" is not one` : ""}`, {
+          fix: "Set the `recipe` input to your osmedia.yml, or `step` and that step's inputs."
+        });
       }
       workspace = getInput(Inputs.workspace, { required: true });
       const context = createContext({ workspace, reporter, force: stepInput === "import-media" && getBooleanInput(Inputs.force) });
       const options = optionsFromInputs(stepInput);
       const useCache = (stepInput === "import-media" || stepInput === "apply-updates") && getBooleanInput(Inputs.cache);
-      if (useCache && stepInput === "import-media") await restoreImport(context.workspace, options.sha256, options.compression ?? "LZX");
+      if (useCache && stepInput === "import-media")
+        await restoreImport(context.workspace, options.sha256, options.compression ?? "LZX");
       const from = options.from;
       const updatesCache = useCache && stepInput === "apply-updates" && from ? await restoreUpdates(from) : void 0;
       if (updatesCache?.hit) options.from = updatesCache.dir;
       results = [await runStep(getStep(stepInput), options, context, `osmedia action (${stepInput})`)];
       const done = results[0];
-      if (useCache && stepInput === "import-media" && done.result === "succeeded") await saveImport(context.workspace, done.manifest.source.sha256, options.compression ?? "LZX");
+      if (useCache && stepInput === "import-media" && done.result === "succeeded")
+        await saveImport(context.workspace, done.manifest.source.sha256, options.compression ?? "LZX");
       if (updatesCache && !updatesCache.hit && done.result === "succeeded") await saveUpdates(from, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
