@@ -10,22 +10,36 @@ const recipeOption = { type: 'string', short: 'r', description: 'the recipe file
 export const commands: Record<string, Command> = {
   run: {
     summary: "run a recipe's steps in order, skipping those unchanged since their last success",
-    usage: 'osmedia run --recipe FILE [--workspace DIR] [--force]',
+    usage: 'osmedia run --recipe FILE [--workspace DIR] [--force] [--wait SECONDS]',
     options: {
       recipe: recipeOption,
       workspace: { ...workspaceOption, description: "the workspace folder (default: the recipe's `workspace`, else ./osmedia-work next to the recipe)" },
       force: { type: 'boolean', short: 'f', description: 'rebuild from the source even when nothing changed' },
+      wait: {
+        type: 'string',
+        description: 'seconds to wait for another run that holds the workspace (default 0: stop at once, naming it)',
+        placeholder: 'SECONDS',
+      },
       engine: engineOption,
     },
     async run(values, _p, reporter) {
       const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const { runRecipe } = await import('../pipeline/run-recipe.ts');
-      const args = mergeArgs(values.fileArgs ?? {}, { recipe: values.recipe, workspace: values.workspace, force: values.force, engine: values.engine });
+      const args = mergeArgs(values.fileArgs ?? {}, {
+        recipe: values.recipe,
+        workspace: values.workspace,
+        force: values.force,
+        engine: values.engine,
+        wait: values.wait,
+      });
       if (typeof args.recipe !== 'string') throw new UsageError('--recipe is required', { fix: 'Pass --recipe FILE (or "recipe" in the --args-file).' });
       const loaded = await loadRecipe(args.recipe);
       const workspace = recipeWorkspace(loaded, args.workspace as string | undefined);
       const context = createContext({ workspace, reporter, force: args.force === true, engine: args.engine as string | undefined });
-      const result = await runRecipe(loaded, context);
+      const wait = args.wait === undefined ? 0 : Number(args.wait);
+      if (!Number.isInteger(wait) || wait < 0)
+        throw new UsageError(`--wait takes whole seconds, not "${String(args.wait)}"`, { fix: 'Pass --wait 600, for example.' });
+      const result = await runRecipe(loaded, context, { waitMs: wait * 1000 });
       const last = result.steps.at(-1)?.manifest;
       return {
         result: {
@@ -52,16 +66,20 @@ export const commands: Record<string, Command> = {
     async run(values, _p, reporter) {
       const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
       const { decide, stepsOfRecipe } = await import('../pipeline/run-recipe.ts');
+      const { preflightRecipe } = await import('../pipeline/preflight.ts');
       const loaded = await loadRecipe(requireValue(values, 'recipe'));
       const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
       const context = createContext({ workspace, reporter });
       const planned = stepsOfRecipe(loaded);
-      const decision = await decide(planned, context).catch((error: unknown) => ({
+      // Read once, without the lock: plan changes nothing.
+      const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
+      const decision = await decide(planned, context, manifest).catch((error: unknown) => ({
         firstToRun: 0,
         reimport: true,
         reason: `rebuild (${describeError(error).message})`,
       }));
-      const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
+      // The same checks `run` makes before its first step: the plan is red exactly when the run would fail.
+      const problems = await preflightRecipe(planned, context, decision, manifest);
       const mediaUnchanged = (i: number) => i <= decision.firstToRun && !decision.reimport && manifest !== undefined;
       const items = [];
       for (const [i, item] of planned.entries()) {
@@ -91,12 +109,16 @@ export const commands: Record<string, Command> = {
         }
         items.push({ step: item.step, action, details });
       }
+      for (const problem of problems) reporter.emit({ type: 'warning', step: problem.step, message: `${problem.message} (fix: ${problem.fix})` });
       return {
-        result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: items },
+        result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, ok: problems.length === 0, problems, steps: items },
         text: [
           `recipe ${loaded.file}: ${decision.reason}`,
           ...items.flatMap((s) => [`${s.action.padEnd(4)} ${s.step}`, ...s.details.map((d) => `       ${d}`)]),
+          ...problems.flatMap((p) => [`error: ${p.step}: ${p.message}`, `fix: ${p.fix}`]),
+          problems.length ? `${problems.length} problem(s): \`osmedia run\` would stop before its first step` : 'no problems found: `osmedia run` can start',
         ].join('\n'),
+        exitCode: problems.length ? 2 : undefined,
       };
     },
   },

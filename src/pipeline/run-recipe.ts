@@ -5,10 +5,13 @@
 import path from 'node:path';
 import type { LoadedRecipe } from '../recipe/load.ts';
 import { getStep, type StepId } from '../steps/index.ts';
+import { summaryOf } from '../steps/index.ts';
 import type { StepContext } from '../steps/types.ts';
-import { appliedHistory, checkMediaMatchesManifest, optionsHashOf, parseOptions, runStep, type StepRunResult } from './run-step.ts';
+import type { Manifest } from '../media/manifest.ts';
+import { appliedHistory, checkMediaMatchesManifest, optionsHashOf, parseOptions, throwProblems, type StepRunResult } from './run-step.ts';
+import { preflightRecipe } from './preflight.ts';
+import { Session } from './session.ts';
 import { OsmediaError } from '../util/errors.ts';
-import { exists } from '../util/fs.ts';
 
 export interface PlannedStep {
   step: StepId;
@@ -49,12 +52,10 @@ export interface RecipeDecision {
   reason: string;
 }
 
-/** Compares the recipe's chain of steps with the workspace's history. */
-export async function decide(planned: PlannedStep[], context: StepContext): Promise<RecipeDecision> {
-  const { workspace } = context;
+/** Compares the recipe's chain of steps with the workspace's history (its manifest, read by the caller). */
+export async function decide(planned: PlannedStep[], context: StepContext, manifest: Manifest | undefined): Promise<RecipeDecision> {
   if (context.force) return { firstToRun: 0, reimport: true, reason: '--force: rebuilding from the source' };
-  if (!(await workspace.hasManifest())) return { firstToRun: 0, reimport: false, reason: 'new workspace' };
-  const manifest = await workspace.loadManifest();
+  if (!manifest) return { firstToRun: 0, reimport: false, reason: 'new workspace' };
   const applied = appliedHistory(manifest);
   if (applied.at(-1)?.outputFingerprint !== manifest.fingerprint) {
     return { firstToRun: 0, reimport: true, reason: 'the workspace media does not match its last recorded step: rebuilding from the source' };
@@ -79,6 +80,16 @@ export async function decide(planned: PlannedStep[], context: StepContext): Prom
   return { firstToRun: common, reimport: false, reason: common === planned.length ? 'nothing changed' : `${common} step(s) unchanged` };
 }
 
+/** decide(), with a workspace that cannot be reused (media edited by hand…) turned into a rebuild. */
+export async function decideOrRebuild(planned: PlannedStep[], context: StepContext, manifest: Manifest | undefined): Promise<RecipeDecision> {
+  try {
+    return await decide(planned, context, manifest);
+  } catch (error) {
+    if (!(error instanceof OsmediaError) || error.exitCode === 2) throw error;
+    return { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error.message}): rebuilding from the source` };
+  }
+}
+
 export interface RecipeRunResult {
   recipe: string;
   workspace: string;
@@ -86,52 +97,49 @@ export interface RecipeRunResult {
   steps: StepRunResult[];
 }
 
-export async function runRecipe(loaded: LoadedRecipe, context: StepContext): Promise<RecipeRunResult> {
+export interface RecipeRunOptions {
+  /** How long to wait for another run's workspace lock (0: stop at once). */
+  waitMs?: number;
+}
+
+/**
+ * Runs a recipe as one session: one lock from the first step to the last, the manifest read once
+ * (after recovery), every preflight check before the first step, then the steps in order.
+ */
+export async function runRecipe(loaded: LoadedRecipe, context: StepContext, options: RecipeRunOptions = {}): Promise<RecipeRunResult> {
   const planned = stepsOfRecipe(loaded);
-  const { workspace, reporter } = context;
-  // Finish whatever an interrupted run left, before reading the history.
-  if (await exists(workspace.root)) {
-    await workspace.ensureWritable();
-    const release = await workspace.lock(`osmedia run --recipe ${loaded.file}`, reporter);
-    try {
-      await workspace.recover(reporter);
-    } finally {
-      await release();
-    }
-  }
-  let decision: RecipeDecision;
+  const { reporter } = context;
+  const session = await Session.open(context, { command: `osmedia run --recipe ${loaded.file}`, create: true, waitMs: options.waitMs });
   try {
-    decision = await decide(planned, context);
-  } catch (error) {
-    if (!(error instanceof OsmediaError) || error.exitCode === 2) throw error;
-    decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error.message}): rebuilding from the source` };
-  }
-  reporter.emit({ type: 'info', message: `recipe ${path.basename(loaded.file)}: ${decision.reason}` });
-  const results: StepRunResult[] = [];
-  for (const [i, item] of planned.entries()) {
-    const step = getStep(item.step);
-    if (i < decision.firstToRun && step.effect !== 'external') {
-      const manifest = await workspace.loadManifest();
-      reporter.emit({ type: 'step-finished', step: step.id, result: 'skipped', durationMs: 0, message: 'unchanged since its last successful run' });
-      results.push({ step: step.id, result: 'skipped', message: 'unchanged since its last successful run', summary: {}, optionsHash: '', manifest });
-      continue;
+    const decision = await decideOrRebuild(planned, context, session.manifest);
+    reporter.emit({ type: 'info', message: `recipe ${path.basename(loaded.file)}: ${decision.reason}` });
+    // Nothing runs (and nothing is published) when a later step is bound to fail.
+    throwProblems(await preflightRecipe(planned, context, decision, session.manifest));
+    const results: StepRunResult[] = [];
+    for (const [i, item] of planned.entries()) {
+      const step = getStep(item.step);
+      if (i < decision.firstToRun && step.effect !== 'external') {
+        results.push(session.skip(step, 'unchanged since its last successful run'));
+        continue;
+      }
+      const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
+      // The task sequence points at the OS upgrade package the site just created or repointed, unless the recipe names one.
+      const sitePackage = summaryOf(results, 'distribute')?.site?.upgradePackage.packageId;
+      const raw =
+        item.step === 'generate-task-sequence' && sitePackage && item.options['packageId'] === undefined
+          ? { ...item.options, packageId: sitePackage }
+          : item.options;
+      try {
+        results.push(await session.run(step, parseOptions(step.schema, raw, item.step), stepContext));
+      } catch (error) {
+        // Reports list every step of the recipe: the ones after a failure did not run.
+        for (const later of planned.slice(i + 1))
+          reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });
+        throw error;
+      }
     }
-    const stepContext = { ...context, force: item.step === 'import-media' ? decision.reimport || context.force : context.force };
-    // The task sequence points at the OS upgrade package the site just created or repointed, unless the recipe names one.
-    const sitePackage = (results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined)?.site
-      ?.upgradePackage?.packageId;
-    const options =
-      item.step === 'generate-task-sequence' && sitePackage && item.options['packageId'] === undefined
-        ? { ...item.options, packageId: sitePackage }
-        : item.options;
-    try {
-      results.push(await runStep(step, options, stepContext, `osmedia run --recipe ${loaded.file} (${step.id})`));
-    } catch (error) {
-      // Reports list every step of the recipe: the ones after a failure did not run.
-      for (const later of planned.slice(i + 1))
-        reporter.emit({ type: 'step-finished', step: later.step, result: 'skipped', durationMs: 0, message: `not run: ${step.id} failed` });
-      throw error;
-    }
+    return { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: results };
+  } finally {
+    await session.close();
   }
-  return { recipe: loaded.file, workspace: workspace.root, reason: decision.reason, steps: results };
 }

@@ -22,9 +22,10 @@ import { describeTaskSequence, stateOfManifest, stateOfPublished, type MediaStat
 export async function plannedState(loaded: LoadedRecipe, context: StepContext): Promise<MediaState> {
   const planned = stepsOfRecipe(loaded);
   const mediaSteps = planned.filter((p) => getStep(p.step).effect !== 'external').length;
-  const decision = await decide(planned, context).catch(() => ({ firstToRun: 0, reimport: true }));
-  if (!decision.reimport && decision.firstToRun >= mediaSteps && (await context.workspace.hasManifest())) {
-    return stateOfManifest(await context.workspace.loadManifest(), `${path.basename(loaded.file)} (built)`);
+  const manifest = (await context.workspace.hasManifest()) ? await context.workspace.loadManifest() : undefined;
+  const decision = await decide(planned, context, manifest).catch(() => ({ firstToRun: 0, reimport: true }));
+  if (!decision.reimport && decision.firstToRun >= mediaSteps && manifest) {
+    return stateOfManifest(manifest, `${path.basename(loaded.file)} (built)`);
   }
   const source = path.resolve(loaded.dir, loaded.recipe.media.source);
   const inspection = await inspectPath(source, { engine: context.engine, sevenZip: context.sevenZip }).catch((error: unknown) => {

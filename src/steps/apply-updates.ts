@@ -2,17 +2,20 @@
 // documented order, execute it (DISM for images; wimlib and 7-Zip for the rest), verify the result,
 // and record per image what was applied. On a machine without DISM, a plan that needs it stops
 // before anything changes, after showing the plan.
-import { rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { dismPath } from '../imaging/dism.ts';
 import { fingerprintFiles, withFiles, type FileEntry, type Manifest } from '../media/manifest.ts';
-import { ServicingRun } from '../updates/execute.ts';
+import { ServicingRun, type Failure } from '../updates/execute.ts';
+import type { Rejection } from '../updates/classify.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
-import { formatPlan, planServicing, type ServicingPlan } from '../updates/plan.ts';
+import { formatPlan, planServicing, type AppliedUpdate, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
-import type { Step, StepContext } from './types.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step, StepContext } from './types.ts';
 
 export const ApplyUpdatesOptionsSchema = z
   .strictObject({
@@ -77,6 +80,20 @@ export async function prepareServicing(
   return { plan, files, ignored };
 }
 
+/** An updates step with nothing to apply is almost always a folder that was not filled this month. */
+function noUpdates(options: ApplyUpdatesOptions, ignored: readonly string[]): MediaError {
+  return new MediaError(`No .msu or .cab files in ${options.from ?? 'the update list'}${ignored.length ? ` (only ${ignored.slice(0, 5).join(', ')})` : ''}`, {
+    fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed.",
+  });
+}
+
+function rejected(rejections: readonly Rejection[]): MediaError {
+  const list = rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join('\n');
+  return new MediaError(`${rejections.length} update file(s) cannot service this media:\n${list}`, {
+    fix: 'Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed.',
+  });
+}
+
 /** Where DISM is, if this machine has it (OSMEDIA_DISM points tests and unusual set-ups at one). */
 function availableDism(): string | undefined {
   if (process.env.OSMEDIA_DISM) return process.env.OSMEDIA_DISM;
@@ -95,10 +112,20 @@ function summaryOf(plan: ServicingPlan) {
   }));
 }
 
-export const applyUpdates: Step<ApplyUpdatesOptions> = {
+export type ApplyUpdatesSummary = {
+  targets: ReturnType<typeof summaryOf>;
+  applied: AppliedUpdate[];
+  rejected: Rejection[];
+  unpinned: string[];
+  failures?: Failure[];
+  verified?: string[];
+  build?: string;
+};
+
+export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSummary> = {
   id: 'apply-updates',
   title: "Applying updates in Microsoft's servicing order",
-  schema: ApplyUpdatesOptionsSchema as unknown as z.ZodType<ApplyUpdatesOptions>,
+  schema: ApplyUpdatesOptionsSchema,
 
   /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {
@@ -113,6 +140,26 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     };
   },
 
+  /**
+   * The updates exist and none would be rejected (unless skipRejected): the same collection, pins
+   * and classification apply() uses, on the media's architecture and build as they will be.
+   */
+  async preflight(context, before, options) {
+    const problems: Problem[] = [];
+    await check('apply-updates', problems, async () => {
+      const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
+      if (files.length === 0) throw noUpdates(options, ignored);
+      const image = before.images?.[0];
+      if (!image) return; // the media is unknown (its import failed a check): nothing to classify against
+      const hashes = await checkPins(files);
+      const work = await mkdtemp(path.join(tmpdir(), 'osmedia-preflight-'));
+      const media = { architecture: image.architecture, build: Number(image.version.split('.')[2]) };
+      const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm(work, { recursive: true, force: true }));
+      if (rejections.length > 0 && !options.skipRejected) throw rejected(rejections);
+    });
+    return { problems };
+  },
+
   plan(_manifest, options) {
     const source = options.from ? `the folder ${options.from}` : `${options.files?.length} file(s)`;
     return [
@@ -125,12 +172,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
     if (updateFiles.length === 0) {
       // An updates step with nothing to apply is almost always a folder that was not filled this month.
-      throw new MediaError(
-        `No .msu or .cab files in ${options.from ?? 'the update list'}${ignored.length ? ` (only ${ignored.slice(0, 5).join(', ')})` : ''}`,
-        {
-          fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed.",
-        },
-      );
+      throw noUpdates(options, ignored);
     }
     for (const name of ignored) reporter.emit({ type: 'info', step: 'apply-updates', message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: 'info', step: 'apply-updates', message: line });
@@ -141,12 +183,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
         message: `${file} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)`,
       });
     if (plan.rejections.length > 0) {
-      const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join('\n');
-      if (!options.skipRejected) {
-        throw new MediaError(`${plan.rejections.length} update file(s) cannot service this media:\n${list}`, {
-          fix: 'Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed.',
-        });
-      }
+      if (!options.skipRejected) throw rejected(plan.rejections);
       for (const r of plan.rejections) reporter.emit({ type: 'warning', step: 'apply-updates', message: `skipped ${r.fileName}: ${r.reason}` });
     }
     const active = plan.targets.filter((t) => t.operations.length > 0);
@@ -194,7 +231,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       bootWim: result.bootInfo && manifest.bootWim ? { ...manifest.bootWim, images: result.bootInfo.images } : manifest.bootWim,
       files,
       fingerprint: fingerprintFiles(files),
-      updates: [...manifest.updates, ...(result.applied as unknown as Record<string, unknown>[])],
+      updates: [...manifest.updates, ...result.applied.map((a) => ({ ...a }))],
     };
     for (const line of result.verified) reporter.emit({ type: 'info', step: 'apply-updates', message: `verified: ${line}` });
     const kbs = [...new Set(result.applied.map((a) => a.kb).filter(Boolean))];

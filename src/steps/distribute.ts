@@ -2,7 +2,7 @@
 // when a site is named, has ConfigMgr create or repoint the OS upgrade package at the published
 // folder and distribute it (src/configmgr/site.ts).
 import { z } from 'zod';
-import { runSiteOperations } from '../configmgr/run-site.ts';
+import { runSiteOperations, type SiteResult } from '../configmgr/run-site.ts';
 import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../configmgr/site.ts';
 import { publish, type TargetResult } from '../distribute/publish.ts';
 import type { Manifest } from '../media/manifest.ts';
@@ -45,7 +45,9 @@ export function siteInput(manifest: Manifest, site: NonNullable<DistributeOption
   };
 }
 
-export const distribute: Step<DistributeOptions> = {
+export type DistributeSummary = { targets: TargetResult[]; site?: SiteResult & { licenseAccepted: true } };
+
+export const distribute: Step<DistributeOptions, string[], DistributeSummary> = {
   id: 'distribute',
   title: 'Publishing media to the package source folders',
   schema: DistributeOptionsSchema,

@@ -8,7 +8,9 @@ import { taskSequenceScript } from '../configmgr/ts-script.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { describeImages, selectImages } from './strip-indexes.ts';
-import type { Step } from './types.ts';
+import type { ImageInfo } from '../imaging/types.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step } from './types.ts';
 
 export const TaskSequenceOptionsSchema = z.strictObject({
   /** Folder for the XML and its summary (default <workspace>/ts). */
@@ -43,7 +45,36 @@ export const TS_FILE = 'osmedia-upgrade.xml';
 export const TS_SUMMARY = 'osmedia-upgrade.txt';
 export const TS_SCRIPT = 'osmedia-upgrade.ps1';
 
-export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
+/** The one image the task sequence installs: --edition, or the only image. */
+function chooseImage(images: readonly ImageInfo[], options: TaskSequenceStepOptions): ImageInfo {
+  if (!options.edition && images.length !== 1) {
+    throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:\n${describeImages(images)}`, {
+      fix: 'Pass --edition with an EditionID, an exact image name or an index (taskSequence.edition in the recipe), or strip the media to one edition.',
+    });
+  }
+  const matches = options.edition ? selectImages(images, [options.edition]) : [...images];
+  if (matches.length !== 1) {
+    throw new UsageError(`"${options.edition}" matches ${matches.length} images:\n${describeImages(matches)}`, {
+      fix: 'Use the index or the exact image name.',
+    });
+  }
+  return matches[0]!;
+}
+
+export type TaskSequenceSummary = {
+  xml: string;
+  summaryFile: string;
+  script: string;
+  name: string;
+  description: string;
+  packageId: string;
+  placeholder: boolean;
+  editionIndex: number;
+  edition: string;
+  scanOnly: boolean;
+};
+
+export const generateTaskSequence: Step<TaskSequenceStepOptions, string[], TaskSequenceSummary> = {
   id: 'generate-task-sequence',
   title: 'Generating the in-place upgrade task sequence',
   schema: TaskSequenceOptionsSchema,
@@ -55,21 +86,17 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
     ];
   },
 
+  /** The edition to install is one image of the media as it will be (two kept editions need --edition). */
+  async preflight(_context, before, options) {
+    const problems: Problem[] = [];
+    const images = before.images;
+    if (images) await check('generate-task-sequence', problems, () => chooseImage(images, options));
+    return { problems };
+  },
+
   async apply(context, manifest, options) {
     const { workspace, reporter } = context;
-    const images = manifest.installWim.images;
-    if (!options.edition && images.length !== 1) {
-      throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:\n${describeImages(images)}`, {
-        fix: 'Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition).',
-      });
-    }
-    const matches = options.edition ? selectImages(images, [options.edition]) : images;
-    if (matches.length !== 1) {
-      throw new UsageError(`"${options.edition}" matches ${matches.length} images:\n${describeImages(matches)}`, {
-        fix: 'Use the index or the exact image name.',
-      });
-    }
-    const image = matches[0]!;
+    const image = chooseImage(manifest.installWim.images, options);
     if (!image.architecture || image.languages.length === 0) {
       throw new MediaError(`The manifest records no ${image.architecture ? 'language' : 'architecture'} for image ${image.index} (${image.name})`, {
         fix: 'ConfigMgr needs both to match clients to the upgrade package: re-import the media (its WIM XML should carry ARCH and LANGUAGES).',
@@ -120,7 +147,7 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions> = {
     const current = await Promise.all(outputs.map(([file]) => readFile(file, 'utf8').catch(() => '')));
     const same = outputs.every(([, text], i) => current[i] === text);
     if (!same) for (const [file, text] of outputs) await writeFileAtomic(file, text);
-    const summary = {
+    const summary: TaskSequenceSummary = {
       xml: xmlPath,
       summaryFile: summaryPath,
       script: scriptPath,

@@ -11,7 +11,9 @@ import { MediaError } from '../util/errors.ts';
 import { faultPoint } from '../util/fault.ts';
 import { copyFileHashed, exists, hashFile, listTree, makeTreeWritable, mapLimit, removeTree } from '../util/fs.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
-import type { Step, StepContext } from './types.ts';
+import { readImagesFromFile } from '../imaging/wim-header.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step, StepContext } from './types.ts';
 
 export const ImportOptionsSchema = z.strictObject({
   source: z.string().min(1, 'the path of an ISO or of an extracted media folder'),
@@ -79,7 +81,15 @@ function wimRecord(relPath: string, info: WimInfo): WimRecord {
   return { path: relPath, compression: info.compression, bootIndex: info.bootIndex, images: info.images };
 }
 
-export const importMedia: Step<ImportOptions> = {
+export type ImportSummary = {
+  sourceKind: 'iso' | 'folder';
+  installKind: MediaLayout['installKind'];
+  images: { index: number; name: string; editionId: string; version: string }[];
+  files: number;
+  bytes: number;
+};
+
+export const importMedia: Step<ImportOptions, string[], ImportSummary> = {
   id: 'import-media',
   title: 'Importing media',
   schema: ImportOptionsSchema,
@@ -92,6 +102,31 @@ export const importMedia: Step<ImportOptions> = {
     const source = path.resolve(options.source);
     const info = await statSource(source);
     return { source, size: info.isDirectory() ? 0 : info.size, mtimeMs: Math.trunc(info.mtimeMs), compression: options.compression };
+  },
+
+  /** The source exists, is Windows media, matches its pin's size class; its image list, read without extracting. */
+  async preflight(context, _before, options) {
+    const problems: Problem[] = [];
+    const source = path.resolve(options.source);
+    const images = await check('import-media', problems, async () => {
+      const info = await statSource(source);
+      if (info.isDirectory()) {
+        const layout = detectLayout(
+          (await listTree(source)).map((f) => f.path),
+          source,
+        );
+        return readImagesFromFile(path.join(source, ...layout.installParts[0]!.split('/')));
+      }
+      const listing = await context.sevenZip.list(source);
+      if (listing.type !== 'Udf' && listing.type !== 'Iso')
+        throw new MediaError(`${source} is a ${listing.type} archive, not a disc image`, { fix: 'Pass a Windows ISO, or a folder extracted from one.' });
+      const layout = detectLayout(
+        listing.entries.filter((e) => !e.folder).map((e) => e.path),
+        source,
+      );
+      return context.sevenZip.wimImages(source, layout.installParts[0]!);
+    });
+    return { problems, after: images ? { images } : {} };
   },
 
   plan(_manifest, options) {
@@ -220,7 +255,7 @@ export const importMedia: Step<ImportOptions> = {
       await rename(workspace.mediaDir, trash);
       cleanup.push(trash);
     }
-    const summary = {
+    const summary: ImportSummary = {
       sourceKind: kind,
       installKind: layout.installKind,
       images: installInfo.images.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId, version: i.version })),

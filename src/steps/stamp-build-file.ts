@@ -52,7 +52,9 @@ function normalize(file: string): string {
   return file.replaceAll('\\', '/').replace(/^\.\//, '');
 }
 
-export const stampBuildFile: Step<StampOptions> = {
+export type StampSummary = { file: string; json: string; build: string; removed: string[]; recipeRevision: string | undefined };
+
+export const stampBuildFile: Step<StampOptions, string[], StampSummary> = {
   id: 'stamp-build-file',
   title: 'Stamping the build file',
   schema: StampOptionsSchema,

@@ -8,7 +8,8 @@ import { MediaError, UsageError } from '../util/errors.ts';
 import { faultPoint } from '../util/fault.ts';
 import { formatBytes } from '../util/events.ts';
 import { hashFile } from '../util/fs.ts';
-import type { Step } from './types.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step } from './types.ts';
 
 export const StripOptionsSchema = z.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
@@ -57,10 +58,23 @@ export function splitSelectors(values: readonly string[]): string[] {
     .filter(Boolean);
 }
 
-export const stripIndexes: Step<StripOptions> = {
+type ImageRef = { index: number; name: string; editionId: string };
+export type StripSummary = { kept: ImageRef[]; removed: ImageRef[]; bytesBefore?: number; bytesAfter?: number; bytesSaved: number };
+
+export const stripIndexes: Step<StripOptions, string[], StripSummary> = {
   id: 'strip-indexes',
   title: 'Stripping install.wim to the kept editions',
   schema: StripOptionsSchema,
+
+  /** Every selector names an image of the media (read from the ISO when it is still to be imported). */
+  async preflight(_context, before, options) {
+    const problems: Problem[] = [];
+    if (!before.images) return { problems };
+    const images = before.images;
+    const kept = await check('strip-indexes', problems, () => selectImages(images, options.keep));
+    // The export renumbers the kept images from 1, in the WIM's order.
+    return { problems, after: kept ? { images: kept.map((image, k) => ({ ...image, index: k + 1 })) } : {} };
+  },
 
   plan(manifest, options) {
     if (!manifest) return [`keep ${options.keep.join(', ')} in install.wim`];
@@ -80,7 +94,7 @@ export const stripIndexes: Step<StripOptions> = {
     if (kept.length === current.images.length) {
       const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
       reporter.emit({ type: 'info', step: 'strip-indexes', message });
-      return { manifest, summary: { kept: kept.map((i) => i.index), removed: [], bytesSaved: 0 }, message };
+      return { manifest, summary: { kept: kept.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })), removed: [], bytesSaved: 0 }, message };
     }
 
     const temp = await workspace.tempPath('install.wim');
