@@ -8,15 +8,13 @@ import type { Manifest } from '../media/manifest.ts';
 import { runRecipe } from '../pipeline/run-recipe.ts';
 import { runStep, type StepRunResult } from '../pipeline/run-step.ts';
 import { loadRecipe, recipeWorkspace } from '../recipe/load.ts';
-import { getStep, steps, type StepId } from '../steps/index.ts';
+import { getStep, steps, summaryOf, type StepId } from '../steps/index.ts';
 import { splitSelectors } from '../steps/strip-indexes.ts';
 import { describeError, UsageError } from '../util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, formatBytes, type OsmediaEvent, type Reporter } from '../util/events.ts';
 import { Inputs, Outputs } from './inputs.ts';
 import { restoreImport, restoreUpdates, saveImport, saveUpdates, uploadArtifacts } from './keep.ts';
 import { Workspace } from '../media/workspace.ts';
-import type { TargetResult } from '../distribute/publish.ts';
-import type { SiteResult } from '../configmgr/run-site.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
 /** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
@@ -121,18 +119,11 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
         : [],
     ),
   ]);
-  const strip = results.find((r) => r.step === 'strip-indexes' && r.result === 'succeeded')?.summary as
-    { bytesBefore?: number; bytesAfter?: number } | undefined;
+  const succeeded = results.filter((r) => r.result === 'succeeded');
+  const strip = summaryOf(succeeded, 'strip-indexes');
   if (strip?.bytesBefore !== undefined) summary.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} → ${formatBytes(strip.bytesAfter ?? 0)}`, true);
-  const servicing = results.find((r) => r.step === 'apply-updates' && r.result === 'succeeded')?.summary as
-    | {
-        targets?: { title: string; before?: string; predicted?: string; applies: string[] }[];
-        verified?: string[];
-        failures?: { target: string; operation: string; message: string }[];
-        rejected?: { fileName: string; reason: string }[];
-      }
-    | undefined;
-  if (servicing?.targets) {
+  const servicing = summaryOf(succeeded, 'apply-updates');
+  if (servicing) {
     summary.addHeading('Updates', 3).addTable([
       [
         { data: 'Image', header: true },
@@ -144,9 +135,9 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
     ]);
     if (servicing.verified?.length) summary.addList(servicing.verified.map((v) => h(`verified: ${v}`)));
     if (servicing.failures?.length) summary.addList(servicing.failures.map((f) => h(`failed (continue-on-error) ${f.target}: ${f.message}`)));
-    if (servicing.rejected?.length) summary.addList(servicing.rejected.map((r) => h(`rejected ${r.fileName}: ${r.reason}`)));
+    if (servicing.rejected.length) summary.addList(servicing.rejected.map((r) => h(`rejected ${r.fileName}: ${r.reason}`)));
   }
-  const targets = results.flatMap((r) => (r.step === 'distribute' ? ((r.summary as { targets?: TargetResult[] }).targets ?? []) : []));
+  const targets = summaryOf(results, 'distribute')?.targets ?? [];
   if (targets.length > 0) {
     summary.addHeading('Distribution', 3).addTable([
       [
@@ -171,10 +162,7 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       ),
     ]);
   }
-  const siteResult = (
-    results.find((r) => r.step === 'distribute')?.summary as
-      { site?: Pick<SiteResult, 'siteCode' | 'upgradePackage' | 'imagePackage' | 'changes' | 'notes' | 'distribution'> } | undefined
-  )?.site;
+  const siteResult = summaryOf(results, 'distribute')?.site;
   if (siteResult?.upgradePackage) {
     summary.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
     summary.addRaw(
@@ -194,9 +182,8 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       ]);
     }
   }
-  const ts = results.find((r) => r.step === 'generate-task-sequence' && r.result === 'succeeded')?.summary as
-    { name?: string; xml?: string; packageId?: string; placeholder?: boolean; edition?: string; editionIndex?: number } | undefined;
-  if (ts?.xml) {
+  const ts = summaryOf(succeeded, 'generate-task-sequence');
+  if (ts) {
     summary
       .addHeading('Task sequence', 3)
       .addRaw(
@@ -205,6 +192,27 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
       );
   }
   await summary.write();
+}
+
+/**
+ * The action's outputs, each from the summary of the step that produces it, on this run: distribute's
+ * (published or found up to date) for version and the site's package, generate-task-sequence's for
+ * the task sequence (and the package when no site ran), the last manifest for the build.
+ */
+export function actionOutputs(results: readonly StepRunResult[], workspace: string): Record<(typeof Outputs)[keyof typeof Outputs], string> {
+  const manifest = results.at(-1)?.manifest;
+  const distributed = summaryOf(results, 'distribute');
+  const ts = summaryOf(results, 'generate-task-sequence');
+  return {
+    [Outputs.workspace]: workspace,
+    [Outputs.manifest]: path.join(workspace, 'osmedia-manifest.json'),
+    [Outputs.build]: manifest?.installWim.images[0]?.version ?? '',
+    [Outputs.changed]: String(results.some((r) => r.result === 'succeeded')),
+    [Outputs.version]: distributed?.targets[0]?.version ?? '',
+    [Outputs.taskSequence]: ts?.xml ?? '',
+    // The OS upgrade package the site created or repointed (distribute with a site), else the one the task sequence names.
+    [Outputs.packageId]: distributed?.site?.upgradePackage.packageId ?? (ts && !ts.placeholder ? ts.packageId : undefined) ?? '',
+  };
 }
 
 /** Runs the action: the recipe, or one step (fixed for a sub-action, or the `step` input). */
@@ -256,18 +264,7 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       if (updatesCache && !updatesCache.hit && done.result === 'succeeded') await saveUpdates(from!, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
-    const published = results.flatMap((r) => (r.summary as { targets?: TargetResult[] }).targets ?? []);
-    core.setOutput(Outputs.workspace, path.resolve(workspace));
-    core.setOutput(Outputs.manifest, path.join(path.resolve(workspace), 'osmedia-manifest.json'));
-    core.setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? '');
-    core.setOutput(Outputs.changed, String(results.some((r) => r.result === 'succeeded')));
-    core.setOutput(Outputs.version, published[0]?.version ?? '');
-    const ts = results.find((r) => r.step === 'generate-task-sequence')?.summary as { xml?: string } | undefined;
-    core.setOutput(Outputs.taskSequence, ts?.xml ?? '');
-    // The OS upgrade package the site created or repointed (distribute with a site), else the one the task sequence names.
-    const site = results.find((r) => r.step === 'distribute')?.summary as { site?: { upgradePackage?: { packageId?: string } } } | undefined;
-    const tsPackage = results.find((r) => r.step === 'generate-task-sequence')?.summary as { packageId?: string; placeholder?: boolean } | undefined;
-    core.setOutput(Outputs.packageId, site?.site?.upgradePackage?.packageId ?? (tsPackage && !tsPackage.placeholder ? tsPackage.packageId : undefined) ?? '');
+    for (const [name, value] of Object.entries(actionOutputs(results, path.resolve(workspace)))) core.setOutput(name, value);
     await writeSummary(collected.events, results, manifest);
   } catch (error) {
     const described = describeError(error);
