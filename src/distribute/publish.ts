@@ -19,7 +19,17 @@ import { byteFault, faultPoint } from '../util/fault.ts';
 import { exists, listTree, mapLimit, removeTree, writeFileAtomic } from '../util/fs.ts';
 import { acquireLock } from '../util/lock.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
-import { CURRENT_POINTER, PUBLISHED_MANIFEST, publishedFrom, readCurrent, readPublished, VERSION_PATTERN, versionName, type Current } from './published.ts';
+import {
+  CURRENT_POINTER,
+  equivalentPublished,
+  PUBLISHED_MANIFEST,
+  publishedFrom,
+  readCurrent,
+  readPublished,
+  VERSION_PATTERN,
+  versionName,
+  type Current,
+} from './published.ts';
 import { copyVerified, preflight, probeWritable, targetError, tryLink } from './target-fs.ts';
 
 export type Layout = 'versioned' | 'mirror';
@@ -389,10 +399,13 @@ function emptyPlan(target: string, layout: Layout, version: string): TargetPlan 
 /** Publishes the workspace media to every target, one after the other. */
 export async function publish(workspace: Workspace, manifest: Manifest, options: PublishOptions, reporter: Reporter): Promise<TargetResult[]> {
   if (options.targets.length === 0) throw new UsageError('No --target given', { fix: 'Pass at least one --target DIR (a package source folder or share).' });
-  const version = versionName(manifest);
   const results: TargetResult[] = [];
   for (const raw of options.targets) {
     const target = path.resolve(raw);
+    // Media rebuilt from the inputs the current version was made from (--force) is that version: it stands, nothing is copied.
+    const same = options.layout === 'versioned' ? await equivalentPublished(manifest, target) : undefined;
+    const media: Manifest = same ? { ...manifest, fingerprint: same.fingerprint, files: same.files } : manifest;
+    const version = same?.version ?? versionName(manifest);
     if (options.layout === 'mirror' && path.dirname(target) === target) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: 'Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media.',
@@ -402,7 +415,7 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
     const controlDir = options.layout === 'versioned' ? target : mirrorStateDir(target);
     // A dry run plans without the lock; a publish plans under it (another publish may finish while we wait).
     const plan: TargetPlan = options.dryRun
-      ? await planTarget(manifest, target, options.layout, options.keep, version)
+      ? await planTarget(media, target, options.layout, options.keep, version)
       : emptyPlan(target, options.layout, version);
     const result: TargetResult = {
       ...plan,
@@ -417,7 +430,7 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
     };
     if (!options.dryRun) {
       // Checks that need no writing come first: a missing parent or a full disk fails before anything changes.
-      const relPaths = manifest.files.map((f) => (options.layout === 'versioned' ? `${version}/${f.path}` : f.path));
+      const relPaths = media.files.map((f) => (options.layout === 'versioned' ? `${version}/${f.path}` : f.path));
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning of result.warnings) reporter.emit({ type: 'warning', step: 'distribute', message: warning });
       await probeWritable(controlDir, target);
@@ -428,11 +441,11 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
         waitMs: options.waitMs,
       });
       try {
-        const fresh = await planTarget(manifest, target, options.layout, options.keep, version);
+        const fresh = await planTarget(media, target, options.layout, options.keep, version);
         Object.assign(result, fresh);
         await preflight(target, [], fresh.bytesToCopy);
-        if (options.layout === 'versioned') await publishVersioned(workspace, manifest, fresh, options, reporter, result);
-        else await publishMirror(workspace, manifest, fresh, options, reporter, result);
+        if (options.layout === 'versioned') await publishVersioned(workspace, media, fresh, options, reporter, result);
+        else await publishMirror(workspace, media, fresh, options, reporter, result);
       } catch (error) {
         throw targetError(error, target, 'publishing');
       } finally {

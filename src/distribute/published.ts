@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { FileEntrySchema, type Manifest } from '../media/manifest.ts';
+import { FileEntrySchema, stableHash, type Manifest } from '../media/manifest.ts';
 import { MediaError } from '../util/errors.ts';
 
 export const PUBLISHED_MANIFEST = 'osmedia-published.json';
@@ -23,6 +23,8 @@ export const PublishedSchema = z.object({
   editions: z.array(z.object({ index: z.number(), name: z.string(), editionId: z.string() })),
   /** The updates applied to the media (apply-updates), as the workspace manifest records them. */
   updates: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** What made the media: the source and each media step's identity (inputsKey); absent before osmedia recorded it. */
+  inputs: z.string().optional(),
   files: z.array(FileEntrySchema),
 });
 export type Published = z.infer<typeof PublishedSchema>;
@@ -87,6 +89,29 @@ export function publishedFrom(manifest: Manifest, version: string, osmediaVersio
     source: { path: manifest.source.path, sha256: manifest.source.sha256 },
     editions: manifest.installWim.images.map((i) => ({ index: i.index, name: i.name, editionId: i.editionId })),
     updates: manifest.updates,
+    inputs: inputsKey(manifest),
     files: manifest.files,
   };
+}
+
+/**
+ * The identity of what made the media: the source's SHA-256 and, in order, each media step with
+ * the hash of its inputs (the same hashes that decide a skip). A rebuild from the same inputs
+ * (`osmedia run --force`) has the same key, though its bytes differ (a WIM export writes a new GUID
+ * and times, the build file its stamp time).
+ */
+export function inputsKey(manifest: Manifest): string {
+  const chain = manifest.history.filter((e) => e.result === 'succeeded' && e.effect === 'media').map((e) => [e.step, e.optionsHash]);
+  return stableHash({ source: manifest.source.sha256, chain });
+}
+
+/**
+ * The current version of a versioned target when it was made from the same inputs as this media:
+ * identical content gets the same version, so a forced rebuild never publishes a duplicate (issue 17.15).
+ */
+export async function equivalentPublished(manifest: Manifest, target: string): Promise<Published | undefined> {
+  const current = await readCurrent(target).catch(() => undefined);
+  if (!current || current.version === versionName(manifest)) return undefined;
+  const published = await readPublished(path.join(target, current.version)).catch(() => undefined);
+  return published?.inputs !== undefined && published.inputs === inputsKey(manifest) ? published : undefined;
 }

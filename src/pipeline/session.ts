@@ -7,6 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import type { HistoryEntry, Manifest } from '../media/manifest.ts';
 import { describeError, MediaError, UsageError } from '../util/errors.ts';
+import { pausePoint } from '../util/fault.ts';
 import { exists, removeTree } from '../util/fs.ts';
 import type { AnyStep, StepContext, StepRunResult } from '../steps/types.ts';
 import { appliedHistory, checkMediaMatchesManifest, optionsHashOf } from './run-step.ts';
@@ -156,6 +157,7 @@ export class Session {
       await workspace.commit(change);
       this.manifest = change.manifest;
       for (const leftover of change.cleanup ?? []) await removeTree(leftover);
+      await pausePoint(`committed:${step.id}`);
       const durationMs = Date.now() - started;
       reporter.emit({ type: 'step-finished', step: step.id, result: 'succeeded', durationMs, message: change.message, summary: change.summary });
       return { step: step.id, result: 'succeeded', message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };

@@ -18,3 +18,17 @@ export function byteFault(): (bytes: number) => void {
     if (total > limit) process.kill(process.pid, 'SIGKILL');
   };
 }
+
+/**
+ * For the concurrency tests: when OSMEDIA_PAUSE_POINT names this point, the process writes
+ * `<OSMEDIA_PAUSE_FILE>.reached` and waits here until OSMEDIA_PAUSE_FILE exists (the test creates
+ * it), so a test can act while this run is known to be between two steps. A no-op when unset.
+ */
+export async function pausePoint(name: string): Promise<void> {
+  const file = process.env.OSMEDIA_PAUSE_FILE;
+  if (process.env.OSMEDIA_PAUSE_POINT !== name || !file) return;
+  const { existsSync, writeFileSync } = await import('node:fs');
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  writeFileSync(`${file}.reached`, String(process.pid));
+  while (!existsSync(file)) await sleep(20);
+}
