@@ -5,11 +5,13 @@
 // read script, and says where to run it. OSMEDIA_POWERSHELL names another PowerShell (tests replay one).
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Workspace } from '../media/workspace.ts';
 import { MediaError, ToolError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
 import { runTool, tailLines } from '../util/exec.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { readJson } from '../util/json.ts';
 import {
   ApplyResultSchema,
   describePlan,
@@ -130,19 +132,11 @@ export async function readSite(
   stateFile?: string,
 ): Promise<SiteState | undefined> {
   if (stateFile) {
-    const text = await readFile(stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, {
-        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
-      });
+    const value = await readJson(stateFile, z.unknown(), {
+      what: 'site state file',
+      fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
+      missingFix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
     });
-    let value: unknown;
-    try {
-      value = JSON.parse(text.replace(/^\uFEFF/, ''));
-    } catch {
-      throw new MediaError(`The site state file ${stateFile} is not JSON`, {
-        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
-      });
-    }
     return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
   const powershell = sitePowerShell();

@@ -1,11 +1,10 @@
 // What a published copy carries: `osmedia-published.json` at its root lists every media file with
 // its size, SHA-256 and mtime, so the copy can be proven to be the media the pipeline built
 // (`osmedia verify`) and compared cheaply on the next publish.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { FileEntrySchema, stableHash, type Manifest } from '../media/manifest.ts';
-import { MediaError } from '../util/errors.ts';
+import { readJsonIfExists } from '../util/json.ts';
 
 export const PUBLISHED_MANIFEST = 'osmedia-published.json';
 export const CURRENT_POINTER = 'current.json';
@@ -45,37 +44,14 @@ export function versionName(manifest: Manifest): string {
   return `${build}.${ubr}-${manifest.fingerprint.slice(0, 8)}`;
 }
 
-async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const parsed = schema.safeParse(
-    (() => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return undefined;
-      }
-    })(),
-  );
-  if (!parsed.success) {
-    throw new MediaError(`${file} is not a valid ${what}`, {
-      fix: 'It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.',
-    });
-  }
-  return parsed.data;
-}
+const PUBLISHED_FIX = 'It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.';
 
 export function readPublished(dir: string): Promise<Published | undefined> {
-  return readJsonFile(path.join(dir, PUBLISHED_MANIFEST), PublishedSchema, 'published-media manifest');
+  return readJsonIfExists(path.join(dir, PUBLISHED_MANIFEST), PublishedSchema, { what: 'published-media manifest', fix: PUBLISHED_FIX });
 }
 
 export function readCurrent(target: string): Promise<Current | undefined> {
-  return readJsonFile(path.join(target, CURRENT_POINTER), CurrentSchema, 'current-version pointer');
+  return readJsonIfExists(path.join(target, CURRENT_POINTER), CurrentSchema, { what: 'current-version pointer', fix: PUBLISHED_FIX });
 }
 
 export function publishedFrom(manifest: Manifest, version: string, osmediaVersion: string, now: Date): Published {

@@ -1,9 +1,8 @@
 // The workspace manifest: the one contract between steps. Every step reads it, does its work and
 // writes a new one atomically. Format documented in docs/manifest.md.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { MediaError } from '../util/errors.ts';
+import { readJson } from '../util/json.ts';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -114,29 +113,11 @@ export function stableHash(value: unknown): string {
 }
 
 export async function readManifest(file: string): Promise<Manifest> {
-  let raw: string;
-  try {
-    raw = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new MediaError(`No workspace manifest at ${file}`, { fix: 'Run `osmedia import-media --source … --workspace …` first.', cause: error });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (error) {
-    throw new MediaError(`The workspace manifest ${file} is not valid JSON`, {
-      fix: 'Re-create the workspace with `osmedia import-media --force`.',
-      cause: error,
-    });
-  }
-  const parsed = ManifestSchema.safeParse(data);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    throw new MediaError(`The workspace manifest ${file} is not valid: ${first.path.join('.')}: ${first.message}`, {
-      fix: 'It was written by another osmedia version or edited by hand; re-create the workspace with `osmedia import-media --force`.',
-    });
-  }
-  return parsed.data;
+  return readJson(file, ManifestSchema, {
+    what: 'workspace manifest',
+    fix: 'It was written by another osmedia version or edited by hand; re-create the workspace with `osmedia import-media --force`.',
+    missingFix: 'Run `osmedia import-media --source … --workspace …` first.',
+  });
 }
 
 export function serializeManifest(manifest: Manifest): string {

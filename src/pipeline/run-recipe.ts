@@ -11,7 +11,7 @@ import type { Manifest } from '../media/manifest.ts';
 import { appliedHistory, checkMediaMatchesManifest, optionsHashOf, parseOptions, throwProblems, type StepRunResult } from './run-step.ts';
 import { preflightRecipe } from './preflight.ts';
 import { Session } from './session.ts';
-import { OsmediaError } from '../util/errors.ts';
+import { describeError, OsmediaError, UsageError } from '../util/errors.ts';
 
 export interface PlannedStep {
   step: StepId;
@@ -114,7 +114,20 @@ export async function runRecipe(loaded: LoadedRecipe, context: StepContext, opti
     const decision = await decideOrRebuild(planned, context, session.manifest);
     reporter.emit({ type: 'info', message: `recipe ${path.basename(loaded.file)}: ${decision.reason}` });
     // Nothing runs (and nothing is published) when a later step is bound to fail.
-    throwProblems(await preflightRecipe(planned, context, decision, session.manifest));
+    const problems = await preflightRecipe(planned, context, decision, session.manifest);
+    if (problems.length > 0) {
+      // Reports list every step of the recipe: the ones whose checks failed, and the others, not run.
+      for (const item of planned) {
+        const own = problems.filter((p) => p.step === item.step);
+        const error = own.length ? describeError(new UsageError(own.map((p) => p.message).join('\n'), { fix: own.map((p) => p.fix).join(' ') })) : undefined;
+        reporter.emit(
+          error
+            ? { type: 'step-finished', step: item.step, result: 'failed', durationMs: 0, message: error.message.split('\n')[0], error }
+            : { type: 'step-finished', step: item.step, result: 'skipped', durationMs: 0, message: `not run: ${problems[0]!.step} failed` },
+        );
+      }
+      throwProblems(problems);
+    }
     const results: StepRunResult[] = [];
     for (const [i, item] of planned.entries()) {
       const step = getStep(item.step);
