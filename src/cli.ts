@@ -12,6 +12,7 @@ import { renderJUnit } from './report/junit.ts';
 import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, type Reporter } from './util/events.ts';
 import { writeFileAtomic } from './util/fs.ts';
+import { nearest } from './util/suggest.ts';
 import { OSMEDIA_VERSION } from './version.ts';
 
 interface Io {
@@ -93,7 +94,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     values = parsed.values as Values;
     positionals = parsed.positionals;
   } catch (error) {
-    return fail(new UsageError(`${(error as Error).message}`, { fix: `Run \`osmedia ${name} --help\`.` }));
+    return fail(flagError(error as Error & { code?: string }, name, Object.keys({ ...command.options, ...common })));
   }
   if (values.help) {
     io.stdout.write(commandHelp(name, command));
@@ -138,6 +139,16 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     );
     return fail(error);
   }
+}
+
+/** A parseArgs error as a usage error; an unknown flag gets the nearest valid one. */
+function flagError(error: Error & { code?: string }, command: string, flags: string[]): UsageError {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown) {
+    const guess = nearest(unknown.replace(/^-+/, ''), flags);
+    return new UsageError(`Unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''}`, { fix: `Run \`osmedia ${command} --help\` for its options.` });
+  }
+  return new UsageError(error.message, { fix: `Run \`osmedia ${command} --help\`.` });
 }
 
 /** Reads --args-file: one JSON object of options. */
