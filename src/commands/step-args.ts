@@ -5,7 +5,7 @@ import type { ParseArgsOptionDescriptor } from 'node:util';
 import { createContext } from '../context.ts';
 import { buildOptions, setPath, type Field } from '../steps/fields.ts';
 import { describeIssues, keysAt } from '../steps/issues.ts';
-import { argsFileKeys, exampleLine, hostFields, stepFields, surfaces } from '../steps/surface.ts';
+import { argsAliases, argsFileKeys, exampleLine, hostFields, stepFields, surfaces } from '../steps/surface.ts';
 import type { StepId } from '../steps/types.ts';
 import type { Reporter } from '../util/events.ts';
 import { UsageError } from '../util/errors.ts';
@@ -30,21 +30,10 @@ export function cliOptions(id: StepId): Record<string, CliOption> {
   );
 }
 
-const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-/** --args-file keys that name an option by its flag ("updates" for "from"), as Jenkins users write them. */
-function aliases(id: StepId): Map<string, string> {
-  return new Map(
-    stepFields(id)
-      .options.filter((f) => f.path.length === 1 && f.meta.flag && camel(f.meta.flag) !== f.path[0])
-      .map((f) => [camel(f.meta.flag!), f.path[0]!]),
-  );
-}
-
 /** Splits an --args-file into step options and command flags, naming unknown keys with a suggestion. */
 function readFileArgs(id: StepId, fileArgs: Record<string, unknown>): { options: Record<string, unknown>; flags: Record<string, unknown> } {
   const keys = argsFileKeys(id);
-  const alias = aliases(id);
+  const alias = argsAliases(id);
   const flagKeys = new Set([...stepFields(id).common, ...stepFields(id).flags].map((f) => f.path[0]!));
   const options: Record<string, unknown> = {};
   const flags: Record<string, unknown> = {};

@@ -46,7 +46,11 @@ export const ApplyUpdatesOptionsSchema = z
     cleanup: z
       .boolean()
       .default(true)
-      .meta({ flag: 'no-cleanup', negate: true, description: 'skip /StartComponentCleanup (not recommended: the images stay larger)' }),
+      .meta({
+        flag: 'no-cleanup',
+        negate: true,
+        description: 'run /StartComponentCleanup after the updates (the default); --no-cleanup skips it (not recommended: the images stay larger)',
+      }),
     /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
     netfx3: z
       .boolean()

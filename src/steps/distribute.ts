@@ -37,7 +37,10 @@ export const DistributeOptionsSchema = z.strictObject({
     .default(0)
     .meta({ flag: 'wait', placeholder: 'SECONDS', description: 'seconds to wait for another publish to the same target (default 0: fail at once)' }),
   /** The ConfigMgr site: the OS upgrade package is pointed at the first target's published folder. */
-  site: SiteOptionsSchema.optional(),
+  site: SiteOptionsSchema.optional().meta({
+    description:
+      'the ConfigMgr site (recipe distribute.site): after publishing, the OS upgrade package is created or repointed at the published folder and distributed (needs the ConfigMgr console; README: ConfigMgr permissions)',
+  }),
 });
 export type DistributeOptions = z.infer<typeof DistributeOptionsSchema>;
 

@@ -172,16 +172,13 @@ export function buildOptions(fields: Field[], read: (field: Field) => string | b
 
 /** --workspace: every step has it (a host-level option, not a step option). */
 export const workspaceField = () =>
-  z
-    .string()
-    .min(1)
-    .meta({
-      flag: 'workspace',
-      short: 'w',
-      placeholder: 'DIR',
-      example: 'D:\\osmedia\\win11',
-      description: 'the workspace folder (holds media/ and osmedia-manifest.json)',
-    });
+  z.string().min(1).meta({
+    flag: 'workspace',
+    short: 'w',
+    placeholder: 'DIR',
+    example: 'D:\\osmedia\\win11',
+    description: 'the workspace folder (holds media/ and osmedia-manifest.json)',
+  });
 
 /** --engine: the WIM engine of a step that reads or writes WIMs. */
 export const engineField = (description = 'WIM engine: wimlib (default) or dism (Windows only)') =>

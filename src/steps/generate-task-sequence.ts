@@ -64,7 +64,11 @@ export const TaskSequenceOptionsSchema = z.strictObject({
       checkProcessorSpeed: z.boolean(),
     })
     .partial()
-    .default({}),
+    .default({})
+    .meta({
+      description:
+        'the Check Readiness step: freeDiskSpaceMB, memoryMB, processorSpeedMHz and which checks run (checkFreeDiskSpace, checkMemory, checkOSType, checkProcessorSpeed)',
+    }),
 });
 export type TaskSequenceStepOptions = z.infer<typeof TaskSequenceOptionsSchema>;
 

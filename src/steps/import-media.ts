@@ -29,14 +29,11 @@ export const ImportOptionsSchema = z.strictObject({
     .optional()
     .meta({ flag: 'sha256', placeholder: 'HEX', description: 'expected SHA-256 of the ISO; a mismatch stops the import' }),
   /** Compression of the install.wim made from install.esd or split .swm. */
-  compression: z
-    .enum(['LZX', 'XPRESS', 'LZMS', 'none'])
-    .default('LZX')
-    .meta({
-      flag: 'compression',
-      placeholder: 'TYPE',
-      description: 'compression of install.wim made from install.esd or .swm: LZX (default), XPRESS, LZMS or none',
-    }),
+  compression: z.enum(['LZX', 'XPRESS', 'LZMS', 'none']).default('LZX').meta({
+    flag: 'compression',
+    placeholder: 'TYPE',
+    description: 'compression of install.wim made from install.esd or .swm: LZX (default), XPRESS, LZMS or none',
+  }),
 });
 export type ImportOptions = z.infer<typeof ImportOptionsSchema>;
 

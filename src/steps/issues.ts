@@ -40,7 +40,7 @@ export function describeIssues(issues: readonly Issue[], raw: unknown, naming: N
       for (const key of issue.keys) {
         const guess = nearest(key, naming.keys(issue.path));
         const said = guess ? `; did you mean ${(naming.suggestion ?? ((p, k) => naming.name([...p, k])))(issue.path, guess)}?` : '';
-        lines.add(`${naming.name([...issue.path, key])}: unknown option${said}`);
+        lines.add(`${naming.name([...issue.path, key])}: unknown key${said}`);
       }
     } else if (issue.code === 'invalid_type' && getPath(raw, issue.path) === undefined) {
       lines.add(`${naming.name(issue.path)} is required`);

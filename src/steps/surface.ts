@@ -91,6 +91,18 @@ export function argsFileKeys(id: StepId): string[] {
   return [...new Set([...[...common, ...flags].map((f) => f.path[0]!), ...Object.keys((surfaces[id].options as z.ZodObject).shape)])];
 }
 
+const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** --args-file keys that name an option by its flag ("updates" for "from", "target" for "targets"),
+ *  as people coming from the CLI write them: key → option key. Not for flags that invert or wrap. */
+export function argsAliases(id: StepId): Map<string, string> {
+  return new Map(
+    stepFields(id)
+      .options.filter((f) => f.path.length === 1 && f.meta.flag && !f.meta.negate && !f.meta.item && camel(f.meta.flag) !== f.path[0])
+      .map((f) => [camel(f.meta.flag!), f.path[0]!]),
+  );
+}
+
 /** The command line shown in --help, from the fields: required flags plainly, the rest in brackets. */
 export function usageLine(id: StepId): string {
   const fields = hostFields(id, 'cli');
