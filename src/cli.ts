@@ -41,7 +41,10 @@ function commandHelp(name: string, command: Command): string {
 }
 
 /** The exit-code table as one line of help. */
-const exitCodeLine = () => Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `${code} ${meaning}`).join(', ');
+const exitCodeLine = () =>
+  Object.entries(EXIT_MEANINGS)
+    .map(([code, meaning]) => `${code} ${meaning}`)
+    .join(', ');
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;

@@ -106,7 +106,8 @@ describe('action metadata', () => {
     for (const step of Object.keys(surfaces) as StepId[]) {
       const declared = Object.keys((await meta(`actions/${step}/action.yml`)).inputs ?? {}).sort();
       expect(declared, step).toEqual(stepInputs(step).sort());
-      for (const name of declared.filter((n) => !hostFields(step, 'action').some((f) => f.meta.flag === n))) expect(HostInputs[name]?.hostOnly, name).toBe(true);
+      for (const name of declared.filter((n) => !hostFields(step, 'action').some((f) => f.meta.flag === n)))
+        expect(HostInputs[name]?.hostOnly, name).toBe(true);
     }
   });
 

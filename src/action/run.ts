@@ -261,7 +261,9 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     const code = exitCodeOf(error);
     core.setOutput(Outputs.exitCode, String(code));
     await writeSummary(collected.events, results, results.at(-1)?.manifest).catch(() => {});
-    core.setFailed(`${EXIT_MEANINGS[code]} (exit ${code}): ${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`);
+    core.setFailed(
+      `${EXIT_MEANINGS[code]} (exit ${code}): ${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`,
+    );
     process.exitCode = code; // after setFailed, which sets 1
   }
   // Kept on failure too: that is when the manifest and the tool logs are needed most.

@@ -43,14 +43,11 @@ export const ApplyUpdatesOptionsSchema = z
         description: 'an update file (repeatable); pin it with "files": [{"path", "sha256"}] in an --args-file or the recipe',
       }),
     /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
-    cleanup: z
-      .boolean()
-      .default(true)
-      .meta({
-        flag: 'no-cleanup',
-        negate: true,
-        description: 'run /StartComponentCleanup after the updates (the default); --no-cleanup skips it (not recommended: the images stay larger)',
-      }),
+    cleanup: z.boolean().default(true).meta({
+      flag: 'no-cleanup',
+      negate: true,
+      description: 'run /StartComponentCleanup after the updates (the default); --no-cleanup skips it (not recommended: the images stay larger)',
+    }),
     /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
     netfx3: z
       .boolean()
