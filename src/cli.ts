@@ -9,9 +9,10 @@ import { common, type Command, type Values } from './commands/shared.ts';
 import { commands as stepCommands } from './commands/steps.ts';
 import { commands as toolCommands } from './commands/tools.ts';
 import { renderJUnit } from './report/junit.ts';
-import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
+import { describeError, EXIT_MEANINGS, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, type Reporter } from './util/events.ts';
 import { writeFileAtomic } from './util/fs.ts';
+import { nearest } from './util/suggest.ts';
 import { OSMEDIA_VERSION } from './version.ts';
 
 interface Io {
@@ -36,8 +37,14 @@ function commandHelp(name: string, command: Command): string {
     const left = `${s.short ? `-${s.short}, ` : '    '}--${flag}${s.type === 'string' ? ` ${s.placeholder ?? 'VALUE'}` : ''}`;
     return `  ${left.padEnd(30)} ${s.description}`;
   });
-  return `osmedia ${name}: ${command.summary}\n\nUsage: ${command.usage}\n\nOptions:\n${rows.join('\n')}\n\nExit codes: 0 ok, 1 failure, 2 usage or validation error.\n`;
+  return `osmedia ${name}: ${command.summary}\n\nUsage: ${command.usage}\n\nOptions:\n${rows.join('\n')}\n\nExit codes: ${exitCodeLine()}.\n`;
 }
+
+/** The exit-code table as one line of help. */
+const exitCodeLine = () =>
+  Object.entries(EXIT_MEANINGS)
+    .map(([code, meaning]) => `${code} ${meaning}`)
+    .join(', ');
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
@@ -50,7 +57,7 @@ Commands:
 ${rows.join('\n')}
 
 Every command takes --help, --json, --quiet, --result-file FILE, --args-file FILE and --junit FILE.
-Exit codes: 0 ok, 1 failure, 2 usage or validation error.
+Exit codes: ${exitCodeLine()}.
 Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
 Docs: README.md and docs/ in the osmedia repository.
 `;
@@ -93,7 +100,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     values = parsed.values as Values;
     positionals = parsed.positionals;
   } catch (error) {
-    return fail(new UsageError(`${(error as Error).message}`, { fix: `Run \`osmedia ${name} --help\`.` }));
+    return fail(flagError(error as Error & { code?: string }, name, Object.keys({ ...command.options, ...common })));
   }
   if (values.help) {
     io.stdout.write(commandHelp(name, command));
@@ -138,6 +145,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     );
     return fail(error);
   }
+}
+
+/** A parseArgs error as a usage error; an unknown flag gets the nearest valid one. */
+function flagError(error: Error & { code?: string }, command: string, flags: string[]): UsageError {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown) {
+    const guess = nearest(unknown.replace(/^-+/, ''), flags);
+    return new UsageError(`Unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''}`, {
+      fix: `Run \`osmedia ${command} --help\` for its options.`,
+    });
+  }
+  return new UsageError(error.message, { fix: `Run \`osmedia ${command} --help\`.` });
 }
 
 /** Reads --args-file: one JSON object of options. */

@@ -7,7 +7,9 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
-import { CommonInputs, Inputs, Outputs, StepInputs } from '../src/action/inputs.ts';
+import { HostInputs, Inputs, Outputs, stepInputs } from '../src/action/inputs.ts';
+import { hostFields, surfaces } from '../src/steps/surface.ts';
+import type { StepId } from '../src/steps/types.ts';
 import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { fakeSite } from './configmgr/fake-site.ts';
 import { artifactFiles, updatesCacheKey } from '../src/action/keep.ts';
@@ -88,17 +90,24 @@ describe('action metadata', () => {
 
   it('each input is read by the code and each output is set', async () => {
     const code = await readFile(path.join(repoRoot, 'src', 'action', 'run.ts'), 'utf8');
-    const read = new Set([...code.matchAll(/Inputs\.(\w+)/g)].map((m) => Inputs[m[1] as keyof typeof Inputs]));
+    // Host inputs are read by name; a step's inputs are read from its surface (optionsFromInputs).
+    const read = new Set([
+      ...[...code.matchAll(/Inputs\.(\w+)/g)].map((m) => Inputs[m[1] as keyof typeof Inputs]),
+      ...Object.keys(surfaces).flatMap((id) => hostFields(id as StepId, 'action').map((f) => f.meta.flag!)),
+    ]);
+    expect(code).toMatch(/hostFields\(step, 'action'\)/);
     const set = new Set([...code.matchAll(/setOutput\(Outputs\.(\w+)/g)].map((m) => Outputs[m[1] as keyof typeof Outputs]));
     for (const file of ACTIONS) {
       const metadata = await meta(file);
       for (const input of Object.keys(metadata.inputs ?? {})) expect(read, `${file}: input ${input}`).toContain(input);
       for (const output of Object.keys(metadata.outputs ?? {})) expect(set, `${file}: output ${output}`).toContain(output);
     }
-    // A sub-action declares exactly the inputs its step reads (and the workspace).
-    for (const [step, inputs] of Object.entries(StepInputs)) {
+    // A sub-action declares exactly the inputs its step reads: its flags and the host-only ones.
+    for (const step of Object.keys(surfaces) as StepId[]) {
       const declared = Object.keys((await meta(`actions/${step}/action.yml`)).inputs ?? {}).sort();
-      expect(declared, step).toEqual([...CommonInputs, ...inputs].sort());
+      expect(declared, step).toEqual(stepInputs(step).sort());
+      for (const name of declared.filter((n) => !hostFields(step, 'action').some((f) => f.meta.flag === n)))
+        expect(HostInputs[name]?.hostOnly, name).toBe(true);
     }
   });
 
@@ -137,13 +146,13 @@ describe('the bundled actions on the sample media', () => {
 
     const share = path.join(root, 'share');
     await mkdir(share);
-    const published = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
+    const published = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, target: path.join(share, 'Win11') });
     expect(published.exitCode, published.stdout).toBe(0);
     expect(published.outputs.version).toMatch(/^26100\.1742-[0-9a-f]{8}$/);
     expect(published.summary).toMatch(/<h3>Distribution<\/h3>/);
     expect(published.summary).toContain(`<td>${path.join(share, 'Win11')}</td><td>${published.outputs.version}</td><td>published</td>`);
 
-    const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
+    const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, target: path.join(share, 'Win11') });
     expect(again.outputs.changed).toBe('false');
 
     const ts = await runAction('actions/generate-task-sequence/action.yml', {
@@ -227,12 +236,12 @@ describe('the bundled actions on the sample media', () => {
       'actions/distribute/action.yml',
       {
         workspace: imported.outputs.workspace!,
-        targets: path.join(root, 'share'),
+        target: path.join(root, 'share'),
         'site-code': 'P01',
         provider: 'cm01',
         'upgrade-package-name': 'Win11 <Ent> & "co"',
         'accept-license': 'true',
-        'dp-groups': 'All DPs',
+        'dp-group': 'All DPs',
         'wait-distribution': '60',
       },
       site.env,
@@ -256,7 +265,8 @@ describe('the bundled actions on the sample media', () => {
     const root = await tempDir();
     await runAction('actions/import-media/action.yml', { workspace: path.join(root, 'ws'), source: sample.isoPath! });
     const failed = await runAction('actions/strip-indexes/action.yml', { workspace: path.join(root, 'ws'), keep: 'Enterprize' });
-    expect(failed.exitCode).toBe(1);
+    expect(failed.exitCode, 'exit 2: bad usage or input').toBe(2);
+    expect(failed.outputs['exit-code']).toBe('2');
     expect(failed.stdout).toMatch(/^::error title=osmedia strip-indexes failed::No image in install.wim matches "Enterprize"/m);
     expect(failed.stdout).toMatch(/fix: Use an EditionID/);
     // The manifest and logs are kept (here: the artifact fallback notice) on failure too.
@@ -281,7 +291,7 @@ describe('the bundled actions on the sample media', () => {
     const second = await runAction('action.yml', { recipe });
     expect(second.outputs.changed).toBe('false');
     const neither = await runAction('action.yml', {});
-    expect(neither.exitCode).toBe(1);
+    expect(neither.exitCode).toBe(2);
     expect(neither.stdout).toMatch(/Give the action a recipe, or a step/);
   });
 });

@@ -50,11 +50,15 @@ def call(String command, Map args = [:]) {
 
     Map result = fileExists(resultFile) ? (readJSON(file: resultFile) as Map) : [ok: false, error: [message: "osmedia wrote no result (exit code ${status}); is it installed on this agent?"]]
     result.junitFile = junitFile
+    result.exitCode = status
     if (status != 0) {
+        // osmedia's exit-code table (README "Exit codes"; src/util/errors.ts EXIT_MEANINGS).
+        Map meanings = [1: 'a step failed', 2: 'bad usage or input', 3: 'locked by another run']
+        String meaning = meanings[status] ? ", ${meanings[status]}" : ''
         Map failure = (result.error ?: [:]) as Map
         String fix = failure.fix ? "\nfix: ${failure.fix}" : ''
         String log = failure.logPath ? "\nlog: ${failure.logPath}" : ''
-        error("osmedia ${command} failed (exit code ${status}): ${failure.message ?: 'see the console log'}${fix}${log}")
+        error("osmedia ${command} failed (exit code ${status}${meaning}): ${failure.message ?: 'see the console log'}${fix}${log}")
     }
     return result
 }

@@ -1,42 +1,16 @@
-// The inputs and outputs of the GitHub Action and its sub-actions, by name: one place that
-// action.yml files, the code and the tests agree on (test/action.test.ts checks all three).
+// The inputs and outputs of the GitHub Action and its sub-actions, by name. A step's inputs are
+// its flags (src/steps/surface.ts); the host-only ones are here. scripts/gen.ts writes the
+// action.yml inputs from both, and test/action/inputs.test.ts checks the committed files.
+import { hostFields, surfaces } from '../steps/surface.ts';
 import type { StepId } from '../steps/types.ts';
 
+/** The inputs the Action's own code reads by name; the steps' inputs come from their surfaces. */
 export const Inputs = {
   recipe: 'recipe',
   step: 'step',
   workspace: 'workspace',
   force: 'force',
-  source: 'source',
-  sha256: 'sha256',
-  compression: 'compression',
-  keep: 'keep',
-  updates: 'updates',
-  continueOnError: 'continue-on-error',
-  skipRejected: 'skip-rejected',
-  netfx3: 'netfx3',
-  scratch: 'scratch',
-  file: 'file',
-  revision: 'revision',
-  targets: 'targets',
-  layout: 'layout',
-  keepVersions: 'keep-versions',
-  wait: 'wait',
-  siteCode: 'site-code',
-  provider: 'provider',
-  upgradePackageName: 'upgrade-package-name',
-  imagePackageName: 'image-package-name',
-  acceptLicense: 'accept-license',
-  dpGroups: 'dp-groups',
-  dps: 'dps',
-  waitDistribution: 'wait-distribution',
-  out: 'out',
-  edition: 'edition',
-  packageIdInput: 'package-id',
-  name: 'name',
-  scanOnly: 'scan-only',
-  dynamicUpdate: 'dynamic-update',
-  setupOptions: 'setup-options',
+  engine: 'engine',
   cache: 'cache',
   artifacts: 'artifacts',
   artifactName: 'artifact-name',
@@ -50,30 +24,37 @@ export const Outputs = {
   packageId: 'package-id',
   version: 'version',
   taskSequence: 'task-sequence',
+  exitCode: 'exit-code',
 } as const;
 
-/** Inputs every sub-action has. */
-export const CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName] as const;
-
-/** The inputs each step's sub-action reads beside the common ones. */
-export const StepInputs: Record<StepId, readonly string[]> = {
-  'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
-  'strip-indexes': [Inputs.keep],
-  'apply-updates': [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
-  'stamp-build-file': [Inputs.file, Inputs.revision],
-  distribute: [
-    Inputs.targets,
-    Inputs.layout,
-    Inputs.keepVersions,
-    Inputs.wait,
-    Inputs.siteCode,
-    Inputs.provider,
-    Inputs.upgradePackageName,
-    Inputs.imagePackageName,
-    Inputs.acceptLicense,
-    Inputs.dpGroups,
-    Inputs.dps,
-    Inputs.waitDistribution,
-  ],
-  'generate-task-sequence': [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions],
+/** Inputs only the Action has (no CLI flag): marked hostOnly, with their action.yml text. */
+export const HostInputs: Record<string, { description: string; default?: string; hostOnly: true }> = {
+  [Inputs.recipe]: { hostOnly: true, description: 'The recipe file (osmedia.yml). Runs its steps; steps unchanged since their last success are skipped.' },
+  [Inputs.step]: {
+    hostOnly: true,
+    description: `Instead of a recipe, run one step (${Object.keys(surfaces).join(', ')}) with its inputs below.`,
+  },
+  [Inputs.cache]: {
+    hostOnly: true,
+    default: 'true',
+    description:
+      'A recipe, import-media and apply-updates keep copies in the Actions cache: the import of an ISO (keyed by its SHA-256; restored when the ISO is pinned, by the sha256 input or the recipe), and a pinned updates folder (keyed by its SHA256SUMS). The pins are checked either way.',
+  },
+  [Inputs.artifacts]: {
+    hostOnly: true,
+    default: 'true',
+    description: 'Upload the manifest, build files and tool logs as a workflow artifact (a notice, never a failure, where artifacts are not available).',
+  },
+  [Inputs.artifactName]: {
+    hostOnly: true,
+    description: "The artifact's name (default osmedia-<workspace folder name>); make it unique per job in a matrix.",
+  },
 };
+
+/** Inputs every sub-action has beside its step's flags. */
+export const CommonInputs = [Inputs.artifacts, Inputs.artifactName] as const;
+
+/** The inputs of a step's sub-action: every flag of the step the Action shows, then the host-only ones. */
+export function stepInputs(step: StepId): string[] {
+  return [...hostFields(step, 'action').map((f) => f.meta.flag!), ...surfaces[step].hostInputs, ...CommonInputs];
+}

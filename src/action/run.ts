@@ -9,8 +9,10 @@ import { runRecipe } from '../pipeline/run-recipe.ts';
 import { runStep, type StepRunResult } from '../pipeline/run-step.ts';
 import { loadRecipe, recipeWorkspace } from '../recipe/load.ts';
 import { getStep, steps, summaryOf, type StepId } from '../steps/index.ts';
-import { splitSelectors } from '../steps/strip-indexes.ts';
-import { describeError, UsageError } from '../util/errors.ts';
+import { buildOptions, type Field } from '../steps/fields.ts';
+import { describeIssues, keysAt } from '../steps/issues.ts';
+import { hostFields, stepFields, surfaces } from '../steps/surface.ts';
+import { describeError, EXIT_MEANINGS, ExitCode, exitCodeOf, UsageError } from '../util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, formatBytes, type OsmediaEvent, type Reporter } from '../util/events.ts';
 import { Inputs, Outputs } from './inputs.ts';
 import { restoreImport, restoreUpdates, saveImport, saveUpdates, uploadArtifacts } from './keep.ts';
@@ -19,63 +21,41 @@ import { Workspace } from '../media/workspace.ts';
 const optional = (name: string) => core.getInput(name) || undefined;
 /** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
 const h = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const lines = (name: string) =>
-  core
-    .getMultilineInput(name)
-    .flatMap((l) => l.split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
-const flag = (name: string) => (core.getInput(name) ? core.getBooleanInput(name) : undefined);
-const number = (name: string) => (core.getInput(name) ? Number(core.getInput(name)) : undefined);
 
-/** Step options from the step's inputs (empty inputs are left out, so defaults apply). */
+/** What the Action read for a field: lists one per line, booleans as YAML 1.2 booleans, empty as not given. */
+function readInput(field: Field): string | boolean | string[] | undefined {
+  const name = field.meta.flag!;
+  const given = core.getInput(name) || (field.meta.actionEnv ? process.env[field.meta.actionEnv] : undefined);
+  if (!given) return undefined;
+  if (field.kind === 'boolean') return core.getBooleanInput(name);
+  if (field.kind === 'list') return core.getMultilineInput(name);
+  return given;
+}
+
+/** Step options from the step's inputs (empty inputs are left out, so defaults apply); the fields come from the step's surface. */
 export function optionsFromInputs(step: StepId): Record<string, unknown> {
-  switch (step) {
-    case 'import-media':
-      return { source: optional(Inputs.source), sha256: optional(Inputs.sha256), compression: optional(Inputs.compression) };
-    case 'strip-indexes':
-      return { keep: splitSelectors(lines(Inputs.keep)) };
-    case 'apply-updates':
-      return {
-        from: optional(Inputs.updates),
-        continueOnError: flag(Inputs.continueOnError),
-        skipRejected: flag(Inputs.skipRejected),
-        netfx3: flag(Inputs.netfx3),
-        scratch: optional(Inputs.scratch),
-      };
-    case 'stamp-build-file':
-      return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
-    case 'distribute':
-      return {
-        targets: lines(Inputs.targets),
-        layout: optional(Inputs.layout),
-        keep: number(Inputs.keepVersions),
-        wait: number(Inputs.wait),
-        site:
-          optional(Inputs.siteCode) === undefined
-            ? undefined
-            : {
-                siteCode: optional(Inputs.siteCode),
-                provider: optional(Inputs.provider),
-                upgradePackageName: optional(Inputs.upgradePackageName),
-                imagePackageName: optional(Inputs.imagePackageName),
-                acceptLicense: flag(Inputs.acceptLicense) === true ? true : undefined,
-                distributionPointGroups: lines(Inputs.dpGroups),
-                distributionPoints: lines(Inputs.dps),
-                waitDistribution: number(Inputs.waitDistribution),
-              },
-      };
-    case 'generate-task-sequence':
-      return {
-        out: optional(Inputs.out),
-        edition: optional(Inputs.edition),
-        packageId: optional(Inputs.packageIdInput),
-        name: optional(Inputs.name),
-        scanOnly: flag(Inputs.scanOnly),
-        dynamicUpdate: optional(Inputs.dynamicUpdate),
-        setupOptions: optional(Inputs.setupOptions),
-      };
-  }
+  const optionPaths = new Set(stepFields(step).options.map((f) => f.path.join('.')));
+  const options = buildOptions(
+    hostFields(step, 'action').filter((f) => optionPaths.has(f.path.join('.'))),
+    readInput,
+  );
+  checkInputs(step, options);
+  return options;
+}
+
+/** Validates a step's options with messages that name the Action's inputs. */
+function checkInputs(step: StepId, options: Record<string, unknown>): void {
+  const parsed = surfaces[step].options.safeParse(options);
+  if (parsed.success) return;
+  const byPath = new Map(stepFields(step).options.map((f) => [f.path.join('.'), f.meta.flag]));
+  const name = (p: PropertyKey[]) => {
+    const input = byPath.get(p.map(String).join('.'));
+    return input ? `input ${input}` : p.map(String).join('.');
+  };
+  const lines = describeIssues(parsed.error.issues, options, { name, keys: (p) => keysAt(surfaces[step].options, p) });
+  throw new UsageError(lines.length === 1 ? lines[0]! : `Invalid inputs:\n${lines.map((l) => `  ${l}`).join('\n')}`, {
+    fix: `Set the inputs named above (actions/${step}/action.yml lists them).`,
+  });
 }
 
 /** Warnings and errors become annotations; everything else goes to the log. */
@@ -199,7 +179,10 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
  * (published or found up to date) for version and the site's package, generate-task-sequence's for
  * the task sequence (and the package when no site ran), the last manifest for the build.
  */
-export function actionOutputs(results: readonly StepRunResult[], workspace: string): Record<(typeof Outputs)[keyof typeof Outputs], string> {
+export function actionOutputs(
+  results: readonly StepRunResult[],
+  workspace: string,
+): Record<Exclude<(typeof Outputs)[keyof typeof Outputs], typeof Outputs.exitCode>, string> {
   const manifest = results.at(-1)?.manifest;
   const distributed = summaryOf(results, 'distribute');
   const ts = summaryOf(results, 'generate-task-sequence');
@@ -248,7 +231,12 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
         });
       }
       workspace = core.getInput(Inputs.workspace, { required: true });
-      const context = createContext({ workspace, reporter, force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force) });
+      const context = createContext({
+        workspace,
+        reporter,
+        force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force),
+        engine: optional(Inputs.engine),
+      });
       const options = optionsFromInputs(stepInput);
       const useCache = (stepInput === 'import-media' || stepInput === 'apply-updates') && core.getBooleanInput(Inputs.cache);
       if (useCache && stepInput === 'import-media')
@@ -266,10 +254,17 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     const manifest = results.at(-1)?.manifest;
     for (const [name, value] of Object.entries(actionOutputs(results, path.resolve(workspace)))) core.setOutput(name, value);
     await writeSummary(collected.events, results, manifest);
+    core.setOutput(Outputs.exitCode, String(ExitCode.ok));
   } catch (error) {
     const described = describeError(error);
+    // The exit-code table (src/util/errors.ts): the step fails either way; the code says why (3: locked by another run).
+    const code = exitCodeOf(error);
+    core.setOutput(Outputs.exitCode, String(code));
     await writeSummary(collected.events, results, results.at(-1)?.manifest).catch(() => {});
-    core.setFailed(`${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`);
+    core.setFailed(
+      `${EXIT_MEANINGS[code]} (exit ${code}): ${described.message}${described.fix ? `\nfix: ${described.fix}` : ''}${described.logPath ? `\nlog: ${described.logPath}` : ''}`,
+    );
+    process.exitCode = code; // after setFailed, which sets 1
   }
   // Kept on failure too: that is when the manifest and the tool logs are needed most.
   try {

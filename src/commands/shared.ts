@@ -1,13 +1,13 @@
 // What every command module shares: the Command shape, common options, and how a step command
 // turns flags and an --args-file into a step run.
 import type { ParseArgsOptionDescriptor } from 'node:util';
-import { createContext } from '../context.ts';
 import { runStep, type StepRunResult } from '../pipeline/run-step.ts';
 import { getStep, type StepId } from '../steps/index.ts';
 import type { Reporter } from '../util/events.ts';
 import { UsageError } from '../util/errors.ts';
+import { stepInvocation, type Values } from './step-args.ts';
 
-export type Values = Record<string, string | boolean | string[] | undefined> & { fileArgs?: Record<string, unknown> };
+export type { Values } from './step-args.ts';
 
 export interface Outcome {
   result: unknown;
@@ -60,32 +60,9 @@ export function mergeArgs(fileArgs: Record<string, unknown>, flags: Record<strin
   return { ...fileArgs, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) };
 }
 
-/** A step's options (args file, then flags) and its context (workspace from the flag or the args file). */
-export function stepInvocation(values: Values, flagOptions: Record<string, unknown>, reporter: Reporter, required: string[] = []) {
-  const { workspace, force, engine, ...fileOptions } = (values.fileArgs ?? {}) as Record<string, unknown>;
-  const options = mergeArgs(fileOptions, flagOptions);
-  for (const name of required) {
-    if (options[name] === undefined) throw new UsageError(`--${name} is required`, { fix: `Pass --${name} (or "${name}" in the --args-file); see --help.` });
-  }
-  const workspaceDir = (values.workspace as string | undefined) ?? (typeof workspace === 'string' ? workspace : undefined);
-  if (!workspaceDir) throw new UsageError('--workspace is required', { fix: 'Pass --workspace DIR (or "workspace" in the --args-file).' });
-  const context = createContext({
-    workspace: workspaceDir,
-    reporter,
-    force: values.force === true || force === true,
-    engine: (values.engine as string | undefined) ?? (engine as string | undefined),
-  });
-  return { options, context };
-}
-
-export async function runSingleStep(
-  id: StepId,
-  values: Values,
-  flagOptions: Record<string, unknown>,
-  reporter: Reporter,
-  required: string[] = [],
-): Promise<Outcome> {
-  const { options, context } = stepInvocation(values, flagOptions, reporter, required);
+/** Runs one step from its command's flags and --args-file. */
+export async function runSingleStep(id: StepId, values: Values, reporter: Reporter, invocation = stepInvocation(id, values, reporter)): Promise<Outcome> {
+  const { options, context } = invocation;
   const result = await runStep(getStep(id), options, context, `osmedia ${id}`);
   const { manifest, ...rest } = result;
   return {

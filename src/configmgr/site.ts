@@ -12,27 +12,57 @@
 // account, whose rights on the site decide what they may do.
 import { z } from 'zod';
 import { ENTER_SITE, psFile, psString, RESULT_OUTPUT } from './powershell.ts';
+import { list } from '../steps/fields.ts';
 
 export const SiteOptionsSchema = z.strictObject({
   /** The site code, e.g. P01. */
-  siteCode: z.string().regex(/^[A-Za-z0-9]{3}$/, 'a site code is three letters or digits, e.g. P01'),
+  siteCode: z
+    .string()
+    .regex(/^[A-Za-z0-9]{3}$/, 'a site code is three letters or digits, e.g. P01')
+    .meta({
+      flag: 'site-code',
+      placeholder: 'CODE',
+      example: 'P01',
+      description: 'ConfigMgr site code: after publishing, create or repoint the OS upgrade package and distribute it (needs the console on the machine)',
+    }),
   /** The SMS Provider host (the site server, usually). */
   provider: z
     .string()
     .min(1)
-    .regex(/^[A-Za-z0-9.-]+$/, 'a host name (letters, digits, dots, hyphens)'),
+    .regex(/^[A-Za-z0-9.-]+$/, 'a host name (letters, digits, dots, hyphens)')
+    .meta({ flag: 'provider', placeholder: 'HOST', example: 'cm01.corp.example', description: 'the SMS Provider host (with --site-code)' }),
   /** The OS upgrade package's name in the console (at most 50 characters). */
-  upgradePackageName: z.string().min(1).max(50, 'ConfigMgr allows at most 50 characters in a package name'),
-  /** Optional: an OS image package from sources/install.wim, with this name. */
-  imagePackageName: z.string().min(1).max(50, 'ConfigMgr allows at most 50 characters in a package name').optional(),
-  /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
-  acceptLicense: z.literal(true, {
-    message: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package',
+  upgradePackageName: z.string().min(1).max(50, 'ConfigMgr allows at most 50 characters in a package name').meta({
+    flag: 'upgrade-package-name',
+    placeholder: 'NAME',
+    example: '"Windows 11 24H2 Enterprise"',
+    description: "the OS upgrade package's name in the console (at most 50 characters)",
   }),
-  distributionPointGroups: z.array(z.string().min(1)).default([]),
-  distributionPoints: z.array(z.string().min(1)).default([]),
+  /** Optional: an OS image package from sources/install.wim, with this name. */
+  imagePackageName: z
+    .string()
+    .min(1)
+    .max(50, 'ConfigMgr allows at most 50 characters in a package name')
+    .optional()
+    .meta({ flag: 'image-package-name', placeholder: 'NAME', description: 'also an OS image package from sources/install.wim, with this name' }),
+  /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
+  acceptLicense: z
+    .literal(true, {
+      message: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package',
+    })
+    .meta({ flag: 'accept-license', description: 'accept the Windows license terms for the package (required with --site-code)' }),
+  distributionPointGroups: list(z.string().min(1))
+    .default([])
+    .meta({ flag: 'dp-group', placeholder: 'NAME', description: 'a distribution point group to distribute to (repeatable)' }),
+  distributionPoints: list(z.string().min(1))
+    .default([])
+    .meta({ flag: 'dp', placeholder: 'HOST', description: 'a distribution point to distribute to (repeatable)' }),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
-  waitDistribution: z.number().int().min(0).default(0),
+  waitDistribution: z.number().int().min(0).default(0).meta({
+    flag: 'wait-distribution',
+    placeholder: 'SECONDS',
+    description: 'seconds to wait for the distribution to finish, reporting each distribution point (default 0)',
+  }),
   /** OS image package multicast options. */
   multicast: z.strictObject({ allow: z.boolean().default(false), encrypt: z.boolean().default(false), transferOnly: z.boolean().default(false) }).optional(),
 });

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { META_KEYS } from '../steps/fields.ts';
+import { describeIssues, keysAt } from '../steps/issues.ts';
 import { UsageError } from '../util/errors.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 
@@ -17,15 +19,22 @@ export function parseRecipe(text: string, file: string): Recipe {
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-    throw new UsageError(`${file} is not valid YAML${where}: ${first.message.split('\n')[0]}`, { fix: 'Fix the YAML syntax at that line.' });
-  }
-  const parsed = RecipeSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const field = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-      const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((k) => `"${k}"`).join(', ')}` : '';
-      return `  ${field}: ${issue.message}${keys}`;
+    // "C:\iso\x.iso" in double quotes: YAML reads \i as an escape. Single quotes keep backslashes as they are.
+    const escape = /invalid escape/i.test(first.message);
+    throw new UsageError(`${file} is not valid YAML${where}: ${first.message.split('\n')[0]}`, {
+      fix: escape
+        ? "A Windows path in double quotes has its backslashes read as escapes: write it in single quotes ('C:\\iso\\win11.iso', '\\\\server\\share') or without quotes."
+        : 'Fix the YAML syntax at that line.',
     });
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = RecipeSchema.safeParse(raw);
+  if (!parsed.success) {
+    const naming = {
+      name: (p: PropertyKey[]) => (p.length ? p.map(String).join('.') : '(top level)'),
+      keys: (p: PropertyKey[]) => keysAt(RecipeSchema, p),
+    };
+    const lines = describeIssues(parsed.error.issues, raw, naming).map((l) => `  ${l}`);
     throw new UsageError(`${file} is not a valid recipe:\n${lines.join('\n')}`, { fix: 'Correct the fields named above; docs/recipe.md lists every field.' });
   }
   return parsed.data;
@@ -52,5 +61,11 @@ export function recipeWorkspace(loaded: LoadedRecipe, override?: string): string
 
 /** The recipe's JSON Schema, for editor completion and validation. */
 export function recipeJsonSchema(): unknown {
-  return z.toJSONSchema(RecipeSchema, { io: 'input' });
+  // The fields' meta carries their CLI surface too (src/steps/fields.ts); only the description belongs here.
+  return z.toJSONSchema(RecipeSchema, {
+    io: 'input',
+    override: ({ jsonSchema }) => {
+      for (const key of META_KEYS) delete (jsonSchema as Record<string, unknown>)[key];
+    },
+  });
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
+import { StripOptionsSchema } from '../steps/strip-indexes.ts';
 import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
 import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
@@ -14,11 +15,8 @@ export const RecipeSchema = z.strictObject({
     source: ImportOptionsSchema.shape.source,
     sha256: ImportOptionsSchema.shape.sha256,
     compression: ImportOptionsSchema.shape.compression,
-    /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
-    keep: z
-      .array(z.union([z.string().min(1), z.number().int().positive()]).transform(String))
-      .min(1)
-      .optional(),
+    /** Editions to keep: EditionID, exact image name or index (one, or a list). Omit to keep every image. */
+    keep: StripOptionsSchema.shape.keep.optional(),
   }),
   /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
   updates: ApplyUpdatesOptionsSchema.optional(),

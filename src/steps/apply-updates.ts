@@ -15,37 +15,80 @@ import { formatPlan, planServicing, type AppliedUpdate, type ServicingPlan } fro
 import { MediaError } from '../util/errors.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import { check } from './preflight.ts';
+import { engineField, list } from './fields.ts';
 import type { Problem, Step, StepContext } from './types.ts';
 
 export const ApplyUpdatesOptionsSchema = z
   .strictObject({
     /** A folder of .msu/.cab files; a SHA256SUMS file in it pins them. */
-    from: z.string().min(1).optional(),
+    from: z.string().min(1).optional().meta({
+      flag: 'updates',
+      short: 'u',
+      placeholder: 'DIR',
+      example: 'D:\\updates\\2026-11',
+      description: "folder of this month's .msu and .cab files; a SHA256SUMS file in it (sha256sum format) pins them",
+    }),
     /** Update files, each optionally pinned by SHA-256. */
-    files: z
-      .array(
-        z.strictObject({
-          path: z.string().min(1),
-          sha256: z
-            .string()
-            .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 is 64 hexadecimal digits')
-            .optional(),
-        }),
-      )
-      .optional(),
+    files: list(
+      z.strictObject({
+        path: z.string().min(1),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 is 64 hexadecimal digits')
+          .optional(),
+      }),
+    )
+      .optional()
+      .meta({
+        flag: 'update',
+        placeholder: 'FILE',
+        item: 'path',
+        description: 'an update file (repeatable); pin it with "files": [{"path", "sha256"}] in an --args-file or the recipe',
+      }),
     /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
-    cleanup: z.boolean().default(true),
+    cleanup: z.boolean().default(true).meta({
+      flag: 'no-cleanup',
+      negate: true,
+      description: 'run /StartComponentCleanup after the updates (the default); --no-cleanup skips it (not recommended: the images stay larger)',
+    }),
     /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
-    netfx3: z.boolean().default(false),
+    netfx3: z
+      .boolean()
+      .default(false)
+      .meta({ flag: 'netfx3', description: 'enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)' }),
     /** As ConfigMgr's "Continue on error": record a failed package and go on; the default discards the image. */
-    continueOnError: z.boolean().default(false),
+    continueOnError: z.boolean().default(false).meta({
+      flag: 'continue-on-error',
+      description: 'record a package DISM fails to add and carry on (as ConfigMgr\'s "Continue on error"); default: discard the image and stop',
+    }),
     /** Go on when some files are rejected (express CABs, other architectures…); they are still reported. */
-    skipRejected: z.boolean().default(false),
+    skipRejected: z
+      .boolean()
+      .default(false)
+      .meta({ flag: 'skip-rejected', description: 'go on when some files are rejected (express CABs, other architectures…); they are still listed' }),
     /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
-    scratch: z.string().min(1).optional(),
+    scratch: z.string().min(1).optional().meta({
+      flag: 'scratch',
+      placeholder: 'DIR',
+      description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
+    }),
   })
   .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { message: 'name the updates: a folder (from / --updates) or files' });
 export type ApplyUpdatesOptions = z.infer<typeof ApplyUpdatesOptionsSchema>;
+
+/** Flags of the apply-updates command that are not step options (a dry run is never recorded). */
+export const ApplyUpdatesFlags = z.object({
+  dryRun: z
+    .boolean()
+    .optional()
+    .meta({
+      flag: 'dry-run',
+      short: 'n',
+      hosts: ['cli', 'jenkins'],
+      description: 'classify the updates and print the servicing plan (table, or JSON with --json); change nothing',
+    }),
+  engine: engineField('takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)'),
+});
 
 export interface Prepared {
   plan: ServicingPlan;

@@ -6,19 +6,78 @@ import { runSiteOperations, type SiteResult } from '../configmgr/run-site.ts';
 import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../configmgr/site.ts';
 import { publish, type TargetResult } from '../distribute/publish.ts';
 import type { Manifest } from '../media/manifest.ts';
+import { list } from './fields.ts';
 import type { Step } from './types.ts';
 
 export const DistributeOptionsSchema = z.strictObject({
-  targets: z.array(z.string().min(1)).min(1, 'at least one target folder (a package source share)'),
-  layout: z.enum(['versioned', 'mirror']).default('versioned'),
+  targets: list(z.string().min(1), 'at least one target folder (a package source share)').meta({
+    flag: 'target',
+    short: 't',
+    placeholder: 'DIR',
+    example: '\\\\cm01\\sources$\\OS\\Win11',
+    description: 'a package source folder (UNC path or mounted share); repeatable',
+  }),
+  layout: z.enum(['versioned', 'mirror']).default('versioned').meta({
+    flag: 'layout',
+    placeholder: 'LAYOUT',
+    description: 'versioned (default): a new <target>/<version>/ per publish and current.json; mirror: one folder updated in place',
+  }),
   /** Versioned layout: versions kept, the current one included (never deleted). */
-  keep: z.number().int().min(1).default(2),
+  keep: z
+    .number()
+    .int()
+    .min(1)
+    .default(2)
+    .meta({ flag: 'keep-versions', placeholder: 'N', description: 'versioned: how many versions to keep, the current one included (default 2)' }),
   /** Seconds to wait for another publish to the same target before failing. */
-  wait: z.number().int().min(0).default(0),
+  wait: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .meta({ flag: 'wait', placeholder: 'SECONDS', description: 'seconds to wait for another publish to the same target (default 0: fail at once)' }),
   /** The ConfigMgr site: the OS upgrade package is pointed at the first target's published folder. */
-  site: SiteOptionsSchema.optional(),
+  site: SiteOptionsSchema.optional().meta({
+    description:
+      'the ConfigMgr site (recipe distribute.site): after publishing, the OS upgrade package is created or repointed at the published folder and distributed (needs the ConfigMgr console; README: ConfigMgr permissions)',
+  }),
 });
 export type DistributeOptions = z.infer<typeof DistributeOptionsSchema>;
+
+/** Flags of the distribute command that only look (nothing is published or recorded). */
+export const DistributeFlags = z.object({
+  dryRun: z
+    .boolean()
+    .optional()
+    .meta({
+      flag: 'dry-run',
+      short: 'n',
+      hosts: ['cli', 'jenkins'],
+      description: 'show what would be copied, replaced and deleted per target, and what would change on the site; change nothing',
+    }),
+  emitScripts: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      flag: 'emit-scripts',
+      placeholder: 'DIR',
+      hosts: ['cli', 'jenkins'],
+      description:
+        'write the site scripts for the version that would be published to DIR, publish and change nothing, exit 0 (for review); the apply script too when the site can be read',
+    }),
+  siteState: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      flag: 'site-state',
+      placeholder: 'FILE',
+      hosts: ['cli', 'jenkins'],
+      description:
+        'with --dry-run or --emit-scripts: plan the site changes from this result of osmedia-site-read.ps1 (run on a machine with the console) instead of reading the site',
+    }),
+});
 
 export function describeTarget(r: TargetResult): string {
   const what =

@@ -14,18 +14,47 @@ import type { Problem, Step } from './types.ts';
 
 export const TaskSequenceOptionsSchema = z.strictObject({
   /** Folder for the XML and its summary (default <workspace>/ts). */
-  out: z.string().min(1).optional(),
+  out: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ flag: 'out', short: 'o', placeholder: 'DIR', description: 'folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)' }),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
-  edition: z.union([z.string().min(1), z.number().int().positive().transform(String)]).optional(),
+  edition: z
+    .union([z.string().min(1), z.number().int().positive().transform(String)])
+    .optional()
+    .meta({
+      flag: 'edition',
+      short: 'e',
+      placeholder: 'SELECTOR',
+      description: 'the edition to install (EditionID, exact name or index); required when install.wim holds several',
+    }),
   packageId: z
     .string()
     .regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, 'a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123')
     .transform((s) => s.toUpperCase())
-    .optional(),
-  name: z.string().min(1).max(50, 'ConfigMgr task sequence names have at most 50 characters').optional(),
-  scanOnly: z.boolean().default(false),
-  dynamicUpdate: z.enum(Object.keys(DYNAMIC_UPDATE) as [keyof typeof DYNAMIC_UPDATE]).default('disable'),
-  setupOptions: z.string().min(1).optional(),
+    .optional()
+    .meta({
+      flag: 'package-id',
+      placeholder: 'ID',
+      description: 'the OS upgrade package ID (e.g. P0100123); without it a clearly marked placeholder (XXX00000) is used',
+    }),
+  name: z
+    .string()
+    .min(1)
+    .max(50, 'ConfigMgr task sequence names have at most 50 characters')
+    .optional()
+    .meta({ flag: 'name', placeholder: 'NAME', description: 'the task sequence name (at most 50 characters)' }),
+  scanOnly: z.boolean().default(false).meta({ flag: 'scan-only', description: 'a compatibility-scan-only task sequence (Setup /Compat ScanOnly), no upgrade' }),
+  dynamicUpdate: z
+    .enum(Object.keys(DYNAMIC_UPDATE) as [keyof typeof DYNAMIC_UPDATE])
+    .default('disable')
+    .meta({ flag: 'dynamic-update', placeholder: 'MODE', description: 'Windows Setup Dynamic Update: disable (default), policy or override' }),
+  setupOptions: z.string().min(1).optional().meta({
+    flag: 'setup-options',
+    placeholder: 'OPTIONS',
+    description: 'extra Windows Setup options (OSDSetupAdditionalUpgradeOptions), e.g. "/DiagnosticPrompt Enable"',
+  }),
   checks: z
     .strictObject({
       freeDiskSpaceMB: z.number().int().positive(),
@@ -37,7 +66,11 @@ export const TaskSequenceOptionsSchema = z.strictObject({
       checkProcessorSpeed: z.boolean(),
     })
     .partial()
-    .default({}),
+    .default({})
+    .meta({
+      description:
+        'the Check Readiness step: freeDiskSpaceMB, memoryMB, processorSpeedMHz and which checks run (checkFreeDiskSpace, checkMemory, checkOSType, checkProcessorSpeed)',
+    }),
 });
 export type TaskSequenceStepOptions = z.infer<typeof TaskSequenceOptionsSchema>;
 

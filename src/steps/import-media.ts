@@ -13,19 +13,40 @@ import { copyFileHashed, exists, hashFile, listTree, makeTreeWritable, mapLimit,
 import { OSMEDIA_VERSION } from '../version.ts';
 import { readImagesFromFile } from '../imaging/wim-header.ts';
 import { check } from './preflight.ts';
+import { engineField } from './fields.ts';
 import type { Problem, Step, StepContext } from './types.ts';
 
 export const ImportOptionsSchema = z.strictObject({
-  source: z.string().min(1, 'the path of an ISO or of an extracted media folder'),
+  source: z.string().min(1, 'the path of an ISO or of an extracted media folder').meta({
+    flag: 'source',
+    short: 's',
+    placeholder: 'PATH',
+    example: 'D:\\isos\\win11_24h2.iso',
+    description: 'an ISO, or a folder with setup.exe and sources/install.wim|esd|swm (the source is never modified)',
+  }),
   /** Expected SHA-256 of the ISO (or of the folder's file list); a mismatch is a hard error. */
   sha256: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 of 64 hex digits')
-    .optional(),
+    .optional()
+    .meta({ flag: 'sha256', placeholder: 'HEX', description: 'expected SHA-256 of the ISO; a mismatch stops the import' }),
   /** Compression of the install.wim made from install.esd or split .swm. */
-  compression: z.enum(['LZX', 'XPRESS', 'LZMS', 'none']).default('LZX'),
+  compression: z.enum(['LZX', 'XPRESS', 'LZMS', 'none']).default('LZX').meta({
+    flag: 'compression',
+    placeholder: 'TYPE',
+    description: 'compression of install.wim made from install.esd or .swm: LZX (default), XPRESS, LZMS or none',
+  }),
 });
 export type ImportOptions = z.infer<typeof ImportOptionsSchema>;
+
+/** Flags of the import-media command that are not step options. */
+export const ImportFlags = z.object({
+  force: z
+    .boolean()
+    .optional()
+    .meta({ flag: 'force', short: 'f', description: 'replace the media/ folder and manifest the workspace already holds (other files are left alone)' }),
+  engine: engineField(),
+});
 
 const HASH_WORKERS = 2;
 

@@ -9,6 +9,7 @@ import { fingerprintFiles, withFiles, type FileEntry } from '../media/manifest.t
 import { UsageError } from '../util/errors.ts';
 import { hashFile } from '../util/fs.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
+import { engineField } from './fields.ts';
 import type { Step } from './types.ts';
 
 /** sources/ travels with the upgrade: Setup copies it to C:\$WINDOWS.~BT\Sources on the endpoint. */
@@ -21,13 +22,25 @@ const relativeMediaPath = z
   .refine((p) => !p.toLowerCase().endsWith('.json'), 'a text file name; the JSON twin is written beside it with .json');
 
 export const StampOptionsSchema = z.strictObject({
-  file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
+  file: relativeMediaPath.default(DEFAULT_BUILD_FILE).meta({
+    flag: 'file',
+    placeholder: 'PATH',
+    description: 'path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)',
+  }),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
-  revision: z.string().min(1).optional(),
+  revision: z.string().min(1).optional().meta({
+    flag: 'revision',
+    placeholder: 'REV',
+    actionEnv: 'GITHUB_SHA',
+    description: "the recipe revision to record (default: none, or the recipe repository's git commit under `run`, or the commit being built in the Action)",
+  }),
   /** Folder of the recipe, to find its git commit (set by `osmedia run`). */
   recipeDir: z.string().optional(),
 });
 export type StampOptions = z.infer<typeof StampOptionsSchema>;
+
+/** Flags of the stamp-build-file command that are not step options. */
+export const StampFlags = z.object({ engine: engineField() });
 
 /** The git commit of the folder's repository, with "-dirty" when it has uncommitted changes. */
 export async function gitRevision(dir: string): Promise<string | undefined> {

@@ -9,14 +9,25 @@ import { faultPoint } from '../util/fault.ts';
 import { formatBytes } from '../util/events.ts';
 import { hashFile } from '../util/fs.ts';
 import { check } from './preflight.ts';
+import { engineField, list } from './fields.ts';
 import type { Problem, Step } from './types.ts';
 
 export const StripOptionsSchema = z.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
-  keep: z
-    .array(z.union([z.string().trim().min(1), z.number().int().positive().transform(String)]))
-    .min(1, 'at least one selector (EditionID, image name or index)'),
+  keep: list(z.union([z.string().trim().min(1), z.number().int().positive().transform(String)]), 'at least one selector (EditionID, image name or index)').meta(
+    {
+      flag: 'keep',
+      short: 'k',
+      placeholder: 'SELECTOR',
+      example: 'Enterprise',
+      commaList: true,
+      description: 'editions to keep: an EditionID (Enterprise), an exact image name, or a 1-based index; repeatable or comma-separated',
+    },
+  ),
 });
+
+/** Flags of the strip-indexes command that are not step options. */
+export const StripFlags = z.object({ engine: engineField() });
 export type StripOptions = z.infer<typeof StripOptionsSchema>;
 
 /** A table of the images, for error messages and `inspect`. */

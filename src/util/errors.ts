@@ -1,8 +1,21 @@
 // Typed errors. Everything the CLI, the Action or Jenkins shows a user passes one funnel
 // (src/cli.ts `main`), which maps these classes to exit codes and messages.
 
-export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+/**
+ * The one exit-code table (README "Exit codes", docs/architecture.md). The CLI returns these; the
+ * Action sets them as its exit code and `exit-code` output; the Jenkins library names them.
+ * An unchanged re-run ("nothing to do") is a success: 0, with changed=false in the result.
+ */
+export const ExitCode = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means, in the words the wrappers print. */
+export const EXIT_MEANINGS: Record<ExitCode, string> = {
+  0: 'ok',
+  1: 'a step failed',
+  2: 'bad usage or input',
+  3: 'locked by another run',
+};
 
 /** Base class: a message that names the problem, and a `fix` that says what to do about it. */
 export class OsmediaError extends Error {
@@ -18,6 +31,11 @@ export class OsmediaError extends Error {
 /** Wrong arguments, an invalid recipe, a selector that matches nothing: exit 2. */
 export class UsageError extends OsmediaError {
   override readonly exitCode = ExitCode.usage;
+}
+
+/** The workspace or a target is locked by another run that is still going: exit 3 (try again later, or --wait). */
+export class LockedError extends OsmediaError {
+  override readonly exitCode = ExitCode.locked;
 }
 
 /** The media (source or workspace) is not what it must be: missing, damaged, not Windows media. */

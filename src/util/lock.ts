@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MediaError } from './errors.ts';
+import { LockedError } from './errors.ts';
 import type { Reporter } from './events.ts';
 
 export interface LockInfo {
@@ -68,7 +68,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
         await sleep(options.pollMs ?? 1000);
         continue;
       }
-      throw new MediaError(
+      throw new LockedError(
         `${options.what[0]!.toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
         {
           fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`,

@@ -6,7 +6,7 @@ import { verifyTarget } from '../../src/distribute/verify.ts';
 import { runStep } from '../../src/pipeline/run-step.ts';
 import { distribute } from '../../src/steps/distribute.ts';
 import { CollectingReporter } from '../../src/util/events.ts';
-import { MediaError, UsageError } from '../../src/util/errors.ts';
+import { LockedError, MediaError, UsageError } from '../../src/util/errors.ts';
 import { acquireLock } from '../../src/util/lock.ts';
 import { hashFile, listTree } from '../../src/util/fs.ts';
 import { makeUnwritable, readJson, runCli, snapshot, tempDir, testContext } from '../helpers.ts';
@@ -227,9 +227,9 @@ describe('concurrency and failures', () => {
       reporter: new CollectingReporter(),
     });
     const error = await publishTo(workspace, [target]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MediaError);
+    expect(error).toBeInstanceOf(LockedError);
     expect((error as Error).message).toMatch(/is in use by "osmedia distribute \(other pipeline\)"/);
-    expect((error as MediaError).fix).toMatch(/--wait/);
+    expect((error as LockedError).fix).toMatch(/--wait/);
     expect(await readCurrent(target)).toBeUndefined();
 
     setTimeout(() => void release(), 1200);

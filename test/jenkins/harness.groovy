@@ -124,7 +124,7 @@ failing.dir.mkdirs()
 String failure = null
 try { load(failing, 'osmediaStripIndexes').call([workspace: '/w', keep: ['Enterprize']]) } catch (IllegalStateException e) { failure = e.message }
 check('failure: the step fails with the exit code, message, fix and log',
-    failure == 'osmedia strip-indexes failed (exit code 2): No image in install.wim matches "Enterprize"\nfix: Use an EditionID\nlog: /w/.osmedia/logs/x.log', "${failure}")
+    failure == 'osmedia strip-indexes failed (exit code 2, bad usage or input): No image in install.wim matches "Enterprize"\nfix: Use an EditionID\nlog: /w/.osmedia/logs/x.log', "${failure}")
 
 Agent missing = new Agent(dir: new File(scratch, 'missing'), unix: true, exitCode: 127, writeResult: false)
 missing.dir.mkdirs()

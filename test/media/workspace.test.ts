@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Workspace } from '../../src/media/workspace.ts';
 import { CollectingReporter } from '../../src/util/events.ts';
-import { MediaError } from '../../src/util/errors.ts';
+import { LockedError } from '../../src/util/errors.ts';
 import { exists } from '../../src/util/fs.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -15,7 +15,7 @@ describe('workspace lock', () => {
     await workspace.ensureWritable();
     const release = await workspace.lock('osmedia strip-indexes', new CollectingReporter());
     const error = await workspace.lock('osmedia stamp-build-file', new CollectingReporter()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MediaError);
+    expect(error).toBeInstanceOf(LockedError);
     expect((error as Error).message).toMatch(new RegExp(`^The workspace .* is in use by "osmedia strip-indexes" \\(pid ${process.pid} on ${hostname()}`));
     await release();
     const again = await workspace.lock('osmedia stamp-build-file', new CollectingReporter());
