@@ -252,7 +252,14 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       if (updatesCache && !updatesCache.hit && done.result === 'succeeded') await saveUpdates(from!, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
-    for (const [name, value] of Object.entries(actionOutputs(results, path.resolve(workspace)))) core.setOutput(name, value);
+    const outputs = actionOutputs(results, path.resolve(workspace));
+    core.setOutput(Outputs.workspace, outputs[Outputs.workspace]);
+    core.setOutput(Outputs.manifest, outputs[Outputs.manifest]);
+    core.setOutput(Outputs.build, outputs[Outputs.build]);
+    core.setOutput(Outputs.changed, outputs[Outputs.changed]);
+    core.setOutput(Outputs.version, outputs[Outputs.version]);
+    core.setOutput(Outputs.taskSequence, outputs[Outputs.taskSequence]);
+    core.setOutput(Outputs.packageId, outputs[Outputs.packageId]);
     await writeSummary(collected.events, results, manifest);
     core.setOutput(Outputs.exitCode, String(ExitCode.ok));
   } catch (error) {

@@ -109,7 +109,6 @@ export const commands: Record<string, Command> = {
         }
         items.push({ step: item.step, action, details });
       }
-      for (const problem of problems) reporter.emit({ type: 'warning', step: problem.step, message: `${problem.message} (fix: ${problem.fix})` });
       return {
         result: { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, ok: problems.length === 0, problems, steps: items },
         text: [

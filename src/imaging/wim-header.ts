@@ -84,7 +84,11 @@ export async function readImagesFromIso(sevenZip: string, iso: string, inner: st
   const code = await exited.catch((error: unknown) => {
     throw fail(`7-Zip could not be started (${(error as Error).message})`, error);
   });
-  if (!xml) throw fail(location ? 'the file ends before its XML data' : `7-Zip exit code ${code}: ${stderr.trim().split('\n').at(-1) ?? 'no output'}`);
+  if (!xml) {
+    if (location) throw fail('the file ends before its XML data');
+    if (received > 0) throw fail('not a WIM file (no MSWIM header)');
+    throw fail(`7-Zip gave no data (exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''})`);
+  }
   const images = parseWimXml(decodeWimXml(xml));
   if (images.length === 0) throw fail('its XML lists no images');
   return images;

@@ -11,7 +11,7 @@ import { MediaError } from '../util/errors.ts';
 import { faultPoint } from '../util/fault.ts';
 import { copyFileHashed, exists, hashFile, listTree, makeTreeWritable, mapLimit, removeTree } from '../util/fs.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
-import { readImagesFromFile } from '../imaging/wim-header.ts';
+import { sourceImages } from '../media/source-images.ts';
 import { check } from './preflight.ts';
 import { engineField } from './fields.ts';
 import type { Problem, Step, StepContext } from './types.ts';
@@ -125,28 +125,11 @@ export const importMedia: Step<ImportOptions, string[], ImportSummary> = {
     return { source, size: info.isDirectory() ? 0 : info.size, mtimeMs: Math.trunc(info.mtimeMs), compression: options.compression };
   },
 
-  /** The source exists, is Windows media, matches its pin's size class; its image list, read without extracting. */
+  /** The source exists and is Windows media; its image list, read without extracting (for the next steps' checks). */
   async preflight(context, _before, options) {
     const problems: Problem[] = [];
     const source = path.resolve(options.source);
-    const images = await check('import-media', problems, async () => {
-      const info = await statSource(source);
-      if (info.isDirectory()) {
-        const layout = detectLayout(
-          (await listTree(source)).map((f) => f.path),
-          source,
-        );
-        return readImagesFromFile(path.join(source, ...layout.installParts[0]!.split('/')));
-      }
-      const listing = await context.sevenZip.list(source);
-      if (listing.type !== 'Udf' && listing.type !== 'Iso')
-        throw new MediaError(`${source} is a ${listing.type} archive, not a disc image`, { fix: 'Pass a Windows ISO, or a folder extracted from one.' });
-      const layout = detectLayout(
-        listing.entries.filter((e) => !e.folder).map((e) => e.path),
-        source,
-      );
-      return context.sevenZip.wimImages(source, layout.installParts[0]!);
-    });
+    const images = await check('import-media', problems, async () => sourceImages(source, (await statSource(source)).isDirectory(), context.sevenZip));
     return { problems, after: images ? { images } : {} };
   },
 

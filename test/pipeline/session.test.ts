@@ -62,6 +62,26 @@ describe('one session per run', () => {
     expect(manifest.history.map((h: { step: string }) => h.step)).toEqual(['import-media', 'strip-indexes', 'stamp-build-file']);
   });
 
+  it('a recipe run killed after a step verified its change is finished by the next run, inside its session', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    const recipe = await writeRecipe(dir, ['workspace: ws', 'media:', `  source: ${sample.isoPath}`, '  keep: [Enterprise]', 'stamp:', '  revision: r1']);
+    // Killed once import-media's journal is on disk: the media is verified, not yet renamed into place.
+    const killed = await startCli(['run', '--recipe', recipe], { OSMEDIA_FAULT_POINT: 'journal-written' });
+    expect(killed.signal).toBe('SIGKILL');
+    const rerun = await runCli(['run', '--recipe', recipe, '--json']);
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/finishing a change that an interrupted run had already verified/);
+    // The recovered import counts as done: the session goes on from there.
+    expect(rerun.json().steps.map((s: { step: string; result: string }) => [s.step, s.result])).toEqual([
+      ['import-media', 'skipped'],
+      ['strip-indexes', 'succeeded'],
+      ['stamp-build-file', 'succeeded'],
+    ]);
+    expect(existsSync(path.join(dir, 'ws', '.osmedia', 'journal.json'))).toBe(false);
+    expect(existsSync(path.join(dir, 'ws', '.osmedia', 'lock'))).toBe(false);
+  });
+
   it('run --force on an unchanged recipe redoes the work but publishes no second, identical version', async () => {
     const sample = await sampleMedia();
     const dir = await tempDir();
