@@ -97,7 +97,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let positionals: string[];
   try {
     const parsed = parseArgs({ args: rest, options: { ...command.options, ...common }, allowPositionals: Boolean(command.positionals), strict: true });
-    values = parsed.values as Values;
+    values = parsed.values;
     positionals = parsed.positionals;
   } catch (error) {
     return fail(flagError(error as Error & { code?: string }, name, Object.keys({ ...command.options, ...common })));

@@ -73,7 +73,7 @@ async function runScript(powershell: string, script: string, args: string[], inp
   const resultFile = path.join(stateDir, `site-result-${process.pid}.json`);
   await mkdir(stateDir, { recursive: true });
   await rm(resultFile, { force: true });
-  let output = '';
+  let output: string;
   let exitCode = 0;
   let failure: ToolError | undefined;
   try {
@@ -95,7 +95,7 @@ async function runScript(powershell: string, script: string, args: string[], inp
   }
   const fromFile = await readFile(resultFile, 'utf8').catch(() => undefined);
   await rm(resultFile, { force: true });
-  const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, '')) : resultLine(output);
+  const result: unknown = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, '')) : resultLine(output);
   if (result === undefined) {
     const why = failure ? `failed (exit code ${exitCode}): ${tailLines(failure.output, 3).replace(/\n/g, ' | ')}` : 'reported nothing';
     throw new MediaError(`The ConfigMgr site script ${path.basename(script)} ${why}`, {
@@ -130,7 +130,8 @@ export async function readSite(
   stateFile?: string,
 ): Promise<SiteState | undefined> {
   if (stateFile) {
-    const text = await readFile(stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    const text = await readFile(stateFile, 'utf8').catch((caught: unknown) => {
+      const error = caught as NodeJS.ErrnoException;
       throw new MediaError(`Cannot read the site state file ${stateFile} (${error.code ?? error.message})`, {
         fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input, ' -ResultPath site-state.json')}`,
       });

@@ -54,7 +54,7 @@ async function readJsonFile<T>(file: string, schema: z.ZodType<T>, what: string)
   const parsed = schema.safeParse(
     (() => {
       try {
-        return JSON.parse(text);
+        return JSON.parse(text) as unknown;
       } catch {
         return undefined;
       }

@@ -113,8 +113,8 @@ export async function runStep<O>(step: Step<O>, rawOptions: unknown, context: St
       manifest ??= await workspace.loadManifest(); // none: throws "run import-media first"
       await checkMediaMatchesManifest(context, manifest);
       const last = appliedHistory(manifest).at(-1);
-      if (step.effect !== 'external' && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest!.fingerprint) {
-        return skipped(step.id, manifest!, optionsHash, 'unchanged since its last successful run', started, context);
+      if (step.effect !== 'external' && last?.step === step.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) {
+        return skipped(step.id, manifest, optionsHash, 'unchanged since its last successful run', started, context);
       }
     }
     const startedAt = new Date(started).toISOString();

@@ -70,7 +70,7 @@ export const ApplyUpdatesOptionsSchema = z
       description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
     }),
   })
-  .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { message: 'name the updates: a folder (from / --updates) or files' });
+  .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { error: 'name the updates: a folder (from / --updates) or files' });
 export type ApplyUpdatesOptions = z.infer<typeof ApplyUpdatesOptionsSchema>;
 
 /** Flags of the apply-updates command that are not step options (a dry run is never recorded). */
@@ -141,7 +141,7 @@ function summaryOf(plan: ServicingPlan) {
 export const applyUpdates: Step<ApplyUpdatesOptions> = {
   id: 'apply-updates',
   title: "Applying updates in Microsoft's servicing order",
-  schema: ApplyUpdatesOptionsSchema as unknown as z.ZodType<ApplyUpdatesOptions>,
+  schema: ApplyUpdatesOptionsSchema,
 
   /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {

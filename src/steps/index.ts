@@ -20,7 +20,7 @@ export const steps = {
 export type AnyStep = Step<unknown>;
 
 export function getStep(id: StepId): AnyStep {
-  return steps[id] as unknown as AnyStep;
+  return steps[id];
 }
 
 export type { Step, StepId } from './types.ts';
