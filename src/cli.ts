@@ -151,7 +151,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 function flagError(error: Error & { code?: string }, command: string, flags: string[]): UsageError {
   const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(error.message)?.[1] : undefined;
   if (unknown) {
-    const guess = nearest(unknown.replace(/^-+/, ''), flags);
+    const name = unknown.replace(/^-+/, '');
+    // A typo (--kepe → --keep), or the start of a longer flag (--keep → --keep-versions on distribute).
+    const guess = nearest(name, flags) ?? flags.find((f) => f.startsWith(`${name}-`));
     return new UsageError(`Unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''}`, {
       fix: `Run \`osmedia ${command} --help\` for its options.`,
     });
