@@ -97,7 +97,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let positionals: string[];
   try {
     const parsed = parseArgs({ args: rest, options: { ...command.options, ...common }, allowPositionals: Boolean(command.positionals), strict: true });
-    values = parsed.values as Values;
+    values = parsed.values;
     positionals = parsed.positionals;
   } catch (error) {
     return fail(flagError(error as Error & { code?: string }, name, Object.keys({ ...command.options, ...common })));
@@ -151,7 +151,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 function flagError(error: Error & { code?: string }, command: string, flags: string[]): UsageError {
   const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^']+)'/.exec(error.message)?.[1] : undefined;
   if (unknown) {
-    const guess = nearest(unknown.replace(/^-+/, ''), flags);
+    const name = unknown.replace(/^-+/, '');
+    // A typo (--kepe → --keep), or the start of a longer flag (--keep → --keep-versions on distribute).
+    const guess = nearest(name, flags) ?? flags.find((f) => f.startsWith(`${name}-`));
     return new UsageError(`Unknown option ${unknown}${guess ? `; did you mean --${guess}?` : ''}`, {
       fix: `Run \`osmedia ${command} --help\` for its options.`,
     });

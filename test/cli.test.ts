@@ -106,7 +106,7 @@ describe('osmedia CLI', () => {
     await writeFile(recipe, `workspace: work\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\nstamp:\n  revision: test\n`);
     const plan = await runCli(['plan', '--recipe', recipe]);
     expect(plan.stdout).toMatch(
-      /run  import-media\n +import .*CCCOMA_X64FRE_EN-US_DV9.iso into media\/\n?.*\nrun  strip-indexes\n +keep Enterprise in install.wim/,
+      /run {2}import-media\n +import .*CCCOMA_X64FRE_EN-US_DV9.iso into media\/\n?.*\nrun {2}strip-indexes\n +keep Enterprise in install.wim/,
     );
     const first = await runCli(['run', '--recipe', recipe, '--json']);
     expect(first.exitCode, first.stderr).toBe(0);

@@ -19,6 +19,8 @@ import { restoreImport, restoreUpdates, saveImport, saveUpdates, uploadArtifacts
 import { Workspace } from '../media/workspace.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
+/** A boolean input; empty (not given, no default in that action.yml) is the fallback. */
+const bool = (name: string, fallback: boolean) => (core.getInput(name) ? core.getBooleanInput(name) : fallback);
 /** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
 const h = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -210,9 +212,9 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     if (recipe) {
       let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional(Inputs.workspace));
-      const context = createContext({ workspace, reporter, force: core.getBooleanInput(Inputs.force) });
+      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false) });
       // The caches, as for the sub-actions: the import of a pinned ISO, and a pinned updates folder.
-      const useCache = core.getBooleanInput(Inputs.cache);
+      const useCache = bool(Inputs.cache, true);
       const compression = loaded.recipe.media.compression ?? 'LZX';
       if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
       const from = loaded.recipe.updates?.from === undefined ? undefined : path.resolve(loaded.dir, loaded.recipe.updates.from);
@@ -234,11 +236,11 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
       const context = createContext({
         workspace,
         reporter,
-        force: stepInput === 'import-media' && core.getBooleanInput(Inputs.force),
+        force: stepInput === 'import-media' && bool(Inputs.force, false),
         engine: optional(Inputs.engine),
       });
       const options = optionsFromInputs(stepInput);
-      const useCache = (stepInput === 'import-media' || stepInput === 'apply-updates') && core.getBooleanInput(Inputs.cache);
+      const useCache = (stepInput === 'import-media' || stepInput === 'apply-updates') && bool(Inputs.cache, true);
       if (useCache && stepInput === 'import-media')
         await restoreImport(context.workspace, options.sha256 as string | undefined, (options.compression as string | undefined) ?? 'LZX');
       // A pinned updates folder (a share) is read from a local copy the cache restored, when there is one.
@@ -275,7 +277,7 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
   }
   // Kept on failure too: that is when the manifest and the tool logs are needed most.
   try {
-    if (workspace && core.getBooleanInput(Inputs.artifacts)) {
+    if (workspace && bool(Inputs.artifacts, true)) {
       await uploadArtifacts(new Workspace(workspace), optional(Inputs.artifactName) ?? `osmedia-${path.basename(path.resolve(workspace))}`);
     }
   } catch (error) {

@@ -48,7 +48,7 @@ export const SiteOptionsSchema = z.strictObject({
   /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
   acceptLicense: z
     .literal(true, {
-      message: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package',
+      error: 'the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package',
     })
     .meta({ flag: 'accept-license', description: 'accept the Windows license terms for the package (required with --site-code)' }),
   distributionPointGroups: list(z.string().min(1))
@@ -206,8 +206,8 @@ export function siteStatusScript(site: SiteOptions): string {
 // What the scripts report (their result file, or their OSMEDIA-RESULT line). PowerShell 5.1's
 // ConvertTo-Json writes a one-element array as it is, but a $null or a lone object where a list was
 // expected is taken as an empty or one-element list, and null entries are dropped.
-const listOf = <T extends z.ZodTypeAny>(item: T) =>
-  z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x) => x !== null) : [v]), z.array(item));
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v: unknown) => (v === null || v === undefined ? [] : Array.isArray(v) ? (v as unknown[]).filter((x) => x !== null) : [v]), z.array(item));
 const nullableString = z
   .string()
   .nullish()

@@ -138,7 +138,7 @@ export class DismEngine implements ImageEngine {
         ...detail,
         index: entry.index!,
         name: entry.name ?? detail?.name ?? '',
-      } as ImageInfo);
+      });
     }
     return { imageCount: images.length, bootIndex: 0, compression: 'unknown', images };
   }

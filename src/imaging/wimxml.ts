@@ -27,8 +27,11 @@ function text(node: unknown, key: string): string {
   if (!node || typeof node !== 'object') return '';
   const value = (node as Node)[key];
   if (value === undefined || value === null) return '';
-  if (typeof value === 'object') return String((value as Node)['#text'] ?? '');
-  return String(value);
+  if (typeof value === 'object') {
+    const text = (value as Node)['#text'];
+    return typeof text === 'string' || typeof text === 'number' ? String(text) : '';
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value); // numbers and booleans: as String() writes them
 }
 
 function child(node: unknown, key: string): Node | undefined {

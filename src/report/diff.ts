@@ -144,8 +144,8 @@ export function renderDiff(diff: MediaDiff): string {
   if (diff.files) {
     rows.push([
       'Files',
-      `${formatBytes(diff.files.bytesBefore)}`,
-      `${formatBytes(diff.files.bytesAfter)}`,
+      formatBytes(diff.files.bytesBefore),
+      formatBytes(diff.files.bytesAfter),
       `${diff.files.added.length} added, ${diff.files.removed.length} removed, ${diff.files.changed.length} changed`,
     ]);
     for (const p of diff.files.changed.slice(0, 20)) rows.push(['changed', p, p, '']);

@@ -116,7 +116,7 @@ export async function buildMsuWithWim(work: string, out: string, layout: MsuWimL
   await put(path.join(tree, `${layout.kb}.cat`), `placeholder catalog for ${layout.kb}\r\n`);
   await put(path.join(tree, 'amd64_microsoft-windows-sample_31bf3856ad364e35_10.0.0.0_none.manifest'), `placeholder manifest ${layout.payload.version}\r\n`);
   await mkdir(dir, { recursive: true });
-  await runTool({ tool: 'wimlib-imagex', file: wimlibPath(), args: ['capture', tree, path.join(dir, `${base}.wim`), `${base}`, '--compress=LZX'] });
+  await runTool({ tool: 'wimlib-imagex', file: wimlibPath(), args: ['capture', tree, path.join(dir, `${base}.wim`), base, '--compress=LZX'] });
   await put(path.join(dir, `${base}.psf`), `placeholder PSF payload for ${layout.kb}\r\n`);
   await packageCab(work, path.join(dir, `SSU-${layout.ssu.build}-x64.cab`), layout.ssu);
   for (const name of ['DesktopDeployment.cab', 'DesktopDeployment_x86.cab', 'onepackage.AggregatedMetadata.cab', 'wsusscan.cab']) {

@@ -73,7 +73,7 @@ export const ApplyUpdatesOptionsSchema = z
       description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
     }),
   })
-  .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { message: 'name the updates: a folder (from / --updates) or files' });
+  .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { error: 'name the updates: a folder (from / --updates) or files' });
 export type ApplyUpdatesOptions = z.infer<typeof ApplyUpdatesOptionsSchema>;
 
 /** Flags of the apply-updates command that are not step options (a dry run is never recorded). */

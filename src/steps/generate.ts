@@ -121,7 +121,7 @@ function jenkinsItems(schema: z.ZodType, indent: string, aliases: Map<string, st
     const also = aliases.get(key) ? ` (or <code>${aliases.get(key)}</code>)` : '';
     const head = `${indent}<li><code>${key}</code>${also}${required ? ' (required)' : ''}: ${html(forHost(meta.description, 'jenkins', keyOfFlag))}`;
     if (!shapeOf(field)) return [`${head}</li>`];
-    return [`${head}`, `${indent}  <ul>`, ...jenkinsItems(field, `${indent}    `, new Map()), `${indent}  </ul>`, `${indent}</li>`];
+    return [head, `${indent}  <ul>`, ...jenkinsItems(field, `${indent}    `, new Map()), `${indent}  </ul>`, `${indent}</li>`];
   });
 }
 

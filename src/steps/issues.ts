@@ -29,7 +29,7 @@ type Issue = z.core.$ZodIssue;
 function flatten(issue: Issue): Issue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
   const branch = issue.errors.find((b) => b.some((i) => i.code !== 'invalid_type')) ?? issue.errors[0]!;
-  return branch.flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] } as Issue));
+  return branch.flatMap((i) => flatten({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 /** The issues as lines, each naming its option once. `raw` is what the user gave. */

@@ -45,7 +45,8 @@ export async function collectUpdateFiles(source: UpdateSource, baseDir = process
   const ignored: string[] = [];
   if (source.from) {
     const dir = path.resolve(baseDir, source.from);
-    const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch((caught: unknown) => {
+      const error = caught as NodeJS.ErrnoException;
       throw new UsageError(`The updates folder ${dir} cannot be read (${error.code ?? error.message})`, {
         fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe).",
       });

@@ -260,7 +260,7 @@ export function planServicing(
       if (lcu)
         skipped.push({ kb: lcu.kb, identity: lcu.identity, reason: 'the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)' });
       winreServiced = true;
-      const ssuIdentity = operations.find((o) => o.action === 'add-ssu') as Extract<Operation, { action: 'add-ssu' }> | undefined;
+      const ssuIdentity = operations.find((o): o is Extract<Operation, { action: 'add-ssu' }> => o.action === 'add-ssu');
       targets.push({
         target: 'winre',
         title: `WinRE (Windows/System32/Recovery/Winre.wim, taken from install.wim index ${first.index}, reused for every edition)`,

@@ -134,12 +134,12 @@ export async function runToolBuffer(invocation: Invocation, options: Pick<RunOpt
   });
   throwIfNotStarted(invocation, result);
   if (result.exitCode !== 0) {
-    const stderr = Buffer.from(result.stderr as Uint8Array).toString('utf8');
+    const stderr = Buffer.from(result.stderr).toString('utf8');
     throw new ToolError(`${invocation.tool} failed with exit code ${result.exitCode}: ${command}\n${tailLines(stderr)}`, {
       tool: invocation.tool,
       exitCode: result.exitCode,
       output: stderr,
     });
   }
-  return Buffer.from(result.stdout as Uint8Array);
+  return Buffer.from(result.stdout);
 }

@@ -153,7 +153,7 @@ export async function removeTree(target: string): Promise<void> {
 
 /** Runs async work over items with a fixed number of workers. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   async function worker(): Promise<void> {
     while (next < items.length) {

@@ -687,6 +687,6 @@ describe('distribute with a site (replayed)', () => {
 
     const noLicense = await runCli(['distribute', '--workspace', ws, '--target', target, ...siteFlags.filter((f) => f !== '--accept-license')]);
     expect(noLicense.exitCode).toBe(2);
-    expect(noLicense.stderr).toContain('site.acceptLicense: the Windows license terms must be accepted explicitly');
+    expect(noLicense.stderr).toContain('--accept-license: the Windows license terms must be accepted explicitly');
   });
 });

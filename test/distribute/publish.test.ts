@@ -286,7 +286,7 @@ describe('plan', () => {
     );
     const plan = await runCli(['plan', '--recipe', recipe]);
     expect(plan.stdout).toMatch(
-      /run  distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/,
+      /run {2}distribute\n.*share\/Win11 \[versioned [^\]]+\] would copy nothing\n.*share\/Win11-copy \[versioned [^\]]+\] would copy \d+, replace 0/,
     );
   });
 });

@@ -174,7 +174,7 @@ describe('apply-updates on Linux', () => {
     const plan = await runCli(['plan', '--recipe', path.join(dir, 'month.yml'), '--workspace', ws2]);
     expect(plan.exitCode, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(
-      /^skip strip-indexes\nrun  apply-updates\n\s+WinRE .*\n(.*\n)*\s+install\.wim index 1: Windows 11 Enterprise  10\.0\.26100\.1742 → 10\.0\.26100\.2314$/m,
+      /^skip strip-indexes\nrun {2}apply-updates\n\s+WinRE .*\n(.*\n)*\s+install\.wim index 1: Windows 11 Enterprise {2}10\.0\.26100\.1742 → 10\.0\.26100\.2314$/m,
     );
     expect(plan.stdout).toContain('rejected windows11.0-kb5046617-x64-express.cab: an online-only express payload');
   });
