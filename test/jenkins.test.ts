@@ -32,8 +32,8 @@ describe('Jenkins shared library', () => {
     const out = String(result.stdout);
     const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
     expect(failures, `${out}\n${result.stderr}`).toEqual([]);
-    // 7 steps × 3 shells × 7 checks, credentials 3, failures 3, the Jenkinsfile 1.
-    expect(out).toMatch(/^154 passed, 0 failed$/m);
+    // 7 steps × 3 shells × 7 checks, credentials 3, failures 3, nulls 3, the Jenkinsfile 1.
+    expect(out).toMatch(/^157 passed, 0 failed$/m);
     expect(result.exitCode).toBe(0);
 
     // The PowerShell each step runs on a Windows agent parses with a real PowerShell grammar.

@@ -24,7 +24,9 @@ def call(String command, Map args = [:]) {
     String argsFile = ".osmedia/args/${id}.json"
     String resultFile = ".osmedia/results/${id}.json"
     String junitFile = ".osmedia/reports/${id}.xml"
-    writeJSON(file: argsFile, json: options, pretty: 2)
+    // An optional value the pipeline does not have (sha256: recipe.media.sha256 with no pin,
+    // revision: env.GIT_COMMIT outside Git) is left out, never written as null or "null".
+    writeJSON(file: argsFile, json: withoutNulls(options), pretty: 2)
 
     // Only the command name (from this library) and generated paths: nothing from the caller.
     String tail = "${command} --args-file \"${argsFile}\" --result-file \"${resultFile}\" --junit \"${junitFile}\""
@@ -57,4 +59,26 @@ def call(String command, Map args = [:]) {
         error("osmedia ${command} failed (exit code ${status}): ${failure.message ?: 'see the console log'}${fix}${log}")
     }
     return result
+}
+
+/** The options without null values, at every depth (osmedia also reads a null as "not set").
+ *  Plain for loops: they are safe in CPS-transformed pipeline code. */
+def withoutNulls(value) {
+    if (value instanceof Map) {
+        Map kept = new LinkedHashMap()
+        for (def entry in (value as Map).entrySet()) {
+            if (entry.value != null) {
+                kept[entry.key] = withoutNulls(entry.value)
+            }
+        }
+        return kept
+    }
+    if (value instanceof List) {
+        List items = []
+        for (def item in (value as List)) {
+            items << withoutNulls(item)
+        }
+        return items
+    }
+    return value
 }

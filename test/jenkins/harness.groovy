@@ -138,6 +138,16 @@ String shellError = null
 try { load(badShell, 'osmediaRun').call([recipe: 'x.yml', shell: 'cmd /c evil']) } catch (IllegalStateException e) { shellError = e.message }
 check('usage: an unknown shell is refused before anything runs', shellError == "osmedia: shell must be 'bat' or 'powershell', not 'cmd /c evil'" && badShell.calls.isEmpty(), "${shellError} ${badShell.calls}")
 
+// Optional values the pipeline does not have (issue 17.8): left out of the arguments file, never null or "null".
+Agent nulls = new Agent(dir: new File(scratch, 'nulls'), unix: true)
+nulls.dir.mkdirs()
+load(nulls, 'osmediaStampBuildFile').call([workspace: '/w', revision: null])
+load(nulls, 'osmediaApplyUpdates').call([workspace: '/w', from: 'updates', files: [[path: 'a.msu', sha256: null], [path: 'b.cab', sha256: 'ab']], netfx3: null])
+def nullArgs = nulls.calls.findAll { it.step == 'writeJSON' }.collect { new File(nulls.dir, it.file).text }
+check('nulls: a null option is left out of the arguments file', new JsonSlurper().parseText(nullArgs[0]) == [workspace: '/w'], nullArgs[0])
+check('nulls: nested nulls are left out too', new JsonSlurper().parseText(nullArgs[1]) == [workspace: '/w', from: 'updates', files: [[path: 'a.msu'], [path: 'b.cab', sha256: 'ab']]], nullArgs[1])
+check('nulls: no file holds null or "null"', nullArgs.every { !it.contains('null') }, "${nullArgs}")
+
 // The example Jenkinsfile is valid Groovy (declarative syntax is Groovy method calls with closures).
 try {
     // Jenkins supplies the @Library annotation; an equivalent stand-in lets plain Groovy compile the file.
