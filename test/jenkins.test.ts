@@ -1,17 +1,10 @@
 import { execa } from 'execa';
-import { realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { Language, Parser } from 'web-tree-sitter';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from './helpers.ts';
-
-/** Debian's groovy looks for /usr/lib/jvm/default-java; point it at whatever java is installed. */
-async function javaHome(): Promise<string | undefined> {
-  if (process.env.JAVA_HOME) return process.env.JAVA_HOME;
-  const which = await execa('sh', ['-c', 'command -v java'], { reject: false });
-  return which.exitCode === 0 ? path.dirname(path.dirname(realpathSync(String(which.stdout).trim()))) : undefined;
-}
+import { javaHome } from './jenkins/java.ts';
 
 describe('Jenkins shared library', () => {
   it('every vars step runs exactly the expected command with its arguments in a file (Groovy harness)', async () => {
