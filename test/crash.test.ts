@@ -41,7 +41,7 @@ function killedRun(args: string[], faultPoint: string) {
   });
 }
 
-/** A kill this long after its marker is still a hang guard, never a speed assumption: these tests wait on events. */
+/** Only a hang guard, never a speed assumption: these tests wait on fault points and progress lines, not on a clock. */
 const HANG_GUARD_MS = 600_000;
 
 describe('a killed run, re-run with the same command, converges: every commit point of import, strip and stamp', () => {
