@@ -11,6 +11,7 @@ import { commands as toolCommands } from './commands/tools.ts';
 import { renderJUnit } from './report/junit.ts';
 import { describeError, EXIT_MEANINGS, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, type Reporter } from './util/events.ts';
+import { withoutNulls } from './util/nulls.ts';
 import { writeFileAtomic } from './util/fs.ts';
 import { nearest } from './util/suggest.ts';
 import { OSMEDIA_VERSION } from './version.ts';
@@ -161,7 +162,7 @@ function flagError(error: Error & { code?: string }, command: string, flags: str
   return new UsageError(error.message, { fix: `Run \`osmedia ${command} --help\`.` });
 }
 
-/** Reads --args-file: one JSON object of options. */
+/** Reads --args-file: one JSON object of options; a null value means the key is not set (src/util/nulls.ts). */
 async function readArgsFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -182,7 +183,7 @@ async function readArgsFile(file: string): Promise<Record<string, unknown>> {
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`The arguments file ${file} must hold one JSON object`, { fix: 'Write the options as {"name": value, …}.' });
   }
-  return data as Record<string, unknown>;
+  return withoutNulls(data as Record<string, unknown>);
 }
 
 /** Exposed for tests: the command names and their help. */

@@ -1,17 +1,10 @@
 import { execa } from 'execa';
-import { realpathSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { Language, Parser } from 'web-tree-sitter';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from './helpers.ts';
-
-/** Debian's groovy looks for /usr/lib/jvm/default-java; point it at whatever java is installed. */
-async function javaHome(): Promise<string | undefined> {
-  if (process.env.JAVA_HOME) return process.env.JAVA_HOME;
-  const which = await execa('sh', ['-c', 'command -v java'], { reject: false });
-  return which.exitCode === 0 ? path.dirname(path.dirname(realpathSync(String(which.stdout).trim()))) : undefined;
-}
+import { javaHome } from './jenkins/java.ts';
 
 describe('Jenkins shared library', () => {
   it('every vars step runs exactly the expected command with its arguments in a file (Groovy harness)', async () => {
@@ -32,8 +25,8 @@ describe('Jenkins shared library', () => {
     const out = String(result.stdout);
     const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
     expect(failures, `${out}\n${result.stderr}`).toEqual([]);
-    // 7 steps × 3 shells × 7 checks, credentials 3, failures 3, the Jenkinsfile 1.
-    expect(out).toMatch(/^154 passed, 0 failed$/m);
+    // 7 steps × 3 shells × 7 checks, credentials 9, failures 3, nulls 3, the Jenkinsfile 1.
+    expect(out).toMatch(/^163 passed, 0 failed$/m);
     expect(result.exitCode).toBe(0);
 
     // The PowerShell each step runs on a Windows agent parses with a real PowerShell grammar.
@@ -41,7 +34,7 @@ describe('Jenkins shared library', () => {
     const parser = new Parser();
     parser.setLanguage(await Language.load(path.join(repoRoot, 'node_modules', 'tree-sitter-powershell', 'tree-sitter-powershell.wasm')));
     const scripts = (await readdir(scratch)).filter((n) => n.endsWith('.ps1'));
-    expect(scripts).toHaveLength(7);
+    expect(scripts).toHaveLength(8);
     for (const name of scripts) {
       const tree = parser.parse(await readFile(path.join(scratch, name), 'utf8'))!;
       expect(tree.rootNode.hasError, name).toBe(false);

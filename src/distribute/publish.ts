@@ -198,7 +198,8 @@ function progressReporter(reporter: Reporter, target: string, progress: CopyProg
     reporter.emit({
       type: 'progress',
       step: 'distribute',
-      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      phase: `copying to ${target}`,
+      detail: `${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s`,
       done: progress.done,
       total: progress.total,
       unit: 'bytes',

@@ -60,7 +60,8 @@ export async function verifyTarget(rawTarget: string, requestedVersion: string |
         reporter.emit({
           type: 'progress',
           step: 'verify',
-          phase: `hashing ${path.basename(dir)} (${(done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+          phase: `hashing ${path.basename(dir)}`,
+          detail: `${(done / 1048576 / seconds).toFixed(0)} MiB/s`,
           done,
           total,
           unit: 'bytes',

@@ -5,7 +5,17 @@ export type StepResult = 'succeeded' | 'skipped' | 'failed';
 
 export type OsmediaEvent =
   | { type: 'step-started'; step: string; title: string }
-  | { type: 'progress'; step: string; phase: string; done: number; total: number; unit: 'bytes' | 'percent' }
+  | {
+      type: 'progress';
+      step: string;
+      /** What is being done, stable for the whole phase ("copying to D:\\pkg"): renderers key on it. */
+      phase: string;
+      done: number;
+      total: number;
+      unit: 'bytes' | 'percent';
+      /** What changes while it runs (files done, MiB/s): shown with a line, never a reason to print one. */
+      detail?: string;
+    }
   | { type: 'info'; step?: string; message: string }
   | { type: 'warning'; step?: string; message: string }
   | {
@@ -62,7 +72,9 @@ interface ConsoleOptions {
 
 /**
  * Human output on stderr. On a TTY, progress is one bar redrawn with `\r`; in CI logs,
- * where `\r` makes a mess, it is a plain line every few seconds or every 10 %.
+ * where `\r` makes a mess, it is a plain line every 10 % or every 5 s (and at 100 %) per step
+ * and phase. Only the step, the phase and the time decide when a line is due: `detail`
+ * (file counts, speed) rides along, so a phase of any size prints at most about 11 lines plus one per 5 s.
  */
 export class ConsoleReporter implements Reporter {
   private readonly options: Required<Omit<ConsoleOptions, 'stream'>> & Pick<ConsoleOptions, 'stream'>;
@@ -93,7 +105,7 @@ export class ConsoleReporter implements Reporter {
 
   private progress(event: Extract<OsmediaEvent, { type: 'progress' }>): void {
     const percent = event.total > 0 ? Math.min(100, Math.floor((event.done / event.total) * 100)) : 0;
-    const amount = event.unit === 'bytes' ? ` ${formatBytes(event.done)} of ${formatBytes(event.total)}` : '';
+    const amount = `${event.unit === 'bytes' ? ` ${formatBytes(event.done)} of ${formatBytes(event.total)}` : ''}${event.detail ? ` (${event.detail})` : ''}`;
     if (this.options.tty) {
       const width = 30;
       const filled = Math.round((percent / 100) * width);

@@ -232,9 +232,14 @@ describe('concurrency and failures', () => {
     expect((error as LockedError).fix).toMatch(/--wait/);
     expect(await readCurrent(target)).toBeUndefined();
 
-    setTimeout(() => void release(), 1200);
+    // The other pipeline finishes once this one reports that it waits: an event, not a timer.
     const context = testContext(workspace);
-    const waited = await runStep(distribute, { targets: [target], wait: 30 }, context, 'test');
+    const emit = context.reporter.emit.bind(context.reporter);
+    context.reporter.emit = (event) => {
+      emit(event);
+      if (event.type === 'info' && event.message.startsWith('waiting for the target')) void release();
+    };
+    const waited = await runStep(distribute, { targets: [target], wait: 600 }, context, 'test');
     expect(context.reporter.messages('info').some((m) => m.startsWith('waiting for the target'))).toBe(true);
     expect(waited.result).toBe('succeeded');
     expect(await readCurrent(target)).toBeDefined();

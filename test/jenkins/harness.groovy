@@ -23,11 +23,14 @@ class Agent {
     boolean writeResult = true
     List calls = []
     boolean inCredentials = false
+    Map env = [BUILD_NUMBER: '42']
+    static final String USER = 'CORP\\svc-osmedia-share'
+    static final String SECRET = 'pa55 w0rd" & echo %PATH% $(id) `x`'
 
     Map binding() {
         def agent = this
         return [
-            env: [BUILD_NUMBER: '42'],
+            env: agent.env,
             isUnix: { -> agent.unix },
             writeJSON: { Map m -> agent.calls << [step: 'writeJSON', file: m.file]; File f = new File(agent.dir, m.file); f.parentFile.mkdirs(); f.text = JsonOutput.toJson(m.json) },
             readJSON: { Map m -> new JsonSlurper().parse(new File(agent.dir, m.file)) },
@@ -36,13 +39,18 @@ class Agent {
             powershell: { Map m -> agent.shell('powershell', m) },
             sh: { Map m -> agent.shell('sh', m) },
             usernamePassword: { Map m -> [kind: 'usernamePassword'] + m },
-            withCredentials: { List bindings, Closure body -> agent.calls << [step: 'withCredentials', bindings: bindings]; agent.inCredentials = true; try { return body() } finally { agent.inCredentials = false } },
+            withCredentials: { List bindings, Closure body ->
+                agent.calls << [step: 'withCredentials', bindings: bindings]; agent.inCredentials = true
+                // As Jenkins does: the values only in the environment of the steps inside.
+                agent.env.OSMEDIA_USERNAME = Agent.USER; agent.env.OSMEDIA_PASSWORD = Agent.SECRET
+                try { return body() } finally { agent.inCredentials = false; agent.env.remove('OSMEDIA_USERNAME'); agent.env.remove('OSMEDIA_PASSWORD') }
+            },
             error: { String message -> throw new IllegalStateException(message) },
         ]
     }
 
     def shell(String kind, Map m) {
-        calls << [step: kind, script: m.script, returnStatus: m.returnStatus, inCredentials: inCredentials]
+        calls << [step: kind, script: m.script, returnStatus: m.returnStatus, inCredentials: inCredentials, env: new LinkedHashMap(env)]
         def match = (m.script =~ /--result-file "([^"]+)"/)
         if (writeResult && match.find()) {
             File f = new File(dir, match.group(1)); f.parentFile.mkdirs(); f.text = JsonOutput.toJson(cliResult)
@@ -106,16 +114,47 @@ steps.each { String name, String command ->
     }
 }
 
-// Credentials: only through withCredentials, never in the arguments file.
+// Credentials (issue 17.6): on a Windows agent the targets' shares are connected with them for the
+// length of the command and disconnected after, by one PowerShell script; the user and password are
+// only in the environment withCredentials sets, never in a script, a command line, a file or the log.
 Agent credAgent = new Agent(dir: new File(scratch, 'credentials'), unix: false)
 credAgent.dir.mkdirs()
-load(credAgent, 'osmediaDistribute').call([workspace: 'D:\\ws', targets: ['\\\\cm01\\src$'], credentialsId: 'cm-share-writer'])
+load(credAgent, 'osmediaDistribute').call([workspace: 'D:\\ws', targets: ['\\\\cm01\\src$\\OS\\Win11', '\\\\cm02.corp\\pkg', 'D:\\local'], credentialsId: 'cm-share-writer'])
 def cred = credAgent.calls.find { it.step == 'withCredentials' }
 check('credentials: bound with withCredentials as OSMEDIA_USERNAME/OSMEDIA_PASSWORD',
     cred != null && cred.bindings == [[kind: 'usernamePassword', credentialsId: 'cm-share-writer', usernameVariable: 'OSMEDIA_USERNAME', passwordVariable: 'OSMEDIA_PASSWORD']], "${cred}")
-check('credentials: the command runs inside withCredentials', credAgent.calls.find { it.step == 'bat' }?.inCredentials == true, "${credAgent.calls}")
-def credArgs = new JsonSlurper().parse(new File(credAgent.dir, credAgent.calls.find { it.step == 'writeJSON' }.file))
-check('credentials: the credential id is not in the arguments file', !credArgs.containsKey('credentialsId') && credArgs == [workspace: 'D:\\ws', targets: ['\\\\cm01\\src$']], "${credArgs}")
+def credRuns = credAgent.calls.findAll { it.step in ['bat', 'powershell', 'sh'] }
+check('credentials: one PowerShell script runs, inside withCredentials, with the secret in its environment only',
+    credRuns.size() == 1 && credRuns[0].step == 'powershell' && credRuns[0].inCredentials == true && credRuns[0].env.OSMEDIA_PASSWORD == Agent.SECRET, "${credAgent.calls}")
+String credScript = credRuns[0]?.script ?: ''
+String credArgsFile = credAgent.calls.find { it.step == 'writeJSON' }.file
+String credId = credArgsFile.replaceAll(/^\.osmedia\/args\//, '').replaceAll(/\.json$/, '')
+check('credentials: the script connects the shares from the arguments file, runs distribute, and disconnects in finally',
+    credScript.contains("Get-Content -Raw -LiteralPath '${credArgsFile}'") &&
+    credScript.contains('New-SmbMapping -RemotePath $share -UserName $env:OSMEDIA_USERNAME -Password $env:OSMEDIA_PASSWORD -Persistent $false') &&
+    credScript.contains("& \$cli distribute --args-file \".osmedia/args/${credId}.json\" --result-file \".osmedia/results/${credId}.json\" --junit \".osmedia/reports/${credId}.xml\"") &&
+    credScript.indexOf('} finally {') < credScript.indexOf('Remove-SmbMapping -RemotePath $share -Force') &&
+    credScript.trim().endsWith('exit $code'), credScript)
+new File(scratch, 'credentials.ps1').text = credScript
+check('credentials: no target, user or password is in the script', ['cm01', 'cm02', 'D:\\local', Agent.USER, Agent.SECRET, 'pa55'].every { !credScript.contains(it) }, credScript)
+def credArgs = new JsonSlurper().parse(new File(credAgent.dir, credArgsFile))
+check('credentials: the credential id is not in the arguments file', !credArgs.containsKey('credentialsId') && credArgs.targets.size() == 3, "${credArgs}")
+List credFiles = []
+credAgent.dir.eachFileRecurse { if (it.isFile()) credFiles << it }
+check('credentials: no file on the agent holds the user or the password', credFiles.every { f -> !f.text.contains('pa55') && !f.text.contains('svc-osmedia-share') }, "${credFiles}")
+check('credentials: nothing outside withCredentials sees them', credAgent.env.OSMEDIA_PASSWORD == null && credAgent.calls.findAll { it.step != 'powershell' }.every { !"${it}".contains('pa55') }, "${credAgent.calls}")
+
+Agent credUnix = new Agent(dir: new File(scratch, 'credentials-unix'), unix: true)
+credUnix.dir.mkdirs()
+String unixError = null
+try { load(credUnix, 'osmediaDistribute').call([workspace: '/w', targets: ['/mnt/pkg'], credentialsId: 'x']) } catch (IllegalStateException e) { unixError = e.message }
+check('credentials: on Linux refused with the mount.cifs way, before anything runs',
+    unixError?.contains('on Linux, mount the share first (mount.cifs') && !credUnix.calls.any { it.step in ['sh', 'withCredentials'] }, "${unixError} ${credUnix.calls}")
+Agent credOther = new Agent(dir: new File(scratch, 'credentials-other'), unix: false)
+credOther.dir.mkdirs()
+String otherError = null
+try { load(credOther, 'osmediaImportMedia').call([workspace: 'D:\\w', source: '\\\\iso\\x.iso', credentialsId: 'x']) } catch (IllegalStateException e) { otherError = e.message }
+check('credentials: refused on a step that is not distribute', otherError?.contains('pass it to osmediaDistribute, not to import-media') && !credOther.calls.any { it.step in ['bat', 'powershell', 'withCredentials'] }, "${otherError}")
 
 // A failed command fails the step with osmedia's message, fix and log.
 Agent failing = new Agent(dir: new File(scratch, 'failing'), unix: true, exitCode: 2,
@@ -137,6 +176,16 @@ badShell.dir.mkdirs()
 String shellError = null
 try { load(badShell, 'osmediaRun').call([recipe: 'x.yml', shell: 'cmd /c evil']) } catch (IllegalStateException e) { shellError = e.message }
 check('usage: an unknown shell is refused before anything runs', shellError == "osmedia: shell must be 'bat' or 'powershell', not 'cmd /c evil'" && badShell.calls.isEmpty(), "${shellError} ${badShell.calls}")
+
+// Optional values the pipeline does not have (issue 17.8): left out of the arguments file, never null or "null".
+Agent nulls = new Agent(dir: new File(scratch, 'nulls'), unix: true)
+nulls.dir.mkdirs()
+load(nulls, 'osmediaStampBuildFile').call([workspace: '/w', revision: null])
+load(nulls, 'osmediaApplyUpdates').call([workspace: '/w', from: 'updates', files: [[path: 'a.msu', sha256: null], [path: 'b.cab', sha256: 'ab']], netfx3: null])
+def nullArgs = nulls.calls.findAll { it.step == 'writeJSON' }.collect { new File(nulls.dir, it.file).text }
+check('nulls: a null option is left out of the arguments file', new JsonSlurper().parseText(nullArgs[0]) == [workspace: '/w'], nullArgs[0])
+check('nulls: nested nulls are left out too', new JsonSlurper().parseText(nullArgs[1]) == [workspace: '/w', from: 'updates', files: [[path: 'a.msu'], [path: 'b.cab', sha256: 'ab']]], nullArgs[1])
+check('nulls: no file holds null or "null"', nullArgs.every { !it.contains('null') }, "${nullArgs}")
 
 // The example Jenkinsfile is valid Groovy (declarative syntax is Groovy method calls with closures).
 try {
