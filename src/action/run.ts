@@ -34,7 +34,10 @@ const h = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '
 
 /** What the Action read for a field: lists one per line, booleans as YAML 1.2 booleans, empty as not given. */
 function readInput(field: Field): string | boolean | string[] | undefined {
-  const name = field.meta.flag!;
+  const former = (field.meta.formerInputs ?? []).find((n) => core.getInput(n));
+  if (former && !core.getInput(field.meta.flag!))
+    core.warning(`The input ${former} is now ${field.meta.flag!} (as the CLI flag --${field.meta.flag!}); rename it.`);
+  const name = core.getInput(field.meta.flag!) || !former ? field.meta.flag! : former;
   const given = core.getInput(name) || (field.meta.actionEnv ? process.env[field.meta.actionEnv] : undefined);
   if (!given) return undefined;
   if (field.kind === 'boolean') return bool(name, false);
