@@ -152,8 +152,10 @@ describe('the bundled actions on the sample media', () => {
     expect(published.summary).toMatch(/<h3>Distribution<\/h3>/);
     expect(published.summary).toContain(`<td>${path.join(share, 'Win11')}</td><td>${published.outputs.version}</td><td>published</td>`);
 
-    const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, target: path.join(share, 'Win11') });
+    // A workflow written for the former input name (targets) still works, with a warning to rename it.
+    const again = await runAction('actions/distribute/action.yml', { workspace: stamped.outputs.workspace!, targets: path.join(share, 'Win11') });
     expect(again.outputs.changed).toBe('false');
+    expect(again.stdout).toMatch(/^::warning::The input targets is now target/m);
 
     const ts = await runAction('actions/generate-task-sequence/action.yml', {
       workspace: stamped.outputs.workspace!,

@@ -142,7 +142,7 @@ describe('generate-task-sequence on the sample media', () => {
     expect(manifest.history.at(-1)).toMatchObject({ step: 'generate-task-sequence', effect: 'external', summary: { packageId: 'P0100123', scanOnly: true } });
     const bad = await runCli(['generate-task-sequence', '--workspace', workspace, '--edition', '2', '--package-id', 'NOT-AN-ID']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/packageId: a ConfigMgr package ID/);
+    expect(bad.stderr).toMatch(/--package-id: a ConfigMgr package ID/);
   });
 
   it('refuses an image whose architecture or languages the manifest does not record', async () => {

@@ -20,16 +20,25 @@ import { Workspace } from '../media/workspace.ts';
 
 const optional = (name: string) => core.getInput(name) || undefined;
 /** A boolean input; empty (not given, no default in that action.yml) is the fallback. */
-const bool = (name: string, fallback: boolean) => (core.getInput(name) ? core.getBooleanInput(name) : fallback);
+function bool(name: string, fallback: boolean): boolean {
+  const value = core.getInput(name);
+  if (!value) return fallback;
+  if (!/^(true|True|TRUE|false|False|FALSE)$/.test(value))
+    throw new UsageError(`The input ${name} is "${value}", not a boolean`, { fix: `Set ${name} to true or false (or leave it out).` });
+  return core.getBooleanInput(name);
+}
 /** Names and messages come from media, recipes and tools: escaped before they go into the summary's HTML. */
 const h = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** What the Action read for a field: lists one per line, booleans as YAML 1.2 booleans, empty as not given. */
 function readInput(field: Field): string | boolean | string[] | undefined {
-  const name = field.meta.flag!;
+  const former = (field.meta.formerInputs ?? []).find((n) => core.getInput(n));
+  if (former && !core.getInput(field.meta.flag!))
+    core.warning(`The input ${former} is now ${field.meta.flag!} (as the CLI flag --${field.meta.flag!}); rename it.`);
+  const name = core.getInput(field.meta.flag!) || !former ? field.meta.flag! : former;
   const given = core.getInput(name) || (field.meta.actionEnv ? process.env[field.meta.actionEnv] : undefined);
   if (!given) return undefined;
-  if (field.kind === 'boolean') return core.getBooleanInput(name);
+  if (field.kind === 'boolean') return bool(name, false);
   if (field.kind === 'list') return core.getMultilineInput(name);
   return given;
 }

@@ -53,10 +53,10 @@ export const SiteOptionsSchema = z.strictObject({
     .meta({ flag: 'accept-license', description: 'accept the Windows license terms for the package (required with --site-code)' }),
   distributionPointGroups: list(z.string().min(1))
     .default([])
-    .meta({ flag: 'dp-group', placeholder: 'NAME', description: 'a distribution point group to distribute to (repeatable)' }),
+    .meta({ flag: 'dp-group', formerInputs: ['dp-groups'], placeholder: 'NAME', description: 'a distribution point group to distribute to (repeatable)' }),
   distributionPoints: list(z.string().min(1))
     .default([])
-    .meta({ flag: 'dp', placeholder: 'HOST', description: 'a distribution point to distribute to (repeatable)' }),
+    .meta({ flag: 'dp', formerInputs: ['dps'], placeholder: 'HOST', description: 'a distribution point to distribute to (repeatable)' }),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
   waitDistribution: z.number().int().min(0).default(0).meta({
     flag: 'wait-distribution',

@@ -13,6 +13,7 @@ export const DistributeOptionsSchema = z.strictObject({
   targets: list(z.string().min(1), 'at least one target folder (a package source share)').meta({
     flag: 'target',
     short: 't',
+    formerInputs: ['targets'],
     placeholder: 'DIR',
     example: '\\\\cm01\\sources$\\OS\\Win11',
     description: 'a package source folder (UNC path or mounted share); repeatable',

@@ -27,12 +27,14 @@ export interface FieldMeta {
   commaList?: boolean;
   /** Supplied by the host when not given: the Action reads this environment variable (GITHUB_SHA). */
   actionEnv?: string;
+  /** Former Action input names, still read (with a warning) so existing workflows keep working. */
+  formerInputs?: string[];
   /** A name only a host knows (cache, artifacts, token): an Action input with no CLI flag. */
   hostOnly?: boolean;
 }
 
 /** The keys of FieldMeta that are ours, not JSON Schema's (stripped from the recipe's JSON Schema). */
-export const META_KEYS = ['flag', 'short', 'placeholder', 'example', 'hosts', 'negate', 'item', 'commaList', 'actionEnv', 'hostOnly'] as const;
+export const META_KEYS = ['flag', 'short', 'placeholder', 'example', 'hosts', 'negate', 'item', 'commaList', 'actionEnv', 'formerInputs', 'hostOnly'] as const;
 
 export type Kind = 'string' | 'number' | 'boolean' | 'list';
 

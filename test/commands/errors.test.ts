@@ -64,7 +64,8 @@ describe('errors a person can act on', () => {
     const args = path.join(dir, 'args.json');
     const imported = await runCli(['import-media', '--workspace', path.join(dir, 'ws2'), '--source', sample.isoPath!]);
     expect(imported.exitCode, imported.stderr).toBe(0);
-    await writeFile(args, JSON.stringify({ workspace: path.join(dir, 'ws2'), keep: 'Professional' }));
+    // null means "not set" (the Jenkins library writes absent optional fields as null).
+    await writeFile(args, JSON.stringify({ workspace: path.join(dir, 'ws2'), keep: 'Professional', engine: null }));
     const stripped = await runCli(['strip-indexes', '--args-file', args, '--json']);
     expect(stripped.exitCode, stripped.stderr).toBe(0);
     expect(stripped.json()).toMatchObject({ images: [{ editionId: 'Professional' }] });
