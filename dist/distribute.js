@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-JMDNGAUG.js";
+} from "./chunks/chunk-3IKYRQ3S.js";
 import "./chunks/chunk-I2OHX7HH.js";
 
 // src/action/entries/distribute.ts

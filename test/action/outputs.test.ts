@@ -83,6 +83,7 @@ describe('the top-level action outputs', () => {
       [Outputs.version]: current.version,
       [Outputs.packageId]: 'P0100456',
       [Outputs.taskSequence]: path.join(ws, 'ts', 'osmedia-upgrade.xml'),
+      [Outputs.exitCode]: '0', // the exit-code table (src/util/errors.ts): 0 ok, also for nothing to do
     };
     // The run that applies the updates and publishes has the version it published (issue 17.2).
     expect(current.version).toMatch(/^26100\.1742-[0-9a-f]{8}$/);

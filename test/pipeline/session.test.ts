@@ -36,7 +36,7 @@ describe('one session per run', () => {
     await fileAppears(`${go}.reached`);
 
     const refused = await runCli(['run', '--recipe', recipe]);
-    expect(refused.exitCode).toBe(1);
+    expect(refused.exitCode).toBe(3); // the exit-code table: 3 = locked by another run
     expect(refused.stderr).toMatch(/The workspace .*ws is in use by "osmedia run --recipe .*osmedia\.yml" \(pid \d+/);
     expect(refused.stderr).toMatch(/--wait SECONDS/);
 

@@ -68,7 +68,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function checkPathExt(path36, options) {
+    function checkPathExt(path37, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -79,25 +79,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path36.substr(-p.length).toLowerCase() === p) {
+        if (p && path37.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat9, path36, options) {
+    function checkStat(stat9, path37, options) {
       if (!stat9.isSymbolicLink() && !stat9.isFile()) {
         return false;
       }
-      return checkPathExt(path36, options);
+      return checkPathExt(path37, options);
     }
-    function isexe(path36, options, cb) {
-      fs6.stat(path36, function(er, stat9) {
-        cb(er, er ? false : checkStat(stat9, path36, options));
+    function isexe(path37, options, cb) {
+      fs6.stat(path37, function(er, stat9) {
+        cb(er, er ? false : checkStat(stat9, path37, options));
       });
     }
-    function sync(path36, options) {
-      return checkStat(fs6.statSync(path36), path36, options);
+    function sync(path37, options) {
+      return checkStat(fs6.statSync(path37), path37, options);
     }
   }
 });
@@ -108,13 +108,13 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function isexe(path36, options, cb) {
-      fs6.stat(path36, function(er, stat9) {
+    function isexe(path37, options, cb) {
+      fs6.stat(path37, function(er, stat9) {
         cb(er, er ? false : checkStat(stat9, options));
       });
     }
-    function sync(path36, options) {
-      return checkStat(fs6.statSync(path36), options);
+    function sync(path37, options) {
+      return checkStat(fs6.statSync(path37), options);
     }
     function checkStat(stat9, options) {
       return stat9.isFile() && checkMode(stat9, options);
@@ -147,7 +147,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path36, options, cb) {
+    function isexe(path37, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -157,7 +157,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path36, options || {}, function(er, is) {
+          isexe(path37, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -166,7 +166,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path36, options || {}, function(er, is) {
+      core(path37, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -176,9 +176,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path36, options) {
+    function sync(path37, options) {
       try {
-        return core.sync(path36, options || {});
+        return core.sync(path37, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -194,7 +194,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -232,7 +232,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path37.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
@@ -259,7 +259,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path36.join(pathPart, cmd);
+        const pCmd = path37.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -307,7 +307,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -325,7 +325,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path36.delimiter : void 0
+          pathExt: withoutPathExt ? path37.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -334,7 +334,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path36.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path37.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -388,8 +388,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path36, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path36.split("/").pop();
+      const [path37, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path37.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -424,7 +424,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path36 = __require("path");
+    var path37 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -449,7 +449,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path36.normalize(parsed.command);
+        parsed.command = path37.normalize(parsed.command);
         parsed.command = escape3.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape3.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -539,7 +539,7 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse3 = require_parse();
     var enoent = require_enoent();
-    function spawn2(command, args, options) {
+    function spawn3(command, args, options) {
       const parsed = parse3(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
@@ -551,8 +551,8 @@ var require_cross_spawn = __commonJS({
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn2;
-    module.exports.spawn = spawn2;
+    module.exports = spawn3;
+    module.exports.spawn = spawn3;
     module.exports.sync = spawnSync2;
     module.exports._parse = parse3;
     module.exports._enoent = enoent;
@@ -636,17 +636,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path36) {
-      const ctrl = callVisitor(key, node2, visitor, path36);
+    function visit_(key, node2, visitor, path37) {
+      const ctrl = callVisitor(key, node2, visitor, path37);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path36, ctrl);
-        return visit_(key, ctrl, visitor, path36);
+        replaceNode(key, path37, ctrl);
+        return visit_(key, ctrl, visitor, path37);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path37 = Object.freeze(path37.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path36);
+            const ci = visit_(i2, node2.items[i2], visitor, path37);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -657,13 +657,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path36);
+          path37 = Object.freeze(path37.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path37);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path36);
+          const cv = visit_("value", node2.value, visitor, path37);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -684,17 +684,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path36) {
-      const ctrl = await callVisitor(key, node2, visitor, path36);
+    async function visitAsync_(key, node2, visitor, path37) {
+      const ctrl = await callVisitor(key, node2, visitor, path37);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path36, ctrl);
-        return visitAsync_(key, ctrl, visitor, path36);
+        replaceNode(key, path37, ctrl);
+        return visitAsync_(key, ctrl, visitor, path37);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
+          path37 = Object.freeze(path37.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path36);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path37);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -705,13 +705,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path36 = Object.freeze(path36.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path36);
+          path37 = Object.freeze(path37.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path37);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path36);
+          const cv = await visitAsync_("value", node2.value, visitor, path37);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -738,23 +738,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path36) {
+    function callVisitor(key, node2, visitor, path37) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path36);
+        return visitor(key, node2, path37);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path36);
+        return visitor.Map?.(key, node2, path37);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path36);
+        return visitor.Seq?.(key, node2, path37);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path36);
+        return visitor.Pair?.(key, node2, path37);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path36);
+        return visitor.Scalar?.(key, node2, path37);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path36);
+        return visitor.Alias?.(key, node2, path37);
       return void 0;
     }
-    function replaceNode(key, path36, node2) {
-      const parent = path36[path36.length - 1];
+    function replaceNode(key, path37, node2) {
+      const parent = path37[path37.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -918,7 +918,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity3.isNode(doc.contents)) {
@@ -934,9 +934,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix2 === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix2)))
-            lines2.push(`%TAG ${handle} ${prefix2}`);
+            lines.push(`%TAG ${handle} ${prefix2}`);
         }
-        return lines2.join("\n");
+        return lines.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -1366,10 +1366,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path36, value) {
+    function collectionFromPath(schema, path37, value) {
       let v2 = value;
-      for (let i2 = path36.length - 1; i2 >= 0; --i2) {
-        const k = path36[i2];
+      for (let i2 = path37.length - 1; i2 >= 0; --i2) {
+        const k = path37[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v2;
@@ -1388,7 +1388,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path36) => path36 == null || typeof path36 === "object" && !!path36[Symbol.iterator]().next().done;
+    var isEmptyPath = (path37) => path37 == null || typeof path37 === "object" && !!path37[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1418,11 +1418,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path36, value) {
-        if (isEmptyPath(path36))
+      addIn(path37, value) {
+        if (isEmptyPath(path37))
           this.add(value);
         else {
-          const [key, ...rest] = path36;
+          const [key, ...rest] = path37;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1436,8 +1436,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        const [key, ...rest] = path36;
+      deleteIn(path37) {
+        const [key, ...rest] = path37;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1451,8 +1451,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        const [key, ...rest] = path36;
+      getIn(path37, keepScalar) {
+        const [key, ...rest] = path37;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1470,8 +1470,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path36) {
-        const [key, ...rest] = path36;
+      hasIn(path37) {
+        const [key, ...rest] = path37;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1481,8 +1481,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        const [key, ...rest] = path36;
+      setIn(path37, value) {
+        const [key, ...rest] = path37;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -2397,22 +2397,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines2 = [];
+      const lines = [];
       for (let i2 = 0; i2 < items.length; ++i2) {
         const item = items[i2];
         let comment2 = null;
         if (identity3.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines2.push("");
-          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity3.isPair(item)) {
           const ik = identity3.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines2.push("");
-            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -2421,15 +2421,15 @@ var require_stringifyCollection = __commonJS({
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines2.push(blockItemPrefix + str2);
+        lines.push(blockItemPrefix + str2);
       }
       let str;
-      if (lines2.length === 0) {
+      if (lines.length === 0) {
         str = flowChars.start + flowChars.end;
       } else {
-        str = lines2[0];
-        for (let i2 = 1; i2 < lines2.length; ++i2) {
-          const line = lines2[i2];
+        str = lines[0];
+        for (let i2 = 1; i2 < lines.length; ++i2) {
+          const line = lines[i2];
           str += line ? `
 ${indent}${line}` : "\n";
         }
@@ -2452,22 +2452,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines2 = [];
+      const lines = [];
       for (let i2 = 0; i2 < items.length; ++i2) {
         const item = items[i2];
         let comment = null;
         if (identity3.isNode(item)) {
           if (item.spaceBefore)
-            lines2.push("");
-          addCommentBefore(ctx, lines2, item.commentBefore, false);
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity3.isPair(item)) {
           const ik = identity3.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines2.push("");
-            addCommentBefore(ctx, lines2, ik.commentBefore, false);
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -2484,12 +2484,12 @@ ${indent}${line}` : "\n";
         if (comment)
           reqNewline = true;
         let str = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines2.length > linesAtValue || str.includes("\n"));
+        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i2 < items.length - 1) {
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -2497,35 +2497,35 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
-        lines2.push(str);
-        linesAtValue = lines2.length;
+        lines.push(str);
+        linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
-      if (lines2.length === 0) {
+      if (lines.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines2)
+          for (const line of lines)
             str += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines2, comment, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
         const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines2.push(ic.trimStart());
+        lines.push(ic.trimStart());
       }
     }
     exports.stringifyCollection = stringifyCollection;
@@ -3023,7 +3023,7 @@ var require_schema = __commonJS({
     var _null4 = require_null();
     var seq = require_seq();
     var string4 = require_string();
-    var bool = require_bool();
+    var bool2 = require_bool();
     var float = require_float();
     var int2 = require_int();
     var schema = [
@@ -3031,7 +3031,7 @@ var require_schema = __commonJS({
       seq.seq,
       string4.string,
       _null4.nullTag,
-      bool.boolTag,
+      bool2.boolTag,
       int2.intOct,
       int2.int,
       int2.intHex,
@@ -3163,11 +3163,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n2 = Math.ceil(str.length / lineWidth);
-          const lines2 = new Array(n2);
+          const lines = new Array(n2);
           for (let i2 = 0, o2 = 0; i2 < n2; ++i2, o2 += lineWidth) {
-            lines2[i2] = str.substr(o2, lineWidth);
+            lines[i2] = str.substr(o2, lineWidth);
           }
-          str = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -3678,7 +3678,7 @@ var require_schema3 = __commonJS({
     var seq = require_seq();
     var string4 = require_string();
     var binary = require_binary();
-    var bool = require_bool2();
+    var bool2 = require_bool2();
     var float = require_float2();
     var int2 = require_int2();
     var merge2 = require_merge();
@@ -3691,8 +3691,8 @@ var require_schema3 = __commonJS({
       seq.seq,
       string4.string,
       _null4.nullTag,
-      bool.trueTag,
-      bool.falseTag,
+      bool2.trueTag,
+      bool2.falseTag,
       int2.intBin,
       int2.intOct,
       int2.int,
@@ -3721,7 +3721,7 @@ var require_tags = __commonJS({
     var _null4 = require_null();
     var seq = require_seq();
     var string4 = require_string();
-    var bool = require_bool();
+    var bool2 = require_bool();
     var float = require_float();
     var int2 = require_int();
     var schema = require_schema();
@@ -3742,7 +3742,7 @@ var require_tags = __commonJS({
     ]);
     var tagsByName = {
       binary: binary.binary,
-      bool: bool.boolTag,
+      bool: bool2.boolTag,
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
@@ -3847,35 +3847,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines2 = [];
+      const lines = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines2.push(dir);
+          lines.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines2.push("---");
+        lines.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines2.length !== 1)
-          lines2.unshift("");
+        if (lines.length !== 1)
+          lines.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines2.unshift(stringifyComment.indentComment(cs, ""));
+        lines.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity3.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines2.push("");
+            lines.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines2.push(stringifyComment.indentComment(cs, ""));
+            lines.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -3884,36 +3884,36 @@ var require_stringifyDocument = __commonJS({
         let body2 = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body2 += stringifyComment.lineComment(body2, "", commentString(contentComment));
-        if ((body2[0] === "|" || body2[0] === ">") && lines2[lines2.length - 1] === "---") {
-          lines2[lines2.length - 1] = `--- ${body2}`;
+        if ((body2[0] === "|" || body2[0] === ">") && lines[lines.length - 1] === "---") {
+          lines[lines.length - 1] = `--- ${body2}`;
         } else
-          lines2.push(body2);
+          lines.push(body2);
       } else {
-        lines2.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines2.push("...");
-            lines2.push(stringifyComment.indentComment(cs, ""));
+            lines.push("...");
+            lines.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines2.push(`... ${cs}`);
+            lines.push(`... ${cs}`);
           }
         } else {
-          lines2.push("...");
+          lines.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
-            lines2.push("");
-          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
+            lines.push("");
+          lines.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines2.join("\n") + "\n";
+      return lines.join("\n") + "\n";
     }
     exports.stringifyDocument = stringifyDocument;
   }
@@ -3997,9 +3997,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path36, value) {
+      addIn(path37, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path36, value);
+          this.contents.addIn(path37, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4074,14 +4074,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path36) {
-        if (Collection.isEmptyPath(path36)) {
+      deleteIn(path37) {
+        if (Collection.isEmptyPath(path37)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path36) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path37) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4096,10 +4096,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path36, keepScalar) {
-        if (Collection.isEmptyPath(path36))
+      getIn(path37, keepScalar) {
+        if (Collection.isEmptyPath(path37))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path36, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path37, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4110,10 +4110,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path36) {
-        if (Collection.isEmptyPath(path36))
+      hasIn(path37) {
+        if (Collection.isEmptyPath(path37))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path36) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path37) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4130,13 +4130,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path36, value) {
-        if (Collection.isEmptyPath(path36)) {
+      setIn(path37, value) {
+        if (Collection.isEmptyPath(path37)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path36), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path37), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path36, value);
+          this.contents.setIn(path37, value);
         }
       }
       /**
@@ -4975,17 +4975,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines2 = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines2.length;
-      for (let i2 = lines2.length - 1; i2 >= 0; --i2) {
-        const content = lines2[i2][1];
+      const lines = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines.length;
+      for (let i2 = lines.length - 1; i2 >= 0; --i2) {
+        const content = lines[i2][1];
         if (content === "" || content === "\r")
           chompStart = i2;
         else
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
+        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -4995,7 +4995,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i2 = 0; i2 < chompStart; ++i2) {
-        const [indent, content] = lines2[i2];
+        const [indent, content] = lines[i2];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -5015,17 +5015,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i2 = lines2.length - 1; i2 >= chompStart; --i2) {
-        if (lines2[i2][0].length > trimIndent)
+      for (let i2 = lines.length - 1; i2 >= chompStart; --i2) {
+        if (lines[i2][0].length > trimIndent)
           chompStart = i2 + 1;
       }
       let value = "";
       let sep7 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
-        value += lines2[i2][0].slice(trimIndent) + "\n";
+        value += lines[i2][0].slice(trimIndent) + "\n";
       for (let i2 = contentStart; i2 < chompStart; ++i2) {
-        let [indent, content] = lines2[i2];
+        let [indent, content] = lines[i2];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -5062,8 +5062,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i2 = chompStart; i2 < lines2.length; ++i2)
-            value += "\n" + lines2[i2][0].slice(trimIndent);
+          for (let i2 = chompStart; i2 < lines.length; ++i2)
+            value += "\n" + lines[i2][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -5138,10 +5138,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines2 = [line0];
+      const lines = [line0];
       for (let i2 = 1; i2 < split.length; i2 += 2)
-        lines2.push([split[i2], split[i2 + 1]]);
-      return lines2;
+        lines.push([split[i2], split[i2 + 1]]);
+      return lines;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
   }
@@ -6097,9 +6097,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path36) => {
+    visit2.itemAtPath = (cst, path37) => {
       let item = cst;
-      for (const [field, index] of path36) {
+      for (const [field, index] of path37) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6108,23 +6108,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path36) => {
-      const parent = visit2.itemAtPath(cst, path36.slice(0, -1));
-      const field = path36[path36.length - 1][0];
+    visit2.parentCollection = (cst, path37) => {
+      const parent = visit2.itemAtPath(cst, path37.slice(0, -1));
+      const field = path37[path37.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path36, item, visitor) {
-      let ctrl = visitor(item, path36);
+    function _visit(path37, item, visitor) {
+      let ctrl = visitor(item, path37);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path36.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path37.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6135,10 +6135,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path36);
+            ctrl = ctrl(item, path37);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path36) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path37) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -6873,15 +6873,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type)
+    function includesToken(list2, type) {
+      for (let i2 = 0; i2 < list2.length; ++i2)
+        if (list2[i2].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i2 = 0; i2 < list2.length; ++i2) {
+        switch (list2[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -8591,7 +8591,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a2, b) => compareBuild(a2, b, loose));
+    var sort = (list2, loose) => list2.sort((a2, b) => compareBuild(a2, b, loose));
     module.exports = sort;
   }
 });
@@ -8601,7 +8601,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a2, b) => compareBuild(b, a2, loose));
+    var rsort = (list2, loose) => list2.sort((a2, b) => compareBuild(b, a2, loose));
     module.exports = rsort;
   }
 });
@@ -10183,7 +10183,7 @@ var require_package_version = __commonJS({
 });
 
 // src/action/run.ts
-import path35 from "node:path";
+import path36 from "node:path";
 
 // src/context.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -10193,7 +10193,13 @@ import path11 from "node:path";
 import path7 from "node:path";
 
 // src/util/errors.ts
-var ExitCode = { ok: 0, failure: 1, usage: 2 };
+var ExitCode = { ok: 0, failure: 1, usage: 2, locked: 3 };
+var EXIT_MEANINGS = {
+  0: "ok",
+  1: "a step failed",
+  2: "bad usage or input",
+  3: "locked by another run"
+};
 var OsmediaError = class extends Error {
   exitCode = ExitCode.failure;
   fix;
@@ -10205,6 +10211,9 @@ var OsmediaError = class extends Error {
 };
 var UsageError = class extends OsmediaError {
   exitCode = ExitCode.usage;
+};
+var LockedError = class extends OsmediaError {
+  exitCode = ExitCode.locked;
 };
 var MediaError = class extends OsmediaError {
 };
@@ -10228,6 +10237,9 @@ function describeError(error63) {
   if (error63 instanceof OsmediaError) return { type: error63.name, message: error63.message, fix: error63.fix };
   if (error63 instanceof Error) return { type: "InternalError", message: error63.message };
   return { type: "InternalError", message: String(error63) };
+}
+function exitCodeOf(error63) {
+  return error63 instanceof OsmediaError ? error63.exitCode : ExitCode.failure;
 }
 
 // node_modules/is-plain-obj/index.js
@@ -10530,7 +10542,7 @@ var joinCommand = (filePath, rawArguments) => {
   const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
   return { command, escapedCommand };
 };
-var escapeLines = (lines2) => stripVTControlCharacters(lines2).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
+var escapeLines = (lines) => stripVTControlCharacters(lines).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
 var escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
 var escapeControlCharacter = (character) => {
   const commonEscape = COMMON_ESCAPES[character];
@@ -10856,11 +10868,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open5, close) => {
+var format = (open6, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open5}m`;
+  const openCode = `\x1B[${open6}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -11529,8 +11541,8 @@ var normalizeSignal = ({
     signals: { [name]: constantSignal }
   } = constants;
   const supported = constantSignal !== void 0;
-  const number5 = supported ? constantSignal : defaultNumber;
-  return { name, number: number5, description, supported, action: action5, forced, standard };
+  const number4 = supported ? constantSignal : defaultNumber;
+  return { name, number: number4, description, supported, action: action5, forced, standard };
 };
 
 // node_modules/human-signals/build/src/main.js
@@ -11540,33 +11552,33 @@ var getSignalsByName = () => {
 };
 var getSignalByName = ({
   name,
-  number: number5,
+  number: number4,
   description,
   supported,
   action: action5,
   forced,
   standard
-}) => [name, { name, number: number5, description, supported, action: action5, forced, standard }];
+}) => [name, { name, number: number4, description, supported, action: action5, forced, standard }];
 var signalsByName = getSignalsByName();
 var getSignalsByNumber = () => {
   const signals2 = getSignals();
   const length = SIGRTMAX + 1;
   const signalsA = Array.from(
     { length },
-    (value, number5) => getSignalByNumber(number5, signals2)
+    (value, number4) => getSignalByNumber(number4, signals2)
   );
   return Object.assign({}, ...signalsA);
 };
-var getSignalByNumber = (number5, signals2) => {
-  const signal = findSignalByNumber(number5, signals2);
+var getSignalByNumber = (number4, signals2) => {
+  const signal = findSignalByNumber(number4, signals2);
   if (signal === void 0) {
     return {};
   }
   const { name, description, supported, action: action5, forced, standard } = signal;
   return {
-    [number5]: {
+    [number4]: {
       name,
-      number: number5,
+      number: number4,
       description,
       supported,
       action: action5,
@@ -11575,12 +11587,12 @@ var getSignalByNumber = (number5, signals2) => {
     }
   };
 };
-var findSignalByNumber = (number5, signals2) => {
-  const signal = signals2.find(({ name }) => constants2.signals[name] === number5);
+var findSignalByNumber = (number4, signals2) => {
+  const signal = signals2.find(({ name }) => constants2.signals[name] === number4);
   if (signal !== void 0) {
     return signal;
   }
-  return signals2.find((signalA) => signalA.number === number5);
+  return signals2.find((signalA) => signalA.number === number4);
 };
 var signalsByNumber = getSignalsByNumber();
 
@@ -12490,7 +12502,7 @@ var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   options.env = getEnv(options);
   options.killSignal = normalizeKillSignal(options.killSignal);
   options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
-  options.lines = options.lines.map((lines2, fdNumber) => lines2 && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
+  options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
   if (process6.platform === "win32" && path5.basename(file2, ".exe") === "cmd") {
     commandArguments.unshift("/q");
   }
@@ -12939,23 +12951,23 @@ var stringMethods = {
 Object.assign(nodeImports, { on, finished });
 
 // node_modules/execa/lib/io/max-buffer.js
-var handleMaxBuffer = ({ error: error63, stream: stream2, readableObjectMode, lines: lines2, encoding, fdNumber }) => {
+var handleMaxBuffer = ({ error: error63, stream: stream2, readableObjectMode, lines, encoding, fdNumber }) => {
   if (!(error63 instanceof MaxBufferError)) {
     throw error63;
   }
   if (fdNumber === "all") {
     return error63;
   }
-  const unit = getMaxBufferUnit(readableObjectMode, lines2, encoding);
+  const unit = getMaxBufferUnit(readableObjectMode, lines, encoding);
   error63.maxBufferInfo = { fdNumber, unit };
   stream2.destroy();
   throw error63;
 };
-var getMaxBufferUnit = (readableObjectMode, lines2, encoding) => {
+var getMaxBufferUnit = (readableObjectMode, lines, encoding) => {
   if (readableObjectMode) {
     return "objects";
   }
-  if (lines2) {
+  if (lines) {
     return "lines";
   }
   if (encoding === "buffer") {
@@ -14190,7 +14202,7 @@ var getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" 
 import { Transform, getDefaultHighWaterMark } from "node:stream";
 
 // node_modules/execa/lib/transform/split.js
-var getSplitLinesGenerator = (binary, preserveNewlines, skipped2, state) => binary || skipped2 ? void 0 : initializeSplitLines(preserveNewlines, state);
+var getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
 var splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
 var splitLinesItemSync = (chunk, preserveNewlines) => {
   const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
@@ -14301,8 +14313,8 @@ Instead, \`yield\` should either be called with a value, or not be called at all
 // node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer3 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
-var getEncodingTransformGenerator = (binary, encoding, skipped2) => {
-  if (skipped2) {
+var getEncodingTransformGenerator = (binary, encoding, skipped) => {
+  if (skipped) {
     return;
   }
   if (binary) {
@@ -14558,7 +14570,7 @@ var transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, o
   }, options));
   return { output: transformedOutput, ...state };
 };
-var transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer: buffer2, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
+var transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer: buffer2, encoding, lines, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
   if (result === null) {
     return;
   }
@@ -14570,7 +14582,7 @@ var transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, out
     chunks,
     objectMode,
     encoding,
-    lines: lines2,
+    lines,
     stripFinalNewline: stripFinalNewline2,
     fdNumber
   });
@@ -14602,7 +14614,7 @@ var runOutputGeneratorsSync = (chunks, stdioItems, encoding, state) => {
     return chunks;
   }
 };
-var serializeChunks = ({ chunks, objectMode, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
+var serializeChunks = ({ chunks, objectMode, encoding, lines, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
   if (objectMode) {
     return { serializedResult: chunks };
   }
@@ -14610,7 +14622,7 @@ var serializeChunks = ({ chunks, objectMode, encoding, lines: lines2, stripFinal
     return { serializedResult: joinToUint8Array(chunks) };
   }
   const serializedResult = joinToString(chunks, encoding);
-  if (lines2[fdNumber]) {
+  if (lines[fdNumber]) {
     return { serializedResult, finalResult: splitLinesSync(serializedResult, !stripFinalNewline2[fdNumber], objectMode) };
   }
   return { serializedResult };
@@ -14632,13 +14644,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path36, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path36 === "string" ? path36 : path36.toString();
+  for (const { path: path37, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path37 === "string" ? path37 : path37.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path36, serializedResult);
+      appendFileSync(path37, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path36, serializedResult);
+      writeFileSync(path37, serializedResult);
     }
   }
 };
@@ -15496,15 +15508,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list = this.listeners[ev];
-    const i2 = list.indexOf(fn);
+    const list2 = this.listeners[ev];
+    const i2 = list2.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list.length === 1) {
-      list.length = 0;
+    if (i2 === 0 && list2.length === 1) {
+      list2.length = 0;
     } else {
-      list.splice(i2, 1);
+      list2.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -15977,7 +15989,7 @@ var stopReadingOnExit = async (subprocess, controller) => {
     controller.abort();
   }
 };
-var iterateForResult = ({ stream: stream2, onStreamEnd, lines: lines2, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
+var iterateForResult = ({ stream: stream2, onStreamEnd, lines, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
   const controller = new AbortController();
   stopReadingOnStreamEnd(onStreamEnd, controller, stream2);
   const objectMode = stream2.readableObjectMode && !allMixed;
@@ -15987,7 +15999,7 @@ var iterateForResult = ({ stream: stream2, onStreamEnd, lines: lines2, encoding,
     binary: encoding === "buffer",
     shouldEncode: !objectMode,
     encoding,
-    shouldSplit: !objectMode && lines2,
+    shouldSplit: !objectMode && lines,
     preserveNewlines: !stripFinalNewline2
   });
 };
@@ -16047,7 +16059,7 @@ var getGenerators = ({ binary, shouldEncode, encoding, shouldSplit, preserveNewl
 ].filter(Boolean);
 
 // node_modules/execa/lib/io/contents.js
-var getStreamOutput = async ({ stream: stream2, onStreamEnd, fdNumber, encoding, buffer: buffer2, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+var getStreamOutput = async ({ stream: stream2, onStreamEnd, fdNumber, encoding, buffer: buffer2, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
   const logPromise = logOutputAsync({
     stream: stream2,
     onStreamEnd,
@@ -16065,7 +16077,7 @@ var getStreamOutput = async ({ stream: stream2, onStreamEnd, fdNumber, encoding,
   const iterable = iterateForResult({
     stream: stream2,
     onStreamEnd,
-    lines: lines2,
+    lines,
     encoding,
     stripFinalNewline: stripFinalNewlineValue,
     allMixed
@@ -16077,7 +16089,7 @@ var getStreamOutput = async ({ stream: stream2, onStreamEnd, fdNumber, encoding,
       fdNumber,
       encoding,
       maxBuffer,
-      lines: lines2
+      lines
     }),
     logPromise
   ]);
@@ -16108,9 +16120,9 @@ var resumeStream = async (stream2) => {
     stream2.resume();
   }
 };
-var getStreamContents2 = async ({ stream: stream2, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines: lines2 }) => {
+var getStreamContents2 = async ({ stream: stream2, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines }) => {
   try {
-    if (readableObjectMode || lines2) {
+    if (readableObjectMode || lines) {
       return await getStreamAsArray(iterable, { maxBuffer });
     }
     if (encoding === "buffer") {
@@ -16122,7 +16134,7 @@ var getStreamContents2 = async ({ stream: stream2, stream: { readableObjectMode 
       error: error63,
       stream: stream2,
       readableObjectMode,
-      lines: lines2,
+      lines,
       encoding,
       fdNumber
     }));
@@ -16191,19 +16203,19 @@ var isStreamAbort = (error63) => error63?.code === "ERR_STREAM_PREMATURE_CLOSE";
 var isStreamEpipe = (error63) => error63?.code === "EPIPE";
 
 // node_modules/execa/lib/resolve/stdio.js
-var waitForStdioStreams = ({ subprocess, encoding, buffer: buffer2, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream2, fdNumber) => waitForSubprocessStream({
+var waitForStdioStreams = ({ subprocess, encoding, buffer: buffer2, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream2, fdNumber) => waitForSubprocessStream({
   stream: stream2,
   fdNumber,
   encoding,
   buffer: buffer2[fdNumber],
   maxBuffer: maxBuffer[fdNumber],
-  lines: lines2[fdNumber],
+  lines: lines[fdNumber],
   allMixed: false,
   stripFinalNewline: stripFinalNewline2,
   verboseInfo,
   streamInfo
 }));
-var waitForSubprocessStream = async ({ stream: stream2, fdNumber, encoding, buffer: buffer2, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+var waitForSubprocessStream = async ({ stream: stream2, fdNumber, encoding, buffer: buffer2, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
   if (!stream2) {
     return;
   }
@@ -16220,7 +16232,7 @@ var waitForSubprocessStream = async ({ stream: stream2, fdNumber, encoding, buff
       encoding,
       buffer: buffer2,
       maxBuffer,
-      lines: lines2,
+      lines,
       allMixed,
       stripFinalNewline: stripFinalNewline2,
       verboseInfo,
@@ -16233,12 +16245,12 @@ var waitForSubprocessStream = async ({ stream: stream2, fdNumber, encoding, buff
 
 // node_modules/execa/lib/resolve/all-async.js
 var makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
-var waitForAllStream = ({ subprocess, encoding, buffer: buffer2, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
+var waitForAllStream = ({ subprocess, encoding, buffer: buffer2, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
   ...getAllStream(subprocess, buffer2),
   fdNumber: "all",
   encoding,
   maxBuffer: maxBuffer[1] + maxBuffer[2],
-  lines: lines2[1] || lines2[2],
+  lines: lines[1] || lines[2],
   allMixed: getAllMixed(subprocess),
   stripFinalNewline: stripFinalNewline2,
   verboseInfo,
@@ -16319,7 +16331,7 @@ var waitForSubprocessResult = async ({
     encoding,
     buffer: buffer2,
     maxBuffer,
-    lines: lines2,
+    lines,
     timeoutDuration: timeout,
     cancelSignal,
     gracefulCancel,
@@ -16348,7 +16360,7 @@ var waitForSubprocessResult = async ({
     encoding,
     buffer: buffer2,
     maxBuffer,
-    lines: lines2,
+    lines,
     stripFinalNewline: stripFinalNewline2,
     verboseInfo,
     streamInfo
@@ -16358,7 +16370,7 @@ var waitForSubprocessResult = async ({
     encoding,
     buffer: buffer2,
     maxBuffer,
-    lines: lines2,
+    lines,
     stripFinalNewline: stripFinalNewline2,
     verboseInfo,
     streamInfo
@@ -17387,7 +17399,163 @@ var DismCommands = class {
 // src/imaging/sevenzip.ts
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
+import { open as open2 } from "node:fs/promises";
+
+// src/imaging/wim-header.ts
+import { spawn as spawn2 } from "node:child_process";
 import { open } from "node:fs/promises";
+
+// src/imaging/wimxml.ts
+var ARCHITECTURES = { "0": "x86", "5": "arm", "6": "ia64", "9": "x64", "12": "arm64" };
+var parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === "IMAGE" || name === "LANGUAGE"
+});
+function decodeWimXml(raw) {
+  const bytes = Buffer.from(raw);
+  if (bytes[0] === 255 && bytes[1] === 254) return bytes.subarray(2).toString("utf16le");
+  if (bytes[0] === 239 && bytes[1] === 187 && bytes[2] === 191) return bytes.subarray(3).toString("utf8");
+  return bytes.toString("utf8");
+}
+function text(node2, key) {
+  if (!node2 || typeof node2 !== "object") return "";
+  const value = node2[key];
+  if (value === void 0 || value === null) return "";
+  if (typeof value === "object") {
+    const text2 = value["#text"];
+    return typeof text2 === "string" || typeof text2 === "number" ? String(text2) : "";
+  }
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+function child(node2, key) {
+  if (!node2 || typeof node2 !== "object") return void 0;
+  const value = node2[key];
+  return value && typeof value === "object" ? value : void 0;
+}
+function architectureName(code) {
+  return ARCHITECTURES[code] ?? (code ? `unknown(${code})` : "");
+}
+function parseWimXml(xml) {
+  const doc = parser.parse(xml);
+  const wim = child(doc, "WIM");
+  if (!wim) throw new Error("not a WIM XML document: no <WIM> element");
+  const images = wim["IMAGE"] ?? [];
+  return images.map((image) => {
+    const windows = child(image, "WINDOWS");
+    const version4 = child(windows, "VERSION");
+    const languages = child(windows, "LANGUAGES");
+    const languageList = (languages?.["LANGUAGE"] ?? []).map((l) => String(typeof l === "object" ? l["#text"] : l));
+    const part = (key) => text(version4, key) || "0";
+    return {
+      index: Number(image["@INDEX"]),
+      name: text(image, "NAME"),
+      description: text(image, "DESCRIPTION"),
+      displayName: text(image, "DISPLAYNAME"),
+      editionId: text(windows, "EDITIONID"),
+      architecture: architectureName(text(windows, "ARCH")),
+      languages: languageList,
+      defaultLanguage: text(languages, "DEFAULT"),
+      version: version4 ? `${part("MAJOR")}.${part("MINOR")}.${part("BUILD")}.${part("SPBUILD")}` : "",
+      installationType: text(windows, "INSTALLATIONTYPE"),
+      productType: text(windows, "PRODUCTTYPE"),
+      totalBytes: Number(text(image, "TOTALBYTES") || 0)
+    };
+  }).sort((a2, b) => a2.index - b.index);
+}
+
+// src/imaging/wim-header.ts
+var WIM_HEADER_SIZE = 208;
+var RESHDR_COMPRESSED = 4;
+function parseWimHeader(header) {
+  if (header.length < WIM_HEADER_SIZE || header.toString("latin1", 0, 8) !== "MSWIM\0\0\0") throw new Error("not a WIM file (no MSWIM header)");
+  const reshdr = header.subarray(72, 72 + 24);
+  const size = reshdr.readUIntLE(0, 6) + reshdr[6] * 2 ** 48;
+  const flags = reshdr[7];
+  const offset = Number(reshdr.readBigUInt64LE(8));
+  if (flags & RESHDR_COMPRESSED) throw new Error("its XML data is compressed, which osmedia cannot read from a stream");
+  if (size === 0 || offset < WIM_HEADER_SIZE) throw new Error("its header records no XML data");
+  return { offset, size };
+}
+async function readImagesFromIso(sevenZip, iso, inner) {
+  const child2 = spawn2(sevenZip, ["e", "-so", "-bd", iso, inner], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child2.stderr.setEncoding("utf8").on("data", (chunk) => stderr = (stderr + chunk).slice(-4e3));
+  const exited = new Promise((resolve2, reject) => {
+    child2.on("error", reject);
+    child2.on("close", (code2) => resolve2(code2));
+  });
+  const fail = (why, cause) => new MediaError(`Cannot read the image list of ${inner} in ${iso}: ${why}`, {
+    fix: "Check that the ISO is Windows installation media and not damaged (compare its SHA-256 with the one Microsoft publishes).",
+    cause
+  });
+  const chunks = [];
+  let received = 0;
+  let location;
+  let xml;
+  try {
+    for await (const chunk of child2.stdout) {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (!location && received >= WIM_HEADER_SIZE) {
+        location = parseWimHeader(Buffer.concat(chunks));
+      }
+      if (location) {
+        let start = received - chunks.reduce((n2, c3) => n2 + c3.length, 0);
+        while (chunks.length > 1 && start + chunks[0].length <= location.offset) {
+          start += chunks.shift().length;
+        }
+        if (received >= location.offset + location.size) {
+          const all = Buffer.concat(chunks);
+          xml = all.subarray(location.offset - start, location.offset - start + location.size);
+          break;
+        }
+      }
+    }
+  } catch (error63) {
+    child2.kill();
+    await exited.catch(() => {
+    });
+    throw fail(error63 instanceof Error ? error63.message : String(error63), error63);
+  }
+  child2.kill();
+  const code = await exited.catch((error63) => {
+    throw fail(`7-Zip could not be started (${error63.message})`, error63);
+  });
+  if (!xml) {
+    if (location) throw fail("the file ends before its XML data");
+    if (received > 0) throw fail("not a WIM file (no MSWIM header)");
+    throw fail(`7-Zip gave no data (exit code ${code}${stderr.trim() ? `: ${stderr.trim().split("\n").at(-1)}` : ""})`);
+  }
+  const images = parseWimXml(decodeWimXml(xml));
+  if (images.length === 0) throw fail("its XML lists no images");
+  return images;
+}
+async function readImagesFromFile(file2) {
+  const handle = await open(file2, "r");
+  try {
+    const header = Buffer.alloc(WIM_HEADER_SIZE);
+    await handle.read(header, 0, WIM_HEADER_SIZE, 0);
+    let location;
+    try {
+      location = parseWimHeader(header);
+    } catch (error63) {
+      throw new MediaError(`Cannot read the image list of ${file2}: ${error63.message}`, {
+        fix: "Check that the folder holds Windows installation media (sources/install.wim from a Microsoft ISO).",
+        cause: error63
+      });
+    }
+    const xml = Buffer.alloc(location.size);
+    await handle.read(xml, 0, location.size, location.offset);
+    return parseWimXml(decodeWimXml(xml));
+  } finally {
+    await handle.close();
+  }
+}
+
+// src/imaging/sevenzip.ts
 function sevenZipPath() {
   if (process.env.OSMEDIA_7ZIP) return process.env.OSMEDIA_7ZIP;
   try {
@@ -17424,7 +17592,7 @@ function parseSevenZipProgress(line) {
   return match3 ? Number(match3[1]) : void 0;
 }
 async function readIso9660Label(iso) {
-  const handle = await open(iso, "r");
+  const handle = await open2(iso, "r");
   try {
     const sector = Buffer.alloc(2048);
     const { bytesRead } = await handle.read(sector, 0, 2048, 16 * 2048);
@@ -17441,6 +17609,10 @@ var SevenZip = class {
   file;
   constructor(file2 = sevenZipPath()) {
     this.file = file2;
+  }
+  /** The image list of a WIM inside an ISO, streamed through 7-Zip (src/imaging/wim-header.ts); nothing is extracted. */
+  async wimImages(iso, inner) {
+    return readImagesFromIso(this.file, iso, inner);
   }
   async list(archive) {
     try {
@@ -17484,67 +17656,9 @@ var SevenZip = class {
   }
 };
 function lastError(output2) {
-  const lines2 = output2.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const interesting = lines2.filter((l) => /error|cannot|unexpected|headers|data/i.test(l));
-  return (interesting.length ? interesting : lines2).slice(-2).join("; ") || "no details";
-}
-
-// src/imaging/wimxml.ts
-var ARCHITECTURES = { "0": "x86", "5": "arm", "6": "ia64", "9": "x64", "12": "arm64" };
-var parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@",
-  parseTagValue: false,
-  trimValues: true,
-  isArray: (name) => name === "IMAGE" || name === "LANGUAGE"
-});
-function decodeWimXml(raw) {
-  const bytes = Buffer.from(raw);
-  if (bytes[0] === 255 && bytes[1] === 254) return bytes.subarray(2).toString("utf16le");
-  if (bytes[0] === 239 && bytes[1] === 187 && bytes[2] === 191) return bytes.subarray(3).toString("utf8");
-  return bytes.toString("utf8");
-}
-function text(node2, key) {
-  if (!node2 || typeof node2 !== "object") return "";
-  const value = node2[key];
-  if (value === void 0 || value === null) return "";
-  if (typeof value === "object") return String(value["#text"] ?? "");
-  return String(value);
-}
-function child(node2, key) {
-  if (!node2 || typeof node2 !== "object") return void 0;
-  const value = node2[key];
-  return value && typeof value === "object" ? value : void 0;
-}
-function architectureName(code) {
-  return ARCHITECTURES[code] ?? (code ? `unknown(${code})` : "");
-}
-function parseWimXml(xml) {
-  const doc = parser.parse(xml);
-  const wim = child(doc, "WIM");
-  if (!wim) throw new Error("not a WIM XML document: no <WIM> element");
-  const images = wim["IMAGE"] ?? [];
-  return images.map((image) => {
-    const windows = child(image, "WINDOWS");
-    const version4 = child(windows, "VERSION");
-    const languages = child(windows, "LANGUAGES");
-    const languageList = (languages?.["LANGUAGE"] ?? []).map((l) => String(typeof l === "object" ? l["#text"] : l));
-    const part = (key) => text(version4, key) || "0";
-    return {
-      index: Number(image["@INDEX"]),
-      name: text(image, "NAME"),
-      description: text(image, "DESCRIPTION"),
-      displayName: text(image, "DISPLAYNAME"),
-      editionId: text(windows, "EDITIONID"),
-      architecture: architectureName(text(windows, "ARCH")),
-      languages: languageList,
-      defaultLanguage: text(languages, "DEFAULT"),
-      version: version4 ? `${part("MAJOR")}.${part("MINOR")}.${part("BUILD")}.${part("SPBUILD")}` : "",
-      installationType: text(windows, "INSTALLATIONTYPE"),
-      productType: text(windows, "PRODUCTTYPE"),
-      totalBytes: Number(text(image, "TOTALBYTES") || 0)
-    };
-  }).sort((a2, b) => a2.index - b.index);
+  const lines = output2.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const interesting = lines.filter((l) => /error|cannot|unexpected|headers|data/i.test(l));
+  return (interesting.length ? interesting : lines).slice(-2).join("; ") || "no details";
 }
 
 // src/imaging/wimlib.ts
@@ -17563,21 +17677,21 @@ function parseWimlibHeader(textOut) {
   for (const line of textOut.split(/\r?\n/)) {
     const kv = /^(\S.*?)\s+=\s+(.*)$/.exec(line);
     if (kv) fields.set(kv[1].trim(), kv[2].trim());
-    const flag2 = /^\s+WIM_HDR_FLAG_(\w+) is set/.exec(line);
-    if (flag2) flags.push(flag2[1]);
+    const flag = /^\s+WIM_HDR_FLAG_(\w+) is set/.exec(line);
+    if (flag) flags.push(flag[1]);
   }
-  const number5 = (key) => {
+  const number4 = (key) => {
     const value = fields.get(key);
     if (value === void 0) throw new Error(`wimlib header has no "${key}" field`);
     return Number(value);
   };
   const compression = flags.find((f) => f.startsWith("COMPRESS_"))?.slice("COMPRESS_".length) ?? "none";
   return {
-    imageCount: number5("Image Count"),
-    bootIndex: number5("Boot Index"),
+    imageCount: number4("Image Count"),
+    bootIndex: number4("Boot Index"),
     compression: compression === "XPRESS" || compression === "LZX" || compression === "LZMS" ? compression : compression.toUpperCase(),
-    partNumber: number5("Part Number"),
-    totalParts: number5("Total Parts")
+    partNumber: number4("Part Number"),
+    totalParts: number4("Total Parts")
   };
 }
 function damaged(wim, error63) {
@@ -17693,10 +17807,18 @@ function byteFault() {
     if (total > limit) process.kill(process.pid, "SIGKILL");
   };
 }
+async function pausePoint(name) {
+  const file2 = process.env.OSMEDIA_PAUSE_FILE;
+  if (process.env.OSMEDIA_PAUSE_POINT !== name || !file2) return;
+  const { existsSync: existsSync5, writeFileSync: writeFileSync4 } = await import("node:fs");
+  const { setTimeout: sleep3 } = await import("node:timers/promises");
+  writeFileSync4(`${file2}.reached`, String(process.pid));
+  while (!existsSync5(file2)) await sleep3(20);
+}
 
 // src/util/lock.ts
 import { hostname } from "node:os";
-import { mkdir as mkdir2, open as open2, readFile, rm } from "node:fs/promises";
+import { mkdir as mkdir2, open as open3, readFile, rm } from "node:fs/promises";
 import path8 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 function isAlive(pid) {
@@ -17721,7 +17843,7 @@ async function acquireLock(lockPath, options) {
   await mkdir2(path8.dirname(lockPath), { recursive: true });
   for (; ; ) {
     try {
-      const handle = await open2(lockPath, "wx");
+      const handle = await open3(lockPath, "wx");
       await handle.writeFile(JSON.stringify(info2));
       await handle.close();
       return async () => {
@@ -17739,7 +17861,7 @@ async function acquireLock(lockPath, options) {
         await sleep(options.pollMs ?? 1e3);
         continue;
       }
-      throw new MediaError(
+      throw new LockedError(
         `${options.what[0].toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
         {
           fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`
@@ -17753,7 +17875,7 @@ async function acquireLock(lockPath, options) {
 
 // src/util/fs.ts
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir as mkdir3, open as open3, readdir, rename, rm as rm2, stat, utimes } from "node:fs/promises";
+import { chmod, mkdir as mkdir3, open as open4, readdir, rename, rm as rm2, stat, utimes } from "node:fs/promises";
 import path9 from "node:path";
 function tempSibling(target) {
   return path9.join(path9.dirname(target), `.${path9.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
@@ -17761,7 +17883,7 @@ function tempSibling(target) {
 async function writeFileAtomic(target, data) {
   await mkdir3(path9.dirname(target), { recursive: true });
   const temp = tempSibling(target);
-  const handle = await open3(temp, "w");
+  const handle = await open4(temp, "w");
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -17805,7 +17927,7 @@ async function listTree(root) {
 var HASH_CHUNK = 1024 * 1024;
 var spareBuffers = [];
 async function readChunks(file2, each) {
-  const handle = await open3(file2, "r");
+  const handle = await open4(file2, "r");
   const buffer2 = spareBuffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
   try {
     for (; ; ) {
@@ -17831,7 +17953,7 @@ async function copyFileHashed(source, target, onBytes = () => {
 }) {
   await mkdir3(path9.dirname(target), { recursive: true });
   const hash2 = createHash("sha256");
-  const out = await open3(target, "w");
+  const out = await open4(target, "w");
   try {
     await readChunks(source, async (chunk) => {
       hash2.update(chunk);
@@ -17878,7 +18000,6 @@ async function mapLimit(items, limit, work) {
 
 // src/media/manifest.ts
 import { createHash as createHash2 } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -18636,8 +18757,8 @@ function assignProp(target, prop, value) {
     configurable: true
   });
 }
-function rawShape(def) {
-  const desc = Object.getOwnPropertyDescriptor(def, "shape");
+function rawShape(def2) {
+  const desc = Object.getOwnPropertyDescriptor(def2, "shape");
   return desc?.get ? desc.get.raw : desc?.value;
 }
 function sourceShape(schema) {
@@ -18688,8 +18809,8 @@ function mirrorProps(target, source) {
 }
 function mergeDefs(...defs) {
   const mergedDescriptors = {};
-  for (const def of defs) {
-    const descriptors2 = Object.getOwnPropertyDescriptors(def);
+  for (const def2 of defs) {
+    const descriptors2 = Object.getOwnPropertyDescriptors(def2);
     Object.assign(mergedDescriptors, descriptors2);
   }
   return Object.defineProperties({}, mergedDescriptors);
@@ -18697,10 +18818,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path36) {
-  if (!path36)
+function getElementAtPath(obj, path37) {
+  if (!path37)
     return obj;
-  return path36.reduce((acc, key) => acc?.[key], obj);
+  return path37.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -18839,9 +18960,9 @@ var primitiveTypes = /* @__PURE__ */ new Set([
 function escapeRegex(str) {
   return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
-function clone(inst, def, params) {
-  const cl = new inst._zod.constr(def ?? inst._zod.def);
-  if (!def || params?.parent)
+function clone(inst, def2, params) {
+  const cl = new inst._zod.constr(def2 ?? inst._zod.def);
+  if (!def2 || params?.parent)
     cl._zod.parent = inst;
   return cl;
 }
@@ -18990,14 +19111,14 @@ function merge(a2, b) {
   const newShape = {};
   mirrorShape(newShape, a2, Reflect.ownKeys(sourceShape(a2)));
   mirrorShape(newShape, b, Reflect.ownKeys(sourceShape(b)));
-  const def = mergeDefs(a2._zod.def, {
+  const def2 = mergeDefs(a2._zod.def, {
     shape: newShape,
     get catchall() {
       return b._zod.def.catchall;
     },
     checks: b._zod.def.checks ?? []
   });
-  return clone(a2, def);
+  return clone(a2, def2);
 }
 function partial(Class2, schema, mask, name = "partial") {
   const currDef = schema._zod.def;
@@ -19040,11 +19161,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path36, issues) {
+function prefixIssues(path37, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path36);
+    iss.path.unshift(path37);
     return iss;
   });
 }
@@ -19346,17 +19467,17 @@ function newError(Definition) {
 // @__NO_SIDE_EFFECTS__
 function $constructor(name, initializer3, proto, params) {
   const zodProto = {};
-  function Internals(def) {
-    this.def = def;
+  function Internals(def2) {
+    this.def = def2;
     this.constr = _;
     this.traits = /* @__PURE__ */ new Set();
   }
   Internals.prototype = zodProto;
   const protoMembers = proto;
   const initialized = protoMembers && /* @__PURE__ */ new WeakSet();
-  function init(inst, def) {
+  function init(inst, def2) {
     if (!inst._zod) {
-      _zodDesc.value = new Internals(def);
+      _zodDesc.value = new Internals(def2);
       try {
         Object.defineProperty(inst, "_zod", _zodDesc);
       } finally {
@@ -19366,7 +19487,7 @@ function $constructor(name, initializer3, proto, params) {
       return;
     }
     inst._zod.traits.add(name);
-    initializer3(inst, def);
+    initializer3(inst, def2);
     if (initialized) {
       const own2 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
@@ -19392,9 +19513,9 @@ function $constructor(name, initializer3, proto, params) {
   class Definition extends Parent {
   }
   Object.defineProperty(Definition, "name", { value: name });
-  function _(def) {
+  function _(def2) {
     const inst = params?.Parent ? newError(Definition) : this;
-    init(inst, def);
+    init(inst, def2);
     const deferred = inst._zod.deferred;
     if (deferred) {
       for (const fn of deferred) {
@@ -19455,9 +19576,9 @@ var _messageDesc = {
 };
 var _issuesDesc = { value: void 0, enumerable: false };
 var _installedToString = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
-var initializer = (inst, def) => {
+var initializer = (inst, def2) => {
   inst.name = "$ZodError";
-  _issuesDesc.value = def;
+  _issuesDesc.value = def2;
   Object.defineProperty(inst, "issues", _issuesDesc);
   _issuesDesc.value = void 0;
   Object.defineProperty(inst, "message", _messageDesc);
@@ -19506,16 +19627,16 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path36 = []) => {
+  const processError = (error64, path37 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path37, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -19554,17 +19675,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path36 = []) => {
+  const processError = (error64, path37 = []) => {
     var _a4;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path36, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path36, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
       } else {
-        const fullpath = [...path36, ...issue2.path];
+        const fullpath = [...path37, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -19603,8 +19724,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path36 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path36) {
+  const path37 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path37) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19620,14 +19741,14 @@ function toDotPath(_path) {
   return segs.join("");
 }
 function prettifyError(error63) {
-  const lines2 = [];
+  const lines = [];
   const issues = [...error63.issues].sort((a2, b) => (a2.path ?? []).length - (b.path ?? []).length);
   for (const issue2 of issues) {
-    lines2.push(`\u2716 ${issue2.message}`);
+    lines.push(`\u2716 ${issue2.message}`);
     if (issue2.path?.length)
-      lines2.push(`  \u2192 at ${toDotPath(issue2.path)}`);
+      lines.push(`  \u2192 at ${toDotPath(issue2.path)}`);
   }
-  return lines2.join("\n");
+  return lines.join("\n");
 }
 
 // node_modules/zod/v4/core/parse.js
@@ -19963,10 +20084,10 @@ var sha512_base64 = /* @__PURE__ */ fixedBase64(86, "==");
 var sha512_base64url = /* @__PURE__ */ fixedBase64url(86);
 
 // node_modules/zod/v4/core/checks.js
-var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
+var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def2) => {
   var _a4;
   inst._zod ?? (inst._zod = {});
-  inst._zod.def = def;
+  inst._zod.def = def2;
   (_a4 = inst._zod).onattach ?? (_a4.onattach = []);
 });
 var _whenHasSize = (payload) => {
@@ -19982,76 +20103,76 @@ var numericOriginMap = {
   bigint: "bigint",
   object: "date"
 };
-var $ZodCheckLessThan = /* @__PURE__ */ $constructor("$ZodCheckLessThan", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const origin = numericOriginMap[typeof def.value];
+var $ZodCheckLessThan = /* @__PURE__ */ $constructor("$ZodCheckLessThan", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const origin = numericOriginMap[typeof def2.value];
   inst._zod.check = (payload) => {
-    if (def.inclusive ? payload.value <= def.value : payload.value < def.value) {
+    if (def2.inclusive ? payload.value <= def2.value : payload.value < def2.value) {
       return;
     }
     payload.issues.push({
       origin: numericOriginMap[typeof payload.value] ?? origin,
       code: "too_big",
-      maximum: typeof def.value === "object" ? def.value.getTime() : def.value,
+      maximum: typeof def2.value === "object" ? def2.value.getTime() : def2.value,
       input: payload.value,
-      inclusive: def.inclusive,
+      inclusive: def2.inclusive,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckGreaterThan = /* @__PURE__ */ $constructor("$ZodCheckGreaterThan", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const origin = numericOriginMap[typeof def.value];
+var $ZodCheckGreaterThan = /* @__PURE__ */ $constructor("$ZodCheckGreaterThan", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const origin = numericOriginMap[typeof def2.value];
   inst._zod.check = (payload) => {
-    if (def.inclusive ? payload.value >= def.value : payload.value > def.value) {
+    if (def2.inclusive ? payload.value >= def2.value : payload.value > def2.value) {
       return;
     }
     payload.issues.push({
       origin: numericOriginMap[typeof payload.value] ?? origin,
       code: "too_small",
-      minimum: typeof def.value === "object" ? def.value.getTime() : def.value,
+      minimum: typeof def2.value === "object" ? def2.value.getTime() : def2.value,
       input: payload.value,
-      inclusive: def.inclusive,
+      inclusive: def2.inclusive,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckMultipleOf = /* @__PURE__ */ $constructor("$ZodCheckMultipleOf", (inst, def) => {
-  $ZodCheck.init(inst, def);
+var $ZodCheckMultipleOf = /* @__PURE__ */ $constructor("$ZodCheckMultipleOf", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
   inst._zod.check = (payload) => {
-    if (typeof payload.value !== typeof def.value)
+    if (typeof payload.value !== typeof def2.value)
       throw new Error("Cannot mix number and bigint in multiple_of check.");
     const isMultiple = typeof payload.value === "bigint" ? (
       // `value % 0n` throws, and nothing is a multiple of zero — the number branch already fails this way via NaN
-      def.value !== BigInt(0) && payload.value % def.value === BigInt(0)
-    ) : floatSafeRemainder(payload.value, def.value) === 0;
+      def2.value !== BigInt(0) && payload.value % def2.value === BigInt(0)
+    ) : floatSafeRemainder(payload.value, def2.value) === 0;
     if (isMultiple)
       return;
     payload.issues.push({
       origin: typeof payload.value,
       code: "not_multiple_of",
-      divisor: def.value,
+      divisor: def2.value,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  def.format = def.format || "float64";
-  const isInt = def.format?.includes("int");
+var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  def2.format = def2.format || "float64";
+  const isInt = def2.format?.includes("int");
   const origin = isInt ? "int" : "number";
-  const [minimum, maximum] = NUMBER_FORMAT_RANGES[def.format];
+  const [minimum, maximum] = NUMBER_FORMAT_RANGES[def2.format];
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     if (isInt) {
       if (!Number.isInteger(input2)) {
         payload.issues.push({
           expected: origin,
-          format: def.format,
+          format: def2.format,
           code: "invalid_type",
           continue: false,
           input: input2,
@@ -20069,7 +20190,7 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
             inst,
             origin,
             inclusive: true,
-            continue: !def.abort
+            continue: !def2.abort
           });
         } else {
           payload.issues.push({
@@ -20080,7 +20201,7 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
             inst,
             origin,
             inclusive: true,
-            continue: !def.abort
+            continue: !def2.abort
           });
         }
         return;
@@ -20094,7 +20215,7 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
         minimum,
         inclusive: true,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
     if (input2 > maximum) {
@@ -20105,14 +20226,14 @@ var $ZodCheckNumberFormat = /* @__PURE__ */ $constructor("$ZodCheckNumberFormat"
         maximum,
         inclusive: true,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
   };
 });
-var $ZodCheckBigIntFormat = /* @__PURE__ */ $constructor("$ZodCheckBigIntFormat", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const [minimum, maximum] = BIGINT_FORMAT_RANGES[def.format];
+var $ZodCheckBigIntFormat = /* @__PURE__ */ $constructor("$ZodCheckBigIntFormat", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const [minimum, maximum] = BIGINT_FORMAT_RANGES[def2.format];
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     if (input2 < minimum) {
@@ -20123,7 +20244,7 @@ var $ZodCheckBigIntFormat = /* @__PURE__ */ $constructor("$ZodCheckBigIntFormat"
         minimum,
         inclusive: true,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
     if (input2 > maximum) {
@@ -20134,238 +20255,238 @@ var $ZodCheckBigIntFormat = /* @__PURE__ */ $constructor("$ZodCheckBigIntFormat"
         maximum,
         inclusive: true,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
   };
 });
-var $ZodCheckMaxSize = /* @__PURE__ */ $constructor("$ZodCheckMaxSize", (inst, def) => {
+var $ZodCheckMaxSize = /* @__PURE__ */ $constructor("$ZodCheckMaxSize", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const size = input2.size;
-    if (size <= def.maximum)
+    if (size <= def2.maximum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
       code: "too_big",
-      maximum: def.maximum,
+      maximum: def2.maximum,
       inclusive: true,
       input: input2,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckMinSize = /* @__PURE__ */ $constructor("$ZodCheckMinSize", (inst, def) => {
+var $ZodCheckMinSize = /* @__PURE__ */ $constructor("$ZodCheckMinSize", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const size = input2.size;
-    if (size >= def.minimum)
+    if (size >= def2.minimum)
       return;
     payload.issues.push({
       origin: getSizableOrigin(input2),
       code: "too_small",
-      minimum: def.minimum,
+      minimum: def2.minimum,
       inclusive: true,
       input: input2,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckSizeEquals = /* @__PURE__ */ $constructor("$ZodCheckSizeEquals", (inst, def) => {
+var $ZodCheckSizeEquals = /* @__PURE__ */ $constructor("$ZodCheckSizeEquals", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasSize);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const size = input2.size;
-    if (size === def.size)
+    if (size === def2.size)
       return;
-    const tooBig = size > def.size;
+    const tooBig = size > def2.size;
     payload.issues.push({
       origin: getSizableOrigin(input2),
-      ...tooBig ? { code: "too_big", maximum: def.size } : { code: "too_small", minimum: def.size },
+      ...tooBig ? { code: "too_big", maximum: def2.size } : { code: "too_small", minimum: def2.size },
       inclusive: true,
       exact: true,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckMaxLength = /* @__PURE__ */ $constructor("$ZodCheckMaxLength", (inst, def) => {
+var $ZodCheckMaxLength = /* @__PURE__ */ $constructor("$ZodCheckMaxLength", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasLength);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const units = input2.length;
-    const length = typeof input2 === "string" && units > def.maximum ? codePointLength(input2) : units;
-    if (length <= def.maximum)
+    const length = typeof input2 === "string" && units > def2.maximum ? codePointLength(input2) : units;
+    if (length <= def2.maximum)
       return;
     const origin = getLengthableOrigin(input2);
     payload.issues.push({
       origin,
       code: "too_big",
-      maximum: def.maximum,
+      maximum: def2.maximum,
       inclusive: true,
       input: input2,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckMinLength = /* @__PURE__ */ $constructor("$ZodCheckMinLength", (inst, def) => {
+var $ZodCheckMinLength = /* @__PURE__ */ $constructor("$ZodCheckMinLength", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasLength);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const units = input2.length;
-    const length = typeof input2 === "string" && units >= def.minimum && units < def.minimum * 2 ? codePointLength(input2) : units;
-    if (length >= def.minimum)
+    const length = typeof input2 === "string" && units >= def2.minimum && units < def2.minimum * 2 ? codePointLength(input2) : units;
+    if (length >= def2.minimum)
       return;
     const origin = getLengthableOrigin(input2);
     payload.issues.push({
       origin,
       code: "too_small",
-      minimum: def.minimum,
+      minimum: def2.minimum,
       inclusive: true,
       input: input2,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckLengthEquals = /* @__PURE__ */ $constructor("$ZodCheckLengthEquals", (inst, def) => {
+var $ZodCheckLengthEquals = /* @__PURE__ */ $constructor("$ZodCheckLengthEquals", (inst, def2) => {
   var _a4;
-  $ZodCheck.init(inst, def);
+  $ZodCheck.init(inst, def2);
   (_a4 = inst._zod.def).when ?? (_a4.when = _whenHasLength);
   inst._zod.check = (payload) => {
     const input2 = payload.value;
     const units = input2.length;
-    const length = typeof input2 === "string" && units >= def.length && units <= def.length * 2 ? codePointLength(input2) : units;
-    if (length === def.length)
+    const length = typeof input2 === "string" && units >= def2.length && units <= def2.length * 2 ? codePointLength(input2) : units;
+    if (length === def2.length)
       return;
     const origin = getLengthableOrigin(input2);
-    const tooBig = length > def.length;
+    const tooBig = length > def2.length;
     payload.issues.push({
       origin,
-      ...tooBig ? { code: "too_big", maximum: def.length } : { code: "too_small", minimum: def.length },
+      ...tooBig ? { code: "too_big", maximum: def2.length } : { code: "too_small", minimum: def2.length },
       inclusive: true,
       exact: true,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckStringFormat = /* @__PURE__ */ $constructor("$ZodCheckStringFormat", (inst, def) => {
+var $ZodCheckStringFormat = /* @__PURE__ */ $constructor("$ZodCheckStringFormat", (inst, def2) => {
   var _a4, _b;
-  $ZodCheck.init(inst, def);
-  if (def.pattern)
+  $ZodCheck.init(inst, def2);
+  if (def2.pattern)
     (_a4 = inst._zod).check ?? (_a4.check = (payload) => {
-      def.pattern.lastIndex = 0;
-      if (def.pattern.test(payload.value))
+      def2.pattern.lastIndex = 0;
+      if (def2.pattern.test(payload.value))
         return;
       payload.issues.push({
         origin: "string",
         code: "invalid_format",
-        format: def.format,
+        format: def2.format,
         input: payload.value,
-        ...def.pattern ? { pattern: def.pattern.toString() } : {},
+        ...def2.pattern ? { pattern: def2.pattern.toString() } : {},
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     });
   else
     (_b = inst._zod).check ?? (_b.check = () => {
     });
 });
-var $ZodCheckRegex = /* @__PURE__ */ $constructor("$ZodCheckRegex", (inst, def) => {
-  $ZodCheckStringFormat.init(inst, def);
+var $ZodCheckRegex = /* @__PURE__ */ $constructor("$ZodCheckRegex", (inst, def2) => {
+  $ZodCheckStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
-    def.pattern.lastIndex = 0;
-    if (def.pattern.test(payload.value))
+    def2.pattern.lastIndex = 0;
+    if (def2.pattern.test(payload.value))
       return;
     payload.issues.push({
       origin: "string",
       code: "invalid_format",
       format: "regex",
       input: payload.value,
-      pattern: def.pattern.toString(),
+      pattern: def2.pattern.toString(),
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckLowerCase = /* @__PURE__ */ $constructor("$ZodCheckLowerCase", (inst, def) => {
-  def.pattern ?? (def.pattern = lowercase);
-  $ZodCheckStringFormat.init(inst, def);
+var $ZodCheckLowerCase = /* @__PURE__ */ $constructor("$ZodCheckLowerCase", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = lowercase);
+  $ZodCheckStringFormat.init(inst, def2);
 });
-var $ZodCheckUpperCase = /* @__PURE__ */ $constructor("$ZodCheckUpperCase", (inst, def) => {
-  def.pattern ?? (def.pattern = uppercase);
-  $ZodCheckStringFormat.init(inst, def);
+var $ZodCheckUpperCase = /* @__PURE__ */ $constructor("$ZodCheckUpperCase", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = uppercase);
+  $ZodCheckStringFormat.init(inst, def2);
 });
-var $ZodCheckIncludes = /* @__PURE__ */ $constructor("$ZodCheckIncludes", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const escapedRegex = escapeRegex(def.includes);
-  const pattern = new RegExp(typeof def.position === "number" ? `^.{${def.position},}${escapedRegex}` : escapedRegex);
-  def.pattern = pattern;
+var $ZodCheckIncludes = /* @__PURE__ */ $constructor("$ZodCheckIncludes", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const escapedRegex = escapeRegex(def2.includes);
+  const pattern = new RegExp(typeof def2.position === "number" ? `^.{${def2.position},}${escapedRegex}` : escapedRegex);
+  def2.pattern = pattern;
   inst._zod.check = (payload) => {
-    if (payload.value.includes(def.includes, def.position))
+    if (payload.value.includes(def2.includes, def2.position))
       return;
     payload.issues.push({
       origin: "string",
       code: "invalid_format",
       format: "includes",
-      includes: def.includes,
+      includes: def2.includes,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckStartsWith = /* @__PURE__ */ $constructor("$ZodCheckStartsWith", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const pattern = new RegExp(`^${escapeRegex(def.prefix)}.*`);
-  def.pattern ?? (def.pattern = pattern);
+var $ZodCheckStartsWith = /* @__PURE__ */ $constructor("$ZodCheckStartsWith", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const pattern = new RegExp(`^${escapeRegex(def2.prefix)}.*`);
+  def2.pattern ?? (def2.pattern = pattern);
   inst._zod.check = (payload) => {
-    if (payload.value.startsWith(def.prefix))
+    if (payload.value.startsWith(def2.prefix))
       return;
     payload.issues.push({
       origin: "string",
       code: "invalid_format",
       format: "starts_with",
-      prefix: def.prefix,
+      prefix: def2.prefix,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckEndsWith = /* @__PURE__ */ $constructor("$ZodCheckEndsWith", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const pattern = new RegExp(`.*${escapeRegex(def.suffix)}$`);
-  def.pattern ?? (def.pattern = pattern);
+var $ZodCheckEndsWith = /* @__PURE__ */ $constructor("$ZodCheckEndsWith", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const pattern = new RegExp(`.*${escapeRegex(def2.suffix)}$`);
+  def2.pattern ?? (def2.pattern = pattern);
   inst._zod.check = (payload) => {
-    if (payload.value.endsWith(def.suffix))
+    if (payload.value.endsWith(def2.suffix))
       return;
     payload.issues.push({
       origin: "string",
       code: "invalid_format",
       format: "ends_with",
-      suffix: def.suffix,
+      suffix: def2.suffix,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
@@ -20374,22 +20495,22 @@ function handleCheckPropertyResult(result, payload, property) {
     payload.issues.push(...prefixIssues(property, result.issues));
   }
 }
-var $ZodCheckProperty = /* @__PURE__ */ $constructor("$ZodCheckProperty", (inst, def) => {
-  $ZodCheck.init(inst, def);
+var $ZodCheckProperty = /* @__PURE__ */ $constructor("$ZodCheckProperty", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
   inst._zod.check = (payload) => {
-    const result = def.schema._zod.run({
-      value: payload.value[def.property],
+    const result = def2.schema._zod.run({
+      value: payload.value[def2.property],
       issues: []
     }, {});
     if (result instanceof Promise) {
-      return result.then((result2) => handleCheckPropertyResult(result2, payload, def.property));
+      return result.then((result2) => handleCheckPropertyResult(result2, payload, def2.property));
     }
-    handleCheckPropertyResult(result, payload, def.property);
+    handleCheckPropertyResult(result, payload, def2.property);
     return;
   };
 });
-var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (inst, def) => {
-  $ZodCheck.init(inst, def);
+var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
   hide(inst, Symbol.iterator, function* () {
     yield inst;
   });
@@ -20399,7 +20520,7 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+    entries ?? (entries = Reflect.ownKeys(def2.shape).map((key) => [key, def2.shape[key]]));
     const input2 = payload.value;
     let proms;
     for (const [key, schema] of entries) {
@@ -20416,25 +20537,25 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
     return void 0;
   };
 });
-var $ZodCheckMimeType = /* @__PURE__ */ $constructor("$ZodCheckMimeType", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  const mimeSet = new Set(def.mime);
+var $ZodCheckMimeType = /* @__PURE__ */ $constructor("$ZodCheckMimeType", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  const mimeSet = new Set(def2.mime);
   inst._zod.check = (payload) => {
     if (mimeSet.has(payload.value.type))
       return;
     payload.issues.push({
       code: "invalid_value",
-      values: def.mime,
+      values: def2.mime,
       input: payload.value.type,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCheckOverwrite = /* @__PURE__ */ $constructor("$ZodCheckOverwrite", (inst, def) => {
-  $ZodCheck.init(inst, def);
+var $ZodCheckOverwrite = /* @__PURE__ */ $constructor("$ZodCheckOverwrite", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
   inst._zod.check = (payload) => {
-    payload.value = def.tx(payload.value);
+    payload.value = def2.tx(payload.value);
   };
 });
 
@@ -20462,9 +20583,9 @@ var Doc = class {
       return;
     }
     const content = arg;
-    const lines2 = content.split("\n").filter((x) => x);
-    const minIndent = Math.min(...lines2.map((x) => x.length - x.trimStart().length));
-    const dedented = lines2.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
+    const lines = content.split("\n").filter((x) => x);
+    const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
+    const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
     for (const line of dedented) {
       this.content.push(line);
     }
@@ -20487,10 +20608,10 @@ var version = {
 };
 
 // node_modules/zod/v4/core/schemas.js
-var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
+var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def2) => {
   var _a4;
   inst ?? (inst = {});
-  inst._zod.def = def;
+  inst._zod.def = def2;
   inst._zod.bag = inst._zod.bag || {};
   inst._zod.version = version;
   const defChecks = inst._zod.def.checks;
@@ -20617,11 +20738,11 @@ function standardProps(inst) {
     version: 1
   };
 }
-var $ZodString = /* @__PURE__ */ $constructor("$ZodString", (inst, def) => {
-  $ZodType.init(inst, def);
-  inst._zod.pattern = def.pattern ?? anyString;
+var $ZodString = /* @__PURE__ */ $constructor("$ZodString", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  inst._zod.pattern = def2.pattern ?? anyString;
   inst._zod.parse = (payload, _) => {
-    if (def.coerce)
+    if (def2.coerce)
       try {
         payload.value = String(payload.value);
       } catch (_2) {
@@ -20637,16 +20758,16 @@ var $ZodString = /* @__PURE__ */ $constructor("$ZodString", (inst, def) => {
     return payload;
   };
 });
-var $ZodStringFormat = /* @__PURE__ */ $constructor("$ZodStringFormat", (inst, def) => {
-  $ZodCheckStringFormat.init(inst, def);
-  $ZodString.init(inst, def);
+var $ZodStringFormat = /* @__PURE__ */ $constructor("$ZodStringFormat", (inst, def2) => {
+  $ZodCheckStringFormat.init(inst, def2);
+  $ZodString.init(inst, def2);
 });
-var $ZodGUID = /* @__PURE__ */ $constructor("$ZodGUID", (inst, def) => {
-  def.pattern ?? (def.pattern = guid);
-  $ZodStringFormat.init(inst, def);
+var $ZodGUID = /* @__PURE__ */ $constructor("$ZodGUID", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = guid);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodUUID = /* @__PURE__ */ $constructor("$ZodUUID", (inst, def) => {
-  if (def.version) {
+var $ZodUUID = /* @__PURE__ */ $constructor("$ZodUUID", (inst, def2) => {
+  if (def2.version) {
     const versionMap = {
       v1: 1,
       v2: 2,
@@ -20657,17 +20778,17 @@ var $ZodUUID = /* @__PURE__ */ $constructor("$ZodUUID", (inst, def) => {
       v7: 7,
       v8: 8
     };
-    const v2 = versionMap[def.version];
+    const v2 = versionMap[def2.version];
     if (v2 === void 0)
-      throw new Error(`Invalid UUID version: "${def.version}"`);
-    def.pattern ?? (def.pattern = uuid(v2));
+      throw new Error(`Invalid UUID version: "${def2.version}"`);
+    def2.pattern ?? (def2.pattern = uuid(v2));
   } else
-    def.pattern ?? (def.pattern = uuid());
-  $ZodStringFormat.init(inst, def);
+    def2.pattern ?? (def2.pattern = uuid());
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodEmail = /* @__PURE__ */ $constructor("$ZodEmail", (inst, def) => {
-  def.pattern ?? (def.pattern = email);
-  $ZodStringFormat.init(inst, def);
+var $ZodEmail = /* @__PURE__ */ $constructor("$ZodEmail", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = email);
+  $ZodStringFormat.init(inst, def2);
 });
 var URL_BAD_FORMAT = 1;
 var URL_UNPARSEABLE = 2;
@@ -20681,14 +20802,14 @@ function canParseURL(input2) {
     return false;
   }
 }
-function validateURL(trimmed, def) {
-  if (!("normalize" in def) && !("hostname" in def) && !("protocol" in def)) {
+function validateURL(trimmed, def2) {
+  if (!("normalize" in def2) && !("hostname" in def2) && !("protocol" in def2)) {
     return canParseURL(trimmed) || URL_UNPARSEABLE;
   }
-  return parseURLObject(trimmed, def);
+  return parseURLObject(trimmed, def2);
 }
-function parseURLObject(trimmed, def) {
-  if (!def.normalize && def.protocol?.source === httpProtocol.source && !/^https?:\/\//i.test(trimmed)) {
+function parseURLObject(trimmed, def2) {
+  if (!def2.normalize && def2.protocol?.source === httpProtocol.source && !/^https?:\/\//i.test(trimmed)) {
     return URL_BAD_FORMAT;
   }
   try {
@@ -20714,12 +20835,12 @@ function urlProtocolOk(url3, protocol) {
   protocol.lastIndex = 0;
   return protocol.test(url3.protocol.endsWith(":") ? url3.protocol.slice(0, -1) : url3.protocol);
 }
-var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
-  $ZodStringFormat.init(inst, def);
+var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def2) => {
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     try {
       const trimmed = payload.value.trim();
-      const url3 = validateURL(trimmed, def);
+      const url3 = validateURL(trimmed, def2);
       if (url3 === URL_BAD_FORMAT) {
         payload.issues.push({
           code: "invalid_format",
@@ -20727,7 +20848,7 @@ var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
           note: "Invalid URL format",
           input: payload.value,
           inst,
-          continue: !def.abort
+          continue: !def2.abort
         });
         return;
       }
@@ -20737,7 +20858,7 @@ var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
           format: "url",
           input: payload.value,
           inst,
-          continue: !def.abort
+          continue: !def2.abort
         });
         return;
       }
@@ -20745,29 +20866,29 @@ var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
         payload.value = stripTabAndNewline(trimmed);
         return;
       }
-      if (def.hostname && !urlHostnameOk(url3, def.hostname)) {
+      if (def2.hostname && !urlHostnameOk(url3, def2.hostname)) {
         payload.issues.push({
           code: "invalid_format",
           format: "url",
           note: "Invalid hostname",
-          pattern: def.hostname.source,
+          pattern: def2.hostname.source,
           input: payload.value,
           inst,
-          continue: !def.abort
+          continue: !def2.abort
         });
       }
-      if (def.protocol && !urlProtocolOk(url3, def.protocol)) {
+      if (def2.protocol && !urlProtocolOk(url3, def2.protocol)) {
         payload.issues.push({
           code: "invalid_format",
           format: "url",
           note: "Invalid protocol",
-          pattern: def.protocol.source,
+          pattern: def2.protocol.source,
           input: payload.value,
           inst,
-          continue: !def.abort
+          continue: !def2.abort
         });
       }
-      payload.value = def.normalize ? url3.href : stripTabAndNewline(trimmed);
+      payload.value = def2.normalize ? url3.href : stripTabAndNewline(trimmed);
       return;
     } catch (_) {
       payload.issues.push({
@@ -20775,60 +20896,60 @@ var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
         format: "url",
         input: payload.value,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
   };
 });
-var $ZodEmoji = /* @__PURE__ */ $constructor("$ZodEmoji", (inst, def) => {
-  def.pattern ?? (def.pattern = emoji());
-  $ZodStringFormat.init(inst, def);
+var $ZodEmoji = /* @__PURE__ */ $constructor("$ZodEmoji", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = emoji());
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodNanoID = /* @__PURE__ */ $constructor("$ZodNanoID", (inst, def) => {
-  if (def.length !== void 0 && (!Number.isInteger(def.length) || def.length < 1))
-    throw new Error(`Invalid nanoid length: ${def.length}`);
-  def.pattern ?? (def.pattern = def.length === void 0 ? nanoid : nanoidOfLength(def.length));
-  $ZodStringFormat.init(inst, def);
+var $ZodNanoID = /* @__PURE__ */ $constructor("$ZodNanoID", (inst, def2) => {
+  if (def2.length !== void 0 && (!Number.isInteger(def2.length) || def2.length < 1))
+    throw new Error(`Invalid nanoid length: ${def2.length}`);
+  def2.pattern ?? (def2.pattern = def2.length === void 0 ? nanoid : nanoidOfLength(def2.length));
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodCUID = /* @__PURE__ */ $constructor("$ZodCUID", (inst, def) => {
-  def.pattern ?? (def.pattern = cuid);
-  $ZodStringFormat.init(inst, def);
+var $ZodCUID = /* @__PURE__ */ $constructor("$ZodCUID", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = cuid);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodCUID2 = /* @__PURE__ */ $constructor("$ZodCUID2", (inst, def) => {
-  def.pattern ?? (def.pattern = cuid2);
-  $ZodStringFormat.init(inst, def);
+var $ZodCUID2 = /* @__PURE__ */ $constructor("$ZodCUID2", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = cuid2);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodULID = /* @__PURE__ */ $constructor("$ZodULID", (inst, def) => {
-  def.pattern ?? (def.pattern = ulid);
-  $ZodStringFormat.init(inst, def);
+var $ZodULID = /* @__PURE__ */ $constructor("$ZodULID", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = ulid);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodXID = /* @__PURE__ */ $constructor("$ZodXID", (inst, def) => {
-  def.pattern ?? (def.pattern = xid);
-  $ZodStringFormat.init(inst, def);
+var $ZodXID = /* @__PURE__ */ $constructor("$ZodXID", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = xid);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodKSUID = /* @__PURE__ */ $constructor("$ZodKSUID", (inst, def) => {
-  def.pattern ?? (def.pattern = ksuid);
-  $ZodStringFormat.init(inst, def);
+var $ZodKSUID = /* @__PURE__ */ $constructor("$ZodKSUID", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = ksuid);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodISODateTime = /* @__PURE__ */ $constructor("$ZodISODateTime", (inst, def) => {
-  def.pattern ?? (def.pattern = datetime(def));
-  $ZodStringFormat.init(inst, def);
+var $ZodISODateTime = /* @__PURE__ */ $constructor("$ZodISODateTime", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = datetime(def2));
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodISODate = /* @__PURE__ */ $constructor("$ZodISODate", (inst, def) => {
-  def.pattern ?? (def.pattern = date);
-  $ZodStringFormat.init(inst, def);
+var $ZodISODate = /* @__PURE__ */ $constructor("$ZodISODate", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = date);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodISOTime = /* @__PURE__ */ $constructor("$ZodISOTime", (inst, def) => {
-  def.pattern ?? (def.pattern = time(def));
-  $ZodStringFormat.init(inst, def);
+var $ZodISOTime = /* @__PURE__ */ $constructor("$ZodISOTime", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = time(def2));
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodISODuration = /* @__PURE__ */ $constructor("$ZodISODuration", (inst, def) => {
-  def.pattern ?? (def.pattern = duration);
-  $ZodStringFormat.init(inst, def);
+var $ZodISODuration = /* @__PURE__ */ $constructor("$ZodISODuration", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = duration);
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def) => {
-  def.pattern ?? (def.pattern = ipv4);
-  $ZodStringFormat.init(inst, def);
+var $ZodIPv4 = /* @__PURE__ */ $constructor("$ZodIPv4", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = ipv4);
+  $ZodStringFormat.init(inst, def2);
 });
 var ipv6Alphabet = /^[0-9a-fA-F:.]+$/;
 function isValidIPv6(value) {
@@ -20836,9 +20957,9 @@ function isValidIPv6(value) {
     return false;
   return canParseURL(`http://[${value}]`);
 }
-var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
-  def.pattern ?? (def.pattern = ipv6);
-  $ZodStringFormat.init(inst, def);
+var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = ipv6);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (!isValidIPv6(payload.value)) {
       payload.issues.push({
@@ -20846,18 +20967,18 @@ var $ZodIPv6 = /* @__PURE__ */ $constructor("$ZodIPv6", (inst, def) => {
         format: "ipv6",
         input: payload.value,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
   };
 });
-var $ZodMAC = /* @__PURE__ */ $constructor("$ZodMAC", (inst, def) => {
-  def.pattern ?? (def.pattern = mac(def.delimiter));
-  $ZodStringFormat.init(inst, def);
+var $ZodMAC = /* @__PURE__ */ $constructor("$ZodMAC", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = mac(def2.delimiter));
+  $ZodStringFormat.init(inst, def2);
 });
-var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def) => {
-  def.pattern ?? (def.pattern = cidrv4);
-  $ZodStringFormat.init(inst, def);
+var $ZodCIDRv4 = /* @__PURE__ */ $constructor("$ZodCIDRv4", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = cidrv4);
+  $ZodStringFormat.init(inst, def2);
 });
 function isValidCIDRv6(value) {
   const parts = value.split("/");
@@ -20873,9 +20994,9 @@ function isValidCIDRv6(value) {
     return false;
   return isValidIPv6(address);
 }
-var $ZodCIDRv6 = /* @__PURE__ */ $constructor("$ZodCIDRv6", (inst, def) => {
-  def.pattern ?? (def.pattern = cidrv6);
-  $ZodStringFormat.init(inst, def);
+var $ZodCIDRv6 = /* @__PURE__ */ $constructor("$ZodCIDRv6", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = cidrv6);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (!isValidCIDRv6(payload.value)) {
       payload.issues.push({
@@ -20883,7 +21004,7 @@ var $ZodCIDRv6 = /* @__PURE__ */ $constructor("$ZodCIDRv6", (inst, def) => {
         format: "cidrv6",
         input: payload.value,
         inst,
-        continue: !def.abort
+        continue: !def2.abort
       });
     }
   };
@@ -20903,9 +21024,9 @@ function isValidBase64(data) {
   }
 }
 var base64Charset = /^[0-9a-zA-Z+/]*={0,2}$/;
-var $ZodBase64 = /* @__PURE__ */ $constructor("$ZodBase64", (inst, def) => {
-  def.pattern ?? (def.pattern = base64Charset);
-  $ZodStringFormat.init(inst, def);
+var $ZodBase64 = /* @__PURE__ */ $constructor("$ZodBase64", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = base64Charset);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (isValidBase64(payload.value))
       return;
@@ -20914,7 +21035,7 @@ var $ZodBase64 = /* @__PURE__ */ $constructor("$ZodBase64", (inst, def) => {
       format: "base64",
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
@@ -20926,9 +21047,9 @@ function isValidBase64URL(data) {
   const padded = base643.padEnd(Math.ceil(base643.length / 4) * 4, "=");
   return isValidBase64(padded);
 }
-var $ZodBase64URL = /* @__PURE__ */ $constructor("$ZodBase64URL", (inst, def) => {
-  def.pattern ?? (def.pattern = base64urlCharset);
-  $ZodStringFormat.init(inst, def);
+var $ZodBase64URL = /* @__PURE__ */ $constructor("$ZodBase64URL", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = base64urlCharset);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (isValidBase64URL(payload.value))
       return;
@@ -20937,13 +21058,13 @@ var $ZodBase64URL = /* @__PURE__ */ $constructor("$ZodBase64URL", (inst, def) =>
       format: "base64url",
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodE164 = /* @__PURE__ */ $constructor("$ZodE164", (inst, def) => {
-  def.pattern ?? (def.pattern = e164);
-  $ZodStringFormat.init(inst, def);
+var $ZodE164 = /* @__PURE__ */ $constructor("$ZodE164", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = e164);
+  $ZodStringFormat.init(inst, def2);
 });
 var CC_SANITIZE = /[- ]/g;
 function isLuhnAlgo(digits) {
@@ -20962,9 +21083,9 @@ function isValidCreditCard(input2) {
     return false;
   return isLuhnAlgo(input2.replace(CC_SANITIZE, ""));
 }
-var $ZodCreditCard = /* @__PURE__ */ $constructor("$ZodCreditCard", (inst, def) => {
-  def.pattern ?? (def.pattern = creditCard);
-  $ZodStringFormat.init(inst, def);
+var $ZodCreditCard = /* @__PURE__ */ $constructor("$ZodCreditCard", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = creditCard);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (isValidCreditCard(payload.value))
       return;
@@ -20973,7 +21094,7 @@ var $ZodCreditCard = /* @__PURE__ */ $constructor("$ZodCreditCard", (inst, def) 
       format: "credit_card",
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
@@ -20995,9 +21116,9 @@ function isValidIBAN(input2) {
     return false;
   return isIso7064Mod97(input2);
 }
-var $ZodIBAN = /* @__PURE__ */ $constructor("$ZodIBAN", (inst, def) => {
-  def.pattern ?? (def.pattern = iban);
-  $ZodStringFormat.init(inst, def);
+var $ZodIBAN = /* @__PURE__ */ $constructor("$ZodIBAN", (inst, def2) => {
+  def2.pattern ?? (def2.pattern = iban);
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
     if (isValidIBAN(payload.value))
       return;
@@ -21006,7 +21127,7 @@ var $ZodIBAN = /* @__PURE__ */ $constructor("$ZodIBAN", (inst, def) => {
       format: "iban",
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
@@ -21030,39 +21151,39 @@ function isValidJWT(token, algorithm = null) {
     return false;
   }
 }
-var $ZodJWT = /* @__PURE__ */ $constructor("$ZodJWT", (inst, def) => {
-  $ZodStringFormat.init(inst, def);
+var $ZodJWT = /* @__PURE__ */ $constructor("$ZodJWT", (inst, def2) => {
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
-    if (isValidJWT(payload.value, def.alg))
+    if (isValidJWT(payload.value, def2.alg))
       return;
     payload.issues.push({
       code: "invalid_format",
       format: "jwt",
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodCustomStringFormat = /* @__PURE__ */ $constructor("$ZodCustomStringFormat", (inst, def) => {
-  $ZodStringFormat.init(inst, def);
+var $ZodCustomStringFormat = /* @__PURE__ */ $constructor("$ZodCustomStringFormat", (inst, def2) => {
+  $ZodStringFormat.init(inst, def2);
   inst._zod.check = (payload) => {
-    if (def.fn(payload.value))
+    if (def2.fn(payload.value))
       return;
     payload.issues.push({
       code: "invalid_format",
-      format: def.format,
+      format: def2.format,
       input: payload.value,
       inst,
-      continue: !def.abort
+      continue: !def2.abort
     });
   };
 });
-var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.pattern = number;
   inst._zod.parse = (payload, _ctx) => {
-    if (def.coerce)
+    if (def2.coerce)
       try {
         payload.value = Number(payload.value);
       } catch (_) {
@@ -21082,15 +21203,15 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
     return payload;
   };
 });
-var $ZodNumberFormat = /* @__PURE__ */ $constructor("$ZodNumberFormat", (inst, def) => {
-  $ZodCheckNumberFormat.init(inst, def);
-  $ZodNumber.init(inst, def);
+var $ZodNumberFormat = /* @__PURE__ */ $constructor("$ZodNumberFormat", (inst, def2) => {
+  $ZodCheckNumberFormat.init(inst, def2);
+  $ZodNumber.init(inst, def2);
 });
-var $ZodBoolean = /* @__PURE__ */ $constructor("$ZodBoolean", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodBoolean = /* @__PURE__ */ $constructor("$ZodBoolean", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.pattern = boolean;
   inst._zod.parse = (payload, _ctx) => {
-    if (def.coerce)
+    if (def2.coerce)
       try {
         payload.value = Boolean(payload.value);
       } catch (_) {
@@ -21107,11 +21228,11 @@ var $ZodBoolean = /* @__PURE__ */ $constructor("$ZodBoolean", (inst, def) => {
     return payload;
   };
 });
-var $ZodBigInt = /* @__PURE__ */ $constructor("$ZodBigInt", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodBigInt = /* @__PURE__ */ $constructor("$ZodBigInt", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.pattern = bigint;
   inst._zod.parse = (payload, _ctx) => {
-    if (def.coerce)
+    if (def2.coerce)
       try {
         payload.value = BigInt(payload.value);
       } catch (_) {
@@ -21127,12 +21248,12 @@ var $ZodBigInt = /* @__PURE__ */ $constructor("$ZodBigInt", (inst, def) => {
     return payload;
   };
 });
-var $ZodBigIntFormat = /* @__PURE__ */ $constructor("$ZodBigIntFormat", (inst, def) => {
-  $ZodCheckBigIntFormat.init(inst, def);
-  $ZodBigInt.init(inst, def);
+var $ZodBigIntFormat = /* @__PURE__ */ $constructor("$ZodBigIntFormat", (inst, def2) => {
+  $ZodCheckBigIntFormat.init(inst, def2);
+  $ZodBigInt.init(inst, def2);
 });
-var $ZodSymbol = /* @__PURE__ */ $constructor("$ZodSymbol", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodSymbol = /* @__PURE__ */ $constructor("$ZodSymbol", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
     const input2 = payload.value;
     if (typeof input2 === "symbol")
@@ -21146,8 +21267,8 @@ var $ZodSymbol = /* @__PURE__ */ $constructor("$ZodSymbol", (inst, def) => {
     return payload;
   };
 });
-var $ZodUndefined = /* @__PURE__ */ $constructor("$ZodUndefined", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodUndefined = /* @__PURE__ */ $constructor("$ZodUndefined", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.pattern = _undefined;
   inst._zod.values = /* @__PURE__ */ new Set([void 0]);
   inst._zod.parse = (payload, _ctx) => {
@@ -21163,8 +21284,8 @@ var $ZodUndefined = /* @__PURE__ */ $constructor("$ZodUndefined", (inst, def) =>
     return payload;
   };
 });
-var $ZodNull = /* @__PURE__ */ $constructor("$ZodNull", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNull = /* @__PURE__ */ $constructor("$ZodNull", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.pattern = _null;
   inst._zod.values = /* @__PURE__ */ new Set([null]);
   inst._zod.parse = (payload, _ctx) => {
@@ -21180,16 +21301,16 @@ var $ZodNull = /* @__PURE__ */ $constructor("$ZodNull", (inst, def) => {
     return payload;
   };
 });
-var $ZodAny = /* @__PURE__ */ $constructor("$ZodAny", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodAny = /* @__PURE__ */ $constructor("$ZodAny", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload) => payload;
 });
-var $ZodUnknown = /* @__PURE__ */ $constructor("$ZodUnknown", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodUnknown = /* @__PURE__ */ $constructor("$ZodUnknown", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload) => payload;
 });
-var $ZodNever = /* @__PURE__ */ $constructor("$ZodNever", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNever = /* @__PURE__ */ $constructor("$ZodNever", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
     payload.issues.push({
       expected: "never",
@@ -21200,8 +21321,8 @@ var $ZodNever = /* @__PURE__ */ $constructor("$ZodNever", (inst, def) => {
     return payload;
   };
 });
-var $ZodVoid = /* @__PURE__ */ $constructor("$ZodVoid", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodVoid = /* @__PURE__ */ $constructor("$ZodVoid", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
     const input2 = payload.value;
     if (typeof input2 === "undefined")
@@ -21215,10 +21336,10 @@ var $ZodVoid = /* @__PURE__ */ $constructor("$ZodVoid", (inst, def) => {
     return payload;
   };
 });
-var $ZodDate = /* @__PURE__ */ $constructor("$ZodDate", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodDate = /* @__PURE__ */ $constructor("$ZodDate", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
-    if (def.coerce) {
+    if (def2.coerce) {
       try {
         payload.value = new Date(payload.value);
       } catch (_err) {
@@ -21270,8 +21391,8 @@ function handleArrayResult(result, final, index) {
   }
   final.value[index] = result.value;
 }
-var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def2) => {
+  $ZodType.init(inst, def2);
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
@@ -21290,7 +21411,7 @@ var $ZodArray = /* @__PURE__ */ $constructor("$ZodArray", (inst, def) => {
     const abortEarly = ctx?.abortEarly;
     for (let i2 = 0; i2 < input2.length; i2++) {
       const item = input2[i2];
-      const result = def.element._zod.run({
+      const result = def2.element._zod.run({
         value: item,
         issues: []
       }, ctx);
@@ -21341,19 +21462,19 @@ function handlePropertyResult(result, final, key, input2, optin, optout) {
   }
 }
 var NO_SYMBOL_KEYS = [];
-function normalizeDef(def) {
-  const keys = Object.keys(def.shape);
-  const ownSymbols = Object.getOwnPropertySymbols(def.shape);
+function normalizeDef(def2) {
+  const keys = Object.keys(def2.shape);
+  const ownSymbols = Object.getOwnPropertySymbols(def2.shape);
   const symbolKeys = ownSymbols.length ? ownSymbols : NO_SYMBOL_KEYS;
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
   for (const k of allKeys) {
-    if (!def.shape?.[k]?._zod?.traits?.has("$ZodType")) {
+    if (!def2.shape?.[k]?._zod?.traits?.has("$ZodType")) {
       throw new Error(`Invalid element at key "${String(k)}": expected a Zod schema`);
     }
   }
-  const okeys = optionalKeys(def.shape);
+  const okeys = optionalKeys(def2.shape);
   return {
-    ...def,
+    ...def2,
     allKeys,
     symbolKeys,
     // string-only: handleCatchall matches it against `for...in`, which never yields a symbol
@@ -21362,10 +21483,10 @@ function normalizeDef(def) {
     optionalKeys: new Set(okeys)
   };
 }
-function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
+function handleCatchall(proms, input2, payload, ctx, def2, inst, abortEarly) {
   const unrecognized = [];
-  const keySet = def.keySet;
-  const _catchall = def.catchall._zod;
+  const keySet = def2.keySet;
+  const _catchall = def2.catchall._zod;
   const t = _catchall.def.type;
   const optin = _catchall.optin;
   const optout = _catchall.optout;
@@ -21410,21 +21531,21 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
     return payload;
   });
 }
-var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
-  $ZodType.init(inst, def);
-  const desc = Object.getOwnPropertyDescriptor(def, "shape");
-  const sh = desc?.get ? desc.get.raw : def.shape ?? {};
+var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  const desc = Object.getOwnPropertyDescriptor(def2, "shape");
+  const sh = desc?.get ? desc.get.raw : def2.shape ?? {};
   if (sh) {
     const get = () => {
       const newSh = { ...sh };
-      Object.defineProperty(def, "shape", { value: newSh });
+      Object.defineProperty(def2, "shape", { value: newSh });
       get.raw = newSh;
       return newSh;
     };
     get.raw = sh;
-    Object.defineProperty(def, "shape", { get });
+    Object.defineProperty(def2, "shape", { get });
   }
-  const _normalized = cached(() => normalizeDef(def));
+  const _normalized = cached(() => normalizeDef(def2));
   defineLazyInternal(inst, "propValues", (zod) => {
     const shape = zod.def.shape;
     const propValues = {};
@@ -21443,7 +21564,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     return propValues;
   });
   const isObject3 = isObject2;
-  const catchall = def.catchall;
+  const catchall = def2.catchall;
   let value;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
@@ -21488,10 +21609,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     return handleCatchall(proms, input2, payload, ctx, _normalized.value, inst, abortEarly === true);
   };
 });
-var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) => {
-  $ZodObject.init(inst, def);
+var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def2) => {
+  $ZodObject.init(inst, def2);
   const superParse = inst._zod.parse;
-  const _normalized = cached(() => normalizeDef(def));
+  const _normalized = cached(() => normalizeDef(def2));
   const memo2 = globalConfig.memoizer;
   const generateFastpass = (shape) => {
     const normalized = _normalized.value;
@@ -21590,7 +21711,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   const jit = !globalConfig.jitless;
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
-  const catchall = def.catchall;
+  const catchall = def2.catchall;
   let value;
   inst._zod.parse = (payload, ctx) => {
     value ?? (value = _normalized.value);
@@ -21606,7 +21727,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     }
     if (jit && fastEnabled && ctx?.async === false && ctx.jitless !== true) {
       if (!fastpass)
-        fastpass = generateFastpass(def.shape);
+        fastpass = generateFastpass(def2.shape);
       payload = fastpass(payload, ctx);
       if (!catchall)
         return payload;
@@ -21635,8 +21756,8 @@ function handleUnionResults(results, final, inst, ctx) {
   });
   return final;
 }
-var $ZodUnion = /* @__PURE__ */ $constructor("$ZodUnion", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodUnion = /* @__PURE__ */ $constructor("$ZodUnion", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "optin", (zod) => zod.def.options.some((o2) => o2._zod.optin === "defaulted") ? "defaulted" : zod.def.options.some((o2) => o2._zod.optin !== void 0) ? "optional" : void 0);
   defineLazyInternal(inst, "optout", (zod) => zod.def.options.some((o2) => o2._zod.optout === "optional") ? "optional" : void 0);
   defineLazyInternal(inst, "values", (zod) => {
@@ -21652,14 +21773,14 @@ var $ZodUnion = /* @__PURE__ */ $constructor("$ZodUnion", (inst, def) => {
     }
     return void 0;
   });
-  const first = def.options.length === 1 ? def.options[0]._zod.run : null;
+  const first = def2.options.length === 1 ? def2.options[0]._zod.run : null;
   inst._zod.parse = (payload, ctx) => {
     if (first) {
       return first(payload, ctx);
     }
     let async = false;
     const results = [];
-    for (const option of def.options) {
+    for (const option of def2.options) {
       const result = option._zod.run({
         value: payload.value,
         issues: []
@@ -21709,17 +21830,17 @@ function handleExclusiveUnionResults(results, final, inst, ctx) {
   }
   return final;
 }
-var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def) => {
-  $ZodUnion.init(inst, def);
-  def.inclusive = false;
-  const first = def.options.length === 1 ? def.options[0]._zod.run : null;
+var $ZodXor = /* @__PURE__ */ $constructor("$ZodXor", (inst, def2) => {
+  $ZodUnion.init(inst, def2);
+  def2.inclusive = false;
+  const first = def2.options.length === 1 ? def2.options[0]._zod.run : null;
   inst._zod.parse = (payload, ctx) => {
     if (first) {
       return first(payload, ctx);
     }
     let async = false;
     const results = [];
-    for (const option of def.options) {
+    for (const option of def2.options) {
       const result = option._zod.run({
         value: payload.value,
         issues: []
@@ -21750,12 +21871,12 @@ function getDiscriminatedOption(union2, value) {
     throw new Error(`Ambiguous discriminator value "${String(value)}"`);
   return option;
 }
-function discriminatorMap(def) {
+function discriminatorMap(def2) {
   const map2 = /* @__PURE__ */ new Map();
-  for (const option of def.options) {
-    const values = option._zod.propValues?.[def.discriminator];
+  for (const option of def2.options) {
+    const values = option._zod.propValues?.[def2.discriminator];
     if (!values || values.size === 0)
-      throw new Error(`Invalid discriminated union option at index "${def.options.indexOf(option)}"`);
+      throw new Error(`Invalid discriminated union option at index "${def2.options.indexOf(option)}"`);
     for (const value of values) {
       if (map2.has(value)) {
         if (value !== void 0)
@@ -21768,9 +21889,9 @@ function discriminatorMap(def) {
   }
   return map2;
 }
-var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnion", (inst, def) => {
-  def.inclusive = false;
-  $ZodUnion.init(inst, def);
+var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnion", (inst, def2) => {
+  def2.inclusive = false;
+  $ZodUnion.init(inst, def2);
   const _super = inst._zod.parse;
   defineLazyInternal(inst, "propValues", (zod) => {
     const propValues = {};
@@ -21794,13 +21915,13 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       propValues[zod.def.discriminator]?.delete(void 0);
     return propValues;
   });
-  def.options.forEach((option, i2) => {
+  def2.options.forEach((option, i2) => {
     const propShape = rawShape(option._zod.def);
-    if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
+    if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def2.discriminator)) {
       throw new Error(`Invalid discriminated union option at index "${i2}"`);
     }
   });
-  const disc = cached(() => discriminatorMap(def));
+  const disc = cached(() => discriminatorMap(def2));
   inst._zod.parse = (payload, ctx) => {
     const input2 = payload.value;
     if (!isObject2(input2)) {
@@ -21812,33 +21933,33 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
       });
       return payload;
     }
-    const value = input2?.[def.discriminator];
+    const value = input2?.[def2.discriminator];
     const opt = disc.value.get(value);
     if (opt && (value !== void 0 || ctx.direction !== "backward")) {
       return opt._zod.run(payload, ctx);
     }
-    if (def.unionFallback || ctx.direction === "backward") {
+    if (def2.unionFallback || ctx.direction === "backward") {
       return _super(payload, ctx);
     }
     payload.issues.push({
       code: "invalid_union",
       errors: [],
       note: "No matching discriminator",
-      discriminator: def.discriminator,
+      discriminator: def2.discriminator,
       options: Array.from(disc.value.keys()).filter((value2) => disc.value.get(value2) !== null),
       input: input2,
-      path: [def.discriminator],
+      path: [def2.discriminator],
       inst
     });
     return payload;
   };
 });
-var $ZodIntersection = /* @__PURE__ */ $constructor("$ZodIntersection", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodIntersection = /* @__PURE__ */ $constructor("$ZodIntersection", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, ctx) => {
     const input2 = payload.value;
-    const left = def.left._zod.run({ value: input2, issues: [] }, ctx);
-    const right = def.right._zod.run({ value: input2, issues: [] }, ctx);
+    const left = def2.left._zod.run({ value: input2, issues: [] }, ctx);
+    const right = def2.right._zod.run({ value: input2, issues: [] }, ctx);
     const async = left instanceof Promise || right instanceof Promise;
     if (async) {
       return Promise.all([left, right]).then(([left2, right2]) => {
@@ -21947,9 +22068,9 @@ function handleIntersectionResults(result, left, right) {
   result.value = merged.data;
   return result;
 }
-var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
-  $ZodType.init(inst, def);
-  const items = def.items;
+var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  const items = def2.items;
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
@@ -21967,7 +22088,7 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     const proms = [];
     const optinStart = getTupleOptStart(items, "optin");
     const optoutStart = getTupleOptStart(items, "optout");
-    if (!def.rest) {
+    if (!def2.rest) {
       if (input2.length < optinStart) {
         payload.issues.push({
           code: "too_small",
@@ -21991,7 +22112,7 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
       }
     }
     const itemResults = new Array(items.length);
-    const abortEarly = def.rest ? ctx?.abortEarly : void 0;
+    const abortEarly = def2.rest ? ctx?.abortEarly : void 0;
     let itemAborted = false;
     for (let i2 = 0; i2 < items.length; i2++) {
       const r = items[i2]._zod.run({ value: input2[i2], issues: [] }, ctx);
@@ -22005,7 +22126,7 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
           itemAborted = aborted2(r);
       }
     }
-    if (def.rest && !itemAborted) {
+    if (def2.rest && !itemAborted) {
       let i2 = items.length - 1;
       const rest = input2.slice(items.length);
       let seen = payload.issues.length;
@@ -22016,7 +22137,7 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
           seen = payload.issues.length;
         }
         i2++;
-        const result = def.rest._zod.run({ value: el, issues: [] }, ctx);
+        const result = def2.rest._zod.run({ value: el, issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((r) => handleTupleResult(r, payload, i2)));
         } else {
@@ -22070,8 +22191,8 @@ function handleTupleResults(itemResults, final, items, input2, optoutStart) {
   }
   return final;
 }
-var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def2) => {
+  $ZodType.init(inst, def2);
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
@@ -22086,8 +22207,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
       return payload;
     }
     const proms = [];
-    const values = def.keyType._zod.values;
-    if (values && !def.partial) {
+    const values = def2.keyType._zod.values;
+    if (values && !def2.partial) {
       payload.value = memo2 ? memo2.alloc(inst, payload, {}, ctx) : {};
       const recordKeys = /* @__PURE__ */ new Set();
       for (const key of values) {
@@ -22095,7 +22216,7 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           recordKeys.add(typeof key === "number" ? key.toString() : key);
           if (key === "__proto__")
             continue;
-          const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+          const keyResult = def2.keyType._zod.run({ value: key, issues: [] }, ctx);
           if (keyResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -22113,7 +22234,7 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           const outKey = keyResult.value;
           if (outKey === "__proto__")
             continue;
-          const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+          const result = def2.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
           if (result instanceof Promise) {
             proms.push(result.then((result2) => {
               if (result2.issues.length) {
@@ -22132,7 +22253,7 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
       let unrecognized;
       for (const key in input2) {
         if (!recordKeys.has(key)) {
-          if (def.mode === "loose") {
+          if (def2.mode === "loose") {
             if (key === "__proto__")
               continue;
             payload.value[key] = input2[key];
@@ -22159,13 +22280,13 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           continue;
         if (!Object.prototype.propertyIsEnumerable.call(input2, key))
           continue;
-        let keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
+        let keyResult = def2.keyType._zod.run({ value: key, issues: [] }, ctx);
         if (keyResult instanceof Promise) {
           throw new Error("Async schemas not supported in object keys currently");
         }
         const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
         if (checkNumericKey) {
-          const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
+          const retryResult = def2.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
           if (retryResult instanceof Promise) {
             throw new Error("Async schemas not supported in object keys currently");
           }
@@ -22174,7 +22295,7 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
           }
         }
         if (keyResult.issues.length) {
-          if (def.mode === "loose") {
+          if (def2.mode === "loose") {
             payload.value[key] = input2[key];
           } else if (values) {
             unrecognized = unrecognized ?? [];
@@ -22194,7 +22315,7 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
         const outKey = keyResult.value;
         if (outKey === "__proto__")
           continue;
-        const result = def.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
+        const result = def2.valueType._zod.run({ value: input2[key], issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((result2) => {
             if (result2.issues.length) {
@@ -22225,8 +22346,8 @@ var $ZodRecord = /* @__PURE__ */ $constructor("$ZodRecord", (inst, def) => {
     return payload;
   };
 });
-var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def2) => {
+  $ZodType.init(inst, def2);
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
@@ -22250,8 +22371,8 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
           break;
         seen = payload.issues.length;
       }
-      const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
-      const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
+      const keyResult = def2.keyType._zod.run({ value: key, issues: [] }, ctx);
+      const valueResult = def2.valueType._zod.run({ value, issues: [] }, ctx);
       if (keyResult instanceof Promise || valueResult instanceof Promise) {
         proms.push(Promise.all([keyResult, valueResult]).then(([keyResult2, valueResult2]) => {
           handleMapResult(keyResult2, valueResult2, payload, key, input2, inst, ctx);
@@ -22296,8 +22417,8 @@ function handleMapResult(keyResult, valueResult, final, key, input2, inst, ctx) 
   }
   final.value.set(keyResult.value, valueResult.value);
 }
-var $ZodSet = /* @__PURE__ */ $constructor("$ZodSet", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodSet = /* @__PURE__ */ $constructor("$ZodSet", (inst, def2) => {
+  $ZodType.init(inst, def2);
   const memo2 = globalConfig.memoizer;
   memo2?.attach(inst);
   inst._zod.parse = (payload, ctx) => {
@@ -22321,7 +22442,7 @@ var $ZodSet = /* @__PURE__ */ $constructor("$ZodSet", (inst, def) => {
           break;
         seen = payload.issues.length;
       }
-      const result = def.valueType._zod.run({ value: item, issues: [] }, ctx);
+      const result = def2.valueType._zod.run({ value: item, issues: [] }, ctx);
       if (result instanceof Promise) {
         proms.push(result.then((result2) => handleSetResult(result2, payload)));
       } else
@@ -22339,9 +22460,9 @@ function handleSetResult(result, final) {
   }
   final.value.add(result.value);
 }
-var $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def) => {
-  $ZodType.init(inst, def);
-  const values = getEnumValues(def.entries);
+var $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  const values = getEnumValues(def2.entries);
   const valuesSet = new Set(values);
   inst._zod.values = valuesSet;
   defineLazyInternal(inst, "pattern", (zod) => {
@@ -22362,9 +22483,9 @@ var $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def) => {
     return payload;
   };
 });
-var $ZodLiteral = /* @__PURE__ */ $constructor("$ZodLiteral", (inst, def) => {
-  $ZodType.init(inst, def);
-  const values = new Set(def.values);
+var $ZodLiteral = /* @__PURE__ */ $constructor("$ZodLiteral", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  const values = new Set(def2.values);
   inst._zod.values = values;
   defineLazyInternal(inst, "pattern", (zod) => {
     const vals = zod.def.values;
@@ -22377,15 +22498,15 @@ var $ZodLiteral = /* @__PURE__ */ $constructor("$ZodLiteral", (inst, def) => {
     }
     payload.issues.push({
       code: "invalid_value",
-      values: def.values,
+      values: def2.values,
       input: input2,
       inst
     });
     return payload;
   };
 });
-var $ZodFile = /* @__PURE__ */ $constructor("$ZodFile", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodFile = /* @__PURE__ */ $constructor("$ZodFile", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
     const input2 = payload.value;
     if (input2 instanceof File)
@@ -22399,15 +22520,15 @@ var $ZodFile = /* @__PURE__ */ $constructor("$ZodFile", (inst, def) => {
     return payload;
   };
 });
-var $ZodTransform = /* @__PURE__ */ $constructor("$ZodTransform", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodTransform = /* @__PURE__ */ $constructor("$ZodTransform", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.optin = "optional";
   globalConfig.memoizer?.guard(inst);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
     }
-    const _out = def.transform(payload.value, payload);
+    const _out = def2.transform(payload.value, payload);
     if (ctx.async) {
       const output2 = _out instanceof Promise ? _out : Promise.resolve(_out);
       return output2.then((output3) => {
@@ -22426,8 +22547,8 @@ function handleOptionalResult(payload, result) {
   payload.value = result.issues.length ? void 0 : result.value;
   return payload;
 }
-var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
   inst._zod.optout = "optional";
   defineLazyInternal(inst, "values", (zod) => {
@@ -22440,26 +22561,26 @@ var $ZodOptional = /* @__PURE__ */ $constructor("$ZodOptional", (inst, def) => {
   });
   inst._zod.parse = (payload, ctx) => {
     if (payload.value === void 0) {
-      if (def.innerType._zod.optin !== "defaulted")
+      if (def2.innerType._zod.optin !== "defaulted")
         return payload;
-      const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
+      const result = def2.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
       if (result instanceof Promise)
         return result.then((result2) => handleOptionalResult(payload, result2));
       return handleOptionalResult(payload, result);
     }
-    return def.innerType._zod.run(payload, ctx);
+    return def2.innerType._zod.run(payload, ctx);
   };
 });
-var $ZodExactOptional = /* @__PURE__ */ $constructor("$ZodExactOptional", (inst, def) => {
-  $ZodOptional.init(inst, def);
+var $ZodExactOptional = /* @__PURE__ */ $constructor("$ZodExactOptional", (inst, def2) => {
+  $ZodOptional.init(inst, def2);
   defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
   defineLazyInternal(inst, "pattern", (zod) => zod.def.innerType._zod.pattern);
   inst._zod.parse = (payload, ctx) => {
-    return def.innerType._zod.run(payload, ctx);
+    return def2.innerType._zod.run(payload, ctx);
   };
 });
-var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin);
   defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
   defineLazyInternal(inst, "pattern", (zod) => {
@@ -22472,56 +22593,56 @@ var $ZodNullable = /* @__PURE__ */ $constructor("$ZodNullable", (inst, def) => {
   inst._zod.parse = (payload, ctx) => {
     if (payload.value === null)
       return payload;
-    return def.innerType._zod.run(payload, ctx);
+    return def2.innerType._zod.run(payload, ctx);
   };
 });
-var $ZodDefault = /* @__PURE__ */ $constructor("$ZodDefault", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodDefault = /* @__PURE__ */ $constructor("$ZodDefault", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.optin = "defaulted";
   defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
-      return def.innerType._zod.run(payload, ctx);
+      return def2.innerType._zod.run(payload, ctx);
     }
     if (payload.value === void 0) {
-      payload.value = def.defaultValue;
+      payload.value = def2.defaultValue;
       return payload;
     }
-    const result = def.innerType._zod.run(payload, ctx);
+    const result = def2.innerType._zod.run(payload, ctx);
     if (result instanceof Promise) {
-      return result.then((result2) => handleDefaultResult(result2, def));
+      return result.then((result2) => handleDefaultResult(result2, def2));
     }
-    return handleDefaultResult(result, def);
+    return handleDefaultResult(result, def2);
   };
 });
-function handleDefaultResult(payload, def) {
+function handleDefaultResult(payload, def2) {
   if (payload.value === void 0) {
-    payload.value = def.defaultValue;
+    payload.value = def2.defaultValue;
   }
   return payload;
 }
-var $ZodPrefault = /* @__PURE__ */ $constructor("$ZodPrefault", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodPrefault = /* @__PURE__ */ $constructor("$ZodPrefault", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.optin = "defaulted";
   defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
-      return def.innerType._zod.run(payload, ctx);
+      return def2.innerType._zod.run(payload, ctx);
     }
     if (payload.value === void 0) {
-      payload.value = def.defaultValue;
+      payload.value = def2.defaultValue;
     }
-    return def.innerType._zod.run(payload, ctx);
+    return def2.innerType._zod.run(payload, ctx);
   };
 });
-var $ZodNonOptional = /* @__PURE__ */ $constructor("$ZodNonOptional", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNonOptional = /* @__PURE__ */ $constructor("$ZodNonOptional", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "values", (zod) => {
     const v2 = zod.def.innerType._zod.values;
     return v2 ? new Set([...v2].filter((x) => x !== void 0)) : void 0;
   });
   inst._zod.parse = (payload, ctx) => {
-    const result = def.innerType._zod.run(payload, ctx);
+    const result = def2.innerType._zod.run(payload, ctx);
     if (result instanceof Promise) {
       return result.then((result2) => handleNonOptionalResult(result2, inst));
     }
@@ -22539,13 +22660,13 @@ function handleNonOptionalResult(payload, inst) {
   }
   return payload;
 }
-var $ZodSuccess = /* @__PURE__ */ $constructor("$ZodSuccess", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodSuccess = /* @__PURE__ */ $constructor("$ZodSuccess", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
       throw new $ZodEncodeError("ZodSuccess");
     }
-    const result = def.innerType._zod.run(payload, ctx);
+    const result = def2.innerType._zod.run(payload, ctx);
     if (result instanceof Promise) {
       return result.then((result2) => {
         payload.value = result2.issues.length === 0;
@@ -22556,14 +22677,14 @@ var $ZodSuccess = /* @__PURE__ */ $constructor("$ZodSuccess", (inst, def) => {
     return payload;
   };
 });
-function handleCatchResult(payload, result, def, ctx) {
+function handleCatchResult(payload, result, def2, ctx) {
   if (!result.issues.length) {
     payload.value = result.value;
     if (result.memo)
       payload.memo = true;
     return payload;
   }
-  payload.value = def.catchValue({
+  payload.value = def2.catchValue({
     ...result,
     value: payload.value,
     error: {
@@ -22573,24 +22694,24 @@ function handleCatchResult(payload, result, def, ctx) {
   });
   return payload;
 }
-var $ZodCatch = /* @__PURE__ */ $constructor("$ZodCatch", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodCatch = /* @__PURE__ */ $constructor("$ZodCatch", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "optin", (zod) => zod.def.innerType._zod.optin === "defaulted" ? "defaulted" : "optional");
   defineLazyInternal(inst, "optout", (zod) => zod.def.innerType._zod.optout);
   defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
-      return def.innerType._zod.run(payload, ctx);
+      return def2.innerType._zod.run(payload, ctx);
     }
-    const result = def.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
+    const result = def2.innerType._zod.run({ value: payload.value, issues: [] }, ctx);
     if (result instanceof Promise) {
-      return result.then((result2) => handleCatchResult(payload, result2, def, ctx));
+      return result.then((result2) => handleCatchResult(payload, result2, def2, ctx));
     }
-    return handleCatchResult(payload, result, def, ctx);
+    return handleCatchResult(payload, result, def2, ctx);
   };
 });
-var $ZodNaN = /* @__PURE__ */ $constructor("$ZodNaN", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodNaN = /* @__PURE__ */ $constructor("$ZodNaN", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _ctx) => {
     if (typeof payload.value !== "number" || !Number.isNaN(payload.value)) {
       payload.issues.push({
@@ -22604,25 +22725,25 @@ var $ZodNaN = /* @__PURE__ */ $constructor("$ZodNaN", (inst, def) => {
     return payload;
   };
 });
-var $ZodPipe = /* @__PURE__ */ $constructor("$ZodPipe", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodPipe = /* @__PURE__ */ $constructor("$ZodPipe", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
   defineLazyInternal(inst, "optin", (zod) => zod.def.in._zod.optin);
   defineLazyInternal(inst, "optout", (zod) => zod.def.out._zod.optout);
   defineLazyInternal(inst, "propValues", (zod) => zod.def.in._zod.propValues);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
-      const right = def.out._zod.run(payload, ctx);
+      const right = def2.out._zod.run(payload, ctx);
       if (right instanceof Promise) {
-        return right.then((right2) => handlePipeResult(right2, def.in, ctx));
+        return right.then((right2) => handlePipeResult(right2, def2.in, ctx));
       }
-      return handlePipeResult(right, def.in, ctx);
+      return handlePipeResult(right, def2.in, ctx);
     }
-    const left = def.in._zod.run(payload, ctx);
+    const left = def2.in._zod.run(payload, ctx);
     if (left instanceof Promise) {
-      return left.then((left2) => handlePipeResult(left2, def.out, ctx));
+      return left.then((left2) => handlePipeResult(left2, def2.out, ctx));
     }
-    return handlePipeResult(left, def.out, ctx);
+    return handlePipeResult(left, def2.out, ctx);
   };
 });
 function handlePipeResult(left, next, ctx) {
@@ -22632,8 +22753,8 @@ function handlePipeResult(left, next, ctx) {
   }
   return next._zod.run({ value: left.value, issues: left.issues }, ctx);
 }
-var $ZodCodec = /* @__PURE__ */ $constructor("$ZodCodec", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodCodec = /* @__PURE__ */ $constructor("$ZodCodec", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "values", (zod) => zod.def.in._zod.values);
   defineLazyInternal(inst, "optin", (zod) => zod.def.in._zod.optin);
   defineLazyInternal(inst, "optout", (zod) => zod.def.out._zod.optout);
@@ -22641,38 +22762,38 @@ var $ZodCodec = /* @__PURE__ */ $constructor("$ZodCodec", (inst, def) => {
   inst._zod.parse = (payload, ctx) => {
     const direction = ctx.direction || "forward";
     if (direction === "forward") {
-      const left = def.in._zod.run(payload, ctx);
+      const left = def2.in._zod.run(payload, ctx);
       if (left instanceof Promise) {
-        return left.then((left2) => handleCodecAResult(left2, def, ctx));
+        return left.then((left2) => handleCodecAResult(left2, def2, ctx));
       }
-      return handleCodecAResult(left, def, ctx);
+      return handleCodecAResult(left, def2, ctx);
     } else {
-      const right = def.out._zod.run(payload, ctx);
+      const right = def2.out._zod.run(payload, ctx);
       if (right instanceof Promise) {
-        return right.then((right2) => handleCodecAResult(right2, def, ctx));
+        return right.then((right2) => handleCodecAResult(right2, def2, ctx));
       }
-      return handleCodecAResult(right, def, ctx);
+      return handleCodecAResult(right, def2, ctx);
     }
   };
 });
-function handleCodecAResult(result, def, ctx) {
+function handleCodecAResult(result, def2, ctx) {
   if (result.issues.length) {
     result.aborted = true;
     return result;
   }
   const direction = ctx.direction || "forward";
   if (direction === "forward") {
-    const transformed = def.transform(result.value, result);
+    const transformed = def2.transform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.out, ctx));
+      return transformed.then((value) => handleCodecTxResult(result, value, def2.out, ctx));
     }
-    return handleCodecTxResult(result, transformed, def.out, ctx);
+    return handleCodecTxResult(result, transformed, def2.out, ctx);
   } else {
-    const transformed = def.reverseTransform(result.value, result);
+    const transformed = def2.reverseTransform(result.value, result);
     if (transformed instanceof Promise) {
-      return transformed.then((value) => handleCodecTxResult(result, value, def.in, ctx));
+      return transformed.then((value) => handleCodecTxResult(result, value, def2.in, ctx));
     }
-    return handleCodecTxResult(result, transformed, def.in, ctx);
+    return handleCodecTxResult(result, transformed, def2.in, ctx);
   }
 }
 function handleCodecTxResult(left, value, nextSchema, ctx) {
@@ -22682,20 +22803,20 @@ function handleCodecTxResult(left, value, nextSchema, ctx) {
   }
   return nextSchema._zod.run({ value, issues: left.issues }, ctx);
 }
-var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def) => {
-  $ZodPipe.init(inst, def);
+var $ZodPreprocess = /* @__PURE__ */ $constructor("$ZodPreprocess", (inst, def2) => {
+  $ZodPipe.init(inst, def2);
 });
-var $ZodReadonly = /* @__PURE__ */ $constructor("$ZodReadonly", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodReadonly = /* @__PURE__ */ $constructor("$ZodReadonly", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazyInternal(inst, "propValues", (zod) => zod.def.innerType._zod.propValues);
   defineLazyInternal(inst, "values", (zod) => zod.def.innerType._zod.values);
   defineLazyInternal(inst, "optin", (zod) => zod.def.innerType?._zod?.optin);
   defineLazyInternal(inst, "optout", (zod) => zod.def.innerType?._zod?.optout);
   inst._zod.parse = (payload, ctx) => {
     if (ctx.direction === "backward") {
-      return def.innerType._zod.run(payload, ctx);
+      return def2.innerType._zod.run(payload, ctx);
     }
-    const result = def.innerType._zod.run(payload, ctx);
+    const result = def2.innerType._zod.run(payload, ctx);
     if (result instanceof Promise) {
       return result.then(handleReadonlyResult);
     }
@@ -22708,12 +22829,12 @@ function handleReadonlyResult(payload) {
   return payload;
 }
 function leafPattern(schema) {
-  const def = schema._zod.def;
-  let pattern = def.pattern;
-  let isInt = !!def.format?.includes("int");
+  const def2 = schema._zod.def;
+  let pattern = def2.pattern;
+  let isInt = !!def2.format?.includes("int");
   let minimum;
   let maximum;
-  for (const ch of def.checks ?? []) {
+  for (const ch of def2.checks ?? []) {
     const d = ch._zod.def;
     if (d.pattern)
       pattern = d.pattern;
@@ -22735,9 +22856,9 @@ function leafPattern(schema) {
   return (isInt && own2 === number ? integer : own2)?.source;
 }
 function partPattern(schema) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const own2 = schema._zod.pattern?.source;
-  const inner = def.innerType ?? schema._zod.innerType;
+  const inner = def2.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
@@ -22746,17 +22867,17 @@ function partPattern(schema) {
     }
     return own2;
   }
-  if (def.options) {
-    const sources = def.options.map(partPattern);
+  if (def2.options) {
+    const sources = def2.options.map(partPattern);
     if (sources.every(Boolean))
       return `^(${sources.map((s) => cleanRegex(s)).join("|")})$`;
   }
   return leafPattern(schema);
 }
-var $ZodTemplateLiteral = /* @__PURE__ */ $constructor("$ZodTemplateLiteral", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodTemplateLiteral = /* @__PURE__ */ $constructor("$ZodTemplateLiteral", (inst, def2) => {
+  $ZodType.init(inst, def2);
   const regexParts = [];
-  for (const part of def.parts) {
+  for (const part of def2.parts) {
     if (typeof part === "object" && part !== null) {
       const source = partPattern(part);
       if (!source) {
@@ -22786,7 +22907,7 @@ var $ZodTemplateLiteral = /* @__PURE__ */ $constructor("$ZodTemplateLiteral", (i
         input: payload.value,
         inst,
         code: "invalid_format",
-        format: def.format ?? "template_literal",
+        format: def2.format ?? "template_literal",
         pattern: inst._zod.pattern.source
       });
       return payload;
@@ -22794,10 +22915,10 @@ var $ZodTemplateLiteral = /* @__PURE__ */ $constructor("$ZodTemplateLiteral", (i
     return payload;
   };
 });
-var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
-  $ZodType.init(inst, def);
-  Object.defineProperty(inst, "_def", { value: def });
-  inst._zod.def = def;
+var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def2) => {
+  $ZodType.init(inst, def2);
+  Object.defineProperty(inst, "_def", { value: def2 });
+  inst._zod.def = def2;
   inst.implement = (func) => {
     if (typeof func !== "function") {
       throw new Error("implement() must be called with a function");
@@ -22871,18 +22992,18 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
   };
   return inst;
 });
-var $ZodPromise = /* @__PURE__ */ $constructor("$ZodPromise", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodPromise = /* @__PURE__ */ $constructor("$ZodPromise", (inst, def2) => {
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, ctx) => {
-    return Promise.resolve(payload.value).then((inner) => def.innerType._zod.run({ value: inner, issues: [] }, ctx));
+    return Promise.resolve(payload.value).then((inner) => def2.innerType._zod.run({ value: inner, issues: [] }, ctx));
   };
 });
-var $ZodLazy = /* @__PURE__ */ $constructor("$ZodLazy", (inst, def) => {
-  $ZodType.init(inst, def);
+var $ZodLazy = /* @__PURE__ */ $constructor("$ZodLazy", (inst, def2) => {
+  $ZodType.init(inst, def2);
   defineLazy(inst._zod, "innerType", () => {
-    const d = def;
+    const d = def2;
     if (!d._cachedInner)
-      d._cachedInner = def.getter();
+      d._cachedInner = def2.getter();
     return d._cachedInner;
   });
   defineLazyInternal(inst, "pattern", (zod) => zod.innerType?._zod?.pattern);
@@ -22894,15 +23015,15 @@ var $ZodLazy = /* @__PURE__ */ $constructor("$ZodLazy", (inst, def) => {
     return inner._zod.run(payload, ctx);
   };
 });
-var $ZodCustom = /* @__PURE__ */ $constructor("$ZodCustom", (inst, def) => {
-  $ZodCheck.init(inst, def);
-  $ZodType.init(inst, def);
+var $ZodCustom = /* @__PURE__ */ $constructor("$ZodCustom", (inst, def2) => {
+  $ZodCheck.init(inst, def2);
+  $ZodType.init(inst, def2);
   inst._zod.parse = (payload, _) => {
     return payload;
   };
   inst._zod.check = (payload) => {
     const input2 = payload.value;
-    const r = def.fn(input2);
+    const r = def2.fn(input2);
     if (r instanceof Promise) {
       return r.then((r2) => handleRefineResult(r2, payload, input2, inst));
     }
@@ -22955,7 +23076,7 @@ function isRecursive(inst, stack, resolve2) {
     return PROVEN;
   stack.add(inst);
   let result = NONE;
-  const check2 = (child2) => {
+  const check3 = (child2) => {
     if (result !== PROVEN && child2?._zod) {
       const answer = isRecursive(child2, stack, resolve2);
       if (answer > result)
@@ -22978,38 +23099,38 @@ function isRecursive(inst, stack, resolve2) {
     if (answer > result)
       result = answer;
   };
-  const def = inst._zod.def;
-  const kind = def.type;
+  const def2 = inst._zod.def;
+  const kind = def2.type;
   switch (kind) {
     case "object": {
-      const raw = rawShape(def);
+      const raw = rawShape(def2);
       merge2(raw ? shape(raw, true) : ASSUMED);
-      check2(def.catchall);
+      check3(def2.catchall);
       break;
     }
     case "array":
-      check2(def.element);
+      check3(def2.element);
       break;
     case "tuple":
-      for (const el of def.items)
-        check2(el);
-      check2(def.rest);
+      for (const el of def2.items)
+        check3(el);
+      check3(def2.rest);
       break;
     case "record":
     case "map":
-      check2(def.keyType);
-      check2(def.valueType);
+      check3(def2.keyType);
+      check3(def2.valueType);
       break;
     case "set":
-      check2(def.valueType);
+      check3(def2.valueType);
       break;
     case "union":
-      for (const el of def.options)
-        check2(el);
+      for (const el of def2.options)
+        check3(el);
       break;
     case "intersection":
-      check2(def.left);
-      check2(def.right);
+      check3(def2.left);
+      check3(def2.right);
       break;
     case "optional":
     case "nullable":
@@ -23020,19 +23141,19 @@ function isRecursive(inst, stack, resolve2) {
     case "nonoptional":
     case "promise":
     case "success":
-      check2(def.innerType);
+      check3(def2.innerType);
       break;
     case "pipe":
-      check2(def.in);
-      check2(def.out);
+      check3(def2.in);
+      check3(def2.out);
       break;
     case "function":
-      check2(def.input);
-      check2(def.output);
+      check3(def2.input);
+      check3(def2.output);
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def2._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -23061,18 +23182,18 @@ function isRecursive(inst, stack, resolve2) {
       break;
     default: {
       kind;
-      for (const key in def) {
-        const desc = Object.getOwnPropertyDescriptor(def, key);
+      for (const key in def2) {
+        const desc = Object.getOwnPropertyDescriptor(def2, key);
         if (!desc || desc.get)
           continue;
         const value = desc.value;
         if (!value || typeof value !== "object")
           continue;
         if (value._zod)
-          check2(value);
+          check3(value);
         else if (Array.isArray(value))
           for (const el of value)
-            check2(el);
+            check3(el);
       }
     }
   }
@@ -23096,7 +23217,7 @@ function bucketFor(state, inst) {
   return bucket;
 }
 var handoff;
-var open4 = [];
+var open5 = [];
 var memo = {
   alloc(_inst, payload, empty) {
     const bucket = handoff;
@@ -23105,7 +23226,7 @@ var memo = {
     handoff = void 0;
     const entry = { value: empty, issues: null };
     bucket.set(payload.value, entry);
-    open4.push(entry);
+    open5.push(entry);
     return empty;
   },
   guard(inst) {
@@ -23176,10 +23297,10 @@ var memo = {
           return payload;
         }
         handoff = bucket;
-        const depth = open4.length;
+        const depth = open5.length;
         const result = base(payload, ctx);
         handoff = void 0;
-        const entry = open4.length > depth ? open4.pop() : void 0;
+        const entry = open5.length > depth ? open5.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r) => {
             if (entry)
@@ -27233,8 +27354,8 @@ function ko_default() {
 var capitalizeFirstCharacter = (text2) => {
   return text2.charAt(0).toUpperCase() + text2.slice(1);
 };
-function getUnitTypeFromNumber(number5) {
-  const abs = Math.abs(number5);
+function getUnitTypeFromNumber(number4) {
+  const abs = Math.abs(number4);
   const last = abs % 10;
   const last2 = abs % 100;
   if (last2 >= 11 && last2 <= 19 || last === 0)
@@ -31018,78 +31139,78 @@ function generateChecks(doc, ctx, schema, accessor) {
   if (!schemaChecks || schemaChecks.length === 0)
     return accessor;
   let currentAccessor = accessor;
-  for (const check2 of schemaChecks) {
-    const def = check2._zod.def;
-    if (def.when && !WHEN_DEFAULTED_CHECKS.has(def.check)) {
+  for (const check3 of schemaChecks) {
+    const def2 = check3._zod.def;
+    if (def2.when && !WHEN_DEFAULTED_CHECKS.has(def2.check)) {
       throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
     }
-    switch (def.check) {
+    switch (def2.check) {
       case "greater_than":
-        generateGreaterThanCheck(doc, ctx, def, currentAccessor);
+        generateGreaterThanCheck(doc, ctx, def2, currentAccessor);
         break;
       case "less_than":
-        generateLessThanCheck(doc, ctx, def, currentAccessor);
+        generateLessThanCheck(doc, ctx, def2, currentAccessor);
         break;
       case "multiple_of":
-        generateMultipleOfCheck(doc, ctx, def, currentAccessor);
+        generateMultipleOfCheck(doc, ctx, def2, currentAccessor);
         break;
       case "number_format":
-        generateNumberFormatCheck(doc, def, currentAccessor);
+        generateNumberFormatCheck(doc, def2, currentAccessor);
         break;
       case "min_length": {
-        const min = numericOperand(def.minimum, "min_length");
-        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${min} && ${currentAccessor}.length < ${def.minimum * 2}`);
+        const min = numericOperand(def2.minimum, "min_length");
+        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${min} && ${currentAccessor}.length < ${def2.minimum * 2}`);
         doc.write(`if (${len} < ${min}) return INVALID;`);
         break;
       }
       case "max_length": {
-        const max = numericOperand(def.maximum, "max_length");
+        const max = numericOperand(def2.maximum, "max_length");
         const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length > ${max}`);
         doc.write(`if (${len} > ${max}) return INVALID;`);
         break;
       }
       case "length_equals": {
-        const exact = numericOperand(def.length, "length_equals");
-        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${exact} && ${currentAccessor}.length <= ${def.length * 2}`);
+        const exact = numericOperand(def2.length, "length_equals");
+        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${exact} && ${currentAccessor}.length <= ${def2.length * 2}`);
         doc.write(`if (${len} !== ${exact}) return INVALID;`);
         break;
       }
       case "min_size":
-        doc.write(`if (${currentAccessor}.size < ${numericOperand(def.minimum, "min_size")}) return INVALID;`);
+        doc.write(`if (${currentAccessor}.size < ${numericOperand(def2.minimum, "min_size")}) return INVALID;`);
         break;
       case "max_size":
-        doc.write(`if (${currentAccessor}.size > ${numericOperand(def.maximum, "max_size")}) return INVALID;`);
+        doc.write(`if (${currentAccessor}.size > ${numericOperand(def2.maximum, "max_size")}) return INVALID;`);
         break;
       case "size_equals":
-        doc.write(`if (${currentAccessor}.size !== ${numericOperand(def.size, "size_equals")}) return INVALID;`);
+        doc.write(`if (${currentAccessor}.size !== ${numericOperand(def2.size, "size_equals")}) return INVALID;`);
         break;
       case "string_format":
-        currentAccessor = generateStringFormatCheck(doc, ctx, def, currentAccessor);
+        currentAccessor = generateStringFormatCheck(doc, ctx, def2, currentAccessor);
         break;
       case "custom":
-        currentAccessor = generateCustomRefineCheck(doc, ctx, check2, currentAccessor);
+        currentAccessor = generateCustomRefineCheck(doc, ctx, check3, currentAccessor);
         break;
       case "bigint_format":
-        generateBigIntFormatCheck(doc, def, currentAccessor);
+        generateBigIntFormatCheck(doc, def2, currentAccessor);
         break;
       case "mime_type":
-        generateMimeTypeCheck(doc, ctx, def, currentAccessor);
+        generateMimeTypeCheck(doc, ctx, def2, currentAccessor);
         break;
       case "property":
-        generatePropertyCheck(doc, ctx, def, currentAccessor);
+        generatePropertyCheck(doc, ctx, def2, currentAccessor);
         break;
       case "properties":
-        generatePropertiesChecks(doc, ctx, def, currentAccessor);
+        generatePropertiesChecks(doc, ctx, def2, currentAccessor);
         break;
       case "overwrite": {
         const newAccessor = newVar(ctx);
-        generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor);
+        generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor);
         currentAccessor = newAccessor;
         break;
       }
       default: {
-        void def;
-        throw new ZodCompileUnsupportedError(`check type ${def.check}`);
+        void def2;
+        throw new ZodCompileUnsupportedError(`check type ${def2.check}`);
       }
     }
   }
@@ -31123,26 +31244,26 @@ function comparisonOperand(ctx, value) {
   }
   throw new ZodCompileUnsupportedError(`comparison check bound of type ${typeof value}`);
 }
-function generateGreaterThanCheck(doc, ctx, def, accessor) {
-  const op = def.inclusive ? "<" : "<=";
-  doc.write(`if (${accessor} ${op} ${comparisonOperand(ctx, def.value)}) return INVALID;`);
+function generateGreaterThanCheck(doc, ctx, def2, accessor) {
+  const op = def2.inclusive ? "<" : "<=";
+  doc.write(`if (${accessor} ${op} ${comparisonOperand(ctx, def2.value)}) return INVALID;`);
 }
-function generateLessThanCheck(doc, ctx, def, accessor) {
-  const op = def.inclusive ? ">" : ">=";
-  doc.write(`if (${accessor} ${op} ${comparisonOperand(ctx, def.value)}) return INVALID;`);
+function generateLessThanCheck(doc, ctx, def2, accessor) {
+  const op = def2.inclusive ? ">" : ">=";
+  doc.write(`if (${accessor} ${op} ${comparisonOperand(ctx, def2.value)}) return INVALID;`);
 }
-function generateMultipleOfCheck(doc, ctx, def, accessor) {
-  if (typeof def.value === "bigint") {
-    if (def.value === BigInt(0))
+function generateMultipleOfCheck(doc, ctx, def2, accessor) {
+  if (typeof def2.value === "bigint") {
+    if (def2.value === BigInt(0))
       throw new ZodCompileUnsupportedError("multiple_of check with a zero divisor");
-    doc.write(`if (${accessor} % ${def.value}n !== 0n) return INVALID;`);
+    doc.write(`if (${accessor} % ${def2.value}n !== 0n) return INVALID;`);
   } else {
     const remainder = addConstant(ctx, floatSafeRemainder);
-    doc.write(`if (${remainder}(${accessor}, ${numericOperand(def.value, "multiple_of")}) !== 0) return INVALID;`);
+    doc.write(`if (${remainder}(${accessor}, ${numericOperand(def2.value, "multiple_of")}) !== 0) return INVALID;`);
   }
 }
-function generateNumberFormatCheck(doc, def, accessor) {
-  const format2 = def.format;
+function generateNumberFormatCheck(doc, def2, accessor) {
+  const format2 = def2.format;
   switch (format2) {
     case "safeint":
       doc.write(`if (!Number.isSafeInteger(${accessor})) return INVALID;`);
@@ -31165,8 +31286,8 @@ function generateNumberFormatCheck(doc, def, accessor) {
     }
   }
 }
-function generateBigIntFormatCheck(doc, def, accessor) {
-  const format2 = def.format;
+function generateBigIntFormatCheck(doc, def2, accessor) {
+  const format2 = def2.format;
   if (!format2)
     return;
   switch (format2) {
@@ -31182,19 +31303,19 @@ function generateBigIntFormatCheck(doc, def, accessor) {
     }
   }
 }
-function generateMimeTypeCheck(doc, ctx, def, accessor) {
-  const mimeTypes = def.mime;
+function generateMimeTypeCheck(doc, ctx, def2, accessor) {
+  const mimeTypes = def2.mime;
   if (mimeTypes && mimeTypes.length > 0) {
     const mimeSet = addConstant(ctx, new Set(mimeTypes));
     doc.write(`if (!${mimeSet}.has(${accessor}.type)) return INVALID;`);
   }
 }
-function generatePropertiesChecks(doc, ctx, def, accessor) {
-  if (def.when) {
+function generatePropertiesChecks(doc, ctx, def2, accessor) {
+  if (def2.when) {
     throw new ZodCompileUnsupportedError(`check with a custom "when" condition`);
   }
   doc.write(`if (${accessor} == null) return INVALID;`);
-  const shape = def.shape;
+  const shape = def2.shape;
   for (const key of Reflect.ownKeys(shape)) {
     const keyExpr = typeof key === "symbol" ? addConstant(ctx, key) : esc(key);
     const inputVar = newVar(ctx);
@@ -31202,12 +31323,12 @@ function generatePropertiesChecks(doc, ctx, def, accessor) {
     compileChild(doc, ctx, shape[key], inputVar, false);
   }
 }
-function generatePropertyCheck(doc, ctx, def, accessor) {
-  const propAccessor = `${accessor}[${JSON.stringify(def.property)}]`;
-  generateCheck(doc, ctx, def.schema, propAccessor);
+function generatePropertyCheck(doc, ctx, def2, accessor) {
+  const propAccessor = `${accessor}[${JSON.stringify(def2.property)}]`;
+  generateCheck(doc, ctx, def2.schema, propAccessor);
 }
-function generateOverwriteCheck(doc, ctx, check2, currentAccessor, newAccessor) {
-  const tx = check2._zod.def.tx;
+function generateOverwriteCheck(doc, ctx, check3, currentAccessor, newAccessor) {
+  const tx = check3._zod.def.tx;
   if (!tx) {
     throw new ZodCompileUnsupportedError("overwrite check without a transform function");
   }
@@ -31223,13 +31344,13 @@ function throwAsync() {
 function pushIssue(issue2) {
   this.issues.push(issue2);
 }
-function generateCustomRefineCheck(doc, ctx, check2, accessor) {
-  const def = check2._zod.def;
-  if (def.fn) {
-    if (isAsyncFunction(def.fn)) {
+function generateCustomRefineCheck(doc, ctx, check3, accessor) {
+  const def2 = check3._zod.def;
+  if (def2.fn) {
+    if (isAsyncFunction(def2.fn)) {
       throw new ZodCompileAsyncError("z.compile: async .refine() predicates are not supported");
     }
-    const fnConst = addUserConstant(ctx, def.fn);
+    const fnConst = addUserConstant(ctx, def2.fn);
     const throwAsyncConst = addConstant(ctx, throwAsync);
     const resVar = newVar(ctx);
     doc.write(`const ${resVar} = ${fnConst}(${accessor});`);
@@ -31237,11 +31358,11 @@ function generateCustomRefineCheck(doc, ctx, check2, accessor) {
     doc.write(`if (!${resVar}) return INVALID;`);
     return accessor;
   }
-  if (check2._zod.check) {
-    if (isAsyncFunction(check2._zod.check)) {
+  if (check3._zod.check) {
+    if (isAsyncFunction(check3._zod.check)) {
       throw new ZodCompileAsyncError("z.compile: async .superRefine() / check functions are not supported");
     }
-    const checkFn = check2._zod.check;
+    const checkFn = check3._zod.check;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = checkFn(fakePayload);
@@ -31283,8 +31404,8 @@ var PATTERN_IS_COMPLETE = /* @__PURE__ */ new Set([
   "uuid",
   "xid"
 ]);
-function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
-  const fmt = def.format;
+function generateStringFormatCheck(doc, ctx, def2, accessor, needsValue = true) {
+  const fmt = def2.format;
   if (fmt === "base64") {
     const validator = addConstant(ctx, isValidBase64);
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
@@ -31297,7 +31418,7 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   }
   if (fmt === "jwt") {
     const validator = addConstant(ctx, isValidJWT);
-    const alg = addConstant(ctx, def.alg ?? null);
+    const alg = addConstant(ctx, def2.alg ?? null);
     doc.write(`if (!${validator}(${accessor}, ${alg})) return INVALID;`);
     return accessor;
   }
@@ -31321,10 +31442,10 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
     doc.write(`if (!${validator}(${accessor})) return INVALID;`);
     return accessor;
   }
-  const formatDef = def;
+  const formatDef = def2;
   if (fmt === "url" || fmt === "httpurl" || formatDef.normalize || formatDef.hostname !== void 0 || formatDef.protocol !== void 0) {
     const parseConst = addConstant(ctx, validateURL);
-    const defConst = addConstant(ctx, def);
+    const defConst = addConstant(ctx, def2);
     const trimVar = newVar(ctx);
     const urlVar = newVar(ctx);
     doc.write(`const ${trimVar} = ${accessor}.trim();`);
@@ -31345,7 +31466,7 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
     doc.write(`const ${outputVar} = ${outputExpr};`);
     return outputVar;
   }
-  const customFn = def.fn;
+  const customFn = def2.fn;
   if (customFn) {
     if (isAsyncFunction(customFn))
       throw new ZodCompileUnsupportedError(`async string format ${fmt}`);
@@ -31353,13 +31474,13 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
     doc.write(`if (!${fnConst}(${accessor})) return INVALID;`);
     return accessor;
   }
-  if (PATTERN_IS_COMPLETE.has(fmt) && def.pattern) {
-    const patternConst = addConstant(ctx, def.pattern);
+  if (PATTERN_IS_COMPLETE.has(fmt) && def2.pattern) {
+    const patternConst = addConstant(ctx, def2.pattern);
     doc.write(`${patternConst}.lastIndex = 0;`);
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
     return accessor;
   }
-  const format2 = def.format;
+  const format2 = def2.format;
   switch (format2) {
     case "regex":
       throw new ZodCompileUnsupportedError("regex format without a pattern");
@@ -31370,15 +31491,15 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
       doc.write(`if (${accessor} !== ${accessor}.toUpperCase()) return INVALID;`);
       break;
     case "includes":
-      doc.write(`if (!${accessor}.includes(${esc(def.includes)})) return INVALID;`);
+      doc.write(`if (!${accessor}.includes(${esc(def2.includes)})) return INVALID;`);
       break;
     case "starts_with": {
-      const prefix2 = def.prefix;
+      const prefix2 = def2.prefix;
       doc.write(`if (${accessor}.slice(0, ${prefix2.length}) !== ${esc(prefix2)}) return INVALID;`);
       break;
     }
     case "ends_with": {
-      const suffix = def.suffix;
+      const suffix = def2.suffix;
       doc.write(`if (${accessor}.slice(-${suffix.length}) !== ${esc(suffix)}) return INVALID;`);
       break;
     }
@@ -31390,12 +31511,12 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
   return accessor;
 }
 function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
-  const def = schema._zod.def;
-  const type = def.type;
-  if (def.coerce) {
+  const def2 = schema._zod.def;
+  const type = def2.type;
+  if (def2.coerce) {
     throw new ZodCompileUnsupportedError(`coercion (z.coerce.${type}())`);
   }
-  const buildsValue = needsValue || !!def.checks?.length;
+  const buildsValue = needsValue || !!def2.checks?.length;
   let typeAccessor;
   switch (type) {
     case "string":
@@ -31522,16 +31643,16 @@ function generateCheck(doc, ctx, schema, accessor, needsValue = true) {
 }
 function generateStringCheck(doc, ctx, schema, accessor, needsValue = true) {
   doc.write(`if (typeof ${accessor} !== "string") return INVALID;`);
-  const def = schema._zod.def;
-  if (def.format === void 0)
+  const def2 = schema._zod.def;
+  if (def2.format === void 0)
     return accessor;
-  return generateStringFormatCheck(doc, ctx, def, accessor, needsValue);
+  return generateStringFormatCheck(doc, ctx, def2, accessor, needsValue);
 }
 function generateNumberCheck(doc, schema, accessor) {
   doc.write(`if (typeof ${accessor} !== "number" || !Number.isFinite(${accessor})) return INVALID;`);
-  const def = schema._zod.def;
-  if (def.check === "number_format" && def.format) {
-    generateNumberFormatCheck(doc, { format: def.format }, accessor);
+  const def2 = schema._zod.def;
+  if (def2.check === "number_format" && def2.format) {
+    generateNumberFormatCheck(doc, { format: def2.format }, accessor);
   }
   return accessor;
 }
@@ -31541,9 +31662,9 @@ function generateBooleanCheck(doc, accessor) {
 }
 function generateBigIntCheck(doc, schema, accessor) {
   doc.write(`if (typeof ${accessor} !== "bigint") return INVALID;`);
-  const def = schema._zod.def;
-  if (def.format) {
-    switch (def.format) {
+  const def2 = schema._zod.def;
+  if (def2.format) {
+    switch (def2.format) {
       case "int64":
         doc.write(`if (${accessor} < -9223372036854775808n || ${accessor} > 9223372036854775807n) return INVALID;`);
         break;
@@ -31579,9 +31700,9 @@ function generateDateCheck(doc, accessor) {
   return accessor;
 }
 function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   doc.write(`if (typeof ${accessor} !== "object" || ${accessor} === null || Array.isArray(${accessor})) return INVALID;`);
-  const shape = def.shape;
+  const shape = def2.shape;
   const keys = Object.keys(shape);
   const symbolKeys = Object.getOwnPropertySymbols(shape);
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
@@ -31625,7 +31746,7 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
         propOutputs.set(key, outputAccessor);
     }
   }
-  const catchall = def.catchall;
+  const catchall = def2.catchall;
   let unknownKeysMode = "none";
   if (catchall) {
     const catchallType = catchall._zod.def.type;
@@ -31698,11 +31819,11 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   return outputVar;
 }
 function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   if (isExactOptional(schema)) {
-    return generateCheck(doc, ctx, def.innerType, accessor, buildsValue);
+    return generateCheck(doc, ctx, def2.innerType, accessor, buildsValue);
   }
-  if (def.innerType._zod.optin === "defaulted") {
+  if (def2.innerType._zod.optin === "defaulted") {
     const outputVar2 = newVar(ctx);
     const branchVar = newVar(ctx);
     doc.write(`let ${outputVar2};`);
@@ -31710,7 +31831,7 @@ function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
     doc.indented((d) => {
       d.write(`const ${branchVar} = (() => {`);
       d.indented((d2) => {
-        const innerOutput = generateCheck(d2, ctx, def.innerType, accessor);
+        const innerOutput = generateCheck(d2, ctx, def2.innerType, accessor);
         d2.write(`return ${innerOutput};`);
       });
       d.write(`})();`);
@@ -31718,7 +31839,7 @@ function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
     });
     doc.write(`} else {`);
     doc.indented((d) => {
-      const innerOutput = generateCheck(d, ctx, def.innerType, accessor);
+      const innerOutput = generateCheck(d, ctx, def2.innerType, accessor);
       d.write(`${outputVar2} = ${innerOutput};`);
     });
     doc.write(`}`);
@@ -31729,7 +31850,7 @@ function generateOptionalCheck(doc, ctx, schema, accessor, buildsValue = true) {
     doc.write(`let ${outputVar};`);
   doc.write(`if (${accessor} !== undefined) {`);
   doc.indented((d) => {
-    const innerOutput = generateCheck(d, ctx, def.innerType, accessor, buildsValue);
+    const innerOutput = generateCheck(d, ctx, def2.innerType, accessor, buildsValue);
     if (outputVar && innerOutput !== null)
       d.write(`${outputVar} = ${innerOutput};`);
   });
@@ -31745,8 +31866,8 @@ function requiresPresenceCheck(schema) {
 function fastPathAcceptsAbsence(schema) {
   if (schema._zod.def.coerce)
     return true;
-  const def = schema._zod.def;
-  switch (def.type) {
+  const def2 = schema._zod.def;
+  switch (def2.type) {
     case "any":
     case "unknown":
     case "undefined":
@@ -31776,26 +31897,26 @@ function fastPathAcceptsAbsence(schema) {
     case "template_literal":
       return false;
     case "nonoptional":
-      return def.innerType ? fastPathAcceptsAbsence(def.innerType) : false;
+      return def2.innerType ? fastPathAcceptsAbsence(def2.innerType) : false;
     case "literal":
-      return !!def.values?.includes(void 0);
+      return !!def2.values?.includes(void 0);
     case "enum":
       return !!schema._zod.values?.has(void 0);
     case "optional":
     case "nullable":
     case "readonly":
     case "success":
-      return def.innerType ? fastPathAcceptsAbsence(def.innerType) : true;
+      return def2.innerType ? fastPathAcceptsAbsence(def2.innerType) : true;
     case "catch":
       return true;
     case "union":
-      return def.options ? def.options.some(fastPathAcceptsAbsence) : true;
+      return def2.options ? def2.options.some(fastPathAcceptsAbsence) : true;
     case "intersection":
-      if (!def.left || !def.right)
+      if (!def2.left || !def2.right)
         return true;
-      return fastPathAcceptsAbsence(def.left) && fastPathAcceptsAbsence(def.right);
+      return fastPathAcceptsAbsence(def2.left) && fastPathAcceptsAbsence(def2.right);
     case "pipe":
-      return def.in ? fastPathAcceptsAbsence(def.in) : true;
+      return def2.in ? fastPathAcceptsAbsence(def2.in) : true;
     default:
       return true;
   }
@@ -31807,8 +31928,8 @@ function mayOmitUndefined(schema) {
   return (schema._zod.optin !== "defaulted" || schema._zod.optout === "optional") && mayOutputUndefined(schema);
 }
 function mayOutputUndefined(schema) {
-  const def = schema._zod.def;
-  switch (def.type) {
+  const def2 = schema._zod.def;
+  switch (def2.type) {
     case "string":
     case "number":
     case "boolean":
@@ -31829,7 +31950,7 @@ function mayOutputUndefined(schema) {
     case "success":
       return false;
     case "literal":
-      return !!def.values?.includes(void 0);
+      return !!def2.values?.includes(void 0);
     case "enum":
       return !!schema._zod.values?.has(void 0);
     case "optional":
@@ -31837,25 +31958,25 @@ function mayOutputUndefined(schema) {
     case "nullable":
     case "readonly":
     case "nonoptional":
-      return def.innerType ? mayOutputUndefined(def.innerType) : true;
+      return def2.innerType ? mayOutputUndefined(def2.innerType) : true;
     case "union":
-      return def.options ? def.options.some(mayOutputUndefined) : true;
+      return def2.options ? def2.options.some(mayOutputUndefined) : true;
     case "intersection":
-      return !def.left || !def.right || mayOutputUndefined(def.left) || mayOutputUndefined(def.right);
+      return !def2.left || !def2.right || mayOutputUndefined(def2.left) || mayOutputUndefined(def2.right);
     case "pipe":
-      return def.out ? mayOutputUndefined(def.out) : true;
+      return def2.out ? mayOutputUndefined(def2.out) : true;
     default:
       return true;
   }
 }
 function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const outputVar = buildsValue ? newVar(ctx) : null;
   if (outputVar)
     doc.write(`let ${outputVar} = null;`);
   doc.write(`if (${accessor} !== null) {`);
   doc.indented((d) => {
-    const innerOutput = generateCheck(d, ctx, def.innerType, accessor, buildsValue);
+    const innerOutput = generateCheck(d, ctx, def2.innerType, accessor, buildsValue);
     if (outputVar && innerOutput !== null)
       d.write(`${outputVar} = ${innerOutput};`);
   });
@@ -31863,12 +31984,12 @@ function generateNullableCheck(doc, ctx, schema, accessor, buildsValue = true) {
   return outputVar;
 }
 function generateSizeGate(doc, schema, size) {
-  for (const [max, check2] of sizeCaps(schema._zod.def.checks)) {
-    doc.write(`if (${size} > ${numericOperand(max, check2._zod.def.check)}) return INVALID;`);
+  for (const [max, check3] of sizeCaps(schema._zod.def.checks)) {
+    doc.write(`if (${size} > ${numericOperand(max, check3._zod.def.check)}) return INVALID;`);
   }
 }
 function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   doc.write(`if (!Array.isArray(${accessor})) return INVALID;`);
   generateSizeGate(doc, schema, `${accessor}.length`);
   const outputVar = buildsValue ? newVar(ctx) : null;
@@ -31879,7 +32000,7 @@ function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
   doc.write(`for (let ${iVar} = 0; ${iVar} < ${accessor}.length; ${iVar}++) {`);
   doc.indented((d) => {
     d.write(`const ${elemVar} = ${accessor}[${iVar}];`);
-    const elemOutput = compileChild(d, ctx, def.element, elemVar, buildsValue);
+    const elemOutput = compileChild(d, ctx, def2.element, elemVar, buildsValue);
     if (outputVar && elemOutput !== null)
       d.write(`${outputVar}[${iVar}] = ${elemOutput};`);
   });
@@ -31887,8 +32008,8 @@ function generateArrayCheck(doc, ctx, schema, accessor, buildsValue = true) {
   return outputVar;
 }
 function generateLiteralCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const values = def.values;
+  const def2 = schema._zod.def;
+  const values = def2.values;
   if (values.length !== 1) {
     const literalSet = addConstant(ctx, new Set(values));
     doc.write(`if (!${literalSet}.has(${accessor})) return INVALID;`);
@@ -31925,22 +32046,22 @@ function generateEnumCheck(doc, ctx, schema, accessor) {
   return accessor;
 }
 function generateWrapperCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  return generateCheck(doc, ctx, def.innerType, accessor);
+  const def2 = schema._zod.def;
+  return generateCheck(doc, ctx, def2.innerType, accessor);
 }
 function generateDefaultCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const descriptor = Object.getOwnPropertyDescriptor(schema._zod.def, "defaultValue");
   const defaultGetter = descriptor ? () => schema._zod.def.defaultValue : void 0;
   if (schema._zod.def.type === "prefault") {
     if (!defaultGetter) {
-      return generateCheck(doc, ctx, def.innerType, accessor);
+      return generateCheck(doc, ctx, def2.innerType, accessor);
     }
     const defaultFn = addConstant(ctx, defaultGetter);
     const inputVar = newVar(ctx);
     doc.write(`let ${inputVar} = ${accessor};`);
     doc.write(`if (${accessor} === undefined) ${inputVar} = ${defaultFn}();`);
-    return generateCheck(doc, ctx, def.innerType, inputVar);
+    return generateCheck(doc, ctx, def2.innerType, inputVar);
   }
   const outputVar = newVar(ctx);
   if (defaultGetter) {
@@ -31953,7 +32074,7 @@ function generateDefaultCheck(doc, ctx, schema, accessor) {
     });
     doc.write(`} else {`);
     doc.indented((d) => {
-      const innerOutput = generateCheck(d, ctx, def.innerType, accessor);
+      const innerOutput = generateCheck(d, ctx, def2.innerType, accessor);
       d.write(`${outputVar} = ${innerOutput} === undefined ? ${cloneFn}(${defaultFn}()) : ${innerOutput};`);
     });
     doc.write(`}`);
@@ -31961,7 +32082,7 @@ function generateDefaultCheck(doc, ctx, schema, accessor) {
     doc.write(`let ${outputVar};`);
     doc.write(`if (${accessor} !== undefined) {`);
     doc.indented((d) => {
-      const innerOutput = generateCheck(d, ctx, def.innerType, accessor);
+      const innerOutput = generateCheck(d, ctx, def2.innerType, accessor);
       d.write(`${outputVar} = ${innerOutput};`);
     });
     doc.write(`}`);
@@ -31969,17 +32090,17 @@ function generateDefaultCheck(doc, ctx, schema, accessor) {
   return outputVar;
 }
 function generateNonOptionalCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const innerOutput = generateCheck(doc, ctx, def.innerType, accessor);
+  const def2 = schema._zod.def;
+  const innerOutput = generateCheck(doc, ctx, def2.innerType, accessor);
   const outputVar = newVar(ctx);
   doc.write(`const ${outputVar} = ${innerOutput};`);
   doc.write(`if (${outputVar} === undefined) return INVALID;`);
   return outputVar;
 }
 function generateTupleCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const items = def.items;
-  const rest = def.rest;
+  const def2 = schema._zod.def;
+  const items = def2.items;
+  const rest = def2.rest;
   doc.write(`if (!Array.isArray(${accessor})) return INVALID;`);
   const optinStart = getTupleOptStart2(items, "optin");
   const optoutStart = getTupleOptStart2(items, "optout");
@@ -32052,12 +32173,12 @@ function getTupleOptStart2(items, key) {
   return 0;
 }
 function generateUnionCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const options = def.options;
-  if (def.discriminator) {
-    return generateDiscriminatedUnionCheck(doc, ctx, def, accessor);
+  const def2 = schema._zod.def;
+  const options = def2.options;
+  if (def2.discriminator) {
+    return generateDiscriminatedUnionCheck(doc, ctx, def2, accessor);
   }
-  if (def.inclusive === false) {
+  if (def2.inclusive === false) {
     throw new ZodCompileUnsupportedError("exclusive unions (z.xor)");
   }
   if (options.length === 0) {
@@ -32092,22 +32213,22 @@ function generateUnionCheck(doc, ctx, schema, accessor) {
   doc.write(`if (${outputVar} === INVALID) return INVALID;`);
   return outputVar;
 }
-function generateDiscriminatedUnionCheck(doc, ctx, def, accessor) {
-  if (def.unionFallback) {
+function generateDiscriminatedUnionCheck(doc, ctx, def2, accessor) {
+  if (def2.unionFallback) {
     throw new ZodCompileUnsupportedError("discriminated union with unionFallback");
   }
-  if (def.options.length === 0) {
+  if (def2.options.length === 0) {
     doc.write("return INVALID;");
     return accessor;
   }
   const discVar = newVar(ctx);
   const outputVar = newVar(ctx);
-  doc.write(`const ${discVar} = ${accessor}?.[${esc(def.discriminator)}];`);
+  doc.write(`const ${discVar} = ${accessor}?.[${esc(def2.discriminator)}];`);
   doc.write(`let ${outputVar};`);
   let firstBranch = true;
   const claimed = /* @__PURE__ */ new Set();
-  for (const option of def.options) {
-    const values = option._zod.propValues?.[def.discriminator];
+  for (const option of def2.options) {
+    const values = option._zod.propValues?.[def2.discriminator];
     if (!values || values.size === 0) {
       throw new ZodCompileUnsupportedError("discriminated union option without static discriminator values");
     }
@@ -32153,10 +32274,10 @@ function literalEquality(ctx, accessor, value) {
   throw new ZodCompileUnsupportedError(`literal discriminator value ${String(value)}`);
 }
 function generateIntersectionCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   ctx.definite = false;
-  const leftOutput = compileChild(doc, ctx, def.left, accessor);
-  const rightOutput = compileChild(doc, ctx, def.right, accessor);
+  const leftOutput = compileChild(doc, ctx, def2.left, accessor);
+  const rightOutput = compileChild(doc, ctx, def2.right, accessor);
   const mergeConst = addConstant(ctx, mergeValues);
   const mergedVar = newVar(ctx);
   doc.write(`const ${mergedVar} = ${mergeConst}(${leftOutput}, ${rightOutput});`);
@@ -32164,15 +32285,15 @@ function generateIntersectionCheck(doc, ctx, schema, accessor) {
   return `${mergedVar}.data`;
 }
 function generateRecordCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const isPlainObjectConst = addConstant(ctx, isPlainObject2);
   doc.write(`if (!${isPlainObjectConst}(${accessor})) return INVALID;`);
   const outputVar = newVar(ctx);
   const kVar = newVar(ctx);
   const valVar = newVar(ctx);
   doc.write(`const ${outputVar} = {};`);
-  const recordDef = def;
-  const keyValues = recordDef.partial ? void 0 : def.keyType._zod.values;
+  const recordDef = def2;
+  const keyValues = recordDef.partial ? void 0 : def2.keyType._zod.values;
   if (keyValues) {
     const inputKeys = [];
     for (const key of keyValues) {
@@ -32185,10 +32306,10 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
       }
       inputKeys.push(inputKey);
       const keyConst = addConstant(ctx, key);
-      const outKey = generateCheck(doc, ctx, def.keyType, keyConst);
+      const outKey = generateCheck(doc, ctx, def2.keyType, keyConst);
       const valueVar = newVar(ctx);
       doc.write(`const ${valueVar} = ${accessor}[${literalPropertyKey(ctx, inputKey)}];`);
-      const valOutput = compileChild(doc, ctx, def.valueType, valueVar);
+      const valOutput = compileChild(doc, ctx, def2.valueType, valueVar);
       doc.write(`${outputVar}[${outKey}] = ${valOutput};`);
     }
     const knownKeysConst = addConstant(ctx, new Set(inputKeys));
@@ -32204,11 +32325,11 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
     doc.write(`}`);
     return outputVar;
   }
-  const keyDef = def.keyType._zod.def;
+  const keyDef = def2.keyType._zod.def;
   const keyIsBareString = keyDef.type === "string" && keyDef.format === void 0 && !keyDef.coerce && (keyDef.checks?.length ?? 0) === 0;
   if (!keyIsBareString) {
-    const isLoose = def.mode === "loose";
-    const keyFn = compileFn(def.keyType);
+    const isLoose = def2.mode === "loose";
+    const keyFn = compileFn(def2.keyType);
     if (keyFn.definite === false)
       ctx.definite = false;
     const keyFast = addConstant(ctx, keyFn);
@@ -32225,14 +32346,14 @@ function generateRecordCheck(doc, ctx, schema, accessor) {
       d.write(`if (${outKeyVar} === "__proto__") continue;`);
       const valueVar = newVar(ctx);
       d.write(`const ${valueVar} = ${accessor}[${kVar}];`);
-      const valOutput = compileChild(d, ctx, def.valueType, valueVar);
+      const valOutput = compileChild(d, ctx, def2.valueType, valueVar);
       d.write(`${outputVar}[${outKeyVar}] = ${valOutput};`);
     });
     return outputVar;
   }
   emitOwnKeys(doc, ctx, accessor, kVar, (d) => {
     d.write(`const ${valVar} = ${accessor}[${kVar}];`);
-    const valOutput = compileChild(d, ctx, def.valueType, valVar);
+    const valOutput = compileChild(d, ctx, def2.valueType, valVar);
     d.write(`${outputVar}[${kVar}] = ${valOutput};`);
   }, `return INVALID;`);
   return outputVar;
@@ -32268,7 +32389,7 @@ function literalPropertyKey(ctx, key) {
   return addConstant(ctx, key);
 }
 function generateMapCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   doc.write(`if (!(${accessor} instanceof Map)) return INVALID;`);
   generateSizeGate(doc, schema, `${accessor}.size`);
   const outputVar = newVar(ctx);
@@ -32277,15 +32398,15 @@ function generateMapCheck(doc, ctx, schema, accessor) {
   doc.write(`const ${outputVar} = new Map();`);
   doc.write(`for (const [${kVar}, ${valVar}] of ${accessor}) {`);
   doc.indented((d) => {
-    const keyOutput = generateCheck(d, ctx, def.keyType, kVar);
-    const valOutput = generateCheck(d, ctx, def.valueType, valVar);
+    const keyOutput = generateCheck(d, ctx, def2.keyType, kVar);
+    const valOutput = generateCheck(d, ctx, def2.valueType, valVar);
     d.write(`${outputVar}.set(${keyOutput}, ${valOutput});`);
   });
   doc.write(`}`);
   return outputVar;
 }
 function generateSetCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   doc.write(`if (!(${accessor} instanceof Set)) return INVALID;`);
   generateSizeGate(doc, schema, `${accessor}.size`);
   const outputVar = newVar(ctx);
@@ -32293,7 +32414,7 @@ function generateSetCheck(doc, ctx, schema, accessor) {
   doc.write(`const ${outputVar} = new Set();`);
   doc.write(`for (const ${valVar} of ${accessor}) {`);
   doc.indented((d) => {
-    const valOutput = generateCheck(d, ctx, def.valueType, valVar);
+    const valOutput = generateCheck(d, ctx, def2.valueType, valVar);
     d.write(`${outputVar}.add(${valOutput});`);
   });
   doc.write(`}`);
@@ -32314,8 +32435,8 @@ function generateTemplateLiteralCheck(doc, ctx, schema, accessor) {
   return accessor;
 }
 function generateLazyCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const getterConst = addUserConstant(ctx, def.getter);
+  const def2 = schema._zod.def;
+  const getterConst = addUserConstant(ctx, def2.getter);
   const cacheConst = addConstant(ctx, { parser: null });
   doc.write(`if (!${cacheConst}.parser) {`);
   doc.indented((d) => {
@@ -32334,13 +32455,13 @@ function generateLazyCheck(doc, ctx, schema, accessor) {
   return outputVar;
 }
 function generatePipeCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  const inputOutput = generateCheck(doc, ctx, def.in, accessor);
-  if (def.transform) {
-    if (isAsyncFunction(def.transform)) {
+  const def2 = schema._zod.def;
+  const inputOutput = generateCheck(doc, ctx, def2.in, accessor);
+  if (def2.transform) {
+    if (isAsyncFunction(def2.transform)) {
       throw new ZodCompileAsyncError("z.compile: async transforms in pipes are not supported");
     }
-    const transformFn = def.transform;
+    const transformFn = def2.transform;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = transformFn(value, fakePayload);
@@ -32352,21 +32473,21 @@ function generatePipeCheck(doc, ctx, schema, accessor) {
     const transformedVar = newVar(ctx);
     doc.write(`const ${transformedVar} = ${helperConst}(${inputOutput});`);
     doc.write(`if (${transformedVar} === INVALID) return INVALID;`);
-    return generateCheck(doc, ctx, def.out, transformedVar);
+    return generateCheck(doc, ctx, def2.out, transformedVar);
   } else {
-    return generateCheck(doc, ctx, def.out, inputOutput);
+    return generateCheck(doc, ctx, def2.out, inputOutput);
   }
 }
 function isAsyncFunction(fn) {
   return typeof fn === "function" && (fn.constructor.name === "AsyncFunction" || fn[Symbol.toStringTag] === "AsyncFunction");
 }
 function generateCustomCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  if (def.fn) {
-    if (isAsyncFunction(def.fn)) {
+  const def2 = schema._zod.def;
+  if (def2.fn) {
+    if (isAsyncFunction(def2.fn)) {
       throw new ZodCompileAsyncError("z.compile: async custom predicates are not supported");
     }
-    const fnConst = addUserConstant(ctx, def.fn);
+    const fnConst = addUserConstant(ctx, def2.fn);
     const throwAsyncConst = addConstant(ctx, throwAsync);
     const resVar = newVar(ctx);
     doc.write(`const ${resVar} = ${fnConst}(${accessor});`);
@@ -32387,19 +32508,19 @@ function runtimeCatch(innerSchema, catchValue, value) {
   return catchValue();
 }
 function generateCatchCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  if (!def.catchValue[CONSTANT_CATCH]) {
+  const def2 = schema._zod.def;
+  if (!def2.catchValue[CONSTANT_CATCH]) {
     throw new ZodCompileUnsupportedError("catch with a callback (only a constant catch value compiles)", false);
   }
   const outputVar = newVar(ctx);
   doc.write(`let ${outputVar} = (() => {`);
   doc.indented((d) => {
-    const innerOut = compileChild(d, ctx, def.innerType, accessor);
+    const innerOut = compileChild(d, ctx, def2.innerType, accessor);
     d.write(`return ${innerOut};`);
   });
   doc.write(`})();`);
-  const innerConst = addConstant(ctx, def.innerType);
-  const catchConst = addUserConstant(ctx, def.catchValue);
+  const innerConst = addConstant(ctx, def2.innerType);
+  const catchConst = addUserConstant(ctx, def2.catchValue);
   const catchHelperConst = addConstant(ctx, runtimeCatch);
   doc.write(`if (${outputVar} === INVALID) {`);
   doc.indented((d) => {
@@ -32410,12 +32531,12 @@ function generateCatchCheck(doc, ctx, schema, accessor) {
   return outputVar;
 }
 function generateTransformCheck(doc, ctx, schema, accessor) {
-  const def = schema._zod.def;
-  if (def.transform) {
-    if (isAsyncFunction(def.transform)) {
+  const def2 = schema._zod.def;
+  if (def2.transform) {
+    if (isAsyncFunction(def2.transform)) {
       throw new ZodCompileAsyncError("z.compile: async transforms are not supported");
     }
-    const transformFn = def.transform;
+    const transformFn = def2.transform;
     const helperFn = (value) => {
       const fakePayload = { value, issues: [], addIssue: pushIssue };
       const result = transformFn(value, fakePayload);
@@ -32433,10 +32554,10 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
 }
 
 // node_modules/zod/v4/core/api.js
-function snapshotChecks(def) {
-  if (def.checks)
-    def.checks = [...def.checks];
-  return def;
+function snapshotChecks(def2) {
+  if (def2.checks)
+    def2.checks = [...def2.checks];
+  return def2;
 }
 // @__NO_SIDE_EFFECTS__
 function _string(Class2, params) {
@@ -33477,7 +33598,7 @@ function _stringbool(Classes, _params) {
 // @__NO_SIDE_EFFECTS__
 function _stringFormat(Class2, format2, fnOrRegex, _params = {}) {
   const params = normalizeParams(_params);
-  const def = {
+  const def2 = {
     check: "string_format",
     type: "string",
     format: format2,
@@ -33485,9 +33606,9 @@ function _stringFormat(Class2, format2, fnOrRegex, _params = {}) {
     ...params
   };
   if (fnOrRegex instanceof RegExp) {
-    def.pattern = fnOrRegex;
+    def2.pattern = fnOrRegex;
   }
-  const inst = new Class2(def);
+  const inst = new Class2(def2);
   return inst;
 }
 
@@ -33538,7 +33659,7 @@ function handleUnrepresentable(schema, ctx, json2, params, message) {
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
   var _a4;
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const seen = ctx.seen.get(schema);
   if (seen) {
     seen.count++;
@@ -33565,9 +33686,9 @@ function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
       schema._zod.processJSONSchema(ctx, result.schema, params);
     } else {
       const _json = result.schema;
-      const processor = ctx.processors[def.type];
+      const processor = ctx.processors[def2.type];
       if (!processor) {
-        throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def.type}`);
+        throw new Error(`[toJSONSchema]: Non-representable type encountered: ${def2.type}`);
       }
       processor(schema, ctx, _json, params);
     }
@@ -33959,49 +34080,49 @@ function isTransforming(_schema, _ctx) {
   if (ctx.seen.has(_schema))
     return false;
   ctx.seen.add(_schema);
-  const def = _schema._zod.def;
-  if (def.type === "transform")
+  const def2 = _schema._zod.def;
+  if (def2.type === "transform")
     return true;
-  if (def.type === "array")
-    return isTransforming(def.element, ctx);
-  if (def.type === "set")
-    return isTransforming(def.valueType, ctx);
-  if (def.type === "lazy")
-    return isTransforming(def.getter(), ctx);
-  if (def.type === "promise" || def.type === "optional" || def.type === "nonoptional" || def.type === "nullable" || def.type === "readonly" || def.type === "default" || def.type === "prefault" || def.type === "catch") {
-    return isTransforming(def.innerType, ctx);
+  if (def2.type === "array")
+    return isTransforming(def2.element, ctx);
+  if (def2.type === "set")
+    return isTransforming(def2.valueType, ctx);
+  if (def2.type === "lazy")
+    return isTransforming(def2.getter(), ctx);
+  if (def2.type === "promise" || def2.type === "optional" || def2.type === "nonoptional" || def2.type === "nullable" || def2.type === "readonly" || def2.type === "default" || def2.type === "prefault" || def2.type === "catch") {
+    return isTransforming(def2.innerType, ctx);
   }
-  if (def.type === "intersection") {
-    return isTransforming(def.left, ctx) || isTransforming(def.right, ctx);
+  if (def2.type === "intersection") {
+    return isTransforming(def2.left, ctx) || isTransforming(def2.right, ctx);
   }
-  if (def.type === "record" || def.type === "map") {
-    return isTransforming(def.keyType, ctx) || isTransforming(def.valueType, ctx);
+  if (def2.type === "record" || def2.type === "map") {
+    return isTransforming(def2.keyType, ctx) || isTransforming(def2.valueType, ctx);
   }
-  if (def.type === "pipe") {
+  if (def2.type === "pipe") {
     if (_schema._zod.traits.has("$ZodCodec"))
       return true;
-    return isTransforming(def.in, ctx) || isTransforming(def.out, ctx);
+    return isTransforming(def2.in, ctx) || isTransforming(def2.out, ctx);
   }
-  if (def.type === "object") {
-    for (const key in def.shape) {
-      if (isTransforming(def.shape[key], ctx))
+  if (def2.type === "object") {
+    for (const key in def2.shape) {
+      if (isTransforming(def2.shape[key], ctx))
         return true;
     }
     return false;
   }
-  if (def.type === "union") {
-    for (const option of def.options) {
+  if (def2.type === "union") {
+    for (const option of def2.options) {
       if (isTransforming(option, ctx))
         return true;
     }
     return false;
   }
-  if (def.type === "tuple") {
-    for (const item of def.items) {
+  if (def2.type === "tuple") {
+    for (const item of def2.items) {
       if (isTransforming(item, ctx))
         return true;
     }
-    if (def.rest && isTransforming(def.rest, ctx))
+    if (def2.rest && isTransforming(def2.rest, ctx))
       return true;
     return false;
   }
@@ -34051,42 +34172,42 @@ var setFormat = (agg, format2) => {
   if (format2.includes("int"))
     agg.isInt = true;
 };
-var minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
-var maxContributor = (agg, def) => narrowMax(agg, "maximum", def.maximum);
-var formatContributor = (ranges) => (agg, def) => {
-  setFormat(agg, def.format);
-  const [minimum, maximum] = ranges[def.format];
+var minContributor = (agg, def2) => narrowMin(agg, "minimum", def2.minimum);
+var maxContributor = (agg, def2) => narrowMax(agg, "maximum", def2.maximum);
+var formatContributor = (ranges) => (agg, def2) => {
+  setFormat(agg, def2.format);
+  const [minimum, maximum] = ranges[def2.format];
   narrowMin(agg, "minimum", minimum);
   narrowMax(agg, "maximum", maximum);
 };
 var contributors = {
-  greater_than: (agg, def) => narrowMin(agg, def.inclusive ? "minimum" : "exclusiveMinimum", def.value),
-  less_than: (agg, def) => narrowMax(agg, def.inclusive ? "maximum" : "exclusiveMaximum", def.value),
-  multiple_of: (agg, def) => addDivisor(agg, def.value),
+  greater_than: (agg, def2) => narrowMin(agg, def2.inclusive ? "minimum" : "exclusiveMinimum", def2.value),
+  less_than: (agg, def2) => narrowMax(agg, def2.inclusive ? "maximum" : "exclusiveMaximum", def2.value),
+  multiple_of: (agg, def2) => addDivisor(agg, def2.value),
   number_format: formatContributor(NUMBER_FORMAT_RANGES),
   bigint_format: formatContributor(BIGINT_FORMAT_RANGES),
   min_length: minContributor,
   max_length: maxContributor,
-  length_equals: (agg, def) => narrowBoth(agg, def.length),
+  length_equals: (agg, def2) => narrowBoth(agg, def2.length),
   min_size: minContributor,
   max_size: maxContributor,
-  size_equals: (agg, def) => narrowBoth(agg, def.size),
-  string_format: (agg, def) => {
-    setFormat(agg, def.format);
-    if (def.pattern)
-      addPattern(agg, def.pattern);
-    if (def.format === "base64" || def.format === "base64url")
-      agg.contentEncoding = def.format;
-    if (def.local || def.precision === -1)
+  size_equals: (agg, def2) => narrowBoth(agg, def2.size),
+  string_format: (agg, def2) => {
+    setFormat(agg, def2.format);
+    if (def2.pattern)
+      addPattern(agg, def2.pattern);
+    if (def2.format === "base64" || def2.format === "base64url")
+      agg.contentEncoding = def2.format;
+    if (def2.local || def2.precision === -1)
       agg.laxFormat = true;
   },
-  mime_type: (agg, def) => intersectMime(agg, def.mime)
+  mime_type: (agg, def2) => intersectMime(agg, def2.mime)
 };
 function aggregateChecks(schema) {
   const agg = {};
-  const def = schema._zod.def;
-  const list = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list)
+  const def2 = schema._zod.def;
+  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def2.checks ?? []] : def2.checks ?? [];
+  for (const ch of list2)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -34232,8 +34353,8 @@ var dateProcessor = (schema, ctx, json2, params) => {
   handleUnrepresentable(schema, ctx, json2, params, "Date cannot be represented in JSON Schema");
 };
 var enumProcessor = (schema, _ctx, json2, _params) => {
-  const def = schema._zod.def;
-  const values = getEnumValues(def.entries);
+  const def2 = schema._zod.def;
+  const values = getEnumValues(def2.entries);
   if (values.length === 0) {
     json2.not = {};
     return;
@@ -34245,13 +34366,13 @@ var enumProcessor = (schema, _ctx, json2, _params) => {
   json2.enum = values;
 };
 var literalProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  if (def.values.length === 0) {
+  const def2 = schema._zod.def;
+  if (def2.values.length === 0) {
     json2.not = {};
     return;
   }
   const vals = [];
-  for (const val of def.values) {
+  for (const val of def2.values) {
     if (val === void 0) {
       if (handleUnrepresentable(schema, ctx, json2, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
@@ -34334,32 +34455,32 @@ var setProcessor = (schema, ctx, json2, params) => {
 };
 var arrayProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
     json2.minItems = minimum;
   if (typeof maximum === "number")
     json2.maxItems = maximum;
   json2.type = "array";
-  json2.items = processSchema(def.element, ctx, {
+  json2.items = processSchema(def2.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
 };
 function inputOptin(schema) {
-  const def = schema._zod.def;
-  if (def.type === "pipe" && def.in._zod.traits.has("$ZodTransform")) {
-    return inputOptin(def.out);
+  const def2 = schema._zod.def;
+  if (def2.type === "pipe" && def2.in._zod.traits.has("$ZodTransform")) {
+    return inputOptin(def2.out);
   }
-  if (def.type === "catch") {
-    return inputOptin(def.innerType);
+  if (def2.type === "catch") {
+    return inputOptin(def2.innerType);
   }
   return schema._zod.optin;
 }
 var objectProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
-  const def = schema._zod.def;
-  const shape = def.shape;
+  const def2 = schema._zod.def;
+  const shape = def2.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
   if (symbolKeys.length && handleUnrepresentable(schema, ctx, json2, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
@@ -34374,7 +34495,7 @@ var objectProcessor = (schema, ctx, _json, params) => {
   }
   const requiredKeys = [];
   for (const key of Object.keys(shape)) {
-    const field = def.shape[key];
+    const field = def2.shape[key];
     if (ctx.io === "input" ? inputOptin(field) === void 0 : field._zod.optout === void 0) {
       requiredKeys.push(key);
     }
@@ -34382,22 +34503,22 @@ var objectProcessor = (schema, ctx, _json, params) => {
   if (requiredKeys.length > 0) {
     json2.required = requiredKeys;
   }
-  if (def.catchall?._zod.def.type === "never") {
+  if (def2.catchall?._zod.def.type === "never") {
     json2.additionalProperties = false;
-  } else if (!def.catchall) {
+  } else if (!def2.catchall) {
     if (ctx.io === "output")
       json2.additionalProperties = false;
-  } else if (def.catchall) {
-    json2.additionalProperties = processSchema(def.catchall, ctx, {
+  } else if (def2.catchall) {
+    json2.additionalProperties = processSchema(def2.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
 var unionProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  const isExclusive = def.inclusive === false;
-  const options = def.options.map((x, i2) => processSchema(x, ctx, {
+  const def2 = schema._zod.def;
+  const isExclusive = def2.inclusive === false;
+  const options = def2.options.map((x, i2) => processSchema(x, ctx, {
     ...params,
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i2]
   }));
@@ -34408,12 +34529,12 @@ var unionProcessor = (schema, ctx, json2, params) => {
   }
 };
 var intersectionProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  const a2 = processSchema(def.left, ctx, {
+  const def2 = schema._zod.def;
+  const a2 = processSchema(def2.left, ctx, {
     ...params,
     path: [...params.path, "allOf", 0]
   });
-  const b = processSchema(def.right, ctx, {
+  const b = processSchema(def2.right, ctx, {
     ...params,
     path: [...params.path, "allOf", 1]
   });
@@ -34427,28 +34548,28 @@ var intersectionProcessor = (schema, ctx, json2, params) => {
 };
 var tupleProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   json2.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
-  const prefixItems = def.items.map((x, i2) => processSchema(x, ctx, {
+  const prefixItems = def2.items.map((x, i2) => processSchema(x, ctx, {
     ...params,
     path: [...params.path, prefixPath, i2]
   }));
-  const rest = def.rest ? processSchema(def.rest, ctx, {
+  const rest = def2.rest ? processSchema(def2.rest, ctx, {
     ...params,
-    path: [...params.path, restPath, ...ctx.target === "openapi-3.0" ? [def.items.length] : []]
+    path: [...params.path, restPath, ...ctx.target === "openapi-3.0" ? [def2.items.length] : []]
   }) : null;
-  let minItems = def.items.length;
+  let minItems = def2.items.length;
   while (minItems > 0) {
-    const item = def.items[minItems - 1];
+    const item = def2.items[minItems - 1];
     const optional3 = ctx.io === "input" ? inputOptin(item) !== void 0 : item._zod.optout === "optional";
     if (!optional3)
       break;
     minItems--;
   }
-  const maxItems = def.items.length;
-  const isClosed = !def.rest;
+  const maxItems = def2.items.length;
+  const isClosed = !def2.rest;
   if (ctx.target === "draft-2020-12") {
     json2.prefixItems = prefixItems;
     if (isClosed) {
@@ -34494,11 +34615,11 @@ function stringifyKeyNames(bySchema, json2, visited) {
     if (visited.has(json2))
       return json2;
     visited.add(json2);
-    const def = bySchema.get(json2)?.def;
-    if (!def)
+    const def2 = bySchema.get(json2)?.def;
+    if (!def2)
       return json2;
-    const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json2 : inlined;
+    const inlined = stringifyKeyNames(bySchema, def2, visited);
+    return inlined === def2 ? json2 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
     const branches = json2[keyword];
@@ -34554,12 +34675,12 @@ function rewriteKeyNames(ctx) {
 }
 var recordProcessor = (schema, ctx, _json, params) => {
   const json2 = _json;
-  const def = schema._zod.def;
+  const def2 = schema._zod.def;
   json2.type = "object";
-  const keyType = def.keyType;
+  const keyType = def2.keyType;
   const patterns = aggregateChecks(keyType).patterns;
-  if (def.mode === "loose" && patterns && patterns.size > 0) {
-    const valueSchema = processSchema(def.valueType, ctx, {
+  if (def2.mode === "loose" && patterns && patterns.size > 0) {
+    const valueSchema = processSchema(def2.valueType, ctx, {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
@@ -34569,7 +34690,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json2.propertyNames = processSchema(def.keyType, ctx, {
+      json2.propertyNames = processSchema(def2.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -34581,14 +34702,14 @@ var recordProcessor = (schema, ctx, _json, params) => {
       }
       pending.push(schema);
     }
-    json2.additionalProperties = processSchema(def.valueType, ctx, {
+    json2.additionalProperties = processSchema(def2.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
   const keyValues = keyType._zod.values;
-  const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== void 0;
-  if (keyValues && !def.partial && !omittableOnInput) {
+  const omittableOnInput = ctx.io === "input" && inputOptin(def2.valueType) !== void 0;
+  if (keyValues && !def2.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v2) => typeof v2 === "string" || typeof v2 === "number");
     if (validKeyValues.length > 0) {
       json2.required = validKeyValues.map(String);
@@ -34596,21 +34717,21 @@ var recordProcessor = (schema, ctx, _json, params) => {
   }
 };
 var nullableProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  const inner = processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  const inner = processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
-    seen.ref = def.innerType;
+    seen.ref = def2.innerType;
     json2.nullable = true;
   } else {
     json2.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
 function serializeDefaultValue(value, schema, ctx, json2, params) {
@@ -34627,33 +34748,33 @@ function serializeDefaultValue(value, schema, ctx, json2, params) {
   return UNREPRESENTABLE_DEFAULT;
 }
 var defaultProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  seen.ref = def2.innerType;
+  const value = serializeDefaultValue(def2.defaultValue, schema, ctx, json2, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json2.default = value;
 };
 var prefaultProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json2, params);
+  const value = serializeDefaultValue(def2.defaultValue, schema, ctx, json2, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json2._prefault = value;
 };
 var catchProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
   let catchValue;
   try {
-    catchValue = def.catchValue(void 0);
+    catchValue = def2.catchValue(void 0);
   } catch {
     handleUnrepresentable(schema, ctx, json2, params, "Dynamic catch values are not supported in JSON Schema");
     return;
@@ -34661,31 +34782,31 @@ var catchProcessor = (schema, ctx, json2, params) => {
   json2.default = catchValue;
 };
 var pipeProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
-  const inIsTransform = def.in._zod.traits.has("$ZodTransform");
-  const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
+  const def2 = schema._zod.def;
+  const inIsTransform = def2.in._zod.traits.has("$ZodTransform");
+  const innerType = ctx.io === "input" ? inIsTransform ? def2.out : def2.in : def2.out;
   processSchema(innerType, ctx, params);
   const seen = ctx.seen.get(schema);
   seen.ref = innerType;
 };
 var readonlyProcessor = (schema, ctx, json2, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
   json2.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
 };
 var optionalProcessor = (schema, ctx, _json, params) => {
-  const def = schema._zod.def;
-  processSchema(def.innerType, ctx, params);
+  const def2 = schema._zod.def;
+  processSchema(def2.innerType, ctx, params);
   const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  seen.ref = def2.innerType;
 };
 var lazyProcessor = (schema, ctx, _json, params) => {
   const innerType = schema._zod.innerType;
@@ -35135,18 +35256,18 @@ function _ensureDefaultMemoizer() {
   if (!globalConfig.memoizer)
     config({ memoizer: memoizer() });
 }
-var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
+var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def2) => {
   _ensureDefaultLocale();
-  $ZodType.init(inst, def);
-  inst.def = def;
-  inst.type = def.type;
+  $ZodType.init(inst, def2);
+  inst.def = def2;
+  inst.type = def2.type;
   return inst;
 }, {
   check(...chks) {
-    const def = this.def;
-    return this.clone(util_exports.mergeDefs(def, {
+    const def2 = this.def;
+    return this.clone(util_exports.mergeDefs(def2, {
       checks: [
-        ...def.checks ?? [],
+        ...def2.checks ?? [],
         ...chks.map((ch) => typeof ch === "function" ? { _zod: { check: ch, def: { check: "custom" }, onattach: [] } } : ch)
       ]
     }), { parent: true });
@@ -35154,8 +35275,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   with(...chks) {
     return this.check(...chks);
   },
-  clone(def, params) {
-    return clone(this, def, params);
+  clone(def2, params) {
+    return clone(this, def2, params);
   },
   brand() {
     return this;
@@ -35164,8 +35285,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     reg.add(this, meta3);
     return this;
   },
-  refine(check2, params) {
-    return this.check(refine(check2, params));
+  refine(check3, params) {
+    return this.check(refine(check3, params));
   },
   superRefine(refinement, params) {
     return this.check(superRefine(refinement, params));
@@ -35312,9 +35433,9 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
 });
 var _ZodString = /* @__PURE__ */ $constructor(
   "_ZodString",
-  (inst, def) => {
-    $ZodString.init(inst, def);
-    ZodType.init(inst, def);
+  (inst, def2) => {
+    $ZodString.init(inst, def2);
+    ZodType.init(inst, def2);
     inst._zod.processJSONSchema = (ctx, json2, params) => stringProcessor(inst, ctx, json2, params);
   },
   /* @__PURE__ */ util_exports.derived({
@@ -35369,9 +35490,9 @@ var _ZodString = /* @__PURE__ */ $constructor(
     }
   })
 );
-var ZodString = /* @__PURE__ */ $constructor("ZodString", (inst, def) => {
-  $ZodString.init(inst, def);
-  _ZodString.init(inst, def);
+var ZodString = /* @__PURE__ */ $constructor("ZodString", (inst, def2) => {
+  $ZodString.init(inst, def2);
+  _ZodString.init(inst, def2);
 }, {
   email(params) {
     return this.check(_email(ZodEmail, params));
@@ -35455,43 +35576,43 @@ var ZodString = /* @__PURE__ */ $constructor("ZodString", (inst, def) => {
 function string2(params) {
   return _string(ZodString, params);
 }
-var ZodStringFormat = /* @__PURE__ */ $constructor("ZodStringFormat", (inst, def) => {
-  $ZodStringFormat.init(inst, def);
-  _ZodString.init(inst, def);
+var ZodStringFormat = /* @__PURE__ */ $constructor("ZodStringFormat", (inst, def2) => {
+  $ZodStringFormat.init(inst, def2);
+  _ZodString.init(inst, def2);
 });
-var ZodISODateTime = /* @__PURE__ */ $constructor("ZodISODateTime", (inst, def) => {
-  $ZodISODateTime.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodISODateTime = /* @__PURE__ */ $constructor("ZodISODateTime", (inst, def2) => {
+  $ZodISODateTime.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
-var ZodISODate = /* @__PURE__ */ $constructor("ZodISODate", (inst, def) => {
-  $ZodISODate.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodISODate = /* @__PURE__ */ $constructor("ZodISODate", (inst, def2) => {
+  $ZodISODate.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
-var ZodISOTime = /* @__PURE__ */ $constructor("ZodISOTime", (inst, def) => {
-  $ZodISOTime.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodISOTime = /* @__PURE__ */ $constructor("ZodISOTime", (inst, def2) => {
+  $ZodISOTime.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
-var ZodISODuration = /* @__PURE__ */ $constructor("ZodISODuration", (inst, def) => {
-  $ZodISODuration.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodISODuration = /* @__PURE__ */ $constructor("ZodISODuration", (inst, def2) => {
+  $ZodISODuration.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
-var ZodEmail = /* @__PURE__ */ $constructor("ZodEmail", (inst, def) => {
-  $ZodEmail.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodEmail = /* @__PURE__ */ $constructor("ZodEmail", (inst, def2) => {
+  $ZodEmail.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function email2(params) {
   return _email(ZodEmail, params);
 }
-var ZodGUID = /* @__PURE__ */ $constructor("ZodGUID", (inst, def) => {
-  $ZodGUID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodGUID = /* @__PURE__ */ $constructor("ZodGUID", (inst, def2) => {
+  $ZodGUID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function guid2(params) {
   return _guid(ZodGUID, params);
 }
-var ZodUUID = /* @__PURE__ */ $constructor("ZodUUID", (inst, def) => {
-  $ZodUUID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodUUID = /* @__PURE__ */ $constructor("ZodUUID", (inst, def2) => {
+  $ZodUUID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function uuid2(params) {
   return _uuid(ZodUUID, params);
@@ -35505,9 +35626,9 @@ function uuidv6(params) {
 function uuidv7(params) {
   return _uuidv7(ZodUUID, params);
 }
-var ZodURL = /* @__PURE__ */ $constructor("ZodURL", (inst, def) => {
-  $ZodURL.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodURL = /* @__PURE__ */ $constructor("ZodURL", (inst, def2) => {
+  $ZodURL.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function url(params) {
   return _url(ZodURL, params);
@@ -35519,135 +35640,135 @@ function httpUrl(params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodEmoji = /* @__PURE__ */ $constructor("ZodEmoji", (inst, def) => {
-  $ZodEmoji.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodEmoji = /* @__PURE__ */ $constructor("ZodEmoji", (inst, def2) => {
+  $ZodEmoji.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function emoji2(params) {
   return _emoji2(ZodEmoji, params);
 }
-var ZodNanoID = /* @__PURE__ */ $constructor("ZodNanoID", (inst, def) => {
-  $ZodNanoID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodNanoID = /* @__PURE__ */ $constructor("ZodNanoID", (inst, def2) => {
+  $ZodNanoID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function nanoid2(params) {
   return _nanoid(ZodNanoID, params);
 }
-var ZodCUID = /* @__PURE__ */ $constructor("ZodCUID", (inst, def) => {
-  $ZodCUID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCUID = /* @__PURE__ */ $constructor("ZodCUID", (inst, def2) => {
+  $ZodCUID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function cuid3(params) {
   return _cuid(ZodCUID, params);
 }
-var ZodCUID2 = /* @__PURE__ */ $constructor("ZodCUID2", (inst, def) => {
-  $ZodCUID2.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCUID2 = /* @__PURE__ */ $constructor("ZodCUID2", (inst, def2) => {
+  $ZodCUID2.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function cuid22(params) {
   return _cuid2(ZodCUID2, params);
 }
-var ZodULID = /* @__PURE__ */ $constructor("ZodULID", (inst, def) => {
-  $ZodULID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodULID = /* @__PURE__ */ $constructor("ZodULID", (inst, def2) => {
+  $ZodULID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function ulid2(params) {
   return _ulid(ZodULID, params);
 }
-var ZodXID = /* @__PURE__ */ $constructor("ZodXID", (inst, def) => {
-  $ZodXID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodXID = /* @__PURE__ */ $constructor("ZodXID", (inst, def2) => {
+  $ZodXID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function xid2(params) {
   return _xid(ZodXID, params);
 }
-var ZodKSUID = /* @__PURE__ */ $constructor("ZodKSUID", (inst, def) => {
-  $ZodKSUID.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodKSUID = /* @__PURE__ */ $constructor("ZodKSUID", (inst, def2) => {
+  $ZodKSUID.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function ksuid2(params) {
   return _ksuid(ZodKSUID, params);
 }
-var ZodIPv4 = /* @__PURE__ */ $constructor("ZodIPv4", (inst, def) => {
-  $ZodIPv4.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodIPv4 = /* @__PURE__ */ $constructor("ZodIPv4", (inst, def2) => {
+  $ZodIPv4.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function ipv42(params) {
   return _ipv4(ZodIPv4, params);
 }
-var ZodMAC = /* @__PURE__ */ $constructor("ZodMAC", (inst, def) => {
-  $ZodMAC.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodMAC = /* @__PURE__ */ $constructor("ZodMAC", (inst, def2) => {
+  $ZodMAC.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function mac2(params) {
   return _mac(ZodMAC, params);
 }
-var ZodIPv6 = /* @__PURE__ */ $constructor("ZodIPv6", (inst, def) => {
-  $ZodIPv6.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodIPv6 = /* @__PURE__ */ $constructor("ZodIPv6", (inst, def2) => {
+  $ZodIPv6.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function ipv62(params) {
   return _ipv6(ZodIPv6, params);
 }
-var ZodCIDRv4 = /* @__PURE__ */ $constructor("ZodCIDRv4", (inst, def) => {
-  $ZodCIDRv4.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCIDRv4 = /* @__PURE__ */ $constructor("ZodCIDRv4", (inst, def2) => {
+  $ZodCIDRv4.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function cidrv42(params) {
   return _cidrv4(ZodCIDRv4, params);
 }
-var ZodCIDRv6 = /* @__PURE__ */ $constructor("ZodCIDRv6", (inst, def) => {
-  $ZodCIDRv6.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCIDRv6 = /* @__PURE__ */ $constructor("ZodCIDRv6", (inst, def2) => {
+  $ZodCIDRv6.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function cidrv62(params) {
   return _cidrv6(ZodCIDRv6, params);
 }
-var ZodBase64 = /* @__PURE__ */ $constructor("ZodBase64", (inst, def) => {
-  $ZodBase64.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodBase64 = /* @__PURE__ */ $constructor("ZodBase64", (inst, def2) => {
+  $ZodBase64.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function base642(params) {
   return _base64(ZodBase64, params);
 }
-var ZodBase64URL = /* @__PURE__ */ $constructor("ZodBase64URL", (inst, def) => {
-  $ZodBase64URL.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodBase64URL = /* @__PURE__ */ $constructor("ZodBase64URL", (inst, def2) => {
+  $ZodBase64URL.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function base64url2(params) {
   return _base64url(ZodBase64URL, params);
 }
-var ZodE164 = /* @__PURE__ */ $constructor("ZodE164", (inst, def) => {
-  $ZodE164.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodE164 = /* @__PURE__ */ $constructor("ZodE164", (inst, def2) => {
+  $ZodE164.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function e1642(params) {
   return _e164(ZodE164, params);
 }
-var ZodCreditCard = /* @__PURE__ */ $constructor("ZodCreditCard", (inst, def) => {
-  $ZodCreditCard.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCreditCard = /* @__PURE__ */ $constructor("ZodCreditCard", (inst, def2) => {
+  $ZodCreditCard.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function creditCard2(params) {
   return _creditCard(ZodCreditCard, params);
 }
-var ZodIBAN = /* @__PURE__ */ $constructor("ZodIBAN", (inst, def) => {
-  $ZodIBAN.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodIBAN = /* @__PURE__ */ $constructor("ZodIBAN", (inst, def2) => {
+  $ZodIBAN.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function iban2(params) {
   return _iban(ZodIBAN, params);
 }
-var ZodJWT = /* @__PURE__ */ $constructor("ZodJWT", (inst, def) => {
-  $ZodJWT.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodJWT = /* @__PURE__ */ $constructor("ZodJWT", (inst, def2) => {
+  $ZodJWT.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function jwt(params) {
   return _jwt(ZodJWT, params);
 }
-var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat", (inst, def) => {
-  $ZodCustomStringFormat.init(inst, def);
-  ZodStringFormat.init(inst, def);
+var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat", (inst, def2) => {
+  $ZodCustomStringFormat.init(inst, def2);
+  ZodStringFormat.init(inst, def2);
 });
 function stringFormat(format2, fnOrRegex, _params = {}) {
   return _stringFormat(ZodCustomStringFormat, format2, fnOrRegex, _params);
@@ -35671,9 +35792,9 @@ function hash(alg, params) {
 }
 var ZodNumber = /* @__PURE__ */ $constructor(
   "ZodNumber",
-  (inst, def) => {
-    $ZodNumber.init(inst, def);
-    ZodType.init(inst, def);
+  (inst, def2) => {
+    $ZodNumber.init(inst, def2);
+    ZodType.init(inst, def2);
     inst._zod.processJSONSchema = (ctx, json2, params) => numberProcessor(inst, ctx, json2, params);
     inst.isFinite = true;
   },
@@ -35742,9 +35863,9 @@ var ZodNumber = /* @__PURE__ */ $constructor(
 function number2(params) {
   return _number(ZodNumber, params);
 }
-var ZodNumberFormat = /* @__PURE__ */ $constructor("ZodNumberFormat", (inst, def) => {
-  $ZodNumberFormat.init(inst, def);
-  ZodNumber.init(inst, def);
+var ZodNumberFormat = /* @__PURE__ */ $constructor("ZodNumberFormat", (inst, def2) => {
+  $ZodNumberFormat.init(inst, def2);
+  ZodNumber.init(inst, def2);
 });
 function int(params) {
   return _int(ZodNumberFormat, params);
@@ -35761,9 +35882,9 @@ function int32(params) {
 function uint32(params) {
   return _uint32(ZodNumberFormat, params);
 }
-var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
-  $ZodBoolean.init(inst, def);
-  ZodType.init(inst, def);
+var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def2) => {
+  $ZodBoolean.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => booleanProcessor(inst, ctx, json2, params);
 });
 function boolean2(params) {
@@ -35771,9 +35892,9 @@ function boolean2(params) {
 }
 var ZodBigInt = /* @__PURE__ */ $constructor(
   "ZodBigInt",
-  (inst, def) => {
-    $ZodBigInt.init(inst, def);
-    ZodType.init(inst, def);
+  (inst, def2) => {
+    $ZodBigInt.init(inst, def2);
+    ZodType.init(inst, def2);
     inst._zod.processJSONSchema = (ctx, json2, params) => bigintProcessor(inst, ctx, json2, params);
   },
   /* @__PURE__ */ util_exports.derived({
@@ -35819,9 +35940,9 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
 function bigint2(params) {
   return _bigint(ZodBigInt, params);
 }
-var ZodBigIntFormat = /* @__PURE__ */ $constructor("ZodBigIntFormat", (inst, def) => {
-  $ZodBigIntFormat.init(inst, def);
-  ZodBigInt.init(inst, def);
+var ZodBigIntFormat = /* @__PURE__ */ $constructor("ZodBigIntFormat", (inst, def2) => {
+  $ZodBigIntFormat.init(inst, def2);
+  ZodBigInt.init(inst, def2);
 });
 function int64(params) {
   return _int64(ZodBigIntFormat, params);
@@ -35829,57 +35950,57 @@ function int64(params) {
 function uint64(params) {
   return _uint64(ZodBigIntFormat, params);
 }
-var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
-  $ZodSymbol.init(inst, def);
-  ZodType.init(inst, def);
+var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def2) => {
+  $ZodSymbol.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => symbolProcessor(inst, ctx, json2, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
 }
-var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
-  $ZodUndefined.init(inst, def);
-  ZodType.init(inst, def);
+var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def2) => {
+  $ZodUndefined.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => undefinedProcessor(inst, ctx, json2, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
 }
-var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
-  $ZodNull.init(inst, def);
-  ZodType.init(inst, def);
+var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def2) => {
+  $ZodNull.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => nullProcessor(inst, ctx, json2, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
 }
-var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
-  $ZodAny.init(inst, def);
-  ZodType.init(inst, def);
+var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def2) => {
+  $ZodAny.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => anyProcessor(inst, ctx, json2, params);
 });
 function any() {
   return _any(ZodAny);
 }
-var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
-  $ZodUnknown.init(inst, def);
-  ZodType.init(inst, def);
+var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def2) => {
+  $ZodUnknown.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => unknownProcessor(inst, ctx, json2, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
 }
-var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
-  $ZodNever.init(inst, def);
-  ZodType.init(inst, def);
+var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def2) => {
+  $ZodNever.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => neverProcessor(inst, ctx, json2, params);
 });
 function never(params) {
   return _never(ZodNever, params);
 }
-var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
-  $ZodVoid.init(inst, def);
-  ZodType.init(inst, def);
+var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def2) => {
+  $ZodVoid.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => voidProcessor(inst, ctx, json2, params);
 });
 function _void2(params) {
@@ -35887,9 +36008,9 @@ function _void2(params) {
 }
 var ZodDate = /* @__PURE__ */ $constructor(
   "ZodDate",
-  (inst, def) => {
-    $ZodDate.init(inst, def);
-    ZodType.init(inst, def);
+  (inst, def2) => {
+    $ZodDate.init(inst, def2);
+    ZodType.init(inst, def2);
     inst._zod.processJSONSchema = (ctx, json2, params) => dateProcessor(inst, ctx, json2, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
@@ -35908,12 +36029,12 @@ var ZodDate = /* @__PURE__ */ $constructor(
 function date2(params) {
   return _date(ZodDate, params);
 }
-var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
+var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodArray.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodArray.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => arrayProcessor(inst, ctx, json2, params);
-  inst.element = def.element;
+  inst.element = def2.element;
 }, {
   min(n2, params) {
     return this.check(_minLength(n2, params));
@@ -35938,10 +36059,10 @@ function keyof(schema) {
   const shape = schema._zod.def.shape;
   return _enum2(Object.keys(shape));
 }
-var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
+var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodObjectJIT.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodObjectJIT.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
   util_exports.installLazyProp(inst, "shape", (self) => self._zod.def.shape, false);
 }, {
@@ -35989,12 +36110,12 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   }
 });
 function object(shape, params) {
-  const def = {
+  const def2 = {
     type: "object",
     shape: shape ?? {},
     ...util_exports.normalizeParams(params)
   };
-  return new ZodObject(def);
+  return new ZodObject(def2);
 }
 function strictObject(shape, params) {
   return new ZodObject({
@@ -36012,11 +36133,11 @@ function looseObject(shape, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
-  $ZodUnion.init(inst, def);
-  ZodType.init(inst, def);
+var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def2) => {
+  $ZodUnion.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
-  inst.options = def.options;
+  inst.options = def2.options;
 });
 function union(options, params) {
   return new ZodUnion({
@@ -36025,11 +36146,11 @@ function union(options, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
-  ZodUnion.init(inst, def);
-  $ZodXor.init(inst, def);
+var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def2) => {
+  ZodUnion.init(inst, def2);
+  $ZodXor.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => unionProcessor(inst, ctx, json2, params);
-  inst.options = def.options;
+  inst.options = def2.options;
 });
 function xor(options, params) {
   return new ZodXor({
@@ -36039,9 +36160,9 @@ function xor(options, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("ZodDiscriminatedUnion", (inst, def) => {
-  ZodUnion.init(inst, def);
-  $ZodDiscriminatedUnion.init(inst, def);
+var ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("ZodDiscriminatedUnion", (inst, def2) => {
+  ZodUnion.init(inst, def2);
+  $ZodDiscriminatedUnion.init(inst, def2);
 });
 function discriminatedUnion(discriminator, options, params) {
   return new ZodDiscriminatedUnion({
@@ -36051,9 +36172,9 @@ function discriminatedUnion(discriminator, options, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
-  $ZodIntersection.init(inst, def);
-  ZodType.init(inst, def);
+var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def2) => {
+  $ZodIntersection.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => intersectionProcessor(inst, ctx, json2, params);
 });
 function intersection(left, right) {
@@ -36063,10 +36184,10 @@ function intersection(left, right) {
     right
   });
 }
-var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
+var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodTuple.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodTuple.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => tupleProcessor(inst, ctx, json2, params);
 }, {
   rest(rest) {
@@ -36076,12 +36197,12 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
     });
   },
   partial() {
-    const def = this._zod.def;
-    if (def.checks?.length)
+    const def2 = this._zod.def;
+    if (def2.checks?.length)
       throw new Error(".partial() cannot be used on tuple schemas containing refinements");
     return this.clone({
-      ...def,
-      items: def.items.map((item) => new ZodOptional({ type: "optional", innerType: item }))
+      ...def2,
+      items: def2.items.map((item) => new ZodOptional({ type: "optional", innerType: item }))
     });
   }
 });
@@ -36096,13 +36217,13 @@ function tuple(items, _paramsOrRest, _params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
+var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodRecord.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodRecord.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => recordProcessor(inst, ctx, json2, params);
-  inst.keyType = def.keyType;
-  inst.valueType = def.valueType;
+  inst.keyType = def2.keyType;
+  inst.valueType = def2.valueType;
 });
 function record(keyType, valueType, params) {
   if (!valueType || !valueType._zod) {
@@ -36138,13 +36259,13 @@ function looseRecord(keyType, valueType, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
+var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodMap.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodMap.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => mapProcessor(inst, ctx, json2, params);
-  inst.keyType = def.keyType;
-  inst.valueType = def.valueType;
+  inst.keyType = def2.keyType;
+  inst.valueType = def2.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -36158,10 +36279,10 @@ function map(keyType, valueType, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
+var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodSet.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodSet.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => setProcessor(inst, ctx, json2, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
@@ -36175,30 +36296,30 @@ function set(valueType, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
-  $ZodEnum.init(inst, def);
-  ZodType.init(inst, def);
+var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def2) => {
+  $ZodEnum.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => enumProcessor(inst, ctx, json2, params);
-  inst.enum = def.entries;
+  inst.enum = def2.entries;
   inst.options = [...inst._zod.values];
-  const keys = new Set(Object.keys(def.entries));
+  const keys = new Set(Object.keys(def2.entries));
   inst.extract = (values, params) => {
     const newEntries = {};
     for (const value of values) {
       if (keys.has(value)) {
-        newEntries[value] = def.entries[value];
+        newEntries[value] = def2.entries[value];
       } else
         throw new Error(`Key ${value} not found in enum`);
     }
     return new ZodEnum({
-      ...def,
+      ...def2,
       checks: [],
       ...util_exports.normalizeParams(params),
       entries: newEntries
     });
   };
   inst.exclude = (values, params) => {
-    const newEntries = { ...def.entries };
+    const newEntries = { ...def2.entries };
     for (const value of values) {
       if (keys.has(value)) {
         delete newEntries[value];
@@ -36206,7 +36327,7 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
         throw new Error(`Key ${value} not found in enum`);
     }
     return new ZodEnum({
-      ...def,
+      ...def2,
       checks: [],
       ...util_exports.normalizeParams(params),
       entries: newEntries
@@ -36228,17 +36349,17 @@ function nativeEnum(entries, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
-  $ZodLiteral.init(inst, def);
-  ZodType.init(inst, def);
+var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def2) => {
+  $ZodLiteral.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => literalProcessor(inst, ctx, json2, params);
-  inst.values = new Set(def.values);
+  inst.values = new Set(def2.values);
   Object.defineProperty(inst, "value", {
     get() {
-      if (def.values.length > 1) {
+      if (def2.values.length > 1) {
         throw new Error("This schema contains multiple valid literal values. Use `.values` instead.");
       }
-      return def.values[0];
+      return def2.values[0];
     }
   });
 });
@@ -36249,9 +36370,9 @@ function literal(value, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
-  $ZodFile.init(inst, def);
-  ZodType.init(inst, def);
+var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def2) => {
+  $ZodFile.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => fileProcessor(inst, ctx, json2, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
@@ -36260,10 +36381,10 @@ var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
 function file(params) {
   return _file(ZodFile, params);
 }
-var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
+var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def2) => {
   _ensureDefaultMemoizer();
-  $ZodTransform.init(inst, def);
-  ZodType.init(inst, def);
+  $ZodTransform.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => transformProcessor(inst, ctx, json2, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
@@ -36271,7 +36392,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
     }
     payload.addIssue = (issue2) => {
       if (typeof issue2 === "string") {
-        payload.issues.push(util_exports.issue(issue2, payload.value, def));
+        payload.issues.push(util_exports.issue(issue2, payload.value, def2));
       } else {
         const _issue = issue2;
         if (_issue.fatal)
@@ -36283,7 +36404,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
         payload.issues.push(util_exports.issue(_issue));
       }
     };
-    const output2 = def.transform(payload.value, payload);
+    const output2 = def2.transform(payload.value, payload);
     if (output2 instanceof Promise) {
       return output2.then((output3) => {
         payload.value = output3;
@@ -36300,9 +36421,9 @@ function transform(fn) {
     transform: fn
   });
 }
-var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
-  $ZodOptional.init(inst, def);
-  ZodType.init(inst, def);
+var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def2) => {
+  $ZodOptional.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36312,9 +36433,9 @@ function optional(innerType) {
     innerType
   });
 }
-var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
-  $ZodExactOptional.init(inst, def);
-  ZodType.init(inst, def);
+var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def2) => {
+  $ZodExactOptional.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => optionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36324,9 +36445,9 @@ function exactOptional(innerType) {
     innerType
   });
 }
-var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
-  $ZodNullable.init(inst, def);
-  ZodType.init(inst, def);
+var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def2) => {
+  $ZodNullable.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => nullableProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36339,9 +36460,9 @@ function nullable(innerType) {
 function nullish2(innerType) {
   return optional(nullable(innerType));
 }
-var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
-  $ZodDefault.init(inst, def);
-  ZodType.init(inst, def);
+var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def2) => {
+  $ZodDefault.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => defaultProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
@@ -36355,9 +36476,9 @@ function _default2(innerType, defaultValue) {
     }
   });
 }
-var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
-  $ZodPrefault.init(inst, def);
-  ZodType.init(inst, def);
+var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def2) => {
+  $ZodPrefault.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => prefaultProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36370,9 +36491,9 @@ function prefault(innerType, defaultValue) {
     }
   });
 }
-var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
-  $ZodNonOptional.init(inst, def);
-  ZodType.init(inst, def);
+var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def2) => {
+  $ZodNonOptional.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => nonoptionalProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36383,9 +36504,9 @@ function nonoptional(innerType, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
-  $ZodSuccess.init(inst, def);
-  ZodType.init(inst, def);
+var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def2) => {
+  $ZodSuccess.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => successProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36395,9 +36516,9 @@ function success(innerType) {
     innerType
   });
 }
-var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
-  $ZodCatch.init(inst, def);
-  ZodType.init(inst, def);
+var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def2) => {
+  $ZodCatch.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => catchProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
@@ -36409,20 +36530,20 @@ function _catch2(innerType, catchValue) {
     catchValue: typeof catchValue === "function" ? catchValue : util_exports.constantCatch(catchValue)
   });
 }
-var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
-  $ZodNaN.init(inst, def);
-  ZodType.init(inst, def);
+var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def2) => {
+  $ZodNaN.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => nanProcessor(inst, ctx, json2, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
 }
-var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
-  $ZodPipe.init(inst, def);
-  ZodType.init(inst, def);
+var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def2) => {
+  $ZodPipe.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => pipeProcessor(inst, ctx, json2, params);
-  inst.in = def.in;
-  inst.out = def.out;
+  inst.in = def2.in;
+  inst.out = def2.out;
 });
 function pipe(in_, out) {
   return new ZodPipe({
@@ -36432,9 +36553,9 @@ function pipe(in_, out) {
     // ...util.normalizeParams(params),
   });
 }
-var ZodCodec = /* @__PURE__ */ $constructor("ZodCodec", (inst, def) => {
-  ZodPipe.init(inst, def);
-  $ZodCodec.init(inst, def);
+var ZodCodec = /* @__PURE__ */ $constructor("ZodCodec", (inst, def2) => {
+  ZodPipe.init(inst, def2);
+  $ZodCodec.init(inst, def2);
 });
 function codec(in_, out, params) {
   return new ZodCodec({
@@ -36446,22 +36567,22 @@ function codec(in_, out, params) {
   });
 }
 function invertCodec(codec2) {
-  const def = codec2._zod.def;
+  const def2 = codec2._zod.def;
   return new ZodCodec({
     type: "pipe",
-    in: def.out,
-    out: def.in,
-    transform: def.reverseTransform,
-    reverseTransform: def.transform
+    in: def2.out,
+    out: def2.in,
+    transform: def2.reverseTransform,
+    reverseTransform: def2.transform
   });
 }
-var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) => {
-  ZodPipe.init(inst, def);
-  $ZodPreprocess.init(inst, def);
+var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def2) => {
+  ZodPipe.init(inst, def2);
+  $ZodPreprocess.init(inst, def2);
 });
-var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
-  $ZodReadonly.init(inst, def);
-  ZodType.init(inst, def);
+var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def2) => {
+  $ZodReadonly.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => readonlyProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36471,9 +36592,9 @@ function readonly(innerType) {
     innerType
   });
 }
-var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
-  $ZodTemplateLiteral.init(inst, def);
-  ZodType.init(inst, def);
+var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def2) => {
+  $ZodTemplateLiteral.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => templateLiteralProcessor(inst, ctx, json2, params);
 });
 function templateLiteral(parts, params) {
@@ -36483,9 +36604,9 @@ function templateLiteral(parts, params) {
     ...util_exports.normalizeParams(params)
   });
 }
-var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
-  $ZodLazy.init(inst, def);
-  ZodType.init(inst, def);
+var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def2) => {
+  $ZodLazy.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => lazyProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
@@ -36495,9 +36616,9 @@ function lazy(getter) {
     getter
   });
 }
-var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
-  $ZodPromise.init(inst, def);
-  ZodType.init(inst, def);
+var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def2) => {
+  $ZodPromise.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => promiseProcessor(inst, ctx, json2, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
@@ -36507,9 +36628,9 @@ function promise(innerType) {
     innerType
   });
 }
-var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
-  $ZodFunction.init(inst, def);
-  ZodType.init(inst, def);
+var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def2) => {
+  $ZodFunction.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => functionProcessor(inst, ctx, json2, params);
 });
 function _function(params) {
@@ -36519,9 +36640,9 @@ function _function(params) {
     output: params?.output ?? unknown()
   });
 }
-var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
-  $ZodCustom.init(inst, def);
-  ZodType.init(inst, def);
+var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def2) => {
+  $ZodCustom.init(inst, def2);
+  ZodType.init(inst, def2);
   inst._zod.processJSONSchema = (ctx, json2, params) => customProcessor(inst, ctx, json2, params);
 });
 function check(fn) {
@@ -36543,8 +36664,8 @@ function superRefine(fn, params) {
 }
 var describe2 = describe;
 var meta2 = meta;
-var ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def) => {
-  ZodCustom.init(inst, def);
+var ZodInstanceOf = /* @__PURE__ */ $constructor("ZodInstanceOf", (inst, def2) => {
+  ZodCustom.init(inst, def2);
 }, {
   properties(shape, params) {
     return this.check(_properties(shape, params));
@@ -36742,13 +36863,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path36 = ref2.slice(1).split("/").filter(Boolean);
-  if (path36.length === 0) {
+  const path37 = ref2.slice(1).split("/").filter(Boolean);
+  if (path37.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path36[0] === defsKey) {
-    const key = path36[1] === void 0 ? void 0 : decodeJSONPointerSegment(path36[1]);
+  if (path37[0] === defsKey) {
+    const key = path37[1] === void 0 ? void 0 : decodeJSONPointerSegment(path37[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -37400,11 +37521,11 @@ function visit(schema, fnOrHandlers) {
     return mapped;
   }
   function mapInner(s) {
-    const def = s._zod.def;
-    const kind = def.type;
+    const def2 = s._zod.def;
+    const kind = def2.type;
     switch (kind) {
       case "object": {
-        const oldShape = def.shape;
+        const oldShape = def2.shape;
         const keys = Object.keys(oldShape);
         let changed = false;
         const newShape = {};
@@ -37414,20 +37535,20 @@ function visit(schema, fnOrHandlers) {
             changed = true;
           newShape[k] = mapped;
         }
-        let newCatchall = def.catchall;
-        if (def.catchall) {
-          newCatchall = run(def.catchall);
-          if (newCatchall !== def.catchall)
+        let newCatchall = def2.catchall;
+        if (def2.catchall) {
+          newCatchall = run(def2.catchall);
+          if (newCatchall !== def2.catchall)
             changed = true;
         }
-        return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
+        return changed ? clone(s, { ...def2, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run(def.element);
-        return mapped === def.element ? s : clone(s, { ...def, element: mapped });
+        const mapped = run(def2.element);
+        return mapped === def2.element ? s : clone(s, { ...def2, element: mapped });
       }
       case "tuple": {
-        const oldItems = def.items;
+        const oldItems = def2.items;
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
@@ -37436,26 +37557,26 @@ function visit(schema, fnOrHandlers) {
             changed = true;
           newItems.push(mapped);
         }
-        let newRest = def.rest;
-        if (def.rest) {
-          newRest = run(def.rest);
-          if (newRest !== def.rest)
+        let newRest = def2.rest;
+        if (def2.rest) {
+          newRest = run(def2.rest);
+          if (newRest !== def2.rest)
             changed = true;
         }
-        return changed ? clone(s, { ...def, items: newItems, rest: newRest }) : s;
+        return changed ? clone(s, { ...def2, items: newItems, rest: newRest }) : s;
       }
       case "record":
       case "map": {
-        const newKey = run(def.keyType);
-        const newVal = run(def.valueType);
-        return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
+        const newKey = run(def2.keyType);
+        const newVal = run(def2.valueType);
+        return newKey === def2.keyType && newVal === def2.valueType ? s : clone(s, { ...def2, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run(def.valueType);
-        return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
+        const newVal = run(def2.valueType);
+        return newVal === def2.valueType ? s : clone(s, { ...def2, valueType: newVal });
       }
       case "union": {
-        const oldOptions = def.options;
+        const oldOptions = def2.options;
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
@@ -37464,12 +37585,12 @@ function visit(schema, fnOrHandlers) {
             changed = true;
           newOptions.push(mapped);
         }
-        return changed ? clone(s, { ...def, options: newOptions }) : s;
+        return changed ? clone(s, { ...def2, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run(def.left);
-        const newRight = run(def.right);
-        return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
+        const newLeft = run(def2.left);
+        const newRight = run(def2.right);
+        return newLeft === def2.left && newRight === def2.right ? s : clone(s, { ...def2, left: newLeft, right: newRight });
       }
       case "optional":
       case "nullable":
@@ -37480,22 +37601,22 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run(def.innerType);
-        return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
+        const newInner = run(def2.innerType);
+        return newInner === def2.innerType ? s : clone(s, { ...def2, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run(def.in);
-        const newOut = run(def.out);
-        return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
+        const newIn = run(def2.in);
+        const newOut = run(def2.out);
+        return newIn === def2.in && newOut === def2.out ? s : clone(s, { ...def2, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run(def.input);
-        const newOutput = run(def.output);
-        return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
+        const newInput = run(def2.input);
+        const newOutput = run(def2.output);
+        return newInput === def2.input && newOutput === def2.output ? s : clone(s, { ...def2, input: newInput, output: newOutput });
       }
       case "lazy": {
-        const original = def.getter;
-        const { _cachedInner, ...rest } = def;
+        const original = def2.getter;
+        const { _cachedInner, ...rest } = def2;
         return clone(s, { ...rest, getter: () => run(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
@@ -37536,8 +37657,8 @@ function deepPartial(schema) {
     object: (s) => s.partial(),
     // Every partialed option now admits `undefined`, which the constructor rejects as a duplicate.
     union: (s) => {
-      const def = s._zod.def;
-      return def.discriminator === void 0 ? s : union(def.options);
+      const def2 = s._zod.def;
+      return def2.discriminator === void 0 ? s : union(def2.options);
     }
   });
 }
@@ -37546,14 +37667,14 @@ function deepPartial(schema) {
 function withChecks(side, checks) {
   if (!checks?.length)
     return side;
-  const def = side._zod.def;
-  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
+  const def2 = side._zod.def;
+  return clone(side, mergeDefs(def2, { checks: [...def2.checks ?? [], ...checks] }), { parent: true });
 }
-function outSide(def) {
-  return withChecks(def.out, def.checks);
+function outSide(def2) {
+  return withChecks(def2.out, def2.checks);
 }
-function inSide(def) {
-  return def.in._zod.traits.has("$ZodTransform") ? outSide(def) : def.in;
+function inSide(def2) {
+  return def2.in._zod.traits.has("$ZodTransform") ? outSide(def2) : def2.in;
 }
 function input(schema) {
   return visit(schema, {
@@ -37595,6 +37716,42 @@ function bigint3(params) {
 }
 function date4(params) {
   return _coercedDate(ZodDate, params);
+}
+
+// src/util/json.ts
+import { readFile as readFile2 } from "node:fs/promises";
+async function readJson(file2, schema, options) {
+  let text2;
+  try {
+    text2 = await readFile2(file2, "utf8");
+  } catch (error63) {
+    const code = error63.code ?? error63.message;
+    throw new MediaError(`Cannot read the ${options.what} ${file2} (${code})`, {
+      fix: code === "ENOENT" ? options.missingFix ?? options.fix : options.fix,
+      cause: error63
+    });
+  }
+  let data;
+  try {
+    data = JSON.parse(text2.replace(/^\uFEFF/, ""));
+  } catch (error63) {
+    throw new MediaError(`The ${options.what} ${file2} is not JSON (${error63.message})`, { fix: options.fix, cause: error63 });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where2 = first.path.length ? `${first.path.join(".")}: ` : "";
+    throw new MediaError(`The ${options.what} ${file2} is not valid: ${where2}${first.message}`, { fix: options.fix, cause: parsed.error });
+  }
+  return parsed.data;
+}
+async function readJsonIfExists(file2, schema, options) {
+  try {
+    return await readJson(file2, schema, options);
+  } catch (error63) {
+    if (error63 instanceof MediaError && error63.cause?.code === "ENOENT") return void 0;
+    throw error63;
+  }
 }
 
 // src/media/manifest.ts
@@ -37684,29 +37841,11 @@ function stableHash(value) {
   return createHash2("sha256").update(JSON.stringify(canonical(value))).digest("hex").slice(0, 16);
 }
 async function readManifest(file2) {
-  let raw;
-  try {
-    raw = await readFile2(file2, "utf8");
-  } catch (error63) {
-    throw new MediaError(`No workspace manifest at ${file2}`, { fix: "Run `osmedia import-media --source \u2026 --workspace \u2026` first.", cause: error63 });
-  }
-  let data;
-  try {
-    data = JSON.parse(raw);
-  } catch (error63) {
-    throw new MediaError(`The workspace manifest ${file2} is not valid JSON`, {
-      fix: "Re-create the workspace with `osmedia import-media --force`.",
-      cause: error63
-    });
-  }
-  const parsed = ManifestSchema.safeParse(data);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new MediaError(`The workspace manifest ${file2} is not valid: ${first.path.join(".")}: ${first.message}`, {
-      fix: "It was written by another osmedia version or edited by hand; re-create the workspace with `osmedia import-media --force`."
-    });
-  }
-  return parsed.data;
+  return readJson(file2, ManifestSchema, {
+    what: "workspace manifest",
+    fix: "It was written by another osmedia version or edited by hand; re-create the workspace with `osmedia import-media --force`.",
+    missingFix: "Run `osmedia import-media --source \u2026 --workspace \u2026` first."
+  });
 }
 function serializeManifest(manifest) {
   return `${JSON.stringify(manifest, null, 2)}
@@ -37714,7 +37853,7 @@ function serializeManifest(manifest) {
 }
 function withFiles(files, changed, removed = []) {
   const map2 = new Map(files.map((f) => [f.path, f]));
-  for (const path36 of removed) map2.delete(path36);
+  for (const path37 of removed) map2.delete(path37);
   for (const file2 of changed) map2.set(file2.path, file2);
   return [...map2.values()].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
 }
@@ -37762,9 +37901,12 @@ var Workspace = class {
       });
     }
   }
-  /** Takes the workspace lock for one command; a lock left by a dead process on this host is stale. */
-  async lock(command, reporter) {
-    return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter });
+  /**
+   * Takes the workspace lock for one session (a run, or one step); a lock left by a dead process on
+   * this host is stale. waitMs: how long to wait for a live holder (0: fail at once with its name).
+   */
+  async lock(command, reporter, waitMs = 0) {
+    return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter, waitMs });
   }
   async hasManifest() {
     return exists(this.manifestPath);
@@ -37774,13 +37916,16 @@ var Workspace = class {
   }
   /**
    * Finishes or discards what an interrupted run left behind. Call it under the lock, before
-   * any step reads the manifest.
+   * any step reads the manifest. Returns the manifest a finished journal wrote (so the session
+   * need not read it back), else undefined.
    */
   async recover(reporter) {
+    let recovered;
     if (await exists(this.journalPath)) {
       const journal = JSON.parse(await readFile3(this.journalPath, "utf8"));
       reporter.emit({ type: "info", message: "finishing a change that an interrupted run had already verified" });
       await this.applyJournal(journal);
+      recovered = journal.manifest;
     }
     for (const leftover of [this.tmpDir, this.stagingDir]) {
       if (await exists(leftover)) {
@@ -37793,6 +37938,7 @@ var Workspace = class {
         await removeTree(leftover);
       }
     }
+    return recovered;
   }
   /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */
   async tempPath(name) {
@@ -37864,10 +38010,11 @@ function createContext(options) {
 }
 
 // src/pipeline/run-recipe.ts
-import path24 from "node:path";
+import path25 from "node:path";
 
 // src/steps/apply-updates.ts
-import { rm as rm6, stat as stat3 } from "node:fs/promises";
+import { mkdtemp, rm as rm6, stat as stat3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path16 from "node:path";
 
 // src/updates/execute.ts
@@ -37947,10 +38094,10 @@ function dismErrorCode(output2, exitCode) {
   return void 0;
 }
 function dismErrorText(output2) {
-  const lines2 = output2.split(/\r?\n/).map((l) => l.trim());
-  const at = lines2.findLastIndex((l) => /^Error:\s*\S+/.test(l));
+  const lines = output2.split(/\r?\n/).map((l) => l.trim());
+  const at = lines.findLastIndex((l) => /^Error:\s*\S+/.test(l));
   if (at < 0) return void 0;
-  return lines2.slice(at + 1).find((l) => l && !/^Error:/.test(l) && !/log file can be found/i.test(l));
+  return lines.slice(at + 1).find((l) => l && !/^Error:/.test(l) && !/log file can be found/i.test(l));
 }
 function decodeDismError(code) {
   if (!code) return void 0;
@@ -37992,10 +38139,10 @@ function imageTarget(manifest, image, id, packages, options) {
   const current = ubrOf(image.version);
   const operations = [];
   const applies = [];
-  const skipped2 = [];
+  const skipped = [];
   const expectPackages = [];
   let predicted = current;
-  const skip = (pkg, reason) => skipped2.push({ kb: pkg.kb, identity: pkg.identity, reason });
+  const skip = (pkg, reason) => skipped.push({ kb: pkg.kb, identity: pkg.identity, reason });
   const standaloneSsu = packages.filter((p) => p.kind === "ssu");
   for (const ssu of standaloneSsu) {
     if (recorded(manifest, id, ssu.identity)) skip(ssu, "already applied (recorded in the manifest)");
@@ -38065,7 +38212,7 @@ function imageTarget(manifest, image, id, packages, options) {
     predicted: withUbr(image.version, predicted),
     operations,
     applies,
-    skipped: skipped2,
+    skipped,
     expectPackages
   };
 }
@@ -38078,13 +38225,13 @@ function planServicing(manifest, packages, options, extra = {}) {
   if (safeOs && first) {
     const operations = [{ action: "extract-winre", fromIndex: first.index }];
     const applies = [];
-    const skipped2 = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
+    const skipped = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
     const winreRecords = appliedUpdates(manifest).filter((u2) => u2.target === "winre" && u2.kind === "safe-os");
     const newest = Math.max(0, ...winreRecords.map((u2) => Number(u2.identity.split("~").at(-1)?.split(".")[1] ?? 0)));
     if (recorded(manifest, "winre", safeOs.identity))
-      skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
+      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
     else if ((safeOs.revision ?? 0) <= newest)
-      skipped2.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
+      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
     else {
       const { target: lcu } = cumulativeChain(packages);
       const ssu = packages.find((p) => p.kind === "ssu");
@@ -38093,7 +38240,7 @@ function planServicing(manifest, packages, options, extra = {}) {
       operations.push({ action: "add-package", package: ref(safeOs), checkpoints: [] }, { action: "cleanup", resetBase: true }, { action: "export" });
       applies.push(ref(safeOs));
       if (lcu)
-        skipped2.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
+        skipped.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
       winreServiced = true;
       const ssuIdentity = operations.find((o2) => o2.action === "add-ssu");
       targets.push({
@@ -38103,11 +38250,11 @@ function planServicing(manifest, packages, options, extra = {}) {
         predicted: withUbr(first.version, safeOs.revision ?? 0),
         operations,
         applies: ssuIdentity ? [ssuIdentity.package.kind === "ssu" ? ssuIdentity.package : { ...ssuIdentity.package, identity: ssuIdentity.ssuIdentity, kind: "ssu" }, ...applies] : applies,
-        skipped: skipped2,
+        skipped,
         expectPackages: [...ssuIdentity ? [ssuIdentity.ssuIdentity] : [], safeOs.identity]
       });
     }
-    if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped: skipped2, expectPackages: [] });
+    if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped, expectPackages: [] });
   } else if (first && cumulativeChain(packages).target) {
     targets.push({
       target: "winre",
@@ -38181,18 +38328,18 @@ function describeOperation(op) {
   return OPERATION_TEXT[op.action](op);
 }
 function formatPlan(plan) {
-  const lines2 = [];
+  const lines = [];
   for (const target of plan.targets) {
     const idle = target.operations.length === 0;
     const build = idle ? target.before ? `  ${target.before}` : "" : target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
-    lines2.push(`${target.title}${build}${idle ? "  (nothing to do)" : ""}`);
-    target.operations.forEach((op, i2) => lines2.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
-    for (const skip of target.skipped) lines2.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
+    lines.push(`${target.title}${build}${idle ? "  (nothing to do)" : ""}`);
+    target.operations.forEach((op, i2) => lines.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
+    for (const skip of target.skipped) lines.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
   }
-  for (const rejection of plan.rejections) lines2.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
-  for (const file2 of plan.unpinned) lines2.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
-  if (plan.needsDism) lines2.push("needs DISM: the image servicing above runs on a Windows runner");
-  return lines2;
+  for (const rejection of plan.rejections) lines.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
+  for (const file2 of plan.unpinned) lines.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
+  if (plan.needsDism) lines.push("needs DISM: the image servicing above runs on a Windows runner");
+  return lines;
 }
 
 // src/updates/execute.ts
@@ -38646,10 +38793,10 @@ var ServicingRun = class {
     }
     const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
     if (setup) {
-      const check2 = path12.join(this.runDir, "check");
-      await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check2);
-      const [name] = await readdir3(check2);
-      if (await hashFile(setup.from) !== await hashFile(path12.join(check2, name))) {
+      const check3 = path12.join(this.runDir, "check");
+      await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check3);
+      const [name] = await readdir3(check3);
+      if (await hashFile(setup.from) !== await hashFile(path12.join(check3, name))) {
         throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", {
           fix: "Nothing was replaced; run again. If it persists, re-import the media."
         });
@@ -38875,7 +39022,8 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
   const ignored = [];
   if (source.from) {
     const dir = path15.resolve(baseDir, source.from);
-    const entries = await readdir4(dir, { withFileTypes: true }).catch((error63) => {
+    const entries = await readdir4(dir, { withFileTypes: true }).catch((caught) => {
+      const error63 = caught;
       throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, {
         fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)."
       });
@@ -38954,28 +39102,177 @@ async function classifyUpdates(sevenZip, files, hashes, media, work) {
   return { packages, rejections: [...rejections, ...duplicates] };
 }
 
+// src/steps/preflight.ts
+function problemOf(step2, error63) {
+  if (!(error63 instanceof OsmediaError)) throw error63;
+  const described = describeError(error63);
+  return { step: step2, message: described.message, fix: described.fix ?? "See the message above." };
+}
+async function check2(step2, problems, run) {
+  try {
+    return await run();
+  } catch (error63) {
+    problems.push(problemOf(step2, error63));
+    return void 0;
+  }
+}
+
+// src/steps/fields.ts
+function list(item, min) {
+  const array2 = min ? external_exports.array(item).min(1, min) : external_exports.array(item);
+  return external_exports.union([item, array2]).transform((v2) => Array.isArray(v2) ? v2 : [v2]);
+}
+var def = (schema) => schema._zod.def;
+function metaOf(schema) {
+  for (let s = schema; s; ) {
+    const meta3 = s.meta();
+    if (meta3?.description) return meta3;
+    const d = def(s);
+    s = d.innerType ?? d.in;
+  }
+  return void 0;
+}
+function shapeOf(schema) {
+  for (let s = schema; s; ) {
+    const d = def(s);
+    if (d.type === "object") return s.shape;
+    s = d.innerType ?? d.in;
+  }
+  return void 0;
+}
+function kindOf2(schema) {
+  const d = def(schema);
+  switch (d.type) {
+    case "optional":
+    case "default":
+    case "prefault":
+    case "nullable":
+      return kindOf2(d.innerType);
+    case "pipe":
+      return kindOf2(d.in);
+    case "union":
+      return d.options.some((o2) => kindOf2(o2) === "list") ? "list" : kindOf2(d.options[0]);
+    case "array":
+      return "list";
+    case "boolean":
+    case "literal":
+      return "boolean";
+    case "number":
+      return "number";
+    default:
+      return "string";
+  }
+}
+function optionality(schema) {
+  const d = def(schema);
+  if (d.type === "optional") return { required: false };
+  if (d.type === "default" || d.type === "prefault") return { required: false, defaultValue: d.defaultValue };
+  return { required: true };
+}
+function fieldsOf(schema, prefix2 = [], parentRequired = true) {
+  const shape = shapeOf(schema) ?? {};
+  return Object.entries(shape).flatMap(([key, field]) => {
+    const meta3 = metaOf(field);
+    const { required: required2, defaultValue } = optionality(field);
+    if (meta3?.flag !== void 0 || meta3 && !shapeOf(field)) {
+      return [{ path: [...prefix2, key], meta: meta3, kind: kindOf2(field), required: required2 && parentRequired, requiredInParent: required2, defaultValue }];
+    }
+    return shapeOf(field) ? fieldsOf(field, [...prefix2, key], required2 && parentRequired) : [];
+  });
+}
+var onHost = (field, host) => field.meta.flag !== void 0 && !field.meta.hostOnly && (field.meta.hosts ?? ["cli", "action", "jenkins"]).includes(host);
+function valueOf(field, raw) {
+  if (raw === void 0 || raw === "") return void 0;
+  if (field.kind === "boolean") return field.meta.negate ? raw === true ? false : void 0 : raw;
+  if (field.kind === "number") return typeof raw === "string" && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+  if (field.kind === "list") {
+    const values = (Array.isArray(raw) ? raw : [String(raw)]).flatMap((v2) => field.meta.commaList ? v2.split(",") : [v2]).map((v2) => v2.trim());
+    const items = values.filter(Boolean);
+    if (items.length === 0) return void 0;
+    return field.meta.item ? items.map((v2) => ({ [field.meta.item]: v2 })) : items;
+  }
+  return raw;
+}
+function setPath(target, keys, value) {
+  let node2 = target;
+  for (const key of keys.slice(0, -1)) node2 = node2[key] ??= {};
+  node2[keys.at(-1)] = value;
+}
+function getPath(source, keys) {
+  let node2 = source;
+  for (const key of keys) node2 = node2 && typeof node2 === "object" ? node2[key] : void 0;
+  return node2;
+}
+function buildOptions(fields, read) {
+  const options = {};
+  for (const field of fields) {
+    const value = valueOf(field, read(field));
+    if (value !== void 0) setPath(options, field.path, value);
+  }
+  return options;
+}
+var workspaceField = () => external_exports.string().min(1).meta({
+  flag: "workspace",
+  short: "w",
+  placeholder: "DIR",
+  example: "D:\\osmedia\\win11",
+  description: "the workspace folder (holds media/ and osmedia-manifest.json)"
+});
+var engineField = (description = "WIM engine: wimlib (default) or dism (Windows only)") => external_exports.enum(["wimlib", "dism"]).optional().meta({ flag: "engine", placeholder: "NAME", description });
+
 // src/steps/apply-updates.ts
 var ApplyUpdatesOptionsSchema = external_exports.strictObject({
   /** A folder of .msu/.cab files; a SHA256SUMS file in it pins them. */
-  from: external_exports.string().min(1).optional(),
+  from: external_exports.string().min(1).optional().meta({
+    flag: "updates",
+    short: "u",
+    placeholder: "DIR",
+    example: "D:\\updates\\2026-11",
+    description: "folder of this month's .msu and .cab files; a SHA256SUMS file in it (sha256sum format) pins them"
+  }),
   /** Update files, each optionally pinned by SHA-256. */
-  files: external_exports.array(
+  files: list(
     external_exports.strictObject({
       path: external_exports.string().min(1),
       sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 is 64 hexadecimal digits").optional()
     })
-  ).optional(),
+  ).optional().meta({
+    flag: "update",
+    placeholder: "FILE",
+    item: "path",
+    description: 'an update file (repeatable); pin it with "files": [{"path", "sha256"}] in an --args-file or the recipe'
+  }),
   /** /StartComponentCleanup after the updates (ResetBase for WinRE and boot.wim only). */
-  cleanup: external_exports.boolean().default(true),
+  cleanup: external_exports.boolean().default(true).meta({
+    flag: "no-cleanup",
+    negate: true,
+    description: "run /StartComponentCleanup after the updates (the default); --no-cleanup skips it (not recommended: the images stay larger)"
+  }),
   /** Enable .NET Framework 3.5 in install.wim images (from sources/sxs), after cleanup. */
-  netfx3: external_exports.boolean().default(false),
+  netfx3: external_exports.boolean().default(false).meta({ flag: "netfx3", description: "enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)" }),
   /** As ConfigMgr's "Continue on error": record a failed package and go on; the default discards the image. */
-  continueOnError: external_exports.boolean().default(false),
+  continueOnError: external_exports.boolean().default(false).meta({
+    flag: "continue-on-error",
+    description: `record a package DISM fails to add and carry on (as ConfigMgr's "Continue on error"); default: discard the image and stop`
+  }),
   /** Go on when some files are rejected (express CABs, other architectures…); they are still reported. */
-  skipRejected: external_exports.boolean().default(false),
+  skipRejected: external_exports.boolean().default(false).meta({ flag: "skip-rejected", description: "go on when some files are rejected (express CABs, other architectures\u2026); they are still listed" }),
   /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
-  scratch: external_exports.string().min(1).optional()
-}).refine((o2) => o2.from !== void 0 || (o2.files?.length ?? 0) > 0, { message: "name the updates: a folder (from / --updates) or files" });
+  scratch: external_exports.string().min(1).optional().meta({
+    flag: "scratch",
+    placeholder: "DIR",
+    description: "folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)"
+  })
+}).refine((o2) => o2.from !== void 0 || (o2.files?.length ?? 0) > 0, { error: "name the updates: a folder (from / --updates) or files" });
+var ApplyUpdatesFlags = external_exports.object({
+  dryRun: external_exports.boolean().optional().meta({
+    flag: "dry-run",
+    short: "n",
+    hosts: ["cli", "jenkins"],
+    description: "classify the updates and print the servicing plan (table, or JSON with --json); change nothing"
+  }),
+  engine: engineField("takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)")
+});
 function mediaTarget(manifest) {
   const image = manifest.installWim.images[0];
   return { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
@@ -38994,6 +39291,18 @@ async function prepareServicing(context, manifest, options) {
   );
   const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
   return { plan, files, ignored };
+}
+function noUpdates(options, ignored) {
+  return new MediaError(`No .msu or .cab files in ${options.from ?? "the update list"}${ignored.length ? ` (only ${ignored.slice(0, 5).join(", ")})` : ""}`, {
+    fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed."
+  });
+}
+function rejected(rejections) {
+  const list2 = rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
+  return new MediaError(`${rejections.length} update file(s) cannot service this media:
+${list2}`, {
+    fix: "Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed."
+  });
 }
 function availableDism() {
   if (process.env.OSMEDIA_DISM) return process.env.OSMEDIA_DISM;
@@ -39026,6 +39335,25 @@ var applyUpdates = {
       skipRejected: options.skipRejected
     };
   },
+  /**
+   * The updates exist and none would be rejected (unless skipRejected): the same collection, pins
+   * and classification apply() uses, on the media's architecture and build as they will be.
+   */
+  async preflight(context, before, options) {
+    const problems = [];
+    await check2("apply-updates", problems, async () => {
+      const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
+      if (files.length === 0) throw noUpdates(options, ignored);
+      const image = before.images?.[0];
+      if (!image) return;
+      const hashes = await checkPins(files);
+      const work = await mkdtemp(path16.join(tmpdir(), "osmedia-preflight-"));
+      const media = { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
+      const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm6(work, { recursive: true, force: true }));
+      if (rejections.length > 0 && !options.skipRejected) throw rejected(rejections);
+    });
+    return { problems };
+  },
   plan(_manifest, options) {
     const source = options.from ? `the folder ${options.from}` : `${options.files?.length} file(s)`;
     return [
@@ -39036,12 +39364,7 @@ var applyUpdates = {
     const { reporter } = context;
     const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
     if (updateFiles.length === 0) {
-      throw new MediaError(
-        `No .msu or .cab files in ${options.from ?? "the update list"}${ignored.length ? ` (only ${ignored.slice(0, 5).join(", ")})` : ""}`,
-        {
-          fix: "Put this month's update packages there (downloaded from the Microsoft Update Catalog), or remove the updates from the recipe. Nothing was changed."
-        }
-      );
+      throw noUpdates(options, ignored);
     }
     for (const name of ignored) reporter.emit({ type: "info", step: "apply-updates", message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
@@ -39052,13 +39375,7 @@ var applyUpdates = {
         message: `${file2} has no SHA-256 pin (add it to SHA256SUMS in the updates folder, or a sha256 in the recipe)`
       });
     if (plan.rejections.length > 0) {
-      const list = plan.rejections.map((r) => `  ${r.fileName}: ${r.reason}`).join("\n");
-      if (!options.skipRejected) {
-        throw new MediaError(`${plan.rejections.length} update file(s) cannot service this media:
-${list}`, {
-          fix: "Remove them from the updates folder (or the recipe), or pass --skip-rejected (updates.skipRejected: true) to go on without them. Nothing was changed."
-        });
-      }
+      if (!options.skipRejected) throw rejected(plan.rejections);
       for (const r of plan.rejections) reporter.emit({ type: "warning", step: "apply-updates", message: `skipped ${r.fileName}: ${r.reason}` });
     }
     const active = plan.targets.filter((t) => t.operations.length > 0);
@@ -39102,7 +39419,7 @@ ${list}`, {
       bootWim: result.bootInfo && manifest.bootWim ? { ...manifest.bootWim, images: result.bootInfo.images } : manifest.bootWim,
       files,
       fingerprint: fingerprintFiles(files),
-      updates: [...manifest.updates, ...result.applied]
+      updates: [...manifest.updates, ...result.applied.map((a2) => ({ ...a2 }))]
     };
     for (const line of result.verified) reporter.emit({ type: "info", step: "apply-updates", message: `verified: ${line}` });
     const kbs = [...new Set(result.applied.map((a2) => a2.kb).filter(Boolean))];
@@ -39134,8 +39451,8 @@ function psString(value) {
   return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (quote) => quote + quote)}'`;
 }
 var UTF8_BOM = "\uFEFF";
-function psFile(lines2) {
-  return `${UTF8_BOM}${lines2.join("\r\n")}\r
+function psFile(lines) {
+  return `${UTF8_BOM}${lines.join("\r\n")}\r
 `;
 }
 var ENTER_SITE = [
@@ -39154,21 +39471,35 @@ var RESULT_OUTPUT = [
 // src/configmgr/site.ts
 var SiteOptionsSchema = external_exports.strictObject({
   /** The site code, e.g. P01. */
-  siteCode: external_exports.string().regex(/^[A-Za-z0-9]{3}$/, "a site code is three letters or digits, e.g. P01"),
+  siteCode: external_exports.string().regex(/^[A-Za-z0-9]{3}$/, "a site code is three letters or digits, e.g. P01").meta({
+    flag: "site-code",
+    placeholder: "CODE",
+    example: "P01",
+    description: "ConfigMgr site code: after publishing, create or repoint the OS upgrade package and distribute it (needs the console on the machine)"
+  }),
   /** The SMS Provider host (the site server, usually). */
-  provider: external_exports.string().min(1).regex(/^[A-Za-z0-9.-]+$/, "a host name (letters, digits, dots, hyphens)"),
+  provider: external_exports.string().min(1).regex(/^[A-Za-z0-9.-]+$/, "a host name (letters, digits, dots, hyphens)").meta({ flag: "provider", placeholder: "HOST", example: "cm01.corp.example", description: "the SMS Provider host (with --site-code)" }),
   /** The OS upgrade package's name in the console (at most 50 characters). */
-  upgradePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name"),
+  upgradePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name").meta({
+    flag: "upgrade-package-name",
+    placeholder: "NAME",
+    example: '"Windows 11 24H2 Enterprise"',
+    description: "the OS upgrade package's name in the console (at most 50 characters)"
+  }),
   /** Optional: an OS image package from sources/install.wim, with this name. */
-  imagePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name").optional(),
+  imagePackageName: external_exports.string().min(1).max(50, "ConfigMgr allows at most 50 characters in a package name").optional().meta({ flag: "image-package-name", placeholder: "NAME", description: "also an OS image package from sources/install.wim, with this name" }),
   /** Must be true: the Windows license terms are accepted for this package (ConfigMgr 2107 and later asks). */
   acceptLicense: external_exports.literal(true, {
-    message: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package"
-  }),
-  distributionPointGroups: external_exports.array(external_exports.string().min(1)).default([]),
-  distributionPoints: external_exports.array(external_exports.string().min(1)).default([]),
+    error: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package"
+  }).meta({ flag: "accept-license", description: "accept the Windows license terms for the package (required with --site-code)" }),
+  distributionPointGroups: list(external_exports.string().min(1)).default([]).meta({ flag: "dp-group", placeholder: "NAME", description: "a distribution point group to distribute to (repeatable)" }),
+  distributionPoints: list(external_exports.string().min(1)).default([]).meta({ flag: "dp", placeholder: "HOST", description: "a distribution point to distribute to (repeatable)" }),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
-  waitDistribution: external_exports.number().int().min(0).default(0),
+  waitDistribution: external_exports.number().int().min(0).default(0).meta({
+    flag: "wait-distribution",
+    placeholder: "SECONDS",
+    description: "seconds to wait for the distribution to finish, reporting each distribution point (default 0)"
+  }),
   /** OS image package multicast options. */
   multicast: external_exports.strictObject({ allow: external_exports.boolean().default(false), encrypt: external_exports.boolean().default(false), transferOnly: external_exports.boolean().default(false) }).optional()
 });
@@ -39375,11 +39706,11 @@ function planSite(input2, state) {
   }
   const upgrade = planPackage("upgrade", site.upgradePackageName, state.upgradePackage, input2, state, input2.description, []);
   const m = site.multicast ?? { allow: false, encrypt: false, transferOnly: false };
-  const bool = (value) => value ? "$true" : "$false";
+  const bool2 = (value) => value ? "$true" : "$false";
   const image = site.imagePackageName ? planPackage("image", site.imagePackageName, state.imagePackage, input2, state, imageDescription(input2), [
-    `-MulticastAllow ${bool(m.allow)}`,
-    `-MulticastEncrypt ${bool(m.encrypt)}`,
-    `-MulticastTransferOnly ${bool(m.transferOnly)}`
+    `-MulticastAllow ${bool2(m.allow)}`,
+    `-MulticastEncrypt ${bool2(m.encrypt)}`,
+    `-MulticastTransferOnly ${bool2(m.transferOnly)}`
   ]) : null;
   const notes = [];
   for (const p of [upgrade.plan, image?.plan]) {
@@ -39392,12 +39723,12 @@ function planSite(input2, state) {
   return { upgrade: upgrade.plan, image: image?.plan ?? null, steps: [...upgrade.steps, ...image?.steps ?? []], notes };
 }
 function describePlan(plan, siteCode) {
-  const lines2 = plan.steps.map((s) => `site ${siteCode}: ${s.what}`);
-  if (lines2.length === 0)
-    lines2.push(
+  const lines = plan.steps.map((s) => `site ${siteCode}: ${s.what}`);
+  if (lines.length === 0)
+    lines.push(
       `site ${siteCode}: nothing to change (the ${KINDS.upgrade.label} "${plan.upgrade.name}" already points at this media and is distributed as named)`
     );
-  return [...lines2, ...plan.notes.map((n2) => `site ${siteCode}: note: ${n2}`)];
+  return [...lines, ...plan.notes.map((n2) => `site ${siteCode}: note: ${n2}`)];
 }
 function siteApplyScript(input2, plan, readAt) {
   const body2 = plan.steps.length === 0 ? ["    # Nothing to change: the site already has this media, distributed as named."] : plan.steps.flatMap((step2, index) => [
@@ -39553,19 +39884,11 @@ function parseWith(schema, value, what) {
 }
 async function readSite(input2, scripts, dirs, stateFile) {
   if (stateFile) {
-    const text2 = await readFile6(stateFile, "utf8").catch((error63) => {
-      throw new MediaError(`Cannot read the site state file ${stateFile} (${error63.code ?? error63.message})`, {
-        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`
-      });
+    const value = await readJson(stateFile, external_exports.unknown(), {
+      what: "site state file",
+      fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`,
+      missingFix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`
     });
-    let value;
-    try {
-      value = JSON.parse(text2.replace(/^\uFEFF/, ""));
-    } catch {
-      throw new MediaError(`The site state file ${stateFile} is not JSON`, {
-        fix: `Pass the file osmedia-site-read.ps1 wrote with -ResultPath, unchanged: ${commandLine(scripts.read, input2, " -ResultPath site-state.json")}`
-      });
-    }
     return parseWith(SiteStateSchema, value, SITE_SCRIPTS.read);
   }
   const powershell = sitePowerShell();
@@ -39679,7 +40002,7 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
 }
 
 // src/distribute/publish.ts
-import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile8, readdir as readdir5, rename as rename3, rm as rm9, stat as stat5 } from "node:fs/promises";
+import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile7, readdir as readdir5, rename as rename3, rm as rm9, stat as stat5 } from "node:fs/promises";
 import path20 from "node:path";
 
 // src/version.ts
@@ -39695,7 +40018,6 @@ function readVersion() {
 var OSMEDIA_VERSION = readVersion();
 
 // src/distribute/published.ts
-import { readFile as readFile7 } from "node:fs/promises";
 import path18 from "node:path";
 var PUBLISHED_MANIFEST = "osmedia-published.json";
 var CURRENT_POINTER = "current.json";
@@ -39711,6 +40033,8 @@ var PublishedSchema = external_exports.object({
   editions: external_exports.array(external_exports.object({ index: external_exports.number(), name: external_exports.string(), editionId: external_exports.string() })),
   /** The updates applied to the media (apply-updates), as the workspace manifest records them. */
   updates: external_exports.array(external_exports.record(external_exports.string(), external_exports.unknown())).default([]),
+  /** What made the media: the source and each media step's identity (inputsKey); absent before osmedia recorded it. */
+  inputs: external_exports.string().optional(),
   files: external_exports.array(FileEntrySchema)
 });
 var CurrentSchema = external_exports.object({
@@ -39725,35 +40049,12 @@ function versionName(manifest) {
   const [, , build = "0", ubr = "0"] = version4.split(".");
   return `${build}.${ubr}-${manifest.fingerprint.slice(0, 8)}`;
 }
-async function readJsonFile(file2, schema, what) {
-  let text2;
-  try {
-    text2 = await readFile7(file2, "utf8");
-  } catch (error63) {
-    if (error63.code === "ENOENT") return void 0;
-    throw error63;
-  }
-  const parsed = schema.safeParse(
-    (() => {
-      try {
-        return JSON.parse(text2);
-      } catch {
-        return void 0;
-      }
-    })()
-  );
-  if (!parsed.success) {
-    throw new MediaError(`${file2} is not a valid ${what}`, {
-      fix: "It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again."
-    });
-  }
-  return parsed.data;
-}
+var PUBLISHED_FIX = "It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.";
 function readPublished(dir) {
-  return readJsonFile(path18.join(dir, PUBLISHED_MANIFEST), PublishedSchema, "published-media manifest");
+  return readJsonIfExists(path18.join(dir, PUBLISHED_MANIFEST), PublishedSchema, { what: "published-media manifest", fix: PUBLISHED_FIX });
 }
 function readCurrent(target) {
-  return readJsonFile(path18.join(target, CURRENT_POINTER), CurrentSchema, "current-version pointer");
+  return readJsonIfExists(path18.join(target, CURRENT_POINTER), CurrentSchema, { what: "current-version pointer", fix: PUBLISHED_FIX });
 }
 function publishedFrom(manifest, version4, osmediaVersion, now) {
   return {
@@ -39766,8 +40067,19 @@ function publishedFrom(manifest, version4, osmediaVersion, now) {
     source: { path: manifest.source.path, sha256: manifest.source.sha256 },
     editions: manifest.installWim.images.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })),
     updates: manifest.updates,
+    inputs: inputsKey(manifest),
     files: manifest.files
   };
+}
+function inputsKey(manifest) {
+  const chain = manifest.history.filter((e) => e.result === "succeeded" && e.effect === "media").map((e) => [e.step, e.optionsHash]);
+  return stableHash({ source: manifest.source.sha256, chain });
+}
+async function equivalentPublished(manifest, target) {
+  const current = await readCurrent(target).catch(() => void 0);
+  if (!current || current.version === versionName(manifest)) return void 0;
+  const published = await readPublished(path18.join(target, current.version)).catch(() => void 0);
+  return published?.inputs !== void 0 && published.inputs === inputsKey(manifest) ? published : void 0;
 }
 
 // src/distribute/target-fs.ts
@@ -39827,7 +40139,7 @@ var ConsoleReporter = class {
   }
   progress(event) {
     const percent = event.total > 0 ? Math.min(100, Math.floor(event.done / event.total * 100)) : 0;
-    const amount = event.unit === "bytes" ? ` ${formatBytes(event.done)} of ${formatBytes(event.total)}` : "";
+    const amount = `${event.unit === "bytes" ? ` ${formatBytes(event.done)} of ${formatBytes(event.total)}` : ""}${event.detail ? ` (${event.detail})` : ""}`;
     if (this.options.tty) {
       const width = 30;
       const filled = Math.round(percent / 100 * width);
@@ -40053,7 +40365,8 @@ function progressReporter(reporter, target, progress) {
     reporter.emit({
       type: "progress",
       step: "distribute",
-      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      phase: `copying to ${target}`,
+      detail: `${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s`,
       done: progress.done,
       total: progress.total,
       unit: "bytes"
@@ -40061,7 +40374,7 @@ function progressReporter(reporter, target, progress) {
   };
 }
 async function readProgressLog(log) {
-  const text2 = await readFile8(log, "utf8").catch(() => "");
+  const text2 = await readFile7(log, "utf8").catch(() => "");
   return new Set(text2.split("\n").filter(Boolean));
 }
 async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom) {
@@ -40220,10 +40533,12 @@ function emptyPlan(target, layout, version4) {
 }
 async function publish(workspace, manifest, options, reporter) {
   if (options.targets.length === 0) throw new UsageError("No --target given", { fix: "Pass at least one --target DIR (a package source folder or share)." });
-  const version4 = versionName(manifest);
   const results = [];
   for (const raw of options.targets) {
     const target = path20.resolve(raw);
+    const same = options.layout === "versioned" ? await equivalentPublished(manifest, target) : void 0;
+    const media = same ? { ...manifest, fingerprint: same.fingerprint, files: same.files } : manifest;
+    const version4 = same?.version ?? versionName(manifest);
     if (options.layout === "mirror" && path20.dirname(target) === target) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: "Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media."
@@ -40231,7 +40546,7 @@ async function publish(workspace, manifest, options, reporter) {
     }
     const started = Date.now();
     const controlDir = options.layout === "versioned" ? target : mirrorStateDir(target);
-    const plan = options.dryRun ? await planTarget(manifest, target, options.layout, options.keep, version4) : emptyPlan(target, options.layout, version4);
+    const plan = options.dryRun ? await planTarget(media, target, options.layout, options.keep, version4) : emptyPlan(target, options.layout, version4);
     const result = {
       ...plan,
       action: options.dryRun ? "dry-run" : "published",
@@ -40244,7 +40559,7 @@ async function publish(workspace, manifest, options, reporter) {
       warnings: []
     };
     if (!options.dryRun) {
-      const relPaths = manifest.files.map((f) => options.layout === "versioned" ? `${version4}/${f.path}` : f.path);
+      const relPaths = media.files.map((f) => options.layout === "versioned" ? `${version4}/${f.path}` : f.path);
       result.warnings = await preflight(target, relPaths, 0);
       for (const warning2 of result.warnings) reporter.emit({ type: "warning", step: "distribute", message: warning2 });
       await probeWritable(controlDir, target);
@@ -40255,11 +40570,11 @@ async function publish(workspace, manifest, options, reporter) {
         waitMs: options.waitMs
       });
       try {
-        const fresh = await planTarget(manifest, target, options.layout, options.keep, version4);
+        const fresh = await planTarget(media, target, options.layout, options.keep, version4);
         Object.assign(result, fresh);
         await preflight(target, [], fresh.bytesToCopy);
-        if (options.layout === "versioned") await publishVersioned(workspace, manifest, fresh, options, reporter, result);
-        else await publishMirror(workspace, manifest, fresh, options, reporter, result);
+        if (options.layout === "versioned") await publishVersioned(workspace, media, fresh, options, reporter, result);
+        else await publishMirror(workspace, media, fresh, options, reporter, result);
       } catch (error63) {
         throw targetError(error63, target, "publishing");
       } finally {
@@ -40279,14 +40594,46 @@ async function publish(workspace, manifest, options, reporter) {
 
 // src/steps/distribute.ts
 var DistributeOptionsSchema = external_exports.strictObject({
-  targets: external_exports.array(external_exports.string().min(1)).min(1, "at least one target folder (a package source share)"),
-  layout: external_exports.enum(["versioned", "mirror"]).default("versioned"),
+  targets: list(external_exports.string().min(1), "at least one target folder (a package source share)").meta({
+    flag: "target",
+    short: "t",
+    placeholder: "DIR",
+    example: "\\\\cm01\\sources$\\OS\\Win11",
+    description: "a package source folder (UNC path or mounted share); repeatable"
+  }),
+  layout: external_exports.enum(["versioned", "mirror"]).default("versioned").meta({
+    flag: "layout",
+    placeholder: "LAYOUT",
+    description: "versioned (default): a new <target>/<version>/ per publish and current.json; mirror: one folder updated in place"
+  }),
   /** Versioned layout: versions kept, the current one included (never deleted). */
-  keep: external_exports.number().int().min(1).default(2),
+  keep: external_exports.number().int().min(1).default(2).meta({ flag: "keep-versions", placeholder: "N", description: "versioned: how many versions to keep, the current one included (default 2)" }),
   /** Seconds to wait for another publish to the same target before failing. */
-  wait: external_exports.number().int().min(0).default(0),
+  wait: external_exports.number().int().min(0).default(0).meta({ flag: "wait", placeholder: "SECONDS", description: "seconds to wait for another publish to the same target (default 0: fail at once)" }),
   /** The ConfigMgr site: the OS upgrade package is pointed at the first target's published folder. */
-  site: SiteOptionsSchema.optional()
+  site: SiteOptionsSchema.optional().meta({
+    description: "the ConfigMgr site (recipe distribute.site): after publishing, the OS upgrade package is created or repointed at the published folder and distributed (needs the ConfigMgr console; README: ConfigMgr permissions)"
+  })
+});
+var DistributeFlags = external_exports.object({
+  dryRun: external_exports.boolean().optional().meta({
+    flag: "dry-run",
+    short: "n",
+    hosts: ["cli", "jenkins"],
+    description: "show what would be copied, replaced and deleted per target, and what would change on the site; change nothing"
+  }),
+  emitScripts: external_exports.string().min(1).optional().meta({
+    flag: "emit-scripts",
+    placeholder: "DIR",
+    hosts: ["cli", "jenkins"],
+    description: "write the site scripts for the version that would be published to DIR, publish and change nothing, exit 0 (for review); the apply script too when the site can be read"
+  }),
+  siteState: external_exports.string().min(1).optional().meta({
+    flag: "site-state",
+    placeholder: "FILE",
+    hosts: ["cli", "jenkins"],
+    description: "with --dry-run or --emit-scripts: plan the site changes from this result of osmedia-site-read.ps1 (run on a machine with the console) instead of reading the site"
+  })
 });
 function describeTarget(r) {
   const what = r.action === "dry-run" ? `would ${r.copy.length + r.replace.length ? `copy ${r.copy.length}, replace ${r.replace.length}` : "copy nothing"}${r.link.length ? `, link ${r.link.length}` : ""}${r.delete.length ? `, delete ${r.delete.length}` : ""}${r.removeVersions.length ? `, remove versions ${r.removeVersions.join(", ")}` : ""}` : `${r.action}: ${r.filesCopied} copied, ${r.filesLinked} linked, ${r.filesSkipped} unchanged${r.delete.length ? `, ${r.delete.length} deleted` : ""}${r.removeVersions.length ? `; removed ${r.removeVersions.join(", ")}` : ""}`;
@@ -40313,12 +40660,12 @@ var distribute = {
   schema: DistributeOptionsSchema,
   effect: "external",
   plan(_manifest, options) {
-    const lines2 = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === "versioned" ? `, keep ${options.keep}` : ""})`);
+    const lines = options.targets.map((t) => `publish to ${t} (${options.layout}${options.layout === "versioned" ? `, keep ${options.keep}` : ""})`);
     if (options.site)
-      lines2.push(
+      lines.push(
         `then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ""}, and distribute it`
       );
-    return lines2;
+    return lines;
   },
   async apply(context, manifest, options) {
     const results = await publish(
@@ -40348,7 +40695,7 @@ var distribute = {
 };
 
 // src/steps/generate-task-sequence.ts
-import { mkdir as mkdir10, readFile as readFile9 } from "node:fs/promises";
+import { mkdir as mkdir10, readFile as readFile8 } from "node:fs/promises";
 import path21 from "node:path";
 
 // src/report/junit.ts
@@ -40528,8 +40875,18 @@ function taskSequenceScript(o2) {
 import { stat as stat6 } from "node:fs/promises";
 var StripOptionsSchema = external_exports.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
-  keep: external_exports.array(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)])).min(1, "at least one selector (EditionID, image name or index)")
+  keep: list(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)]), "at least one selector (EditionID, image name or index)").meta(
+    {
+      flag: "keep",
+      short: "k",
+      placeholder: "SELECTOR",
+      example: "Enterprise",
+      commaList: true,
+      description: "editions to keep: an EditionID (Enterprise), an exact image name, or a 1-based index; repeatable or comma-separated"
+    }
+  )
 });
+var StripFlags = external_exports.object({ engine: engineField() });
 function describeImages(images) {
   return images.map((i2) => `  ${String(i2.index).padStart(2)}  ${i2.name}  [${i2.editionId || "no EditionID"}]  ${i2.version}`).join("\n");
 }
@@ -40554,13 +40911,18 @@ ${describeImages(images)}`, {
   }
   return images.filter((i2) => chosen.has(i2.index));
 }
-function splitSelectors(values) {
-  return values.flatMap((v2) => v2.split(",")).map((s) => s.trim()).filter(Boolean);
-}
 var stripIndexes = {
   id: "strip-indexes",
   title: "Stripping install.wim to the kept editions",
   schema: StripOptionsSchema,
+  /** Every selector names an image of the media (read from the ISO when it is still to be imported). */
+  async preflight(_context, before, options) {
+    const problems = [];
+    if (!before.images) return { problems };
+    const images = before.images;
+    const kept = await check2("strip-indexes", problems, () => selectImages(images, options.keep));
+    return { problems, after: kept ? { images: kept.map((image, k) => ({ ...image, index: k + 1 })) } : {} };
+  },
   plan(manifest, options) {
     if (!manifest) return [`keep ${options.keep.join(", ")} in install.wim`];
     const kept = selectImages(manifest.installWim.images, options.keep);
@@ -40576,7 +40938,7 @@ var stripIndexes = {
     if (kept.length === current.images.length) {
       const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
       reporter.emit({ type: "info", step: "strip-indexes", message });
-      return { manifest, summary: { kept: kept.map((i2) => i2.index), removed: [], bytesSaved: 0 }, message };
+      return { manifest, summary: { kept: kept.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })), removed: [], bytesSaved: 0 }, message };
     }
     const temp = await workspace.tempPath("install.wim");
     reporter.emit({
@@ -40636,14 +40998,27 @@ var stripIndexes = {
 // src/steps/generate-task-sequence.ts
 var TaskSequenceOptionsSchema = external_exports.strictObject({
   /** Folder for the XML and its summary (default <workspace>/ts). */
-  out: external_exports.string().min(1).optional(),
+  out: external_exports.string().min(1).optional().meta({ flag: "out", short: "o", placeholder: "DIR", description: "folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)" }),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
-  edition: external_exports.union([external_exports.string().min(1), external_exports.number().int().positive().transform(String)]).optional(),
-  packageId: external_exports.string().regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, "a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123").transform((s) => s.toUpperCase()).optional(),
-  name: external_exports.string().min(1).max(50, "ConfigMgr task sequence names have at most 50 characters").optional(),
-  scanOnly: external_exports.boolean().default(false),
-  dynamicUpdate: external_exports.enum(Object.keys(DYNAMIC_UPDATE)).default("disable"),
-  setupOptions: external_exports.string().min(1).optional(),
+  edition: external_exports.union([external_exports.string().min(1), external_exports.number().int().positive().transform(String)]).optional().meta({
+    flag: "edition",
+    short: "e",
+    placeholder: "SELECTOR",
+    description: "the edition to install (EditionID, exact name or index); required when install.wim holds several"
+  }),
+  packageId: external_exports.string().regex(/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/, "a ConfigMgr package ID: a 3-character site code and 5 hex digits, e.g. P0100123").transform((s) => s.toUpperCase()).optional().meta({
+    flag: "package-id",
+    placeholder: "ID",
+    description: "the OS upgrade package ID (e.g. P0100123); without it a clearly marked placeholder (XXX00000) is used"
+  }),
+  name: external_exports.string().min(1).max(50, "ConfigMgr task sequence names have at most 50 characters").optional().meta({ flag: "name", placeholder: "NAME", description: "the task sequence name (at most 50 characters)" }),
+  scanOnly: external_exports.boolean().default(false).meta({ flag: "scan-only", description: "a compatibility-scan-only task sequence (Setup /Compat ScanOnly), no upgrade" }),
+  dynamicUpdate: external_exports.enum(Object.keys(DYNAMIC_UPDATE)).default("disable").meta({ flag: "dynamic-update", placeholder: "MODE", description: "Windows Setup Dynamic Update: disable (default), policy or override" }),
+  setupOptions: external_exports.string().min(1).optional().meta({
+    flag: "setup-options",
+    placeholder: "OPTIONS",
+    description: 'extra Windows Setup options (OSDSetupAdditionalUpgradeOptions), e.g. "/DiagnosticPrompt Enable"'
+  }),
   checks: external_exports.strictObject({
     freeDiskSpaceMB: external_exports.number().int().positive(),
     memoryMB: external_exports.number().int().positive(),
@@ -40652,11 +41027,29 @@ var TaskSequenceOptionsSchema = external_exports.strictObject({
     checkMemory: external_exports.boolean(),
     checkOSType: external_exports.boolean(),
     checkProcessorSpeed: external_exports.boolean()
-  }).partial().default({})
+  }).partial().default({}).meta({
+    description: "the Check Readiness step: freeDiskSpaceMB, memoryMB, processorSpeedMHz and which checks run (checkFreeDiskSpace, checkMemory, checkOSType, checkProcessorSpeed)"
+  })
 });
 var TS_FILE = "osmedia-upgrade.xml";
 var TS_SUMMARY = "osmedia-upgrade.txt";
 var TS_SCRIPT = "osmedia-upgrade.ps1";
+function chooseImage(images, options) {
+  if (!options.edition && images.length !== 1) {
+    throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:
+${describeImages(images)}`, {
+      fix: "Pass --edition with an EditionID, an exact image name or an index (taskSequence.edition in the recipe), or strip the media to one edition."
+    });
+  }
+  const matches = options.edition ? selectImages(images, [options.edition]) : [...images];
+  if (matches.length !== 1) {
+    throw new UsageError(`"${options.edition}" matches ${matches.length} images:
+${describeImages(matches)}`, {
+      fix: "Use the index or the exact image name."
+    });
+  }
+  return matches[0];
+}
 var generateTaskSequence = {
   id: "generate-task-sequence",
   title: "Generating the in-place upgrade task sequence",
@@ -40667,23 +41060,16 @@ var generateTaskSequence = {
       `write ${options.out ?? "ts"}/${TS_FILE}${options.scanOnly ? " (compatibility scan only)" : ""} for package ${options.packageId ?? `${PLACEHOLDER_PACKAGE_ID} (placeholder)`}${manifest ? "" : ""}`
     ];
   },
+  /** The edition to install is one image of the media as it will be (two kept editions need --edition). */
+  async preflight(_context, before, options) {
+    const problems = [];
+    const images = before.images;
+    if (images) await check2("generate-task-sequence", problems, () => chooseImage(images, options));
+    return { problems };
+  },
   async apply(context, manifest, options) {
     const { workspace, reporter } = context;
-    const images = manifest.installWim.images;
-    if (!options.edition && images.length !== 1) {
-      throw new UsageError(`install.wim holds ${images.length} images: say which edition the task sequence installs. Images:
-${describeImages(images)}`, {
-        fix: "Pass --edition with an EditionID, an exact image name or an index (or strip the media to one edition)."
-      });
-    }
-    const matches = options.edition ? selectImages(images, [options.edition]) : images;
-    if (matches.length !== 1) {
-      throw new UsageError(`"${options.edition}" matches ${matches.length} images:
-${describeImages(matches)}`, {
-        fix: "Use the index or the exact image name."
-      });
-    }
-    const image = matches[0];
+    const image = chooseImage(manifest.installWim.images, options);
     if (!image.architecture || image.languages.length === 0) {
       throw new MediaError(`The manifest records no ${image.architecture ? "language" : "architecture"} for image ${image.index} (${image.name})`, {
         fix: "ConfigMgr needs both to match clients to the upgrade package: re-import the media (its WIM XML should carry ARCH and LANGUAGES)."
@@ -40731,7 +41117,7 @@ ${describeImages(matches)}`, {
       [summaryPath, summaryText],
       [scriptPath, script]
     ];
-    const current = await Promise.all(outputs.map(([file2]) => readFile9(file2, "utf8").catch(() => "")));
+    const current = await Promise.all(outputs.map(([file2]) => readFile8(file2, "utf8").catch(() => "")));
     const same = outputs.every(([, text2], i2) => current[i2] === text2);
     if (!same) for (const [file2, text2] of outputs) await writeFileAtomic(file2, text2);
     const summary2 = {
@@ -40753,7 +41139,7 @@ ${describeImages(matches)}`, {
 
 // src/steps/import-media.ts
 import { mkdir as mkdir11, rename as rename4, rm as rm10, stat as stat7 } from "node:fs/promises";
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/media/layout.ts
 var SWM_PART = /^sources\/install(\d*)\.swm$/i;
@@ -40776,13 +41162,47 @@ function detectLayout(paths, sourceLabel) {
   return { setupExe, installKind, installParts, bootWim: byLower.get("sources/boot.wim") };
 }
 
+// src/media/source-images.ts
+import path22 from "node:path";
+async function sourceImages(source, isFolder, sevenZip) {
+  if (isFolder) {
+    const layout2 = detectLayout(
+      (await listTree(source)).map((f) => f.path),
+      source
+    );
+    return readImagesFromFile(path22.join(source, ...layout2.installParts[0].split("/")));
+  }
+  const listing = await sevenZip.list(source);
+  if (listing.type !== "Udf" && listing.type !== "Iso")
+    throw new MediaError(`${source} is a ${listing.type} archive, not a disc image`, { fix: "Pass a Windows ISO, or a folder extracted from one." });
+  const layout = detectLayout(
+    listing.entries.filter((e) => !e.folder).map((e) => e.path),
+    source
+  );
+  return sevenZip.wimImages(source, layout.installParts[0]);
+}
+
 // src/steps/import-media.ts
 var ImportOptionsSchema = external_exports.strictObject({
-  source: external_exports.string().min(1, "the path of an ISO or of an extracted media folder"),
+  source: external_exports.string().min(1, "the path of an ISO or of an extracted media folder").meta({
+    flag: "source",
+    short: "s",
+    placeholder: "PATH",
+    example: "D:\\isos\\win11_24h2.iso",
+    description: "an ISO, or a folder with setup.exe and sources/install.wim|esd|swm (the source is never modified)"
+  }),
   /** Expected SHA-256 of the ISO (or of the folder's file list); a mismatch is a hard error. */
-  sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 of 64 hex digits").optional(),
+  sha256: external_exports.string().regex(/^[0-9a-fA-F]{64}$/, "a SHA-256 of 64 hex digits").optional().meta({ flag: "sha256", placeholder: "HEX", description: "expected SHA-256 of the ISO; a mismatch stops the import" }),
   /** Compression of the install.wim made from install.esd or split .swm. */
-  compression: external_exports.enum(["LZX", "XPRESS", "LZMS", "none"]).default("LZX")
+  compression: external_exports.enum(["LZX", "XPRESS", "LZMS", "none"]).default("LZX").meta({
+    flag: "compression",
+    placeholder: "TYPE",
+    description: "compression of install.wim made from install.esd or .swm: LZX (default), XPRESS, LZMS or none"
+  })
+});
+var ImportFlags = external_exports.object({
+  force: external_exports.boolean().optional().meta({ flag: "force", short: "f", description: "replace the media/ folder and manifest the workspace already holds (other files are left alone)" }),
+  engine: engineField()
 });
 var HASH_WORKERS = 2;
 async function statSource(source) {
@@ -40803,7 +41223,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file2) => {
-    const sha256 = known.get(file2.path) ?? await hashFile(path22.join(root, ...file2.path.split("/")), (bytes) => {
+    const sha256 = known.get(file2.path) ?? await hashFile(path23.join(root, ...file2.path.split("/")), (bytes) => {
       done += bytes;
       context.reporter.emit({ type: "progress", step: "import-media", phase, done, total, unit: "bytes" });
     });
@@ -40812,7 +41232,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
 }
 async function materializeInstallWim(context, layout, partPaths, staged, compression) {
   if (layout.installKind === "wim") return;
-  const dest = path22.join(staged, "sources", "install.wim");
+  const dest = path23.join(staged, "sources", "install.wim");
   const onProgress = (phase) => (sample) => context.reporter.emit({ type: "progress", step: "import-media", phase, done: sample.done, total: sample.total, unit: "bytes" });
   if (layout.installKind === "esd") {
     context.reporter.emit({ type: "info", step: "import-media", message: `converting install.esd to install.wim (${compression})` });
@@ -40821,7 +41241,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm10(path22.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm10(path23.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -40832,24 +41252,31 @@ var importMedia = {
   schema: ImportOptionsSchema,
   async identity(options) {
     if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
-    const source = path22.resolve(options.source);
+    const source = path23.resolve(options.source);
     const info2 = await statSource(source);
     return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), compression: options.compression };
   },
+  /** The source exists and is Windows media; its image list, read without extracting (for the next steps' checks). */
+  async preflight(context, _before, options) {
+    const problems = [];
+    const source = path23.resolve(options.source);
+    const images = await check2("import-media", problems, async () => sourceImages(source, (await statSource(source)).isDirectory(), context.sevenZip));
+    return { problems, after: images ? { images } : {} };
+  },
   plan(_manifest, options) {
-    return [`import ${path22.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
+    return [`import ${path23.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
   },
   async apply(context, _previous, options) {
     const { workspace, reporter } = context;
-    const source = path22.resolve(options.source);
+    const source = path23.resolve(options.source);
     const sourceInfo = await statSource(source);
-    const inside = path22.relative(source, workspace.root);
-    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path22.isAbsolute(inside)) {
+    const inside = path23.relative(source, workspace.root);
+    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path23.isAbsolute(inside)) {
       throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, {
         fix: "Choose a workspace outside the source folder: the source is never written to."
       });
     }
-    const staged = path22.join(workspace.stagingDir, "media");
+    const staged = path23.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
     await mkdir11(staged, { recursive: true });
     let layout;
@@ -40871,7 +41298,7 @@ var importMedia = {
       reporter.emit({
         type: "info",
         step: "import-media",
-        message: `extracting ${path22.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip`
+        message: `extracting ${path23.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip`
       });
       const hashing = hashFile(source);
       hashing.catch(() => {
@@ -40881,7 +41308,7 @@ var importMedia = {
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
       });
       sourceSha256 = await hashing;
-      partPaths = layout.installParts.map((p) => path22.join(staged, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path23.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
       layout = detectLayout(
@@ -40894,9 +41321,9 @@ var importMedia = {
       let done = 0;
       reporter.emit({ type: "info", step: "import-media", message: `copying ${toCopy.length} files from ${source}` });
       const digests = await mapLimit(files2, HASH_WORKERS, async (file2) => {
-        const from = path22.join(source, ...file2.path.split("/"));
+        const from = path23.join(source, ...file2.path.split("/"));
         if (parts.has(file2.path)) return { ...file2, sha256: await hashFile(from) };
-        const sha256 = await copyFileHashed(from, path22.join(staged, ...file2.path.split("/")), (bytes) => {
+        const sha256 = await copyFileHashed(from, path23.join(staged, ...file2.path.split("/")), (bytes) => {
           done += bytes;
           reporter.emit({ type: "progress", step: "import-media", phase: "copying", done, total, unit: "bytes" });
         });
@@ -40904,7 +41331,7 @@ var importMedia = {
         return { ...file2, sha256 };
       });
       sourceSha256 = folderDigest(digests);
-      partPaths = layout.installParts.map((p) => path22.join(source, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path23.join(source, ...p.split("/")));
     }
     if (options.sha256 && options.sha256.toLowerCase() !== sourceSha256) {
       throw new MediaError(`The source ${source} has SHA-256 ${sourceSha256}, not the pinned ${options.sha256.toLowerCase()}`, {
@@ -40915,9 +41342,9 @@ var importMedia = {
     await materializeInstallWim(context, layout, partPaths, staged, options.compression);
     await makeTreeWritable(staged);
     const installWim = "sources/install.wim";
-    const installInfo = await context.engine.info(path22.join(staged, "sources", "install.wim"));
+    const installInfo = await context.engine.info(path23.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
-    const bootInfo = bootPath ? await context.engine.info(path22.join(staged, ...bootPath.split("/"))) : void 0;
+    const bootInfo = bootPath ? await context.engine.info(path23.join(staged, ...bootPath.split("/"))) : void 0;
     if (!bootPath)
       reporter.emit({
         type: "warning",
@@ -40971,7 +41398,7 @@ var importMedia = {
 
 // src/steps/stamp-build-file.ts
 import { readdir as readdir6, stat as stat8, writeFile as writeFile4 } from "node:fs/promises";
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/media/build-info.ts
 function compareVersions(a2, b) {
@@ -41010,7 +41437,7 @@ function updateLines(updates) {
   return [...groups].map(([key, g]) => `  ${key} (${KIND_TITLES[g.kind] ?? g.kind}${g.targets.length ? `: ${g.targets.join(", ")}` : ""})`);
 }
 function renderBuildText(info2) {
-  const lines2 = [
+  const lines = [
     "osmedia build information",
     "=========================",
     `OS build:         ${info2.build}`,
@@ -41027,20 +41454,30 @@ function renderBuildText(info2) {
     `Stamped at:       ${info2.stampedAt}`,
     `osmedia version:  ${info2.osmediaVersion}`
   ];
-  return `${lines2.join("\r\n")}\r
+  return `${lines.join("\r\n")}\r
 `;
 }
 
 // src/steps/stamp-build-file.ts
 var DEFAULT_BUILD_FILE = "sources/osmedia-build.txt";
-var relativeMediaPath = external_exports.string().min(1).refine((p) => !path23.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
+var relativeMediaPath = external_exports.string().min(1).refine((p) => !path24.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
 var StampOptionsSchema = external_exports.strictObject({
-  file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
+  file: relativeMediaPath.default(DEFAULT_BUILD_FILE).meta({
+    flag: "file",
+    placeholder: "PATH",
+    description: "path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)"
+  }),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
-  revision: external_exports.string().min(1).optional(),
+  revision: external_exports.string().min(1).optional().meta({
+    flag: "revision",
+    placeholder: "REV",
+    actionEnv: "GITHUB_SHA",
+    description: "the recipe revision to record (default: none, or the recipe repository's git commit under `run`, or the commit being built in the Action)"
+  }),
   /** Folder of the recipe, to find its git commit (set by `osmedia run`). */
   recipeDir: external_exports.string().optional()
 });
+var StampFlags = external_exports.object({ engine: engineField() });
 async function gitRevision(dir) {
   const head = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false, stdin: "ignore" });
   if (head.exitCode !== 0) return void 0;
@@ -41053,7 +41490,7 @@ async function resolveRevision(options) {
   return "none (no recipe; pass --revision)";
 }
 function jsonTwin(file2) {
-  const ext2 = path23.posix.extname(file2);
+  const ext2 = path24.posix.extname(file2);
   return `${ext2 ? file2.slice(0, -ext2.length) : file2}.json`;
 }
 function normalize(file2) {
@@ -41077,10 +41514,10 @@ var stampBuildFile = {
     const file2 = normalize(options.file);
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
-    const targetDir = path23.dirname(target);
+    const targetDir = path24.dirname(target);
     const parent = await stat8(targetDir).catch(() => void 0);
     if (parent && !parent.isDirectory())
-      throw new UsageError(`Cannot write ${file2}: ${path23.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+      throw new UsageError(`Cannot write ${file2}: ${path24.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
     const autorun = (await readdir6(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -41093,7 +41530,7 @@ var stampBuildFile = {
       [twin, `${JSON.stringify(info2, null, 2)}
 `]
     ]) {
-      const temp = await workspace.tempPath(path23.posix.basename(rel));
+      const temp = await workspace.tempPath(path24.posix.basename(rel));
       await writeFile4(temp, content);
       const s = await stat8(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
@@ -41124,15 +41561,189 @@ var steps = {
 function getStep(id) {
   return steps[id];
 }
+function summaryOf2(results, id) {
+  const found = results.find((r) => r.step === id && Object.keys(r.summary).length > 0);
+  return found?.summary;
+}
+
+// src/pipeline/session.ts
+import { readdir as readdir7 } from "node:fs/promises";
+async function checkForeignContent(context) {
+  const { workspace } = context;
+  if (context.force || await exists(workspace.stateDir) || !await exists(workspace.root)) return;
+  const entries = await readdir7(workspace.root).catch(() => []);
+  if (entries.length > 0) {
+    throw new UsageError(
+      `The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`,
+      {
+        fix: "Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced)."
+      }
+    );
+  }
+}
+function checkExistingImport(context, manifest, optionsHash) {
+  if (!manifest || context.force) return "go";
+  const applied = appliedHistory(manifest);
+  const last = applied.at(-1);
+  if (applied.length === 1 && last?.step === "import-media" && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint)
+    return "skip";
+  const steps2 = applied.map((entry) => entry.step).join(", ");
+  throw new UsageError(`The workspace ${context.workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps2})`, {
+    fix: "Pass --force to replace it with a fresh import, or choose an empty folder with --workspace."
+  });
+}
+var Session = class _Session {
+  /** The manifest as this session last committed it (undefined: nothing imported yet). */
+  manifest;
+  context;
+  release;
+  constructor(context, release, manifest) {
+    this.context = context;
+    this.release = release;
+    this.manifest = manifest;
+  }
+  /** Locks the workspace, recovers an interrupted change, and reads the manifest (once). */
+  static async open(context, options) {
+    const { workspace, reporter } = context;
+    if (options.create) {
+      await checkForeignContent(context);
+      await workspace.ensureWritable();
+    } else if (!await exists(workspace.manifestPath) && !await exists(workspace.stateDir)) {
+      throw new MediaError(`${workspace.root} is not an osmedia workspace (no ${workspace.manifestPath})`, {
+        fix: "Run `osmedia import-media --source \u2026 --workspace \u2026` first, or pass the workspace that import-media created."
+      });
+    }
+    const release = await workspace.lock(options.command, reporter, options.waitMs ?? 0);
+    try {
+      const recovered = await workspace.recover(reporter);
+      const manifest = recovered ?? (await workspace.hasManifest() ? await workspace.loadManifest() : void 0);
+      return new _Session(context, release, manifest);
+    } catch (error63) {
+      await release();
+      throw error63;
+    }
+  }
+  /** Releases the lock (idempotent). */
+  async close() {
+    const release = this.release;
+    this.release = void 0;
+    await release?.();
+  }
+  /** The manifest, or the error that says to import first. */
+  requireManifest() {
+    if (this.manifest) return this.manifest;
+    throw new MediaError(`No workspace manifest at ${this.context.workspace.manifestPath}`, {
+      fix: "Run `osmedia import-media --source \u2026 --workspace \u2026` first."
+    });
+  }
+  /** Reports a step as skipped without running it (a recipe's unchanged prefix). */
+  skip(step2, why) {
+    this.context.reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: 0, message: why });
+    return { step: step2.id, result: "skipped", message: why, summary: {}, optionsHash: "", manifest: this.requireManifest() };
+  }
+  /**
+   * Runs one step on the session's manifest: skip when nothing changed, apply, record the history
+   * entry, commit. `options` are already validated by the step's schema; `context` may override
+   * the session's (a recipe's import is forced when the media must be rebuilt).
+   */
+  async run(step2, options, context = this.context) {
+    const { workspace, reporter } = context;
+    const isImport = step2.id === "import-media";
+    const started = Date.now();
+    reporter.emit({ type: "step-started", step: step2.id, title: step2.title });
+    const manifest = this.manifest;
+    try {
+      const optionsHash = await optionsHashOf(step2, options);
+      if (isImport) {
+        if (checkExistingImport(context, manifest, optionsHash) === "skip")
+          return this.skipped(step2, optionsHash, "the workspace already holds this import, unchanged", started);
+      } else {
+        const current = this.requireManifest();
+        await checkMediaMatchesManifest(context, current);
+        const last = appliedHistory(current).at(-1);
+        if (step2.effect !== "external" && last?.step === step2.id && last.optionsHash === optionsHash && last.outputFingerprint === current.fingerprint) {
+          return this.skipped(step2, optionsHash, "unchanged since its last successful run", started);
+        }
+      }
+      const startedAt = new Date(started).toISOString();
+      const change = await step2.apply(context, manifest, options);
+      if (change.unchanged) {
+        reporter.emit({
+          type: "step-finished",
+          step: step2.id,
+          result: "skipped",
+          durationMs: Date.now() - started,
+          message: change.message,
+          summary: change.summary
+        });
+        return { step: step2.id, result: "skipped", message: change.message, summary: change.summary, optionsHash, manifest };
+      }
+      const entry = {
+        step: step2.id,
+        options: JSON.parse(JSON.stringify(options)),
+        optionsHash,
+        startedAt,
+        endedAt: (/* @__PURE__ */ new Date()).toISOString(),
+        result: "succeeded",
+        effect: step2.effect ?? "media",
+        inputFingerprint: isImport ? "" : manifest.fingerprint,
+        outputFingerprint: change.manifest.fingerprint,
+        summary: change.summary
+      };
+      change.manifest.history = [...isImport ? [] : manifest.history, entry];
+      await workspace.commit(change);
+      this.manifest = change.manifest;
+      for (const leftover of change.cleanup ?? []) await removeTree(leftover);
+      await pausePoint(`committed:${step2.id}`);
+      const durationMs = Date.now() - started;
+      reporter.emit({ type: "step-finished", step: step2.id, result: "succeeded", durationMs, message: change.message, summary: change.summary });
+      return { step: step2.id, result: "succeeded", message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
+    } catch (error63) {
+      const described = describeError(error63);
+      reporter.emit({
+        type: "step-finished",
+        step: step2.id,
+        result: "failed",
+        durationMs: Date.now() - started,
+        message: described.message.split("\n")[0],
+        error: described
+      });
+      if (manifest && !isImport) await this.recordFailure(manifest, step2.id, options, started, error63).catch(() => {
+      });
+      throw error63;
+    }
+  }
+  skipped(step2, optionsHash, why, started) {
+    this.context.reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: Date.now() - started, message: why });
+    return { step: step2.id, result: "skipped", message: why, summary: {}, optionsHash, manifest: this.manifest };
+  }
+  /** Keeps a failed attempt in the history (the media itself is unchanged), for troubleshooting. */
+  async recordFailure(manifest, step2, options, started, error63) {
+    const entry = {
+      step: step2,
+      options: JSON.parse(JSON.stringify(options ?? {})),
+      optionsHash: "",
+      startedAt: new Date(started).toISOString(),
+      endedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      result: "failed",
+      effect: "media",
+      inputFingerprint: manifest.fingerprint,
+      outputFingerprint: manifest.fingerprint,
+      summary: { error: error63 instanceof Error ? error63.message : String(error63) }
+    };
+    const next = { ...manifest, history: [...manifest.history, entry] };
+    await this.context.workspace.commit({ manifest: next });
+    this.manifest = next;
+  }
+};
 
 // src/pipeline/run-step.ts
-import { readdir as readdir7 } from "node:fs/promises";
 function parseOptions(schema, raw, where2) {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const lines2 = parsed.error.issues.map((issue2) => `  ${[where2, ...issue2.path.map(String)].filter(Boolean).join(".")}: ${issue2.message}`);
+  const lines = parsed.error.issues.map((issue2) => `  ${[where2, ...issue2.path.map(String)].filter(Boolean).join(".")}: ${issue2.message}`);
   throw new UsageError(`Invalid options:
-${lines2.join("\n")}`, { fix: "Correct the options named above (see --help)." });
+${lines.join("\n")}`, { fix: "Correct the options named above (see --help)." });
 }
 async function optionsHashOf(step2, options) {
   const identity3 = step2.identity ? await step2.identity(options) : options;
@@ -41161,134 +41772,45 @@ async function checkMediaMatchesManifest(context, manifest) {
     );
   }
 }
-async function checkForeignContent(context) {
-  const { workspace } = context;
-  if (context.force || await exists(workspace.stateDir) || !await exists(workspace.root)) return;
-  const entries = await readdir7(workspace.root).catch(() => []);
-  if (entries.length > 0) {
-    throw new UsageError(
-      `The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`,
-      {
-        fix: "Choose an empty folder with --workspace, or pass --force to import beside the existing files (a media/ folder there is replaced)."
-      }
-    );
+async function runStep(step2, rawOptions, context, command, waitMs = 0) {
+  const options = parseOptions(step2.schema, rawOptions, "");
+  const session = await Session.open(context, { command, create: step2.id === "import-media", waitMs });
+  try {
+    return await session.run(step2, options);
+  } finally {
+    await session.close();
   }
 }
-function checkExistingImport(context, manifest, optionsHash) {
-  if (!manifest || context.force) return "go";
-  const applied = appliedHistory(manifest);
-  const last = applied.at(-1);
-  if (applied.length === 1 && last?.step === "import-media" && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint)
-    return "skip";
-  const steps2 = applied.map((entry) => entry.step).join(", ");
-  throw new UsageError(`The workspace ${context.workspace.root} already holds media imported from ${manifest.source.path} (steps applied: ${steps2})`, {
-    fix: "Pass --force to replace it with a fresh import, or choose an empty folder with --workspace."
+function throwProblems(problems) {
+  if (problems.length === 0) return;
+  if (problems.length === 1) throw new UsageError(`${problems[0].step}: ${problems[0].message}`, { fix: problems[0].fix });
+  throw new UsageError(`${problems.length} problems found before any step ran:
+${problems.map((p) => `  ${p.step}: ${p.message}`).join("\n")}`, {
+    fix: `${problems.map((p) => p.fix).join(" ")} Nothing was changed.`
   });
 }
-async function runStep(step2, rawOptions, context, command) {
-  const options = parseOptions(step2.schema, rawOptions, "");
-  const { workspace, reporter } = context;
-  const isImport = step2.id === "import-media";
-  if (isImport) {
-    await checkForeignContent(context);
-    await workspace.ensureWritable();
-  } else if (!await exists(workspace.manifestPath) && !await exists(workspace.stateDir)) {
-    throw new MediaError(`${workspace.root} is not an osmedia workspace (no ${workspace.manifestPath})`, {
-      fix: "Run `osmedia import-media --source \u2026 --workspace \u2026` first, or pass the workspace that import-media created."
-    });
+
+// src/pipeline/preflight.ts
+async function preflightRecipe(planned, context, decision, manifest) {
+  const problems = [];
+  let before = decision.reimport || !manifest ? {} : { manifest, images: manifest.installWim.images };
+  for (const [i2, item] of planned.entries()) {
+    const step2 = getStep(item.step);
+    const options = parseOptions(step2.schema, item.options, item.step);
+    if (i2 < decision.firstToRun && step2.effect !== "external") continue;
+    if (!step2.preflight) continue;
+    const found = await step2.preflight(context, before, options);
+    problems.push(...found.problems);
+    if (found.after) before = found.after;
   }
-  const release = await workspace.lock(command, reporter);
-  const started = Date.now();
-  reporter.emit({ type: "step-started", step: step2.id, title: step2.title });
-  let manifest;
-  try {
-    await workspace.recover(reporter);
-    manifest = await workspace.hasManifest() ? await workspace.loadManifest() : void 0;
-    const optionsHash = await optionsHashOf(step2, options);
-    if (isImport) {
-      if (checkExistingImport(context, manifest, optionsHash) === "skip")
-        return skipped(step2.id, manifest, optionsHash, "the workspace already holds this import, unchanged", started, context);
-    } else {
-      manifest ??= await workspace.loadManifest();
-      await checkMediaMatchesManifest(context, manifest);
-      const last = appliedHistory(manifest).at(-1);
-      if (step2.effect !== "external" && last?.step === step2.id && last.optionsHash === optionsHash && last.outputFingerprint === manifest.fingerprint) {
-        return skipped(step2.id, manifest, optionsHash, "unchanged since its last successful run", started, context);
-      }
-    }
-    const startedAt = new Date(started).toISOString();
-    const change = await step2.apply(context, manifest, options);
-    if (change.unchanged) {
-      reporter.emit({
-        type: "step-finished",
-        step: step2.id,
-        result: "skipped",
-        durationMs: Date.now() - started,
-        message: change.message,
-        summary: change.summary
-      });
-      return { step: step2.id, result: "skipped", message: change.message, summary: change.summary, optionsHash, manifest };
-    }
-    const entry = {
-      step: step2.id,
-      options: JSON.parse(JSON.stringify(options)),
-      optionsHash,
-      startedAt,
-      endedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      result: "succeeded",
-      effect: step2.effect ?? "media",
-      inputFingerprint: isImport ? "" : manifest.fingerprint,
-      outputFingerprint: change.manifest.fingerprint,
-      summary: change.summary
-    };
-    change.manifest.history = [...isImport ? [] : manifest.history, entry];
-    await workspace.commit(change);
-    for (const leftover of change.cleanup ?? []) await removeTree(leftover);
-    const durationMs = Date.now() - started;
-    reporter.emit({ type: "step-finished", step: step2.id, result: "succeeded", durationMs, message: change.message, summary: change.summary });
-    return { step: step2.id, result: "succeeded", message: change.message, summary: change.summary, optionsHash, manifest: change.manifest };
-  } catch (error63) {
-    const described = describeError(error63);
-    reporter.emit({
-      type: "step-finished",
-      step: step2.id,
-      result: "failed",
-      durationMs: Date.now() - started,
-      message: described.message.split("\n")[0],
-      error: described
-    });
-    if (manifest && !isImport) await recordFailure(context, manifest, step2.id, options, started, error63).catch(() => {
-    });
-    throw error63;
-  } finally {
-    await release();
-  }
-}
-function skipped(step2, manifest, optionsHash, why, started, context) {
-  context.reporter.emit({ type: "step-finished", step: step2, result: "skipped", durationMs: Date.now() - started, message: why });
-  return { step: step2, result: "skipped", message: why, summary: {}, optionsHash, manifest };
-}
-async function recordFailure(context, manifest, step2, options, started, error63) {
-  const entry = {
-    step: step2,
-    options: JSON.parse(JSON.stringify(options ?? {})),
-    optionsHash: "",
-    startedAt: new Date(started).toISOString(),
-    endedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    result: "failed",
-    effect: "media",
-    inputFingerprint: manifest.fingerprint,
-    outputFingerprint: manifest.fingerprint,
-    summary: { error: error63 instanceof Error ? error63.message : String(error63) }
-  };
-  await context.workspace.commit({ manifest: { ...manifest, history: [...manifest.history, entry] } });
+  return problems;
 }
 
 // src/pipeline/run-recipe.ts
 function stepsOfRecipe(loaded) {
   const { recipe, dir } = loaded;
   const planned = [
-    { step: "import-media", options: { source: path24.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
+    { step: "import-media", options: { source: path25.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
   ];
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
   if (recipe.updates) {
@@ -41297,23 +41819,21 @@ function stepsOfRecipe(loaded) {
       step: "apply-updates",
       options: {
         ...u2,
-        from: u2.from === void 0 ? void 0 : path24.resolve(dir, u2.from),
-        files: u2.files?.map((f) => ({ ...f, path: path24.resolve(dir, f.path) })),
-        scratch: u2.scratch === void 0 ? void 0 : path24.resolve(dir, u2.scratch)
+        from: u2.from === void 0 ? void 0 : path25.resolve(dir, u2.from),
+        files: u2.files?.map((f) => ({ ...f, path: path25.resolve(dir, f.path) })),
+        scratch: u2.scratch === void 0 ? void 0 : path25.resolve(dir, u2.scratch)
       }
     });
   }
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
   if (recipe.distribute)
-    planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path24.resolve(dir, t)) } });
+    planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path25.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
-async function decide(planned, context) {
-  const { workspace } = context;
+async function decide(planned, context, manifest) {
   if (context.force) return { firstToRun: 0, reimport: true, reason: "--force: rebuilding from the source" };
-  if (!await workspace.hasManifest()) return { firstToRun: 0, reimport: false, reason: "new workspace" };
-  const manifest = await workspace.loadManifest();
+  if (!manifest) return { firstToRun: 0, reimport: false, reason: "new workspace" };
   const applied = appliedHistory(manifest);
   if (applied.at(-1)?.outputFingerprint !== manifest.fingerprint) {
     return { firstToRun: 0, reimport: true, reason: "the workspace media does not match its last recorded step: rebuilding from the source" };
@@ -41336,53 +41856,114 @@ async function decide(planned, context) {
   }
   return { firstToRun: common2, reimport: false, reason: common2 === planned.length ? "nothing changed" : `${common2} step(s) unchanged` };
 }
-async function runRecipe(loaded, context) {
-  const planned = stepsOfRecipe(loaded);
-  const { workspace, reporter } = context;
-  if (await exists(workspace.root)) {
-    await workspace.ensureWritable();
-    const release = await workspace.lock(`osmedia run --recipe ${loaded.file}`, reporter);
-    try {
-      await workspace.recover(reporter);
-    } finally {
-      await release();
-    }
-  }
-  let decision;
+async function decideOrRebuild(planned, context, manifest) {
   try {
-    decision = await decide(planned, context);
+    return await decide(planned, context, manifest);
   } catch (error63) {
     if (!(error63 instanceof OsmediaError) || error63.exitCode === 2) throw error63;
-    decision = { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error63.message}): rebuilding from the source` };
+    return { firstToRun: 0, reimport: true, reason: `the workspace cannot be reused (${error63.message}): rebuilding from the source` };
   }
-  reporter.emit({ type: "info", message: `recipe ${path24.basename(loaded.file)}: ${decision.reason}` });
-  const results = [];
-  for (const [i2, item] of planned.entries()) {
-    const step2 = getStep(item.step);
-    if (i2 < decision.firstToRun && step2.effect !== "external") {
-      const manifest = await workspace.loadManifest();
-      reporter.emit({ type: "step-finished", step: step2.id, result: "skipped", durationMs: 0, message: "unchanged since its last successful run" });
-      results.push({ step: step2.id, result: "skipped", message: "unchanged since its last successful run", summary: {}, optionsHash: "", manifest });
-      continue;
+}
+async function runRecipe(loaded, context, options = {}) {
+  const planned = stepsOfRecipe(loaded);
+  const { reporter } = context;
+  const session = await Session.open(context, { command: `osmedia run --recipe ${loaded.file}`, create: true, waitMs: options.waitMs });
+  try {
+    const decision = await decideOrRebuild(planned, context, session.manifest);
+    reporter.emit({ type: "info", message: `recipe ${path25.basename(loaded.file)}: ${decision.reason}` });
+    const problems = await preflightRecipe(planned, context, decision, session.manifest);
+    if (problems.length > 0) {
+      for (const item of planned) {
+        const own2 = problems.filter((p) => p.step === item.step);
+        const error63 = own2.length ? describeError(new UsageError(own2.map((p) => p.message).join("\n"), { fix: own2.map((p) => p.fix).join(" ") })) : void 0;
+        reporter.emit(
+          error63 ? { type: "step-finished", step: item.step, result: "failed", durationMs: 0, message: error63.message.split("\n")[0], error: error63 } : { type: "step-finished", step: item.step, result: "skipped", durationMs: 0, message: `not run: ${problems[0].step} failed` }
+        );
+      }
+      throwProblems(problems);
     }
-    const stepContext = { ...context, force: item.step === "import-media" ? decision.reimport || context.force : context.force };
-    const sitePackage = results.find((r) => r.step === "distribute")?.summary?.site?.upgradePackage?.packageId;
-    const options = item.step === "generate-task-sequence" && sitePackage && item.options["packageId"] === void 0 ? { ...item.options, packageId: sitePackage } : item.options;
-    try {
-      results.push(await runStep(step2, options, stepContext, `osmedia run --recipe ${loaded.file} (${step2.id})`));
-    } catch (error63) {
-      for (const later of planned.slice(i2 + 1))
-        reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
-      throw error63;
+    const results = [];
+    for (const [i2, item] of planned.entries()) {
+      const step2 = getStep(item.step);
+      if (i2 < decision.firstToRun && step2.effect !== "external") {
+        results.push(session.skip(step2, "unchanged since its last successful run"));
+        continue;
+      }
+      const stepContext = { ...context, force: item.step === "import-media" ? decision.reimport || context.force : context.force };
+      const sitePackage = summaryOf2(results, "distribute")?.site?.upgradePackage.packageId;
+      const raw = item.step === "generate-task-sequence" && sitePackage && item.options["packageId"] === void 0 ? { ...item.options, packageId: sitePackage } : item.options;
+      try {
+        results.push(await session.run(step2, parseOptions(step2.schema, raw, item.step), stepContext));
+      } catch (error63) {
+        for (const later of planned.slice(i2 + 1))
+          reporter.emit({ type: "step-finished", step: later.step, result: "skipped", durationMs: 0, message: `not run: ${step2.id} failed` });
+        throw error63;
+      }
     }
+    return { recipe: loaded.file, workspace: context.workspace.root, reason: decision.reason, steps: results };
+  } finally {
+    await session.close();
   }
-  return { recipe: loaded.file, workspace: workspace.root, reason: decision.reason, steps: results };
 }
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile10 } from "node:fs/promises";
-import path25 from "node:path";
+import { readFile as readFile9 } from "node:fs/promises";
+import path26 from "node:path";
+
+// src/util/suggest.ts
+function distance(a2, b) {
+  const d = Array.from({ length: a2.length + 1 }, (_, i2) => Array.from({ length: b.length + 1 }, (_2, j) => i2 === 0 ? j : j === 0 ? i2 : 0));
+  for (let i2 = 1; i2 <= a2.length; i2++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a2[i2 - 1] === b[j - 1] ? 0 : 1;
+      d[i2][j] = Math.min(d[i2 - 1][j] + 1, d[i2][j - 1] + 1, d[i2 - 1][j - 1] + cost);
+      if (i2 > 1 && j > 1 && a2[i2 - 1] === b[j - 2] && a2[i2 - 2] === b[j - 1]) d[i2][j] = Math.min(d[i2][j], d[i2 - 2][j - 2] + 1);
+    }
+  }
+  return d[a2.length][b.length];
+}
+function nearest(name, candidates) {
+  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  let best;
+  for (const candidate of candidates) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (d <= limit && (!best || d < best.d)) best = { candidate, d };
+  }
+  return best?.candidate;
+}
+
+// src/steps/issues.ts
+function keysAt(schema, path37) {
+  let shape = shapeOf(schema);
+  for (const key of path37) {
+    const next = shape?.[String(key)];
+    shape = next ? shapeOf(next) : void 0;
+  }
+  return Object.keys(shape ?? {});
+}
+function flatten(issue2) {
+  if (issue2.code !== "invalid_union" || issue2.errors.length === 0) return [issue2];
+  const branch = issue2.errors.find((b) => b.some((i2) => i2.code !== "invalid_type")) ?? issue2.errors[0];
+  return branch.flatMap((i2) => flatten({ ...i2, path: [...issue2.path, ...i2.path] }));
+}
+function describeIssues(issues, raw, naming) {
+  const lines = /* @__PURE__ */ new Set();
+  for (const issue2 of issues.flatMap(flatten)) {
+    if (issue2.code === "unrecognized_keys") {
+      for (const key of issue2.keys) {
+        const guess = nearest(key, naming.keys(issue2.path));
+        const said = guess ? `; did you mean ${(naming.suggestion ?? ((p, k) => naming.name([...p, k])))(issue2.path, guess)}?` : "";
+        lines.add(`${naming.name([...issue2.path, key])}: unknown key${said}`);
+      }
+    } else if (issue2.code === "invalid_type" && getPath(raw, issue2.path) === void 0) {
+      lines.add(`${naming.name(issue2.path)} is required`);
+    } else {
+      lines.add(`${naming.name(issue2.path)}: ${issue2.message}`);
+    }
+  }
+  return [...lines];
+}
 
 // src/recipe/schema.ts
 var RecipeSchema = external_exports.strictObject({
@@ -41392,8 +41973,8 @@ var RecipeSchema = external_exports.strictObject({
     source: ImportOptionsSchema.shape.source,
     sha256: ImportOptionsSchema.shape.sha256,
     compression: ImportOptionsSchema.shape.compression,
-    /** Editions to keep: EditionID, exact image name or index. Omit to keep every image. */
-    keep: external_exports.array(external_exports.union([external_exports.string().min(1), external_exports.number().int().positive()]).transform(String)).min(1).optional()
+    /** Editions to keep: EditionID, exact image name or index (one, or a list). Omit to keep every image. */
+    keep: StripOptionsSchema.shape.keep.optional()
   }),
   /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
   updates: ApplyUpdatesOptionsSchema.optional(),
@@ -41411,35 +41992,94 @@ function parseRecipe(text2, file2) {
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const where2 = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : "";
-    throw new UsageError(`${file2} is not valid YAML${where2}: ${first.message.split("\n")[0]}`, { fix: "Fix the YAML syntax at that line." });
-  }
-  const parsed = RecipeSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const lines2 = parsed.error.issues.map((issue2) => {
-      const field = issue2.path.length ? issue2.path.map(String).join(".") : "(top level)";
-      const keys = issue2.code === "unrecognized_keys" ? ` ${issue2.keys.map((k) => `"${k}"`).join(", ")}` : "";
-      return `  ${field}: ${issue2.message}${keys}`;
+    const escape3 = /invalid escape/i.test(first.message);
+    throw new UsageError(`${file2} is not valid YAML${where2}: ${first.message.split("\n")[0]}`, {
+      fix: escape3 ? "A Windows path in double quotes has its backslashes read as escapes: write it in single quotes ('C:\\iso\\win11.iso', '\\\\server\\share') or without quotes." : "Fix the YAML syntax at that line."
     });
+  }
+  const raw = doc.toJS();
+  const parsed = RecipeSchema.safeParse(raw);
+  if (!parsed.success) {
+    const naming = {
+      name: (p) => p.length ? p.map(String).join(".") : "(top level)",
+      keys: (p) => keysAt(RecipeSchema, p)
+    };
+    const lines = describeIssues(parsed.error.issues, raw, naming).map((l) => `  ${l}`);
     throw new UsageError(`${file2} is not a valid recipe:
-${lines2.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md lists every field." });
+${lines.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md lists every field." });
   }
   return parsed.data;
 }
 async function loadRecipe(file2) {
-  const resolved = path25.resolve(file2);
+  const resolved = path26.resolve(file2);
   let text2;
   try {
-    text2 = await readFile10(resolved, "utf8");
+    text2 = await readFile9(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, {
       fix: "Pass the path of an existing recipe file with --recipe.",
       cause: error63
     });
   }
-  return { file: resolved, dir: path25.dirname(resolved), recipe: parseRecipe(text2, resolved) };
+  return { file: resolved, dir: path26.dirname(resolved), recipe: parseRecipe(text2, resolved) };
 }
 function recipeWorkspace(loaded, override) {
-  return override ?? path25.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+  return override ?? path26.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+}
+
+// src/steps/surface.ts
+var CommonFlags = external_exports.object({ workspace: workspaceField() });
+var surfaces = {
+  "import-media": {
+    id: "import-media",
+    summary: "import an ISO or an extracted media folder into a workspace (the source is never modified)",
+    options: ImportOptionsSchema,
+    flags: ImportFlags,
+    hostInputs: ["cache"]
+  },
+  "strip-indexes": {
+    id: "strip-indexes",
+    summary: "keep only the chosen editions in install.wim",
+    options: StripOptionsSchema,
+    flags: StripFlags,
+    hostInputs: []
+  },
+  "apply-updates": {
+    id: "apply-updates",
+    summary: "apply update packages (.msu/.cab) in Microsoft's servicing order, verified: WinRE, install.wim, boot.wim, media",
+    options: ApplyUpdatesOptionsSchema,
+    flags: ApplyUpdatesFlags,
+    hostInputs: ["cache"]
+  },
+  "stamp-build-file": {
+    id: "stamp-build-file",
+    summary: "remove autorun.inf and write the build file (text + JSON) onto the media",
+    options: StampOptionsSchema,
+    flags: StampFlags,
+    hostInputs: []
+  },
+  distribute: {
+    id: "distribute",
+    summary: "publish the workspace media to package source folders, verified (versioned or mirror layout); with a site, create or repoint the OS upgrade package and distribute it",
+    options: DistributeOptionsSchema,
+    flags: DistributeFlags,
+    hostInputs: []
+  },
+  "generate-task-sequence": {
+    id: "generate-task-sequence",
+    summary: "write the in-place upgrade task sequence (ConfigMgr XML) for this media, checked against the manifest",
+    options: TaskSequenceOptionsSchema,
+    flags: external_exports.object({}),
+    hostInputs: []
+  }
+};
+function stepFields(id) {
+  const surface = surfaces[id];
+  return { common: fieldsOf(CommonFlags), options: fieldsOf(surface.options), flags: fieldsOf(surface.flags) };
+}
+function hostFields(id, host) {
+  const { common: common2, options, flags } = stepFields(id);
+  return [...common2, ...options, ...flags].filter((f) => onHost(f, host));
 }
 
 // src/action/inputs.ts
@@ -41448,36 +42088,7 @@ var Inputs = {
   step: "step",
   workspace: "workspace",
   force: "force",
-  source: "source",
-  sha256: "sha256",
-  compression: "compression",
-  keep: "keep",
-  updates: "updates",
-  continueOnError: "continue-on-error",
-  skipRejected: "skip-rejected",
-  netfx3: "netfx3",
-  scratch: "scratch",
-  file: "file",
-  revision: "revision",
-  targets: "targets",
-  layout: "layout",
-  keepVersions: "keep-versions",
-  wait: "wait",
-  siteCode: "site-code",
-  provider: "provider",
-  upgradePackageName: "upgrade-package-name",
-  imagePackageName: "image-package-name",
-  acceptLicense: "accept-license",
-  dpGroups: "dp-groups",
-  dps: "dps",
-  waitDistribution: "wait-distribution",
-  out: "out",
-  edition: "edition",
-  packageIdInput: "package-id",
-  name: "name",
-  scanOnly: "scan-only",
-  dynamicUpdate: "dynamic-update",
-  setupOptions: "setup-options",
+  engine: "engine",
   cache: "cache",
   artifacts: "artifacts",
   artifactName: "artifact-name"
@@ -41489,33 +42100,34 @@ var Outputs = {
   changed: "changed",
   packageId: "package-id",
   version: "version",
-  taskSequence: "task-sequence"
+  taskSequence: "task-sequence",
+  exitCode: "exit-code"
 };
-var CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifactName];
-var StepInputs = {
-  "import-media": [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
-  "strip-indexes": [Inputs.keep],
-  "apply-updates": [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
-  "stamp-build-file": [Inputs.file, Inputs.revision],
-  distribute: [
-    Inputs.targets,
-    Inputs.layout,
-    Inputs.keepVersions,
-    Inputs.wait,
-    Inputs.siteCode,
-    Inputs.provider,
-    Inputs.upgradePackageName,
-    Inputs.imagePackageName,
-    Inputs.acceptLicense,
-    Inputs.dpGroups,
-    Inputs.dps,
-    Inputs.waitDistribution
-  ],
-  "generate-task-sequence": [Inputs.out, Inputs.edition, Inputs.packageIdInput, Inputs.name, Inputs.scanOnly, Inputs.dynamicUpdate, Inputs.setupOptions]
+var HostInputs = {
+  [Inputs.recipe]: { hostOnly: true, description: "The recipe file (osmedia.yml). Runs its steps; steps unchanged since their last success are skipped." },
+  [Inputs.step]: {
+    hostOnly: true,
+    description: `Instead of a recipe, run one step (${Object.keys(surfaces).join(", ")}) with its inputs below.`
+  },
+  [Inputs.cache]: {
+    hostOnly: true,
+    default: "true",
+    description: "A recipe, import-media and apply-updates keep copies in the Actions cache: the import of an ISO (keyed by its SHA-256; restored when the ISO is pinned, by the sha256 input or the recipe), and a pinned updates folder (keyed by its SHA256SUMS). The pins are checked either way."
+  },
+  [Inputs.artifacts]: {
+    hostOnly: true,
+    default: "true",
+    description: "Upload the manifest, build files and tool logs as a workflow artifact (a notice, never a failure, where artifacts are not available)."
+  },
+  [Inputs.artifactName]: {
+    hostOnly: true,
+    description: "The artifact's name (default osmedia-<workspace folder name>); make it unique per job in a matrix."
+  }
 };
+var CommonInputs = [Inputs.artifacts, Inputs.artifactName];
 
 // node_modules/@actions/cache/lib/cache.js
-import * as path33 from "path";
+import * as path34 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs from "fs";
@@ -41555,10 +42167,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path30 from "path";
+import * as path31 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path26 from "path";
+import * as path27 from "path";
 import assert2 from "assert";
 var IS_WINDOWS = process.platform === "win32";
 function dirname2(p) {
@@ -41566,7 +42178,7 @@ function dirname2(p) {
   if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path26.dirname(p);
+  let result = path27.dirname(p);
   if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -41603,7 +42215,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS && root.endsWith("\\")) {
   } else {
-    root += path26.sep;
+    root += path27.sep;
   }
   return root + itemPath;
 }
@@ -41637,10 +42249,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path26.sep)) {
+  if (!p.endsWith(path27.sep)) {
     return p;
   }
-  if (p === path26.sep) {
+  if (p === path27.sep) {
     return p;
   }
   if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
@@ -41708,7 +42320,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os from "os";
-import * as path29 from "path";
+import * as path30 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -41804,19 +42416,19 @@ function balancedWithBudget(str, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open5 = [];
+  const open6 = [];
   for (let i2 = 0; i2 < masked.length; i2++) {
     const c3 = masked.charCodeAt(i2);
     if (c3 === 123) {
-      open5.push(i2);
-    } else if (c3 === 125 && open5.length) {
-      open5.pop();
+      open6.push(i2);
+    } else if (c3 === 125 && open6.length) {
+      open6.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i2 = 0; i2 < open5.length; i2++) {
-    const at = open5[i2];
+  for (let i2 = 0; i2 < open6.length; i2++) {
+    const at = open6[i2];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -42925,11 +43537,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path27 = {
+var path28 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path27.win32.sep : path27.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -42940,38 +43552,38 @@ var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
 var filter = (pattern, options = {}) => (p) => minimatch(p, pattern, options);
 minimatch.filter = filter;
 var ext = (a2, b = {}) => Object.assign({}, a2, b);
-var defaults = (def) => {
-  if (!def || typeof def !== "object" || !Object.keys(def).length) {
+var defaults = (def2) => {
+  if (!def2 || typeof def2 !== "object" || !Object.keys(def2).length) {
     return minimatch;
   }
   const orig = minimatch;
-  const m = (p, pattern, options = {}) => orig(p, pattern, ext(def, options));
+  const m = (p, pattern, options = {}) => orig(p, pattern, ext(def2, options));
   return Object.assign(m, {
     Minimatch: class Minimatch extends orig.Minimatch {
       constructor(pattern, options = {}) {
-        super(pattern, ext(def, options));
+        super(pattern, ext(def2, options));
       }
       static defaults(options) {
-        return orig.defaults(ext(def, options)).Minimatch;
+        return orig.defaults(ext(def2, options)).Minimatch;
       }
     },
     AST: class AST extends orig.AST {
       /* c8 ignore start */
       constructor(type, parent, options = {}) {
-        super(type, parent, ext(def, options));
+        super(type, parent, ext(def2, options));
       }
       /* c8 ignore stop */
       static fromGlob(pattern, options = {}) {
-        return orig.AST.fromGlob(pattern, ext(def, options));
+        return orig.AST.fromGlob(pattern, ext(def2, options));
       }
     },
-    unescape: (s, options = {}) => orig.unescape(s, ext(def, options)),
-    escape: (s, options = {}) => orig.escape(s, ext(def, options)),
-    filter: (pattern, options = {}) => orig.filter(pattern, ext(def, options)),
-    defaults: (options) => orig.defaults(ext(def, options)),
-    makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def, options)),
-    braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)),
-    match: (list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)),
+    unescape: (s, options = {}) => orig.unescape(s, ext(def2, options)),
+    escape: (s, options = {}) => orig.escape(s, ext(def2, options)),
+    filter: (pattern, options = {}) => orig.filter(pattern, ext(def2, options)),
+    defaults: (options) => orig.defaults(ext(def2, options)),
+    makeRe: (pattern, options = {}) => orig.makeRe(pattern, ext(def2, options)),
+    braceExpand: (pattern, options = {}) => orig.braceExpand(pattern, ext(def2, options)),
+    match: (list2, pattern, options = {}) => orig.match(list2, pattern, ext(def2, options)),
     sep: orig.sep,
     GLOBSTAR
   });
@@ -42987,13 +43599,13 @@ var braceExpand = (pattern, options = {}) => {
 minimatch.braceExpand = braceExpand;
 var makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-var match2 = (list, pattern, options = {}) => {
+var match2 = (list2, pattern, options = {}) => {
   const mm = new Minimatch(pattern, options);
-  list = list.filter((f) => mm.match(f));
-  if (mm.options.nonull && !list.length) {
-    list.push(pattern);
+  list2 = list2.filter((f) => mm.match(f));
+  if (mm.options.nonull && !list2.length) {
+    list2.push(pattern);
   }
-  return list;
+  return list2;
 };
 minimatch.match = match2;
 var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
@@ -43600,10 +44212,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open5, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open5 + re + close + "$";
+    const [open6, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open6 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -43666,8 +44278,8 @@ var Minimatch = class {
     }
     return this.negate;
   }
-  static defaults(def) {
-    return minimatch.defaults(def).Minimatch;
+  static defaults(def2) {
+    return minimatch.defaults(def2).Minimatch;
   }
 };
 minimatch.AST = AST;
@@ -43676,7 +44288,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path28 from "path";
+import * as path29 from "path";
 import assert3 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var Path = class {
@@ -43690,12 +44302,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path28.sep);
+        this.segments = itemPath.split(path29.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path28.basename(remaining);
+          const basename3 = path29.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -43713,7 +44325,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path28.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -43724,12 +44336,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path28.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path28.sep;
+        result += path29.sep;
       }
       result += this.segments[i2];
     }
@@ -43761,7 +44373,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path29.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -43785,8 +44397,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path29.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path29.sep}`;
+      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path30.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -43821,9 +44433,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path29.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path29.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
       homedir2 = homedir2 || os.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -43899,8 +44511,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path36, level) {
-    this.path = path36;
+  constructor(path37, level) {
+    this.path = path37;
     this.level = level;
   }
 };
@@ -43920,7 +44532,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -43928,7 +44540,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -44067,7 +44679,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path30.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -44077,7 +44689,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path30.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -44095,8 +44707,8 @@ var DefaultGlobber = class _DefaultGlobber {
         patterns = patterns.replace(/\r\n/g, "\n");
         patterns = patterns.replace(/\r/g, "\n");
       }
-      const lines2 = patterns.split("\n").map((x) => x.trim());
-      for (const line of lines2) {
+      const lines = patterns.split("\n").map((x) => x.trim());
+      for (const line of lines) {
         if (!line || line.startsWith("#")) {
           continue;
         } else {
@@ -44157,7 +44769,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -44165,7 +44777,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -44180,7 +44792,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto from "crypto";
 import * as fs2 from "fs";
-import * as path31 from "path";
+import * as path32 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -44225,7 +44837,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -44233,7 +44845,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -44273,9 +44885,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path31.join(baseLocation, "actions", "temp");
+      tempDirectory = path32.join(baseLocation, "actions", "temp");
     }
-    const dest = path31.join(tempDirectory, crypto.randomUUID());
+    const dest = path32.join(tempDirectory, crypto.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -44297,7 +44909,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file2 = _c;
-        const relativeFile = path31.relative(workspace, file2).replace(new RegExp(`\\${path31.sep}`, "g"), "/");
+        const relativeFile = path32.relative(workspace, file2).replace(new RegExp(`\\${path32.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -58256,10 +58868,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url3) {
   const urlParsed = new URL(url3);
-  let path36 = urlParsed.pathname;
-  path36 = path36 || "/";
-  path36 = escape2(path36);
-  urlParsed.pathname = path36;
+  let path37 = urlParsed.pathname;
+  path37 = path37 || "/";
+  path37 = escape2(path37);
+  urlParsed.pathname = path37;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -58344,9 +58956,9 @@ function escape2(text2) {
 }
 function appendToURLPath(url3, name) {
   const urlParsed = new URL(url3);
-  let path36 = urlParsed.pathname;
-  path36 = path36 ? path36.endsWith("/") ? `${path36}${name}` : `${path36}/${name}` : name;
-  urlParsed.pathname = path36;
+  let path37 = urlParsed.pathname;
+  path37 = path37 ? path37.endsWith("/") ? `${path37}${name}` : `${path37}/${name}` : name;
+  urlParsed.pathname = path37;
   return urlParsed.toString();
 }
 function setURLParameter(url3, name, value) {
@@ -64649,7 +65261,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -64657,7 +65269,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -64793,7 +65405,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -64801,7 +65413,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -64918,7 +65530,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -64926,7 +65538,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -65342,7 +65954,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -65350,7 +65962,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -66239,7 +66851,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -66247,7 +66859,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -66398,7 +67010,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path32 from "path";
+import * as path33 from "path";
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -66413,7 +67025,7 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -66421,7 +67033,7 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -66469,13 +67081,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS6;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path32.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path33.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path32.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -66514,7 +67126,7 @@ function getWorkingDirectory() {
   return (_a4 = process.env["GITHUB_WORKSPACE"]) !== null && _a4 !== void 0 ? _a4 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path32.resolve(filePath).replace(new RegExp(`\\${path32.sep}`, "g"), "/")}"`;
+  return `"${path33.resolve(filePath).replace(new RegExp(`\\${path33.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter9(this, void 0, void 0, function* () {
@@ -66544,7 +67156,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -66553,7 +67165,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path32.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS6 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -66606,7 +67218,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter9(this, void 0, void 0, function* () {
-    writeFileSync3(path32.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path33.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -66627,7 +67239,7 @@ var __awaiter10 = function(thisArg, _arguments, P, generator) {
         reject(e);
       }
     }
-    function rejected(value) {
+    function rejected2(value) {
       try {
         step2(generator["throw"](value));
       } catch (e) {
@@ -66635,7 +67247,7 @@ var __awaiter10 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected2);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -66757,7 +67369,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path33.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path34.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -66836,7 +67448,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path33.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path34.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -66904,7 +67516,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path33.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path34.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -66973,7 +67585,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path33.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path34.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -67051,8 +67663,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/keep.ts
 import { createHash as createHash4 } from "node:crypto";
-import { copyFile as copyFile3, mkdir as mkdir12, readFile as readFile11 } from "node:fs/promises";
-import path34 from "node:path";
+import { copyFile as copyFile3, mkdir as mkdir12, readFile as readFile10 } from "node:fs/promises";
+import path35 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
 }
@@ -67088,12 +67700,12 @@ function updatesCacheKey(sums) {
   return `osmedia-updates-v1-${createHash4("sha256").update(sums.replace(/\r\n/g, "\n")).digest("hex")}`;
 }
 function updatesCacheDir(key) {
-  return path34.join(process.env.RUNNER_TEMP ?? path34.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
+  return path35.join(process.env.RUNNER_TEMP ?? path35.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
 }
 async function restoreUpdates(from) {
-  const sumsFile = path34.join(from, "SHA256SUMS");
+  const sumsFile = path35.join(from, "SHA256SUMS");
   if (!await exists(sumsFile)) return void 0;
-  const key = updatesCacheKey(await readFile11(sumsFile, "utf8"));
+  const key = updatesCacheKey(await readFile10(sumsFile, "utf8"));
   const dir = updatesCacheDir(key);
   if (!isFeatureAvailable()) {
     unavailable("Restoring the updates from the Actions cache", "the cache service is not available to this job");
@@ -67111,11 +67723,11 @@ async function restoreUpdates(from) {
 async function saveUpdates(from, key, dir) {
   if (!isFeatureAvailable()) return unavailable("Saving the updates to the Actions cache", "the cache service is not available to this job");
   try {
-    const names = new Set(parseSha256Sums(await readFile11(path34.join(from, "SHA256SUMS"), "utf8")).keys());
+    const names = new Set(parseSha256Sums(await readFile10(path35.join(from, "SHA256SUMS"), "utf8")).keys());
     await mkdir12(dir, { recursive: true });
-    await copyFile3(path34.join(from, "SHA256SUMS"), path34.join(dir, "SHA256SUMS"));
+    await copyFile3(path35.join(from, "SHA256SUMS"), path35.join(dir, "SHA256SUMS"));
     for (const file2 of await listTree(from)) {
-      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path34.join(from, file2.path), path34.join(dir, file2.path));
+      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path35.join(from, file2.path), path35.join(dir, file2.path));
     }
     await saveCache2([dir], key);
     info("saved the updates to the Actions cache");
@@ -67127,12 +67739,12 @@ async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
   for (const name of ["osmedia-build.txt", "osmedia-build.json"]) {
-    const file2 = path34.join(workspace.mediaDir, "sources", name);
+    const file2 = path35.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  for (const dir of [workspace.logsDir, path34.join(workspace.root, "ts"), path34.join(workspace.root, "scripts")]) {
+  for (const dir of [workspace.logsDir, path35.join(workspace.root, "ts"), path35.join(workspace.root, "scripts")]) {
     const tree = await listTree(dir).catch(() => []);
-    files.push(...tree.map((f) => path34.join(dir, ...f.path.split("/"))));
+    files.push(...tree.map((f) => path35.join(dir, ...f.path.split("/"))));
   }
   return files;
 }
@@ -67151,54 +67763,38 @@ async function uploadArtifacts(workspace, name) {
 
 // src/action/run.ts
 var optional2 = (name) => getInput(name) || void 0;
+var bool = (name, fallback) => getInput(name) ? getBooleanInput(name) : fallback;
 var h2 = (value) => String(value).replace(/[&<>"']/g, (c3) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c3]);
-var lines = (name) => getMultilineInput(name).flatMap((l) => l.split(",")).map((s) => s.trim()).filter(Boolean);
-var flag = (name) => getInput(name) ? getBooleanInput(name) : void 0;
-var number4 = (name) => getInput(name) ? Number(getInput(name)) : void 0;
+function readInput(field) {
+  const name = field.meta.flag;
+  const given = getInput(name) || (field.meta.actionEnv ? process.env[field.meta.actionEnv] : void 0);
+  if (!given) return void 0;
+  if (field.kind === "boolean") return getBooleanInput(name);
+  if (field.kind === "list") return getMultilineInput(name);
+  return given;
+}
 function optionsFromInputs(step2) {
-  switch (step2) {
-    case "import-media":
-      return { source: optional2(Inputs.source), sha256: optional2(Inputs.sha256), compression: optional2(Inputs.compression) };
-    case "strip-indexes":
-      return { keep: splitSelectors(lines(Inputs.keep)) };
-    case "apply-updates":
-      return {
-        from: optional2(Inputs.updates),
-        continueOnError: flag(Inputs.continueOnError),
-        skipRejected: flag(Inputs.skipRejected),
-        netfx3: flag(Inputs.netfx3),
-        scratch: optional2(Inputs.scratch)
-      };
-    case "stamp-build-file":
-      return { file: optional2(Inputs.file), revision: optional2(Inputs.revision) ?? process.env.GITHUB_SHA };
-    case "distribute":
-      return {
-        targets: lines(Inputs.targets),
-        layout: optional2(Inputs.layout),
-        keep: number4(Inputs.keepVersions),
-        wait: number4(Inputs.wait),
-        site: optional2(Inputs.siteCode) === void 0 ? void 0 : {
-          siteCode: optional2(Inputs.siteCode),
-          provider: optional2(Inputs.provider),
-          upgradePackageName: optional2(Inputs.upgradePackageName),
-          imagePackageName: optional2(Inputs.imagePackageName),
-          acceptLicense: flag(Inputs.acceptLicense) === true ? true : void 0,
-          distributionPointGroups: lines(Inputs.dpGroups),
-          distributionPoints: lines(Inputs.dps),
-          waitDistribution: number4(Inputs.waitDistribution)
-        }
-      };
-    case "generate-task-sequence":
-      return {
-        out: optional2(Inputs.out),
-        edition: optional2(Inputs.edition),
-        packageId: optional2(Inputs.packageIdInput),
-        name: optional2(Inputs.name),
-        scanOnly: flag(Inputs.scanOnly),
-        dynamicUpdate: optional2(Inputs.dynamicUpdate),
-        setupOptions: optional2(Inputs.setupOptions)
-      };
-  }
+  const optionPaths = new Set(stepFields(step2).options.map((f) => f.path.join(".")));
+  const options = buildOptions(
+    hostFields(step2, "action").filter((f) => optionPaths.has(f.path.join("."))),
+    readInput
+  );
+  checkInputs(step2, options);
+  return options;
+}
+function checkInputs(step2, options) {
+  const parsed = surfaces[step2].options.safeParse(options);
+  if (parsed.success) return;
+  const byPath = new Map(stepFields(step2).options.map((f) => [f.path.join("."), f.meta.flag]));
+  const name = (p) => {
+    const input2 = byPath.get(p.map(String).join("."));
+    return input2 ? `input ${input2}` : p.map(String).join(".");
+  };
+  const lines = describeIssues(parsed.error.issues, options, { name, keys: (p) => keysAt(surfaces[step2].options, p) });
+  throw new UsageError(lines.length === 1 ? lines[0] : `Invalid inputs:
+${lines.map((l) => `  ${l}`).join("\n")}`, {
+    fix: `Set the inputs named above (actions/${step2}/action.yml lists them).`
+  });
 }
 function annotations() {
   return {
@@ -67213,7 +67809,7 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path35.basename(manifest.source.path))}</code>`, true);
+    summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path36.basename(manifest.source.path))}</code>`, true);
     summary2.addTable([
       [
         { data: "Index", header: true },
@@ -67237,10 +67833,11 @@ async function writeSummary(events, results, manifest) {
       (e) => e.type === "step-finished" ? [[e.step, e.result, e.error ? `${e.error.message}${e.error.fix ? ` \u2014 fix: ${e.error.fix}` : ""}` : e.message ?? ""].map(h2)] : []
     )
   ]);
-  const strip = results.find((r) => r.step === "strip-indexes" && r.result === "succeeded")?.summary;
+  const succeeded = results.filter((r) => r.result === "succeeded");
+  const strip = summaryOf2(succeeded, "strip-indexes");
   if (strip?.bytesBefore !== void 0) summary2.addRaw(`install.wim: ${formatBytes(strip.bytesBefore)} \u2192 ${formatBytes(strip.bytesAfter ?? 0)}`, true);
-  const servicing = results.find((r) => r.step === "apply-updates" && r.result === "succeeded")?.summary;
-  if (servicing?.targets) {
+  const servicing = summaryOf2(succeeded, "apply-updates");
+  if (servicing) {
     summary2.addHeading("Updates", 3).addTable([
       [
         { data: "Image", header: true },
@@ -67252,9 +67849,9 @@ async function writeSummary(events, results, manifest) {
     ]);
     if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => h2(`verified: ${v2}`)));
     if (servicing.failures?.length) summary2.addList(servicing.failures.map((f) => h2(`failed (continue-on-error) ${f.target}: ${f.message}`)));
-    if (servicing.rejected?.length) summary2.addList(servicing.rejected.map((r) => h2(`rejected ${r.fileName}: ${r.reason}`)));
+    if (servicing.rejected.length) summary2.addList(servicing.rejected.map((r) => h2(`rejected ${r.fileName}: ${r.reason}`)));
   }
-  const targets = results.flatMap((r) => r.step === "distribute" ? r.summary.targets ?? [] : []);
+  const targets = summaryOf2(results, "distribute")?.targets ?? [];
   if (targets.length > 0) {
     summary2.addHeading("Distribution", 3).addTable([
       [
@@ -67279,7 +67876,7 @@ async function writeSummary(events, results, manifest) {
       )
     ]);
   }
-  const siteResult = results.find((r) => r.step === "distribute")?.summary?.site;
+  const siteResult = summaryOf2(results, "distribute")?.site;
   if (siteResult?.upgradePackage) {
     summary2.addHeading(`ConfigMgr site ${siteResult.siteCode}`, 3);
     summary2.addRaw(
@@ -67299,14 +67896,29 @@ async function writeSummary(events, results, manifest) {
       ]);
     }
   }
-  const ts = results.find((r) => r.step === "generate-task-sequence" && r.result === "succeeded")?.summary;
-  if (ts?.xml) {
+  const ts = summaryOf2(succeeded, "generate-task-sequence");
+  if (ts) {
     summary2.addHeading("Task sequence", 3).addRaw(
       `<b>${h2(ts.name)}</b>: <code>${h2(ts.xml)}</code>, package ${h2(ts.packageId)}${ts.placeholder ? " (placeholder)" : ""}, edition ${h2(ts.editionIndex)} (${h2(ts.edition)})`,
       true
     );
   }
   await summary2.write();
+}
+function actionOutputs(results, workspace) {
+  const manifest = results.at(-1)?.manifest;
+  const distributed = summaryOf2(results, "distribute");
+  const ts = summaryOf2(results, "generate-task-sequence");
+  return {
+    [Outputs.workspace]: workspace,
+    [Outputs.manifest]: path36.join(workspace, "osmedia-manifest.json"),
+    [Outputs.build]: manifest?.installWim.images[0]?.version ?? "",
+    [Outputs.changed]: String(results.some((r) => r.result === "succeeded")),
+    [Outputs.version]: distributed?.targets[0]?.version ?? "",
+    [Outputs.taskSequence]: ts?.xml ?? "",
+    // The OS upgrade package the site created or repointed (distribute with a site), else the one the task sequence names.
+    [Outputs.packageId]: distributed?.site?.upgradePackage.packageId ?? (ts && !ts.placeholder ? ts.packageId : void 0) ?? ""
+  };
 }
 async function runAction(fixedStep) {
   const collected = new CollectingReporter();
@@ -67319,11 +67931,11 @@ async function runAction(fixedStep) {
     if (recipe) {
       let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional2(Inputs.workspace));
-      const context = createContext({ workspace, reporter, force: getBooleanInput(Inputs.force) });
-      const useCache = getBooleanInput(Inputs.cache);
+      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false) });
+      const useCache = bool(Inputs.cache, true);
       const compression = loaded.recipe.media.compression ?? "LZX";
       if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
-      const from = loaded.recipe.updates?.from === void 0 ? void 0 : path35.resolve(loaded.dir, loaded.recipe.updates.from);
+      const from = loaded.recipe.updates?.from === void 0 ? void 0 : path36.resolve(loaded.dir, loaded.recipe.updates.from);
       const updatesCache = useCache && from ? await restoreUpdates(from) : void 0;
       if (updatesCache?.hit) loaded = { ...loaded, recipe: { ...loaded.recipe, updates: { ...loaded.recipe.updates, from: updatesCache.dir } } };
       results = (await runRecipe(loaded, context)).steps;
@@ -67338,9 +67950,14 @@ async function runAction(fixedStep) {
         });
       }
       workspace = getInput(Inputs.workspace, { required: true });
-      const context = createContext({ workspace, reporter, force: stepInput === "import-media" && getBooleanInput(Inputs.force) });
+      const context = createContext({
+        workspace,
+        reporter,
+        force: stepInput === "import-media" && bool(Inputs.force, false),
+        engine: optional2(Inputs.engine)
+      });
       const options = optionsFromInputs(stepInput);
-      const useCache = (stepInput === "import-media" || stepInput === "apply-updates") && getBooleanInput(Inputs.cache);
+      const useCache = (stepInput === "import-media" || stepInput === "apply-updates") && bool(Inputs.cache, true);
       if (useCache && stepInput === "import-media")
         await restoreImport(context.workspace, options.sha256, options.compression ?? "LZX");
       const from = options.from;
@@ -67353,29 +67970,32 @@ async function runAction(fixedStep) {
       if (updatesCache && !updatesCache.hit && done.result === "succeeded") await saveUpdates(from, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
-    const published = results.flatMap((r) => r.summary.targets ?? []);
-    setOutput(Outputs.workspace, path35.resolve(workspace));
-    setOutput(Outputs.manifest, path35.join(path35.resolve(workspace), "osmedia-manifest.json"));
-    setOutput(Outputs.build, manifest?.installWim.images[0]?.version ?? "");
-    setOutput(Outputs.changed, String(results.some((r) => r.result === "succeeded")));
-    setOutput(Outputs.version, published[0]?.version ?? "");
-    const ts = results.find((r) => r.step === "generate-task-sequence")?.summary;
-    setOutput(Outputs.taskSequence, ts?.xml ?? "");
-    const site = results.find((r) => r.step === "distribute")?.summary;
-    const tsPackage = results.find((r) => r.step === "generate-task-sequence")?.summary;
-    setOutput(Outputs.packageId, site?.site?.upgradePackage?.packageId ?? (tsPackage && !tsPackage.placeholder ? tsPackage.packageId : void 0) ?? "");
+    const outputs = actionOutputs(results, path36.resolve(workspace));
+    setOutput(Outputs.workspace, outputs[Outputs.workspace]);
+    setOutput(Outputs.manifest, outputs[Outputs.manifest]);
+    setOutput(Outputs.build, outputs[Outputs.build]);
+    setOutput(Outputs.changed, outputs[Outputs.changed]);
+    setOutput(Outputs.version, outputs[Outputs.version]);
+    setOutput(Outputs.taskSequence, outputs[Outputs.taskSequence]);
+    setOutput(Outputs.packageId, outputs[Outputs.packageId]);
     await writeSummary(collected.events, results, manifest);
+    setOutput(Outputs.exitCode, String(ExitCode.ok));
   } catch (error63) {
     const described = describeError(error63);
+    const code = exitCodeOf(error63);
+    setOutput(Outputs.exitCode, String(code));
     await writeSummary(collected.events, results, results.at(-1)?.manifest).catch(() => {
     });
-    setFailed(`${described.message}${described.fix ? `
+    setFailed(
+      `${EXIT_MEANINGS[code]} (exit ${code}): ${described.message}${described.fix ? `
 fix: ${described.fix}` : ""}${described.logPath ? `
-log: ${described.logPath}` : ""}`);
+log: ${described.logPath}` : ""}`
+    );
+    process.exitCode = code;
   }
   try {
-    if (workspace && getBooleanInput(Inputs.artifacts)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path35.basename(path35.resolve(workspace))}`);
+    if (workspace && bool(Inputs.artifacts, true)) {
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path36.basename(path36.resolve(workspace))}`);
     }
   } catch (error63) {
     notice(`No artifact: ${error63.message}`, { title: "osmedia" });
