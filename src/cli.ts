@@ -8,6 +8,7 @@ import { commands as recipeCommands } from './commands/recipes.ts';
 import { common, type Command, type Values } from './commands/shared.ts';
 import { commands as stepCommands } from './commands/steps.ts';
 import { commands as toolCommands } from './commands/tools.ts';
+import { commands as isoCommands } from './commands/iso.ts';
 import { renderJUnit } from './report/junit.ts';
 import { describeError, exitCodeOf, ExitCode, UsageError } from './util/errors.ts';
 import { CollectingReporter, ConsoleReporter, fanOut, type Reporter } from './util/events.ts';
@@ -23,6 +24,7 @@ interface Io {
 /** Every command, in the order `osmedia --help` lists them. */
 const commands: Record<string, Command> = {
   ...stepCommands,
+  ...isoCommands,
   verify: toolCommands.verify!,
   ...recipeCommands,
   inspect: toolCommands.inspect!,
@@ -51,7 +53,7 @@ ${rows.join('\n')}
 
 Every command takes --help, --json, --quiet, --result-file FILE, --args-file FILE and --junit FILE.
 Exit codes: 0 ok, 1 failure, 2 usage or validation error.
-Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
+Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL, OSMEDIA_OSCDIMG, OSMEDIA_XORRISO (tool paths), OSMEDIA_ISO_TOOL (oscdimg|xorriso), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
 Docs: README.md and docs/ in the osmedia repository.
 `;
 }

@@ -39,7 +39,7 @@ export const commands: Record<string, Command> = {
   'apply-updates': {
     summary: "apply update packages (.msu/.cab) in Microsoft's servicing order, verified: WinRE, install.wim, boot.wim, media",
     usage:
-      'osmedia apply-updates --workspace DIR --updates DIR [--update FILE …] [--dry-run] [--continue-on-error] [--skip-rejected] [--netfx3] [--no-cleanup] [--scratch DIR]',
+      'osmedia apply-updates --workspace DIR --updates DIR [--update FILE …] [--dry-run] [--continue-on-error] [--skip-rejected] [--netfx3] [--no-cleanup] [--scratch DIR] [--boot-manager 2023|keep]',
     options: {
       workspace: workspaceOption,
       updates: {
@@ -62,6 +62,11 @@ export const commands: Record<string, Command> = {
       'skip-rejected': { type: 'boolean', description: 'go on when some files are rejected (express CABs, other architectures…); they are still listed' },
       netfx3: { type: 'boolean', description: 'enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)' },
       'no-cleanup': { type: 'boolean', description: 'skip /StartComponentCleanup (not recommended: the images stay larger)' },
+      'boot-manager': {
+        type: 'string',
+        description: 'keep (default; media on the Windows UEFI CA 2023 boot manager stay on it) or 2023 (switch to it from boot.wim index 1)',
+        placeholder: 'WHICH',
+      },
       scratch: {
         type: 'string',
         description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
@@ -81,6 +86,7 @@ export const commands: Record<string, Command> = {
         netfx3: values.netfx3,
         cleanup: values['no-cleanup'] ? false : undefined,
         scratch: values.scratch,
+        bootManager: values['boot-manager'],
       };
       // In an --args-file (Jenkins), "updates" names the folder as the flag does; "from" as in the recipe.
       const { dryRun, updates, ...fileArgs } = values.fileArgs ?? {};
