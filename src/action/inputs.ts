@@ -37,6 +37,9 @@ export const Inputs = {
   scanOnly: 'scan-only',
   dynamicUpdate: 'dynamic-update',
   setupOptions: 'setup-options',
+  output: 'output',
+  bootManager: 'boot-manager',
+  splitSwm: 'split-swm',
   cache: 'cache',
   artifacts: 'artifacts',
   artifactName: 'artifact-name',
@@ -59,8 +62,9 @@ export const CommonInputs = [Inputs.workspace, Inputs.artifacts, Inputs.artifact
 export const StepInputs: Record<StepId, readonly string[]> = {
   'import-media': [Inputs.source, Inputs.sha256, Inputs.compression, Inputs.force, Inputs.cache],
   'strip-indexes': [Inputs.keep],
-  'apply-updates': [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.cache],
+  'apply-updates': [Inputs.updates, Inputs.continueOnError, Inputs.skipRejected, Inputs.netfx3, Inputs.scratch, Inputs.bootManager, Inputs.cache],
   'stamp-build-file': [Inputs.file, Inputs.revision],
+  'build-iso': [Inputs.output, Inputs.bootManager, Inputs.splitSwm],
   distribute: [
     Inputs.targets,
     Inputs.layout,

@@ -44,7 +44,10 @@ export function optionsFromInputs(step: StepId): Record<string, unknown> {
         skipRejected: flag(Inputs.skipRejected),
         netfx3: flag(Inputs.netfx3),
         scratch: optional(Inputs.scratch),
+        bootManager: optional(Inputs.bootManager),
       };
+    case 'build-iso':
+      return { output: optional(Inputs.output), bootManager: optional(Inputs.bootManager), splitSwmMiB: number(Inputs.splitSwm) };
     case 'stamp-build-file':
       return { file: optional(Inputs.file), revision: optional(Inputs.revision) ?? process.env.GITHUB_SHA };
     case 'distribute':

@@ -8,7 +8,7 @@ import type { Manifest } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
 import type { Reporter } from '../util/events.ts';
 
-export type StepId = 'import-media' | 'strip-indexes' | 'apply-updates' | 'stamp-build-file' | 'distribute' | 'generate-task-sequence';
+export type StepId = 'import-media' | 'strip-indexes' | 'apply-updates' | 'stamp-build-file' | 'build-iso' | 'distribute' | 'generate-task-sequence';
 
 export interface StepContext {
   workspace: Workspace;

@@ -50,7 +50,7 @@ describe('build-iso (xorriso)', () => {
     const out = path.join(await tempDir(), 'Win11.iso');
     const result = await runCli(['build-iso', '--workspace', ws, '--output', out, '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ tool: 'xorriso', efiImage: 'efi/microsoft/boot/efisys.bin', label: 'CCCOMA_X64FRE_EN-US_DV9' });
+    expect(result.json().summary).toMatchObject({ tool: 'xorriso', efiImage: 'efi/microsoft/boot/efisys.bin', label: 'CCCOMA_X64FRE_EN-US_DV9' });
     const iso = await readIso(out);
     try {
       // ISO 9660 holds the whole label (32 characters); Joliet's identifier holds 16 UCS-2 characters of it.
@@ -78,11 +78,11 @@ describe('build-iso (xorriso)', () => {
 
   it('--boot-manager 2023 boots efisys_EX.bin and carries bootmgfw_EX.efi as bootx64.efi; the workspace is unchanged', async () => {
     const before = await snapshot(path.join(ws, 'media'));
-    const manifest = await readFile(path.join(ws, 'osmedia-manifest.json'));
+    const manifest = await readJson(path.join(ws, 'osmedia-manifest.json'));
     const out = path.join(await tempDir(), 'Win11-2023.iso');
     const result = await runCli(['build-iso', '--workspace', ws, '--output', out, '--boot-manager', '2023', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ efiImage: 'efi/microsoft/boot/efisys_EX.bin', bootManager: 'Windows UEFI CA 2023' });
+    expect(result.json().summary).toMatchObject({ efiImage: 'efi/microsoft/boot/efisys_EX.bin', bootManager: 'Windows UEFI CA 2023' });
     const iso = await readIso(out);
     try {
       const efi = await readBootImage(out, iso.boot[1]!, 1_474_560);
@@ -97,7 +97,10 @@ describe('build-iso (xorriso)', () => {
       await iso.close();
     }
     expect(await snapshot(path.join(ws, 'media'))).toBe(before);
-    expect(await readFile(path.join(ws, 'osmedia-manifest.json'))).toEqual(manifest);
+    // The media and their record are as they were; the history notes the ISO (an external step).
+    const after = await readJson(path.join(ws, 'osmedia-manifest.json'));
+    expect({ files: after.files, fingerprint: after.fingerprint }).toEqual({ files: manifest.files, fingerprint: manifest.fingerprint });
+    expect(after.history.at(-1)).toMatchObject({ step: 'build-iso', effect: 'external', result: 'succeeded' });
   });
 
   it('a SIGKILL while writing leaves no ISO at the output; a re-run writes it whole', async () => {
@@ -153,7 +156,7 @@ describe('build-iso (oscdimg, Windows)', () => {
       path.join(dir, '.Win11.iso.osmedia-partial'),
     ]);
     expect(await readFile(out, 'utf8')).toBe('ISO');
-    expect(result.json().tool).toBe('oscdimg');
+    expect(result.json().summary.tool).toBe('oscdimg');
     expect(await readJson(path.join(ws, 'osmedia-manifest.json'))).toBeTruthy();
   });
 });

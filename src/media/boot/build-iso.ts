@@ -23,6 +23,8 @@ export interface BuildIsoOptions {
   /** Split sources/install.wim into install.swm parts of this many MiB in the ISO (FAT32 USB sticks, old readers). */
   splitSwmMiB?: number;
   env?: NodeJS.ProcessEnv;
+  /** The caller holds the workspace lock already (the step runner does). */
+  locked?: boolean;
 }
 
 export interface BuildIsoResult {
@@ -61,7 +63,7 @@ export async function buildIso(o: BuildIsoOptions): Promise<BuildIsoResult> {
   if (!output.toLowerCase().endsWith('.iso'))
     throw new UsageError(`--output ${o.output} is not an .iso file`, { fix: 'Name the ISO file, e.g. --output Win11-24H2.iso.' });
   const tool = await chooseIsoTool(o.env);
-  const release = await workspace.lock(`osmedia build-iso --output ${o.output}`, reporter);
+  const release = o.locked ? async () => {} : await workspace.lock(`osmedia build-iso --output ${o.output}`, reporter);
   const cleanup: string[] = [];
   const partial = path.join(path.dirname(output), `.${path.basename(output)}.osmedia-partial`);
   try {
