@@ -29,7 +29,7 @@ export const RecipeSchema = z.strictObject({
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */
-  iso: BuildIsoOptionsSchema.partial({ bootManager: true }).optional(),
+  iso: BuildIsoOptionsSchema.extend({ bootManager: z.enum(['2023', 'keep']).optional() }).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
   /** The in-place upgrade task sequence; `out` is relative to the workspace. */

@@ -85,6 +85,10 @@ describe('boot files from boot.wim (apply-updates, Setup DU)', () => {
     const manifest = await readJson(path.join(ws, 'osmedia-manifest.json'));
     expect(manifest.bootManager.ca).toBe('uefi-ca-2023');
     expect(manifest.history.at(-1).options.bootManager).toBe('2023');
+    // The build file says which CA the media boot with.
+    expect((await runCli(['stamp-build-file', '--workspace', ws, '--revision', 'test'])).exitCode).toBe(0);
+    expect(await readFile(media(ws, 'sources/osmedia-build.txt'), 'utf8')).toContain('Boot manager:     Windows UEFI CA 2023 (efi/boot/bootx64.efi)\r\n');
+    expect(await readJson(media(ws, 'sources/osmedia-build.json'))).toMatchObject({ bootManagerCa: 'uefi-ca-2023' });
   });
 
   it('stops, media unchanged, when boot.wim index 2 has no Windows/Boot/EFI/bootmgr.efi', async () => {
