@@ -3,7 +3,7 @@
 // (what Windows reads), the imported volume label; the 2023 boot manager on request with the
 // workspace unchanged; errors; a SIGKILL leaves no ISO; oscdimg's command line through a stand-in.
 import { execFile } from 'node:child_process';
-import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -113,7 +113,7 @@ describe('build-iso (xorriso)', () => {
     const iso = await readIso(out);
     expect(iso.files.size).toBe(mediaFiles.length);
     await iso.close();
-    const partials = (await import('node:fs/promises').then((fs) => fs.readdir(path.dirname(out)))).filter((n) => n.includes('partial'));
+    const partials = (await readdir(path.dirname(out))).filter((n) => n.includes('partial'));
     expect(partials).toEqual([]);
   });
 
@@ -128,6 +128,34 @@ describe('build-iso (xorriso)', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/The media have no efi\/microsoft\/boot\/efisys\.bin: the UEFI boot image/);
     await expect(stat(out)).rejects.toThrow();
+  });
+});
+
+describe('build-iso in a recipe', () => {
+  it('iso: writes the ISO after stamping, with media.bootManager; a re-run writes it again and skips the rest', async () => {
+    const dir = await tempDir();
+    const sample = await buildSampleMedia({ dir: path.join(dir, 'sample'), editions: undefined });
+    const recipe = path.join(dir, 'osmedia.yml');
+    await writeFile(
+      recipe,
+      `workspace: work\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\n  bootManager: '2023'\nstamp:\n  revision: test\niso:\n  output: out/Win11.iso\n`,
+    );
+    await mkdir(path.join(dir, 'out'));
+    const first = await runCli(['run', '--recipe', recipe, '--json']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const iso = await readIso(path.join(dir, 'out', 'Win11.iso'));
+    expect(iso.files.has('sources/osmedia-build.txt')).toBe(true);
+    expect(iso.files.has('efi/boot/bootx64.efi')).toBe(true);
+    await iso.close();
+    const second = await runCli(['run', '--recipe', recipe, '--json']);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.json().steps.map((s: { step: string; result: string }) => `${s.step} ${s.result}`)).toEqual([
+      'import-media skipped',
+      'strip-indexes skipped',
+      'stamp-build-file skipped',
+      'build-iso succeeded',
+    ]);
+    expect(second.json().steps.at(-1).summary).toMatchObject({ efiImage: 'efi/microsoft/boot/efisys_EX.bin', bootManager: 'Windows UEFI CA 2023' });
   });
 });
 
