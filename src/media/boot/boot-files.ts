@@ -5,9 +5,12 @@
 //    media-dynamic-update.md, section "Update remaining media files": setup.exe and setuphost.exe
 //    "from boot.wim, saved earlier", then every b*.efi on the media named bootmgfw/bootx64/bootia32/
 //    bootaa64.efi gets Windows\Boot\EFI\bootmgfw.efi and bootmgr.efi gets bootmgr.efi), plus
-//    Windows\Boot\EFI\boot.stl → efi\microsoft\boot\boot.stl, as W10UI and the 2026 revision of
-//    Make2023BootableMedia.ps1 (v1.4, Copy-2023BootBins) copy it. We add boot.stl only where the
-//    media has none.
+//    Windows\Boot\EFI\boot.stl → efi\microsoft\boot\boot.stl (issue 15.9; W10UI-style media
+//    builders copy it from the mounted boot.wim the same way, and v1.4 of Make2023BootableMedia.ps1
+//    adds it best-effort; we read v1.3, which does not). We add boot.stl only where the media has none.
+//    W10UI's UpdtBootFiles option (W10UI.cmd) refreshes efisys.bin/efisys_noprompt.bin from
+//    Windows\Boot\DVD\EFI\en-US and bootmgr/memtest from the same mounted image; osmedia leaves
+//    those alone by default, as Microsoft's sample does.
 // 2. The "Windows UEFI CA 2023" boot manager, on request, from boot.wim index 1, as
 //    Make2023BootableMedia.ps1 (microsoft/secureboot_objects, scripts/windows/, v1.3 2025-11-07,
 //    function Copy-2023BootBins) does: Windows\Boot\EFI_EX\bootmgfw_EX.efi → efi\boot\bootx64.efi
@@ -16,7 +19,8 @@
 //    Torito image its oscdimg call then uses); Windows\Boot\FONTS_EX\*_EX.ttf →
 //    efi\microsoft\boot\fonts\*.ttf ("-replace '_EX', ''"). When EFI_EX, FONTS_EX or DVD_EX is
 //    missing the script stops: "Make sure all required updates (2024-4B or later) have been
-//    applied". W10UI also takes efisys_noprompt_EX.bin (efi\microsoft\boot\efisys_noprompt_EX.bin here).
+//    applied". W10UI-style builders also take efisys_noprompt_EX.bin (to efi\microsoft\boot\
+//    efisys_noprompt_EX.bin here).
 //
 // Never downgrade (issue 20): when the media's efi/boot/bootx64.efi is signed under Windows UEFI
 // CA 2023, set 1 leaves the boot managers alone (the 2011-signed bootmgfw.efi of index 2 would
