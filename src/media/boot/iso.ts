@@ -92,12 +92,12 @@ export function xorrisoArgs(layout: IsoLayout): string[] {
 }
 
 /** Where oscdimg is: OSMEDIA_OSCDIMG, the ADK's folder (as Make2023BootableMedia.ps1 looks), or PATH. */
-export async function findOscdimg(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function findOscdimg(env: NodeJS.ProcessEnv = process.env, present: (file: string) => Promise<boolean> = exists): Promise<string> {
   if (env.OSMEDIA_OSCDIMG) return env.OSMEDIA_OSCDIMG;
   const programFiles = env['ProgramFiles(x86)'];
   if (programFiles) {
     const adk = path.win32.join(programFiles, 'Windows Kits', '10', 'Assessment and Deployment Kit', 'Deployment Tools', 'amd64', 'Oscdimg', 'oscdimg.exe');
-    if (await exists(adk)) return adk;
+    if (await present(adk)) return adk;
   }
   return 'oscdimg.exe';
 }
