@@ -1,7 +1,7 @@
 // `npm run demo`: builds sample Windows media (real WIMs, a real UDF ISO), then services it end to
 // end with the built osmedia CLI and an embedded default recipe: import, strip to Enterprise,
-// apply this month's Setup Dynamic Update, stamp. Runs it a second time to show that unchanged
-// steps are skipped, then shows the full servicing plan for a whole month of updates (the image
+// apply this month's Setup Dynamic Update with the 2023 boot manager, stamp, write a bootable ISO. Runs it a second time to show that unchanged
+// steps are skipped (the ISO, written outside the workspace, is written again), then shows the full servicing plan for a whole month of updates (the image
 // servicing in it needs DISM on Windows). Everything lives in .demo/.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,11 +19,14 @@ workspace: work
 media:
   source: sample/CCCOMA_X64FRE_EN-US_DV9.iso
   keep: [Enterprise]          # EditionID, exact image name, or index
+  bootManager: '2023'         # the Windows UEFI CA 2023 boot manager (docs/boot-media.md)
 updates:
   from: updates/setup-du      # .msu/.cab files; a SHA256SUMS file beside them pins them
 stamp:
   file: sources/osmedia-build.txt
   revision: demo
+iso:
+  output: Win11-24H2-Enterprise.iso   # bootable: BIOS + UEFI El Torito, the imported label
 `;
 
 function osmedia(...args: string[]): void {
@@ -52,6 +55,7 @@ osmedia('run', '--recipe', 'osmedia.yml');
 osmedia('inspect', 'work');
 console.log('\n.demo/work/media/sources/osmedia-build.txt:');
 console.log((await readFile(path.join(demo, 'work', 'media', 'sources', 'osmedia-build.txt'), 'utf8')).replaceAll('\r\n', '\n'));
+console.log('.demo/Win11-24H2-Enterprise.iso: a bootable ISO of that media (El Torito BIOS + UEFI, booting the Windows UEFI CA 2023 boot manager).');
 console.log("A whole month of updates (LCU with checkpoints, Safe OS DU, .NET CU, and files osmedia rejects): the plan, in Microsoft's order.");
 osmedia('apply-updates', '--workspace', 'work', '--updates', 'updates/month', '--dry-run');
 console.log('\nDemo finished: .demo/work/media is stripped to Enterprise, has the Setup DU applied and verified, and is stamped;');

@@ -15,6 +15,11 @@ command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /usr/bin/time ] || need+=(time)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests: JUnit reports against the schema
 command -v groovy >/dev/null 2>&1 || need+=(groovy)           # tests: the Jenkins shared library
+# Boot media (docs/boot-media.md): xorriso writes bootable ISOs on Linux (build-iso); osslsigncode
+# signs test boot managers so the tests read real Authenticode signatures (openssl makes the CAs).
+command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
+command -v osslsigncode >/dev/null 2>&1 || need+=(osslsigncode) # tests
+command -v openssl >/dev/null 2>&1 || need+=(openssl)           # tests
 # Any Node.js with npm will do to start: npm then installs Node 24 itself (the `node` package).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then

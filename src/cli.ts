@@ -59,7 +59,7 @@ ${rows.join('\n')}
 
 Every command takes --help, --json, --quiet, --result-file FILE, --args-file FILE and --junit FILE.
 Exit codes: ${exitCodeLine()}.
-Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL (tool paths), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
+Environment: OSMEDIA_WIMLIB, OSMEDIA_7ZIP, OSMEDIA_DISM, OSMEDIA_POWERSHELL, OSMEDIA_OSCDIMG, OSMEDIA_XORRISO (tool paths), OSMEDIA_ISO_TOOL (oscdimg|xorriso), OSMEDIA_ENGINE (wimlib|dism), SOURCE_DATE_EPOCH (build file date).
 Docs: README.md and docs/ in the osmedia repository.
 `;
 }

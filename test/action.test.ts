@@ -25,6 +25,7 @@ const ACTIONS = [
   'actions/stamp-build-file/action.yml',
   'actions/distribute/action.yml',
   'actions/generate-task-sequence/action.yml',
+  'actions/build-iso/action.yml',
 ];
 
 interface ActionMeta {

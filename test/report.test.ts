@@ -38,7 +38,7 @@ describe('--junit', () => {
     expect(suite.testcase[1]['system-out']).toMatch(/images kept: 2: Windows 11 Enterprise \[Enterprise\]/);
     expect(suite.testcase[2]['system-out']).toMatch(/media \(sources\/ and boot files\): - → -; updates applied: KB5046619/);
     expect(suite.testcase[2]['system-out']).toMatch(/verified: sources\/setup\.exe equals boot\.wim index 2/);
-    expect(suite.testcase[4]['system-out']).toMatch(/files verified 18 \(ok\)/);
+    expect(suite.testcase[4]['system-out']).toMatch(/files verified 25 \(ok\)/);
     expect(suite.properties.property).toContainEqual({ name: 'osmedia.build', value: '10.0.26100.1742' });
 
     // The same run again: every step skipped, still a valid report.

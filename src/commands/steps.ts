@@ -36,6 +36,7 @@ export const commands: Record<string, Command> = {
     return { result, text: [...formatPlanTable(plan), '', ...formatPlan(plan)].join('\n') };
   }),
   'stamp-build-file': stepCommand('stamp-build-file'),
+  'build-iso': stepCommand('build-iso'),
   distribute: stepCommand('distribute', async (values, _p, reporter) => {
     const invocation = stepInvocation('distribute', values, reporter);
     const { options, flags, context } = invocation;

@@ -131,6 +131,20 @@ export class WimlibEngine implements ImageEngine {
     );
   }
 
+  /** Every path under a folder of one image ('/'-separated, no leading slash; folders too); [] when the folder is missing. */
+  async listFiles(wim: string, index: number, under: string): Promise<string[]> {
+    const args = ['dir', wim, String(index), `--path=/${under.replace(/^\/+/, '')}`];
+    const result = await runTool({ tool: 'wimlib-imagex', file: this.file, args }, { env: { WIMLIB_IMAGEX_IGNORE_CASE: '1' } }).catch((error: unknown) => {
+      if (error instanceof ToolError && error.toolExitCode === 49) return undefined; // WIMLIB_ERR_PATH_DOES_NOT_EXIST
+      throw error;
+    });
+    if (!result) return [];
+    return result.stdout
+      .split(/\r?\n/)
+      .map((line) => line.replace(/^\/+/, ''))
+      .filter(Boolean);
+  }
+
   /** Replaces (or adds) one file inside an image, in place (`wimlib-imagex update`). */
   async replaceFile(wim: string, index: number, source: string, pathInImage: string, options: { logDir?: string } = {}): Promise<void> {
     const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;

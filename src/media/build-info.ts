@@ -2,6 +2,7 @@
 // folder, or in C:\$WINDOWS.~BT\Sources after Setup copied sources/) to know which media it is.
 import { KIND_TITLES, type UpdateKind } from '../updates/classify.ts';
 import type { Manifest } from './manifest.ts';
+import { describeBootManager } from './boot/record.ts';
 
 export interface BuildInfo {
   osmediaVersion: string;
@@ -15,6 +16,9 @@ export interface BuildInfo {
   source: { path: string; kind: string; sha256: string };
   recipeRevision: string;
   updates: Record<string, unknown>[];
+  /** The CA that signed efi/boot/bootx64.efi ("Windows UEFI CA 2023", …; docs/boot-media.md). */
+  bootManager: string;
+  bootManagerCa: string | null;
 }
 
 function compareVersions(a: string, b: string): number {
@@ -41,6 +45,8 @@ export function buildInfoFrom(manifest: Manifest, details: { stampedAt: string; 
     source: { path: manifest.source.path, kind: manifest.source.kind, sha256: manifest.source.sha256 },
     recipeRevision: details.recipeRevision,
     updates: manifest.updates,
+    bootManager: describeBootManager(manifest.bootManager),
+    bootManagerCa: manifest.bootManager?.ca ?? null,
   };
 }
 
@@ -68,6 +74,7 @@ export function renderBuildText(info: BuildInfo): string {
     ...info.editions.map((e) => `  ${e.index}: ${e.name} [${e.editionId}] ${e.version}`),
     `Updates applied:  ${info.updates.length === 0 ? 'none' : ''}`,
     ...updateLines(info.updates),
+    `Boot manager:     ${info.bootManager}`,
     `Volume label:     ${info.volumeLabel ?? '(none)'}`,
     `Source:           ${info.source.path} (${info.source.kind})`,
     `Source SHA-256:   ${info.source.sha256}`,

@@ -74,6 +74,8 @@ export const ManifestSchema = z.object({
   buildFile: BuildFileSchema.optional(),
   /** Updates applied per image (filled by apply-updates). */
   updates: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** The CA that signed the media's UEFI boot manager (efi/boot/bootx64.efi), as apply-updates last read it (docs/boot-media.md). */
+  bootManager: z.object({ file: z.string(), ca: z.enum(['uefi-ca-2023', 'pca-2011', 'other', 'unsigned']), issuer: z.string().optional() }).optional(),
   history: z.array(HistoryEntrySchema),
 });
 

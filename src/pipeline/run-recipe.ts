@@ -34,10 +34,16 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
         from: u.from === undefined ? undefined : path.resolve(dir, u.from),
         files: u.files?.map((f) => ({ ...f, path: path.resolve(dir, f.path) })),
         scratch: u.scratch === undefined ? undefined : path.resolve(dir, u.scratch),
+        ...(recipe.media.bootManager === '2023' ? { bootManager: '2023' } : {}),
       },
     });
   }
   if (recipe.stamp !== false) planned.push({ step: 'stamp-build-file', options: { ...(recipe.stamp ?? {}), recipeDir: dir } });
+  if (recipe.iso)
+    planned.push({
+      step: 'build-iso',
+      options: { ...recipe.iso, output: path.resolve(dir, recipe.iso.output), bootManager: recipe.iso.bootManager ?? recipe.media.bootManager },
+    });
   if (recipe.distribute)
     planned.push({ step: 'distribute', options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: 'generate-task-sequence', options: recipe.taskSequence });

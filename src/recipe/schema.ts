@@ -7,6 +7,8 @@ import { StripOptionsSchema } from '../steps/strip-indexes.ts';
 import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
 import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
+import { BuildIsoOptionsSchema } from '../steps/build-iso.ts';
+import { BootManagerSchema } from '../media/boot/record.ts';
 
 export const RecipeSchema = z.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -17,11 +19,15 @@ export const RecipeSchema = z.strictObject({
     compression: ImportOptionsSchema.shape.compression,
     /** Editions to keep: EditionID, exact image name or index (one, or a list). Omit to keep every image. */
     keep: StripOptionsSchema.shape.keep.optional(),
+    /** The UEFI boot manager: keep (default) or 2023 (switch to the Windows UEFI CA 2023 one; docs/boot-media.md). apply-updates and the ISO follow it. */
+    bootManager: BootManagerSchema.optional(),
   }),
   /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
   updates: ApplyUpdatesOptionsSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
+  /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */
+  iso: BuildIsoOptionsSchema.extend({ bootManager: z.enum(['2023', 'keep']).optional() }).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
   /** The in-place upgrade task sequence; `out` is relative to the workspace. */

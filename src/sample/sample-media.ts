@@ -9,6 +9,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { runTool } from '../util/exec.ts';
 import { wimlibPath } from '../imaging/wimlib.ts';
+import { minimalEfi } from './pe.ts';
 
 export interface SampleEdition {
   name: string;
@@ -40,6 +41,12 @@ export interface SampleOptions {
   build?: number;
   ubr?: number;
   language?: string;
+  /** boot.wim index 1 carries the Windows UEFI CA 2023 boot files (EFI_EX, FONTS_EX, DVD_EX; default true). */
+  exBootFiles?: boolean;
+  /** boot.wim index 2 carries Windows/Boot/EFI/bootmgr.efi (default true). */
+  setupBootManager?: boolean;
+  /** Files to put in place of the sample's, keyed 'media:<path>', 'boot1:<path>' or 'boot2:<path>' (tests: signed boot managers). */
+  files?: Record<string, Buffer | string>;
 }
 
 export interface SampleMedia {
@@ -103,6 +110,26 @@ async function setProperties(wim: string, index: number, props: Parameters<typeo
   await wimlib(['info', wim, String(index), ...imageProperties(props)]);
 }
 
+/** 4 KiB like etfsboot.com: a boot sector signature at the end of the first 512 bytes. */
+function etfsboot(): Buffer {
+  const data = Buffer.alloc(4096);
+  data.write('placeholder: CD-ROM boot sector (etfsboot.com)', 3, 'latin1');
+  data.writeUInt16LE(0xaa55, 510);
+  return data;
+}
+
+/** 1,474,560 bytes (a 1.44 MB floppy) with a FAT12 boot sector header, as efisys.bin is. */
+function floppyImage(label: string): Buffer {
+  const data = Buffer.alloc(1_474_560);
+  data.set([0xeb, 0x3c, 0x90], 0);
+  data.write('MSDOS5.0', 3, 'latin1');
+  data.writeUInt16LE(512, 11);
+  data.write(label.padEnd(11).slice(0, 11), 43, 'latin1');
+  data.write('FAT12   ', 54, 'latin1');
+  data.writeUInt16LE(0xaa55, 510);
+  return data;
+}
+
 export async function buildSampleMedia(options: SampleOptions): Promise<SampleMedia> {
   const editions = options.editions ?? SAMPLE_EDITIONS.slice(0, 4);
   const build = options.build ?? 26100;
@@ -138,15 +165,31 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   });
 
   // boot.wim: index 1 Windows PE, index 2 Windows Setup (bootable), which carries setup.exe.
+  // Boot managers are real (unsigned) PE files; the boot file layout is Microsoft's (docs/boot-media.md).
+  const overrides = options.files ?? {};
+  const bootFile = async (tree: string, key: string, relative: string, content: Buffer | string) =>
+    put(path.join(tree, ...relative.split('/')), overrides[`${key}:${relative}`] ?? content);
   const peTree = path.join(work, 'pe');
   await put(path.join(peTree, 'Windows', 'System32', 'startnet.cmd'), 'wpeinit\r\n');
+  await bootFile(peTree, 'boot1', 'Windows/Boot/EFI/bootmgfw.efi', minimalEfi(`bootmgfw.efi ${build}.${ubr}`));
+  if (options.exBootFiles ?? true) {
+    // What the 2024-04 and later cumulative updates add (Make2023BootableMedia.ps1 takes them from here).
+    await bootFile(peTree, 'boot1', 'Windows/Boot/EFI_EX/bootmgfw_EX.efi', minimalEfi(`bootmgfw_EX.efi ${build}.${ubr}`));
+    await bootFile(peTree, 'boot1', 'Windows/Boot/EFI_EX/bootmgr_EX.efi', minimalEfi(`bootmgr_EX.efi ${build}.${ubr}`));
+    await bootFile(peTree, 'boot1', 'Windows/Boot/FONTS_EX/segmono_boot_EX.ttf', 'placeholder: font (2023)\r\n');
+    await bootFile(peTree, 'boot1', 'Windows/Boot/FONTS_EX/wgl4_boot_EX.ttf', 'placeholder: font (2023)\r\n');
+    await bootFile(peTree, 'boot1', 'Windows/Boot/DVD_EX/EFI/en-US/efisys_EX.bin', floppyImage('EFISYS2023'));
+    await bootFile(peTree, 'boot1', 'Windows/Boot/DVD_EX/EFI/en-US/efisys_noprompt_EX.bin', floppyImage('EFISYS2023NP'));
+  }
   const setupTree = path.join(work, 'setup');
   await put(path.join(setupTree, 'Windows', 'System32', 'startnet.cmd'), 'wpeinit\r\n');
   await put(path.join(setupTree, 'sources', 'setup.exe'), `placeholder: Windows Setup ${build}.${ubr}\r\n`);
   await put(path.join(setupTree, 'sources', 'setuphost.exe'), `placeholder: Windows Setup host ${build}.${ubr}\r\n`);
   // The serviced boot managers that Microsoft's media refresh copies onto the media.
-  await put(path.join(setupTree, 'Windows', 'Boot', 'EFI', 'bootmgfw.efi'), `placeholder: UEFI boot manager (firmware) ${build}.${ubr}\r\n`);
-  await put(path.join(setupTree, 'Windows', 'Boot', 'EFI', 'bootmgr.efi'), `placeholder: UEFI boot manager ${build}.${ubr}\r\n`);
+  await bootFile(setupTree, 'boot2', 'Windows/Boot/EFI/bootmgfw.efi', minimalEfi(`bootmgfw.efi ${build}.${ubr}`));
+  if (options.setupBootManager ?? true) await bootFile(setupTree, 'boot2', 'Windows/Boot/EFI/bootmgr.efi', minimalEfi(`bootmgr.efi ${build}.${ubr}`));
+  await bootFile(setupTree, 'boot2', 'Windows/Boot/EFI/boot.stl', `placeholder: certificate trust list ${build}.${ubr}\r\n`);
+  await bootFile(setupTree, 'boot2', 'Windows/Boot/DVD/EFI/en-US/efisys.bin', floppyImage('EFISYS'));
   const bootWim = path.join(media, 'sources', 'boot.wim');
   await wimlib(['capture', peTree, bootWim, 'Microsoft Windows PE (amd64)', 'Microsoft Windows PE (amd64)', '--compress=LZX']);
   await wimlib(['append', setupTree, bootWim, 'Microsoft Windows Setup (amd64)', 'Microsoft Windows Setup (amd64)', '--boot']);
@@ -197,11 +240,20 @@ export async function buildSampleMedia(options: SampleOptions): Promise<SampleMe
   );
   await put(path.join(media, 'autorun.inf'), '[AutoRun.Amd64]\r\nopen=setup.exe\r\nicon=setup.exe,0\r\n');
   await put(path.join(media, 'bootmgr'), 'placeholder: boot manager\r\n');
-  await put(path.join(media, 'bootmgr.efi'), 'placeholder: UEFI boot manager\r\n');
+  const mediaFile = (relative: string, content: Buffer | string) => bootFile(media, 'media', relative, content);
+  await mediaFile('bootmgr.efi', minimalEfi('bootmgr.efi (media)'));
   await put(path.join(media, 'boot', 'bcd'), 'placeholder: BCD store\r\n');
   await put(path.join(media, 'boot', 'boot.sdi'), 'placeholder: ramdisk SDI\r\n');
-  await put(path.join(media, 'efi', 'boot', 'bootx64.efi'), 'placeholder: UEFI loader\r\n');
+  // The BIOS El Torito image: loaded whole, 8 sectors of 512 bytes (oscdimg's -bootdata p0 entry).
+  await mediaFile('boot/etfsboot.com', etfsboot());
+  await put(path.join(media, 'boot', 'fonts', 'segmono_boot.ttf'), 'placeholder: font\r\n');
+  await mediaFile('efi/boot/bootx64.efi', minimalEfi('bootx64.efi (media)'));
   await put(path.join(media, 'efi', 'microsoft', 'boot', 'bcd'), 'placeholder: UEFI BCD store\r\n');
+  // The UEFI El Torito images: FAT floppy images holding EFI/BOOT/BOOTX64.EFI (here a formatted-looking placeholder).
+  await mediaFile('efi/microsoft/boot/efisys.bin', floppyImage('EFISYS'));
+  await mediaFile('efi/microsoft/boot/efisys_noprompt.bin', floppyImage('EFISYSNP'));
+  await put(path.join(media, 'efi', 'microsoft', 'boot', 'fonts', 'segmono_boot.ttf'), 'placeholder: font\r\n');
+  await put(path.join(media, 'efi', 'microsoft', 'boot', 'fonts', 'wgl4_boot.ttf'), 'placeholder: font\r\n');
   await rm(work, { recursive: true, force: true });
 
   let isoPath: string | undefined;

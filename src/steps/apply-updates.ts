@@ -13,6 +13,7 @@ import type { Rejection } from '../updates/classify.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
 import { formatPlan, planServicing, type AppliedUpdate, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
+import { BootManagerSchema, readBootManager } from '../media/boot/record.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import { check } from './preflight.ts';
 import { engineField, list } from './fields.ts';
@@ -72,6 +73,8 @@ export const ApplyUpdatesOptionsSchema = z
       placeholder: 'DIR',
       description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
     }),
+    /** The UEFI boot manager: 'keep' (default; 2023-signed media stay 2023) or '2023' (switch to Windows UEFI CA 2023, docs/boot-media.md). */
+    bootManager: BootManagerSchema,
   })
   .refine((o) => o.from !== undefined || (o.files?.length ?? 0) > 0, { error: 'name the updates: a folder (from / --updates) or files' });
 export type ApplyUpdatesOptions = z.infer<typeof ApplyUpdatesOptionsSchema>;
@@ -119,7 +122,17 @@ export async function prepareServicing(
   const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() =>
     rm(work, { recursive: true, force: true }),
   );
-  const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
+  // Never downgrade: the plan keeps a 2023-signed boot manager (src/media/boot/boot-files.ts).
+  const mediaBoot = await readBootManager(
+    context.workspace.mediaDir,
+    manifest.files.map((f) => f.path),
+  );
+  const plan = planServicing(
+    manifest,
+    packages,
+    { cleanup: options.cleanup, netfx3: options.netfx3 },
+    { rejections, mediaBootCa: mediaBoot?.ca, bootManager: options.bootManager },
+  );
   return { plan, files, ignored };
 }
 
@@ -180,6 +193,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       netfx3: options.netfx3,
       continueOnError: options.continueOnError,
       skipRejected: options.skipRejected,
+      ...(options.bootManager === '2023' ? { bootManager: '2023' } : {}),
     };
   },
 
@@ -276,6 +290,19 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       fingerprint: fingerprintFiles(files),
       updates: [...manifest.updates, ...result.applied.map((a) => ({ ...a }))],
     };
+    // The boot manager's CA as the media now carry it (staged files are not renamed in yet: read them where they are).
+    const managerRename = result.renames.find((r) => /[\\/]efi[\\/]boot[\\/]boot(x64|aa64|ia32)\.efi$/i.test(r.to));
+    next.bootManager = managerRename
+      ? await readBootManager(
+          path.dirname(managerRename.from),
+          [path.basename(managerRename.from)],
+          path.relative(context.workspace.mediaDir, managerRename.to).split(path.sep).join('/'),
+        )
+      : await readBootManager(
+          context.workspace.mediaDir,
+          manifest.files.map((f) => f.path),
+        );
+    for (const note of result.bootNotes ?? []) reporter.emit({ type: 'info', step: 'apply-updates', message: note });
     for (const line of result.verified) reporter.emit({ type: 'info', step: 'apply-updates', message: `verified: ${line}` });
     const kbs = [...new Set(result.applied.map((a) => a.kb).filter(Boolean))];
     const build = next.installWim.images[0]?.version;
@@ -291,6 +318,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
         rejected: plan.rejections,
         unpinned: plan.unpinned,
         build,
+        bootManager: { ...next.bootManager, notes: result.bootNotes ?? [] },
       },
       message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}; install.wim ${build}`,
     };

@@ -15,8 +15,15 @@ export const jenkinsName = (id: StepId) => `osmedia${id.replace(/(^|-)([a-z])/g,
 
 /** Keys only the Jenkins library knows (osmediaCli.groovy takes them out before calling osmedia). */
 export const JenkinsHostParameters: Record<string, string> = {
-  credentialsId: 'a Jenkins username/password credential, given to osmedia as OSMEDIA_USERNAME / OSMEDIA_PASSWORD for the length of the command',
   shell: "Windows agents: 'bat' (default) or 'powershell'",
+};
+
+/** Host parameters of one Jenkins step only (jenkins/vars/osmediaCli.groovy refuses them elsewhere). */
+const JenkinsStepParameters: Partial<Record<StepId, Record<string, string>>> = {
+  distribute: {
+    credentialsId:
+      "a Jenkins username/password credential: on Windows agents each target's \\\\server\\share is connected with it for the length of the command and disconnected after (jenkins/README.md; on Linux agents mount the share first)",
+  },
 };
 
 const sentence = (text: string) => {
@@ -139,7 +146,7 @@ export function jenkinsParameters(id: StepId): string {
     ...extra
       .filter((f) => f.path[0] !== 'workspace')
       .map((f) => `  <li><code>${f.path[0]}</code>: ${html(forHost(f.meta.description, 'jenkins', keyOfFlag))}</li>`),
-    ...Object.entries(JenkinsHostParameters).map(([k, d]) => `  <li><code>${k}</code>: ${html(d)}</li>`),
+    ...Object.entries({ ...JenkinsStepParameters[id], ...JenkinsHostParameters }).map(([k, d]) => `  <li><code>${k}</code>: ${html(d)}</li>`),
     '</ul>',
   ];
   return lines.join('\n');
@@ -162,7 +169,7 @@ export function jenkinsData(): string {
       jenkinsName(id),
       {
         command: id,
-        keys: [...argsFileKeys(id), ...Object.keys(JenkinsHostParameters)],
+        keys: [...argsFileKeys(id), ...Object.keys({ ...JenkinsStepParameters[id], ...JenkinsHostParameters })],
         required: [
           'workspace',
           ...stepFields(id)

@@ -1,5 +1,6 @@
 // The step registry: the one list the CLI, the recipe runner, the Action and Jenkins read.
 import { applyUpdates } from './apply-updates.ts';
+import { buildIsoStep } from './build-iso.ts';
 import { distribute } from './distribute.ts';
 import { generateTaskSequence } from './generate-task-sequence.ts';
 import { importMedia } from './import-media.ts';
@@ -12,6 +13,7 @@ export const steps = {
   'strip-indexes': stripIndexes,
   'apply-updates': applyUpdates,
   'stamp-build-file': stampBuildFile,
+  'build-iso': buildIsoStep,
   distribute,
   'generate-task-sequence': generateTaskSequence,
 } satisfies Record<StepId, AnyStep>;

@@ -10,6 +10,7 @@ import { UsageError } from '../util/errors.ts';
 import { hashFile } from '../util/fs.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
 import { engineField } from './fields.ts';
+import { readBootManager } from '../media/boot/record.ts';
 import type { Step } from './types.ts';
 
 /** sources/ travels with the upgrade: Setup copies it to C:\$WINDOWS.~BT\Sources on the endpoint. */
@@ -97,7 +98,12 @@ export const stampBuildFile: Step<StampOptions, string[], StampSummary> = {
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
     const stampedAt = (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : context.now()).toISOString();
-    const info = buildInfoFrom(manifest, { stampedAt, recipeRevision: revision, osmediaVersion: OSMEDIA_VERSION });
+    // The boot manager's CA, read from the media as they are now (docs/boot-media.md).
+    const bootManager = await readBootManager(
+      workspace.mediaDir,
+      manifest.files.map((f) => f.path),
+    );
+    const info = buildInfoFrom({ ...manifest, bootManager }, { stampedAt, recipeRevision: revision, osmediaVersion: OSMEDIA_VERSION });
 
     const written: FileEntry[] = [];
     const renames: { from: string; to: string }[] = [];
@@ -116,7 +122,7 @@ export const stampBuildFile: Step<StampOptions, string[], StampSummary> = {
     const files = withFiles(manifest.files, written, [...autorun, ...previous]);
     for (const name of autorun) reporter.emit({ type: 'info', step: 'stamp-build-file', message: `removing ${name}` });
     return {
-      manifest: { ...manifest, files, fingerprint: fingerprintFiles(files), buildFile: { text: file, json: twin } },
+      manifest: { ...manifest, files, fingerprint: fingerprintFiles(files), buildFile: { text: file, json: twin }, bootManager },
       renames,
       deletes: [...autorun, ...previous].map((rel) => workspace.media(rel)),
       summary: { file, json: twin, build: info.build, removed: autorun, recipeRevision: revision },

@@ -4,6 +4,7 @@
 // JSON Schema read this and nothing else, so they cannot drift.
 import { z } from 'zod';
 import { ApplyUpdatesFlags, ApplyUpdatesOptionsSchema } from './apply-updates.ts';
+import { BuildIsoOptionsSchema } from './build-iso.ts';
 import { DistributeFlags, DistributeOptionsSchema } from './distribute.ts';
 import { fieldsOf, onHost, workspaceField, type Field, type Host } from './fields.ts';
 import { TaskSequenceOptionsSchema } from './generate-task-sequence.ts';
@@ -54,6 +55,13 @@ export const surfaces: Record<StepId, StepSurface> = {
     summary: 'remove autorun.inf and write the build file (text + JSON) onto the media',
     options: StampOptionsSchema,
     flags: StampFlags,
+    hostInputs: [],
+  },
+  'build-iso': {
+    id: 'build-iso',
+    summary: "write a bootable ISO of the workspace media, laid out like Microsoft's (BIOS + UEFI El Torito, the imported volume label)",
+    options: BuildIsoOptionsSchema,
+    flags: z.object({}),
     hostInputs: [],
   },
   distribute: {

@@ -9,7 +9,7 @@ import type { Workspace } from '../media/workspace.ts';
 import type { Reporter, StepResult } from '../util/events.ts';
 import type { ImageInfo } from '../imaging/types.ts';
 
-export type StepId = 'import-media' | 'strip-indexes' | 'apply-updates' | 'stamp-build-file' | 'distribute' | 'generate-task-sequence';
+export type StepId = 'import-media' | 'strip-indexes' | 'apply-updates' | 'stamp-build-file' | 'build-iso' | 'distribute' | 'generate-task-sequence';
 
 export interface StepContext {
   workspace: Workspace;

@@ -19,6 +19,7 @@ import type { Reporter } from '../util/events.ts';
 import { runTool } from '../util/exec.ts';
 import { faultPoint } from '../util/fault.ts';
 import { exists, hashFile, listTree } from '../util/fs.ts';
+import { stageBootFiles } from '../media/boot/boot-files.ts';
 import { describeOperation, type AppliedUpdate, type Operation, type PackageRef, type PlanTarget, type ServicingPlan } from './plan.ts';
 
 export interface ExecuteOptions {
@@ -56,6 +57,8 @@ export interface ExecuteResult {
   applied: AppliedUpdate[];
   failures: Failure[];
   verified: string[];
+  /** What happened to the boot managers (2023 kept, or switched to). */
+  bootNotes?: string[];
 }
 
 /** A DISM failure with its code decoded; the image it happened in was discarded. */
@@ -70,6 +73,8 @@ interface WimFiles {
   /** Copies files of one image ('/'-separated paths, any case) into destDir, flat. */
   extractFiles(wim: string, index: number, paths: readonly string[], destDir: string): Promise<void>;
   replaceFile(wim: string, index: number, source: string, pathInImage: string): Promise<void>;
+  /** Paths under a folder of one image (for the boot files: src/media/boot/boot-files.ts). */
+  list(wim: string, index: number, under: string): Promise<string[]>;
   exportImages(source: string, indexes: number[], dest: string, bootIndex: number): Promise<void>;
 }
 
@@ -95,6 +100,8 @@ export class ServicingRun {
   private mounts = 0;
   readonly failures: Failure[] = [];
   readonly verified: string[] = [];
+  /** What happened to the boot managers (kept 2023, switched to 2023): for the summary. */
+  readonly bootNotes: string[] = [];
 
   constructor(options: ExecuteOptions) {
     this.o = options;
@@ -113,6 +120,7 @@ export class ServicingRun {
       info: (wim) => wimlib.info(wim),
       extractFiles: (wim, index, paths, destDir) => wimlib.extractFiles(wim, index, paths, destDir, { logDir }),
       replaceFile: (wim, index, source, pathInImage) => wimlib.replaceFile(wim, index, source, pathInImage, { logDir }),
+      list: (wim, index, under) => wimlib.listFiles(wim, index, under),
       exportImages: (source, indexes, dest) => wimlib.exportImages(source, indexes, dest, { logDir }),
     };
   }
@@ -130,6 +138,17 @@ export class ServicingRun {
             const found = await findInMount(dir, file);
             if (found) await copyFile(found, path.join(destDir, path.basename(found)));
           }
+        } finally {
+          await this.unmount(dir, false, `${path.basename(wim)} index ${index}`);
+        }
+      },
+      list: async (wim, index, under) => {
+        const dir = await this.mount(wim, index, `read-${++this.mounts}`, `${path.basename(wim)} index ${index}`, true);
+        try {
+          const root = under ? await findInMount(dir, under) : dir;
+          if (!root) return [];
+          const prefix = path.relative(dir, root).split(path.sep).filter(Boolean).join('/');
+          return (await listTree(root)).map((f) => (prefix ? `${prefix}/${f.path}` : f.path));
         } finally {
           await this.unmount(dir, false, `${path.basename(wim)} index ${index}`);
         }
@@ -489,7 +508,7 @@ export class ServicingRun {
         record(media, media.applies);
       }
       faultPoint('updates-staged');
-      return { renames, changedPaths, cleanup, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
+      return { renames, changedPaths, cleanup, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified, bootNotes: this.bootNotes };
     } catch (error) {
       for (const file of [...renames.map((r) => r.from), ...cleanup]) await rm(file, { recursive: true, force: true });
       throw error;
@@ -521,18 +540,9 @@ export class ServicingRun {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath('from-boot');
         cleanup.push(dir);
-        await files.extractFiles(
-          bootWim,
-          2,
-          op.files.map((f) => f.from),
-          dir,
-        );
-        const extracted = new Map((await readdir(dir)).map((name) => [name.toLowerCase(), path.join(dir, name)]));
-        for (const { from, to } of op.files) {
-          const file = extracted.get(from.split('/').at(-1)!.toLowerCase());
-          if (!file) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: 'The boot.wim is not Windows Setup media; re-import the media.' });
-          for (const dest of to) staged.set(dest, file);
-        }
+        const boot = await stageBootFiles(files, bootWim, op, { mediaDir: workspace.mediaDir, mediaFiles: this.o.mediaFiles, tempDir: dir });
+        for (const [dest, file] of boot.staged) staged.set(dest, file);
+        for (const note of boot.notes) this.bootNotes.push(note);
       }
     }
     // Media paths keep the case the media already uses (sources/SetupPlatform.dll vs setupplatform.dll).

@@ -8,6 +8,8 @@
 import type { Manifest } from '../media/manifest.ts';
 import type { ImageInfo } from '../imaging/types.ts';
 import type { Rejection, UpdatePackage } from './classify.ts';
+import type { BootCa } from '../media/boot/authenticode.ts';
+import { describeBootFiles, planBootFiles, type BootFilesOperation } from '../media/boot/boot-files.ts';
 
 export type TargetId = `install.wim:${number}` | `boot.wim:${number}` | 'winre' | 'media';
 
@@ -28,7 +30,7 @@ export type Operation =
   | { action: 'enable-netfx3' }
   | { action: 'export' }
   | { action: 'expand-setup-du'; package: PackageRef }
-  | { action: 'copy-from-boot'; files: { from: string; to: string[] }[] };
+  | BootFilesOperation;
 
 export interface Skip {
   kb: string;
@@ -79,12 +81,6 @@ export interface AppliedUpdate {
   file: string;
   sha256: string;
 }
-
-/** Boot manager files on the media replaced from boot.wim index 2, as Microsoft's script does. */
-export const BOOT_MANAGERS: { from: string; names: RegExp }[] = [
-  { from: 'Windows/Boot/EFI/bootmgfw.efi', names: /^(bootmgfw|bootx64|bootia32|bootaa64)\.efi$/i },
-  { from: 'Windows/Boot/EFI/bootmgr.efi', names: /^bootmgr\.efi$/i },
-];
 
 /** First build whose boot.wim carries setuphost.exe (24H2). */
 const SETUPHOST_BUILD = 26100;
@@ -226,7 +222,14 @@ export function planServicing(
   manifest: Manifest,
   packages: readonly UpdatePackage[],
   options: PlanOptions,
-  extra: { rejections?: Rejection[]; mediaFiles?: readonly string[] } = {},
+  extra: {
+    rejections?: Rejection[];
+    mediaFiles?: readonly string[];
+    /** The signer of the media's efi/boot/bootx64.efi (read by the caller): 2023 files are never downgraded. */
+    mediaBootCa?: BootCa;
+    /** media.bootManager: '2023' switches to the Windows UEFI CA 2023 boot manager. */
+    bootManager?: '2023' | 'keep';
+  } = {},
 ): ServicingPlan {
   const targets: PlanTarget[] = [];
   const images = manifest.installWim.images;
@@ -314,16 +317,13 @@ export function planServicing(
   }
   const bootServiced = targets.some((t) => t.target.startsWith('boot.wim:') && t.operations.length > 0);
   const setupImage = manifest.bootWim?.images.find((i) => i.index === 2);
-  if ((media.operations.length > 0 || bootServiced) && setupImage) {
+  if ((media.operations.length > 0 || bootServiced || extra.bootManager === '2023') && setupImage) {
+    // Setup files and boot files (src/media/boot/boot-files.ts): the "keep 2023 files" rule lives there.
     const build = Number(setupImage.version.split('.')[2] ?? 0);
-    const files = [{ from: 'sources/setup.exe', to: ['sources/setup.exe'] }];
-    if (build >= SETUPHOST_BUILD) files.push({ from: 'sources/setuphost.exe', to: ['sources/setuphost.exe'] });
     const mediaFiles = extra.mediaFiles ?? manifest.files.map((f) => f.path);
-    for (const manager of BOOT_MANAGERS) {
-      const to = mediaFiles.filter((p) => manager.names.test(p.split('/').at(-1)!));
-      if (to.length > 0) files.push({ from: manager.from, to });
-    }
-    media.operations.push({ action: 'copy-from-boot', files });
+    const boot = planBootFiles(mediaFiles, { setuphost: build >= SETUPHOST_BUILD, mediaCa: extra.mediaBootCa, bootManager: extra.bootManager });
+    media.operations.push(...boot.operations);
+    media.skipped.push(...boot.notes.map((reason) => ({ kb: '', identity: '', reason })));
   }
   if (media.operations.length > 0 || media.skipped.length > 0) targets.push(media);
 
@@ -347,7 +347,7 @@ const OPERATION_TEXT: { [A in Operation['action']]: (op: Extract<Operation, { ac
   'enable-netfx3': () => 'enable .NET Framework 3.5 (NetFx3) from sources/sxs',
   export: () => 'export the image (drops superseded data)',
   'expand-setup-du': (op) => `expand Setup DU ${op.package.kb} into sources/`,
-  'copy-from-boot': (op) => `copy from boot.wim index 2: ${op.files.map((f) => `${f.from} → ${f.to.join(', ')}`).join('; ')}`,
+  'copy-from-boot': (op) => describeBootFiles(op),
 };
 
 function fileName(file: string): string {

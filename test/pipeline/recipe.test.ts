@@ -39,7 +39,7 @@ describe('recipe validation', () => {
   it('accepts numbers as index selectors and exports a JSON Schema', () => {
     expect(parseRecipe('media:\n  source: x.iso\n  keep: [Enterprise, 3]\n', 'r.yml').media.keep).toEqual(['Enterprise', '3']);
     const schema = recipeJsonSchema() as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(['workspace', 'media', 'updates', 'stamp', 'distribute', 'taskSequence']);
+    expect(Object.keys(schema.properties)).toEqual(['workspace', 'media', 'updates', 'stamp', 'iso', 'distribute', 'taskSequence']);
   });
 
   it('resolves the source against the recipe folder', async () => {

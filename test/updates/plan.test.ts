@@ -209,7 +209,7 @@ describe("planner (Microsoft's order)", () => {
       'boot.wim:2': boot,
       media: [
         'expand Setup DU KB5046619 into sources/',
-        'copy from boot.wim index 2: sources/setup.exe → sources/setup.exe; sources/setuphost.exe → sources/setuphost.exe; Windows/Boot/EFI/bootmgfw.efi → efi/boot/bootx64.efi; Windows/Boot/EFI/bootmgr.efi → bootmgr.efi',
+        'copy from boot.wim index 2: sources/setup.exe → sources/setup.exe; sources/setuphost.exe → sources/setuphost.exe; Windows/Boot/EFI/bootmgfw.efi → efi/boot/bootx64.efi; Windows/Boot/EFI/bootmgr.efi → bootmgr.efi; Windows/Boot/EFI/boot.stl → efi/microsoft/boot/boot.stl',
       ],
     });
     expect(plan.targets.map((t) => [t.target, t.title.split(':')[0], t.before, t.predicted])).toEqual([
