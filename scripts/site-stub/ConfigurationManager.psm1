@@ -12,37 +12,11 @@
 # module does not have. Names are matched as the real cmdlets do: as wildcards unless
 # -DisableWildcardHandling is given. Behind each generated cmdlet is a small behaviour ($Behaviours).
 #
-# It also shadows Get-PSDrive/New-PSDrive (there is no CMSite provider without the console) and the
-# CimCmdlets osmedia uses (Get-CimInstance, Get-CimClass, New-CimInstance, Invoke-CimMethod; no SMS
-# Provider), with the parameters of Microsoft's CimCmdlets reference that the scripts use.
+# It also shadows Get-PSDrive/New-PSDrive (there is no CMSite provider without the console). The
+# CimCmdlets the scripts use (no SMS Provider here) are in the OsmediaStubCim module beside it,
+# found by command autoloading when its folder (scripts/site-stub/modules) is first on PSModulePath.
 Set-StrictMode -Version 2.0
-
-function Read-StubSite { Get-Content -Raw -LiteralPath $env:OSMEDIA_STUB_SITE -Encoding UTF8 | ConvertFrom-Json }
-function Save-StubSite($Site) { [IO.File]::WriteAllText($env:OSMEDIA_STUB_SITE, ($Site | ConvertTo-Json -Depth 10), (New-Object System.Text.UTF8Encoding $false)) }
-function Get-StubList($Site, [string] $Name) {
-    if ($Site.PSObject.Properties[$Name] -and $null -ne $Site.$Name) { @($Site.$Name) } else { @() }
-}
-
-# A name matched as ConfigMgr matches it: a wildcard pattern unless wildcards are disabled.
-function Test-StubName([string] $Value, [string] $Pattern, [hashtable] $Bound) {
-    if ($Bound.ContainsKey('DisableWildcardHandling')) { return $Value -ceq $Pattern -or $Value -eq $Pattern }
-    return $Value -like $Pattern
-}
-
-function Add-StubCall($Site, [string] $Cmdlet, [string] $Set, [hashtable] $Bound, [bool] $Change) {
-    $parameters = [ordered]@{}
-    foreach ($key in @($Bound.Keys | Sort-Object)) {
-        $value = $Bound[$key]
-        if ($value -is [switch]) { $value = $value.IsPresent }
-        elseif ($value -is [psobject] -and $value.PSObject.Properties['PackageID']) { $value = "object:$($value.PackageID)" }
-        $parameters[$key] = $value
-    }
-    $Site.calls = @(Get-StubList $Site 'calls') + @([pscustomobject]@{ cmdlet = $Cmdlet; set = $Set; change = $Change; parameters = [pscustomobject]$parameters })
-    if ($Site.fail -eq $Cmdlet) {
-        Save-StubSite $Site
-        throw "Access denied (stand-in: $Cmdlet fails)"
-    }
-}
+. (Join-Path -Path $PSScriptRoot -ChildPath 'StubSite.ps1')
 
 function Find-StubPackages($Site, [string] $Kind, [hashtable] $Bound) {
     @(Get-StubList $Site 'packages' | Where-Object {
@@ -207,73 +181,11 @@ function Get-PSDrive {
     Microsoft.PowerShell.Management\Get-PSDrive -Name $Name -ErrorAction SilentlyContinue
 }
 function New-PSDrive {
-    [CmdletBinding()] param([string] $Name, [string] $PSProvider, [string] $Root)
+    [CmdletBinding(SupportsShouldProcess = $true)] param([string] $Name, [string] $PSProvider, [string] $Root)
     if ($PSProvider -ne 'CMSite') { throw "stand-in: unexpected provider $PSProvider" }
-    Microsoft.PowerShell.Management\New-PSDrive -Name $Name -PSProvider FileSystem -Root ([IO.Path]::GetTempPath()) -Scope Global
-}
-
-# CIM: what the SMS Provider answers for the classes the scripts query, with datetimes as DateTime.
-function ConvertTo-StubCimRow($Row) {
-    $copy = [ordered]@{}
-    foreach ($p in $Row.PSObject.Properties) {
-        $copy[$p.Name] = if ($p.Name -in 'SummaryDate', 'LastCopied', 'LastUpdateDate' -and $p.Value) { ([datetime] $p.Value).ToUniversalTime() } else { $p.Value }
-    }
-    [pscustomobject]$copy
-}
-function Get-CimInstance {
-    [CmdletBinding()] param([string] $ComputerName, [string] $Namespace, [string] $ClassName, [string] $Filter, [string[]] $Property)
-    if ($Namespace -notmatch '^root\\SMS\\site_[A-Za-z0-9]{3}$') { throw "stand-in: unexpected namespace $Namespace" }
-    if ($Filter -notmatch "^(PackageID|PkgID)='([A-Za-z0-9]{8})'$") { throw "stand-in: unexpected filter $Filter" }
-    $id = $Matches[2]
-    $site = Read-StubSite
-    $rows = switch ($ClassName) {
-        'SMS_PackageBaseclass' { @(Get-StubList $site 'packages' | Where-Object { $_.PackageID -eq $id }) }
-        'SMS_DistributionPoint' { @(Get-StubList $site 'assigned' | Where-Object { $_.PackageID -eq $id }) }
-        'SMS_PackageStatusDistPointsSummarizer' { @(Get-StubList $site 'status' | Where-Object { $_.PackageID -eq $id }) }
-        'SMS_DistributionDPStatus' { @(Get-StubList $site 'messages' | Where-Object { $_.PackageID -eq $id }) }
-        'SMS_DPGroupPackages' { @(Get-StubList $site 'groupPackages' | Where-Object { $_.PkgID -eq $id }) }
-        default { throw "stand-in: unexpected class $ClassName" }
-    }
-    foreach ($row in $rows) { ConvertTo-StubCimRow $row }
-}
-function Get-CimClass {
-    [CmdletBinding()] param([string] $ComputerName, [string] $Namespace, [string] $ClassName)
-    if ($ClassName -ne 'SMS_TaskSequencePackage') { throw "stand-in: unexpected class $ClassName" }
-    [pscustomobject]@{ CimClassName = $ClassName; Namespace = $Namespace }
-}
-function New-CimInstance {
-    [CmdletBinding()] param([object] $CimClass, [hashtable] $Property, [switch] $ClientOnly)
-    if (-not $ClientOnly) { throw 'stand-in: osmedia creates the package instance client-only and saves it with SetSequence' }
-    $instance = [ordered]@{ CimClassName = $CimClass.CimClassName }
-    foreach ($key in $Property.Keys) { $instance[$key] = $Property[$key] }
-    [pscustomobject]$instance
-}
-function Invoke-CimMethod {
-    [CmdletBinding()] param([string] $ComputerName, [string] $Namespace, [string] $ClassName, [string] $MethodName, [System.Collections.IDictionary] $Arguments)
-    $site = Read-StubSite
-    Add-StubCall $site "Invoke-CimMethod $ClassName.$MethodName" 'CIM' @{ Arguments = @($Arguments.Keys | Sort-Object) -join ',' } $true
-    # The [in] parameters of each method, per its page in the ConfigMgr SDK reference (Microsoft Learn:
-    # importsequence-method-in-class-sms_tasksequencepackage, setsequence-method-in-class-sms_tasksequencepackage).
-    $in = @{ 'SMS_TaskSequencePackage.ImportSequence' = @('SequenceXML'); 'SMS_TaskSequencePackage.SetSequence' = @('TaskSequence', 'TaskSequencePackage') }["$ClassName.$MethodName"]
-    if (-not $in) { throw "stand-in: unexpected method $ClassName.$MethodName" }
-    $given = @($Arguments.Keys | Sort-Object)
-    if (($given -join ',') -ne (@($in | Sort-Object) -join ',')) { throw "stand-in: $ClassName.$MethodName takes $($in -join ', '), not $($given -join ', ')" }
-    switch ("$ClassName.$MethodName") {
-        'SMS_TaskSequencePackage.ImportSequence' {
-            $xml = [xml] $Arguments.SequenceXML
-            if ($xml.DocumentElement.LocalName -ne 'sequence') { throw 'stand-in: ImportSequence takes a <sequence> document' }
-            Save-StubSite $site
-            [pscustomobject]@{ ReturnValue = 0; TaskSequence = [pscustomobject]@{ CimClassName = 'SMS_TaskSequence'; Xml = $Arguments.SequenceXML } }
-        }
-        'SMS_TaskSequencePackage.SetSequence' {
-            $package = $Arguments.TaskSequencePackage
-            $id = '{0}{1:D5}' -f $site.siteCode, (500 + @(Get-StubList $site 'taskSequences').Count)
-            $site.taskSequences = @(Get-StubList $site 'taskSequences') + @([pscustomobject]@{ PackageID = $id; Name = $package.Name; Description = $package.Description; Sequence = $Arguments.TaskSequence.Xml; UpgradePackageID = $null; EditionIndex = $null })
-            Save-StubSite $site
-            [pscustomobject]@{ ReturnValue = 0; SavedTaskSequencePackagePath = "\\$ComputerName\$($Namespace):SMS_TaskSequencePackage.PackageID=`"$id`"" }
-        }
-        default { throw "stand-in: unexpected method $ClassName.$MethodName" }
+    if ($PSCmdlet.ShouldProcess($Name, 'New-PSDrive')) {
+        Microsoft.PowerShell.Management\New-PSDrive -Name $Name -PSProvider FileSystem -Root ([IO.Path]::GetTempPath()) -Scope Global -WhatIf:$false
     }
 }
 
-Export-ModuleMember -Function *
+Export-ModuleMember -Function *-CM*, Get-PSDrive, New-PSDrive
