@@ -10,12 +10,14 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSiteOperations, SITE_SCRIPTS } from '../../src/configmgr/run-site.ts';
+import { DEFAULT_CHECKS, taskSequenceXml } from '../../src/configmgr/task-sequence.ts';
+import { taskSequenceScript } from '../../src/configmgr/ts-script.ts';
 import type { Clock } from '../../src/configmgr/site-plan.ts';
 import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../../src/configmgr/site.ts';
 import { Workspace } from '../../src/media/workspace.ts';
 import { MediaError } from '../../src/util/errors.ts';
 import { CollectingReporter } from '../../src/util/events.ts';
-import { tempDir } from '../helpers.ts';
+import { repoRoot, tempDir } from '../helpers.ts';
 import { findPwsh, nal, ps51Problems, runPwshFile, stubSite } from './pwsh.ts';
 
 const pwsh = findPwsh();
@@ -184,6 +186,88 @@ describe.skipIf(!pwsh)('site scripts under PowerShell 7.6 against the stand-in m
     const noBom = path.join(dir, 'nobom.ps1');
     await writeFile(noBom, "$x = 'ü'\n");
     expect((await ps51Problems(pwsh!, [noBom]))[0]?.problem).toMatch(/without a UTF-8 BOM/);
+  });
+});
+
+describe.skipIf(!pwsh)('the task sequence script under PowerShell 7.6 against the stand-in module', { timeout: 900_000 }, () => {
+  it('creates the task sequence from the XML with a hostile name, then repoints it by ID; nothing runs as code; 5.1-clean', async () => {
+    const upgrade = {
+      Kind: 'upgrade',
+      PackageID: 'P0100123',
+      Name: 'Win11',
+      PkgSourcePath: '\\\\s\\a',
+      Version: '1',
+      Description: 'x',
+      BinaryDelta: true,
+      Multicast: '',
+      SourceVersion: 1,
+    };
+    const decoy = {
+      PackageID: 'P0100999',
+      Name: 'Upgrade P W11 x',
+      Description: 'theirs',
+      Sequence: '<sequence/>',
+      UpgradePackageID: 'P0100001',
+      EditionIndex: 1,
+    };
+    const site = await stubSite({ packages: [upgrade], taskSequences: [decoy] });
+    const dir = await tempDir('osmedia-ts-');
+    const name = 'Upgrade [P] *W11* $(ni $env:CANARY) ‘q’\n`$(ni $env:CANARY)';
+    const description = 'In-place upgrade $(ni $env:CANARY) "quoted" & <xml> ü升';
+    const write = async (packageId: string, editionIndex: number) => {
+      await writeFile(
+        path.join(dir, 'osmedia-upgrade.xml'),
+        taskSequenceXml({
+          packageId,
+          editionIndex,
+          scanOnly: false,
+          dynamicUpdate: 'disable',
+          checks: DEFAULT_CHECKS,
+          setupOptions: '/DiagnosticPrompt Enable $(ni $env:CANARY)',
+        }),
+      );
+      await writeFile(
+        path.join(dir, 'osmedia-upgrade.ps1'),
+        taskSequenceScript({ name, description, packageId, editionIndex, xmlFile: 'osmedia-upgrade.xml' }),
+      );
+    };
+    const env = { ...site.env, CANARY: canary };
+    await write('P0100123', 2);
+    const created = await runPwshFile(pwsh!, path.join(dir, 'osmedia-upgrade.ps1'), ['-SiteCode', 'P01', '-ProviderMachineName', 'cm01.contoso.com'], env);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/OSMEDIA-RESULT \{"action":"created","packageId":"P0100501"/);
+    let state = await site.read();
+    const ts = state.taskSequences.find((t) => t.PackageID === 'P0100501')!;
+    expect([ts.Name, ts.Description]).toEqual([name, description]);
+    expect(ts.Sequence).toContain('tsenv.exe "OSDSetupAdditionalUpgradeOptions=/DiagnosticPrompt Enable $(ni $env:CANARY)" /hiddenflag:False');
+    expect(state.calls.filter((c) => c.change).map((c) => c.cmdlet)).toEqual([
+      'Invoke-CimMethod SMS_TaskSequencePackage.ImportSequence',
+      'Invoke-CimMethod SMS_TaskSequencePackage.SetSequence',
+    ]);
+
+    // Re-run with a new edition: the existing one (found by its literal name) is changed by its ID; the decoy that
+    // the name would match as a wildcard pattern is untouched.
+    await write('P0100123', 3);
+    const updated = await runPwshFile(pwsh!, path.join(dir, 'osmedia-upgrade.ps1'), ['-SiteCode', 'P01', '-ProviderMachineName', 'cm01.contoso.com'], env);
+    expect(updated.exitCode, updated.stderr).toBe(0);
+    state = await site.read();
+    expect(state.calls.filter((c) => c.change).at(-1)).toMatchObject({
+      cmdlet: 'Set-CMTSStepUpgradeOperatingSystem',
+      set: 'ById',
+      parameters: { TaskSequenceId: 'P0100501', EditionIndex: 3, UpgradePackage: 'object:P0100123' },
+    });
+    expect(state.taskSequences.find((t) => t.PackageID === 'P0100999')).toEqual(decoy);
+    expect(state.calls.filter((c) => c.cmdlet === 'Get-CMTaskSequence').every((c) => c.parameters.DisableWildcardHandling === true)).toBe(true);
+    expect(existsSync(canary)).toBe(false);
+    expect(await ps51Problems(pwsh!, [path.join(dir, 'osmedia-upgrade.ps1')])).toEqual([]);
+  });
+
+  it("the Pester tests of the stand-in pass: Microsoft's signatures are enforced (unknown parameter, two sets, missing mandatory, missing cmdlet)", async () => {
+    const pester = path.join(repoRoot, '.tools', 'modules', 'Pester', '5.7.1', 'Pester.psd1');
+    expect(existsSync(pester), 'Pester 5.7.1: run bash scripts/ensure-deps.sh').toBe(true);
+    const result = await runPwshFile(pwsh!, path.join(repoRoot, 'scripts', 'site-stub', 'run-pester.ps1'), ['-Pester', pester], {});
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toMatch(/Tests Passed: \d+, Failed: 0/);
   });
 });
 
