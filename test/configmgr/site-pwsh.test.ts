@@ -101,6 +101,10 @@ describe.skipIf(!pwsh)('site scripts under PowerShell 7.6 against the stand-in m
     const lookups = state.calls.filter((c) => /^Get-CM/.test(c.cmdlet) && ('Name' in c.parameters || 'SiteSystemServerName' in c.parameters));
     expect(lookups.length).toBeGreaterThanOrEqual(4);
     expect(lookups.every((c) => c.parameters.DisableWildcardHandling === true)).toBe(true);
+    // Start-CMContentDistribution looks the groups and DPs up by name too (issue 16.7).
+    const distributions = state.calls.filter((c) => c.cmdlet === 'Start-CMContentDistribution');
+    expect(distributions.length).toBe(2);
+    expect(distributions.every((c) => c.parameters.DisableWildcardHandling === true)).toBe(true);
     expect(state.calls.filter((c) => c.change).map((c) => `${c.cmdlet} ${c.set}`)).toEqual([
       'New-CMOperatingSystemInstaller __AllParameterSets',
       'Set-CMOperatingSystemInstaller SetById',
