@@ -1,13 +1,14 @@
-// The ConfigMgr site operations. No PowerShell and no site are reachable here, so:
-// - every generated script (read, apply, status) is parsed with a real PowerShell grammar, with
-//   hostile values, and each value is read back from the parse tree exactly;
+// The ConfigMgr site operations, without PowerShell (site-pwsh.test.ts runs the same scripts for
+// real under PowerShell 7.6 against the stand-in module):
+// - every generated script (read, apply, status) is parsed with a tree-sitter PowerShell grammar,
+//   with hostile values, and each value is read back from the parse tree exactly;
 // - the decisions (create, repoint, refresh, distribute to whom, when the wait is over) are tested
 //   against read results in the shape osmedia-site-read.ps1 writes them (ConvertTo-Json of the
 //   cmdlets' and WMI classes' documented properties; written for these tests, not captured from a
 //   real site): a missing package, an existing one, a half-finished earlier run, unknown names;
-// - the distribute step runs end to end through a stand-in PowerShell (fake-powershell.mjs) that
-//   replays those results: created, repointed, unchanged, a failed distribution, a timeout, a failing
-//   cmdlet, a failing read. The scripts themselves have never run on a site.
+// - the distribute step runs end to end through a replaying PowerShell (fake-powershell.mjs) that
+//   returns those results: created, repointed, unchanged, a failed distribution, a timeout, a failing
+//   cmdlet, a failing read. None of the scripts has run on a real site.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
