@@ -18,7 +18,7 @@ import { Workspace } from '../../src/media/workspace.ts';
 import { MediaError } from '../../src/util/errors.ts';
 import { CollectingReporter } from '../../src/util/events.ts';
 import { repoRoot, tempDir } from '../helpers.ts';
-import { findPwsh, nal, ps51Problems, runPwshFile, stubSite } from './pwsh.ts';
+import { findPwsh, nal, ps51Problems, runPwshFile, STUB_DIR, stubSite } from './pwsh.ts';
 
 const pwsh = findPwsh();
 const instantClock = (): Clock => {
@@ -180,6 +180,9 @@ describe.skipIf(!pwsh)('site scripts under PowerShell 7.6 against the stand-in m
     const files = (await readdir(dir)).filter((f) => f.endsWith('.ps1')).map((f) => path.join(dir, f));
     expect(files.map((f) => path.basename(f)).sort()).toEqual(Object.values(SITE_SCRIPTS).sort());
     expect(await ps51Problems(pwsh!, files)).toEqual([]);
+    // The stand-in runs under Windows PowerShell 5.1 too (site-smoke.ts on the Windows runner).
+    const stub = ['ConfigurationManager.psm1', 'StubSite.ps1', 'modules/OsmediaStubCim/OsmediaStubCim.psm1'].map((f) => path.join(STUB_DIR, f));
+    expect(await ps51Problems(pwsh!, stub)).toEqual([]);
     const planted = path.join(dir, 'planted.ps1');
     await writeFile(planted, "\uFEFF$a = $null\n$b = $a ?? 'x'\n$c = ${a}?.Name\nGet-Item . && Get-Item .\n");
     expect((await ps51Problems(pwsh!, [planted])).map((p) => `${p.line} ${p.problem}`)).toEqual([
