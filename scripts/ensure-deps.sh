@@ -44,3 +44,37 @@ fi
 if [ ! -f lib/osmedia.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
   node_modules/.bin/node scripts/bundle.ts --cli >&2
 fi
+
+# --- PowerShell 7.6.10 and Pester 5.7.1 (issue 19): the tests run every generated ConfigMgr script
+# for real under pwsh against the stand-in module in scripts/site-stub. Both come from NuGet through
+# the .NET SDK into .tools/ (gitignored). The version is always given: without it dotnet picks 7.7.0,
+# which does not install here. Skipped when present, or when OSMEDIA_PWSH_TEST names another pwsh.
+if [ -z "${OSMEDIA_PWSH_TEST:-}" ] && [ ! -x .tools/pwsh/pwsh ]; then
+  if command -v dotnet >/dev/null 2>&1; then
+    echo "osmedia: installing PowerShell 7.6.10 into .tools/pwsh (dotnet tool)" >&2
+    # Not fatal here: without it the PowerShell tests fail and say how to get it.
+    dotnet tool install --tool-path .tools/pwsh PowerShell --version 7.6.10 >&2 ||
+      echo "osmedia: PowerShell 7.6.10 did not install (dotnet tool install failed; see above)" >&2
+  else
+    echo "osmedia: no .NET SDK (dotnet): the PowerShell tests need pwsh 7.6 (set OSMEDIA_PWSH_TEST or install the .NET SDK)" >&2
+  fi
+fi
+if [ ! -f .tools/modules/Pester/5.7.1/Pester.psd1 ] && command -v dotnet >/dev/null 2>&1; then
+  echo "osmedia: fetching Pester 5.7.1 from NuGet into .tools/modules" >&2
+  restore="$(mktemp -d)"
+  # A throwaway project that only downloads the package (PackageDownload), for the SDK's own framework.
+  tfm="net$(dotnet --version | cut -d. -f1).0"
+  printf '%s\n' '<Project Sdk="Microsoft.NET.Sdk">' \
+    "  <PropertyGroup><TargetFramework>$tfm</TargetFramework></PropertyGroup>" \
+    '  <ItemGroup><PackageDownload Include="Pester" Version="[5.7.1]" /></ItemGroup>' \
+    '</Project>' >"$restore/pester.csproj"
+  if dotnet restore "$restore/pester.csproj" --packages "$restore/packages" >&2; then
+    mkdir -p .tools/modules/Pester
+    rm -rf .tools/modules/Pester/5.7.1.tmp
+    cp -r "$restore/packages/pester/5.7.1/tools" .tools/modules/Pester/5.7.1.tmp
+    mv .tools/modules/Pester/5.7.1.tmp .tools/modules/Pester/5.7.1
+  else
+    echo "osmedia: Pester 5.7.1 did not download from NuGet (see above); its tests will fail" >&2
+  fi
+  rm -rf "$restore"
+fi

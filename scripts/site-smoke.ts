@@ -1,9 +1,11 @@
-// Runs osmedia's ConfigMgr site scripts for real under Windows PowerShell 5.1 on a Windows runner,
-// against a stand-in ConfigurationManager module (scripts/site-stub) instead of a site: the
-// scripts' quoting of hostile names, -File argument passing, ConvertTo-Json shapes, result files,
+// Runs osmedia's ConfigMgr site scripts for real against a stand-in ConfigurationManager module
+// (scripts/site-stub, its cmdlets generated from Microsoft Learn's signatures) instead of a site:
+// the scripts' quoting of hostile names, -File argument passing, ConvertTo-Json shapes, result files,
 // ShouldProcess/-WhatIf and failure reporting, through the same code the distribute step runs
-// (src/configmgr/run-site.ts). On Linux the scripts are only parsed and their results replayed.
-// Used by .github/workflows/windows.yml.   node scripts/site-smoke.ts <work dir>
+// (src/configmgr/run-site.ts). On Windows under Windows PowerShell 5.1 (.github/workflows/windows.yml);
+// on Linux the same way under PowerShell 7 (.tools/pwsh/pwsh from scripts/ensure-deps.sh, or
+// OSMEDIA_PWSH_TEST, or pwsh on PATH).   node scripts/site-smoke.ts <work dir>
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +17,17 @@ import type { Reporter } from '../src/util/events.ts';
 import { runTool } from '../src/util/exec.ts';
 
 const [work] = process.argv.slice(2);
-if (!work || process.platform !== 'win32') throw new Error('usage (Windows): node scripts/site-smoke.ts <work dir>');
+if (!work) throw new Error('usage: node scripts/site-smoke.ts <work dir>');
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const siteFile = path.join(work, 'site.json');
 process.env.SMS_ADMIN_UI_PATH = path.join(repo, 'scripts', 'site-stub', 'bin');
 process.env.OSMEDIA_STUB_SITE = siteFile;
-delete process.env.OSMEDIA_POWERSHELL;
+// The stand-in CimCmdlets (no SMS Provider here) are found by autoloading from this folder.
+process.env.PSModulePath = [path.join(repo, 'scripts', 'site-stub', 'modules'), process.env.PSModulePath].filter(Boolean).join(path.delimiter);
+const pwsh = [process.env.OSMEDIA_PWSH_TEST, path.join(repo, '.tools', 'pwsh', 'pwsh')].find((p) => p && existsSync(p)) ?? 'pwsh';
+const powershell = process.platform === 'win32' ? 'powershell.exe' : pwsh;
+if (process.platform === 'win32') delete process.env.OSMEDIA_POWERSHELL;
+else process.env.OSMEDIA_POWERSHELL = pwsh;
 
 const check = (ok: boolean, what: string) => {
   if (!ok) throw new Error(`site-smoke: ${what}`);
@@ -39,26 +46,37 @@ interface StubPackage {
   SourceVersion: number;
 }
 const site = async () =>
-  JSON.parse((await readFile(siteFile, 'utf8')).replace(/^\uFEFF/, '')) as { packages: StubPackage[]; calls: string[]; fail: string | null };
+  JSON.parse((await readFile(siteFile, 'utf8')).replace(/^\uFEFF/, '')) as {
+    packages: StubPackage[];
+    calls: { cmdlet: string; change: boolean }[];
+    fail: string | null;
+  };
 const setFail = async (cmdlet: string | null) => writeFile(siteFile, JSON.stringify({ ...(await site()), fail: cmdlet }));
 
 await mkdir(work, { recursive: true });
 await writeFile(
   siteFile,
   JSON.stringify({
+    siteCode: 'P01',
     packages: [],
     groups: [{ Name: 'All DPs', GroupID: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}', members: [nal('DP01.contoso.com'), nal('DP02.contoso.com')] }],
     points: [{ Name: 'DP03.contoso.com', NALPath: nal('DP03.contoso.com') }],
     groupPackages: [],
     assigned: [],
     status: [],
+    messages: [],
+    failingPoints: [],
+    taskSequences: [],
     calls: [],
     fail: null,
   }),
 );
 
 // Hostile values: quotes (typographic too), $(), backticks, semicolons and Unicode.
-const NAME = "O'Brien’s Win11 $(Stop-Computer) `whoami`; ü升";
+// Payloads that would create a canary file if anything ever ran them as code (harmless if it did).
+const canary = path.join(work, 'canary-ran');
+process.env.OSM_CANARY = canary;
+const NAME = "O'B’s [W11] $(ni $env:OSM_CANARY) `; ü升";
 const workspace = new Workspace(path.join(work, 'ws'));
 const reporter: Reporter = {
   emit: (event) => {
@@ -77,7 +95,7 @@ const input = (version: string, hash: string): SiteScriptInput => ({
     waitDistribution: 120,
     multicast: { allow: true, encrypt: true, transferOnly: false },
   }),
-  sourcePath: `C:\\osm share\\O'Brien $(x)\\${version}-${hash}`,
+  sourcePath: `C:\\osm share\\O'Brien $(ni $env:OSM_CANARY)\\${version}-${hash}`,
   version: `10.0.${version}`,
   description: packageDescription(hash, ['Enterprise'], ['KB5046617'], 'a1b2c3d4e5f6'),
 });
@@ -109,23 +127,29 @@ check(
 );
 
 // 2. A re-run reads it back and changes nothing.
+const changes = async () => (await site()).calls.filter((c) => c.change).length;
 const callsBefore = (await site()).calls.length;
+const changesBefore = await changes();
 const second = await runSiteOperations(workspace, input('26100.2314', '1a2b3c4d'), reporter);
-check(second.changes.length === 0 && (await site()).calls.length === callsBefore, 'a re-run changes nothing');
+check(second.changes.length === 0 && (await changes()) === changesBefore, 'a re-run changes nothing');
 
 // 3. -WhatIf on an apply script that would change something: nothing changes.
 await runSiteOperations(workspace, input('26100.2400', '5e6f7a8b'), reporter); // a new version: repoint, reload, refresh
 state = await site();
-const applied = state.calls.length;
+const applied = await changes();
 await runTool({
   tool: 'PowerShell',
-  file: 'powershell.exe',
+  file: powershell,
   args: ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.join(workspace.root, 'scripts', SITE_SCRIPTS.apply), '-WhatIf'],
 });
-check((await site()).calls.length === applied, '-WhatIf changes nothing');
+check((await changes()) === applied, '-WhatIf changes nothing');
 check(
-  state.calls.slice(callsBefore).some((c) => c.startsWith('Update-CMDistributionPoint')),
-  `the new version repointed and refreshed: ${state.calls.slice(callsBefore).join(' | ')}`,
+  state.calls.slice(callsBefore).some((c) => c.cmdlet === 'Update-CMDistributionPoint'),
+  `the new version repointed and refreshed: ${state.calls
+    .slice(callsBefore)
+    .filter((c) => c.change)
+    .map((c) => c.cmdlet)
+    .join(' | ')}`,
 );
 
 // 4. A cmdlet that fails (a missing right) stops the apply script at that step; fixed, a re-run finishes.
@@ -144,4 +168,5 @@ check(
   resumed.upgradePackage.action === 'refreshed' && resumed.changes.some((c) => c.startsWith('refresh the distribution points')),
   `the re-run finishes the update: ${resumed.changes.join('; ')}`,
 );
+check(!existsSync(canary), 'no hostile name, path or description ran as code (the canary file is absent)');
 console.log('site-smoke: all checks passed');

@@ -41,11 +41,21 @@ function shape(xml: string): string[] {
 }
 
 describe('task sequence XML', () => {
-  it.skipIf(!existsSync(TEMPLATE))("with the defaults, is ConfigMgr's default in-place upgrade template, step for step", async () => {
-    const template = await readFile(TEMPLATE, 'utf8');
-    expect(shape(taskSequenceXml(base))).toEqual(shape(template));
-    expect(shape(template).length).toBeGreaterThan(50); // the comparison really covers the template
-  });
+  it.skipIf(!existsSync(TEMPLATE))(
+    "with the defaults, is ConfigMgr's default in-place upgrade template, step for step, plus what the console saves",
+    async () => {
+      const template = await readFile(TEMPLATE, 'utf8');
+      // The wizard template lacks InstallPath and StagedContent, which every console-saved Upgrade OS step
+      // carries (real exports 02 and 05): the only difference.
+      const saved = /OSDUpgrade(InstallPath|StagedContent) /;
+      expect(shape(taskSequenceXml(base)).filter((l) => !saved.test(l))).toEqual(shape(template));
+      expect(shape(taskSequenceXml(base)).filter((l) => saved.test(l))).toEqual([
+        'Upgrade the Operating System / variable OSDUpgradeInstallPath InstallPath = ',
+        'Upgrade the Operating System / variable OSDUpgradeStagedContent StagedContent = ',
+      ]);
+      expect(shape(template).length).toBeGreaterThan(50); // the comparison really covers the template
+    },
+  );
 
   it('points at the package and the edition', () => {
     const lines = shape(taskSequenceXml({ ...base, packageId: 'P0100ABC', editionIndex: 3 }));
@@ -54,28 +64,67 @@ describe('task sequence XML', () => {
     expect(lines).toContain('Upgrade the Operating System / variable OSDUpgradeInstallEditionIndex InstallEditionIndex = 3');
   });
 
-  it('scan only: ScanOnly set, its success code accepted, no restart, failure actions on a real failure', () => {
-    const lines = shape(taskSequenceXml({ ...base, scanOnly: true }));
+  it("scan only: continue on error, then a Run Command Line step fails the sequence with Setup's code unless it is 0xC1900210", () => {
+    const xml = taskSequenceXml({ ...base, scanOnly: true });
+    const lines = shape(xml);
     expect(lines).toContain('Upgrade the Operating System / variable OSDUpgradeScanOnly ScanOnly = true');
+    // Not hidden in successCodeList (real export 02: successCodeList "0", continueOnError "true").
     expect(lines).toContain(
-      `Upgrade the Operating System / step SMS_TaskSequence_UpgradeOperatingSystemAction | Upgrade Operating System (compatibility scan only) | FullOS | 0 ${SCAN_ONLY_SUCCESS}`,
+      'Upgrade the Operating System / step SMS_TaskSequence_UpgradeOperatingSystemAction | Upgrade Operating System (compatibility scan only) | FullOS | 0',
     );
+    expect(xml).toMatch(/<step type="SMS_TaskSequence_UpgradeOperatingSystemAction" name="[^"]*" description="" continueOnError="true" runIn="FullOS"/);
+    const upgrade = lines.findIndex((l) => l.includes('SMS_TaskSequence_UpgradeOperatingSystemAction'));
+    const result = lines.findIndex((l) => l.includes('SMS_TaskSequence_RunCommandLineAction'));
+    expect(result).toBeGreaterThan(upgrade);
+    // memdocs "Perform an inline compatibility assessment": the command and its condition.
+    expect(lines.slice(result - 0, result + 9)).toEqual([
+      'Upgrade the Operating System / step SMS_TaskSequence_RunCommandLineAction | Report the compatibility scan result | WinPEandFullOS | 0',
+      'Upgrade the Operating System / expression SMS_TaskSequence_VariableConditionExpression',
+      'Upgrade the Operating System / variable Operator  = notequals',
+      `Upgrade the Operating System / variable Value  = ${SCAN_ONLY_SUCCESS}`,
+      'Upgrade the Operating System / variable Variable  = _SMSTSOSUpgradeActionReturnCode',
+      'Upgrade the Operating System / action smsswd.exe /run: cmd /c exit %_SMSTSOSUpgradeActionReturnCode%',
+      'Upgrade the Operating System / variable CommandLine CommandLine hidden = cmd /c exit %_SMSTSOSUpgradeActionReturnCode%',
+      'Upgrade the Operating System / variable SMSTSDisableWow64Redirection DisableWow64Redirection = false',
+      'Upgrade the Operating System / variable _SMSTSRunCommandLineAsUser RunAsUser = false',
+    ]);
+    expect(SCAN_ONLY_SUCCESS).toBe(String(0xc1900210));
     expect(lines.some((l) => l.includes('SMS_TaskSequence_RebootAction'))).toBe(false);
     expect(lines).toContain(`Run Actions on Failure / variable Value  = ${SCAN_ONLY_SUCCESS}`);
   });
 
-  it('setup options: a Set Task Sequence Variable step before the upgrade, values escaped', () => {
+  it('setup options: a Set Task Sequence Variable step before the upgrade, exactly as the console writes one', async () => {
     const hostile = '/PostRollback "C:\\Temp & <x>" /DiagnosticPrompt Enable';
     const xml = taskSequenceXml({ ...base, setupOptions: hostile });
     const lines = shape(xml);
-    const setVar = lines.indexOf(
-      'Upgrade the Operating System / step SMS_TaskSequence_SetVariableAction | Set Windows Setup options | WinPEandFullOS | 0 3010',
-    );
+    const setVar = lines.indexOf('Upgrade the Operating System / step SMS_TaskSequence_SetVariableAction | Set Windows Setup options | WinPEandFullOS | 0');
     const upgrade = lines.findIndex((l) => l.includes('SMS_TaskSequence_UpgradeOperatingSystemAction'));
     expect(setVar).toBeGreaterThan(-1);
     expect(setVar).toBeLessThan(upgrade);
-    expect(lines).toContain(`Upgrade the Operating System / variable VariableValue VariableValue = ${hostile}`);
-    expect(lines).toContain(`Upgrade the Operating System / action tsenv.exe "OSDSetupAdditionalUpgradeOptions=${hostile}"`);
+    expect(lines.slice(setVar + 1, setVar + 5)).toEqual([
+      `Upgrade the Operating System / action tsenv.exe "OSDSetupAdditionalUpgradeOptions=${hostile}" /hiddenflag:False`,
+      'Upgrade the Operating System / variable DoNotShowVariableValue DoNotShowVariableValue hidden = false',
+      'Upgrade the Operating System / variable VariableName VariableName hidden = OSDSetupAdditionalUpgradeOptions',
+      `Upgrade the Operating System / variable VariableValue VariableValue hidden = ${hostile}`,
+    ]);
+    // Byte for byte the shape of Microsoft's own sample step for this variable (real export 03).
+    const sample = path.resolve(
+      repoRoot,
+      '..',
+      'shared',
+      'reference',
+      'task-sequences',
+      'real-exports',
+      '03_hub-firstparty_Command-line-options-for-OS-Upgrade.xml',
+    );
+    if (existsSync(sample)) {
+      const text = await readFile(sample, 'utf8');
+      const real = /<step type="SMS_TaskSequence_SetVariableAction" name="Enable Shift-F10[^"]*" description="[^"]*"( .*?)<\/step>/s.exec(text)![1]!;
+      const ours = /<step type="SMS_TaskSequence_SetVariableAction" name="Set Windows Setup options" description=""( .*?)<\/step>/s.exec(
+        taskSequenceXml({ ...base, setupOptions: '/DiagnosticPrompt Enable' }),
+      )![1]!;
+      expect(ours).toBe(real);
+    }
   });
 
   it('dynamic update and readiness checks', () => {
@@ -134,9 +183,9 @@ describe('generate-task-sequence on the sample media', () => {
     expect(script).toMatch(/^\uFEFF#Requires -Version 5\.1\r\n/);
     expect(script).toContain("$PackageId = 'P0100123'\r\n$EditionIndex = 2\r\n");
     const summary = await readFile(path.join(workspace, 'ts', 'osmedia-upgrade.txt'), 'utf8');
-    expect(summary).toMatch(
-      /Supported upgrades: Windows 7, 8\.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025/,
-    );
+    // The sample media is build 26100 (Windows 11): Windows 10 and 11 upgrade to it in place, nothing older.
+    expect(summary).toMatch(/Supported upgrades: Windows 10 \(version 2004 or later, .*\) and earlier Windows 11 releases, in place to this Windows 11 media/);
+    expect(summary).not.toMatch(/Windows 7, 8\.1/);
     // Recorded in the manifest, as a step that does not change the media.
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.history.at(-1)).toMatchObject({ step: 'generate-task-sequence', effect: 'external', summary: { packageId: 'P0100123', scanOnly: true } });

@@ -23,7 +23,8 @@ export function psFile(lines: readonly string[]): string {
 export const ENTER_SITE: readonly string[] = [
   "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
   'if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {',
-  '    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null',
+  // -WhatIf:$false: the site drive is read access, needed by -WhatIf runs too (which would skip it).
+  '    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName -WhatIf:$false | Out-Null',
   '}',
   'Push-Location -Path "$($SiteCode):"',
 ];

@@ -15,6 +15,7 @@ import { readJson } from '../util/json.ts';
 import {
   ApplyResultSchema,
   describePlan,
+  describeState,
   planSite,
   siteApplyScript,
   systemClock,
@@ -43,7 +44,7 @@ export interface SiteResult {
   changes: string[];
   notes: string[];
   /** Per distribution point, when the step waited. */
-  distribution: { packageId: string; distributionPoint: string; state: string }[];
+  distribution: { packageId: string; distributionPoint: string; state: string; since: string | null; message: string | null }[];
   waited: boolean;
   timedOut: boolean;
   scripts: string[];
@@ -201,14 +202,22 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
         await runScript(powershell, scripts.status, ['-PackageId', ids.join(',')], input, dirs.logDir, dirs.stateDir),
         SITE_SCRIPTS.status,
       ).distribution;
+    // Each distribution point's state (name, state, since when) on the first poll and whenever it
+    // changes, then the total (issue 19.7).
+    const last = new Map<string, string>();
     const waited = await waitForDistribution(
       poll,
       wait,
       (now) => {
+        for (const s of now) {
+          const key = `${s.packageId} ${s.distributionPoint}`;
+          const line = describeState(s);
+          if (last.get(key) !== line) say(`site ${input.site.siteCode}: ${line}`);
+          last.set(key, line);
+        }
         const done = now.filter((s) => s.outcome === 'done').length;
-        say(
-          `site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === 'failed') ? `, ${now.filter((s) => s.outcome === 'failed').length} failed` : ''}`,
-        );
+        const failed = now.filter((s) => s.outcome === 'failed').length;
+        say(`site ${input.site.siteCode}: ${done}/${now.length} distribution point(s) installed${failed ? `, ${failed} failed` : ''}`);
       },
       { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) },
     );
@@ -217,7 +226,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
     const failed = states.filter((s) => s.outcome === 'failed');
     if (failed.length > 0) {
       throw new MediaError(
-        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(', ')}`,
+        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => describeState(d)).join('; ')}`,
         {
           fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step.",
         },
@@ -245,7 +254,7 @@ export async function runSiteOperations(workspace: Workspace, input: SiteScriptI
     imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? '', action: plan.image.action } : null,
     changes: plan.steps.map((s) => s.what),
     notes: plan.notes,
-    distribution: states.map(({ packageId, distributionPoint, state }) => ({ packageId, distributionPoint, state })),
+    distribution: states.map(({ packageId, distributionPoint, state, since, message }) => ({ packageId, distributionPoint, state, since, message })),
     waited: wait > 0,
     timedOut,
     scripts: [scripts.read, apply, scripts.status],

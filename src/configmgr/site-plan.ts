@@ -119,7 +119,9 @@ function planPackage(
     steps.push({
       target: name,
       what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(', ')}`,
-      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`],
+      // -DisableWildcardHandling: the group and DP names are looked up by name (Start-CMContentDistribution
+      // has the switch in every parameter set, Microsoft Learn's ConfigurationManager reference).
+      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets} -DisableWildcardHandling`],
     });
   }
   return {
@@ -255,6 +257,19 @@ export interface DistributionPointState {
   distributionPoint: string;
   state: string;
   outcome: 'done' | 'pending' | 'failed';
+  /** When the site last summarized this state (SummaryDate, UTC), if it has. */
+  since: string | null;
+  /** For a failed one: its last status message (SMS_DistributionDPStatus), in words. */
+  message: string | null;
+}
+
+/** A distribution point's last status message: its ID, time and insertion strings (the text of a
+ *  status message lives in the site's message DLLs, not in WMI). */
+function statusMessage(distribution: Distribution, packageId: string, nalPath: string): string | null {
+  const row = (distribution.messages ?? []).find((m) => m.PackageID === packageId && sameNal(m.NalPath, nalPath));
+  if (!row) return null;
+  const inserts = [row.InsString1, row.InsString2].filter((v): v is string => Boolean(v) && v !== packageId);
+  return `status message ${row.MessageID}${row.LastUpdateDate ? ` at ${row.LastUpdateDate}` : ''}${inserts.length ? `: ${inserts.join('; ')}` : ''}`;
 }
 
 /** Per distribution point the packages are assigned to: installed at the package's current source
@@ -263,15 +278,21 @@ export function distributionStates(distribution: Distribution): DistributionPoin
   return distribution.assigned.map((a) => {
     const current = distribution.packages.find((p) => p.PackageID === a.PackageID)?.SourceVersion;
     const row = distribution.status.find((s) => s.PackageID === a.PackageID && sameNal(s.ServerNALPath, a.ServerNALPath));
-    const base = { packageId: a.PackageID, distributionPoint: nalServer(a.ServerNALPath) };
+    const base = { packageId: a.PackageID, distributionPoint: nalServer(a.ServerNALPath), since: row?.SummaryDate ?? null, message: null };
     if (!row) return { ...base, state: 'no status yet', outcome: 'pending' as const };
     const name = STATE_NAMES[row.State] ?? `state ${row.State}`;
-    if (FAILED_STATES.has(row.State)) return { ...base, state: name, outcome: 'failed' as const };
+    if (FAILED_STATES.has(row.State))
+      return { ...base, state: name, outcome: 'failed' as const, message: statusMessage(distribution, a.PackageID, a.ServerNALPath) };
     if (row.State === 0 && current !== undefined && row.SourceVersion != null && row.SourceVersion < current) {
       return { ...base, state: `installed (source version ${row.SourceVersion}, waiting for ${current})`, outcome: 'pending' as const };
     }
     return { ...base, state: name, outcome: row.State === 0 ? ('done' as const) : ('pending' as const) };
   });
+}
+
+/** One distribution point's state in words: `DP01.contoso.com P0100123: install pending since …`. */
+export function describeState(s: DistributionPointState): string {
+  return `${s.distributionPoint} ${s.packageId}: ${s.state}${s.since ? ` since ${s.since}` : ''}${s.message ? ` (${s.message})` : ''}`;
 }
 
 export interface Clock {

@@ -140,21 +140,34 @@ export function siteParameters(site: SiteOptions, options: { whatIf?: boolean; p
 }
 
 /** Reads the distribution of package IDs: the packages' source versions, the distribution points they
- *  are assigned to, and each one's status (SMS_PackageStatusDistPointsSummarizer). WMI only. */
+ *  are assigned to, each one's status since its SummaryDate (SMS_PackageStatusDistPointsSummarizer:
+ *  State, SourceVersion, SummaryDate, per the class reference), and the distribution points' last
+ *  status messages (SMS_DistributionDPStatus: MessageID, MessageState, LastUpdateDate, InsString1-2)
+ *  for the failure summary. WMI only. Datetimes go out as UTC ISO 8601 text: ConvertTo-Json writes a
+ *  DateTime as "\/Date(…)\/" in 5.1 and as local ISO text in 7. */
 const DISTRIBUTION_QUERY: readonly string[] = [
   '$Namespace = "root\\SMS\\site_$SiteCode"',
   'function Get-OsmediaRows([string] $ClassName, [string] $Filter, [string[]] $Property) {',
-  '    @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter | Select-Object -Property $Property)',
+  '    foreach ($row in @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter)) {',
+  '        $out = [ordered]@{}',
+  '        foreach ($name in $Property) {',
+  '            $value = $row.$name',
+  "            if ($value -is [datetime]) { $value = $value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') }",
+  '            $out[$name] = $value',
+  '        }',
+  '        [pscustomobject]$out',
+  '    }',
   '}',
   'function Get-OsmediaDistribution([string[]] $Ids) {',
-  '    $packages = @(); $assigned = @(); $status = @()',
+  '    $packages = @(); $assigned = @(); $status = @(); $messages = @()',
   '    foreach ($id in $Ids) {',
   '        if ($id -notmatch \'^[A-Za-z0-9]{8}$\') { throw "Not a package ID: $id" }',
   "        $packages += @(Get-OsmediaRows 'SMS_PackageBaseclass' \"PackageID='$id'\" 'PackageID', 'SourceVersion')",
   "        $assigned += @(Get-OsmediaRows 'SMS_DistributionPoint' \"PackageID='$id'\" 'PackageID', 'ServerNALPath')",
-  "        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion')",
+  "        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' \"PackageID='$id'\" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion', 'SummaryDate')",
+  "        $messages += @(Get-OsmediaRows 'SMS_DistributionDPStatus' \"PackageID='$id'\" 'PackageID', 'NalPath', 'MessageID', 'MessageState', 'LastUpdateDate', 'InsString1', 'InsString2')",
   '    }',
-  '    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }',
+  '    [ordered]@{ packages = $packages; assigned = $assigned; status = $status; messages = $messages }',
   '}',
 ];
 
@@ -225,7 +238,27 @@ export type CmPackage = z.infer<typeof CmPackageSchema>;
 export const DistributionSchema = z.object({
   packages: listOf(z.object({ PackageID: z.string(), SourceVersion: z.number().int() })),
   assigned: listOf(z.object({ PackageID: z.string(), ServerNALPath: z.string() })),
-  status: listOf(z.object({ PackageID: z.string(), ServerNALPath: z.string(), State: z.number().int(), SourceVersion: z.number().int().nullish() })),
+  status: listOf(
+    z.object({
+      PackageID: z.string(),
+      ServerNALPath: z.string(),
+      State: z.number().int(),
+      SourceVersion: z.number().int().nullish(),
+      SummaryDate: z.string().nullish(),
+    }),
+  ),
+  /** The distribution points' last status messages (older read results have none). */
+  messages: listOf(
+    z.object({
+      PackageID: z.string(),
+      NalPath: z.string(),
+      MessageID: z.number().int(),
+      MessageState: z.number().int().nullish(),
+      LastUpdateDate: nullableString,
+      InsString1: nullableString,
+      InsString2: nullableString,
+    }),
+  ).optional(),
 });
 export type Distribution = z.infer<typeof DistributionSchema>;
 

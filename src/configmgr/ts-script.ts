@@ -1,8 +1,15 @@
 // The PowerShell that puts the generated task sequence on a site: it creates the task sequence
-// from osmedia-upgrade.xml when none has the name (WMI ImportSequence + SetSequence, the pattern
-// the console's own import uses), or repoints the existing one's Upgrade Operating System step at
-// the new package and edition (Set-CMTSStepUpgradeOperatingSystem), keeping an admin's other
-// changes. Run with Windows PowerShell 5.1 on a machine with the ConfigMgr console.
+// from osmedia-upgrade.xml when none has the name, or repoints the existing one's Upgrade Operating
+// System step at the new package and edition, keeping an admin's other changes. Run with Windows
+// PowerShell 5.1 on a machine with the ConfigMgr console.
+//   - Create: SMS_TaskSequencePackage.ImportSequence(SequenceXML) → SMS_TaskSequence, then
+//     SetSequence(TaskSequencePackage, TaskSequence) → SavedTaskSequencePackagePath (Microsoft Learn,
+//     ConfigMgr SDK: importsequence-/setsequence-method-in-class-sms_tasksequencepackage), through
+//     the CimCmdlets (Invoke-CimMethod), which Windows PowerShell 5.1 and PowerShell 7 both have.
+//   - Names: Get-CMTaskSequence -Name … -DisableWildcardHandling (the switch is in every set of
+//     Get-CMTaskSequence); the step is then changed by the task sequence's ID
+//     (Set-CMTSStepUpgradeOperatingSystem -TaskSequenceId), so a name with [ ] * ? matches nothing else.
+//     Get-CMTaskSequence's reference page has no -Fast: it is not passed.
 import { ENTER_SITE, psFile, psString } from './powershell.ts';
 
 export interface TsScriptOptions {
@@ -34,25 +41,26 @@ export function taskSequenceScript(o: TsScriptOptions): string {
     'try {',
     '    $package = Get-CMOperatingSystemInstaller -Id $PackageId',
     '    if (-not $package) { throw "No OS upgrade package $PackageId on site $($SiteCode): create it first." }',
-    '    $existing = Get-CMTaskSequence -Name $Name -Fast',
-    '    if ($existing) {',
+    '    $existing = @(Get-CMTaskSequence -Name $Name -DisableWildcardHandling)',
+    '    if ($existing.Count -gt 1) { throw "Site $($SiteCode) has $($existing.Count) task sequences named $($Name): rename all but one." }',
+    '    if ($existing.Count -eq 1) {',
+    '        $existingId = $existing[0].PackageID',
     '        if ($PSCmdlet.ShouldProcess($Name, "point the Upgrade Operating System step at $PackageId, edition $EditionIndex")) {',
-    '            Set-CMTSStepUpgradeOperatingSystem -TaskSequenceName $Name -UpgradePackage $package -EditionIndex $EditionIndex',
+    '            Set-CMTSStepUpgradeOperatingSystem -TaskSequenceId $existingId -UpgradePackage $package -EditionIndex $EditionIndex',
     '        }',
-    "        $result = @{ action = 'updated'; packageId = $existing.PackageID }",
+    "        $result = [ordered]@{ action = 'updated'; packageId = $existingId }",
     '    } else {',
     '        $namespace = "root\\SMS\\site_$SiteCode"',
     '        $xml = [xml](Get-Content -LiteralPath $XmlPath -Raw -Encoding UTF8)',
     "        if ($PSCmdlet.ShouldProcess($Name, 'create the task sequence')) {",
-    '            $imported = Invoke-WmiMethod -ComputerName $ProviderMachineName -Namespace $namespace -Class SMS_TaskSequencePackage -Name ImportSequence -ArgumentList $xml.OuterXml',
-    '            $newPackage = ([WmiClass]"\\\\$ProviderMachineName\\$($namespace):SMS_TaskSequencePackage").CreateInstance()',
-    '            $newPackage.Name = $Name',
-    '            $newPackage.Description = $Description',
-    '            $saved = Invoke-WmiMethod -ComputerName $ProviderMachineName -Namespace $namespace -Class SMS_TaskSequencePackage -Name SetSequence -ArgumentList @($imported.TaskSequence, $newPackage)',
-    '            $created = Get-CMTaskSequence -Name $Name -Fast',
-    "            $result = @{ action = 'created'; packageId = $created.PackageID; path = $saved.SavedTaskSequencePackagePath }",
+    '            $imported = Invoke-CimMethod -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage -MethodName ImportSequence -Arguments @{ SequenceXML = $xml.OuterXml }',
+    '            $class = Get-CimClass -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage',
+    '            $newPackage = New-CimInstance -CimClass $class -ClientOnly -Property @{ Name = $Name; Description = $Description }',
+    '            $saved = Invoke-CimMethod -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage -MethodName SetSequence -Arguments @{ TaskSequencePackage = $newPackage; TaskSequence = $imported.TaskSequence }',
+    '            $created = @(Get-CMTaskSequence -Name $Name -DisableWildcardHandling)',
+    "            $result = [ordered]@{ action = 'created'; packageId = $created[0].PackageID; path = $saved.SavedTaskSequencePackagePath }",
     '        } else {',
-    "            $result = @{ action = 'would create'; packageId = $null }",
+    "            $result = [ordered]@{ action = 'would create'; packageId = $null }",
     '        }',
     '    }',
     '    # One line osmedia (or a person) can read back.',

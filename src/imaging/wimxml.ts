@@ -1,14 +1,11 @@
 // Parses the XML that every WIM carries (`wimlib-imagex info --xml`, or the file DISM writes):
 // the source of truth for an image's name, edition, architecture, languages and build.
-import { XMLParser } from 'fast-xml-parser';
+import { xmlParser } from '../util/xml.ts';
 import type { ImageInfo } from './types.ts';
 
 const ARCHITECTURES: Record<string, string> = { '0': 'x86', '5': 'arm', '6': 'ia64', '9': 'x64', '12': 'arm64' };
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
+const parser = xmlParser({
   trimValues: true,
   isArray: (name) => name === 'IMAGE' || name === 'LANGUAGE',
 });

@@ -4,17 +4,7 @@
 import { hostname } from 'node:os';
 import type { OsmediaEvent } from '../util/events.ts';
 import { formatBytes } from '../util/events.ts';
-
-/** Escapes text for XML and drops characters XML 1.0 cannot carry. */
-export function xmlEscape(value: string): string {
-  return value
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
-}
+import { buildXml, el } from '../util/xml.ts';
 
 type Summary = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -101,27 +91,37 @@ export function renderJUnit(options: {
   const skipped = cases.filter((c) => c.result === 'skipped').length;
   const time = (options.durationMs / 1000).toFixed(3);
   const props = Object.entries(options.properties ?? {}).filter(([, v]) => v !== undefined);
-  const body = cases.map((c) => {
-    const inner: string[] = [];
-    if (c.result === 'skipped') inner.push(`      <skipped message="${xmlEscape(c.message ?? 'skipped')}"/>`);
-    if (c.result === 'failed' && c.error) {
-      const detail = [c.error.message, c.error.fix ? `fix: ${c.error.fix}` : '', c.error.logPath ? `log: ${c.error.logPath}` : ''].filter(Boolean).join('\n');
-      inner.push(`      <failure type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message.split('\n')[0]!)}">${xmlEscape(detail)}</failure>`);
-    }
+  const testcases = cases.map((c) => {
+    const detail =
+      c.error && [c.error.message, c.error.fix ? `fix: ${c.error.fix}` : '', c.error.logPath ? `log: ${c.error.logPath}` : ''].filter(Boolean).join('\n');
     const out = [c.message ? `${c.result}: ${c.message}` : c.result, ...c.lines].join('\n');
-    inner.push(`      <system-out>${xmlEscape(out)}</system-out>`);
-    return `    <testcase classname="osmedia.${xmlEscape(c.name)}" name="${xmlEscape(c.name)}" time="${c.seconds.toFixed(3)}">\n${inner.join('\n')}\n    </testcase>`;
+    return el(
+      'testcase',
+      { classname: `osmedia.${c.name}`, name: c.name, time: c.seconds.toFixed(3) },
+      c.result === 'skipped' && el('skipped', { message: c.message ?? 'skipped' }),
+      c.result === 'failed' && c.error && el('failure', { type: c.error.type, message: c.error.message.split('\n')[0]! }, detail || ''),
+      el('system-out', {}, out),
+    );
   });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="osmedia" tests="${cases.length}" failures="${failures}" errors="0" time="${time}">`,
-    `  <testsuite name="osmedia ${xmlEscape(options.command)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${options.startedAt.toISOString().slice(0, 19)}" hostname="${xmlEscape(hostname())}">`,
-    ...(props.length
-      ? ['    <properties>', ...props.map(([k, v]) => `      <property name="${xmlEscape(k)}" value="${xmlEscape(v!)}"/>`), '    </properties>']
-      : []),
-    ...body,
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+  const suite = el(
+    'testsuite',
+    {
+      name: `osmedia ${options.command}`,
+      tests: cases.length,
+      failures,
+      errors: 0,
+      skipped,
+      time,
+      timestamp: options.startedAt.toISOString().slice(0, 19),
+      hostname: hostname(),
+    },
+    props.length > 0 &&
+      el(
+        'properties',
+        {},
+        props.map(([name, value]) => el('property', { name, value: value! })),
+      ),
+    testcases,
+  );
+  return buildXml(el('testsuites', { name: 'osmedia', tests: cases.length, failures, errors: 0, time }, suite), { indent: true, declaration: true });
 }

@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_CHECKS, DYNAMIC_UPDATE, PLACEHOLDER_PACKAGE_ID, SUPPORTED_UPGRADES, taskSequenceXml } from '../configmgr/task-sequence.ts';
+import { DEFAULT_CHECKS, DYNAMIC_UPDATE, PLACEHOLDER_PACKAGE_ID, supportedUpgrades, taskSequenceXml } from '../configmgr/task-sequence.ts';
 import { taskSequenceScript } from '../configmgr/ts-script.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
@@ -152,7 +152,7 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions, string[], TaskS
       setupOptions: options.setupOptions,
     });
     const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
-    const description = `${options.scanOnly ? 'Compatibility scan for' : 'In-place upgrade to'} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(', ')}), edition index ${image.index}, from media built by osmedia. ${SUPPORTED_UPGRADES}`;
+    const description = `${options.scanOnly ? 'Compatibility scan for' : 'In-place upgrade to'} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(', ')}), edition index ${image.index}, from media built by osmedia. ${supportedUpgrades(image.version, image.installationType)}`;
     const out = path.resolve(workspace.root, options.out ?? 'ts');
     await mkdir(out, { recursive: true });
     const xmlPath = path.join(out, TS_FILE);

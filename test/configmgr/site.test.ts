@@ -1,13 +1,14 @@
-// The ConfigMgr site operations. No PowerShell and no site are reachable here, so:
-// - every generated script (read, apply, status) is parsed with a real PowerShell grammar, with
-//   hostile values, and each value is read back from the parse tree exactly;
+// The ConfigMgr site operations, without PowerShell (site-pwsh.test.ts runs the same scripts for
+// real under PowerShell 7.6 against the stand-in module):
+// - every generated script (read, apply, status) is parsed with a tree-sitter PowerShell grammar,
+//   with hostile values, and each value is read back from the parse tree exactly;
 // - the decisions (create, repoint, refresh, distribute to whom, when the wait is over) are tested
 //   against read results in the shape osmedia-site-read.ps1 writes them (ConvertTo-Json of the
 //   cmdlets' and WMI classes' documented properties; written for these tests, not captured from a
 //   real site): a missing package, an existing one, a half-finished earlier run, unknown names;
-// - the distribute step runs end to end through a stand-in PowerShell (fake-powershell.mjs) that
-//   replays those results: created, repointed, unchanged, a failed distribution, a timeout, a failing
-//   cmdlet, a failing read. The scripts themselves have never run on a site.
+// - the distribute step runs end to end through a replaying PowerShell (fake-powershell.mjs) that
+//   returns those results: created, repointed, unchanged, a failed distribution, a timeout, a failing
+//   cmdlet, a failing read. None of the scripts has run on a real site.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -178,9 +179,10 @@ describe('site scripts', () => {
     }
   });
 
-  it('the stand-in ConfigurationManager module of the Windows job parses and defines every cmdlet the scripts call', async () => {
-    const stub = await readFile(path.join(repoRoot, 'scripts', 'site-stub', 'ConfigurationManager.psm1'), 'utf8');
-    expect((await psParser()).parse(stub)!.rootNode.hasError).toBe(false);
+  it('every ConfigMgr cmdlet the scripts call has its Microsoft Learn signature in the data file of the stand-in', async () => {
+    const signatures = JSON.parse(await readFile(path.join(repoRoot, 'scripts', 'site-stub', 'cmdlets.json'), 'utf8')) as {
+      cmdlets: Record<string, { page: string }>;
+    };
     const i = input({}, { imagePackageName: 'Win11 image', distributionPoints: ['DP03.contoso.com'] });
     const points = [{ name: 'DP03.contoso.com', nalPath: nal('DP03.contoso.com') }];
     const scripts = [
@@ -209,7 +211,8 @@ describe('site scripts', () => {
       'Start-CMContentDistribution',
       'Update-CMDistributionPoint',
     ]);
-    for (const cmdlet of called) expect(stub, cmdlet).toMatch(new RegExp(`^function ${cmdlet} \\{`, 'm'));
+    for (const cmdlet of [...called].filter((c) => c.includes('-CM')))
+      expect(signatures.cmdlets[cmdlet]?.page, cmdlet).toMatch(/^https:\/\/learn\.microsoft\.com\/powershell\/module\/configurationmanager\//);
   });
 
   it('describe the package within 127 characters, the content hash first; refuse a site without an explicit license acceptance', () => {
@@ -239,7 +242,7 @@ describe('site plan (from recorded read results)', () => {
     expect(script(s)).toEqual([
       `$UpgradeId = (New-CMOperatingSystemInstaller -Name 'Windows 11 24H2 Enterprise' -Path '${SOURCE}').PackageID`,
       `Set-CMOperatingSystemInstaller -Id $UpgradeId -Version '10.0.26100.2314' -Description 'osmedia 1a2b3c4d: Enterprise; updates KB5046617; rev a1b2c3d4e5f6' -EnableBinaryDeltaReplication $true`,
-      "Start-CMContentDistribution -OperatingSystemInstallerId $UpgradeId -DistributionPointGroupName @('All DPs') -DistributionPointName @('DP03.contoso.com')",
+      "Start-CMContentDistribution -OperatingSystemInstallerId $UpgradeId -DistributionPointGroupName @('All DPs') -DistributionPointName @('DP03.contoso.com') -DisableWildcardHandling",
     ]);
   });
 
@@ -293,7 +296,9 @@ describe('site plan (from recorded read results)', () => {
       ],
     });
     const i = input({}, { distributionPoints: ['dp01.CONTOSO.com', 'DP03.contoso.com'] });
-    expect(script(dps, i)).toEqual(["Start-CMContentDistribution -OperatingSystemInstallerId $UpgradeId -DistributionPointName @('DP03.contoso.com')"]);
+    expect(script(dps, i)).toEqual([
+      "Start-CMContentDistribution -OperatingSystemInstallerId $UpgradeId -DistributionPointName @('DP03.contoso.com') -DisableWildcardHandling",
+    ]);
   });
 
   it('an OS image package gets install.wim, multicast options in its finishing Set, and a change of options alone is a change', () => {
@@ -302,7 +307,7 @@ describe('site plan (from recorded read results)', () => {
     expect(script(s, i)).toEqual([
       `$ImageId = (New-CMOperatingSystemImage -Name 'Win11 image' -Path '${SOURCE}\\sources\\install.wim').PackageID`,
       `Set-CMOperatingSystemImage -Id $ImageId -Version '10.0.26100.2314' -Description 'osmedia 1a2b3c4d multicast transfer-only: Enterprise; updates KB5046617; rev a1b2c3d4e5f6' -EnableBinaryDeltaReplication $true -MulticastAllow $true -MulticastEncrypt $false -MulticastTransferOnly $true`,
-      "Start-CMContentDistribution -OperatingSystemImageId $ImageId -DistributionPointGroupName @('All DPs')",
+      "Start-CMContentDistribution -OperatingSystemImageId $ImageId -DistributionPointGroupName @('All DPs') -DisableWildcardHandling",
     ]);
     const image = existing({
       PackageID: 'P0100124',
@@ -363,10 +368,10 @@ describe('distribution status and the wait', () => {
   it('reads states per distribution point: installed only at the current source version; no status yet and an older version are pending', () => {
     expect(nalServer(nal('DP01.contoso.com'))).toBe('DP01.contoso.com');
     expect(distributionStates(dist([0, 1, 3, undefined]))).toEqual([
-      { packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed', outcome: 'done' },
-      { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'install pending', outcome: 'pending' },
-      { packageId: 'P0100123', distributionPoint: 'DP03.contoso.com', state: 'install failed', outcome: 'failed' },
-      { packageId: 'P0100123', distributionPoint: 'DP04.contoso.com', state: 'no status yet', outcome: 'pending' },
+      { packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed', outcome: 'done', since: null, message: null },
+      { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'install pending', outcome: 'pending', since: null, message: null },
+      { packageId: 'P0100123', distributionPoint: 'DP03.contoso.com', state: 'install failed', outcome: 'failed', since: null, message: null },
+      { packageId: 'P0100123', distributionPoint: 'DP04.contoso.com', state: 'no status yet', outcome: 'pending', since: null, message: null },
     ]);
     expect(distributionStates(dist([0], 6, 5))[0]).toMatchObject({ state: 'installed (source version 5, waiting for 6)', outcome: 'pending' });
     // ConvertTo-Json shapes: $null for an empty list, a lone object for a one-element list, null entries.
@@ -519,8 +524,8 @@ describe('distribute with a site (replayed)', () => {
     expect(summary).toMatchObject({ upgradePackage: { packageId: 'P0100123', action: 'created' }, licenseAccepted: true, waited: true, timedOut: false });
     expect(summary.changes).toHaveLength(3);
     expect(summary.distribution).toEqual([
-      { packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed' },
-      { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'installed' },
+      { packageId: 'P0100123', distributionPoint: 'DP01.contoso.com', state: 'installed', since: null, message: null },
+      { packageId: 'P0100123', distributionPoint: 'DP02.contoso.com', state: 'installed', since: null, message: null },
     ]);
     expect(first.json().message).toMatch(/site P01: OS upgrade package P0100123 created, 3 change\(s\), 2\/2 distribution point\(s\) installed$/);
 
@@ -564,7 +569,7 @@ describe('distribute with a site (replayed)', () => {
     ]);
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toContain(
-      'error: OS upgrade package P0100123 (repointed) did not reach 1 distribution point(s): DP02.contoso.com (P0100123: install failed)',
+      'error: OS upgrade package P0100123 (repointed) did not reach 1 distribution point(s): DP02.contoso.com P0100123: install failed',
     );
     expect(failed.stderr).toContain('fix: Check distmgr.log');
 
