@@ -1,0 +1,133 @@
+// Staging: copies (or links) the files of a publish into a staging folder on the target, each one
+// proven right before it counts. A copied file is hashed while it is copied; a file linked from the
+// previous version is hashed after linking (it is the previous version's file: if that was changed
+// in place, the link is dropped and the file copied from the workspace instead). An append-only log
+// lets a re-run after a kill reuse what was already staged.
+import { appendFile, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileEntry } from '../media/manifest.ts';
+import type { Workspace } from '../media/workspace.ts';
+import type { Reporter } from '../util/events.ts';
+import { byteFault } from '../util/fault.ts';
+import { hashFile, mapLimit } from '../util/fs.ts';
+import { copyVerified, tryLink } from './target-fs.ts';
+
+/** Copies in flight: the target writes while other files are read and hashed. */
+const WORKERS = 4;
+
+export interface StageCounts {
+  copied: number;
+  linked: number;
+  reused: number;
+  bytes: number;
+  /** Files of the previous version that no longer matched their hash (copied afresh instead of linked). */
+  damaged: string[];
+  /** The mtime each staged file has on the target, as the target keeps it. */
+  mtimes: Map<string, number>;
+}
+
+interface CopyProgress {
+  done: number;
+  total: number;
+  files: number;
+  fileCount: number;
+  started: number;
+}
+
+function progressReporter(reporter: Reporter, target: string, progress: CopyProgress): (bytes: number) => void {
+  const fault = byteFault();
+  return (bytes) => {
+    progress.done += bytes;
+    fault(bytes);
+    const seconds = Math.max(0.001, (Date.now() - progress.started) / 1000);
+    reporter.emit({
+      type: 'progress',
+      step: 'distribute',
+      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      done: progress.done,
+      total: progress.total,
+      unit: 'bytes',
+    });
+  };
+}
+
+/** Files a killed run already copied and verified into staging: their paths, from an append-only log. */
+async function readProgressLog(log: string): Promise<Set<string>> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  return new Set(text.split('\n').filter(Boolean));
+}
+
+export interface LinkSource {
+  dir: string;
+  files: Map<string, FileEntry>;
+}
+
+export async function stageFiles(
+  workspace: Workspace,
+  files: readonly FileEntry[],
+  stage: string,
+  log: string,
+  reporter: Reporter,
+  target: string,
+  linkFrom?: LinkSource,
+): Promise<StageCounts> {
+  const logged = await readProgressLog(log);
+  const counts: StageCounts = { copied: 0, linked: 0, reused: 0, bytes: 0, damaged: [], mtimes: new Map() };
+  // A logged file counts only while it is still in staging with its size (a mirror swap moves it out).
+  const reusable = await Promise.all(
+    files.map(async (f) => {
+      if (!logged.has(f.path)) return false;
+      const info = await stat(path.join(stage, ...f.path.split('/'))).catch(() => undefined);
+      if (info?.size !== f.size) return false;
+      counts.mtimes.set(f.path, info.mtimeMs);
+      return true;
+    }),
+  );
+  const todo = files.filter((_, i) => !reusable[i]);
+  counts.reused = files.length - todo.length;
+  const progress: CopyProgress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
+  const onBytes = progressReporter(reporter, target, progress);
+  await mapLimit(todo, WORKERS, async (file) => {
+    const dest = path.join(stage, ...file.path.split('/'));
+    const previous = linkFrom?.files.get(file.path);
+    let done = false;
+    if (
+      previous &&
+      previous.sha256 === file.sha256 &&
+      previous.size === file.size &&
+      (await tryLink(path.join(linkFrom!.dir, ...file.path.split('/')), dest))
+    ) {
+      // Linked: only as good as the previous version's file. Hash it; a damaged one is not reused.
+      if ((await hashFile(dest)) === file.sha256) {
+        counts.linked++;
+        counts.mtimes.set(file.path, (await stat(dest)).mtimeMs);
+        done = true;
+      } else {
+        await rm(dest, { force: true }); // the link only: the damaged file stays where it is, for verify to name
+        counts.damaged.push(file.path);
+      }
+    }
+    if (!done) {
+      counts.mtimes.set(file.path, await copyVerified(workspace.media(file.path), dest, file.sha256, onBytes));
+      counts.copied++;
+      counts.bytes += file.size;
+    }
+    progress.files++;
+    await appendFile(log, `${file.path}\n`);
+  });
+  for (const file of counts.damaged)
+    reporter.emit({
+      type: 'warning',
+      step: 'distribute',
+      message: `${path.join(linkFrom!.dir, file)} no longer matches its recorded SHA-256 (changed in place): copied from the workspace instead of linked; run \`osmedia verify --all\` on ${target}`,
+    });
+  return counts;
+}
+
+/** The workspace manifest's entries with the mtimes as the target keeps them (for the next comparison). */
+export function withTargetMtimes(files: readonly FileEntry[], mtimes: Map<string, number>, before?: Map<string, FileEntry>): FileEntry[] {
+  return files.map((f) => {
+    const m = mtimes.get(f.path) ?? before?.get(f.path)?.mtimeMs;
+    return m === undefined ? f : { ...f, mtimeMs: Math.trunc(m) };
+  });
+}
