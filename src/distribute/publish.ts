@@ -9,6 +9,7 @@
 //
 // This module runs a publish: checks (names, paths, space), the lock, the plan (plan.ts), staging
 // (staging.ts) and the switch (switch.ts), on the target back end (target-fs.ts).
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
@@ -82,7 +83,10 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
       // Checks that need no writing come first: a name the share cannot store, a missing parent or
       // a full disk fails before anything changes.
       const relPaths = manifest.files.map((f) => (options.layout === 'versioned' ? `${version}/${f.path}` : f.path));
-      checkNames(relPaths, target);
+      checkNames(
+        manifest.files.map((f) => f.path),
+        options.layout === 'versioned' ? path.join(target, version) : target,
+      );
       const warn = (warning: string) => {
         result.warnings.push(warning);
         reporter.emit({ type: 'warning', step: 'distribute', message: warning });
@@ -100,11 +104,12 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
         Object.assign(result, fresh);
         (await preflight(target, [], fresh.bytesToCopy)).forEach(warn);
         if (options.layout === 'versioned') await publishVersioned(workspace, manifest, fresh, options, traits, reporter, result);
-        else await publishMirror(workspace, manifest, fresh, options, reporter, result);
+        else await publishMirror(workspace, manifest, fresh, options, traits, reporter, result);
       } catch (error) {
         throw targetError(error, target, 'publishing');
       } finally {
         await release();
+        if (options.layout === 'mirror') await rmdir(controlDir).catch(() => {}); // only when empty
       }
     }
     result.durationMs = Date.now() - started;

@@ -3,14 +3,14 @@
 // previous version is hashed after linking (it is the previous version's file: if that was changed
 // in place, the link is dropped and the file copied from the workspace instead). An append-only log
 // lets a re-run after a kill reuse what was already staged.
-import { appendFile, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
 import type { Reporter } from '../util/events.ts';
 import { byteFault } from '../util/fault.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
-import { copyVerified, tryLink } from './target-fs.ts';
+import { copyVerified, settleMtimes, tryLink } from './target-fs.ts';
 
 /** Copies in flight: the target writes while other files are read and hashed. */
 const WORKERS = 4;
@@ -51,10 +51,30 @@ function progressReporter(reporter: Reporter, target: string, progress: CopyProg
   };
 }
 
-/** Files a killed run already copied and verified into staging: their paths, from an append-only log. */
-async function readProgressLog(log: string): Promise<Set<string>> {
+/**
+ * The log of files already copied and verified into staging (their paths, one a line), which a
+ * re-run after a kill reuses. Written at explicit offsets through one handle: SMB clients refuse
+ * O_APPEND (smbnetfs: EIO), and a torn last line only loses that one file.
+ */
+async function openProgressLog(log: string): Promise<{ logged: Set<string>; add: (line: string) => Promise<void>; close: () => Promise<void> }> {
   const text = await readFile(log, 'utf8').catch(() => '');
-  return new Set(text.split('\n').filter(Boolean));
+  const handle = await open(log, text ? 'r+' : 'w');
+  let offset = Buffer.byteLength(text);
+  let writing = Promise.resolve();
+  return {
+    logged: new Set(text.split('\n').filter(Boolean)),
+    add: (line) => {
+      const data = Buffer.from(`${line}\n`);
+      const at = offset;
+      offset += data.length;
+      writing = writing.then(async () => void (await handle.write(data, 0, data.length, at)));
+      return writing;
+    },
+    close: async () => {
+      await writing.catch(() => {});
+      await handle.close();
+    },
+  };
 }
 
 export interface LinkSource {
@@ -70,8 +90,29 @@ export async function stageFiles(
   reporter: Reporter,
   target: string,
   linkFrom?: LinkSource,
+  granularityMs = 2,
 ): Promise<StageCounts> {
-  const logged = await readProgressLog(log);
+  const progressLog = await openProgressLog(log);
+  const logged = progressLog.logged;
+  try {
+    return await stageWith(workspace, files, stage, logged, progressLog.add, reporter, target, linkFrom, granularityMs);
+  } finally {
+    await progressLog.close();
+  }
+}
+
+async function stageWith(
+  workspace: Workspace,
+  files: readonly FileEntry[],
+  stage: string,
+  logged: Set<string>,
+  addToLog: (line: string) => Promise<void>,
+  reporter: Reporter,
+  target: string,
+  linkFrom: LinkSource | undefined,
+  granularityMs: number,
+): Promise<StageCounts> {
+  const flush = granularityMs > 2;
   const counts: StageCounts = { copied: 0, linked: 0, reused: 0, bytes: 0, damaged: [], mtimes: new Map() };
   // A logged file counts only while it is still in staging with its size (a mirror swap moves it out).
   const reusable = await Promise.all(
@@ -108,13 +149,22 @@ export async function stageFiles(
       }
     }
     if (!done) {
-      counts.mtimes.set(file.path, await copyVerified(workspace.media(file.path), dest, file.sha256, onBytes));
+      counts.mtimes.set(file.path, await copyVerified(workspace.media(file.path), dest, file.sha256, onBytes, flush));
       counts.copied++;
       counts.bytes += file.size;
     }
     progress.files++;
-    await appendFile(log, `${file.path}\n`);
+    await addToLog(file.path);
   });
+  if (flush) {
+    // A coarse target (a share): settle the copies' mtimes now that every copy is closed.
+    const copied = todo.filter((f) => counts.mtimes.has(f.path));
+    const kept = await settleMtimes(
+      copied.map((f) => ({ dest: path.join(stage, ...f.path.split('/')), mtimeMs: f.mtimeMs })),
+      granularityMs,
+    );
+    copied.forEach((f, i) => counts.mtimes.set(f.path, kept[i]!));
+  }
   for (const file of counts.damaged)
     reporter.emit({
       type: 'warning',

@@ -66,7 +66,7 @@ export async function publishVersioned(
     const previous = previousDir ? await readPublished(previousDir).catch(() => undefined) : undefined;
     if (previousDir && traits.links) await refuseLinkAt(previousDir, target);
     const linkFrom = previous && previousDir && traits.links ? { dir: previousDir, files: new Map(previous.files.map((f) => [f.path, f])) } : undefined;
-    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, linkFrom);
+    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, linkFrom, traits.mtimeGranularityMs);
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
     result.warnings.push(...counts.damaged.map((f) => `${f}: the current version's copy was damaged; copied afresh`));
     const published = { ...publishedFrom(manifest, version, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes) };
@@ -107,6 +107,7 @@ export async function publishMirror(
   manifest: Manifest,
   plan: TargetPlan,
   options: PublishOptions,
+  traits: TargetTraits,
   reporter: Reporter,
   result: TargetResult,
 ): Promise<void> {
@@ -118,7 +119,7 @@ export async function publishMirror(
   const changed = new Set([...plan.copy, ...plan.replace]);
   const firstPublish = !(await exists(target));
   const files = manifest.files.filter((f) => changed.has(f.path));
-  const counts = await stageFiles(workspace, files, stage, log, reporter, target);
+  const counts = await stageFiles(workspace, files, stage, log, reporter, target, undefined, traits.mtimeGranularityMs);
   Object.assign(result, { filesCopied: counts.copied, filesSkipped: plan.unchanged + counts.reused, bytesCopied: counts.bytes });
   const before = new Map((await readPublished(target).catch(() => undefined))?.files.map((f) => [f.path, f]));
   const published = { ...publishedFrom(manifest, plan.version, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes, before) };
@@ -151,7 +152,9 @@ export async function publishMirror(
     }
   }
   await chmod(path.join(target, PUBLISHED_MANIFEST), 0o444);
-  await removeTree(state);
+  // The side folder itself holds the lock: publish() removes it once the lock is released.
+  await removeTree(stage);
+  await rm(log, { force: true });
   result.verified = { files: files.length, ok: true };
   if (files.length === 0 && plan.delete.length === 0) result.action = 'unchanged';
 }

@@ -127,8 +127,33 @@ export function compareOnDisk(
   const delta = Math.abs(onDisk.mtimeMs - entry.mtimeMs);
   // Setting a time goes through floating-point seconds and can land a millisecond off.
   if (delta <= 2) return 'same';
-  // Within the target's granularity the mtimes cannot tell: the caller hashes the file.
-  return delta < granularityMs ? 'doubt' : 'changed';
+  // Within the target's granularity the mtimes cannot tell: the caller hashes the file. So it does
+  // on a coarse target (a share) for any difference: a share's server may set a file's time itself
+  // when a client's close reaches it late, so there a time alone does not prove a change.
+  return delta < granularityMs || granularityMs > 2 ? 'doubt' : 'changed';
+}
+
+/**
+ * Sets the media's mtimes again on staged files whose time the target changed behind our back
+ * (an SMB server setting the write time when a late close reaches it), until none has; returns
+ * each file's mtime as the target then keeps it.
+ */
+export async function settleMtimes(files: ReadonlyArray<{ dest: string; mtimeMs: number }>, granularityMs: number): Promise<number[]> {
+  const kept = new Array<number>(files.length);
+  let pending = files.map((_, i) => i);
+  for (let pass = 0; pass < 4 && pending.length > 0; pass++) {
+    const drifted: number[] = [];
+    for (const i of pending) {
+      const { dest, mtimeMs } = files[i]!;
+      kept[i] = (await stat(dest)).mtimeMs;
+      if (Math.abs(kept[i]! - mtimeMs) >= Math.max(granularityMs, 3)) {
+        await utimes(dest, mtimeMs / 1000, mtimeMs / 1000);
+        drifted.push(i);
+      }
+    }
+    pending = drifted;
+  }
+  return kept;
 }
 
 /**
@@ -137,9 +162,9 @@ export function compareOnDisk(
  * built, which catches a source changed since. The copy keeps the source's mtime and is made
  * read-only. Returns the copy's mtime as the target keeps it.
  */
-export async function copyVerified(source: string, dest: string, expected: string, onBytes: (bytes: number) => void): Promise<number> {
+export async function copyVerified(source: string, dest: string, expected: string, onBytes: (bytes: number) => void, flush = false): Promise<number> {
   await rm(dest, { force: true });
-  const sha = await copyFileHashed(source, dest, onBytes);
+  const sha = await copyFileHashed(source, dest, onBytes, flush);
   if (sha !== expected) {
     await rm(dest, { force: true });
     throw new MediaError(`${source} no longer matches the media's recorded SHA-256 (${sha}, expected ${expected}); it was not published`, {
