@@ -107,6 +107,21 @@ async function tryCreate(file: string, record: () => string): Promise<FileHandle
   return handle;
 }
 
+/**
+ * Removes a lock or claim file. On an SMB share a file another process has open for reading cannot
+ * be deleted at that moment (EBUSY, a sharing violation): try again once it has read it.
+ */
+async function removeFile(file: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 200) throw error;
+      await sleep(5);
+    }
+  }
+}
+
 const readRaw = (file: string) => readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
 
 /**
@@ -128,10 +143,10 @@ async function takeOver(file: string, raw: string, me: LockInfo, staleMs: number
     return false;
   }
   try {
-    if ((await readRaw(file)) === raw) await rm(file, { force: true });
+    if ((await readRaw(file)) === raw) await removeFile(file);
   } finally {
     await handle.close();
-    await rm(claim, { force: true });
+    await removeFile(claim);
   }
   return true;
 }
@@ -209,6 +224,6 @@ function holding(lockPath: string, handle: FileHandle, me: LockInfo, heartbeatMs
     clearInterval(timer);
     await writing;
     await handle.close();
-    if (parse((await readRaw(lockPath).catch(() => undefined)) ?? '')?.token === me.token) await rm(lockPath, { force: true });
+    if (parse((await readRaw(lockPath).catch(() => undefined)) ?? '')?.token === me.token) await removeFile(lockPath);
   };
 }
