@@ -20,7 +20,7 @@ import { checkNames } from './names.ts';
 import { mirrorStateDir, plannedNothing, planTarget, type Layout, type TargetPlan } from './plan.ts';
 import { versionName } from './published.ts';
 import { publishMirror, publishVersioned } from './switch.ts';
-import { preflight, probeTarget, targetError } from './target-fs.ts';
+import { preflight, probeTarget, refuseLinkAt, targetError } from './target-fs.ts';
 
 export type { Layout, TargetPlan } from './plan.ts';
 export { planTarget } from './plan.ts';
@@ -92,6 +92,7 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
         reporter.emit({ type: 'warning', step: 'distribute', message: warning });
       };
       (await preflight(target, relPaths, 0)).forEach(warn);
+      await refuseLinkAt(controlDir, target);
       const traits = await probeTarget(controlDir, target);
       const release = await acquireLock(path.join(controlDir, options.layout === 'versioned' ? TARGET_LOCK : 'lock'), {
         what: `the target ${target}`,

@@ -3,7 +3,7 @@
 //            (atomically) to name it; old versions beyond --keep are renamed away and deleted.
 // mirror     a first publish renames the whole staged tree into place; later ones swap each
 //            changed file in with one rename, then delete what the media no longer has.
-import { chmod, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
@@ -16,14 +16,9 @@ import { mirrorStateDir, intactFiles, type TargetPlan } from './plan.ts';
 import type { PublishOptions, TargetResult } from './publish.ts';
 import { CURRENT_POINTER, PUBLISHED_MANIFEST, publishedFrom, readCurrent, readPublished, type Current } from './published.ts';
 import { stageFiles, withTargetMtimes } from './staging.ts';
-import { refuseLinks, scanTarget, type TargetTraits } from './target-fs.ts';
+import { refuseLinkAt, refuseLinks, scanTarget, type TargetTraits } from './target-fs.ts';
 
 const STAGING = '.osmedia-staging';
-
-/** A folder osmedia writes into must not be a link planted to send its writes elsewhere. */
-async function refuseLinkAt(dir: string, target: string): Promise<void> {
-  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) refuseLinks([dir], target);
-}
 
 const now = (options: PublishOptions) => (options.now ?? (() => new Date()))();
 

@@ -224,3 +224,8 @@ export function refuseLinks(links: readonly string[], target: string): void {
     fix: 'Remove those links (symbolic links, junctions) from the target: a package source holds real files only. Nothing was changed.',
   });
 }
+
+/** A folder osmedia writes into must not be a link planted to send its writes elsewhere. */
+export async function refuseLinkAt(dir: string, target: string): Promise<void> {
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) refuseLinks([dir], target);
+}
