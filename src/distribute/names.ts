@@ -11,6 +11,7 @@
 // Measured on the test share (smbnetfs on Samba): : * < > | " \ are refused, and `?` cuts the name.
 import path from 'node:path';
 import { UsageError } from '../util/errors.ts';
+import { windowsLength } from './win-path.ts';
 
 export const MAX_COMPONENT = 255;
 export const MAX_WINDOWS_PATH = 32_767;
@@ -55,8 +56,8 @@ export function nameProblems(relPaths: readonly string[], targetLength: number):
 }
 
 /** Refuses a publish whose names the target cannot store, listing every offender; nothing is written. */
-export function checkNames(relPaths: readonly string[], target: string): void {
-  const problems = nameProblems(relPaths, path.resolve(target).length);
+export function checkNames(relPaths: readonly string[], target: string, platform: NodeJS.Platform = process.platform): void {
+  const problems = nameProblems(relPaths, platform === 'win32' ? windowsLength(target) : path.resolve(target).length);
   if (problems.length === 0) return;
   throw new UsageError(
     `${problems.length} name(s) in the media cannot be stored on a Windows share, so nothing was published to ${target}:\n  ${problems.slice(0, 50).join('\n  ')}${problems.length > 50 ? `\n  … and ${problems.length - 50} more` : ''}`,

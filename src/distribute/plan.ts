@@ -28,8 +28,8 @@ export interface TargetPlan {
 }
 
 /** Where a mirror keeps its lock and staging area: beside the folder, never inside the package. */
-export function mirrorStateDir(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.osmedia`);
+export function mirrorStateDir(target: string, api: typeof path.win32 = path): string {
+  return api.join(api.dirname(target), `.${api.basename(target)}.osmedia`);
 }
 
 /** Published versions in a versioned target, oldest first (by their publish time). */

@@ -20,6 +20,7 @@ import { checkNames } from './names.ts';
 import { mirrorStateDir, plannedNothing, planTarget, type Layout, type TargetPlan } from './plan.ts';
 import { versionName } from './published.ts';
 import { publishMirror, publishVersioned } from './switch.ts';
+import { isRoot, normalizeTarget } from './win-path.ts';
 import { preflight, probeTarget, refuseLinkAt, targetError } from './target-fs.ts';
 
 export type { Layout, TargetPlan } from './plan.ts';
@@ -56,8 +57,8 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
   const version = versionName(manifest);
   const results: TargetResult[] = [];
   for (const raw of options.targets) {
-    const target = path.resolve(raw);
-    if (options.layout === 'mirror' && path.dirname(target) === target) {
+    const target = normalizeTarget(raw);
+    if (options.layout === 'mirror' && isRoot(target)) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: 'Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media.',
       });
