@@ -15,6 +15,15 @@ command -v git >/dev/null 2>&1 || need+=(git)
 [ -x /usr/bin/time ] || need+=(time)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests: JUnit reports against the schema
 command -v groovy >/dev/null 2>&1 || need+=(groovy)           # tests: the Jenkins shared library
+# tests: a real SMB share (test/smb/share.ts): Samba's smbd serves it on a private loopback address,
+# smbnetfs (FUSE, no kernel module) mounts it; unshare and ip (util-linux, iproute2) give each run its
+# own network namespace. Only where tests can use them: Linux with /dev/fuse.
+if [ "$(uname -s)" = Linux ] && [ -e /dev/fuse ]; then
+  command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
+  command -v smbnetfs >/dev/null 2>&1 || need+=(smbnetfs)
+  command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
+fi
 # Any Node.js with npm will do to start: npm then installs Node 24 itself (the `node` package).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
