@@ -45,6 +45,6 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
 fi
 
 # The CLI bundle (lib/osmedia.js) for bin/osmedia.js; rebuilt when any source is newer.
-if [ ! -f lib/osmedia.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
+if [ ! -f lib/osmedia.js ] || [ ! -f lib/osmedia-cli.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
   node_modules/.bin/node scripts/bundle.ts --cli >&2
 fi

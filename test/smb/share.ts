@@ -13,10 +13,10 @@
 // unless neg_cache_timeout is small (1 ms here; `neg_cache "false"` deadlocks it at start-up).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from '../helpers.ts';
 
 export interface SmbShare {
   /** The share as the client mounts it: write here to write over SMB. */
@@ -63,8 +63,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, log
   }
 }
 
+/** Starts a share in a temp folder of its own (no test framework needed: the benchmark uses it too). */
 export async function startShare(): Promise<SmbShare> {
-  const root = await tempDir();
+  const root = await mkdtemp(path.join(tmpdir(), 'osmedia-smb-'));
   const address = uniqueAddress();
   const dirs = ['pid', 'lock', 'state', 'cache', 'private', 'ncalrpc', 'log', 'share', 'mnt', 'home/.smb', 'client'];
   for (const d of dirs) await mkdir(path.join(root, d), { recursive: true });
@@ -140,6 +141,7 @@ wait
         await waitFor(`pid ${p} stopped`, async () => (alive(p) ? undefined : true), log).catch(() => process.kill(p, 'SIGKILL'));
       }
       if (spawnSync('mountpoint', ['-q', mnt]).status === 0) spawnSync('umount', ['-l', mnt]);
+      if (spawnSync('mountpoint', ['-q', mnt]).status !== 0) await rm(root, { recursive: true, force: true });
     },
   };
 }
