@@ -67,7 +67,8 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
     const controlDir = options.layout === 'versioned' ? target : mirrorStateDir(target);
     // A dry run plans without the lock; a publish plans under it (another publish may finish while we wait).
     const plan: TargetPlan = options.dryRun
-      ? await planTarget(manifest, target, options.layout, options.keep, version)
+      ? // Without writing a probe the granularity is unknown: any mtime difference is settled by hashing.
+        await planTarget(manifest, target, options.layout, options.keep, version, Number.POSITIVE_INFINITY)
       : plannedNothing(target, options.layout, version);
     const result: TargetResult = {
       ...plan,
