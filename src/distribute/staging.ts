@@ -3,7 +3,7 @@
 // previous version is hashed after linking (it is the previous version's file: if that was changed
 // in place, the link is dropped and the file copied from the workspace instead). An append-only log
 // lets a re-run after a kill reuse what was already staged.
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../media/manifest.ts';
 import type { Workspace } from '../media/workspace.ts';
@@ -80,6 +80,21 @@ async function openProgressLog(log: string): Promise<{ logged: Set<string>; add:
 export interface LinkSource {
   dir: string;
   files: Map<string, FileEntry>;
+  /** 'link': hard links; 'server-copy': copyFile, which on Windows is CopyFileW, a server-side copy on SMB. */
+  mode: 'link' | 'server-copy';
+}
+
+/** Copies a file of the previous version on the target itself; false where that fails (then it is streamed). */
+async function tryServerCopy(existing: string, dest: string): Promise<boolean> {
+  try {
+    await rm(dest, { force: true });
+    await mkdir(path.dirname(dest), { recursive: true });
+    await copyFile(existing, dest);
+    return true;
+  } catch {
+    await rm(dest, { force: true }).catch(() => {});
+    return false;
+  }
 }
 
 export async function stageFiles(
@@ -132,19 +147,17 @@ async function stageWith(
     const dest = path.join(stage, ...file.path.split('/'));
     const previous = linkFrom?.files.get(file.path);
     let done = false;
-    if (
-      previous &&
-      previous.sha256 === file.sha256 &&
-      previous.size === file.size &&
-      (await tryLink(path.join(linkFrom!.dir, ...file.path.split('/')), dest))
-    ) {
-      // Linked: only as good as the previous version's file. Hash it; a damaged one is not reused.
+    const reusable = previous && previous.sha256 === file.sha256 && previous.size === file.size;
+    const from = reusable ? path.join(linkFrom!.dir, ...file.path.split('/')) : '';
+    if (reusable && (linkFrom!.mode === 'link' ? await tryLink(from, dest) : await tryServerCopy(from, dest))) {
+      // Linked (or copied on the server): only as good as the previous version's file. Hash it; a damaged one is not reused.
       if ((await hashFile(dest)) === file.sha256) {
-        counts.linked++;
+        if (linkFrom!.mode === 'link') counts.linked++;
+        else counts.copied++;
         counts.mtimes.set(file.path, (await stat(dest)).mtimeMs);
         done = true;
       } else {
-        await rm(dest, { force: true }); // the link only: the damaged file stays where it is, for verify to name
+        await rm(dest, { force: true }); // the link or copy only: the damaged file stays where it is, for verify to name
         counts.damaged.push(file.path);
       }
     }
@@ -169,7 +182,7 @@ async function stageWith(
     reporter.emit({
       type: 'warning',
       step: 'distribute',
-      message: `${path.join(linkFrom!.dir, file)} no longer matches its recorded SHA-256 (changed in place): copied from the workspace instead of linked; run \`osmedia verify --all\` on ${target}`,
+      message: `${path.join(linkFrom!.dir, file)} no longer matches its recorded SHA-256 (changed in place): copied from the workspace instead of reused; run \`osmedia verify --all\` on ${target}`,
     });
   return counts;
 }

@@ -15,7 +15,7 @@ import { OSMEDIA_VERSION } from '../version.ts';
 import { mirrorStateDir, intactFiles, type TargetPlan } from './plan.ts';
 import type { PublishOptions, TargetResult } from './publish.ts';
 import { CURRENT_POINTER, PUBLISHED_MANIFEST, publishedFrom, readCurrent, readPublished, type Current } from './published.ts';
-import { stageFiles, withTargetMtimes } from './staging.ts';
+import { stageFiles, withTargetMtimes, type LinkSource } from './staging.ts';
 import { refuseLinkAt, refuseLinks, scanTarget, type TargetTraits } from './target-fs.ts';
 
 const STAGING = '.osmedia-staging';
@@ -59,8 +59,11 @@ export async function publishVersioned(
     refuseLinks((await scanTarget(stage)).links, target);
     const previousDir = current ? path.join(target, current.version) : undefined;
     const previous = previousDir ? await readPublished(previousDir).catch(() => undefined) : undefined;
-    if (previousDir && traits.links) await refuseLinkAt(previousDir, target);
-    const linkFrom = previous && previousDir && traits.links ? { dir: previousDir, files: new Map(previous.files.map((f) => [f.path, f])) } : undefined;
+    // Unchanged files come from the previous version: linked, or where links fail a server-side
+    // copy (Windows: CopyFileW on an SMB share copies on the server); else streamed from the workspace.
+    const mode: LinkSource['mode'] | undefined = traits.links ? 'link' : traits.serverCopy ? 'server-copy' : undefined;
+    if (previousDir && mode) await refuseLinkAt(previousDir, target);
+    const linkFrom = previous && previousDir && mode ? { dir: previousDir, files: new Map(previous.files.map((f) => [f.path, f])), mode } : undefined;
     const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, linkFrom, traits.mtimeGranularityMs);
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
     result.warnings.push(...counts.damaged.map((f) => `${f}: the current version's copy was damaged; copied afresh`));

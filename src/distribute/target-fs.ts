@@ -88,12 +88,14 @@ export interface TargetTraits {
   links: boolean;
   /** The smallest mtime difference the target keeps: 2 ms (set through float seconds), 1 s (SMB), 2 s (FAT). */
   mtimeGranularityMs: number;
+  /** Where links fail, whether copyFile copies on the server (Windows: CopyFileW uses SMB's server-side copy). */
+  serverCopy: boolean;
 }
 
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK', 'EACCES']);
 
 /** Proves the folder accepts writes, and measures what the target keeps: links and mtimes. Leaves nothing behind. */
-export async function probeTarget(dir: string, target: string): Promise<TargetTraits> {
+export async function probeTarget(dir: string, target: string, platform: NodeJS.Platform = process.platform): Promise<TargetTraits> {
   const probe = path.join(dir, `.osmedia-probe-${process.pid}`);
   const linked = `${probe}.link`;
   try {
@@ -108,7 +110,8 @@ export async function probeTarget(dir: string, target: string): Promise<TargetTr
       () => true,
       (error: NodeJS.ErrnoException) => (NO_LINKS.has(error.code ?? '') ? false : Promise.reject(error)),
     );
-    return { links, mtimeGranularityMs };
+    // Not on Linux: Node's copyFile there may need ftruncate, which SMB clients refuse (smbnetfs: EIO).
+    return { links, mtimeGranularityMs, serverCopy: !links && platform === 'win32' };
   } catch (error) {
     throw targetError(error, target, 'checking that it is writable');
   } finally {

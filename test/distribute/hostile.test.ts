@@ -76,3 +76,36 @@ describe('a damaged file in the current version', () => {
     ).toBe(true);
   });
 });
+
+describe('a server-side copy from the previous version (Windows, where links fail)', () => {
+  it('is hashed before it counts: a damaged previous file is streamed from the workspace instead', async () => {
+    const { Workspace } = await import('../../src/media/workspace.ts');
+    const { stageFiles } = await import('../../src/distribute/staging.ts');
+    const workspace = await stampedWorkspace();
+    const target = path.join(await tempDir(), 'Win11');
+    await publishTo(workspace, [target]);
+    const v1 = path.join(target, (await readCurrent(target))!.version);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    const victim = manifest.files[0];
+    const file = path.join(v1, ...victim.path.split('/'));
+    const info = await stat(file);
+    await chmod(file, 0o644);
+    await writeFile(file, Buffer.alloc(info.size, 0x43));
+    const stage = path.join(target, '.osmedia-staging', 'next');
+    await mkdir(stage, { recursive: true });
+    const reporter = new CollectingReporter();
+    const counts = await stageFiles(new Workspace(workspace), manifest.files, stage, `${stage}.done`, reporter, target, {
+      dir: v1,
+      files: new Map(manifest.files.map((f: any) => [f.path, f])),
+      mode: 'server-copy',
+    });
+    expect(counts).toMatchObject({ copied: manifest.files.length, linked: 0, damaged: [victim.path] });
+    expect(reporter.messages('warning')[0]).toContain('copied from the workspace instead');
+    for (const f of manifest.files) expect(await hashFileOf(path.join(stage, ...f.path.split('/'))), f.path).toBe(f.sha256);
+  });
+});
+
+async function hashFileOf(file: string): Promise<string> {
+  const { hashFile } = await import('../../src/util/fs.ts');
+  return hashFile(file);
+}

@@ -22,7 +22,7 @@ describe('mtimes at the target granularity', () => {
   });
   it('a local folder keeps links and milliseconds; the probe leaves nothing behind', async () => {
     const dir = path.join(await tempDir(), 'Win11');
-    expect(await probeTarget(dir, dir)).toEqual({ links: true, mtimeGranularityMs: 2 });
+    expect(await probeTarget(dir, dir)).toEqual({ links: true, mtimeGranularityMs: 2, serverCopy: false });
     expect(await readdir(dir)).toEqual([]);
   });
 });
