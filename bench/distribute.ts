@@ -53,6 +53,20 @@ export async function publishRows(ws: string, shareRoot: string, label: string, 
   ];
 }
 
+/** A smaller workspace for the SMB share (the test client moves a few MiB/s): sample media of about `mib` MiB. */
+export async function smbWorkspace(mib: number): Promise<string> {
+  const ws = path.join(work, `smb-ws-${mib}`);
+  if (existsSync(path.join(ws, 'osmedia-manifest.json'))) return ws;
+  const { buildSampleMedia, SAMPLE_EDITIONS } = await import('../src/sample/sample-media.ts');
+  const dir = path.join(work, `smb-sample-${mib}`);
+  await rm(dir, { recursive: true, force: true });
+  console.log(`building the ${mib} MiB workspace for the SMB rows (once; kept in .bench/) …`);
+  const sample = await buildSampleMedia({ dir, editions: SAMPLE_EDITIONS.slice(0, 4), payloadBytes: Math.floor((mib / 4) * 1024 * 1024), iso: false });
+  await osmedia(['import-media', '--source', sample.mediaDir, '--workspace', ws, '--quiet']);
+  await rm(dir, { recursive: true, force: true });
+  return ws;
+}
+
 /** A workspace of many small files (the sample media plus 20,000 files of 1–4 KiB). */
 export async function manyFilesWorkspace(sampleMediaDir: string, count: number): Promise<string> {
   const ws = path.join(work, `many-ws-${count}`);

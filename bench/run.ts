@@ -21,13 +21,14 @@ import { buildSampleMedia, SAMPLE_EDITIONS } from '../src/sample/sample-media.ts
 import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { osmedia, printRows, timed, wasCold, work, type Row, type Sample } from './measure.ts';
 import { listTree } from '../src/util/fs.ts';
-import { manyFilesWorkspace, mirrorRows, publishRows, versionRows } from './distribute.ts';
+import { manyFilesWorkspace, mirrorRows, publishRows, smbWorkspace, versionRows } from './distribute.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const payloadMiB = Number(process.env.BENCH_PAYLOAD_MIB ?? 270);
 const only = process.env.BENCH_ONLY; // "media", "distribute" or "updates"
 const smbRounds = Number(process.env.BENCH_SMB_ROUNDS ?? Math.min(rounds, 3));
 const manyFiles = Number(process.env.BENCH_MANY_FILES ?? 20_000);
+const smbMiB = Number(process.env.BENCH_SMB_MIB ?? 256);
 
 async function sampleIso(): Promise<{ dir: string; iso: string }> {
   const dir = path.join(work, `sample-${payloadMiB}`);
@@ -97,22 +98,32 @@ async function distributeRows(ws: string, sampleDir: string): Promise<Row[]> {
   const media = path.join(ws, 'media');
   const files = await listTree(media);
   console.log(`distribute media: ${(files.reduce((s, f) => s + f.size, 0) / 2 ** 30).toFixed(2)} GiB in ${files.length} files`);
+  // Each group is printed as soon as it is measured (the SMB rows take long).
   const rows = await publishRows(ws, path.join(work, 'share'), 'local', rounds);
+  printRows(rows);
   const { smbUnavailable, startShare } = await import('../test/smb/share.ts');
   const why = smbUnavailable();
   if (why) console.log(`SMB rows skipped: ${why}`);
   else {
+    const smallWs = await smbWorkspace(smbMiB);
     const share = await startShare();
     try {
-      console.log(`SMB share: smbd on ${share.address} (own network namespace), mounted with smbnetfs`);
-      rows.push(...(await publishRows(ws, share.dir, 'SMB', smbRounds, '-r --preserve=timestamps')));
+      const smbFiles = await listTree(path.join(smallWs, 'media'));
+      console.log(
+        `SMB share: smbd on ${share.address} (own network namespace), mounted with smbnetfs; ${(smbFiles.reduce((s, f) => s + f.size, 0) / 2 ** 20).toFixed(0)} MiB in ${smbFiles.length} files`,
+      );
+      const smb = await publishRows(smallWs, share.dir, 'SMB', smbRounds, '-r --preserve=timestamps');
+      printRows(smb);
+      rows.push(...smb);
     } finally {
       await share.stop();
     }
   }
-  rows.push(...(await mirrorRows(await manyFilesWorkspace(path.join(sampleDir, 'media'), manyFiles), rounds)));
-  rows.push(...versionRows(rounds));
-  return rows;
+  const mirror = await mirrorRows(await manyFilesWorkspace(path.join(sampleDir, 'media'), manyFiles), rounds);
+  printRows(mirror);
+  const version = versionRows(rounds);
+  printRows(version);
+  return [...rows, ...mirror, ...version];
 }
 
 /** A Setup DU with a large payload, applied to small sample media (reset before every round). */
