@@ -37,17 +37,28 @@ export function componentProblem(name: string): string | undefined {
 export function nameProblems(relPaths: readonly string[], targetLength: number): string[] {
   const problems: string[] = [];
   const byFolded = new Map<string, string>();
+  const seenFolders = new Set<string>();
+  const fold = (name: string) => {
+    const folded = name.toUpperCase();
+    const first = byFolded.get(folded);
+    if (first === undefined) byFolded.set(folded, name);
+    else if (first !== name) problems.push(`${name}: differs from ${first} only in letter case (one name on a Windows share)`);
+  };
   for (const rel of relPaths) {
-    const parts = rel.split('/');
-    for (const [i, part] of parts.entries()) {
-      const problem = componentProblem(part);
-      if (problem) problems.push(`${rel}: ${problem}${i < parts.length - 1 ? ` (in the folder name ${JSON.stringify(part)})` : ''}`);
-      // Every prefix, so that "Sources/a" and "sources/b" (one folder on the share) are found too.
-      const prefix = parts.slice(0, i + 1).join('/');
-      const folded = prefix.toUpperCase();
-      const first = byFolded.get(folded);
-      if (first === undefined) byFolded.set(folded, prefix);
-      else if (first !== prefix) problems.push(`${prefix}: differs from ${first} only in letter case (one name on a Windows share)`);
+    const slash = rel.lastIndexOf('/');
+    const problem = componentProblem(rel.substring(slash + 1));
+    if (problem) problems.push(`${rel}: ${problem}`);
+    fold(rel);
+    // Each folder once, however many files it holds (media have tens of thousands); "Sources/a"
+    // and "sources/b" are one folder on the share, so folders are folded too.
+    for (let dir = slash < 0 ? '' : rel.substring(0, slash); dir && !seenFolders.has(dir);) {
+      seenFolders.add(dir);
+      const up = dir.lastIndexOf('/');
+      const name = dir.substring(up + 1);
+      const bad = componentProblem(name);
+      if (bad) problems.push(`${rel}: ${bad} (in the folder name ${JSON.stringify(name)})`);
+      fold(dir);
+      dir = up < 0 ? '' : dir.substring(0, up);
     }
     const length = targetLength + 1 + rel.length;
     if (length > MAX_WINDOWS_PATH) problems.push(`${rel}: the full path would be ${length} characters, over Windows' ${MAX_WINDOWS_PATH}`);
