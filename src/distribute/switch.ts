@@ -16,7 +16,7 @@ import { mirrorStateDir, intactFiles, type TargetPlan } from './plan.ts';
 import type { PublishOptions, TargetResult } from './publish.ts';
 import { CURRENT_POINTER, PUBLISHED_MANIFEST, publishedFrom, readCurrent, readPublished, type Current } from './published.ts';
 import { stageFiles, withTargetMtimes, type LinkSource } from './staging.ts';
-import { refuseLinkAt, refuseLinks, scanTarget, type TargetTraits } from './target-fs.ts';
+import { refuseLinkAt, refuseLinks, scanTarget, settleMtimes, type TargetTraits } from './target-fs.ts';
 
 const STAGING = '.osmedia-staging';
 
@@ -73,6 +73,13 @@ export async function publishVersioned(
     faultPoint('publish-staged');
     await rename(stage, finalDir);
     faultPoint('publish-renamed');
+    if (traits.mtimeGranularityMs > 2) {
+      // A share: a close that reached the server late may have set a time since staging settled them.
+      await settleMtimes(
+        manifest.files.map((f) => ({ dest: path.join(finalDir, ...f.path.split('/')), mtimeMs: f.mtimeMs })),
+        traits.mtimeGranularityMs,
+      );
+    }
     // Every file was hashed on its way in (copies) or after linking (links).
     result.verified = { files: manifest.files.length - counts.reused, ok: true };
   }
@@ -119,11 +126,15 @@ export async function publishMirror(
   const files = manifest.files.filter((f) => changed.has(f.path));
   const counts = await stageFiles(workspace, files, stage, log, reporter, target, undefined, traits.mtimeGranularityMs);
   Object.assign(result, { filesCopied: counts.copied, filesSkipped: plan.unchanged + counts.reused, bytesCopied: counts.bytes });
-  const before = new Map((await readPublished(target).catch(() => undefined))?.files.map((f) => [f.path, f]));
-  const published = { ...publishedFrom(manifest, plan.version, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes, before) };
+  // Built only when something changed: an unchanged mirror of 20,000 files should not parse its manifest twice.
+  const published = async () => {
+    const before = new Map((await readPublished(target).catch(() => undefined))?.files.map((f) => [f.path, f]));
+    const record = { ...publishedFrom(manifest, plan.version, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes, before) };
+    return `${JSON.stringify(record, null, 2)}\n`;
+  };
   if (firstPublish) {
     // Nothing there yet: the whole tree appears at once.
-    await writeFileAtomic(path.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}\n`);
+    await writeFileAtomic(path.join(stage, PUBLISHED_MANIFEST), await published());
     await rename(stage, target);
   } else {
     const checked = new Set<string>();
@@ -146,7 +157,7 @@ export async function publishMirror(
     }
     if (files.length > 0 || plan.delete.length > 0) {
       await chmod(path.join(target, PUBLISHED_MANIFEST), 0o644).catch(() => {});
-      await writeFileAtomic(path.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}\n`);
+      await writeFileAtomic(path.join(target, PUBLISHED_MANIFEST), await published());
     }
   }
   await chmod(path.join(target, PUBLISHED_MANIFEST), 0o444);

@@ -149,7 +149,9 @@ export async function settleMtimes(files: ReadonlyArray<{ dest: string; mtimeMs:
     for (const i of pending) {
       const { dest, mtimeMs } = files[i]!;
       kept[i] = (await stat(dest)).mtimeMs;
-      if (Math.abs(kept[i]! - mtimeMs) >= Math.max(granularityMs, 3)) {
+      // Drifted: off by the granularity or more, or (a coarse target keeps whole seconds) a time
+      // with a fraction, which only the server's own clock gives.
+      if (Math.abs(kept[i]! - mtimeMs) >= Math.max(granularityMs, 3) || (granularityMs >= 1000 && kept[i]! % 1000 !== 0)) {
         await utimes(dest, mtimeMs / 1000, mtimeMs / 1000);
         drifted.push(i);
       }
