@@ -4,9 +4,9 @@
 //
 //   import-media                 vs  7zz x <iso>                          ≤ 1.3×
 //   strip-indexes                vs  wimlib-imagex export <wim> <index>   ≤ 1.25×
-//   distribute (versioned, full) vs  cp -a                                ≤ 1.3×
-//   distribute (mirror, no-op)   vs  rsync -a (quick check)               ≤ 0.5×
-//   verify                       vs  sha256sum                            ≥ 0.8× the speed
+//   distribute and verify        see bench/distribute.ts (publish + verify against cp + sha256sum,
+//                                    locally and on an SMB share; the mirror no-op against rsync -a
+//                                    on 20,000 files; verify against sha256sum; osmedia --version)
 //   apply-updates (Setup DU)     vs  7zz x <setup DU cab>                 no target in the issues (it also
 //                                    hashes the package and every new file, and checks setup.exe)
 //   osmedia's own peak RSS                                                ≤ 200 MB
@@ -21,10 +21,14 @@ import { buildSampleMedia, SAMPLE_EDITIONS } from '../src/sample/sample-media.ts
 import { buildSampleUpdates } from '../src/sample/sample-updates.ts';
 import { osmedia, printRows, timed, wasCold, work, type Row, type Sample } from './measure.ts';
 import { listTree } from '../src/util/fs.ts';
+import { manyFilesWorkspace, mirrorRows, publishRows, smbWorkspace, versionRows } from './distribute.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const payloadMiB = Number(process.env.BENCH_PAYLOAD_MIB ?? 270);
 const only = process.env.BENCH_ONLY; // "media", "distribute" or "updates"
+const smbRounds = Number(process.env.BENCH_SMB_ROUNDS ?? Math.min(rounds, 3));
+const manyFiles = Number(process.env.BENCH_MANY_FILES ?? 20_000);
+const smbMiB = Number(process.env.BENCH_SMB_MIB ?? 256);
 
 async function sampleIso(): Promise<{ dir: string; iso: string }> {
   const dir = path.join(work, `sample-${payloadMiB}`);
@@ -90,44 +94,36 @@ async function bigWorkspace(sampleDir: string): Promise<string> {
   return ws;
 }
 
-async function distributeRows(ws: string): Promise<Row[]> {
+async function distributeRows(ws: string, sampleDir: string): Promise<Row[]> {
   const media = path.join(ws, 'media');
   const files = await listTree(media);
   console.log(`distribute media: ${(files.reduce((s, f) => s + f.size, 0) / 2 ** 30).toFixed(2)} GiB in ${files.length} files`);
-  const rows: Record<string, Sample[]> = { cp: [], publish: [], rsync: [], mirror: [], sha: [], verify: [] };
-  const share = path.join(work, 'share');
-  const fileList = path.join(work, 'files.txt');
-  for (let round = 0; round <= rounds; round++) {
-    const keep = round > 0;
-    await rm(share, { recursive: true, force: true });
-    await mkdir(share, { recursive: true });
-    const cp = timed('cp', ['-a', media, path.join(share, 'cp')]);
-    const publish = await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'versioned'), '--quiet']);
-    // Unchanged re-publish: rsync's quick check against osmedia's manifest comparison.
-    timed('rsync', ['-a', `${media}/`, path.join(share, 'rsync')]);
-    const rsync = timed('rsync', ['-a', `${media}/`, path.join(share, 'rsync')]);
-    await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'mirror'), '--layout', 'mirror', '--quiet']);
-    const mirror = await osmedia(['distribute', '--workspace', ws, '--target', path.join(share, 'mirror'), '--layout', 'mirror', '--quiet']);
-    // Verify against sha256sum over the same published files.
-    const published = path.join(share, 'mirror');
-    await writeFile(fileList, files.map((f) => path.join(published, f.path)).join('\n'));
-    const sha = timed('xargs', ['-a', fileList, '-d', "'\\n'", 'sha256sum', '>', '/dev/null'], {}, true);
-    const verify = await osmedia(['verify', '--target', published, '--quiet']);
-    if (keep) {
-      rows.cp!.push(cp);
-      rows.publish!.push(publish);
-      rows.rsync!.push(rsync);
-      rows.mirror!.push(mirror);
-      rows.sha!.push(sha);
-      rows.verify!.push(verify);
+  // Each group is printed as soon as it is measured (the SMB rows take long).
+  const rows = await publishRows(ws, path.join(work, 'share'), 'local', rounds);
+  printRows(rows);
+  const { smbUnavailable, startShare } = await import('../test/smb/share.ts');
+  const why = smbUnavailable();
+  if (why) console.log(`SMB rows skipped: ${why}`);
+  else {
+    const smallWs = await smbWorkspace(smbMiB);
+    const share = await startShare();
+    try {
+      const smbFiles = await listTree(path.join(smallWs, 'media'));
+      console.log(
+        `SMB share: smbd on ${share.address} (own network namespace), mounted with smbnetfs; ${(smbFiles.reduce((s, f) => s + f.size, 0) / 2 ** 20).toFixed(0)} MiB in ${smbFiles.length} files`,
+      );
+      const smb = await publishRows(smallWs, share.dir, 'SMB', smbRounds, '-r --preserve=timestamps');
+      printRows(smb);
+      rows.push(...smb);
+    } finally {
+      await share.stop();
     }
   }
-  await rm(share, { recursive: true, force: true });
-  return [
-    { step: 'distribute versioned (full)', tool: 'cp -a', raw: rows.cp!, ours: rows.publish!, target: 1.3, kind: 'time' },
-    { step: 'distribute mirror (no-op)', tool: 'rsync -a (quick check)', raw: rows.rsync!, ours: rows.mirror!, target: 0.5, kind: 'time' },
-    { step: 'verify', tool: 'sha256sum', raw: rows.sha!, ours: rows.verify!, target: 0.8, kind: 'throughput' },
-  ];
+  const mirror = await mirrorRows(await manyFilesWorkspace(path.join(sampleDir, 'media'), manyFiles), rounds);
+  printRows(mirror);
+  const version = versionRows(rounds);
+  printRows(version);
+  return [...rows, ...mirror, ...version];
 }
 
 /** A Setup DU with a large payload, applied to small sample media (reset before every round). */
@@ -173,7 +169,7 @@ async function main(): Promise<void> {
       `media: ISO ${((await stat(iso)).size / 2 ** 30).toFixed(2)} GiB, install.wim ${(wimSize / 2 ** 30).toFixed(2)} GiB; ${rounds} rounds after a warm-up, medians and best; node ${process.version}\n`,
     );
     if (!only || only === 'media') rows.push(...(await mediaRows(iso)));
-    if (!only || only === 'distribute') rows.push(...(await distributeRows(await bigWorkspace(dir))));
+    if (!only || only === 'distribute') rows.push(...(await distributeRows(await bigWorkspace(dir), dir)));
   }
   if (!only || only === 'updates') rows.push(...(await updatesRows()));
   console.log();

@@ -45,9 +45,30 @@ export async function bundle(outdir: string): Promise<string[]> {
   return filesBelow(outdir);
 }
 
-/** The CLI as one file (lib/osmedia.js): one module to load instead of hundreds, so each command starts faster. */
+/**
+ * The CLI as two files: lib/osmedia.js (the entry: answers `osmedia --version` on its own) and
+ * lib/osmedia-cli.js (every command, one module to load instead of hundreds, so each command starts
+ * faster), which the entry loads on demand (src/main.ts). Both sit in lib/, so version.ts finds
+ * ../package.json from either.
+ */
 export async function bundleCli(outfile: string): Promise<void> {
-  await build({ ...common, entryPoints: [path.join(root, 'src', 'main.ts')], outfile, sourcemap: 'linked' });
+  const outdir = path.dirname(outfile);
+  const cliFile = path.join(outdir, `${path.basename(outfile, '.js')}-cli.js`);
+  await build({
+    ...common,
+    entryPoints: [path.join(root, 'src', 'main.ts')],
+    outfile,
+    sourcemap: 'linked',
+    plugins: [
+      {
+        name: 'commands-apart',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/cli\.ts$/ }, () => ({ path: `./${path.basename(cliFile)}`, external: true }));
+        },
+      },
+    ],
+  });
+  await build({ ...common, entryPoints: [path.join(root, 'src', 'cli.ts')], outfile: cliFile, sourcemap: 'linked' });
 }
 
 if (process.argv.includes('--cli')) {

@@ -20,6 +20,15 @@ command -v groovy >/dev/null 2>&1 || need+=(groovy)           # tests: the Jenki
 command -v xorriso >/dev/null 2>&1 || need+=(xorriso)
 command -v osslsigncode >/dev/null 2>&1 || need+=(osslsigncode) # tests
 command -v openssl >/dev/null 2>&1 || need+=(openssl)           # tests
+# tests: a real SMB share (test/smb/share.ts): Samba's smbd serves it on a private loopback address,
+# smbnetfs (FUSE, no kernel module) mounts it; unshare and ip (util-linux, iproute2) give each run its
+# own network namespace. Only where tests can use them: Linux with /dev/fuse.
+if [ "$(uname -s)" = Linux ] && [ -e /dev/fuse ]; then
+  command -v smbd >/dev/null 2>&1 || [ -x /usr/sbin/smbd ] || need+=(samba)
+  command -v smbnetfs >/dev/null 2>&1 || need+=(smbnetfs)
+  command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
+fi
 # Any Node.js with npm will do to start: npm then installs Node 24 itself (the `node` package).
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
@@ -41,7 +50,7 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] |
 fi
 
 # The CLI bundle (lib/osmedia.js) for bin/osmedia.js; rebuilt when any source is newer.
-if [ ! -f lib/osmedia.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
+if [ ! -f lib/osmedia.js ] || [ ! -f lib/osmedia-cli.js ] || [ -n "$(find src -newer lib/osmedia.js -print -quit)" ]; then
   node_modules/.bin/node scripts/bundle.ts --cli >&2
 fi
 

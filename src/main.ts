@@ -1,4 +1,10 @@
-// Process entry point: `osmedia …`.
-import { main } from './cli.ts';
-
-process.exitCode = await main(process.argv.slice(2));
+// Process entry point: `osmedia …`. `osmedia --version` answers without loading the commands (the
+// bundle splits them into a chunk loaded on demand), so it costs little more than Node's start-up.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  const { OSMEDIA_VERSION } = await import('./version.ts');
+  process.stdout.write(`${OSMEDIA_VERSION}\n`);
+} else {
+  const { main } = await import('./cli.ts');
+  process.exitCode = await main(argv);
+}

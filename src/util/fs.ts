@@ -111,8 +111,13 @@ export async function hashFile(file: string, onBytes: (bytes: number) => void = 
   return hash.digest('hex');
 }
 
-/** Copies a file and hashes it in the same pass; keeps the source's mtime. */
-export async function copyFileHashed(source: string, target: string, onBytes: (bytes: number) => void = () => {}): Promise<string> {
+/**
+ * Copies a file and hashes it in the same pass; keeps the source's mtime. `flush` syncs the copy
+ * before closing it: on an SMB share mounted through FUSE the client finishes the close after
+ * close() returns, and a server that still sees pending writes then sets the write time to "now",
+ * undoing the mtime set after it (measured with smbnetfs on Samba: test/smb/).
+ */
+export async function copyFileHashed(source: string, target: string, onBytes: (bytes: number) => void = () => {}, flush = false): Promise<string> {
   await mkdir(path.dirname(target), { recursive: true });
   const hash = createHash('sha256');
   const out = await open(target, 'w');
@@ -122,6 +127,7 @@ export async function copyFileHashed(source: string, target: string, onBytes: (b
       onBytes(chunk.length);
       for (let written = 0; written < chunk.length;) written += (await out.write(chunk, written, chunk.length - written)).bytesWritten;
     });
+    if (flush) await out.sync();
   } finally {
     await out.close();
   }
