@@ -1,17 +1,7 @@
 // The kinds of update package osmedia tells apart, and their titles. Here, below updates/, because
 // the build file (media/build-info.ts) names them too and must not import upwards.
 
-export type UpdateKind =
-  | 'ssu'
-  | 'lcu'
-  | 'safe-os'
-  | 'setup'
-  | 'dotnet'
-  | 'language-pack'
-  | 'fod'
-  | 'optional-component'
-  | 'enablement'
-  | 'other';
+export type UpdateKind = 'ssu' | 'lcu' | 'safe-os' | 'setup' | 'dotnet' | 'language-pack' | 'fod' | 'optional-component' | 'enablement' | 'other';
 
 export const KIND_TITLES: Record<UpdateKind, string> = {
   ssu: 'servicing stack update',
