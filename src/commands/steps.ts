@@ -39,7 +39,7 @@ export const commands: Record<string, Command> = {
   'apply-updates': {
     summary: "apply update packages (.msu/.cab) in Microsoft's servicing order, verified: WinRE, install.wim, boot.wim, media",
     usage:
-      'osmedia apply-updates --workspace DIR --updates DIR [--update FILE …] [--dry-run] [--continue-on-error] [--skip-rejected] [--netfx3] [--no-cleanup] [--scratch DIR]',
+      'osmedia apply-updates --workspace DIR --updates DIR [--update FILE …] [--dry-run] [--continue-on-error] [--skip-rejected] [--netfx3] [--no-cleanup] [--checkpoint KB …] [--enablement] [--scratch DIR]',
     options: {
       workspace: workspaceOption,
       updates: {
@@ -62,6 +62,16 @@ export const commands: Record<string, Command> = {
       'skip-rejected': { type: 'boolean', description: 'go on when some files are rejected (express CABs, other architectures…); they are still listed' },
       netfx3: { type: 'boolean', description: 'enable .NET Framework 3.5 in install.wim images from sources/sxs (after cleanup, before the .NET CU)' },
       'no-cleanup': { type: 'boolean', description: 'skip /StartComponentCleanup (not recommended: the images stay larger)' },
+      checkpoint: {
+        type: 'string',
+        multiple: true,
+        description: 'a KB to treat as a checkpoint cumulative update besides the known ones (repeatable; its KB article says so)',
+        placeholder: 'KB',
+      },
+      enablement: {
+        type: 'boolean',
+        description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default',
+      },
       scratch: {
         type: 'string',
         description: 'folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)',
@@ -80,6 +90,8 @@ export const commands: Record<string, Command> = {
         skipRejected: values['skip-rejected'],
         netfx3: values.netfx3,
         cleanup: values['no-cleanup'] ? false : undefined,
+        checkpoints: values.checkpoint as string[] | undefined,
+        enablement: values.enablement,
         scratch: values.scratch,
       };
       // In an --args-file (Jenkins), "updates" names the folder as the flag does; "from" as in the recipe.

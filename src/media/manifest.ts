@@ -75,6 +75,8 @@ export const ManifestSchema = z.object({
   buildFile: BuildFileSchema.optional(),
   /** Updates applied per image (filled by apply-updates). */
   updates: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** WinRE's version before and after apply-updates last serviced it (taken from install.wim `from`). */
+  winre: z.object({ from: z.string(), before: z.string(), after: z.string() }).optional(),
   history: z.array(HistoryEntrySchema),
 });
 

@@ -9,7 +9,7 @@ import { dismPath } from '../imaging/dism.ts';
 import { fingerprintFiles, withFiles, type FileEntry, type Manifest } from '../media/manifest.ts';
 import { ServicingRun } from '../updates/execute.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
-import { formatPlan, planServicing, type ServicingPlan } from '../updates/plan.ts';
+import { formatPlan, planServicing, requireVersion, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import type { Step, StepContext } from './types.ts';
@@ -38,6 +38,13 @@ export const ApplyUpdatesOptionsSchema = z
     continueOnError: z.boolean().default(false),
     /** Go on when some files are rejected (express CABs, other architectures…); they are still reported. */
     skipRejected: z.boolean().default(false),
+    /**
+     * KBs to treat as checkpoint cumulative updates besides the known ones (KB5043080 for 26100).
+     * Checkpoints are not marked inside the package; the LCU's KB article lists them.
+     */
+    checkpoints: z.array(z.string().regex(/^KB\d{6,8}$/i, 'a KB number such as KB5043080')).default([]),
+    /** Apply an enablement package (eKB) among the updates, which changes the release (26100 → 26200). Refused by default. */
+    enablement: z.boolean().default(false),
     /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
     scratch: z.string().min(1).optional(),
   })
@@ -50,10 +57,12 @@ export interface Prepared {
   ignored: string[];
 }
 
-/** The media's architecture and build, which every package must match. */
-function mediaTarget(manifest: Manifest) {
+/** The media's architecture and build, which every package must match; every image must say its version. */
+function mediaTarget(manifest: Manifest, options: ApplyUpdatesOptions) {
+  for (const image of manifest.installWim.images) requireVersion(image, 'install.wim');
+  for (const image of manifest.bootWim?.images ?? []) requireVersion(image, 'boot.wim');
   const image = manifest.installWim.images[0]!;
-  return { architecture: image.architecture, build: Number(image.version.split('.')[2]) };
+  return { architecture: image.architecture, build: Number(image.version.split('.')[2]), allowEnablement: options.enablement };
 }
 
 /** Collects, pins, reads and classifies the updates, and plans them for this workspace. Changes nothing. */
@@ -70,10 +79,10 @@ export async function prepareServicing(
     context.reporter.emit({ type: 'progress', step: 'apply-updates', phase: 'hashing updates', done: hashed, total, unit: 'bytes' });
   });
   const work = await context.workspace.tempPath('packages');
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() =>
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest, options), work).finally(() =>
     rm(work, { recursive: true, force: true }),
   );
-  const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
+  const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3, checkpoints: options.checkpoints }, { rejections });
   return { plan, files, ignored };
 }
 
@@ -110,6 +119,8 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       netfx3: options.netfx3,
       continueOnError: options.continueOnError,
       skipRejected: options.skipRejected,
+      checkpoints: [...options.checkpoints].map((kb) => kb.toUpperCase()).sort(),
+      enablement: options.enablement,
     };
   },
 
@@ -134,6 +145,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     }
     for (const name of ignored) reporter.emit({ type: 'info', step: 'apply-updates', message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: 'info', step: 'apply-updates', message: line });
+    for (const warning of plan.warnings) reporter.emit({ type: 'warning', step: 'apply-updates', message: warning });
     for (const file of plan.unpinned)
       reporter.emit({
         type: 'warning',
@@ -152,7 +164,18 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
     const active = plan.targets.filter((t) => t.operations.length > 0);
     if (active.length === 0) {
       const message = plan.packages.length === 0 ? 'no updates to apply' : 'nothing to apply: every update is already in the media';
-      return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
+      return {
+        manifest,
+        summary: {
+          targets: summaryOf(plan),
+          applied: [],
+          rejected: plan.rejections,
+          unpinned: plan.unpinned,
+          superseded: plan.superseded,
+          warnings: plan.warnings,
+        },
+        message,
+      };
     }
     const dismFile = availableDism();
     if ((plan.needsDism || context.engine.name === 'dism') && !dismFile) {
@@ -195,6 +218,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       files,
       fingerprint: fingerprintFiles(files),
       updates: [...manifest.updates, ...(result.applied as unknown as Record<string, unknown>[])],
+      winre: result.winre ?? manifest.winre,
     };
     for (const line of result.verified) reporter.emit({ type: 'info', step: 'apply-updates', message: `verified: ${line}` });
     const kbs = [...new Set(result.applied.map((a) => a.kb).filter(Boolean))];
@@ -210,9 +234,12 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
         verified: result.verified,
         rejected: plan.rejections,
         unpinned: plan.unpinned,
+        superseded: plan.superseded,
+        warnings: [...plan.warnings, ...result.warnings],
+        winre: result.winre,
         build,
       },
-      message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}; install.wim ${build}`,
+      message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}${result.warnings.length ? `; ${result.warnings.length} warning(s)` : ''}; install.wim ${build}`,
     };
   },
 };

@@ -25,7 +25,7 @@ export function appliedUpdates(manifest: Manifest): AppliedUpdate[] {
 }
 
 /** Every decision needs the image's version: an image whose XML has none stops the plan, named. */
-function requireVersion(image: ImageInfo, wim: string): void {
+export function requireVersion(image: ImageInfo, wim: string): void {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(image.version) && Number(image.version.split('.')[2]) > 0) return;
   throw new MediaError(
     `${wim} index ${image.index} (${image.name}) has no Windows version in its image XML (WINDOWS/VERSION is ${image.version ? `"${image.version}"` : 'missing'})`,

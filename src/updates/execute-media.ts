@@ -1,0 +1,82 @@
+// The media phase, after the images (table steps 26-28 of media-dynamic-update.md): the Setup DU
+// expanded into sources/ ("copies the individual files in the Setup Dynamic Update package to the
+// new media"), then setup.exe, setuphost.exe and the boot managers from boot.wim index 2 over them
+// (boot-files.ts says which). Everything is staged in the workspace's temporary folder and handed
+// back as renames; sources/setup.exe is verified equal to the one in boot.wim index 2.
+import { copyFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MediaError } from '../util/errors.ts';
+import { hashFile, listTree } from '../util/fs.ts';
+import type { RunState } from './execute-types.ts';
+import { describeOperation } from './plan-format.ts';
+import type { PlanTarget } from './plan-types.ts';
+
+export async function stageMedia(
+  run: RunState,
+  target: PlanTarget,
+  bootWim: string,
+): Promise<{ renames: { from: string; to: string }[]; paths: string[]; cleanup: string[] }> {
+  const { workspace, sevenZip } = run.o;
+  const files = run.files;
+  // Extracted into the workspace's temporary folder (the media's disk), so most files are renamed into place, not copied.
+  const staged = new Map<string, string>(); // media path → staged file
+  const cleanup: string[] = [];
+  for (const op of target.operations) {
+    if (op.action === 'expand-setup-du') {
+      run.info(`media: ${describeOperation(op)}`);
+      const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
+      cleanup.push(dir);
+      await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
+      for (const file of await listTree(dir)) staged.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
+    }
+    if (op.action === 'copy-from-boot') {
+      run.info(`media: ${describeOperation(op)}`);
+      const dir = await workspace.tempPath('from-boot');
+      cleanup.push(dir);
+      await files.extractFiles(
+        bootWim,
+        2,
+        op.files.map((f) => f.from),
+        dir,
+      );
+      const extracted = new Map((await readdir(dir)).map((name) => [name.toLowerCase(), path.join(dir, name)]));
+      for (const { from, to } of op.files) {
+        const file = extracted.get(from.split('/').at(-1)!.toLowerCase());
+        if (!file) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: 'The boot.wim is not Windows Setup media; re-import the media.' });
+        for (const dest of to) staged.set(dest, file);
+      }
+    }
+  }
+  // Media paths keep the case the media already uses (sources/SetupPlatform.dll vs setupplatform.dll).
+  const existing = new Map(run.o.mediaFiles.map((p) => [p.toLowerCase(), p]));
+  const renames: { from: string; to: string }[] = [];
+  const paths: string[] = [];
+  const used = new Set<string>();
+  for (const [mediaPath, source] of staged) {
+    const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
+    // A file with several destinations (bootmgfw.efi) is renamed to the first and copied for the others.
+    let from = source;
+    if (used.has(source)) {
+      from = await workspace.tempPath(path.basename(actual));
+      await copyFile(source, from);
+    }
+    used.add(source);
+    renames.push({ from, to: workspace.media(actual) });
+    paths.push(actual);
+  }
+  const setup = target.operations.some((o) => o.action === 'copy-from-boot')
+    ? renames.find((r) => r.to === workspace.media(existing.get('sources/setup.exe') ?? 'sources/setup.exe'))
+    : undefined;
+  if (setup) {
+    const check = path.join(run.runDir, 'check');
+    await files.extractFiles(bootWim, 2, ['sources/setup.exe'], check);
+    const [name] = await readdir(check);
+    if ((await hashFile(setup.from)) !== (await hashFile(path.join(check, name!)))) {
+      throw new MediaError('sources/setup.exe does not equal the one in boot.wim index 2', {
+        fix: 'Nothing was replaced; run again. If it persists, re-import the media.',
+      });
+    }
+    run.verified.push('sources/setup.exe equals boot.wim index 2');
+  }
+  return { renames, paths, cleanup };
+}
