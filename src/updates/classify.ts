@@ -142,9 +142,11 @@ export function classifyPackage(facts: FileFacts, contents: PackageContents, med
   const fileName = path.basename(facts.file);
   const reject = (reason: string): Rejection => ({ file: facts.file, fileName, reason });
   if (!/\.(msu|cab)$/i.test(fileName)) return reject('not a .msu or .cab file');
-  if (/-(express|baseless)\.cab$/i.test(fileName)) {
+  // An express package carries a PSF index (*.psf.cix.xml) whose payload is not in the file (W10UI :cab2).
+  const express = contents.entries.some((e) => /\.psf\.cix\.xml$/i.test(e));
+  if (express || /-(express|baseless)(_[0-9a-f]+)?\.cab$/i.test(fileName)) {
     return reject(
-      `an online-only ${/-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`,
+      `an online-only ${express || /-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`,
     );
   }
   if (contents.hotpatch) {

@@ -60,7 +60,7 @@ const VERSIONED_SETUP_FILES = ['setuphost.exe', 'setupprep.exe', 'setupplatform.
 
 /** Names worth keeping from a listing: package manifests, the component manifests W10UI :cab2 tests for, setup files. */
 const MARKER =
-  /(\.mum$|_microsoft-windows-(sysreset|winpe_tools|winre-tools|i\.\.dsetup-rejuvenation|servicingstack)_|_netfx4|hotpatchcompdb|enablement-package|defender.*\.xml$|\.psf$)/i;
+  /(\.mum$|_microsoft-windows-(sysreset|winpe_tools|winre-tools|i\.\.dsetup-rejuvenation|servicingstack)_|_netfx4|hotpatchcompdb|enablement-package|defender.*\.xml$|\.psf$|\.psf\.cix\.xml$)/i;
 
 interface Listing {
   type: string;
