@@ -37,7 +37,7 @@ export interface SampleUpdatesOptions {
   duMonth?: string;
 }
 
-/** A Catalog file name: windows11.0-kb5046617-x64_<sha1>.msu. */
+/** A Catalog file name: windows11.0-kb5046617-x64_<sha1>.msu (the month's own files keep the short names tests know them by). */
 function catalogName(kb: string, suffix: string, ext: string): string {
   return `windows11.0-${kb.toLowerCase()}-x64${suffix}_${createHash('sha1')
     .update(kb + suffix)
@@ -68,7 +68,7 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
     created,
   });
 
-  await make('lcu', catalogName('KB5046617', '', 'msu'), (f) =>
+  await make('lcu', `windows11.0-kb5046617-x64_${rev}.msu`, (f) =>
     buildMsuWim(work, f, {
       kb: 'KB5046617',
       payload: lcu('KB5046617', rev, '2024-11-07T20:12:37Z'),
@@ -77,16 +77,16 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
       rcu: { name: 'Package_for_RevisedFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617', created: '2024-11-07T20:12:37Z' },
     }),
   );
-  await make('checkpoint', catalogName('KB5043080', '', 'msu'), (f) =>
+  await make('checkpoint', 'windows11.0-kb5043080-x64_1742.msu', (f) =>
     buildMsuWim(work, f, { kb: 'KB5043080', payload: lcu('KB5043080', 1742, '2024-09-05T19:00:00Z'), ssu: ssu(1738, 'KB5043080') }),
   );
-  await make('lastMonth', catalogName('KB5044284', '', 'msu'), (f) =>
+  await make('lastMonth', 'windows11.0-kb5044284-x64_2033.msu', (f) =>
     buildMsuCab(work, f, { kb: 'KB5044284', payload: lcu('KB5044284', 2033, '2024-10-03T19:00:00Z'), ssu: ssu(2031, 'KB5044284') }),
   );
   await make('hotpatch', catalogName('KB5046740', '-hotpatch', 'msu'), (f) =>
     buildMsuWim(work, f, { kb: 'KB5046740', payload: lcu('KB5046740', rev + 1, '2024-11-21T19:00:00Z'), ssu: ssu(rev - 6, 'KB5046740'), hotpatch: true }),
   );
-  await make('safeOs', catalogName('KB5046620', '', 'cab'), (f) =>
+  await make('safeOs', 'windows11.0-kb5046620-x64_safeos.cab', (f) =>
     packageCab(work, f, {
       name: 'Package_for_SafeOSDU',
       version: `${build}.${rev - 9}.1.0`,
@@ -111,7 +111,6 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
       path.join(work, `${path.basename(f)}.setup`),
       {
         'setuphost.exe': pe('setuphost.exe'),
-        'setupprep.exe': pe('setupprep.exe'),
         'SetupPlatform.dll': pe('SetupPlatform.dll'),
         'appraiserres.dll': pe('appraiserres.dll'),
         'acres.dll': pe('acres.dll'),
@@ -127,9 +126,9 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
       await put(path.join(dir, 'dlmanifests', `m${Math.floor(i / 1000)}`, `entry${i}.man`), `${i}\r\n`, date);
     await cab(dir, f);
   };
-  await make('setupDu', catalogName('KB5046619', '', 'cab'), (f) => setupDu(f, build, rev));
+  await make('setupDu', 'windows11.0-kb5046619-x64_setup.cab', (f) => setupDu(f, build, rev));
   await make('setupDuOtherRelease', catalogName('KB5046618', '', 'cab'), (f) => setupDu(f, 22621, 4455));
-  await make('dotnet', catalogName('KB5045934', '-ndp481', 'msu'), (f) =>
+  await make('dotnet', 'windows11.0-kb5045934-x64-ndp481_dotnet.msu', (f) =>
     buildMsuCab(work, f, {
       kb: 'KB5045934',
       payload: {
@@ -168,10 +167,10 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
     packageCab(work, f, { ...capability('WinPE-WMI-Package', 'Feature Pack'), kb: '' }, ['microsoft-windows-winpe-wmi']),
   );
   await make('standaloneSsu', 'ssu-26100.2308-x64.cab', (f) => packageCab(work, f, ssu(2308, 'KB5047621'), ['microsoft-windows-servicingstack']));
-  await make('express', catalogName('KB5046617', '-express', 'cab'), (f) =>
+  await make('express', 'windows11.0-kb5046617-x64-express.cab', (f) =>
     packageCab(work, f, lcu('KB5046617', rev, '2024-11-07T20:12:37Z'), [], { 'Windows11.0-KB5046617-x64.psf.cix.xml': '<Container/>\r\n' }),
   );
-  await make('wrongArch', 'windows11.0-kb5046617-arm64_0c61deaba99dfce16b39b53de23173eb7662215b.cab', (f) =>
+  await make('wrongArch', 'windows11.0-kb5046617-arm64_arm.cab', (f) =>
     packageCab(work, f, { ...lcu('KB5046617', rev, '2024-11-07T20:12:37Z'), arch: 'arm64' }),
   );
   await make('notUpdate', 'contoso-storage-driver.cab', async (f) =>
