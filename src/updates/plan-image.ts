@@ -112,7 +112,7 @@ export function imageTarget(
       for (const c of checkpoints.filter((x) => !needed.includes(x)))
         skip(
           c,
-          `checkpoint already contained: image at ${image.version}, ${c.kb} brings ${c.build}.${c.revision}${options.boot ? ' (adding it to this WinPE would fail with 0x80073712)' : ''}`,
+          `checkpoint already contained: image at ${image.version}, ${c.kb} brings ${c.build}.${c.revision}${options.boot && current > (c.revision ?? 0) ? ' (adding it to this WinPE would fail with 0x80073712)' : ''}`,
         );
       operations.push({
         action: 'add-package',
