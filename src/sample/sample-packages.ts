@@ -57,14 +57,12 @@ export function componentManifest(component: string, version: string): string {
   return `amd64_${component}_31bf3856ad364e35_${version}_none_${Buffer.from(component).toString('hex').slice(0, 16)}.manifest`;
 }
 
-/** A CAB of the files in dir (paths kept), made by gcab. */
+/** A CAB of the files in dir (paths kept), made by gcab (given the top-level names: it recurses into folders, and 60,000 paths would not fit a command line). */
 export async function cab(dir: string, out: string): Promise<string> {
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+  const entries = (await readdir(dir)).sort();
   await mkdir(path.dirname(out), { recursive: true });
   await rm(out, { force: true });
-  await runTool({ tool: 'gcab', file: 'gcab', args: ['-c', '-z', out, ...entries.sort()] }, { cwd: dir });
+  await runTool({ tool: 'gcab', file: 'gcab', args: ['-c', '-z', out, ...entries] }, { cwd: dir });
   return out;
 }
 

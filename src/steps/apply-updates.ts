@@ -119,8 +119,9 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
       netfx3: options.netfx3,
       continueOnError: options.continueOnError,
       skipRejected: options.skipRejected,
-      checkpoints: [...options.checkpoints].map((kb) => kb.toUpperCase()).sort(),
-      enablement: options.enablement,
+      // Only when set, so that recipes without them keep the identity they had.
+      ...(options.checkpoints.length > 0 ? { checkpoints: [...options.checkpoints].map((kb) => kb.toUpperCase()).sort() } : {}),
+      ...(options.enablement ? { enablement: true } : {}),
     };
   },
 
