@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildMsuCab, buildMsuWim, cab, filesDir, packageCab, put } from './sample-packages.ts';
+import { writeStoredCab } from './cab-writer.ts';
 import { peFile } from './pe-file.ts';
 
 export { mumText, packageCab, type MumSpec } from './sample-packages.ts';
@@ -124,7 +125,9 @@ export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise
     }
     for (let i = 0; i < (options.setupDuEntries ?? 0); i++)
       await put(path.join(dir, 'dlmanifests', `m${Math.floor(i / 1000)}`, `entry${i}.man`), `${i}\r\n`, date);
-    await cab(dir, f);
+    // gcab slows down with the number of files (minutes for 60,000): a large one is written stored, by our own writer.
+    if ((options.setupDuEntries ?? 0) > 2000) await writeStoredCab(dir, f);
+    else await cab(dir, f);
   };
   await make('setupDu', 'windows11.0-kb5046619-x64_setup.cab', (f) => setupDu(f, build, rev));
   await make('setupDuOtherRelease', catalogName('KB5046618', '', 'cab'), (f) => setupDu(f, 22621, 4455));
