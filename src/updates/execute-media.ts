@@ -6,7 +6,7 @@
 import { copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../util/errors.ts';
-import { hashFile, listTree } from '../util/fs.ts';
+import { hashFile } from '../util/fs.ts';
 import type { RunState } from './execute-types.ts';
 import { describeOperation } from './plan-format.ts';
 import type { PlanTarget } from './plan-types.ts';
@@ -27,7 +27,12 @@ export async function stageMedia(
       const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
       cleanup.push(dir);
       await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
-      for (const file of await listTree(dir)) staged.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
+      // Names only, from one recursive readdir: a stat per file, all at once (listTree), took 350 MB for a CAB of 60,000 files.
+      for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const full = path.join(entry.parentPath, entry.name);
+        staged.set(`sources/${path.relative(dir, full).split(path.sep).join('/')}`, full);
+      }
     }
     if (op.action === 'copy-from-boot') {
       run.info(`media: ${describeOperation(op)}`);
