@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SevenZip } from '../../src/imaging/sevenzip.ts';
 import type { Manifest } from '../../src/media/manifest.ts';
 import { runStep } from '../../src/pipeline/run-step.ts';
-import { buildSampleUpdates, type SampleRole, type SampleUpdates } from '../../src/sample/sample-updates.ts';
+import { buildSampleUpdates, packageCab, type SampleRole, type SampleUpdates } from '../../src/sample/sample-updates.ts';
 import { importMedia } from '../../src/steps/import-media.ts';
 import { stripIndexes } from '../../src/steps/strip-indexes.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles } from '../../src/updates/inputs.ts';
@@ -173,6 +173,30 @@ describe("planner (Microsoft's order)", () => {
     expect(skips(plan)['boot.wim:1']).toEqual([
       ': not applied to WinPE (boot.wim takes the servicing stack and the LCU)',
       ': not applied to WinPE (boot.wim takes the servicing stack and the LCU)',
+    ]);
+  });
+
+  it('6. an optional component goes after cleanup and before .NET (the table, steps 13-15): it leaves pending operations', async () => {
+    const work = await tempDir();
+    const file = path.join(work, 'microsoft-windows-simpletcp-package~31bf3856ad364e35~amd64~~.cab');
+    await packageCab(work, file, { name: 'Microsoft-Windows-SimpleTCP-Package', version: '10.0.26100.1742', kb: '', releaseType: 'Feature Pack' }, [
+      'microsoft-windows-simpletcp',
+    ]);
+    const { packages } = await classifyUpdates(
+      sevenZip,
+      [{ file, size: 1, mtimeMs: 0 }],
+      new Map([[file, 'f'.repeat(64)]]),
+      { architecture: 'x64', build: 26100 },
+      await tempDir(),
+    );
+    expect(packages.map((p) => p.kind)).toEqual(['optional-component']);
+    const plan = planServicing(manifest, [...pick('lcu', 'dotnet'), ...packages], options);
+    expect(steps(plan)['install.wim:1']).toEqual([
+      `${LCU} ${EMBEDDED}`,
+      CLEANUP,
+      'add optional component  10.0.26100.1742',
+      'add .NET CU KB5045934 10.0.9277.1',
+      EXPORT,
     ]);
   });
 
