@@ -56,7 +56,10 @@ osmedia('inspect', 'work');
 console.log('\n.demo/work/media/sources/osmedia-build.txt:');
 console.log((await readFile(path.join(demo, 'work', 'media', 'sources', 'osmedia-build.txt'), 'utf8')).replaceAll('\r\n', '\n'));
 console.log('.demo/Win11-24H2-Enterprise.iso: a bootable ISO of that media (El Torito BIOS + UEFI, booting the Windows UEFI CA 2023 boot manager).');
-console.log("A whole month of updates (LCU with checkpoints, Safe OS DU, .NET CU, and files osmedia rejects): the plan, in Microsoft's order.");
+console.log(
+  "A whole month of updates (the LCU, its checkpoint, last month's LCU, Safe OS DU, Setup DU, .NET CU, and files osmedia rejects): the plan, in Microsoft's order.",
+);
+console.log("Last month's LCU is named superseded and goes into no image; the checkpoint goes only into images below it.");
 osmedia('apply-updates', '--workspace', 'work', '--updates', 'updates/month', '--dry-run');
 console.log('\nDemo finished: .demo/work/media is stripped to Enterprise, has the Setup DU applied and verified, and is stamped;');
 console.log('.demo/work/osmedia-manifest.json records every file, step and update. The image servicing in the plan above runs on a Windows runner with DISM.');

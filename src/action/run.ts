@@ -127,6 +127,8 @@ export async function writeSummary(events: readonly OsmediaEvent[], results: Ste
     if (servicing.verified?.length) summary.addList(servicing.verified.map((v) => h(`verified: ${v}`)));
     if (servicing.failures?.length) summary.addList(servicing.failures.map((f) => h(`failed (continue-on-error) ${f.target}: ${f.message}`)));
     if (servicing.rejected.length) summary.addList(servicing.rejected.map((r) => h(`rejected ${r.fileName}: ${r.reason}`)));
+    if (servicing.superseded?.length) summary.addList(servicing.superseded.map((s) => h(`superseded ${s.kb}: ${s.reason}`)));
+    if (servicing.warnings?.length) summary.addList(servicing.warnings.map((w) => h(`warning: ${w}`)));
   }
   const targets = summaryOf(results, 'distribute')?.targets ?? [];
   if (targets.length > 0) {

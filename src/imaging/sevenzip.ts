@@ -3,6 +3,8 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { MediaError, ToolError } from '../util/errors.ts';
 import { runTool } from '../util/exec.ts';
 import type { ImageInfo, ProgressCallback } from './types.ts';
@@ -105,6 +107,48 @@ export class SevenZip {
       }
       throw error;
     }
+  }
+
+  /**
+   * Streams `7zz l -slt`: one callback per entry as 7-Zip prints it, nothing kept, so memory stays
+   * flat for a CAB of 60,000 files (the buffered list() above holds the whole output). Returns the type.
+   */
+  async listEach(archive: string, onEntry: (entry: ArchiveEntry) => void): Promise<string> {
+    const child = spawn(this.file, ['l', '-slt', archive], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+    let type = 'unknown';
+    let fields = new Map<string, string>();
+    const flush = () => {
+      const entryPath = fields.get('Path');
+      if (entryPath !== undefined)
+        onEntry({ path: entryPath.replaceAll('\\', '/'), size: Number(fields.get('Size') || 0), folder: fields.get('Folder') === '+' });
+      fields = new Map();
+    };
+    let body = false; // the archive's own block comes first, then a line of dashes, then the entries
+    for await (const raw of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+      const line = raw.trimEnd();
+      if (!body) {
+        if (line.startsWith('Type = ') && type === 'unknown') type = line.slice(7);
+        body = line === '----------';
+        continue;
+      }
+      if (line === '') flush();
+      const at = line.indexOf(' = ');
+      if (at > 0) fields.set(line.slice(0, at), line.slice(at + 3));
+    }
+    flush();
+    const code = await exited;
+    if (code !== 0) {
+      throw new MediaError(`${archive} cannot be opened as an ISO or archive (7-Zip: ${lastError(stderr)})`, {
+        fix: 'The file is damaged or not a package: download it again and compare its SHA-256 with the one Microsoft publishes.',
+      });
+    }
+    return type;
   }
 
   extractArgs(archive: string, destDir: string, paths: readonly string[] = []): string[] {

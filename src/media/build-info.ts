@@ -1,6 +1,6 @@
 // The build file stamped onto the media: what a technician reads on an endpoint (in the package
 // folder, or in C:\$WINDOWS.~BT\Sources after Setup copied sources/) to know which media it is.
-import { KIND_TITLES, type UpdateKind } from '../updates/classify.ts';
+import { KIND_TITLES, type UpdateKind } from './update-kinds.ts';
 import type { Manifest } from './manifest.ts';
 import { describeBootManager } from './boot/record.ts';
 

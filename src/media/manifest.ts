@@ -76,6 +76,8 @@ export const ManifestSchema = z.object({
   updates: z.array(z.record(z.string(), z.unknown())).default([]),
   /** The CA that signed the media's UEFI boot manager (efi/boot/bootx64.efi), as apply-updates last read it (docs/boot-media.md). */
   bootManager: z.object({ file: z.string(), ca: z.enum(['uefi-ca-2023', 'pca-2011', 'other', 'unsigned']), issuer: z.string().optional() }).optional(),
+  /** WinRE's version before and after apply-updates last serviced it (taken from install.wim `from`). */
+  winre: z.object({ from: z.string(), before: z.string(), after: z.string() }).optional(),
   history: z.array(HistoryEntrySchema),
 });
 

@@ -33,6 +33,8 @@ export function describeSummary(step: string, summary: Summary | undefined): str
         ...(summary.verified ?? []).map((v: string) => `verified: ${v}`),
         ...(summary.failures ?? []).map((f: Summary) => `failed (continue-on-error) ${f.target}: ${f.message}`),
         ...(summary.rejected ?? []).map((r: Summary) => `rejected ${r.fileName}: ${r.reason}`),
+        ...(summary.superseded ?? []).map((s: Summary) => `superseded ${s.kb}: ${s.reason}`),
+        ...(summary.warnings ?? []).map((w: string) => `warning: ${w}`),
       ];
     case 'stamp-build-file':
       return [

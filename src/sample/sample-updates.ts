@@ -1,243 +1,196 @@
-// Builds real update package containers, shaped like the ones the Microsoft Update Catalog ships,
-// for tests and the demo: CABs made by gcab, MSUs in both layouts (CABs inside; or WIM + PSF + SSU
-// CAB inside, as Windows 11 LCUs since 2024), each with an update.mum in Microsoft's format.
-// The payloads are placeholders (no Microsoft binaries); the containers and manifests are real.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// A month of Windows 11 24H2 (26100) updates for tests and the demo, each package shaped the way
+// Microsoft's sources identify it (sample-packages.ts builds the containers): the November 2024 LCU
+// KB5046617 (26100.2314; a WIM MSU with its SSU, an RCU CAB and aggregated metadata), the checkpoint
+// KB5043080 (26100.1742), last month's LCU KB5044284 (26100.2033, superseded: it must never be
+// installed), the Safe OS DU, the Setup DU (setup binaries with real PE version resources), the .NET
+// CU, and files osmedia must reject. Extra layouts for tests are built only when asked for by name.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { runTool } from '../util/exec.ts';
-import { wimlibPath } from '../imaging/wimlib.ts';
+import { buildMsuCab, buildMsuWim, cab, filesDir, packageCab, put } from './sample-packages.ts';
+import { writeStoredCab } from './cab-writer.ts';
+import { peFile } from './pe-file.ts';
 
-export interface MumSpec {
-  name: string;
-  version: string;
-  kb: string;
-  arch?: string;
-  /** Parent package and version (what the package applies to). */
-  parent?: { name: string; version: string };
-}
+export { mumText, packageCab, type MumSpec } from './sample-packages.ts';
 
-/** An update.mum as Microsoft writes them (attribute order and namespaces included). */
-export function mumText(spec: MumSpec): string {
-  const arch = spec.arch ?? 'amd64';
-  const parent = spec.parent ?? { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${spec.version.split('.')[0]}.1` };
-  return [
-    '<?xml version="1.0" encoding="utf-8" standalone="yes"?>',
-    `<assembly xmlns="urn:schemas-microsoft-com:asm.v3" manifestVersion="1.0" description="Fix for ${spec.kb}" displayName="default" company="Microsoft Corporation" copyright="Microsoft Corporation" supportInformation="https://support.microsoft.com/help/${spec.kb.slice(2)}" creationTimeStamp="2024-11-01T20:12:37Z" lastUpdateTimeStamp="2024-11-01T20:12:37Z">`,
-    `  <assemblyIdentity name="${spec.name}" version="${spec.version}" language="neutral" processorArchitecture="${arch}" publicKeyToken="31bf3856ad364e35" buildType="release" />`,
-    `  <package identifier="${spec.kb}" releaseType="Update" restart="possible" selfUpdate="false" permanence="removable">`,
-    '    <parent buildCompare="EQ" revisionCompare="GE" integrate="separate" disposition="detect">',
-    `      <assemblyIdentity name="${parent.name}" version="${parent.version}" language="neutral" processorArchitecture="${arch}" publicKeyToken="31bf3856ad364e35" buildType="release" />`,
-    '    </parent>',
-    `    <update name="${spec.kb}-1_neutral_PACKAGE">`,
-    '      <package integrate="hidden">',
-    `        <assemblyIdentity name="Package_1_for_${spec.kb}" version="${spec.version}" language="neutral" processorArchitecture="${arch}" publicKeyToken="31bf3856ad364e35" buildType="release" />`,
-    '      </package>',
-    '    </update>',
-    '  </package>',
-    '</assembly>',
-    '',
-  ].join('\r\n');
-}
-
-async function put(file: string, content: string | Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, content);
-}
-
-/** A CAB of the files in dir (paths kept), made by gcab. */
-async function cab(dir: string, out: string): Promise<string> {
-  const { readdir } = await import('node:fs/promises');
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
-  await mkdir(path.dirname(out), { recursive: true });
-  await runTool({ tool: 'gcab', file: 'gcab', args: ['-c', '-z', out, ...entries.sort()] }, { cwd: dir });
-  return out;
-}
-
-/** A servicing-package CAB: update.mum plus a component manifest and payload. */
-export async function packageCab(work: string, out: string, spec: MumSpec): Promise<string> {
-  const dir = path.join(work, path.basename(out, '.cab'));
-  await put(path.join(dir, 'update.mum'), mumText(spec));
-  await put(path.join(dir, `${spec.kb}.cat`), `placeholder catalog for ${spec.kb}\r\n`);
-  await put(
-    path.join(dir, 'amd64_microsoft-windows-sample_31bf3856ad364e35_10.0.0.0_none', 'payload.dll'),
-    `placeholder payload ${spec.name} ${spec.version}\r\n`,
-  );
-  return cab(dir, out);
-}
-
-export interface MsuCabLayout {
-  kb: string;
-  /** Windows10.0 / Windows11.0 prefix of the inner file names. */
-  prefix: string;
-  payload: MumSpec;
-  ssu?: MumSpec & { build: string };
-}
-
-/** An MSU that carries CABs (the older layout, still used by .NET CUs): payload CAB, WSUSSCAN.cab, properties. */
-export async function buildMsuWithCabs(work: string, out: string, layout: MsuCabLayout): Promise<string> {
-  const dir = path.join(work, `${path.basename(out)}.d`);
-  const base = `${layout.prefix}-${layout.kb}-x64`;
-  await packageCab(work, path.join(dir, `${base}.cab`), layout.payload);
-  if (layout.ssu) await packageCab(work, path.join(dir, `SSU-${layout.ssu.build}-x64.cab`), layout.ssu);
-  await put(path.join(dir, `${base}-pkgProperties.txt`), `ApplicabilityInfo="Windows 11.0"\r\nKB Article Number="${layout.kb.slice(2)}"\r\n`);
-  await put(
-    path.join(dir, `${base}.xml`),
-    `<?xml version="1.0"?>\r\n<unattend xmlns="urn:schemas-microsoft-com:unattend"><servicing><package action="install"><assemblyIdentity name="${layout.payload.name}" version="${layout.payload.version}" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35"/><source location="%configsetroot%\\${base}.cab"/></package></servicing></unattend>\r\n`,
-  );
-  await cab(await emptyDir(path.join(work, `${path.basename(out)}.scan`), { 'wsusscan.xml': '<scan/>' }), path.join(dir, 'WSUSSCAN.cab'));
-  await rm(out, { force: true });
-  return cab(dir, out);
-}
-
-async function emptyDir(dir: string, files: Record<string, string>): Promise<string> {
-  await rm(dir, { recursive: true, force: true });
-  for (const [name, content] of Object.entries(files)) await put(path.join(dir, name), content);
-  return dir;
-}
-
-export interface MsuWimLayout {
-  kb: string;
-  payload: MumSpec;
-  ssu: MumSpec & { build: string };
-}
-
-/**
- * An MSU in the Windows 11 layout since 2024: Windows11.0-KB…-x64.wim (update.mum inside) with its
- * .psf, SSU-<build>-x64.cab, DesktopDeployment CABs, onepackage.AggregatedMetadata.cab and wsusscan.cab.
- */
-export async function buildMsuWithWim(work: string, out: string, layout: MsuWimLayout): Promise<string> {
-  const dir = path.join(work, `${path.basename(out)}.d`);
-  const base = `Windows11.0-${layout.kb}-x64`;
-  const tree = path.join(work, `${path.basename(out)}.wimtree`);
-  await put(path.join(tree, 'update.mum'), mumText(layout.payload));
-  await put(path.join(tree, `${layout.kb}.cat`), `placeholder catalog for ${layout.kb}\r\n`);
-  await put(path.join(tree, 'amd64_microsoft-windows-sample_31bf3856ad364e35_10.0.0.0_none.manifest'), `placeholder manifest ${layout.payload.version}\r\n`);
-  await mkdir(dir, { recursive: true });
-  await runTool({ tool: 'wimlib-imagex', file: wimlibPath(), args: ['capture', tree, path.join(dir, `${base}.wim`), base, '--compress=LZX'] });
-  await put(path.join(dir, `${base}.psf`), `placeholder PSF payload for ${layout.kb}\r\n`);
-  await packageCab(work, path.join(dir, `SSU-${layout.ssu.build}-x64.cab`), layout.ssu);
-  for (const name of ['DesktopDeployment.cab', 'DesktopDeployment_x86.cab', 'onepackage.AggregatedMetadata.cab', 'wsusscan.cab']) {
-    await cab(await emptyDir(path.join(work, `${path.basename(out)}.${name}.d`), { [`${name}.txt`]: `placeholder ${name}\r\n` }), path.join(dir, name));
-  }
-  await rm(out, { force: true });
-  return cab(dir, out);
-}
+const MONTH_ROLES = ['lcu', 'checkpoint', 'lastMonth', 'safeOs', 'setupDu', 'dotnet', 'express', 'wrongArch', 'notUpdate', 'fodMetadata'] as const;
+const EXTRA_ROLES = ['hotpatch', 'enablement', 'fod', 'languagePack', 'winpeOptional', 'safeOsLegacy', 'setupDuOtherRelease', 'standaloneSsu'] as const;
+export type SampleRole = (typeof MONTH_ROLES)[number] | (typeof EXTRA_ROLES)[number];
 
 export interface SampleUpdates {
   dir: string;
-  /** Every file by role. */
-  files: Record<'lcu' | 'checkpoint1' | 'checkpoint2' | 'safeOs' | 'setupDu' | 'dotnet' | 'express' | 'wrongArch' | 'notUpdate' | 'fodMetadata', string>;
+  /** Every file written, by role. */
+  files: Partial<Record<SampleRole, string>> & Record<(typeof MONTH_ROLES)[number], string>;
 }
 
 export interface SampleUpdatesOptions {
   /** Where the packages go; a work folder beside it is removed afterwards. */
   dir: string;
-  build?: number;
-  /** Revision of the target LCU (default 2314); checkpoints are 1742 and 2033. */
+  /** Revision of the target LCU (default 2314). */
   lcuRevision?: number;
-  /** Which packages to write (default all). */
-  only?: (keyof SampleUpdates['files'])[];
+  /** Which packages to write (default the month: MONTH_ROLES). */
+  only?: SampleRole[];
   /** Bytes of incompressible data in the Setup DU (benchmarks), in 64 MiB files under a subfolder. */
   setupDuPayloadBytes?: number;
+  /** Extra small files in the Setup DU (benchmarks: a CAB of tens of thousands of entries). */
+  setupDuEntries?: number;
+  /** Month of the Safe OS and Setup DUs (default the LCU's, 2024-11). */
+  duMonth?: string;
 }
 
-/**
- * A month of updates for Windows 11 24H2 (build 26100): LCU (MSU with WIM + PSF + SSU CAB) and
- * two checkpoint CUs (one of each MSU layout), Safe OS DU (CAB), Setup DU (CAB of setup files,
- * no update.mum, as Microsoft ships it), .NET CU (MSU with CABs), plus packages osmedia must
- * reject: an express CAB, an arm64 CAB, a driver CAB and a FodMetadataServicing CAB.
- */
+/** A Catalog file name: windows11.0-kb5046617-x64_<sha1>.msu (the month's own files keep the short names tests know them by). */
+function catalogName(kb: string, suffix: string, ext: string): string {
+  return `windows11.0-${kb.toLowerCase()}-x64${suffix}_${createHash('sha1')
+    .update(kb + suffix)
+    .digest('hex')}.${ext}`;
+}
+
 export async function buildSampleUpdates(options: SampleUpdatesOptions): Promise<SampleUpdates> {
-  const build = options.build ?? 26100;
+  const build = 26100;
   const rev = options.lcuRevision ?? 2314;
   const work = path.join(path.dirname(options.dir), `.${path.basename(options.dir)}-work`);
   await rm(work, { recursive: true, force: true });
   await mkdir(options.dir, { recursive: true });
-  const want = (role: keyof SampleUpdates['files']) => !options.only || options.only.includes(role);
+  const roles = new Set<SampleRole>(options.only ?? MONTH_ROLES);
   const at = (name: string) => path.join(options.dir, name);
-  const files = {
-    lcu: at(`windows11.0-kb5046617-x64_${rev}.msu`),
-    checkpoint1: at('windows11.0-kb5043080-x64_1742.msu'),
-    checkpoint2: at('windows11.0-kb5044284-x64_2033.msu'),
-    safeOs: at('windows11.0-kb5046620-x64_safeos.cab'),
-    setupDu: at('windows11.0-kb5046619-x64_setup.cab'),
-    dotnet: at('windows11.0-kb5045934-x64-ndp481_dotnet.msu'),
-    express: at('windows11.0-kb5046617-x64-express.cab'),
-    wrongArch: at('windows11.0-kb5046617-arm64_arm.cab'),
-    notUpdate: at('contoso-storage-driver.cab'),
-    fodMetadata: at('microsoft-windows-fodmetadataservicing-desktop-metadata-package.cab'),
+  const files: Partial<Record<SampleRole, string>> = {};
+  const make = async (role: SampleRole, name: string, build: (file: string) => Promise<unknown>) => {
+    if (!roles.has(role)) return;
+    files[role] = at(name);
+    await build(at(name));
   };
-  const ssu = (r: number) => ({ name: `Package_for_ServicingStack_${r}`, version: `${build}.${r}.1.2`, kb: 'KB5047621', build: `${build}.${r}` });
-  if (want('lcu'))
-    await buildMsuWithWim(work, files.lcu, {
+  const duMonth = options.duMonth ?? '2024-11';
+  const ssu = (r: number, kb: string) => ({ name: `Package_for_ServicingStack_${r}`, version: `${build}.${r}.1.2`, kb, build: `${build}.${r}` });
+  const lcu = (kb: string, r: number, created: string) => ({
+    name: 'Package_for_RollupFix',
+    version: `${build}.${r}.1.7`,
+    kb,
+    releaseType: 'Security Update',
+    created,
+  });
+
+  await make('lcu', `windows11.0-kb5046617-x64_${rev}.msu`, (f) =>
+    buildMsuWim(work, f, {
       kb: 'KB5046617',
-      payload: { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617' },
-      ssu: ssu(rev - 6),
-    });
-  if (want('checkpoint1'))
-    await buildMsuWithWim(work, files.checkpoint1, {
-      kb: 'KB5043080',
-      payload: { name: 'Package_for_RollupFix', version: `${build}.1742.1.10`, kb: 'KB5043080' },
-      ssu: ssu(1738),
-    });
-  if (want('checkpoint2'))
-    await buildMsuWithCabs(work, files.checkpoint2, {
-      kb: 'KB5044284',
-      prefix: 'Windows11.0',
-      payload: { name: 'Package_for_RollupFix', version: `${build}.2033.1.10`, kb: 'KB5044284' },
-      ssu: { ...ssu(2031), kb: 'KB5044284' },
-    });
-  if (want('safeOs'))
-    await packageCab(work, files.safeOs, {
+      payload: lcu('KB5046617', rev, '2024-11-07T20:12:37Z'),
+      ssu: ssu(rev - 6, 'KB5046617'),
+      // A revised-fix CAB listed before the LCU's own WIM: the MSU is still that LCU (issue: all payloads count).
+      rcu: { name: 'Package_for_RevisedFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617', created: '2024-11-07T20:12:37Z' },
+    }),
+  );
+  await make('checkpoint', 'windows11.0-kb5043080-x64_1742.msu', (f) =>
+    buildMsuWim(work, f, { kb: 'KB5043080', payload: lcu('KB5043080', 1742, '2024-09-05T19:00:00Z'), ssu: ssu(1738, 'KB5043080') }),
+  );
+  await make('lastMonth', 'windows11.0-kb5044284-x64_2033.msu', (f) =>
+    buildMsuCab(work, f, { kb: 'KB5044284', payload: lcu('KB5044284', 2033, '2024-10-03T19:00:00Z'), ssu: ssu(2031, 'KB5044284') }),
+  );
+  await make('hotpatch', catalogName('KB5046740', '-hotpatch', 'msu'), (f) =>
+    buildMsuWim(work, f, { kb: 'KB5046740', payload: lcu('KB5046740', rev + 1, '2024-11-21T19:00:00Z'), ssu: ssu(rev - 6, 'KB5046740'), hotpatch: true }),
+  );
+  await make('safeOs', 'windows11.0-kb5046620-x64_safeos.cab', (f) =>
+    packageCab(work, f, {
       name: 'Package_for_SafeOSDU',
       version: `${build}.${rev - 9}.1.0`,
       kb: 'KB5046620',
       parent: { name: 'WinPE-Rejuv-Package', version: `10.0.${build}.1` },
-    });
-  if (want('setupDu')) {
-    const dir = await emptyDir(path.join(work, 'setupdu'), {
-      'setuphost.exe': `placeholder: Windows Setup host from the Setup DU ${build}.${rev}\r\n`,
-      'SetupPlatform.dll': `placeholder: setup platform ${build}.${rev}\r\n`,
-      'appraiserres.dll': `placeholder: compatibility appraiser resources ${build}.${rev}\r\n`,
-      'acres.dll': `placeholder: application compatibility resources\r\n`,
-      'replacementmanifests/microsoft-windows-sample-replacement.man': `placeholder replacement manifest\r\n`,
-    });
+      created: `${duMonth}-05T19:00:00Z`,
+    }),
+  );
+  // The older kind of Safe OS DU: no Package_for_SafeOSDU, but WinRE's components (W10UI :cab2 _extsafe).
+  await make('safeOsLegacy', catalogName('KB5046621', '', 'cab'), (f) =>
+    packageCab(work, f, { name: 'Package_for_KB5046621', version: `${build}.${rev - 8}.1.0`, kb: 'KB5046621', created: `${duMonth}-06T19:00:00Z` }, [
+      'microsoft-windows-sysreset',
+      'microsoft-windows-winre-tools',
+      'microsoft-windows-i..dsetup-rejuvenation',
+    ]),
+  );
+  const setupDu = async (f: string, setupBuild: number, setupRev: number) => {
+    const date = new Date(`${duMonth}-05T19:00:00Z`);
+    const version = `10.0.${setupBuild}.${setupRev}`;
+    const pe = (name: string) => peFile({ version, fileName: name, padding: 4096 });
+    const dir = await filesDir(
+      path.join(work, `${path.basename(f)}.setup`),
+      {
+        'setuphost.exe': pe('setuphost.exe'),
+        'SetupPlatform.dll': pe('SetupPlatform.dll'),
+        'appraiserres.dll': pe('appraiserres.dll'),
+        'acres.dll': pe('acres.dll'),
+        'replacementmanifests/microsoft-windows-sample-replacement.man': `placeholder replacement manifest\r\n`,
+      },
+      date,
+    );
     const chunk = 64 * 1024 * 1024;
     for (let done = 0, i = 0; done < (options.setupDuPayloadBytes ?? 0); done += chunk, i++) {
-      await put(path.join(dir, 'sxs', `payload${i}.bin`), randomBytes(Math.min(chunk, options.setupDuPayloadBytes! - done)));
+      await put(path.join(dir, 'sxs', `payload${i}.bin`), randomBytes(Math.min(chunk, options.setupDuPayloadBytes! - done)), date);
     }
-    await cab(dir, files.setupDu);
-  }
-  if (want('dotnet'))
-    await buildMsuWithCabs(work, files.dotnet, {
+    for (let i = 0; i < (options.setupDuEntries ?? 0); i++)
+      await put(path.join(dir, 'dlmanifests', `m${Math.floor(i / 1000)}`, `entry${i}.man`), `${i}\r\n`, date);
+    // gcab slows down with the number of files (minutes for 60,000): a large one is written stored, by our own writer.
+    if ((options.setupDuEntries ?? 0) > 2000) await writeStoredCab(dir, f);
+    else await cab(dir, f);
+  };
+  await make('setupDu', 'windows11.0-kb5046619-x64_setup.cab', (f) => setupDu(f, build, rev));
+  await make('setupDuOtherRelease', catalogName('KB5046618', '', 'cab'), (f) => setupDu(f, 22621, 4455));
+  await make('dotnet', 'windows11.0-kb5045934-x64-ndp481_dotnet.msu', (f) =>
+    buildMsuCab(work, f, {
       kb: 'KB5045934',
-      prefix: 'Windows11.0',
       payload: {
         name: 'Package_for_DotNetRollup_481',
         version: '10.0.9277.1',
         kb: 'KB5045934',
         parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` },
       },
-    });
-  if (want('express')) await packageCab(work, files.express, { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617' });
-  if (want('wrongArch'))
-    await packageCab(work, files.wrongArch, { name: 'Package_for_RollupFix', version: `${build}.${rev}.1.7`, kb: 'KB5046617', arch: 'arm64' });
-  if (want('notUpdate'))
-    await cab(
-      await emptyDir(path.join(work, 'driver'), { 'contoso.inf': '[Version]\r\nSignature="$WINDOWS NT$"\r\n', 'contoso.sys': 'placeholder driver\r\n' }),
-      files.notUpdate,
-    );
-  if (want('fodMetadata'))
-    await packageCab(work, files.fodMetadata, {
+      components: ['netfx4-netfx_detectionkeys_extended'],
+    }),
+  );
+  await make('enablement', catalogName('KB5054156', '', 'cab'), (f) =>
+    packageCab(
+      work,
+      f,
+      { name: 'Package_for_KB5054156', version: `${build}.4061.1.1`, kb: 'KB5054156', created: '2025-06-24T19:00:00Z' },
+      ['microsoft-windows-ekb-sample'],
+      {
+        'microsoft-windows-25h2enablement-package~31bf3856ad364e35~amd64~~10.0.26100.4061.mum': mumTextFor('Microsoft-Windows-25H2Enablement-Package'),
+        'microsoft-windows-ge-client-server-26200-version-enablement-package~31bf3856ad364e35~amd64~~10.0.26100.4061.mum': mumTextFor(
+          'Microsoft-Windows-Ge-Client-Server-26200-Version-Enablement-Package',
+        ),
+      },
+    ),
+  );
+  const capability = (name: string, releaseType: string) => ({ name, version: `10.0.${build}.1742`, kb: 'KB0000000', releaseType });
+  await make('fod', 'microsoft-windows-wifi-client-intel-netwtw02-fod-package~31bf3856ad364e35~amd64~~.cab', (f) =>
+    packageCab(work, f, { ...capability('Microsoft-Windows-Wifi-Client-Intel-Netwtw02-FOD-Package', 'OnDemand Pack'), kb: '' }, [
+      'microsoft-windows-wifi-client-intel-netwtw02',
+    ]),
+  );
+  await make('languagePack', 'microsoft-windows-client-language-pack_x64_ja-jp.cab', (f) =>
+    packageCab(work, f, { ...capability('Microsoft-Windows-Client-LanguagePack-Package', 'Language Pack'), kb: '' }, ['microsoft-windows-client-languagepack']),
+  );
+  await make('winpeOptional', 'winpe-wmi.cab', (f) =>
+    packageCab(work, f, { ...capability('WinPE-WMI-Package', 'Feature Pack'), kb: '' }, ['microsoft-windows-winpe-wmi']),
+  );
+  await make('standaloneSsu', 'ssu-26100.2308-x64.cab', (f) => packageCab(work, f, ssu(2308, 'KB5047621'), ['microsoft-windows-servicingstack']));
+  await make('express', 'windows11.0-kb5046617-x64-express.cab', (f) =>
+    packageCab(work, f, lcu('KB5046617', rev, '2024-11-07T20:12:37Z'), [], { 'Windows11.0-KB5046617-x64.psf.cix.xml': '<Container/>\r\n' }),
+  );
+  await make('wrongArch', 'windows11.0-kb5046617-arm64_arm.cab', (f) =>
+    packageCab(work, f, { ...lcu('KB5046617', rev, '2024-11-07T20:12:37Z'), arch: 'arm64' }),
+  );
+  await make('notUpdate', 'contoso-storage-driver.cab', async (f) =>
+    cab(await filesDir(path.join(work, 'driver'), { 'contoso.inf': '[Version]\r\nSignature="$WINDOWS NT$"\r\n', 'contoso.sys': 'placeholder driver\r\n' }), f),
+  );
+  await make('fodMetadata', 'microsoft-windows-fodmetadataservicing-desktop-metadata-package.cab', (f) =>
+    packageCab(work, f, {
       name: 'Microsoft-Windows-FodMetadataServicing-Desktop-Metadata-Package',
       version: `10.0.${build}.${rev}`,
       kb: 'KB5046617',
       parent: { name: 'Microsoft-Windows-Foundation-Package', version: `10.0.${build}.1` },
-    });
+    }),
+  );
   await rm(work, { recursive: true, force: true });
-  const written = Object.fromEntries(Object.entries(files).filter(([role]) => want(role as keyof SampleUpdates['files']))) as SampleUpdates['files'];
-  return { dir: options.dir, files: written };
+  return { dir: options.dir, files: files as SampleUpdates['files'] };
+}
+
+function mumTextFor(name: string): string {
+  return `<?xml version="1.0" encoding="utf-8" standalone="yes"?>\r\n<assembly xmlns="urn:schemas-microsoft-com:asm.v3" manifestVersion="1.0"><assemblyIdentity name="${name}" version="10.0.26100.4061" language="neutral" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" buildType="release" /><package identifier="KB5054156" releaseType="Update"></package></assembly>\r\n`;
 }

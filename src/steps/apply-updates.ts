@@ -11,9 +11,9 @@ import { fingerprintFiles, withFiles, type FileEntry, type Manifest } from '../m
 import { ServicingRun, type Failure } from '../updates/execute.ts';
 import type { Rejection } from '../updates/classify.ts';
 import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
-import { formatPlan, planServicing, type AppliedUpdate, type ServicingPlan } from '../updates/plan.ts';
+import { formatPlan, planServicing, requireVersion, type AppliedUpdate, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
-import { BootManagerSchema, readBootManager } from '../media/boot/record.ts';
+import { BootManagerSchema, readBootManager, type BootManagerRecord } from '../media/boot/record.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import { check } from './preflight.ts';
 import { engineField, list } from './fields.ts';
@@ -67,6 +67,23 @@ export const ApplyUpdatesOptionsSchema = z
       .boolean()
       .default(false)
       .meta({ flag: 'skip-rejected', description: 'go on when some files are rejected (express CABs, other architectures…); they are still listed' }),
+    /**
+     * KBs to treat as checkpoint cumulative updates besides the known ones (KB5043080 for 26100).
+     * Checkpoints are not marked inside the package; the LCU's KB article lists them.
+     */
+    checkpoints: list(z.string().regex(/^KB\d{6,8}$/i, 'a KB number such as KB5043080'))
+      .default([])
+      .meta({
+        flag: 'checkpoint',
+        placeholder: 'KB',
+        example: 'KB5043080',
+        description: 'a KB to treat as a checkpoint cumulative update besides the known ones (repeatable; its KB article says so)',
+      }),
+    /** Apply an enablement package (eKB) among the updates, which changes the release (26100 → 26200). Refused by default. */
+    enablement: z
+      .boolean()
+      .default(false)
+      .meta({ flag: 'enablement', description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default' }),
     /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
     scratch: z.string().min(1).optional().meta({
       flag: 'scratch',
@@ -99,10 +116,12 @@ export interface Prepared {
   ignored: string[];
 }
 
-/** The media's architecture and build, which every package must match. */
-function mediaTarget(manifest: Manifest) {
+/** The media's architecture and build, which every package must match; every image must say its version. */
+function mediaTarget(manifest: Manifest, options: ApplyUpdatesOptions) {
+  for (const image of manifest.installWim.images) requireVersion(image, 'install.wim');
+  for (const image of manifest.bootWim?.images ?? []) requireVersion(image, 'boot.wim');
   const image = manifest.installWim.images[0]!;
-  return { architecture: image.architecture, build: Number(image.version.split('.')[2]) };
+  return { architecture: image.architecture, build: Number(image.version.split('.')[2]), allowEnablement: options.enablement };
 }
 
 /** Collects, pins, reads and classifies the updates, and plans them for this workspace. Changes nothing. */
@@ -119,7 +138,7 @@ export async function prepareServicing(
     context.reporter.emit({ type: 'progress', step: 'apply-updates', phase: 'hashing updates', done: hashed, total, unit: 'bytes' });
   });
   const work = await context.workspace.tempPath('packages');
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(() =>
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest, options), work).finally(() =>
     rm(work, { recursive: true, force: true }),
   );
   // Never downgrade: the plan keeps a 2023-signed boot manager (src/media/boot/boot-files.ts).
@@ -130,7 +149,7 @@ export async function prepareServicing(
   const plan = planServicing(
     manifest,
     packages,
-    { cleanup: options.cleanup, netfx3: options.netfx3 },
+    { cleanup: options.cleanup, netfx3: options.netfx3, checkpoints: options.checkpoints },
     { rejections, mediaBootCa: mediaBoot?.ca, bootManager: options.bootManager },
   );
   return { plan, files, ignored };
@@ -175,7 +194,11 @@ export type ApplyUpdatesSummary = {
   unpinned: string[];
   failures?: Failure[];
   verified?: string[];
+  superseded?: ServicingPlan['superseded'];
+  warnings?: string[];
+  winre?: { from: string; before: string; after: string };
   build?: string;
+  bootManager?: Partial<BootManagerRecord> & { notes: string[] };
 };
 
 export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSummary> = {
@@ -194,6 +217,9 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       continueOnError: options.continueOnError,
       skipRejected: options.skipRejected,
       ...(options.bootManager === '2023' ? { bootManager: '2023' } : {}),
+      // Only when set, so that recipes without them keep the identity they had.
+      ...(options.checkpoints.length > 0 ? { checkpoints: [...options.checkpoints].map((kb) => kb.toUpperCase()).sort() } : {}),
+      ...(options.enablement ? { enablement: true } : {}),
     };
   },
 
@@ -233,6 +259,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
     }
     for (const name of ignored) reporter.emit({ type: 'info', step: 'apply-updates', message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: 'info', step: 'apply-updates', message: line });
+    for (const warning of plan.warnings) reporter.emit({ type: 'warning', step: 'apply-updates', message: warning });
     for (const file of plan.unpinned)
       reporter.emit({
         type: 'warning',
@@ -246,7 +273,18 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
     const active = plan.targets.filter((t) => t.operations.length > 0);
     if (active.length === 0) {
       const message = plan.packages.length === 0 ? 'no updates to apply' : 'nothing to apply: every update is already in the media';
-      return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
+      return {
+        manifest,
+        summary: {
+          targets: summaryOf(plan),
+          applied: [],
+          rejected: plan.rejections,
+          unpinned: plan.unpinned,
+          superseded: plan.superseded,
+          warnings: plan.warnings,
+        },
+        message,
+      };
     }
     const dismFile = availableDism();
     if ((plan.needsDism || context.engine.name === 'dism') && !dismFile) {
@@ -289,6 +327,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       files,
       fingerprint: fingerprintFiles(files),
       updates: [...manifest.updates, ...result.applied.map((a) => ({ ...a }))],
+      winre: result.winre ?? manifest.winre,
     };
     // The boot manager's CA as the media now carry it (staged files are not renamed in yet: read them where they are).
     const managerRename = result.renames.find((r) => /[\\/]efi[\\/]boot[\\/]boot(x64|aa64|ia32)\.efi$/i.test(r.to));
@@ -317,10 +356,13 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
         verified: result.verified,
         rejected: plan.rejections,
         unpinned: plan.unpinned,
+        superseded: plan.superseded,
+        warnings: [...plan.warnings, ...result.warnings],
+        winre: result.winre,
         build,
         bootManager: { ...next.bootManager, notes: result.bootNotes ?? [] },
       },
-      message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}; install.wim ${build}`,
+      message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}${result.warnings.length ? `; ${result.warnings.length} warning(s)` : ''}; install.wim ${build}`,
     };
   },
 };

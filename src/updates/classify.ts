@@ -1,20 +1,13 @@
-// Classifies update packages by what they contain (update.mum), never by file name or title, and
-// rejects what cannot service an offline image of this media. Pure: tested on real packages'
-// contents and on hand-made ones.
+// Classifies update packages by what they contain (every update.mum and marker file of every
+// payload, W10UI :cab2/:msu1), never by file name or title, and rejects what cannot service an
+// offline image of this media, saying why. Pure: tested on packages shaped like Microsoft's.
 import path from 'node:path';
+import { KIND_TITLES, type UpdateKind } from '../media/update-kinds.ts';
 import { dismIdentity, imageArchitecture, type PackageManifest } from './mum.ts';
-import type { PackageContents } from './read.ts';
+import { SETUP_FILES, type FoundManifest, type PackageContents } from './read.ts';
+import { enablementBuild, roleOf, type PayloadRole } from './roles.ts';
 
-export type UpdateKind = 'ssu' | 'lcu' | 'safe-os' | 'setup' | 'dotnet' | 'other';
-
-export const KIND_TITLES: Record<UpdateKind, string> = {
-  ssu: 'servicing stack update',
-  lcu: 'cumulative update',
-  'safe-os': 'Safe OS Dynamic Update',
-  setup: 'Setup Dynamic Update',
-  dotnet: '.NET Framework cumulative update',
-  other: 'other update',
-};
+export { KIND_TITLES, type UpdateKind };
 
 export interface PackageIdentity {
   /** DISM's package identity, e.g. Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2314.1.7. */
@@ -38,8 +31,16 @@ export interface UpdatePackage extends PackageIdentity {
   /** x64, arm64, x86; 'neutral' when the package does not say. */
   architecture: string;
   format: PackageContents['layout'];
+  /** Every payload the file carries, with what it is (an LCU MSU: the LCU, its SSU, an RCU…). */
+  payloads: { container?: string; identity: string; role: PayloadRole }[];
   /** The servicing stack an MSU carries beside its cumulative update (SSU-<build>-<arch>.cab). */
   ssu?: PackageIdentity & { entry: string };
+  /** Year and month Microsoft built it (update.mum creationTimeStamp; a Setup DU: its setup binaries' date). */
+  month?: string;
+  /** An enablement package: the build it switches the image to (26100 → 26200). */
+  enablesBuild?: number;
+  /** A Setup DU: the file version of its setup binaries, e.g. setuphost.exe 10.0.26100.2314. */
+  setupVersion?: string;
 }
 
 export interface Rejection {
@@ -53,6 +54,8 @@ export interface MediaTarget {
   architecture: string;
   /** The images' build number (26100, or 26200 for 25H2). */
   build: number;
+  /** Apply enablement packages (recipe updates.enablement: true); refused by default. */
+  allowEnablement?: boolean;
 }
 
 /**
@@ -65,29 +68,20 @@ export function servicingBuild(build: number): number {
   return SERVICING_BASE[build] ?? build;
 }
 
-/** Windows Setup files a Setup Dynamic Update CAB carries (it has no update.mum). */
-const SETUP_FILES =
-  /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
-
-function kindOf(name: string): UpdateKind {
-  if (/^Package_for_RollupFix$/i.test(name)) return 'lcu';
-  if (/^Package_for_ServicingStack/i.test(name)) return 'ssu';
-  if (/^Package_for_SafeOSDU$/i.test(name)) return 'safe-os';
-  if (/^Package_for_DotNetRollup/i.test(name)) return 'dotnet';
-  return 'other';
-}
-
-/** Build and revision from a package version: 26100.2314.1.7, or 10.0.26100.1 for the parent. */
-function buildOf(manifest: PackageManifest): { build?: number; revision?: number } {
+/** Build and revision from a package version: 26100.2314.1.7; 10.0.26100.1742 (FoD, LP); else the parent's 10.0.26100.1. */
+function buildOf(manifest: PackageManifest, role: PayloadRole): { build?: number; revision?: number } {
   const parts = manifest.identity.version.split('.').map(Number);
   if (parts.length >= 2 && parts[0]! >= 7600) return { build: parts[0], revision: parts[1] };
   const parent = manifest.parent?.version.split('.').map(Number);
   if (parent && parent.length >= 3 && parent[0] === 10) return { build: parent[2] };
+  // A .NET CU's own version (10.0.9277.1) is .NET's, not Windows': only the parent says the build.
+  if (role !== 'dotnet' && parts.length >= 4 && parts[0] === 10 && parts[2]! >= 7600) return { build: parts[2], revision: parts[3] };
   return {};
 }
 
-function identityOf(manifest: PackageManifest): PackageIdentity {
-  return { identity: dismIdentity(manifest.identity), name: manifest.identity.name, ...buildOf(manifest) };
+function identityOf(found: FoundManifest): PackageIdentity {
+  const manifest = found.manifest;
+  return { identity: dismIdentity(manifest.identity), name: manifest.identity.name, ...buildOf(manifest, roleOf(found)) };
 }
 
 function kbFromFileName(fileName: string): string {
@@ -99,6 +93,8 @@ function archFromFileName(fileName: string): string | undefined {
   return /-(x64|arm64|x86)[-_.]/i.exec(fileName)?.[1]?.toLowerCase();
 }
 
+const monthOf = (iso: string | undefined) => (iso && /^\d{4}-\d{2}/.test(iso) ? iso.slice(0, 7) : undefined);
+
 export interface FileFacts {
   file: string;
   size: number;
@@ -106,52 +102,110 @@ export interface FileFacts {
   pinned: boolean;
 }
 
+function classifySetup(facts: FileFacts, contents: PackageContents, media: MediaTarget, reject: (r: string) => Rejection) {
+  const fileName = path.basename(facts.file);
+  const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path.posix.basename(e)));
+  if (contents.entries.some((e) => /defender.*\.xml$/i.test(e))) return reject('a Microsoft Defender update (W10UI :cab2), not a media servicing package');
+  if (setupFiles.length === 0) return reject('not an update package: it has no update.mum and no Windows Setup files');
+  const architecture = archFromFileName(fileName) ?? 'neutral';
+  if (architecture !== 'neutral' && architecture !== media.architecture)
+    return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
+  // The Setup DU has no manifest: its setup binaries' file versions say which release it is for.
+  const versioned = contents.setupBinaries.find((b) => b.version);
+  if (!versioned) {
+    const why = contents.setupBinaries.map((b) => `${b.name}: ${b.error ?? 'no version'}`).join('; ') || 'no setuphost.exe, setupprep.exe or SetupPlatform.dll';
+    return reject(`a Setup Dynamic Update whose setup binaries carry no file version (${why}), so its release cannot be checked`);
+  }
+  if (versioned.build !== media.build && versioned.build !== servicingBuild(media.build)) {
+    return reject(
+      `a Setup Dynamic Update for build ${versioned.build} (${versioned.name} ${versioned.version}); this media is build ${media.build}: download the Setup DU for this release`,
+    );
+  }
+  // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
+  const kb = kbFromFileName(fileName);
+  return {
+    ...{ file: facts.file, fileName, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout },
+    kind: 'setup' as const,
+    kb,
+    architecture,
+    identity: `SetupDU~${kb || fileName}~${facts.sha256.slice(0, 12)}`,
+    name: 'Setup Dynamic Update',
+    build: versioned.build,
+    payloads: [],
+    month: monthOf(versioned.modified),
+    setupVersion: `${versioned.name} ${versioned.version}`,
+  };
+}
+
 /** Classifies one package, or says why it cannot be used for this media. */
 export function classifyPackage(facts: FileFacts, contents: PackageContents, media: MediaTarget): UpdatePackage | Rejection {
   const fileName = path.basename(facts.file);
   const reject = (reason: string): Rejection => ({ file: facts.file, fileName, reason });
   if (!/\.(msu|cab)$/i.test(fileName)) return reject('not a .msu or .cab file');
-  if (/-(express|baseless)\.cab$/i.test(fileName)) {
+  // An express package carries a PSF index (*.psf.cix.xml) whose payload is not in the file (W10UI :cab2).
+  const express = contents.entries.some((e) => /\.psf\.cix\.xml$/i.test(e));
+  if (express || /-(express|baseless)(_[0-9a-f]+)?\.cab$/i.test(fileName)) {
     return reject(
-      `an online-only ${/-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`,
+      `an online-only ${express || /-express/i.test(fileName) ? 'express' : 'baseless'} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`,
     );
   }
-  const base = { file: facts.file, fileName, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout };
-
-  if (contents.manifests.length === 0) {
-    const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path.posix.basename(e)));
-    if (setupFiles.length === 0) return reject('not an update package: it has no update.mum and no Windows Setup files');
-    const architecture = archFromFileName(fileName) ?? 'neutral';
-    if (architecture !== 'neutral' && architecture !== media.architecture)
-      return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
-    // No manifest names it: the KB and the content hash do (Microsoft re-releases Setup DUs under the same KB).
-    const kb = kbFromFileName(fileName);
-    return { ...base, kind: 'setup', kb, architecture, identity: `SetupDU~${kb || fileName}~${facts.sha256.slice(0, 12)}`, name: 'Setup Dynamic Update' };
+  if (contents.hotpatch) {
+    // W10UI :msu1: HotpatchCompDB*.cab inside *.AggregatedMetadata*.cab → "Not Supported: HotPatchUpdate".
+    return reject(
+      `a Hotpatch update (${contents.hotpatch} in its aggregated metadata): it rides on a baseline cumulative update and is for running machines enrolled in Hotpatch, not offline media. Use the baseline LCU (the month's full cumulative update) instead`,
+    );
   }
+  if (contents.manifests.length === 0) return classifySetup(facts, contents, media, reject);
 
   const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));
   if (fod) return reject(`Features on Demand metadata (${fod.manifest.identity.name}), WSUS/ConfigMgr content that cannot service an offline image`);
-  // The main package: the one that is not the servicing stack an MSU carries beside it.
-  const main = contents.manifests.find((m) => kindOf(m.manifest.identity.name) !== 'ssu') ?? contents.manifests[0]!;
-  const ssu = contents.manifests.find((m) => m !== main && kindOf(m.manifest.identity.name) === 'ssu');
-  const architecture = imageArchitecture(main.manifest.identity.processorArchitecture);
+  // Every payload counts: an LCU MSU that also carries an RCU (Package_for_RevisedFix) or an SSU is that LCU.
+  const roles = contents.manifests.map((m) => ({ found: m, role: roleOf(m) }));
+  const main =
+    roles.find((r) => r.role === 'lcu') ??
+    roles.find((r) => r.role !== 'ssu' && r.role !== 'revised-fix') ??
+    roles.find((r) => r.role === 'revised-fix') ??
+    roles[0]!;
+  const manifest = main.found.manifest;
+  const ssu = roles.find((r) => r !== main && r.role === 'ssu')?.found;
+  const kind: UpdateKind = main.role === 'revised-fix' ? 'lcu' : main.role;
+  const architecture = imageArchitecture(manifest.identity.processorArchitecture);
+  const what = `${manifest.identity.name} ${manifest.identity.version}`;
   if (architecture !== media.architecture && architecture !== 'neutral' && architecture !== 'msil') {
-    return reject(`a package for ${architecture} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is ${media.architecture}`);
+    return reject(`a package for ${architecture} (${what}); this media is ${media.architecture}`);
   }
-  const identity = identityOf(main.manifest);
+  const identity = identityOf(main.found);
   const wanted = servicingBuild(media.build);
-  if (identity.build !== undefined && identity.build !== wanted) {
+  if (identity.build !== undefined && identity.build !== wanted && identity.build !== media.build) {
     return reject(
-      `a package for build ${identity.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ''}`,
+      `a package for build ${identity.build} (${what}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ''}`,
     );
   }
+  if (kind === 'optional-component' && /^WinPE-/i.test(manifest.identity.name)) {
+    return reject(`a WinPE optional component (${what}): osmedia does not customise boot.wim or WinRE with optional components`);
+  }
+  let enablesBuild: number | undefined;
+  if (kind === 'enablement') {
+    const enabled = enablementBuild(main.found.marks);
+    enablesBuild = enabled.build;
+    const to = enabled.build ? `${enabled.build}` : 'a later release';
+    if (!media.allowEnablement) {
+      return reject(
+        `an enablement package (${enabled.package}): it switches this media from build ${media.build} to ${to}. osmedia does not change the release by default: set updates.enablement: true (--enablement) to apply it, or use ${to} media`,
+      );
+    }
+  }
+  if (kind === 'other') return reject(`not a package osmedia knows how to place (${what}, release type "${manifest.releaseType || 'none'}")`);
   return {
-    ...base,
+    ...{ file: facts.file, fileName, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout },
     ...identity,
-    kind: kindOf(main.manifest.identity.name),
-    kb: main.manifest.kb || kbFromFileName(fileName),
+    kind,
+    kb: manifest.kb || kbFromFileName(fileName),
     architecture,
-    ssu: ssu ? { ...identityOf(ssu.manifest), entry: ssu.container ?? ssu.entry } : undefined,
+    payloads: roles.map((r) => ({ container: r.found.container, identity: dismIdentity(r.found.manifest.identity), role: r.role })),
+    ssu: ssu ? { ...identityOf(ssu), entry: ssu.container ?? ssu.entry } : undefined,
+    month: monthOf(manifest.created),
+    enablesBuild,
   };
 }
 

@@ -17,6 +17,8 @@ export interface PackageManifest {
   releaseType: string;
   /** The first parent package (e.g. Microsoft-Windows-Foundation-Package 10.0.26100.1), if any. */
   parent?: MumIdentity;
+  /** <assembly creationTimeStamp="2024-11-01T20:12:37Z">: when Microsoft built the package (W10UI :datemum reads it too). */
+  created?: string;
 }
 
 /** Decodes a manifest's bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM. */
@@ -56,11 +58,13 @@ export function parseMum(text: string): PackageManifest {
   const pkg = /<package\b([^>]*)>/.exec(body);
   const parent = /<parent\b[^>]*>\s*<assemblyIdentity\b([^>]*)\/?>/.exec(body);
   const pkgAttributes = attributes(pkg?.[1] ?? '');
+  const assembly = attributes(/<assembly\b([^>]*)>/.exec(body)?.[1] ?? '');
   return {
     identity: identityOf(own[1]!),
     kb: /^KB\d+$/i.test(pkgAttributes.get('identifier') ?? '') ? pkgAttributes.get('identifier')!.toUpperCase() : '',
     releaseType: pkgAttributes.get('releaseType') ?? '',
     parent: parent ? identityOf(parent[1]!) : undefined,
+    created: assembly.get('creationTimeStamp') || undefined,
   };
 }
 

@@ -95,7 +95,12 @@ describe('apply-updates on Linux', () => {
     const result = await runCli(['apply-updates', '--workspace', ws, '--updates', month.dir, '--skip-rejected']);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('install.wim index 2: Windows 11 Enterprise  10.0.26100.1742 → 10.0.26100.2314');
-    expect(result.stderr).toContain('add cumulative update KB5046617 26100.2314.1.7 with checkpoint(s) KB5044284');
+    expect(result.stderr).toContain(
+      'add cumulative update KB5046617 26100.2314.1.7 (its servicing stack 26100.2308.1.2 (SSU-26100.2308-x64.cab) is installed by DISM first)',
+    );
+    // Last month's LCU is named superseded and goes nowhere.
+    expect(result.stderr).toMatch(/superseded KB5044284 \(26100\.2033\.1\.7\): superseded by KB5046617 \(26100\.2314\) and not a checkpoint: never installed/);
+    expect(result.stderr).not.toContain('checkpoint(s) KB5044284');
     expect(result.stderr).toMatch(
       /error: This plan needs DISM, which runs only on Windows: WinRE .*install\.wim index 1, install\.wim index 2, boot\.wim index 1, boot\.wim index 2\. Nothing was changed/,
     );
@@ -132,7 +137,8 @@ describe('apply-updates on Linux', () => {
     const text = await runCli(['apply-updates', '--workspace', ws, '--updates', month.dir, '--dry-run']);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/^target\s+before\s+after\s+operations\s+updates\n/m);
-    expect(text.stdout).toMatch(/^install\.wim:1\s+10\.0\.26100\.1742\s+10\.0\.26100\.2314\s+5\s+KB5046617, KB5044284, KB5045934$/m);
+    expect(text.stdout).toMatch(/^install\.wim:1\s+10\.0\.26100\.1742\s+10\.0\.26100\.2314\s+5\s+KB5046617, KB5045934$/m);
+    expect(text.stdout).toMatch(/^superseded KB5044284 /m);
     const json = await runCli(['apply-updates', '--workspace', ws, '--updates', month.dir, '--dry-run', '--json']);
     const plan = json.json();
     expect(plan.dryRun).toBe(true);

@@ -13,13 +13,13 @@ import { DismFailure } from '../../src/updates/execute.ts';
 import { importMedia } from '../../src/steps/import-media.ts';
 import { stripIndexes } from '../../src/steps/strip-indexes.ts';
 import { hashFile } from '../../src/util/fs.ts';
+import { buildInfoFrom } from '../../src/media/build-info.ts';
 import { node24, readJson, sampleMedia, snapshot, tempDir, testContext } from '../helpers.ts';
 
 let updates: SampleUpdates;
 const ids = {
   lcu: 'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2314.1.7',
   ssu: 'Package_for_ServicingStack_2308~31bf3856ad364e35~amd64~~26100.2308.1.2',
-  cp2: 'Package_for_RollupFix~31bf3856ad364e35~amd64~~26100.2033.1.10',
   safeOs: 'Package_for_SafeOSDU~31bf3856ad364e35~amd64~~26100.2305.1.0',
   dotnet: 'Package_for_DotNetRollup_481~31bf3856ad364e35~amd64~~10.0.9277.1',
 };
@@ -27,14 +27,15 @@ const ids = {
 beforeAll(async () => {
   const all = await buildSampleUpdates({
     dir: path.join(await tempDir(), 'updates'),
-    only: ['lcu', 'checkpoint1', 'checkpoint2', 'safeOs', 'setupDu', 'dotnet'],
+    only: ['lcu', 'checkpoint', 'lastMonth', 'safeOs', 'setupDu', 'dotnet'],
   });
   updates = all;
 });
 
 interface Scenario {
-  failOn?: { match: string[]; code: string; text: string; once?: boolean }[];
+  failOn?: { match: string[]; code: string; text: string; once?: boolean; exitCode?: number }[];
   ubr?: Record<string, number>;
+  build?: Record<string, number>;
   packagesByFile?: Record<string, string[]>;
   stale?: { dir: string; wim: string; index: number; status?: string }[];
 }
@@ -56,8 +57,9 @@ async function setup(scenario: Scenario = {}) {
       stale: scenario.stale ?? [],
       failOn: scenario.failOn ?? [],
       ubr: scenario.ubr ?? { winre: 2305, install: 2314, boot: 2314 },
+      build: scenario.build ?? {},
       packagesByFile: scenario.packagesByFile ?? {
-        [name(updates.files.lcu)]: [ids.ssu, ids.cp2, ids.lcu],
+        [name(updates.files.lcu)]: [ids.ssu, ids.lcu],
         'SSU-26100.2308-x64.cab': [ids.ssu],
         [name(updates.files.safeOs)]: [ids.safeOs],
         [name(updates.files.dotnet)]: [ids.dotnet],
@@ -99,10 +101,12 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(result.result).toBe('succeeded');
     // DISM's redrawn bar ("[=== 20.0% ===]\r[=== 100.0% ===]") arrives as progress events, per operation.
     const progress = context.reporter.events.flatMap((e) => (e.type === 'progress' && e.unit === 'percent' ? [`${e.phase} ${e.done}`] : []));
-    expect(progress).toContain('install.wim index 2: add cumulative update KB5046617 26100.2314.1.7 with checkpoint(s) KB5044284 100');
+    expect(progress).toContain(
+      'install.wim index 2: add cumulative update KB5046617 26100.2314.1.7 (its servicing stack 26100.2308.1.2 (SSU-26100.2308-x64.cab) is installed by DISM first) 100',
+    );
     expect(progress).toContain('install.wim: exporting index 2 20');
     const run = '<ws>/.osmedia/scratch/run';
-    const lcuPath = `${run}/packages/KB5046617/windows11.0-kb5046617-x64_2314.msu`;
+    const lcuPath = `${run}/packages/KB5046617-alone/${path.basename(updates.files.lcu)}`;
     const image = (wim: string, n: number, mount: string, dotnet: boolean) => [
       `/Mount-Image /ImageFile:${run}/${wim} /Index:${n} /MountDir:${run}/mount/${mount}`,
       `/Image:${run}/mount/${mount} /Add-Package /PackagePath:${lcuPath}`,
@@ -135,8 +139,9 @@ describe('apply-updates with DISM (replayed)', () => {
     ]);
     // Every DISM call has /English and its own log; servicing calls have the scratch folder.
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as { calls: string[][]; folders: Record<string, string[]> };
-    // The LCU sits in a folder with only the checkpoint DISM needs; the one the image already contains is left out.
-    expect(state.folders['windows11.0-kb5046617-x64_2314.msu']).toEqual(['windows11.0-kb5044284-x64_2033.msu', 'windows11.0-kb5046617-x64_2314.msu']);
+    // The LCU sits in a folder of its own: the checkpoint the images already contain and last month's LCU are left out.
+    expect(state.folders[path.basename(updates.files.lcu)]).toEqual([path.basename(updates.files.lcu)]);
+    expect(state.calls.some((c) => c.join(' ').includes('kb5044284') || c.join(' ').includes('kb5043080'))).toBe(false);
     expect(state.calls.every((c) => c.includes('/English') && c.some((a) => a.startsWith('/LogPath:')))).toBe(true);
     expect(state.calls.filter((c) => c.some((a) => a.startsWith('/Image:'))).every((c) => c.some((a) => a.startsWith('/ScratchDir:')))).toBe(true);
     expect(new Set(state.calls.map((c) => c.find((a) => a.startsWith('/LogPath:')))).size).toBe(state.calls.length);
@@ -145,8 +150,10 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(manifest.bootWim.images.map((i: any) => i.version)).toEqual(['10.0.26100.2314', '10.0.26100.2314']);
     const byTarget = (t: string) => manifest.updates.filter((u: any) => u.target === t).map((u: any) => u.kb + ' ' + u.kind);
     expect(byTarget('winre')).toEqual(['KB5046617 ssu', 'KB5046620 safe-os']);
-    expect(byTarget('install.wim:1')).toEqual(['KB5046617 lcu', 'KB5044284 lcu', 'KB5045934 dotnet']);
-    expect(byTarget('boot.wim:2')).toEqual(['KB5046617 lcu', 'KB5044284 lcu']);
+    expect(byTarget('install.wim:1')).toEqual(['KB5046617 lcu', 'KB5045934 dotnet']);
+    expect(byTarget('boot.wim:2')).toEqual(['KB5046617 lcu']);
+    expect(manifest.winre).toEqual({ from: 'install.wim:1', before: '10.0.26100.1742', after: '10.0.26100.2305' });
+    expect(result.summary['superseded']).toEqual([expect.objectContaining({ kb: 'KB5044284' })]);
     expect(byTarget('media')).toEqual(['KB5046619 setup']);
     expect(manifest.updates.every((u: any) => /^[0-9a-f]{64}$/.test(u.sha256))).toBe(true);
     // The serviced WinRE is inside every edition; setup.exe on the media is boot.wim index 2's.
@@ -163,7 +170,7 @@ describe('apply-updates with DISM (replayed)', () => {
     expect((await wimlib.info(path.join(workspace, 'media', 'sources', 'boot.wim'))).bootIndex).toBe(2);
     expect(result.summary['verified']).toEqual(
       expect.arrayContaining([
-        'WinRE: 10.0.26100.2305 as planned',
+        'WinRE: 10.0.26100.2305 as planned (was 10.0.26100.1742)',
         'install.wim index 2: 10.0.26100.2314 as planned',
         'sources/setup.exe equals boot.wim index 2',
       ]),
@@ -222,7 +229,9 @@ describe('apply-updates with DISM (replayed)', () => {
     const boot = path.join(await tempDir(), 'boot');
     await wimlib.extractFiles(path.join(workspace, 'media', 'sources', 'boot.wim'), 2, ['sources/setup.exe'], boot);
     expect(await hashFile(path.join(workspace, 'media', 'sources', 'setup.exe'))).toBe(await hashFile(path.join(boot, 'setup.exe')));
-    expect(result.summary['verified']).toEqual(expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned', 'sources/setup.exe equals boot.wim index 2']));
+    expect(result.summary['verified']).toEqual(
+      expect.arrayContaining(['WinRE: 10.0.26100.2305 as planned (was 10.0.26100.1742)', 'sources/setup.exe equals boot.wim index 2']),
+    );
   });
 
   it('0x800f0823 midway: the image is discarded, the workspace is unchanged, and the message says what to do', async () => {
@@ -326,7 +335,7 @@ describe('apply-updates with DISM (replayed)', () => {
     expect((result.summary['failures'] as any[]).map((f) => `${f.target} ${f.code}`)).toEqual(['install.wim:2 0x800f081f']);
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.updates.filter((u: any) => u.target === 'install.wim:2').map((u: any) => u.kb)).toEqual(['KB5045934']);
-    expect(manifest.updates.filter((u: any) => u.target === 'install.wim:1').map((u: any) => u.kb)).toEqual(['KB5046617', 'KB5044284', 'KB5045934']);
+    expect(manifest.updates.filter((u: any) => u.target === 'install.wim:1').map((u: any) => u.kb)).toEqual(['KB5046617', 'KB5045934']);
     expect(context.reporter.messages('warning')).toContain(
       'install.wim index 2: Windows 11 Enterprise: not verified against the plan (failures were recorded under --continue-on-error)',
     );
@@ -359,7 +368,7 @@ describe('apply-updates with DISM (replayed)', () => {
     ]);
     const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
     expect(manifest.updates.filter((u: any) => u.kind === 'dotnet')).toEqual([]);
-    expect(manifest.updates.filter((u: any) => u.kind === 'lcu' && u.target === 'install.wim:1')).toHaveLength(2);
+    expect(manifest.updates.filter((u: any) => u.kind === 'lcu' && u.target === 'install.wim:1')).toHaveLength(1);
     expect(context.reporter.messages('warning').some((w) => w.includes('0x800f081e (the package is not applicable'))).toBe(true);
   });
 
@@ -379,5 +388,60 @@ describe('apply-updates with DISM (replayed)', () => {
       'install.wim index 1: Windows 11 Education: after servicing it is 10.0.26100.2033, but the plan predicted 10.0.26100.2314 (from KB5046617)',
     );
     expect((await readJson(path.join(wrongBuild.workspace, 'osmedia-manifest.json'))).installWim.images[0].version).toBe('10.0.26100.1742');
+  });
+  it("11. 0x800F0806 from install.wim's component cleanup is a warning (Microsoft's sample): servicing goes on, the summary shows it", async () => {
+    const pending = { code: '0x800f0806', text: 'The operation could not be completed due to pending operations.', exitCode: -2146498554 };
+    const { workspace, calls } = await setup({ failOn: [{ match: ['/mount/install-1', '/StartComponentCleanup'], ...pending }] });
+    const context = testContext(workspace);
+    const result = await runStep(applyUpdates, { from: updates.dir }, context, 'test');
+    expect(result.result).toBe('succeeded');
+    expect(result.summary['warnings']).toEqual([
+      expect.stringMatching(/^install\.wim index 1: Windows 11 Education: component cleanup failed with 0x800F0806 \(CBS_E_PENDING/),
+    ]);
+    expect(result.message).toMatch(/; 1 warning\(s\); install\.wim 10\.0\.26100\.2314$/);
+    expect(context.reporter.messages('warning').join('\n')).toContain('servicing goes on without it');
+    // The .NET CU after cleanup still went in, and the image was committed.
+    expect((await calls()).filter((c) => c.includes('/mount/install-1 ')).map((c) => c.split(' ')[1])).toContain('/Add-Package');
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.updates.filter((u: any) => u.target === 'install.wim:1').map((u: any) => u.kb)).toEqual(['KB5046617', 'KB5045934']);
+
+    // In boot.wim the same code stops the run: Microsoft's sample only lets it pass for the main OS.
+    const boot = await setup({ failOn: [{ match: ['/mount/boot-1', '/StartComponentCleanup'], ...pending }] });
+    await expect(apply(boot.workspace)).rejects.toThrow(/^DISM failed in boot\.wim index 1: Microsoft Windows PE \(amd64\) cleaning up components: 0x800f0806/);
+  });
+
+  it("11. any other DISM failure stops the run, quoting DISM's error line and the log DISM names", async () => {
+    const { workspace } = await setup({
+      failOn: [{ match: ['/mount/install-1', 'ndp481'], code: '0x800f081e', text: 'The specified package is not applicable to this image.' }],
+    });
+    const before = await snapshot(path.join(workspace, 'media'));
+    const error = (await apply(workspace).catch((e: unknown) => e)) as DismFailure;
+    expect(error).toBeInstanceOf(DismFailure);
+    expect(error.message).toBe(
+      'DISM failed in install.wim index 1: Windows 11 Education adding KB5045934: 0x800f081e (the package is not applicable to this image (another build, architecture or edition, or already superseded)). DISM said: "Error: 0x800f081e The specified package is not applicable to this image.".',
+    );
+    expect(error.fix).toContain("DISM's log: C:\\Windows\\Logs\\DISM\\dism.log.");
+    expect(error.fix).toContain(`DISM's output: ${error.logPath}`);
+    expect(await snapshot(path.join(workspace, 'media'))).toBe(before);
+  });
+
+  it('5. an enablement package opted into is applied before the LCU; the manifest and the build file record the new version', async () => {
+    const ekb = await buildSampleUpdates({ dir: path.join(await tempDir(), 'ekb'), only: ['lcu', 'enablement'] });
+    const ekbId = 'Package_for_KB5054156~31bf3856ad364e35~amd64~~26100.4061.1.1';
+    const { workspace, calls } = await setup({
+      build: { install: 26200 },
+      packagesByFile: { [path.basename(ekb.files.lcu)]: [ids.ssu, ids.lcu], [path.basename(ekb.files.enablement!)]: [ekbId] },
+    });
+    await expect(runStep(applyUpdates, { from: ekb.dir }, testContext(workspace), 'test')).rejects.toThrow(
+      /an enablement package .* from build 26100 to 26200/,
+    );
+    const result = await runStep(applyUpdates, { from: ekb.dir, enablement: true }, testContext(workspace), 'test');
+    expect(result.result).toBe('succeeded');
+    const adds = (await calls()).filter((c) => c.includes('/mount/install-1 /Add-Package')).map((c) => path.basename(c.split('/PackagePath:')[1]!));
+    expect(adds).toEqual([path.basename(ekb.files.enablement!), path.basename(ekb.files.lcu)]);
+    const manifest = await readJson(path.join(workspace, 'osmedia-manifest.json'));
+    expect(manifest.installWim.images.map((i: any) => i.version)).toEqual(['10.0.26200.2314', '10.0.26200.2314']);
+    expect(manifest.bootWim.images.map((i: any) => i.version)).toEqual(['10.0.26100.2314', '10.0.26100.2314']);
+    expect(buildInfoFrom(manifest, { stampedAt: 'now', recipeRevision: 'r', osmediaVersion: 'v' }).build).toBe('10.0.26200.2314');
   });
 });

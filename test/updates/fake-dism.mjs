@@ -61,6 +61,9 @@ if (has('Get-MountedWimInfo')) {
   if (has('Commit') && mount) {
     const ubr = state.ubr[kindOf(mount.wim)];
     if (ubr !== undefined) wimlib('info', mount.wim, String(mount.index), '--image-property', `WINDOWS/VERSION/SPBUILD=${ubr}`);
+    // An enablement package changes the build DISM writes into the image XML (26100 → 26200).
+    const build = mount.added.some((id) => /enablement|Package_for_KB5054156/i.test(id)) ? state.build?.[kindOf(mount.wim)] : undefined;
+    if (build !== undefined) wimlib('info', mount.wim, String(mount.index), '--image-property', `WINDOWS/VERSION/BUILD=${build}`);
     const winre = path.join(dir, 'Windows', 'System32', 'Recovery', 'Winre.wim');
     if (existsSync(winre)) wimlib('update', mount.wim, String(mount.index), `--command=add '${winre}' '/Windows/System32/Recovery/Winre.wim'`);
   }
