@@ -22,8 +22,12 @@ export function sevenZipPath(): string {
 
 export interface ArchiveEntry {
   path: string;
+  /** The name exactly as 7-Zip printed it (before '\\' became '/'): what safe-extract judges. */
+  raw?: string;
   size: number;
   folder: boolean;
+  /** Where a symbolic or hard link entry points (tar, WIM); absent for plain files. */
+  link?: string;
 }
 
 export interface ArchiveListing {
@@ -52,7 +56,14 @@ export function parseSevenZipListing(output: string): ArchiveListing {
     }
     const entryPath = fields.get('Path');
     if (!entryPath) continue;
-    entries.push({ path: entryPath.replaceAll('\\', '/'), size: Number(fields.get('Size') || 0), folder: fields.get('Folder') === '+' });
+    const link = fields.get('Symbolic Link') || fields.get('Hard Link') || (fields.get('Mode')?.startsWith('l') ? '?' : undefined);
+    entries.push({
+      path: entryPath.replaceAll('\\', '/'),
+      raw: entryPath,
+      size: Number(fields.get('Size') || 0),
+      folder: fields.get('Folder') === '+',
+      ...(link ? { link } : {}),
+    });
   }
   return { type, volumeId, entries };
 }
@@ -88,7 +99,8 @@ export class SevenZip {
 
   async list(archive: string): Promise<ArchiveListing> {
     try {
-      const { stdout } = await runTool({ tool: '7-Zip', file: this.file, args: ['l', '-slt', archive] });
+      // `--` ends the switches: no file name, however it starts, is read as one (issue 16.9).
+      const { stdout } = await runTool({ tool: '7-Zip', file: this.file, args: ['l', '-slt', '--', archive] });
       return parseSevenZipListing(stdout);
     } catch (error) {
       if (error instanceof ToolError && error.toolExitCode !== undefined) {
@@ -101,8 +113,14 @@ export class SevenZip {
     }
   }
 
+  /**
+   * `--` before the archive and the entry names: an entry named "-oINJECTED.cab" inside an MSU would
+   * otherwise be read as a second -o switch and send the extraction elsewhere (issue 16.9). No -snld:
+   * that undocumented switch turns off 7-Zip's refusal of links that point outside the output folder
+   * (7-Zip 25.01 release notes name -snld20 as the bypass of those checks).
+   */
   extractArgs(archive: string, destDir: string, paths: readonly string[] = []): string[] {
-    return ['x', archive, `-o${destDir}`, '-y', '-bsp1', '-bso0', '-snld', ...paths];
+    return ['x', `-o${destDir}`, '-y', '-bsp1', '-bso0', '--', archive, ...paths];
   }
 
   async extract(archive: string, destDir: string, options: { paths?: readonly string[]; onProgress?: ProgressCallback; logDir?: string } = {}): Promise<void> {

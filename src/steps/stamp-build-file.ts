@@ -23,7 +23,12 @@ const relativeMediaPath = z
 export const StampOptionsSchema = z.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
-  revision: z.string().min(1).optional(),
+  revision: z
+    .string()
+    .min(1)
+    // A newline in the revision would forge lines in the build file that technicians trust (issue 16.12).
+    .refine((r) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(r), 'a revision is one line: no newline or other control character')
+    .optional(),
   /** Folder of the recipe, to find its git commit (set by `osmedia run`). */
   recipeDir: z.string().optional(),
 });

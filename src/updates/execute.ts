@@ -19,6 +19,7 @@ import type { Reporter } from '../util/events.ts';
 import { runTool } from '../util/exec.ts';
 import { faultPoint } from '../util/fault.ts';
 import { exists, hashFile, listTree } from '../util/fs.ts';
+import { safeExtract } from '../util/safe-extract.ts';
 import { describeOperation, type AppliedUpdate, type Operation, type PackageRef, type PlanTarget, type ServicingPlan } from './plan.ts';
 
 export interface ExecuteOptions {
@@ -514,7 +515,7 @@ export class ServicingRun {
         this.info(`media: ${describeOperation(op)}`);
         const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
         cleanup.push(dir);
-        await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
+        await safeExtract(sevenZip, op.package.file, dir, { logDir: workspace.logsDir }); // names, size, links judged first (issue 16)
         for (const file of await listTree(dir)) staged.set(`sources/${file.path}`, path.join(dir, ...file.path.split('/')));
       }
       if (op.action === 'copy-from-boot') {
