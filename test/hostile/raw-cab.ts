@@ -61,3 +61,35 @@ export async function writeRawCab(file: string, entries: readonly RawEntry[]): P
   await writeFile(file, rawCab(entries));
   return file;
 }
+
+/**
+ * A POSIX ustar archive, names and link targets exactly as given (a hostile "Setup DU" can be any
+ * format 7-Zip opens; 7-Zip picks the format from the content, not the .cab name). Format: POSIX.1
+ * pax/ustar header, 512-byte blocks: name[100], mode[8], uid[8], gid[8], size[12], mtime[12],
+ * chksum[8], typeflag ('0' file, '2' symlink), linkname[100], "ustar\0" "00".
+ */
+export function rawTar(entries: readonly (RawEntry & { symlink?: string })[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const data = entry.symlink !== undefined ? Buffer.alloc(0) : typeof entry.data === 'string' ? Buffer.from(entry.data) : entry.data;
+    const header = Buffer.alloc(512);
+    const field = (text: string, at: number, width: number) => header.write(text, at, width, 'utf8');
+    const octal = (n: number, at: number, width: number) => field(`${n.toString(8).padStart(width - 1, '0')}\0`, at, width);
+    field(entry.name, 0, 100);
+    octal(0o644, 100, 8);
+    octal(0, 108, 8);
+    octal(0, 116, 8);
+    octal(data.length, 124, 12);
+    octal(1730419200, 136, 12);
+    header.fill(' ', 148, 156);
+    field(entry.symlink !== undefined ? '2' : '0', 156, 1);
+    if (entry.symlink !== undefined) field(entry.symlink, 157, 100);
+    field('ustar\0', 257, 6);
+    field('00', 263, 2);
+    const sum = header.reduce((a, b) => a + b, 0);
+    field(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
