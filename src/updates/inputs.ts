@@ -174,7 +174,9 @@ export async function classifyUpdates(
       result = classifyPackage({ file: file.file, size: file.size, sha256: hashes.get(file.file)!, pinned: Boolean(file.pin) }, contents, media);
     } catch (error) {
       if (!(error instanceof MediaError)) throw error;
-      result = { file: file.file, fileName: path.basename(file.file), reason: `cannot be opened as a package (${error.message})` };
+      // Named by where the user put it, not by the run's copy of it.
+      const said = file.origin ? error.message.replaceAll(file.file, file.origin) : error.message;
+      result = { file: file.file, fileName: path.basename(file.file), reason: `cannot be opened as a package (${said})` };
     }
     if (isRejection(result)) rejections.push(result);
     else accepted.push(result);
