@@ -8,6 +8,7 @@ import { buildInfoFrom, renderBuildText } from '../media/build-info.ts';
 import { fingerprintFiles, withFiles, type FileEntry } from '../media/manifest.ts';
 import { UsageError } from '../util/errors.ts';
 import { hashFile } from '../util/fs.ts';
+import { relativePathProblem } from '../util/safe-extract.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
 import type { Step } from './types.ts';
 
@@ -18,7 +19,12 @@ const relativeMediaPath = z
   .string()
   .min(1)
   .refine((p) => !path.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes('..'), 'a path relative to the media root, without ".."')
-  .refine((p) => !p.toLowerCase().endsWith('.json'), 'a text file name; the JSON twin is written beside it with .json');
+  .refine((p) => !p.toLowerCase().endsWith('.json'), 'a text file name; the JSON twin is written beside it with .json')
+  // Also no drive letter, control character, "." part or name Windows cannot hold (issue 16.11).
+  .superRefine((p, ctx) => {
+    const problem = relativePathProblem(p.replace(/^\.\//, ''));
+    if (problem) ctx.addIssue({ code: 'custom', message: `a path relative to the media root, not ${problem}` });
+  });
 
 export const StampOptionsSchema = z.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE),

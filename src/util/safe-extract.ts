@@ -40,6 +40,14 @@ export function entryNameProblem(raw: string, platform: NodeJS.Platform = proces
   return undefined;
 }
 
+/**
+ * Why a relative output path from a recipe or a flag (taskSequence.out, stamp.file) is not a plain
+ * path below its folder; "/" and "\\" both separate folders there, as on Windows (issue 16.11).
+ */
+export function relativePathProblem(value: string): string | undefined {
+  return entryNameProblem(value.replaceAll('\\', '/').replace(/\/+$/, ''), 'win32');
+}
+
 /** Free bytes for an unprivileged writer on the disk that holds dir; undefined when unknown (a share reporting 0). */
 async function freeBytes(dir: string): Promise<number | undefined> {
   let probe = path.resolve(dir);
