@@ -106,6 +106,8 @@ export class Workspace {
   /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */
   async tempPath(name: string): Promise<string> {
     await mkdir(this.tmpDir, { recursive: true });
+    // .osmedia or .osmedia/tmp replaced by a link would carry osmedia's own files elsewhere (issue 16.5).
+    await this.assertNoLinkOnTheWay(path.join(this.tmpDir, name));
     return path.join(this.tmpDir, `${Date.now()}-${process.pid}-${name}`);
   }
 

@@ -6,6 +6,11 @@ import path from 'node:path';
 import type { SevenZip } from '../imaging/sevenzip.ts';
 import { MediaError } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
+import { checkEntries, checkRoom } from '../util/safe-extract.ts';
+
+/** Limits for what reading a package writes: its manifest, and an MSU's inner packages (a 2025 LCU's WIM is a few GB). */
+const MUM_CAP = 64 * 1024 * 1024;
+const INNER_CAP = 32 * 1024 ** 3;
 import { decodeMum, parseMum, type PackageManifest } from './mum.ts';
 
 export interface FoundManifest {
@@ -34,6 +39,7 @@ async function manifestIn(sevenZip: SevenZip, archive: string, work: string): Pr
   // A multi-image WIM lists its images as folders "1/", "2/"; update packages hold one image.
   const entry = listing.entries.find((e) => !e.folder && /^(\d+\/)?update\.mum$/i.test(e.path));
   if (!entry) return undefined;
+  await checkRoom(archive, entry.size, path.join(work, 'x'), MUM_CAP); // an update.mum is kilobytes
   await mkdir(work, { recursive: true });
   await sevenZip.extract(archive, work, { paths: [entry.path] });
   const file = path.join(work, ...entry.path.split('/'));
@@ -52,6 +58,8 @@ export async function readPackage(sevenZip: SevenZip, file: string, work: string
   await rm(work, { recursive: true, force: true });
   try {
     const listing = await sevenZip.list(file);
+    // A package with a hostile entry name or a link is refused here, at plan time, before any of it is written (issue 16.10).
+    checkEntries(file, listing.entries);
     const entries = listing.entries.filter((e) => !e.folder).map((e) => e.path);
     const own = await manifestIn(sevenZip, file, path.join(work, 'own'));
     if (own) return { file, type: listing.type, layout: 'cab', entries, manifests: [{ entry: 'update.mum', manifest: own }] };
@@ -60,6 +68,9 @@ export async function readPackage(sevenZip: SevenZip, file: string, work: string
     const manifests: FoundManifest[] = [];
     if (inner.length > 0) {
       const innerDir = path.join(work, 'inner');
+      // The inner files are written before they are read: a bomb inside an MSU must not fill the disk (issue 16.6).
+      const innerBytes = listing.entries.filter((e) => inner.includes(e.path)).reduce((sum, e) => sum + e.size, 0);
+      await checkRoom(file, innerBytes, innerDir, INNER_CAP);
       await sevenZip.extract(file, innerDir, { paths: inner });
       for (const [i, name] of inner.entries()) {
         const innerFile = path.join(innerDir, name);

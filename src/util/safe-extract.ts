@@ -93,6 +93,26 @@ async function linksBelow(root: string): Promise<string[]> {
   return found;
 }
 
+/**
+ * Refuses to write `declared` bytes of an archive into destDir when that is more than the cap or
+ * than the free space of destDir's disk (minus a margin); returns the free bytes (undefined: unknown).
+ */
+export async function checkRoom(archive: string, declared: number, destDir: string, cap: number): Promise<number | undefined> {
+  if (declared > cap) {
+    throw new MediaError(`${path.basename(archive)} declares ${mib(declared)} of files, more than the ${mib(cap)} an update package may expand to`, {
+      fix: 'This is not a genuine update package (a Setup Dynamic Update expands to a few hundred MB at most): remove it and download it again from the Microsoft Update Catalog. Nothing was written.',
+    });
+  }
+  const free = await freeBytes(path.dirname(destDir));
+  if (free !== undefined && declared + FREE_MARGIN > free) {
+    throw new MediaError(
+      `Not enough free space to expand ${path.basename(archive)}: it declares ${mib(declared)}, the disk of ${path.dirname(destDir)} has ${mib(free)} free`,
+      { fix: 'Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. Nothing was written.' },
+    );
+  }
+  return free;
+}
+
 export interface SafeExtractOptions {
   logDir?: string;
   /** The largest expansion allowed; default DEFAULT_EXPAND_CAP (OSMEDIA_MAX_EXPAND_BYTES overrides it). */
@@ -107,21 +127,7 @@ export async function safeExtract(sevenZip: SevenZip, archive: string, destDir: 
   const listing = await sevenZip.list(archive);
   checkEntries(archive, listing.entries);
   const declared = listing.entries.reduce((sum, e) => sum + (e.folder ? 0 : e.size), 0);
-  const cap = options.maxBytes ?? (Number(process.env.OSMEDIA_MAX_EXPAND_BYTES) || DEFAULT_EXPAND_CAP);
-  if (declared > cap) {
-    throw new MediaError(`${path.basename(archive)} declares ${mib(declared)} of files, more than the ${mib(cap)} an update package may expand to`, {
-      fix: 'This is not a genuine Setup Dynamic Update (they expand to a few hundred MB at most): remove it and download it again from the Microsoft Update Catalog. Nothing was written.',
-    });
-  }
-  const free = await freeBytes(path.dirname(destDir));
-  if (free !== undefined && declared + FREE_MARGIN > free) {
-    throw new MediaError(
-      `Not enough free space to expand ${path.basename(archive)}: it declares ${mib(declared)}, the disk of ${path.dirname(destDir)} has ${mib(free)} free`,
-      {
-        fix: 'Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. Nothing was written.',
-      },
-    );
-  }
+  await checkRoom(archive, declared, destDir, options.maxBytes ?? (Number(process.env.OSMEDIA_MAX_EXPAND_BYTES) || DEFAULT_EXPAND_CAP));
   await mkdir(destDir, { recursive: true });
   try {
     await sevenZip.extract(archive, destDir, { logDir: options.logDir });

@@ -5,7 +5,10 @@ import { execa } from 'execa';
 import { mkdir, readFile, readdir, statfs, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SevenZip } from '../../src/imaging/sevenzip.ts';
 import { runTool } from '../../src/util/exec.ts';
+import { safeExtract } from '../../src/util/safe-extract.ts';
+import { rawCab, rawTar } from './raw-cab.ts';
 import { readJson, runCli, sampleMedia, snapshot, tempDir } from '../helpers.ts';
 
 const SETUP_DU = 'windows11.0-kb5046619-x64_setup.cab';
@@ -13,6 +16,7 @@ const BOMB_BYTES = 256 * 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
 let mountPoint: string | undefined;
 let bombDir: string;
+let msuBombDir: string;
 
 beforeAll(async () => {
   const src = path.join(await tempDir(), 'bomb');
@@ -24,6 +28,19 @@ beforeAll(async () => {
   bombDir = await tempDir();
   await runTool(
     { tool: 'gcab', file: 'gcab', args: ['-c', '-z', path.join(bombDir, SETUP_DU), 'appraiserres.dll', 'setuphost.exe', 'sxs/zeros.bin'] },
+    { cwd: src },
+  );
+  // The same inside an MSU: an inner "WIM" that osmedia writes out to read its update.mum.
+  await writeFile(path.join(src, 'Windows11.0-KB5046617-x64.wim'), '');
+  await truncate(path.join(src, 'Windows11.0-KB5046617-x64.wim'), BOMB_BYTES);
+  await writeFile(path.join(src, 'Windows11.0-KB5046617-x64.psf'), 'placeholder');
+  msuBombDir = await tempDir();
+  await runTool(
+    {
+      tool: 'gcab',
+      file: 'gcab',
+      args: ['-c', '-z', path.join(msuBombDir, 'windows11.0-kb5046617-x64.msu'), 'Windows11.0-KB5046617-x64.wim', 'Windows11.0-KB5046617-x64.psf'],
+    },
     { cwd: src },
   );
 });
@@ -70,6 +87,12 @@ describe('a decompression bomb as the Setup DU (16.6)', () => {
     expect(result.stderr).toContain('fix: Free space on the workspace disk');
     expect(await stateOf(ws)).toEqual(before);
     expect(await free(small)).toBe(freeBefore);
+
+    // Reading an MSU writes its inner packages out first: that is refused the same way, at plan time.
+    const msu = await runCli(['apply-updates', '--workspace', ws, '--updates', msuBombDir, '--dry-run']);
+    expect(msu.stderr + msu.stdout).toMatch(/Not enough free space to expand windows11\.0-kb5046617-x64\.msu: it declares 256\.0 MiB/);
+    expect(await stateOf(ws)).toEqual(before);
+    expect(await free(small)).toBe(freeBefore);
   });
 
   it('a Setup DU that breaks half way through its expansion leaves no partial files behind', async () => {
@@ -87,6 +110,32 @@ describe('a decompression bomb as the Setup DU (16.6)', () => {
     expect(result.exitCode, result.stdout).toBe(1);
     expect(result.stderr).toMatch(/error: Extracting .*windows11\.0-kb5046619-x64_setup\.cab failed/);
     expect(await stateOf(ws)).toEqual(before); // .osmedia/tmp included: the half-expanded folder is gone
+  });
+
+  it('safeExtract itself (where the Setup DU is expanded) refuses hostile names and links, writing nothing', async () => {
+    const dir = await tempDir();
+    for (const [name, bytes] of [
+      [
+        'names.cab',
+        rawCab([
+          { name: 'ok.txt', data: 'x' },
+          { name: 'C:\\evil.txt', data: 'e' },
+        ]),
+      ],
+      [
+        'link.cab',
+        rawTar([
+          { name: 'ok.txt', data: 'x' },
+          { name: 'sub', data: '', symlink: '../..' },
+        ]),
+      ],
+    ] as const) {
+      const archive = path.join(dir, name);
+      await writeFile(archive, bytes);
+      const dest = path.join(dir, `${name}-out`);
+      await expect(safeExtract(new SevenZip(), archive, dest)).rejects.toThrow(new RegExp(`${name} holds 1 entry that cannot be written safely`));
+      await expect(readdir(dest)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
   });
 
   it('is refused by the cap on a disk that would hold it (OSMEDIA_MAX_EXPAND_BYTES lowers the cap for the test)', async () => {
