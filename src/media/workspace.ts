@@ -53,6 +53,7 @@ export class Workspace {
 
   /** Creates the workspace and its state folder, proving it is writable. */
   async ensureWritable(): Promise<void> {
+    await this.assertNoLinkOnTheWay(path.join(this.stateDir, 'probe')); // .osmedia as a link: refused, named (issue 16.5)
     try {
       await mkdir(this.stateDir, { recursive: true });
       const probe = path.join(this.stateDir, `.probe-${process.pid}`);
@@ -69,6 +70,7 @@ export class Workspace {
 
   /** Takes the workspace lock for one command; a lock left by a dead process on this host is stale. */
   async lock(command: string, reporter: Reporter): Promise<() => Promise<void>> {
+    await this.assertNoLinkOnTheWay(this.lockPath);
     return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter });
   }
 

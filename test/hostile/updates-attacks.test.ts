@@ -2,7 +2,7 @@
 // 9, 10), performed for real through the CLI: a file swapped on the share while osmedia runs,
 // crafted Setup DUs with hostile entry names and links, a link planted in the workspace media, an
 // MSU whose inner file is named like a 7-Zip switch, and a SHA256SUMS that pins a file twice.
-import { chmod, lstat, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sevenZipPath } from '../../src/imaging/sevenzip.ts';
@@ -142,6 +142,21 @@ describe('a link planted in the workspace media (16.5)', () => {
       await rm(link);
     }
     expect(await state(ws)).toEqual(before);
+  });
+});
+
+describe('the workspace state folder planted as a link (16.5)', () => {
+  it('import-media refuses it, naming it, and writes nothing where it points', async () => {
+    const sample = await sampleMedia();
+    const outside = await tempDir();
+    const target = path.join(await tempDir(), 'ws');
+    await mkdir(target);
+    await symlink(outside, path.join(target, '.osmedia'));
+    const result = await runCli(['import-media', '--source', sample.isoPath!, '--workspace', target]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/error: Refusing to write \.osmedia\/\S+: \.osmedia in the workspace is a link, and osmedia never writes through one/);
+    expect(await readdir(outside)).toEqual([]);
+    expect((await readdir(target)).sort()).toEqual(['.osmedia']);
   });
 });
 
