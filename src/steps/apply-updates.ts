@@ -148,6 +148,7 @@ export const applyUpdates: Step<ApplyUpdatesOptions> = {
   },
 };
 
+/** apply() once the updates are the run's own copies (the inner block keeps the old body as it was, for easy merges). */
 async function applyPrepared(context: StepContext, manifest: Manifest, options: ApplyUpdatesOptions, prepared: Prepared): Promise<StepChange> {
   {
     const { reporter } = context;
