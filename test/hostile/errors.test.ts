@@ -36,6 +36,16 @@ describe('system errors get the osmedia form (16.13)', () => {
     expectOsmediaForm(result.stderr);
   });
 
+  it('sample --out below a file (ENOTDIR from mkdir)', async () => {
+    const file = path.join(await tempDir(), 'a-file');
+    await writeFile(file, 'x');
+    const result = await runCli(['sample', '--out', path.join(file, 'media')]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`Could not create the folder ${path.join(file, 'media')}: a part of the path is a file, not a folder (ENOTDIR)`);
+    expect(result.stderr).toContain('fix: Correct the path: every part but the last must be a folder.');
+    expectOsmediaForm(result.stderr);
+  });
+
   it('--junit naming a folder (EISDIR from rename)', async () => {
     const dir = await tempDir();
     await mkdir(path.join(dir, 'reports'));
