@@ -142,7 +142,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return outcome.exitCode ?? ExitCode.ok;
   } catch (error) {
     await writeReports({ ok: false, command: name, error: describeError(error) }, describeError(error)).catch((e: unknown) =>
-      io.stderr.write(`warning: could not write the reports: ${(e as Error).message}\n`),
+      io.stderr.write(`warning: could not write the reports: ${describeError(e).message}\n`),
     );
     return fail(error);
   }

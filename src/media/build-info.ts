@@ -50,6 +50,19 @@ export function buildInfoFrom(manifest: Manifest, details: { stampedAt: string; 
   };
 }
 
+/**
+ * A value as one line of the text file: control characters (CR, LF, TAB, NUL…), NEL and the Unicode
+ * line and paragraph separators are written as visible \\xHH / \\uHHHH escapes, so a value from a
+ * recipe, a media label or an image name cannot forge extra lines (issue 16.12). The JSON twin needs
+ * nothing: JSON.stringify escapes them itself.
+ */
+export function oneLine(value: unknown): string {
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** One line per update, with where it went: "KB5046617 (cumulative update: install.wim:1, boot.wim:1)". */
 function updateLines(updates: readonly Record<string, unknown>[]): string[] {
   const groups = new Map<string, { kind: string; targets: string[] }>();
@@ -59,28 +72,31 @@ function updateLines(updates: readonly Record<string, unknown>[]): string[] {
     if (update['target'] && !group.targets.includes(String(update['target']))) group.targets.push(String(update['target']));
     groups.set(key, group);
   }
-  return [...groups].map(([key, g]) => `  ${key} (${KIND_TITLES[g.kind as UpdateKind] ?? g.kind}${g.targets.length ? `: ${g.targets.join(', ')}` : ''})`);
+  return [...groups].map(
+    ([key, g]) => `  ${oneLine(key)} (${oneLine(KIND_TITLES[g.kind as UpdateKind] ?? g.kind)}${g.targets.length ? `: ${oneLine(g.targets.join(', '))}` : ''})`,
+  );
 }
 
 /** The plain-text twin, for people. Windows line endings: it is read with Notepad on endpoints. */
 export function renderBuildText(info: BuildInfo): string {
+  const v = oneLine;
   const lines = [
     'osmedia build information',
     '=========================',
-    `OS build:         ${info.build}`,
-    `Architecture:     ${info.architecture}`,
-    `Languages:        ${info.languages.join(', ')}`,
+    `OS build:         ${v(info.build)}`,
+    `Architecture:     ${v(info.architecture)}`,
+    `Languages:        ${v(info.languages.join(', '))}`,
     `Editions:`,
-    ...info.editions.map((e) => `  ${e.index}: ${e.name} [${e.editionId}] ${e.version}`),
+    ...info.editions.map((e) => `  ${e.index}: ${v(e.name)} [${v(e.editionId)}] ${v(e.version)}`),
     `Updates applied:  ${info.updates.length === 0 ? 'none' : ''}`,
     ...updateLines(info.updates),
-    `Boot manager:     ${info.bootManager}`,
-    `Volume label:     ${info.volumeLabel ?? '(none)'}`,
-    `Source:           ${info.source.path} (${info.source.kind})`,
-    `Source SHA-256:   ${info.source.sha256}`,
-    `Recipe revision:  ${info.recipeRevision}`,
-    `Stamped at:       ${info.stampedAt}`,
-    `osmedia version:  ${info.osmediaVersion}`,
+    `Boot manager:     ${v(info.bootManager)}`,
+    `Volume label:     ${v(info.volumeLabel ?? '(none)')}`,
+    `Source:           ${v(info.source.path)} (${v(info.source.kind)})`,
+    `Source SHA-256:   ${v(info.source.sha256)}`,
+    `Recipe revision:  ${v(info.recipeRevision)}`,
+    `Stamped at:       ${v(info.stampedAt)}`,
+    `osmedia version:  ${v(info.osmediaVersion)}`,
   ];
   return `${lines.join('\r\n')}\r\n`;
 }

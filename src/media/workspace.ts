@@ -5,7 +5,7 @@
 // touches several files is committed through a journal: once the journal is on disk every
 // temporary file is complete and verified, so recovery always rolls forward. Without a journal,
 // leftovers in .osmedia/tmp and .osmedia/staging belong to a run that never committed and are removed.
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../util/errors.ts';
 import type { Reporter } from '../util/events.ts';
@@ -53,6 +53,7 @@ export class Workspace {
 
   /** Creates the workspace and its state folder, proving it is writable. */
   async ensureWritable(): Promise<void> {
+    await this.assertNoLinkOnTheWay(path.join(this.stateDir, 'probe')); // .osmedia as a link: refused, named (issue 16.5)
     try {
       await mkdir(this.stateDir, { recursive: true });
       const probe = path.join(this.stateDir, `.probe-${process.pid}`);
@@ -72,6 +73,7 @@ export class Workspace {
    * this host is stale. waitMs: how long to wait for a live holder (0: fail at once with its name).
    */
   async lock(command: string, reporter: Reporter, waitMs = 0): Promise<() => Promise<void>> {
+    await this.assertNoLinkOnTheWay(this.lockPath);
     return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter, waitMs });
   }
 
@@ -113,6 +115,8 @@ export class Workspace {
   /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */
   async tempPath(name: string): Promise<string> {
     await mkdir(this.tmpDir, { recursive: true });
+    // .osmedia or .osmedia/tmp replaced by a link would carry osmedia's own files elsewhere (issue 16.5).
+    await this.assertNoLinkOnTheWay(path.join(this.tmpDir, name));
     return path.join(this.tmpDir, `${Date.now()}-${process.pid}-${name}`);
   }
 
@@ -121,10 +125,45 @@ export class Workspace {
    * recoverable change. Paths in `renames[].to` and `deletes` are absolute.
    */
   async commit(change: { renames?: { from: string; to: string }[]; deletes?: string[]; manifest: Manifest }): Promise<void> {
+    for (const target of [...(change.renames ?? []).map((r) => r.to), ...(change.deletes ?? [])]) await this.assertNoLinkOnTheWay(target);
     const journal: Journal = { renames: change.renames ?? [], deletes: change.deletes ?? [], manifest: change.manifest };
     await writeFileAtomic(this.journalPath, JSON.stringify(journal));
     faultPoint('journal-written');
     await this.applyJournal(journal);
+  }
+
+  /**
+   * Refuses a write or delete whose path leaves the workspace or passes through a link (a symlink, or
+   * on Windows a junction or other reparse point, which lstat reports as a link). A link planted in
+   * media/ (sources/sub → elsewhere) would otherwise carry a Setup DU's files outside the workspace;
+   * osmedia never creates links there, so it never resolves a path through one (issue 16.5). The
+   * target itself may be a link: rename and rm replace or remove the link, never what it points to.
+   */
+  async assertNoLinkOnTheWay(target: string): Promise<void> {
+    const rel = path.relative(this.root, path.resolve(target));
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new MediaError(`Refusing to write ${target}: it is outside the workspace ${this.root}`, {
+        fix: 'This is a bug or a hostile input; nothing was changed. Report it with the command that was run.',
+      });
+    }
+    const parts = rel.split(path.sep);
+    let current = this.root;
+    for (const part of parts.slice(0, -1)) {
+      current = path.join(current, part);
+      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        throw error;
+      });
+      if (!info) return; // the rest is created by osmedia (mkdir of plain folders)
+      if (info.isSymbolicLink() || !info.isDirectory()) {
+        throw new MediaError(
+          `Refusing to write ${path.relative(this.root, target).split(path.sep).join('/')}: ${path.relative(this.root, current).split(path.sep).join('/')} in the workspace is ${info.isSymbolicLink() ? 'a link' : 'not a folder'}, and osmedia never writes through one`,
+          {
+            fix: `Someone placed it there: remove ${current} (or re-create the workspace with \`osmedia import-media --force\`), then run again. Nothing was changed.`,
+          },
+        );
+      }
+    }
   }
 
   private async applyJournal(journal: Journal): Promise<void> {

@@ -10,14 +10,14 @@ import { dismPath } from '../imaging/dism.ts';
 import { fingerprintFiles, withFiles, type FileEntry, type Manifest } from '../media/manifest.ts';
 import { ServicingRun, type Failure } from '../updates/execute.ts';
 import type { Rejection } from '../updates/classify.ts';
-import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, type UpdateFile } from '../updates/inputs.ts';
+import { checkPins, classifyUpdates, collectUpdateFiles, hashUpdate, takeInputs, type UpdateFile } from '../updates/inputs.ts';
 import { formatPlan, planServicing, requireVersion, type AppliedUpdate, type ServicingPlan } from '../updates/plan.ts';
 import { MediaError } from '../util/errors.ts';
 import { BootManagerSchema, readBootManager, type BootManagerRecord } from '../media/boot/record.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import { check } from './preflight.ts';
 import { engineField, list } from './fields.ts';
-import type { Problem, Step, StepContext } from './types.ts';
+import type { Problem, Step, StepChange, StepContext } from './types.ts';
 
 export const ApplyUpdatesOptionsSchema = z
   .strictObject({
@@ -124,19 +124,36 @@ function mediaTarget(manifest: Manifest, options: ApplyUpdatesOptions) {
   return { architecture: image.architecture, build: Number(image.version.split('.')[2]), allowEnablement: options.enablement };
 }
 
-/** Collects, pins, reads and classifies the updates, and plans them for this workspace. Changes nothing. */
+/**
+ * Collects, pins, reads and classifies the updates, and plans them for this workspace. Changes
+ * nothing in the media. With `inputsDir` (apply), each update is first copied there once and hashed
+ * while copied, and everything after reads only the copies (issue 16.1); without it (plan), the
+ * share's files are hashed and read where they are.
+ */
 export async function prepareServicing(
   context: Pick<StepContext, 'workspace' | 'reporter' | 'sevenZip'>,
   manifest: Manifest,
   options: ApplyUpdatesOptions,
+  inputsDir?: string,
 ): Promise<Prepared> {
-  const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
-  const total = files.reduce((sum, f) => sum + f.size, 0);
+  const collected = await collectUpdateFiles({ from: options.from, files: options.files });
+  const ignored = collected.ignored;
+  const total = collected.files.reduce((sum, f) => sum + f.size, 0);
   let hashed = 0;
-  const hashes = await checkPins(files, (bytes) => {
+  const onBytes = (bytes: number) => {
     hashed += bytes;
-    context.reporter.emit({ type: 'progress', step: 'apply-updates', phase: 'hashing updates', done: hashed, total, unit: 'bytes' });
-  });
+    context.reporter.emit({
+      type: 'progress',
+      step: 'apply-updates',
+      phase: inputsDir ? 'copying and hashing updates' : 'hashing updates',
+      done: hashed,
+      total,
+      unit: 'bytes',
+    });
+  };
+  const { files, hashes } = inputsDir
+    ? await takeInputs(collected.files, inputsDir, onBytes)
+    : { files: collected.files, hashes: await checkPins(collected.files, onBytes) };
   const work = await context.workspace.tempPath('packages');
   const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest, options), work).finally(() =>
     rm(work, { recursive: true, force: true }),
@@ -251,8 +268,21 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
   },
 
   async apply(context, manifest, options) {
+    // The run's own copies of the updates: pinned once, then the only bytes 7-Zip and DISM read (issue 16.1).
+    const inputsDir = await context.workspace.tempPath('inputs');
+    try {
+      return await applyPrepared(context, manifest, options, await prepareServicing(context, manifest, options, inputsDir));
+    } finally {
+      await rm(inputsDir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** apply() once the updates are the run's own copies (the inner block keeps the old body as it was, for easy merges). */
+async function applyPrepared(context: StepContext, manifest: Manifest, options: ApplyUpdatesOptions, prepared: Prepared): Promise<StepChange<ApplyUpdatesSummary>> {
+  {
     const { reporter } = context;
-    const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
+    const { plan, ignored, files: updateFiles } = prepared;
     if (updateFiles.length === 0) {
       // An updates step with nothing to apply is almost always a folder that was not filled this month.
       throw noUpdates(options, ignored);
@@ -364,5 +394,5 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       },
       message: `applied ${kbs.length ? kbs.join(', ') : 'no package'} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ''}${result.warnings.length ? `; ${result.warnings.length} warning(s)` : ''}; install.wim ${build}`,
     };
-  },
-};
+  }
+}

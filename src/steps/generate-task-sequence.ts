@@ -7,18 +7,26 @@ import { DEFAULT_CHECKS, DYNAMIC_UPDATE, PLACEHOLDER_PACKAGE_ID, supportedUpgrad
 import { taskSequenceScript } from '../configmgr/ts-script.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
+import { relativePathProblem } from '../util/safe-extract.ts';
 import { describeImages, selectImages } from './strip-indexes.ts';
 import type { ImageInfo } from '../imaging/types.ts';
 import { check } from './preflight.ts';
 import type { Problem, Step } from './types.ts';
 
 export const TaskSequenceOptionsSchema = z.strictObject({
-  /** Folder for the XML and its summary (default <workspace>/ts). */
+  /** Folder for the XML and its summary (default <workspace>/ts): a folder inside the workspace, outside media/ and .osmedia/. */
   out: z
     .string()
     .min(1)
+    .superRefine((value, ctx) => {
+      // A recipe or a flag may not send osmedia's output elsewhere, nor into what osmedia owns (issue 16.11).
+      const problem = relativePathProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `a folder relative to the workspace, not ${problem}` });
+      else if (/^(media|\.osmedia)([\\/]|$)/i.test(value) || /^osmedia-manifest\.json$/i.test(value))
+        ctx.addIssue({ code: 'custom', message: 'a folder of its own in the workspace, not media/ or .osmedia/ (osmedia keeps those)' });
+    })
     .optional()
-    .meta({ flag: 'out', short: 'o', placeholder: 'DIR', description: 'folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)' }),
+    .meta({ flag: 'out', short: 'o', placeholder: 'DIR', description: 'folder for osmedia-upgrade.xml and its summary, inside the workspace (default <workspace>/ts)' }),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
   edition: z
     .union([z.string().min(1), z.number().int().positive().transform(String)])
@@ -154,6 +162,8 @@ export const generateTaskSequence: Step<TaskSequenceStepOptions, string[], TaskS
     const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
     const description = `${options.scanOnly ? 'Compatibility scan for' : 'In-place upgrade to'} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(', ')}), edition index ${image.index}, from media built by osmedia. ${supportedUpgrades(image.version, image.installationType)}`;
     const out = path.resolve(workspace.root, options.out ?? 'ts');
+    // No folder on the way may be a link planted to carry the files elsewhere (issue 16.11).
+    for (const file of [TS_FILE, TS_SUMMARY, TS_SCRIPT]) await workspace.assertNoLinkOnTheWay(path.join(out, file));
     await mkdir(out, { recursive: true });
     const xmlPath = path.join(out, TS_FILE);
     const summaryPath = path.join(out, TS_SUMMARY);

@@ -149,6 +149,7 @@ export const importMedia: Step<ImportOptions, string[], ImportSummary> = {
     }
     const staged = path.join(workspace.stagingDir, 'media');
     await removeTree(workspace.stagingDir);
+    await workspace.assertNoLinkOnTheWay(path.join(staged, 'x')); // .osmedia planted as a link would carry the media elsewhere (issue 16.5)
     await mkdir(staged, { recursive: true });
 
     let layout: MediaLayout;

@@ -8,6 +8,7 @@ import { buildInfoFrom, renderBuildText } from '../media/build-info.ts';
 import { fingerprintFiles, withFiles, type FileEntry } from '../media/manifest.ts';
 import { UsageError } from '../util/errors.ts';
 import { hashFile } from '../util/fs.ts';
+import { relativePathProblem } from '../util/safe-extract.ts';
 import { OSMEDIA_VERSION } from '../version.ts';
 import { engineField } from './fields.ts';
 import { readBootManager } from '../media/boot/record.ts';
@@ -20,7 +21,12 @@ const relativeMediaPath = z
   .string()
   .min(1)
   .refine((p) => !path.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes('..'), 'a path relative to the media root, without ".."')
-  .refine((p) => !p.toLowerCase().endsWith('.json'), 'a text file name; the JSON twin is written beside it with .json');
+  .refine((p) => !p.toLowerCase().endsWith('.json'), 'a text file name; the JSON twin is written beside it with .json')
+  // Also no drive letter, control character, "." part or name Windows cannot hold (issue 16.11).
+  .superRefine((p, ctx) => {
+    const problem = relativePathProblem(p.replace(/^\.\//, ''));
+    if (problem) ctx.addIssue({ code: 'custom', message: `a path relative to the media root, not ${problem}` });
+  });
 
 export const StampOptionsSchema = z.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE).meta({
@@ -29,12 +35,18 @@ export const StampOptionsSchema = z.strictObject({
     description: 'path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)',
   }),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
-  revision: z.string().min(1).optional().meta({
-    flag: 'revision',
-    placeholder: 'REV',
-    actionEnv: 'GITHUB_SHA',
-    description: "the recipe revision to record (default: none, or the recipe repository's git commit under `run`, or the commit being built in the Action)",
-  }),
+  revision: z
+    .string()
+    .min(1)
+    // A newline in the revision would forge lines in the build file that technicians trust (issue 16.12).
+    .refine((r) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(r), 'a revision is one line: no newline or other control character')
+    .optional()
+    .meta({
+      flag: 'revision',
+      placeholder: 'REV',
+      actionEnv: 'GITHUB_SHA',
+      description: "the recipe revision to record (default: none, or the recipe repository's git commit under `run`, or the commit being built in the Action)",
+    }),
   /** Folder of the recipe, to find its git commit (set by `osmedia run`). */
   recipeDir: z.string().optional(),
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { MediaError } from '../util/errors.ts';
 import { hashFile } from '../util/fs.ts';
 import { stageBootFiles } from '../media/boot/boot-files.ts';
+import { safeExtract } from '../util/safe-extract.ts';
 import type { RunState } from './execute-types.ts';
 import { describeOperation } from './plan-format.ts';
 import type { PlanTarget } from './plan-types.ts';
@@ -27,7 +28,7 @@ export async function stageMedia(
       run.info(`media: ${describeOperation(op)}`);
       const dir = await workspace.tempPath(`setupdu-${op.package.kb || 'x'}`);
       cleanup.push(dir);
-      await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
+      await safeExtract(sevenZip, op.package.file, dir, { logDir: workspace.logsDir }); // names, size, links judged first (issue 16)
       // Names only, from one recursive readdir: a stat per file, all at once (listTree), took 350 MB for a CAB of 60,000 files.
       for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
         if (!entry.isFile()) continue;

@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SevenZip } from '../imaging/sevenzip.ts';
 import { MediaError, UsageError } from '../util/errors.ts';
-import { exists, hashFile, mapLimit } from '../util/fs.ts';
+import { copyFileHashed, exists, hashFile, mapLimit } from '../util/fs.ts';
 import { classifyPackage, dropDuplicates, isRejection, type MediaTarget, type Rejection, type UpdatePackage } from './classify.ts';
 import { readPackage } from './read.ts';
 
@@ -17,7 +17,10 @@ export interface UpdateSource {
 }
 
 export interface UpdateFile {
+  /** The file osmedia reads: the share's file, or after takeInputs() the run's own copy of it. */
   file: string;
+  /** Where it came from (the share), once `file` is a copy. */
+  origin?: string;
   size: number;
   mtimeMs: number;
   pin?: string;
@@ -34,7 +37,16 @@ export function parseSha256Sums(text: string, source = 'SHA256SUMS'): Map<string
       throw new UsageError(`${source} line ${i + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, {
         fix: 'Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder.',
       });
-    pins.set(path.basename(match[2]!.replaceAll('\\', '/')).toLowerCase(), match[1]!.toLowerCase());
+    const name = path.basename(match[2]!.replaceAll('\\', '/')).toLowerCase();
+    const sha256 = match[1]!.toLowerCase();
+    // One file pinned twice with two hashes: which one is meant cannot be known, so neither is trusted
+    // (a "last one wins" rule would let an appended line re-pin a file). Issue 16.8.
+    const earlier = pins.get(name);
+    if (earlier !== undefined && earlier !== sha256)
+      throw new UsageError(`${source} pins ${name} twice with different SHA-256 values (${earlier} and ${sha256}, line ${i + 1})`, {
+        fix: `Keep one line for ${name}: the hash Microsoft publishes for it in the Update Catalog (sha256sum ${name}).`,
+      });
+    pins.set(name, sha256);
   }
   return pins;
 }
@@ -113,6 +125,39 @@ export async function checkPins(files: readonly UpdateFile[], onBytes?: (bytes: 
   return hashes;
 }
 
+/**
+ * Copies every input once into `dir` (the run's own folder), hashing the bytes as they are copied,
+ * and checks each pin against those bytes. From then on only the copies are used: a file swapped on
+ * the share after this point changes nothing, and the hashes returned (which the manifest records)
+ * are those of the bytes actually serviced. Hashing the share and letting 7-Zip and DISM read it
+ * again later was a time-of-check/time-of-use gap (issue 16.1).
+ */
+export async function takeInputs(
+  files: readonly UpdateFile[],
+  dir: string,
+  onBytes?: (bytes: number) => void,
+): Promise<{ files: UpdateFile[]; hashes: Map<string, string> }> {
+  // Two at a time: SHA-256 is CPU-bound and a month's LCU alone is a gigabyte or more.
+  const copies = await mapLimit(files, 2, async (file, i) => {
+    // One folder per input keeps each file's own name (DISM and the manifest use it), even for two files named alike.
+    const copy = path.join(dir, String(i), path.basename(file.file));
+    const sha256 = await copyFileHashed(file.file, copy, onBytes).catch((error: NodeJS.ErrnoException) => {
+      throw new MediaError(`The update file ${file.file} cannot be copied into the run's folder ${dir} (${error.code ?? error.message})`, {
+        fix: "Check that the updates share is reachable and the workspace disk has room for this month's updates, then run again.",
+        cause: error,
+      });
+    });
+    if (file.pin && file.pin !== sha256) {
+      throw new MediaError(`${path.basename(file.file)} does not match its SHA-256 pin (expected ${file.pin}, got ${sha256})`, {
+        fix: 'The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file.',
+      });
+    }
+    const info = await stat(copy);
+    return { taken: { ...file, file: copy, origin: file.file, size: info.size, mtimeMs: info.mtimeMs }, sha256 };
+  });
+  return { files: copies.map((c) => c.taken), hashes: new Map(copies.map((c) => [c.taken.file, c.sha256])) };
+}
+
 /** Reads and classifies every file; rejections (and duplicates) are returned, never dropped silently. */
 export async function classifyUpdates(
   sevenZip: SevenZip,
@@ -130,7 +175,9 @@ export async function classifyUpdates(
       result = classifyPackage({ file: file.file, size: file.size, sha256: hashes.get(file.file)!, pinned: Boolean(file.pin) }, contents, media);
     } catch (error) {
       if (!(error instanceof MediaError)) throw error;
-      result = { file: file.file, fileName: path.basename(file.file), reason: `cannot be opened as a package (${error.message})` };
+      // Named by where the user put it, not by the run's copy of it.
+      const said = file.origin ? error.message.replaceAll(file.file, file.origin) : error.message;
+      result = { file: file.file, fileName: path.basename(file.file), reason: `cannot be opened as a package (${said})` };
     }
     if (isRejection(result)) rejections.push(result);
     else accepted.push(result);

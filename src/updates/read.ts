@@ -6,11 +6,16 @@
 // memory stays flat whatever the package holds (W10UI does the same look-ups with expand -f:).
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SevenZip } from '../imaging/sevenzip.ts';
+import type { ArchiveEntry, SevenZip } from '../imaging/sevenzip.ts';
 import { MediaError } from '../util/errors.ts';
 import { exists } from '../util/fs.ts';
+import { checkEntries, checkRoom, entryNameProblem } from '../util/safe-extract.ts';
 import { decodeMum, parseMum, type PackageManifest } from './mum.ts';
 import { readPeVersion } from './pe-version.ts';
+
+/** Limits for what reading a package writes: its manifest, and an MSU's inner packages (a 2025 LCU's WIM is a few GB). */
+const MUM_CAP = 64 * 1024 * 1024;
+const INNER_CAP = 32 * 1024 ** 3;
 
 export interface FoundManifest {
   /** Where it was found: "update.mum", or "<inner file>/update.mum" inside an MSU. */
@@ -65,21 +70,31 @@ const MARKER =
 interface Listing {
   type: string;
   entries: string[];
+  /** The declared size of each kept entry (what checkRoom compares with the free space). */
+  sizes: Map<string, number>;
   count: number;
 }
 
 async function listMarked(sevenZip: SevenZip, archive: string): Promise<Listing> {
   const entries: string[] = [];
+  const sizes = new Map<string, number>();
+  const unsafe: ArchiveEntry[] = [];
   let count = 0;
   const type = await sevenZip.listEach(archive, (e) => {
+    // A hostile entry name or a link is refused at plan time, before any of it is written (issue 16.10).
+    if (e.link !== undefined || entryNameProblem(e.raw ?? e.path)) unsafe.push(e);
     if (e.folder) return;
     count++;
     const base = path.posix.basename(e.path);
     // A multi-image WIM lists its images as folders "1/", "2/"; update packages hold one image.
     const topLevel = !e.path.replace(/^\d+\//, '').includes('/');
-    if (topLevel || MARKER.test(base) || SETUP_FILES.test(base)) entries.push(e.path);
+    if (topLevel || MARKER.test(base) || SETUP_FILES.test(base)) {
+      entries.push(e.path);
+      sizes.set(e.path, e.size);
+    }
   });
-  return { type, entries, count };
+  checkEntries(archive, unsafe);
+  return { type, entries, sizes, count };
 }
 
 function marksOf(entries: readonly string[]): string[] {
@@ -89,6 +104,7 @@ function marksOf(entries: readonly string[]): string[] {
 async function manifestIn(sevenZip: SevenZip, archive: string, listing: Listing, work: string): Promise<PackageManifest | undefined> {
   const entry = listing.entries.find((e) => /^(\d+\/)?update\.mum$/i.test(e));
   if (!entry) return undefined;
+  await checkRoom(archive, listing.sizes.get(entry) ?? 0, path.join(work, 'x'), MUM_CAP); // an update.mum is kilobytes
   await mkdir(work, { recursive: true });
   await sevenZip.extract(archive, work, { paths: [entry] });
   const file = path.join(work, ...entry.split('/'));
@@ -142,6 +158,9 @@ export async function readPackage(sevenZip: SevenZip, file: string, work: string
     let hotpatch: string | undefined;
     if (inner.length + metadata.length > 0) {
       const innerDir = path.join(work, 'inner');
+      // The inner files are written before they are read: a bomb inside an MSU must not fill the disk (issue 16.6).
+      const innerBytes = [...inner, ...metadata].reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0);
+      await checkRoom(file, innerBytes, innerDir, INNER_CAP);
       await sevenZip.extract(file, innerDir, { paths: [...inner, ...metadata] });
       for (const [i, name] of inner.entries()) {
         const innerFile = path.join(innerDir, ...name.split('/'));

@@ -81,7 +81,8 @@ async function setup(scenario: Scenario = {}) {
             .replace(/\/English$/, '')
             .replaceAll(workspace, '<ws>')
             .replace(/run-\d{6,}-\d+/g, 'run')
-            .replace(/\.osmedia\/tmp\/\d+-\d+-/g, '.osmedia/tmp/'),
+            .replace(/\.osmedia\/tmp\/\d+-\d+-/g, '.osmedia/tmp/')
+            .replace(/\.osmedia\/tmp\/inputs\/\d+\//g, '.osmedia/tmp/inputs/'),
         )
         .filter(Boolean)
         .join(' '),
@@ -107,11 +108,13 @@ describe('apply-updates with DISM (replayed)', () => {
     expect(progress).toContain('install.wim: exporting index 2 20');
     const run = '<ws>/.osmedia/scratch/run';
     const lcuPath = `${run}/packages/KB5046617-alone/${path.basename(updates.files.lcu)}`;
+    // DISM reads the run's own copies of the updates, taken once and pinned (issue 16.1), never the share.
+    const taken = (file: string) => `<ws>/.osmedia/tmp/inputs/${path.basename(file)}`;
     const image = (wim: string, n: number, mount: string, dotnet: boolean) => [
       `/Mount-Image /ImageFile:${run}/${wim} /Index:${n} /MountDir:${run}/mount/${mount}`,
       `/Image:${run}/mount/${mount} /Add-Package /PackagePath:${lcuPath}`,
       `/Image:${run}/mount/${mount} /Cleanup-Image /StartComponentCleanup${wim === 'boot.wim' ? ' /ResetBase' : ''}`,
-      ...(dotnet ? [`/Image:${run}/mount/${mount} /Add-Package /PackagePath:${updates.files.dotnet}`] : []),
+      ...(dotnet ? [`/Image:${run}/mount/${mount} /Add-Package /PackagePath:${taken(updates.files.dotnet)}`] : []),
       `/Image:${run}/mount/${mount} /Get-Packages`,
       `/Unmount-Image /MountDir:${run}/mount/${mount} /Commit`,
     ];
@@ -121,7 +124,7 @@ describe('apply-updates with DISM (replayed)', () => {
       // WinRE once: SSU from the CU, Safe OS DU, cleanup /ResetBase, export.
       `/Mount-Image /ImageFile:${run}/winre/Winre.wim /Index:1 /MountDir:${run}/mount/winre`,
       `/Image:${run}/mount/winre /Add-Package /PackagePath:${run}/ssu/SSU-26100.2308-x64.cab`,
-      `/Image:${run}/mount/winre /Add-Package /PackagePath:${updates.files.safeOs}`,
+      `/Image:${run}/mount/winre /Add-Package /PackagePath:${taken(updates.files.safeOs)}`,
       `/Image:${run}/mount/winre /Cleanup-Image /StartComponentCleanup /ResetBase`,
       `/Image:${run}/mount/winre /Get-Packages`,
       `/Unmount-Image /MountDir:${run}/mount/winre /Commit`,
