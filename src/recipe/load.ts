@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../util/errors.ts';
+import { applyLock } from '../resolve/apply-lock.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 
 export interface LoadedRecipe {
@@ -42,7 +43,8 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
       cause: error,
     });
   }
-  return { file: resolved, dir: path.dirname(resolved), recipe: parseRecipe(text, resolved) };
+  // With a lock beside the recipe, its updates are the locked files, checked here before any step runs.
+  return { file: resolved, dir: path.dirname(resolved), recipe: await applyLock(parseRecipe(text, resolved), resolved) };
 }
 
 /** The workspace a recipe runs in: the override (--workspace), else its `workspace`, else osmedia-work beside it. */

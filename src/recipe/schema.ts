@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
-import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
 import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
+import { RecipeUpdatesSchema } from '../resolve/recipe-updates.ts';
 
 export const RecipeSchema = z.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -20,8 +20,8 @@ export const RecipeSchema = z.strictObject({
       .min(1)
       .optional(),
   }),
-  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
-  updates: ApplyUpdatesOptionsSchema.optional(),
+  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order; or a source to resolve (src/resolve). */
+  updates: RecipeUpdatesSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
