@@ -8,10 +8,23 @@ export const commands: Record<string, Command> = {
     usage: 'osmedia updates resolve --recipe FILE [--source folder] [--root DIR] [--month YYYY-MM|latest] [--check] [--architecture A --build V]',
     positionals: 'resolve',
     options: {
-      recipe: { type: 'string', short: 'r', description: 'the recipe file (YAML); the lock is written beside it (osmedia.yml → osmedia.lock.json)', placeholder: 'FILE' },
-      source: { type: 'string', description: 'where the updates come from (default the recipe\'s updates.source, else folder; only folder is built)', placeholder: 'TYPE' },
-      root: { type: 'string', description: "folder source: the tree of months (default the recipe's updates.root, else updates/ beside it)", placeholder: 'DIR' },
-      month: { type: 'string', description: 'the month to resolve, YYYY-MM or latest (default the recipe\'s updates.month, else latest)', placeholder: 'MONTH' },
+      recipe: {
+        type: 'string',
+        short: 'r',
+        description: 'the recipe file (YAML); the lock is written beside it (osmedia.yml → osmedia.lock.json)',
+        placeholder: 'FILE',
+      },
+      source: {
+        type: 'string',
+        description: "where the updates come from (default the recipe's updates.source, else folder; only folder is built)",
+        placeholder: 'TYPE',
+      },
+      root: {
+        type: 'string',
+        description: "folder source: the tree of months (default the recipe's updates.root, else updates/ beside it)",
+        placeholder: 'DIR',
+      },
+      month: { type: 'string', description: "the month to resolve, YYYY-MM or latest (default the recipe's updates.month, else latest)", placeholder: 'MONTH' },
       check: { type: 'boolean', description: 'write nothing; exit 1 when the lock file is missing or out of date (a pull-request check)' },
       architecture: { type: 'string', description: "the media's architecture (with --build), instead of inspecting the recipe's media", placeholder: 'ARCH' },
       build: { type: 'string', description: "the media's version, e.g. 10.0.26100.1742 (with --architecture)", placeholder: 'VERSION' },

@@ -21,7 +21,10 @@ export const LockFileSchema = z.strictObject({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** SHA-1 where the source gives one (the ConfigMgr site, the catalog). */
-  sha1: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+  sha1: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
   /** Where it came from: "folder updates/2024-11", a site's package share, a catalog URL. */
   source: z.string().min(1),
 });

@@ -129,7 +129,9 @@ export async function resolveUpdates(options: ResolveOptions): Promise<ResolveRe
       if (!found) {
         throw new UsageError(
           `The ${month} cumulative update needs the checkpoint ${kb}, which is in none of ${[month, ...earlier].map((m) => path.join(root, m)).join(', ')}`,
-          { fix: `Download ${kb} (the checkpoint cumulative update its KB article names) from the Microsoft Update Catalog into ${searched} or the month folder it was released in.` },
+          {
+            fix: `Download ${kb} (the checkpoint cumulative update its KB article names) from the Microsoft Update Catalog into ${searched} or the month folder it was released in.`,
+          },
         );
       }
       selected.push({ role: 'checkpoint', pkg: found });

@@ -75,7 +75,9 @@ export function selectMonth(
       `No cumulative update (LCU) for ${month} for build ${build} ${media.architecture} in ${searched}.${older} Looked at ${packages.length} package(s) there${
         packages.length ? `: ${packages.map((p) => `${p.fileName} (${p.kind})`).join(', ')}` : ''
       }.`,
-      { fix: `Download the ${month} cumulative update for build ${build} ${media.architecture} from the Microsoft Update Catalog into ${searched}, or resolve another month with --month.` },
+      {
+        fix: `Download the ${month} cumulative update for build ${build} ${media.architecture} from the Microsoft Update Catalog into ${searched}, or resolve another month with --month.`,
+      },
     );
   }
   const selected: Selected[] = [{ role: 'lcu', pkg: target }];
@@ -84,7 +86,11 @@ export function selectMonth(
     const known = (KNOWN_CHECKPOINTS[build] ?? []).find((k) => k.kb === checkpoint.kb.toUpperCase());
     // A checkpoint the media already has (its UBR is at or past it) is not needed.
     if (known && media.revision !== undefined && media.revision >= known.revision && !wanted.has(known.kb)) {
-      notPinned.push({ file: checkpoint.file, fileName: checkpoint.fileName, reason: `checkpoint ${checkpoint.kb}: the media is already at ${build}.${media.revision}` });
+      notPinned.push({
+        file: checkpoint.file,
+        fileName: checkpoint.fileName,
+        reason: `checkpoint ${checkpoint.kb}: the media is already at ${build}.${media.revision}`,
+      });
     } else selected.push({ role: 'checkpoint', pkg: checkpoint as FoundPackage });
   }
   const sameMonth: FoundPackage[] = [];
@@ -112,9 +118,12 @@ export function selectMonth(
   }
   for (const [role, found] of byRole) {
     if (role !== 'other' && found.length > 1) {
-      throw new MediaError(`Two candidates for the ${role} of ${month} (build ${build} ${media.architecture}) in ${searched}: ${found.map(describe).join('; ')}`, {
-        fix: 'Keep only the one to service with in the month folder; the other is an older or a re-released package.',
-      });
+      throw new MediaError(
+        `Two candidates for the ${role} of ${month} (build ${build} ${media.architecture}) in ${searched}: ${found.map(describe).join('; ')}`,
+        {
+          fix: 'Keep only the one to service with in the month folder; the other is an older or a re-released package.',
+        },
+      );
     }
     for (const pkg of found) selected.push({ role, pkg });
   }
