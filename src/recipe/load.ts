@@ -32,7 +32,8 @@ export function parseRecipe(text: string, file: string): Recipe {
   return parsed.data;
 }
 
-export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+/** Loads a recipe; `verifyLock: false` (diff, matrix) takes a lock's files without checking them. */
+export async function loadRecipe(file: string, options: { verifyLock?: boolean } = {}): Promise<LoadedRecipe> {
   const resolved = path.resolve(file);
   let text: string;
   try {
@@ -44,7 +45,7 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
     });
   }
   // With a lock beside the recipe, its updates are the locked files, checked here before any step runs.
-  return { file: resolved, dir: path.dirname(resolved), recipe: await applyLock(parseRecipe(text, resolved), resolved) };
+  return { file: resolved, dir: path.dirname(resolved), recipe: await applyLock(parseRecipe(text, resolved), resolved, { verify: options.verifyLock }) };
 }
 
 /** The workspace a recipe runs in: the override (--workspace), else its `workspace`, else osmedia-work beside it. */

@@ -1,6 +1,7 @@
 // plan and run from the lock: when osmedia.lock.json is beside the recipe, apply-updates services
 // exactly the files it pins, and every one of them is checked (present, same size, same SHA-256)
-// when the recipe is loaded, before any step changes the workspace. Called at one place: loadRecipe.
+// when the recipe is loaded, before any step changes the workspace. Called at one place: loadRecipe
+// (diff and matrix load it with verifyLock: false).
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Recipe } from '../recipe/schema.ts';
@@ -40,14 +41,18 @@ export async function verifyLockedFiles(lock: Lock, recipeDir: string, lockPath:
  * The recipe as plan and run use it: with a lock beside it, updates are the locked files (pinned);
  * without one, a recipe that names only a source is told to resolve first. The resolve keys are removed.
  */
-export async function applyLock(recipe: Recipe, recipeFile: string): Promise<Recipe> {
+export async function applyLock(recipe: Recipe, recipeFile: string, options: { verify?: boolean } = {}): Promise<Recipe> {
   if (!recipe.updates) return recipe;
   const lockPath = lockPathOf(recipeFile);
   const lock = await readLock(lockPath);
   const updates: Record<string, unknown> = { ...recipe.updates };
   for (const k of RESOLVE_KEYS) delete updates[k];
   if (lock) {
-    const files = await verifyLockedFiles(lock, path.dirname(recipeFile), lockPath);
+    // diff and matrix read the lock without checking the files (a pull-request runner may not reach the share).
+    const files =
+      options.verify === false
+        ? lock.files.map((f) => ({ path: path.resolve(path.dirname(recipeFile), f.path), sha256: f.sha256 }))
+        : await verifyLockedFiles(lock, path.dirname(recipeFile), lockPath);
     return { ...recipe, updates: { ...updates, from: undefined, files } as Recipe['updates'] };
   }
   if (recipe.updates.from === undefined && (recipe.updates.files?.length ?? 0) === 0) {

@@ -157,6 +157,13 @@ describe('plan and run from the lock', () => {
     const plan = await runCli(['plan', '--recipe', recipe]);
     expect(plan.stderr).not.toMatch(/do not match/);
     expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toMatch(/apply the updates in 4 file\(s\)/);
+    // run services the locked files only: last month's LCU, in the same folder, is not even looked at.
+    const run = await runCli(['run', '--recipe', recipe]);
+    const said = run.stdout + run.stderr;
+    expect(said).toMatch(/KB5046617/);
+    expect(said).not.toMatch(/KB5044284/);
+    await rm(path.join(dir, 'ws'), { recursive: true, force: true });
 
     const setupDu = path.join(dir, lock.files[2].path);
     const bytes = await readFile(setupDu);
@@ -169,6 +176,8 @@ describe('plan and run from the lock', () => {
     expect(await exists(path.join(dir, 'ws'))).toBe(false);
 
     await rm(path.join(dir, lock.files[0].path));
+    // matrix (and diff) read the lock without checking the files: a pull-request runner may not reach the share.
+    expect((await runCli(['matrix', recipe])).exitCode).toBe(0);
     const missing = await runCli(['plan', '--recipe', recipe]);
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toContain(`${lock.files[0].path} (KB5046617, lcu) is missing`);
