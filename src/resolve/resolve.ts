@@ -11,6 +11,7 @@ import { UsageError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/fs.ts';
 import { listMonths, pickMonth, readMonth } from './folder.ts';
 import { lockPathOf, readLock, renderLock, type Lock, type LockedFile } from './lock.ts';
+import { UPDATE_SOURCES } from './recipe-updates.ts';
 import { buildUbr, selectMonth, type FoundPackage, type Selected } from './select.ts';
 
 export interface ResolveOptions {
@@ -97,6 +98,9 @@ export async function resolveUpdates(options: ResolveOptions): Promise<ResolveRe
   const dir = path.dirname(recipeFile);
   const updates = recipe.updates;
   const type = options.source ?? updates?.source ?? 'folder';
+  if (!(UPDATE_SOURCES as readonly string[]).includes(type)) {
+    throw new UsageError(`--source must be one of ${UPDATE_SOURCES.join(', ')}, not "${type}"`, { fix: 'For example --source folder.' });
+  }
   if (type !== 'folder') {
     throw new UsageError(`updates source "${type}" is not built yet: only "folder" resolves today`, {
       fix: 'Use updates.source: folder with a tree of month folders (updates/2024-11/, …); docs/updates.md, "The monthly flow".',
