@@ -32,8 +32,8 @@ describe('Jenkins shared library', () => {
     const out = String(result.stdout);
     const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
     expect(failures, `${out}\n${result.stderr}`).toEqual([]);
-    // 7 steps × 3 shells × 7 checks, credentials 3, failures 3, the Jenkinsfile 1.
-    expect(out).toMatch(/^154 passed, 0 failed$/m);
+    // 8 steps × 3 shells × 7 checks, credentials 3, failures 3, the Jenkinsfile 1.
+    expect(out).toMatch(/^175 passed, 0 failed$/m);
     expect(result.exitCode).toBe(0);
 
     // The PowerShell each step runs on a Windows agent parses with a real PowerShell grammar.
@@ -41,7 +41,7 @@ describe('Jenkins shared library', () => {
     const parser = new Parser();
     parser.setLanguage(await Language.load(path.join(repoRoot, 'node_modules', 'tree-sitter-powershell', 'tree-sitter-powershell.wasm')));
     const scripts = (await readdir(scratch)).filter((n) => n.endsWith('.ps1'));
-    expect(scripts).toHaveLength(7);
+    expect(scripts).toHaveLength(8);
     for (const name of scripts) {
       const tree = parser.parse(await readFile(path.join(scratch, name), 'utf8'))!;
       expect(tree.rootNode.hasError, name).toBe(false);
