@@ -123,10 +123,12 @@ export async function resolveUpdates(options: ResolveOptions): Promise<ResolveRe
     const selected = [...selection.selected];
     // Checkpoints released in an earlier month are looked for in the earlier month folders, newest first.
     const earlier = (await listMonths(root)).filter((m) => m < month).reverse();
+    const read = new Map<string, ReturnType<typeof readMonth>>(); // each older month is read (and hashed) once
     for (const kb of selection.missingCheckpoints) {
       let found: FoundPackage | undefined;
       for (const older of earlier) {
-        const there = await readMonth(new SevenZip(), root, older, target, path.join(work, older));
+        if (!read.has(older)) read.set(older, readMonth(new SevenZip(), root, older, target, path.join(work, older)));
+        const there = await read.get(older)!;
         found = there.packages.find((p) => p.kind === 'lcu' && p.kb.toUpperCase() === kb.toUpperCase());
         if (found) break;
       }
