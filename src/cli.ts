@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { commands as recipeCommands } from './commands/recipes.ts';
+import { commands as resolveCommands } from './commands/resolve.ts';
 import { common, type Command, type Values } from './commands/shared.ts';
 import { commands as stepCommands } from './commands/steps.ts';
 import { commands as toolCommands } from './commands/tools.ts';
@@ -27,6 +28,7 @@ const commands: Record<string, Command> = {
   ...stepCommands,
   verify: toolCommands.verify!,
   ...recipeCommands,
+  updates: resolveCommands.updates!,
   inspect: toolCommands.inspect!,
   sample: toolCommands.sample!,
 };

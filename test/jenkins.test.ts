@@ -25,8 +25,8 @@ describe('Jenkins shared library', () => {
     const out = String(result.stdout);
     const failures = out.split('\n').filter((l) => l.startsWith('not ok'));
     expect(failures, `${out}\n${result.stderr}`).toEqual([]);
-    // 7 steps × 3 shells × 7 checks, credentials 9, failures 3, nulls 3, the Jenkinsfile 1.
-    expect(out).toMatch(/^163 passed, 0 failed$/m);
+    // 8 steps × 3 shells × 7 checks, credentials 9, failures 3, nulls 3, the Jenkinsfile 1.
+    expect(out).toMatch(/^184 passed, 0 failed$/m);
     expect(result.exitCode).toBe(0);
 
     // The PowerShell each step runs on a Windows agent parses with a real PowerShell grammar.

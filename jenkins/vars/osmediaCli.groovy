@@ -25,7 +25,8 @@ def call(String command, Map args = [:]) {
         error("osmedia: shell must be 'bat' or 'powershell', not '${shell}'")
     }
 
-    String id = "${command}-${env.BUILD_NUMBER ?: '0'}-${UUID.randomUUID().toString().substring(0, 8)}"
+    // A sub-command ('updates resolve') names its files with a dash.
+    String id = "${command.replaceAll(' ', '-')}-${env.BUILD_NUMBER ?: '0'}-${UUID.randomUUID().toString().substring(0, 8)}"
     String argsFile = ".osmedia/args/${id}.json"
     String resultFile = ".osmedia/results/${id}.json"
     String junitFile = ".osmedia/reports/${id}.xml"

@@ -144,7 +144,7 @@ export const commands: Record<string, Command> = {
       }
       const { plannedState, publishedState } = await import('../report/planned.ts');
       const { loadRecipe, recipeWorkspace } = await import('../recipe/load.ts');
-      const loaded = await loadRecipe(requireValue(values, 'recipe'));
+      const loaded = await loadRecipe(requireValue(values, 'recipe'), { verifyLock: false });
       const workspace = recipeWorkspace(loaded, values.workspace as string | undefined);
       const target =
         (values.target as string | undefined) ??

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { META_KEYS } from '../steps/fields.ts';
 import { describeIssues, keysAt } from '../steps/issues.ts';
 import { UsageError } from '../util/errors.ts';
+import { applyLock } from '../resolve/apply-lock.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 
 export interface LoadedRecipe {
@@ -40,7 +41,8 @@ export function parseRecipe(text: string, file: string): Recipe {
   return parsed.data;
 }
 
-export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+/** Loads a recipe; `verifyLock: false` (diff, matrix) takes a lock's files without checking them. */
+export async function loadRecipe(file: string, options: { verifyLock?: boolean } = {}): Promise<LoadedRecipe> {
   const resolved = path.resolve(file);
   let text: string;
   try {
@@ -51,7 +53,8 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
       cause: error,
     });
   }
-  return { file: resolved, dir: path.dirname(resolved), recipe: parseRecipe(text, resolved) };
+  // With a lock beside the recipe, its updates are the locked files, checked here before any step runs.
+  return { file: resolved, dir: path.dirname(resolved), recipe: await applyLock(parseRecipe(text, resolved), resolved, { verify: options.verifyLock }) };
 }
 
 /** The workspace a recipe runs in: the override (--workspace), else its `workspace`, else osmedia-work beside it. */

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { ImportOptionsSchema } from '../steps/import-media.ts';
 import { StampOptionsSchema } from '../steps/stamp-build-file.ts';
 import { StripOptionsSchema } from '../steps/strip-indexes.ts';
-import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 import { DistributeOptionsSchema } from '../steps/distribute.ts';
 import { TaskSequenceOptionsSchema } from '../steps/generate-task-sequence.ts';
 import { BuildIsoOptionsSchema } from '../steps/build-iso.ts';
 import { BootManagerSchema } from '../media/boot/record.ts';
+import { RecipeUpdatesSchema } from '../resolve/recipe-updates.ts';
 
 export const RecipeSchema = z.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -22,8 +22,8 @@ export const RecipeSchema = z.strictObject({
     /** The UEFI boot manager: keep (default) or 2023 (switch to the Windows UEFI CA 2023 one; docs/boot-media.md). apply-updates and the ISO follow it. */
     bootManager: BootManagerSchema.optional(),
   }),
-  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
-  updates: ApplyUpdatesOptionsSchema.optional(),
+  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order; or a source to resolve (src/resolve). */
+  updates: RecipeUpdatesSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */

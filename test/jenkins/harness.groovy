@@ -71,6 +71,7 @@ def load = { Agent agent, String name ->
 def steps = [
     osmediaImportMedia: 'import-media', osmediaStripIndexes: 'strip-indexes', osmediaApplyUpdates: 'apply-updates',
     osmediaStampBuildFile: 'stamp-build-file', osmediaDistribute: 'distribute', osmediaGenerateTaskSequence: 'generate-task-sequence', osmediaRun: 'run',
+    osmediaResolve: 'updates resolve',
 ]
 // Values a shell would act on, if they ever reached a command line.
 Map hostile = [
@@ -97,7 +98,7 @@ steps.each { String name, String command ->
         check("${label}: writes one arguments file and runs one ${shellKind} command", writes.size() == 1 && runs.size() == 1 && runs[0].step == shellKind, "${agent.calls}")
         String argsFile = writes[0].file
         String id = argsFile.replaceAll(/^\.osmedia\/args\//, '').replaceAll(/\.json$/, '')
-        check("${label}: the arguments file is named for the command and build", id ==~ /${command}-42-[0-9a-f]{8}/, id)
+        check("${label}: the arguments file is named for the command and build", id ==~ /${command.replaceAll(' ', '-')}-42-[0-9a-f]{8}/, id)
         String tail = "${command} --args-file \".osmedia/args/${id}.json\" --result-file \".osmedia/results/${id}.json\" --junit \".osmedia/reports/${id}.xml\""
         String expected = shellKind == 'bat' ? "@if defined OSMEDIA_CLI (call \"%OSMEDIA_CLI%\" ${tail}) else (call osmedia ${tail})"
             : shellKind == 'powershell' ? "\$cli = if (\$env:OSMEDIA_CLI) { \$env:OSMEDIA_CLI } else { 'osmedia' }; & \$cli ${tail}; exit \$LASTEXITCODE"
