@@ -83,7 +83,10 @@ export const ApplyUpdatesOptionsSchema = z
     enablement: z
       .boolean()
       .default(false)
-      .meta({ flag: 'enablement', description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default' }),
+      .meta({
+        flag: 'enablement',
+        description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default',
+      }),
     /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
     scratch: z.string().min(1).optional().meta({
       flag: 'scratch',
@@ -279,7 +282,12 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
 };
 
 /** apply() once the updates are the run's own copies (the inner block keeps the old body as it was, for easy merges). */
-async function applyPrepared(context: StepContext, manifest: Manifest, options: ApplyUpdatesOptions, prepared: Prepared): Promise<StepChange<ApplyUpdatesSummary>> {
+async function applyPrepared(
+  context: StepContext,
+  manifest: Manifest,
+  options: ApplyUpdatesOptions,
+  prepared: Prepared,
+): Promise<StepChange<ApplyUpdatesSummary>> {
   {
     const { reporter } = context;
     const { plan, ignored, files: updateFiles } = prepared;

@@ -22,17 +22,11 @@ export const BuildIsoOptionsSchema = z.strictObject({
     }),
   bootManager: BootManagerSchema,
   /** Split sources/install.wim into install.swm parts of this many MiB in the ISO (the workspace keeps install.wim). */
-  splitSwmMiB: z
-    .number()
-    .int()
-    .min(1)
-    .max(4095)
-    .optional()
-    .meta({
-      description: 'split sources/install.wim into install.swm parts of this many MiB inside the ISO, e.g. 4000',
-      flag: 'split-swm',
-      placeholder: 'MIB',
-    }),
+  splitSwmMiB: z.number().int().min(1).max(4095).optional().meta({
+    description: 'split sources/install.wim into install.swm parts of this many MiB inside the ISO, e.g. 4000',
+    flag: 'split-swm',
+    placeholder: 'MIB',
+  }),
 });
 export type BuildIsoOptions = z.infer<typeof BuildIsoOptionsSchema>;
 

@@ -26,7 +26,12 @@ export const TaskSequenceOptionsSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', message: 'a folder of its own in the workspace, not media/ or .osmedia/ (osmedia keeps those)' });
     })
     .optional()
-    .meta({ flag: 'out', short: 'o', placeholder: 'DIR', description: 'folder for osmedia-upgrade.xml and its summary, inside the workspace (default <workspace>/ts)' }),
+    .meta({
+      flag: 'out',
+      short: 'o',
+      placeholder: 'DIR',
+      description: 'folder for osmedia-upgrade.xml and its summary, inside the workspace (default <workspace>/ts)',
+    }),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
   edition: z
     .union([z.string().min(1), z.number().int().positive().transform(String)])
