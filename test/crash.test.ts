@@ -136,7 +136,7 @@ async function killAtProgress(args: string[], marker: { phase: string; percent: 
   const child = execa(node24, [path.join(repoRoot, 'src', 'main.ts'), ...args], { reject: false, env: { ...env, CI: 'true' }, stdin: 'ignore', buffer: false });
   let pending = '';
   let sent = false;
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     const lines = pending.split('\n');
     pending = lines.pop()!;

@@ -181,7 +181,7 @@ describe('the example Jenkinsfile', () => {
     // The job runs in its workspace (the checkout), so the Jenkinsfile's relative paths are relative to it.
     const resolveJob = (p: string) => (/^([A-Za-z]:|\\\\)/.test(p) ? p : path.resolve(job, p));
     for (const [i, call] of run.calls.entries()) {
-      const { workspace, force, dryRun, credentialsId, ...args } = call.args;
+      const { workspace, force, dryRun: _dryRun, credentialsId, ...args } = call.args;
       expect(workspace).toBe('D:\\osmedia\\win11');
       if (call.step === 'osmediaImportMedia') expect(force).toBe(true);
       if (call.step === 'osmediaDistribute') expect(credentialsId).toBe('osmedia-share-writer');

@@ -84,7 +84,7 @@ export const commands: Record<string, Command> = {
       const items = [];
       for (const [i, item] of planned.entries()) {
         const step = getStep(item.step);
-        const options = step.schema.parse(item.options);
+        const options: unknown = step.schema.parse(item.options);
         const action = i < decision.firstToRun && step.effect !== 'external' ? 'skip' : 'run';
         let details: string[];
         try {

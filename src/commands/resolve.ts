@@ -47,7 +47,7 @@ export const commands: Record<string, Command> = {
         build: values.build,
       });
       if (typeof args.recipe !== 'string') throw new UsageError('--recipe is required', { fix: 'Pass --recipe FILE (or "recipe" in the --args-file).' });
-      const str = (k: string) => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
+      const str = (k: string) => (typeof args[k] === 'string' ? args[k] : undefined);
       const check = args.check === true;
       const result = await resolveUpdates({
         recipe: args.recipe,

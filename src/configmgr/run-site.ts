@@ -76,7 +76,7 @@ async function runScript(powershell: string, script: string, args: string[], inp
   const resultFile = path.join(stateDir, `site-result-${process.pid}.json`);
   await mkdir(stateDir, { recursive: true });
   await rm(resultFile, { force: true });
-  let output = '';
+  let output: string;
   let exitCode = 0;
   let failure: ToolError | undefined;
   try {
@@ -98,7 +98,7 @@ async function runScript(powershell: string, script: string, args: string[], inp
   }
   const fromFile = await readFile(resultFile, 'utf8').catch(() => undefined);
   await rm(resultFile, { force: true });
-  const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, '')) : resultLine(output);
+  const result: unknown = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, '')) : resultLine(output);
   if (result === undefined) {
     const why = failure ? `failed (exit code ${exitCode}): ${tailLines(failure.output, 3).replace(/\n/g, ' | ')}` : 'reported nothing';
     throw new MediaError(`The ConfigMgr site script ${path.basename(script)} ${why}`, {

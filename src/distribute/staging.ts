@@ -67,7 +67,9 @@ async function openProgressLog(log: string): Promise<{ logged: Set<string>; add:
       const data = Buffer.from(`${line}\n`);
       const at = offset;
       offset += data.length;
-      writing = writing.then(async () => void (await handle.write(data, 0, data.length, at)));
+      writing = writing.then(async () => {
+        await handle.write(data, 0, data.length, at);
+      });
       return writing;
     },
     close: async () => {

@@ -108,7 +108,7 @@ export async function probeTarget(dir: string, target: string, platform: NodeJS.
     const mtimeGranularityMs = Math.abs(kept - set) <= 2 ? 2 : Math.floor(kept / 1000) % 2 === 1 ? 1000 : 2000;
     const links = await link(probe, linked).then(
       () => true,
-      (error: NodeJS.ErrnoException) => (NO_LINKS.has(error.code ?? '') ? false : Promise.reject(error)),
+      (error: unknown) => (NO_LINKS.has((error as NodeJS.ErrnoException).code ?? '') ? false : Promise.reject(error as Error)),
     );
     // Not on Linux: Node's copyFile there may need ftruncate, which SMB clients refuse (smbnetfs: EIO).
     return { links, mtimeGranularityMs, serverCopy: !links && platform === 'win32' };
@@ -151,7 +151,7 @@ export async function settleMtimes(files: ReadonlyArray<{ dest: string; mtimeMs:
       kept[i] = (await stat(dest)).mtimeMs;
       // Drifted: off by the granularity or more, or (a coarse target keeps whole seconds) a time
       // with a fraction, which only the server's own clock gives.
-      if (Math.abs(kept[i]! - mtimeMs) >= Math.max(granularityMs, 3) || (granularityMs >= 1000 && kept[i]! % 1000 !== 0)) {
+      if (Math.abs(kept[i] - mtimeMs) >= Math.max(granularityMs, 3) || (granularityMs >= 1000 && kept[i] % 1000 !== 0)) {
         await utimes(dest, mtimeMs / 1000, mtimeMs / 1000);
         drifted.push(i);
       }

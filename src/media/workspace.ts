@@ -150,7 +150,8 @@ export class Workspace {
     let current = this.root;
     for (const part of parts.slice(0, -1)) {
       current = path.join(current, part);
-      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+      const info = await lstat(current).catch((caught: unknown) => {
+        const error = caught as NodeJS.ErrnoException;
         if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
         throw error;
       });

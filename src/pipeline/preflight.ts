@@ -20,7 +20,7 @@ export async function preflightRecipe(
   let before: PlannedMedia = decision.reimport || !manifest ? {} : { manifest, images: manifest.installWim.images };
   for (const [i, item] of planned.entries()) {
     const step = getStep(item.step);
-    const options = parseOptions(step.schema, item.options, item.step);
+    const options: unknown = parseOptions(step.schema, item.options, item.step);
     if (i < decision.firstToRun && step.effect !== 'external') continue; // skipped: it will not run
     if (!step.preflight) continue;
     const found = await step.preflight(context, before, options);

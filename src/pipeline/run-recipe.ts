@@ -70,7 +70,7 @@ export async function decide(planned: PlannedStep[], context: StepContext, manif
   let common = 0;
   while (common < planned.length && common < applied.length) {
     const step = getStep(planned[common]!.step);
-    const options = parseOptions(step.schema, planned[common]!.options, planned[common]!.step);
+    const options: unknown = parseOptions(step.schema, planned[common]!.options, planned[common]!.step);
     if (applied[common]!.step !== step.id || applied[common]!.optionsHash !== (await optionsHashOf(step, options))) break;
     common++;
   }

@@ -57,7 +57,7 @@ export async function checkMediaMatchesManifest(context: Pick<StepContext, 'work
  * (A single step's preflight would repeat what its apply() checks first, so it is not run here.)
  */
 export async function runStep(step: AnyStep, rawOptions: unknown, context: StepContext, command: string, waitMs = 0): Promise<StepRunResult> {
-  const options = parseOptions(step.schema, rawOptions, '');
+  const options: unknown = parseOptions(step.schema, rawOptions, '');
   const session = await Session.open(context, { command, create: step.id === 'import-media', waitMs });
   try {
     return await session.run(step, options);

@@ -45,8 +45,7 @@ export async function applyLock(recipe: Recipe, recipeFile: string, options: { v
   if (!recipe.updates) return recipe;
   const lockPath = lockPathOf(recipeFile);
   const lock = await readLock(lockPath);
-  const updates: Record<string, unknown> = { ...recipe.updates };
-  for (const k of RESOLVE_KEYS) delete updates[k];
+  const updates: Record<string, unknown> = Object.fromEntries(Object.entries(recipe.updates).filter(([k]) => !(RESOLVE_KEYS as readonly string[]).includes(k)));
   if (lock) {
     // diff and matrix read the lock without checking the files (a pull-request runner may not reach the share).
     const files =

@@ -13,7 +13,8 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The month folders under root, oldest first. */
 export async function listMonths(root: string): Promise<string[]> {
-  const entries = await readdir(root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+  const entries = await readdir(root, { withFileTypes: true }).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     throw new UsageError(`The updates root ${root} cannot be read (${error.code ?? error.message})`, {
       fix: 'Set updates.root in the recipe (or pass --root) to the folder that holds one folder per month: updates/2024-11/, updates/2024-12/, …',
     });

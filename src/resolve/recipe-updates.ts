@@ -20,7 +20,7 @@ export const RecipeUpdatesSchema = z
       .optional(),
   })
   .refine((o) => o.source !== undefined || o.from !== undefined || (o.files?.length ?? 0) > 0, {
-    message: 'name the updates: a folder (from / --updates), files, or a source for `osmedia updates resolve`',
+    error: 'name the updates: a folder (from / --updates), files, or a source for `osmedia updates resolve`',
   });
 
 /** The keys only resolve reads: apply-updates does not take them. */

@@ -91,7 +91,8 @@ const key = (f: LockedFile) => `${f.role} ${f.kb || f.fileName} ${f.sha256.slice
 
 export async function resolveUpdates(options: ResolveOptions): Promise<ResolveResult> {
   const recipeFile = path.resolve(options.recipe);
-  const text = await readFile(recipeFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const text = await readFile(recipeFile, 'utf8').catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     throw new UsageError(`Cannot read the recipe ${recipeFile} (${error.code})`, { fix: 'Pass the path of an existing recipe file with --recipe.' });
   });
   const recipe = parseRecipe(text, recipeFile);

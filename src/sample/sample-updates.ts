@@ -14,8 +14,8 @@ import { peFile } from './pe-file.ts';
 export { mumText, packageCab, type MumSpec } from './sample-packages.ts';
 
 const MONTH_ROLES = ['lcu', 'checkpoint', 'lastMonth', 'safeOs', 'setupDu', 'dotnet', 'express', 'wrongArch', 'notUpdate', 'fodMetadata'] as const;
-const EXTRA_ROLES = ['hotpatch', 'enablement', 'fod', 'languagePack', 'winpeOptional', 'safeOsLegacy', 'setupDuOtherRelease', 'standaloneSsu'] as const;
-export type SampleRole = (typeof MONTH_ROLES)[number] | (typeof EXTRA_ROLES)[number];
+const _EXTRA_ROLES = ['hotpatch', 'enablement', 'fod', 'languagePack', 'winpeOptional', 'safeOsLegacy', 'setupDuOtherRelease', 'standaloneSsu'] as const;
+export type SampleRole = (typeof MONTH_ROLES)[number] | (typeof _EXTRA_ROLES)[number];
 
 export interface SampleUpdates {
   dir: string;

@@ -80,13 +80,10 @@ export const ApplyUpdatesOptionsSchema = z
         description: 'a KB to treat as a checkpoint cumulative update besides the known ones (repeatable; its KB article says so)',
       }),
     /** Apply an enablement package (eKB) among the updates, which changes the release (26100 → 26200). Refused by default. */
-    enablement: z
-      .boolean()
-      .default(false)
-      .meta({
-        flag: 'enablement',
-        description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default',
-      }),
+    enablement: z.boolean().default(false).meta({
+      flag: 'enablement',
+      description: 'apply an enablement package (eKB) among the updates: it changes the release (26100 → 26200); refused by default',
+    }),
     /** Mount folders and DISM scratch (a local NTFS disk); default <workspace>/.osmedia/scratch. */
     scratch: z.string().min(1).optional().meta({
       flag: 'scratch',

@@ -106,4 +106,4 @@ export interface Step<Options, Plan = string[], S extends Summary = Summary> {
 
 /** A step whose types are not known statically (options validated at run time by its schema). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyStep = Step<any, string[], Summary>;
+export type AnyStep = Step<any>;

@@ -141,7 +141,8 @@ export async function takeInputs(
   const copies = await mapLimit(files, 2, async (file, i) => {
     // One folder per input keeps each file's own name (DISM and the manifest use it), even for two files named alike.
     const copy = path.join(dir, String(i), path.basename(file.file));
-    const sha256 = await copyFileHashed(file.file, copy, onBytes).catch((error: NodeJS.ErrnoException) => {
+    const sha256 = await copyFileHashed(file.file, copy, onBytes).catch((caught: unknown) => {
+      const error = caught as NodeJS.ErrnoException;
       throw new MediaError(`The update file ${file.file} cannot be copied into the run's folder ${dir} (${error.code ?? error.message})`, {
         fix: "Check that the updates share is reachable and the workspace disk has room for this month's updates, then run again.",
         cause: error,

@@ -122,7 +122,8 @@ async function removeFile(file: string): Promise<void> {
   }
 }
 
-const readRaw = (file: string) => readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+const readRaw = (file: string) =>
+  readFile(file, 'utf8').catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(e as Error)));
 
 /**
  * Removes `file`, judged stale with content `raw`, unless another process is doing so: exactly one

@@ -5,7 +5,7 @@
 // A required key that is null is then missing, and gets the "--x is required" error.
 
 export function withoutNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => withoutNulls(item)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => withoutNulls(item)) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)

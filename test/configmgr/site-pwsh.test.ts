@@ -34,6 +34,7 @@ beforeEach(async () => {
 });
 afterEach(() => {
   for (const key of ['OSMEDIA_POWERSHELL', 'SMS_ADMIN_UI_PATH', 'OSMEDIA_STUB_SITE', 'PSModulePath', 'CANARY']) {
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- restoring the environment as it was
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }

@@ -44,7 +44,7 @@ describe('one session per run', () => {
     // It announces that it waits (an event on its log), then the first run is let go.
     await new Promise<void>((resolve) => {
       let seen = '';
-      waiting.stderr!.on('data', (chunk: Buffer) => {
+      waiting.stderr.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         if (/waiting for the workspace/.test(seen)) resolve();
       });

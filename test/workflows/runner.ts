@@ -95,10 +95,10 @@ function evaluate(expression: string, contexts: Record<string, unknown>, status:
 }
 
 function interpolate(text: unknown, contexts: Record<string, unknown>, status: { failed: boolean; workspace?: string }): string {
-  if (typeof text !== 'string') return text === undefined ? '' : String(text);
+  if (typeof text !== 'string') return text === undefined ? '' : JSON.stringify(text);
   return text.replace(/\$\{\{(.*?)\}\}/gs, (_, expr: string) => {
     const value = evaluate(expr.trim(), contexts, status);
-    return typeof value === 'string' ? value : value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);
   });
 }
 
