@@ -43,7 +43,9 @@ function progressReporter(reporter: Reporter, target: string, progress: CopyProg
     reporter.emit({
       type: 'progress',
       step: 'distribute',
-      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      // The phase stays the same for the whole copy; what changes goes in detail, which never decides when a CI line prints (issue 17.4).
+      phase: `copying to ${target}`,
+      detail: `${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s`,
       done: progress.done,
       total: progress.total,
       unit: 'bytes',

@@ -1,6 +1,7 @@
 // A decompression bomb (issue 16.6), for real: a 450 KB "Setup DU" (gcab, MSZIP) that expands to
 // 256 MiB, against a workspace on a small tmpfs mounted for the test (root only). The step must
 // refuse before expanding, with a message about free space, and leave the disk as it found it.
+import { peFile } from '../../src/sample/pe-file.ts';
 import { execa } from 'execa';
 import { mkdir, readFile, readdir, statfs, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,8 +22,9 @@ let msuBombDir: string;
 beforeAll(async () => {
   const src = path.join(await tempDir(), 'bomb');
   await mkdir(path.join(src, 'sxs'), { recursive: true });
-  await writeFile(path.join(src, 'setuphost.exe'), 'placeholder setup host');
-  await writeFile(path.join(src, 'appraiserres.dll'), 'placeholder appraiser');
+  // Setup binaries with real PE version resources, as a genuine Setup DU carries (apply-updates reads them to check the release).
+  await writeFile(path.join(src, 'setuphost.exe'), peFile({ version: '10.0.26100.2314', fileName: 'setuphost.exe' }));
+  await writeFile(path.join(src, 'appraiserres.dll'), peFile({ version: '10.0.26100.2314', fileName: 'appraiserres.dll' }));
   await writeFile(path.join(src, 'sxs', 'zeros.bin'), '');
   await truncate(path.join(src, 'sxs', 'zeros.bin'), BOMB_BYTES); // sparse: costs no disk here
   bombDir = await tempDir();

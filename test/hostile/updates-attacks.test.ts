@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sevenZipPath } from '../../src/imaging/sevenzip.ts';
 import { buildSampleUpdates, packageCab, type SampleUpdates } from '../../src/sample/sample-updates.ts';
+import { readPeVersion } from '../../src/updates/pe-version.ts';
 import { exists, hashFile } from '../../src/util/fs.ts';
 import { readJson, runCli, sampleMedia, snapshot, tempDir } from '../helpers.ts';
 import { rawCab, rawTar } from './raw-cab.ts';
@@ -81,9 +82,9 @@ describe('a pinned update swapped on the share while osmedia runs (16.1)', () =>
     expect(await exists(mark)).toBe(true); // the swap really happened during the run
     expect(await hashFile(onShare)).toBe(await hashFile(evil.files.setupDu));
     // The media holds the pinned Setup DU's files, never the attacker's.
-    const appraiser = await readFile(path.join(target, 'media', 'sources', 'appraiserres.dll'), 'utf8');
-    expect(appraiser).toContain('26100.2314');
-    expect(appraiser).not.toContain('6666');
+    // (the sample Setup DUs' binaries carry real PE version resources: 10.0.26100.2314 genuine, .6666 the attacker's)
+    const appraiser = readPeVersion(await readFile(path.join(target, 'media', 'sources', 'appraiserres.dll')));
+    expect(appraiser.version).toBe('10.0.26100.2314');
     const manifest = await readJson(path.join(target, 'osmedia-manifest.json'));
     expect(manifest.updates).toMatchObject([{ kind: 'setup', file: SETUP_DU, sha256: pinned }]);
     // The run's copies are gone once the step is done.

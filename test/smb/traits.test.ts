@@ -49,7 +49,18 @@ describe.skipIf(skip)('the test SMB share (smbd + smbnetfs) has the traits of a 
     const log = path.join(share.dir, 'log.txt');
     await writeFile(log, 'one\n');
     await expect(appendFile(log, 'two\n')).rejects.toMatchObject({ code: 'EIO' });
-    await writeFile(path.join(share.dir, 'after.txt'), 'ok'); // the client recovers from the failure
+    // The client recovers from the failure once its negative cache (1 ms here) lapses: a condition to
+    // wait for, a bounded number of tries, never a fixed sleep.
+    let recovered: unknown;
+    for (let attempt = 0; attempt < 200; attempt++) {
+      recovered = await writeFile(path.join(share.dir, 'after.txt'), 'ok').then(
+        () => true,
+        (error: unknown) => error,
+      );
+      if (recovered === true) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(recovered).toBe(true);
     const reader = await open(log, 'r');
     await expect(rm(log)).rejects.toMatchObject({ code: 'EBUSY' });
     await reader.close();

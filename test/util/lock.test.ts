@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Workspace } from '../../src/media/workspace.ts';
 import { CollectingReporter } from '../../src/util/events.ts';
-import { MediaError } from '../../src/util/errors.ts';
+import { LockedError } from '../../src/util/errors.ts';
 import { acquireLock } from '../../src/util/lock.ts';
 import { node24, repoRoot, tempDir } from '../helpers.ts';
 import { smbUnavailable, startShare, type SmbShare } from '../smb/share.ts';
@@ -86,9 +86,9 @@ describe('lock take-over is atomic', () => {
       JSON.stringify({ host: 'other-runner', pid: 4242, startedAt: now, beatAt: now, beat: 1, command: 'osmedia distribute', token: 'def' }),
     );
     const error = await acquireLock(lockPath, { what: 'the target T', command: 'me', reporter }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MediaError);
-    expect((error as MediaError).message).toBe(`The target T is in use by "osmedia distribute" (pid 4242 on other-runner, since ${now})`);
-    expect((error as MediaError).fix).toMatch(/--wait SECONDS/);
+    expect(error).toBeInstanceOf(LockedError); // exit 3 in the exit-code table
+    expect((error as LockedError).message).toBe(`The target T is in use by "osmedia distribute" (pid 4242 on other-runner, since ${now})`);
+    expect((error as LockedError).fix).toMatch(/--wait SECONDS/);
   });
 
   it('the holder beats: its heartbeat moves while it holds, so a waiter never judges it stale', async () => {

@@ -38325,7 +38325,8 @@ var Workspace = class {
     let current = this.root;
     for (const part of parts.slice(0, -1)) {
       current = path11.join(current, part);
-      const info2 = await lstat(current).catch((error63) => {
+      const info2 = await lstat(current).catch((caught) => {
+        const error63 = caught;
         if (error63.code === "ENOENT" || error63.code === "ENOTDIR") return void 0;
         throw error63;
       });
@@ -39913,7 +39914,8 @@ async function checkPins(files, onBytes) {
 async function takeInputs(files, dir, onBytes) {
   const copies = await mapLimit(files, 2, async (file2, i2) => {
     const copy = path23.join(dir, String(i2), path23.basename(file2.file));
-    const sha256 = await copyFileHashed(file2.file, copy, onBytes).catch((error63) => {
+    const sha256 = await copyFileHashed(file2.file, copy, onBytes).catch((caught) => {
+      const error63 = caught;
       throw new MediaError(`The update file ${file2.file} cannot be copied into the run's folder ${dir} (${error63.code ?? error63.message})`, {
         fix: "Check that the updates share is reachable and the workspace disk has room for this month's updates, then run again.",
         cause: error63
@@ -41349,7 +41351,7 @@ async function runScript(powershell, script, args, input2, logDir, stateDir) {
   const resultFile = path29.join(stateDir, `site-result-${process.pid}.json`);
   await mkdir14(stateDir, { recursive: true });
   await rm11(resultFile, { force: true });
-  let output2 = "";
+  let output2;
   let exitCode = 0;
   let failure2;
   try {
@@ -42048,7 +42050,9 @@ function progressReporter(reporter, target, progress) {
     reporter.emit({
       type: "progress",
       step: "distribute",
-      phase: `copying to ${target} (${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s)`,
+      // The phase stays the same for the whole copy; what changes goes in detail, which never decides when a CI line prints (issue 17.4).
+      phase: `copying to ${target}`,
+      detail: `${progress.files}/${progress.fileCount} files, ${(progress.done / 1048576 / seconds).toFixed(0)} MiB/s`,
       done: progress.done,
       total: progress.total,
       unit: "bytes"
@@ -42067,7 +42071,9 @@ async function openProgressLog(log) {
 `);
       const at = offset;
       offset += data.length;
-      writing = writing.then(async () => void await handle.write(data, 0, data.length, at));
+      writing = writing.then(async () => {
+        await handle.write(data, 0, data.length, at);
+      });
       return writing;
     },
     close: async () => {
@@ -43896,7 +43902,7 @@ var RecipeUpdatesSchema = external_exports.strictObject({
   /** The month to resolve: YYYY-MM, or latest (the newest month folder). */
   month: external_exports.string().regex(/^(latest|\d{4}-(0[1-9]|1[0-2]))$/, "YYYY-MM or latest").optional()
 }).refine((o2) => o2.source !== void 0 || o2.from !== void 0 || (o2.files?.length ?? 0) > 0, {
-  message: "name the updates: a folder (from / --updates), files, or a source for `osmedia updates resolve`"
+  error: "name the updates: a folder (from / --updates), files, or a source for `osmedia updates resolve`"
 });
 var RESOLVE_KEYS = ["source", "root", "month"];
 
@@ -43931,8 +43937,7 @@ async function applyLock(recipe, recipeFile, options = {}) {
   if (!recipe.updates) return recipe;
   const lockPath = lockPathOf(recipeFile);
   const lock = await readLock(lockPath);
-  const updates = { ...recipe.updates };
-  for (const k of RESOLVE_KEYS) delete updates[k];
+  const updates = Object.fromEntries(Object.entries(recipe.updates).filter(([k]) => !RESOLVE_KEYS.includes(k)));
   if (lock) {
     const files = options.verify === false ? lock.files.map((f) => ({ path: path44.resolve(path44.dirname(recipeFile), f.path), sha256: f.sha256 })) : await verifyLockedFiles(lock, path44.dirname(recipeFile), lockPath);
     return { ...recipe, updates: { ...updates, from: void 0, files } };
