@@ -279,6 +279,6 @@ describe.skipIf(!pwsh)('the task sequence script under PowerShell 7.6 against th
   });
 });
 
-it.runIf(!pwsh)('PowerShell 7.6 is installed for these tests (bash scripts/ensure-deps.sh)', () => {
+it('PowerShell 7.6 is installed for these tests (bash scripts/ensure-deps.sh)', () => {
   expect(pwsh, 'no pwsh: run bash scripts/ensure-deps.sh, or set OSMEDIA_PWSH_TEST').toBeDefined();
 });
