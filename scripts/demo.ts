@@ -55,7 +55,12 @@ osmedia('run', '--recipe', 'osmedia.yml');
 osmedia('inspect', 'work');
 console.log('\n.demo/work/media/sources/osmedia-build.txt:');
 console.log((await readFile(path.join(demo, 'work', 'media', 'sources', 'osmedia-build.txt'), 'utf8')).replaceAll('\r\n', '\n'));
-console.log('.demo/Win11-24H2-Enterprise.iso: a bootable ISO of that media (El Torito BIOS + UEFI, booting the Windows UEFI CA 2023 boot manager).');
+console.log(
+  '.demo/Win11-24H2-Enterprise.iso: a bootable ISO of that media (El Torito BIOS + UEFI) with the boot files of the 2023 boot manager (boot.wim index 1).',
+);
+console.log(
+  "The sample's boot managers are unsigned stand-ins, so the build file says 'unsigned': osmedia reads the signer from the file's Authenticode signature, never from its name (docs/boot-media.md).",
+);
 console.log(
   "A whole month of updates (the LCU, its checkpoint, last month's LCU, Safe OS DU, Setup DU, .NET CU, and files osmedia rejects): the plan, in Microsoft's order.",
 );

@@ -223,7 +223,7 @@ export async function runAction(fixedStep?: StepId): Promise<void> {
     if (recipe) {
       let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional(Inputs.workspace));
-      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false) });
+      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false), engine: optional(Inputs.engine) });
       // The caches, as for the sub-actions: the import of a pinned ISO, and a pinned updates folder.
       const useCache = bool(Inputs.cache, true);
       const compression = loaded.recipe.media.compression ?? 'LZX';

@@ -80,7 +80,9 @@ export const commands: Record<string, Command> = {
       }));
       // The same checks `run` makes before its first step: the plan is red exactly when the run would fail.
       const problems = await preflightRecipe(planned, context, decision, manifest);
-      const mediaUnchanged = (i: number) => i <= decision.firstToRun && !decision.reimport && manifest !== undefined;
+      // The media a step sees is the built one when every media step before it is skipped (external steps such as build-iso change no media).
+      const mediaUnchanged = (i: number) =>
+        planned.slice(0, i).every((p, k) => k < decision.firstToRun || getStep(p.step).effect === 'external') && !decision.reimport && manifest !== undefined;
       const items = [];
       for (const [i, item] of planned.entries()) {
         const step = getStep(item.step);

@@ -1,6 +1,7 @@
 // A step command's flags and --args-file, both from the step's surface (src/steps/surface.ts):
 // the parseArgs options, the options object they make, and errors that name the flag the user
 // typed ("--keep is required", "did you mean").
+import { withoutNulls } from '../util/nulls.ts';
 import type { ParseArgsOptionDescriptor } from 'node:util';
 import { createContext } from '../context.ts';
 import { buildOptions, setPath, type Field } from '../steps/fields.ts';
@@ -30,17 +31,6 @@ export function cliOptions(id: StepId): Record<string, CliOption> {
   );
 }
 
-/** JSON null in an --args-file means "not set" (Jenkins writes `sha256: recipe.media.sha256` as null when absent). */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNulls(v)]),
-  );
-}
-
 /** Splits an --args-file into step options and command flags, naming unknown keys with a suggestion. */
 function readFileArgs(id: StepId, fileArgs: Record<string, unknown>): { options: Record<string, unknown>; flags: Record<string, unknown> } {
   const keys = argsFileKeys(id);
@@ -48,7 +38,7 @@ function readFileArgs(id: StepId, fileArgs: Record<string, unknown>): { options:
   const flagKeys = new Set([...stepFields(id).common, ...stepFields(id).flags].map((f) => f.path[0]!));
   const options: Record<string, unknown> = {};
   const flags: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(withoutNulls(fileArgs) as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(withoutNulls(fileArgs))) {
     const name = keys.includes(key) ? key : alias.get(key);
     if (!name) {
       const guess = nearest(key, [...keys, ...alias.keys()]);

@@ -58,6 +58,9 @@ function progressReporter(reporter: Reporter, target: string, progress: CopyProg
  * re-run after a kill reuses. Written at explicit offsets through one handle: SMB clients refuse
  * O_APPEND (smbnetfs: EIO), and a torn last line only loses that one file.
  */
+/** A line of the staging log: what was copied and verified, by content. */
+const logLine = (file: Pick<FileEntry, 'sha256' | 'path'>) => `${file.sha256} ${file.path}`;
+
 async function openProgressLog(log: string): Promise<{ logged: Set<string>; add: (line: string) => Promise<void>; close: () => Promise<void> }> {
   const text = await readFile(log, 'utf8').catch(() => '');
   const handle = await open(log, text ? 'r+' : 'w');
@@ -133,10 +136,12 @@ async function stageWith(
 ): Promise<StageCounts> {
   const flush = granularityMs > 2;
   const counts: StageCounts = { copied: 0, linked: 0, reused: 0, bytes: 0, damaged: [], mtimes: new Map() };
-  // A logged file counts only while it is still in staging with its size (a mirror swap moves it out).
+  // A logged file counts only while it is still in staging with its size (a mirror swap moves it out),
+  // and only for the content it was logged with: the log names each file's SHA-256, so a stage left by
+  // a killed publish of other media (a mirror's stage has a fixed name) is never taken for this one.
   const reusable = await Promise.all(
     files.map(async (f) => {
-      if (!logged.has(f.path)) return false;
+      if (!logged.has(logLine(f))) return false;
       const info = await stat(path.join(stage, ...f.path.split('/'))).catch(() => undefined);
       if (info?.size !== f.size) return false;
       counts.mtimes.set(f.path, info.mtimeMs);
@@ -171,7 +176,7 @@ async function stageWith(
       counts.bytes += file.size;
     }
     progress.files++;
-    await addToLog(file.path);
+    await addToLog(logLine(file));
   });
   if (flush) {
     // A coarse target (a share): settle the copies' mtimes now that every copy is closed.

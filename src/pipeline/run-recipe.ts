@@ -34,7 +34,7 @@ export function stepsOfRecipe(loaded: LoadedRecipe): PlannedStep[] {
         from: u.from === undefined ? undefined : path.resolve(dir, u.from),
         files: u.files?.map((f) => ({ ...f, path: path.resolve(dir, f.path) })),
         scratch: u.scratch === undefined ? undefined : path.resolve(dir, u.scratch),
-        ...(recipe.media.bootManager === '2023' ? { bootManager: '2023' } : {}),
+        ...(recipe.media.bootManager === '2023' ? { bootManager: '2023' } : {}), // media.bootManager is the recipe's one place for it
       },
     });
   }

@@ -27,7 +27,10 @@ export const RecipeSchema = z.strictObject({
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: z.union([z.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */
-  iso: BuildIsoOptionsSchema.extend({ bootManager: z.enum(['2023', 'keep']).optional() }).optional(),
+  iso: BuildIsoOptionsSchema.extend({
+    // No default here: an ISO without its own bootManager follows media.bootManager (run-recipe.ts).
+    bootManager: z.enum(['2023', 'keep']).optional().meta({ description: 'UEFI boot manager of the ISO: keep or 2023; default media.bootManager' }),
+  }).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
   /** The in-place upgrade task sequence; `out` is relative to the workspace. */

@@ -4,11 +4,18 @@
 import { z } from 'zod';
 import { ApplyUpdatesOptionsSchema } from '../steps/apply-updates.ts';
 
+/** apply-updates' fields less bootManager (.omit() is refused on a refined object). */
+function withoutBootManager<T extends { bootManager: unknown }>(shape: T): Omit<T, 'bootManager'> {
+  const { bootManager: _bootManager, ...rest } = shape;
+  return rest;
+}
+
 export const UPDATE_SOURCES = ['folder', 'configmgr', 'catalog'] as const;
 
 export const RecipeUpdatesSchema = z
   .strictObject({
-    ...ApplyUpdatesOptionsSchema.shape,
+    // The boot manager is media.bootManager in a recipe (one place); apply-updates gets it from there.
+    ...withoutBootManager(ApplyUpdatesOptionsSchema.shape),
     /** Where `osmedia updates resolve` finds the month's updates (only folder is built so far). */
     source: z.enum(UPDATE_SOURCES).optional(),
     /** folder: the tree of months (updates/2024-11/, …), relative to the recipe file. */

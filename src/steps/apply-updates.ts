@@ -253,7 +253,8 @@ export const applyUpdates: Step<ApplyUpdatesOptions, string[], ApplyUpdatesSumma
       if (!image) return; // the media is unknown (its import failed a check): nothing to classify against
       const hashes = await checkPins(files);
       const work = await mkdtemp(path.join(tmpdir(), 'osmedia-preflight-'));
-      const media = { architecture: image.architecture, build: Number(image.version.split('.')[2]) };
+      // The same media target apply() classifies against (mediaTarget): an opted-in eKB is not a rejection here either.
+      const media = { architecture: image.architecture, build: Number(image.version.split('.')[2]), allowEnablement: options.enablement };
       const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm(work, { recursive: true, force: true }));
       if (rejections.length > 0 && !options.skipRejected) throw rejected(rejections);
     });

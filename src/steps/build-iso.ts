@@ -1,11 +1,16 @@
 // build-iso: the workspace media as a bootable ISO (src/media/boot/: iso.ts says how, boot-files.ts
 // which boot manager). It writes outside the workspace and never changes the media, so it is an
 // external step: it always runs, and never counts as a change of the media.
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { buildIso } from '../media/boot/build-iso.ts';
 import { BootManagerSchema } from '../media/boot/record.ts';
-import type { Step } from './types.ts';
+import { chooseIsoTool } from '../media/boot/iso.ts';
+import { UsageError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/fs.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step } from './types.ts';
 
 export const BuildIsoOptionsSchema = z.strictObject({
   /** The ISO to write; written beside it first, then renamed into place. */
@@ -30,6 +35,39 @@ export const BuildIsoOptionsSchema = z.strictObject({
 });
 export type BuildIsoOptions = z.infer<typeof BuildIsoOptionsSchema>;
 
+/** Written beside the ISO: what it was made from, so an unchanged re-run does not rewrite gigabytes. */
+const RECORD_SUFFIX = '.osmedia.json';
+
+interface IsoRecord {
+  fingerprint: string;
+  bootManager: string;
+  splitSwmMiB: number | null;
+  size: number;
+  mtimeMs: number;
+}
+
+async function readRecord(output: string): Promise<IsoRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(`${output}${RECORD_SUFFIX}`, 'utf8')) as IsoRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ISO at the output was written from this media with these options, and is as it was left. */
+async function upToDate(output: string, want: Omit<IsoRecord, 'size' | 'mtimeMs'>): Promise<boolean> {
+  const record = await readRecord(output);
+  const info = await stat(output).catch(() => undefined);
+  if (!record || !info) return false;
+  return (
+    record.fingerprint === want.fingerprint &&
+    record.bootManager === want.bootManager &&
+    record.splitSwmMiB === want.splitSwmMiB &&
+    record.size === info.size &&
+    record.mtimeMs === Math.trunc(info.mtimeMs)
+  );
+}
+
 export const buildIsoStep: Step<BuildIsoOptions> = {
   id: 'build-iso',
   title: 'Writing a bootable ISO',
@@ -43,17 +81,50 @@ export const buildIsoStep: Step<BuildIsoOptions> = {
     ];
   },
 
+  /** Checks that need no change, made before the run's first step: the ISO tool, and a folder the ISO can go in. */
+  async preflight(_context, _before, options) {
+    const problems: Problem[] = [];
+    await check('build-iso', problems, () => chooseIsoTool());
+    await check('build-iso', problems, async () => {
+      // The nearest existing ancestor of the output must be a folder (the rest is created).
+      let dir = path.dirname(path.resolve(options.output));
+      for (;;) {
+        const info = await stat(dir).catch(() => undefined);
+        if (info) {
+          if (!info.isDirectory())
+            throw new UsageError(`The ISO ${options.output} cannot be written: ${dir} is a file, not a folder`, {
+              fix: 'Choose an output path in a folder (iso.output / --output).',
+            });
+          return;
+        }
+        const parent = path.dirname(dir);
+        if (parent === dir) return;
+        dir = parent;
+      }
+    });
+    return { problems };
+  },
+
   async apply(context, manifest, options) {
+    const output = path.resolve(options.output);
+    const want = { fingerprint: manifest.fingerprint, bootManager: options.bootManager, splitSwmMiB: options.splitSwmMiB ?? null };
+    if (!context.force && (await upToDate(output, want))) {
+      const message = `${output} is up to date (written from this media with these options); nothing written`;
+      return { manifest, summary: { output, unchanged: true }, message, unchanged: true };
+    }
     const result = await buildIso({
       workspace: context.workspace,
       reporter: context.reporter,
       wimlib: context.wimlib,
-      output: path.resolve(options.output),
+      output,
+      manifest,
       bootManager: options.bootManager,
       splitSwmMiB: options.splitSwmMiB,
       locked: true,
     });
     for (const note of result.notes) context.reporter.emit({ type: 'info', step: 'build-iso', message: note });
+    const written = await stat(output);
+    await writeFileAtomic(`${output}${RECORD_SUFFIX}`, `${JSON.stringify({ ...want, size: written.size, mtimeMs: Math.trunc(written.mtimeMs) }, null, 2)}\n`);
     return {
       manifest,
       summary: { ...result },

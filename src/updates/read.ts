@@ -119,10 +119,17 @@ async function manifestIn(sevenZip: SevenZip, archive: string, listing: Listing,
 }
 
 /** The file versions of the setup binaries of a Setup DU (extracted alone: a few MB, whatever the CAB holds). */
-async function setupBinaries(sevenZip: SevenZip, file: string, entries: readonly string[], work: string): Promise<SetupBinary[]> {
-  const wanted = VERSIONED_SETUP_FILES.flatMap((name) => entries.filter((e) => e.toLowerCase() === name));
+async function setupBinaries(sevenZip: SevenZip, file: string, listing: Listing, work: string): Promise<SetupBinary[]> {
+  const wanted = VERSIONED_SETUP_FILES.flatMap((name) => listing.entries.filter((e) => e.toLowerCase() === name));
   if (wanted.length === 0) return [];
   const dir = path.join(work, 'setup');
+  // Declared sizes first, as for every other expansion (issue 16.6): setup binaries are megabytes.
+  await checkRoom(
+    file,
+    wanted.reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0),
+    dir,
+    MUM_CAP,
+  );
   await sevenZip.extract(file, dir, { paths: wanted });
   const found: SetupBinary[] = [];
   for (const name of wanted) {
@@ -179,7 +186,7 @@ export async function readPackage(sevenZip: SevenZip, file: string, work: string
     }
     const hasWim = inner.some((e) => /\.wim$/i.test(e)) || /^wim$/i.test(listing.type);
     const layout = manifests.length === 0 ? 'unknown' : hasWim ? 'msu-wim' : 'msu-cabs';
-    const setup = manifests.length === 0 ? await setupBinaries(sevenZip, file, top, work) : [];
+    const setup = manifests.length === 0 ? await setupBinaries(sevenZip, file, { ...listing, entries: top }, work) : [];
     return { ...base, layout, manifests, hotpatch, setupBinaries: setup };
   } finally {
     await rm(work, { recursive: true, force: true });

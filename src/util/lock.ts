@@ -95,13 +95,17 @@ function staleReason(holder: LockInfo | undefined, seen: Seen, staleMs: number, 
   return undefined;
 }
 
-async function tryCreate(file: string, record: () => string): Promise<FileHandle | undefined> {
+async function tryCreate(file: string, record: () => string, again = true): Promise<FileHandle | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'wx');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    // The lock's folder went away while we waited (a mirror's side folder is removed when its publish ends): make it again.
+    if (code !== 'ENOENT' || !again) throw error;
+    await mkdir(path.dirname(file), { recursive: true });
+    return tryCreate(file, record, false);
   }
   await handle.write(record().padEnd(RECORD_BYTES, ' '), 0);
   return handle;

@@ -3,12 +3,12 @@
 // (what Windows reads), the imported volume label; the 2023 boot manager on request with the
 // workspace unchanged; errors; a SIGKILL leaves no ISO; oscdimg's command line through a stand-in.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleMedia } from '../../src/sample/sample-media.ts';
-import { listTree } from '../../src/util/fs.ts';
+import { exists, listTree } from '../../src/util/fs.ts';
 import { readJson, runCli, snapshot, tempDir } from '../helpers.ts';
 import { readBootImage, readIso } from './iso-reader.ts';
 
@@ -132,7 +132,7 @@ describe('build-iso (xorriso)', () => {
 });
 
 describe('build-iso in a recipe', () => {
-  it('iso: writes the ISO after stamping, with media.bootManager; a re-run writes it again and skips the rest', async () => {
+  it('iso: writes the ISO after stamping, with media.bootManager; an unchanged re-run skips it too (no gigabytes rewritten); a changed ISO or --force writes it again', async () => {
     const dir = await tempDir();
     const sample = await buildSampleMedia({ dir: path.join(dir, 'sample'), editions: undefined });
     const recipe = path.join(dir, 'osmedia.yml');
@@ -140,7 +140,7 @@ describe('build-iso in a recipe', () => {
       recipe,
       `workspace: work\nmedia:\n  source: ${sample.isoPath}\n  keep: [Enterprise]\n  bootManager: '2023'\nstamp:\n  revision: test\niso:\n  output: out/Win11.iso\n`,
     );
-    await mkdir(path.join(dir, 'out'));
+    // out/ does not exist yet: the ISO's folder is created.
     const first = await runCli(['run', '--recipe', recipe, '--json']);
     expect(first.exitCode, first.stderr).toBe(0);
     const iso = await readIso(path.join(dir, 'out', 'Win11.iso'));
@@ -153,9 +153,31 @@ describe('build-iso in a recipe', () => {
       'import-media skipped',
       'strip-indexes skipped',
       'stamp-build-file skipped',
-      'build-iso succeeded',
+      'build-iso skipped',
     ]);
-    expect(second.json().steps.at(-1).summary).toMatchObject({ efiImage: 'efi/microsoft/boot/efisys_EX.bin', bootManager: 'Windows UEFI CA 2023' });
+    expect(second.json().steps.at(-1).message).toMatch(/up to date/);
+    // The ISO changed on disk since it was written (another size): it is written again, from the media.
+    await appendFile(path.join(dir, 'out', 'Win11.iso'), 'x');
+    const third = await runCli(['run', '--recipe', recipe, '--json']);
+    expect(third.exitCode, third.stderr).toBe(0);
+    expect(third.json().steps.at(-1)).toMatchObject({ step: 'build-iso', result: 'succeeded' });
+    expect(third.json().steps.at(-1).summary).toMatchObject({ efiImage: 'efi/microsoft/boot/efisys_EX.bin', bootManager: 'Windows UEFI CA 2023' });
+  });
+
+  it('plan is red for an ISO tool that cannot be used or an output under a file, before any step runs', async () => {
+    const dir = await tempDir();
+    const sample = await buildSampleMedia({ dir: path.join(dir, 'sample'), editions: undefined });
+    const recipe = path.join(dir, 'osmedia.yml');
+    await writeFile(path.join(dir, 'afile'), 'not a folder');
+    await writeFile(recipe, `workspace: work\nmedia:\n  source: ${sample.isoPath}\niso:\n  output: afile/Win11.iso\n`);
+    const plan = await runCli(['plan', '--recipe', recipe]);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.stderr + plan.stdout).toMatch(/afile is a file, not a folder/);
+    await writeFile(recipe, `workspace: work\nmedia:\n  source: ${sample.isoPath}\niso:\n  output: Win11.iso\n`);
+    const bogus = await runCli(['run', '--recipe', recipe], { env: { OSMEDIA_ISO_TOOL: 'bogus' } });
+    expect(bogus.exitCode).toBe(2);
+    expect(bogus.stderr).toMatch(/OSMEDIA_ISO_TOOL is "bogus"/);
+    expect(await exists(path.join(dir, 'work', 'media'))).toBe(false); // nothing imported: the run stopped before its first step
   });
 });
 

@@ -8,6 +8,7 @@ import { UsageError } from '../../util/errors.ts';
 import type { Reporter } from '../../util/events.ts';
 import { runTool } from '../../util/exec.ts';
 import { faultPoint } from '../../util/fault.ts';
+import type { Manifest } from '../manifest.ts';
 import type { Workspace } from '../workspace.ts';
 import { describeCa, type BootCa } from './authenticode.ts';
 import { mediaCa, SETUP_BOOT_STL, stageBootFiles, type BootWimFiles } from './boot-files.ts';
@@ -25,6 +26,8 @@ export interface BuildIsoOptions {
   env?: NodeJS.ProcessEnv;
   /** The caller holds the workspace lock already (the step runner does). */
   locked?: boolean;
+  /** The manifest the caller's session read (else it is read here). */
+  manifest?: Manifest;
 }
 
 export interface BuildIsoResult {
@@ -67,7 +70,8 @@ export async function buildIso(o: BuildIsoOptions): Promise<BuildIsoResult> {
   const cleanup: string[] = [];
   const partial = path.join(path.dirname(output), `.${path.basename(output)}.osmedia-partial`);
   try {
-    const manifest = await workspace.loadManifest();
+    const manifest = o.manifest ?? (await workspace.loadManifest());
+    await mkdir(path.dirname(output), { recursive: true }); // the ISO's folder, as a user names it
     const mediaFiles = manifest.files.map((f) => f.path);
     const label = isoLabel(manifest.source.volumeLabel);
     const notes: string[] = [];

@@ -86,15 +86,15 @@ var require_windows = __commonJS({
       }
       return false;
     }
-    function checkStat(stat14, path56, options) {
-      if (!stat14.isSymbolicLink() && !stat14.isFile()) {
+    function checkStat(stat15, path56, options) {
+      if (!stat15.isSymbolicLink() && !stat15.isFile()) {
         return false;
       }
       return checkPathExt(path56, options);
     }
     function isexe(path56, options, cb) {
-      fs6.stat(path56, function(er, stat14) {
-        cb(er, er ? false : checkStat(stat14, path56, options));
+      fs6.stat(path56, function(er, stat15) {
+        cb(er, er ? false : checkStat(stat15, path56, options));
       });
     }
     function sync(path56, options) {
@@ -110,20 +110,20 @@ var require_mode = __commonJS({
     isexe.sync = sync;
     var fs6 = __require("fs");
     function isexe(path56, options, cb) {
-      fs6.stat(path56, function(er, stat14) {
-        cb(er, er ? false : checkStat(stat14, options));
+      fs6.stat(path56, function(er, stat15) {
+        cb(er, er ? false : checkStat(stat15, options));
       });
     }
     function sync(path56, options) {
       return checkStat(fs6.statSync(path56), options);
     }
-    function checkStat(stat14, options) {
-      return stat14.isFile() && checkMode(stat14, options);
+    function checkStat(stat15, options) {
+      return stat15.isFile() && checkMode(stat15, options);
     }
-    function checkMode(stat14, options) {
-      var mod = stat14.mode;
-      var uid = stat14.uid;
-      var gid = stat14.gid;
+    function checkMode(stat15, options) {
+      var mod = stat15.mode;
+      var uid = stat15.uid;
+      var gid = stat15.gid;
       var myUid = options.uid !== void 0 ? options.uid : process.getuid && process.getuid();
       var myGid = options.gid !== void 0 ? options.gid : process.getgid && process.getgid();
       var u2 = parseInt("100", 8);
@@ -18074,8 +18074,8 @@ var DEFAULT_HEARTBEAT_MS = 3e4;
 var RECORD_BYTES = 1024;
 function processStart(pid) {
   try {
-    const stat14 = readFileSync3(`/proc/${pid}/stat`, "utf8");
-    return stat14.slice(stat14.lastIndexOf(")") + 2).split(" ")[19];
+    const stat15 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return stat15.slice(stat15.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
   }
@@ -18104,13 +18104,16 @@ function staleReason(holder, seen, staleMs, now2) {
     return `left by ${holder ? `pid ${holder.pid} on ${holder.host}` : "an unreadable holder"} (no heartbeat for ${Math.round(staleMs / 1e3)} s)`;
   return void 0;
 }
-async function tryCreate(file2, record2) {
+async function tryCreate(file2, record2, again = true) {
   let handle;
   try {
     handle = await open3(file2, "wx");
   } catch (error63) {
-    if (error63.code === "EEXIST") return void 0;
-    throw error63;
+    const code = error63.code;
+    if (code === "EEXIST") return void 0;
+    if (code !== "ENOENT" || !again) throw error63;
+    await mkdir2(path9.dirname(file2), { recursive: true });
+    return tryCreate(file2, record2, false);
   }
   await handle.write(record2().padEnd(RECORD_BYTES, " "), 0);
   return handle;
@@ -39598,10 +39601,16 @@ async function manifestIn(sevenZip, archive, listing, work) {
     });
   }
 }
-async function setupBinaries(sevenZip, file2, entries, work) {
-  const wanted = VERSIONED_SETUP_FILES.flatMap((name) => entries.filter((e) => e.toLowerCase() === name));
+async function setupBinaries(sevenZip, file2, listing, work) {
+  const wanted = VERSIONED_SETUP_FILES.flatMap((name) => listing.entries.filter((e) => e.toLowerCase() === name));
   if (wanted.length === 0) return [];
   const dir = path21.join(work, "setup");
+  await checkRoom(
+    file2,
+    wanted.reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0),
+    dir,
+    MUM_CAP
+  );
   await sevenZip.extract(file2, dir, { paths: wanted });
   const found = [];
   for (const name of wanted) {
@@ -39654,7 +39663,7 @@ async function readPackage(sevenZip, file2, work) {
     }
     const hasWim = inner.some((e) => /\.wim$/i.test(e)) || /^wim$/i.test(listing.type);
     const layout = manifests.length === 0 ? "unknown" : hasWim ? "msu-wim" : "msu-cabs";
-    const setup = manifests.length === 0 ? await setupBinaries(sevenZip, file2, top, work) : [];
+    const setup = manifests.length === 0 ? await setupBinaries(sevenZip, file2, { ...listing, entries: top }, work) : [];
     return { ...base, layout, manifests, hotpatch, setupBinaries: setup };
   } finally {
     await rm7(work, { recursive: true, force: true });
@@ -40518,7 +40527,7 @@ var applyUpdates = {
       if (!image) return;
       const hashes = await checkPins(files);
       const work = await mkdtemp(path25.join(tmpdir(), "osmedia-preflight-"));
-      const media = { architecture: image.architecture, build: Number(image.version.split(".")[2]) };
+      const media = { architecture: image.architecture, build: Number(image.version.split(".")[2]), allowEnablement: options.enablement };
       const { rejections } = await classifyUpdates(context.sevenZip, files, hashes, media, work).finally(() => rm8(work, { recursive: true, force: true }));
       if (rejections.length > 0 && !options.skipRejected) throw rejected(rejections);
     });
@@ -40650,6 +40659,7 @@ async function applyPrepared(context, manifest, options, prepared) {
 }
 
 // src/steps/build-iso.ts
+import { readFile as readFile6, stat as stat7 } from "node:fs/promises";
 import path28 from "node:path";
 
 // src/media/boot/build-iso.ts
@@ -40780,7 +40790,8 @@ async function buildIso(o2) {
   const cleanup = [];
   const partial2 = path27.join(path27.dirname(output2), `.${path27.basename(output2)}.osmedia-partial`);
   try {
-    const manifest = await workspace.loadManifest();
+    const manifest = o2.manifest ?? await workspace.loadManifest();
+    await mkdir13(path27.dirname(output2), { recursive: true });
     const mediaFiles = manifest.files.map((f) => f.path);
     const label = isoLabel(manifest.source.volumeLabel);
     const notes = [];
@@ -40880,6 +40891,20 @@ var BuildIsoOptionsSchema = external_exports.strictObject({
     placeholder: "MIB"
   })
 });
+var RECORD_SUFFIX = ".osmedia.json";
+async function readRecord(output2) {
+  try {
+    return JSON.parse(await readFile6(`${output2}${RECORD_SUFFIX}`, "utf8"));
+  } catch {
+    return void 0;
+  }
+}
+async function upToDate(output2, want) {
+  const record2 = await readRecord(output2);
+  const info2 = await stat7(output2).catch(() => void 0);
+  if (!record2 || !info2) return false;
+  return record2.fingerprint === want.fingerprint && record2.bootManager === want.bootManager && record2.splitSwmMiB === want.splitSwmMiB && record2.size === info2.size && record2.mtimeMs === Math.trunc(info2.mtimeMs);
+}
 var buildIsoStep = {
   id: "build-iso",
   title: "Writing a bootable ISO",
@@ -40891,17 +40916,49 @@ var buildIsoStep = {
       `write ${options.output}: El Torito BIOS (boot/etfsboot.com) + UEFI, ${manager}, label ${manifest?.source.volumeLabel ?? "(none)"}${options.splitSwmMiB ? `, install.wim split into ${options.splitSwmMiB} MiB install.swm parts` : ""}`
     ];
   },
+  /** Checks that need no change, made before the run's first step: the ISO tool, and a folder the ISO can go in. */
+  async preflight(_context, _before, options) {
+    const problems = [];
+    await check2("build-iso", problems, () => chooseIsoTool());
+    await check2("build-iso", problems, async () => {
+      let dir = path28.dirname(path28.resolve(options.output));
+      for (; ; ) {
+        const info2 = await stat7(dir).catch(() => void 0);
+        if (info2) {
+          if (!info2.isDirectory())
+            throw new UsageError(`The ISO ${options.output} cannot be written: ${dir} is a file, not a folder`, {
+              fix: "Choose an output path in a folder (iso.output / --output)."
+            });
+          return;
+        }
+        const parent = path28.dirname(dir);
+        if (parent === dir) return;
+        dir = parent;
+      }
+    });
+    return { problems };
+  },
   async apply(context, manifest, options) {
+    const output2 = path28.resolve(options.output);
+    const want = { fingerprint: manifest.fingerprint, bootManager: options.bootManager, splitSwmMiB: options.splitSwmMiB ?? null };
+    if (!context.force && await upToDate(output2, want)) {
+      const message = `${output2} is up to date (written from this media with these options); nothing written`;
+      return { manifest, summary: { output: output2, unchanged: true }, message, unchanged: true };
+    }
     const result = await buildIso({
       workspace: context.workspace,
       reporter: context.reporter,
       wimlib: context.wimlib,
-      output: path28.resolve(options.output),
+      output: output2,
+      manifest,
       bootManager: options.bootManager,
       splitSwmMiB: options.splitSwmMiB,
       locked: true
     });
     for (const note of result.notes) context.reporter.emit({ type: "info", step: "build-iso", message: note });
+    const written = await stat7(output2);
+    await writeFileAtomic(`${output2}${RECORD_SUFFIX}`, `${JSON.stringify({ ...want, size: written.size, mtimeMs: Math.trunc(written.mtimeMs) }, null, 2)}
+`);
     return {
       manifest,
       summary: { ...result },
@@ -40911,7 +40968,7 @@ var buildIsoStep = {
 };
 
 // src/configmgr/run-site.ts
-import { mkdir as mkdir14, readFile as readFile6, rm as rm11 } from "node:fs/promises";
+import { mkdir as mkdir14, readFile as readFile7, rm as rm11 } from "node:fs/promises";
 import path29 from "node:path";
 
 // src/configmgr/powershell.ts
@@ -41369,7 +41426,7 @@ async function runScript(powershell, script, args, input2, logDir, stateDir) {
     exitCode = error63.toolExitCode;
     output2 = error63.output;
   }
-  const fromFile = await readFile6(resultFile, "utf8").catch(() => void 0);
+  const fromFile = await readFile7(resultFile, "utf8").catch(() => void 0);
   await rm11(resultFile, { force: true });
   const result = fromFile ? JSON.parse(fromFile.replace(/^\uFEFF/, "")) : resultLine(output2);
   if (result === void 0) {
@@ -41600,7 +41657,7 @@ function checkNames(relPaths, target, platform2 = process.platform) {
 }
 
 // src/distribute/plan.ts
-import { readdir as readdir12, stat as stat8 } from "node:fs/promises";
+import { readdir as readdir12, stat as stat9 } from "node:fs/promises";
 import path34 from "node:path";
 
 // src/distribute/published.ts
@@ -41669,7 +41726,7 @@ async function equivalentPublished(manifest, target) {
 }
 
 // src/distribute/target-fs.ts
-import { chmod as chmod2, link as link3, lstat as lstat3, mkdir as mkdir15, readdir as readdir11, rm as rm12, stat as stat7, statfs as statfs2, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod as chmod2, link as link3, lstat as lstat3, mkdir as mkdir15, readdir as readdir11, rm as rm12, stat as stat8, statfs as statfs2, utimes as utimes2, writeFile as writeFile3 } from "node:fs/promises";
 import path33 from "node:path";
 
 // src/util/events.ts
@@ -41787,7 +41844,7 @@ function targetError(error63, target, doing) {
 async function preflight(target, relPaths, bytesNeeded) {
   const warnings = [];
   const parent = path33.dirname(target);
-  const parentInfo = await stat7(parent).catch(() => void 0);
+  const parentInfo = await stat8(parent).catch(() => void 0);
   if (!parentInfo?.isDirectory()) {
     throw new MediaError(`The parent folder of the target, ${parent}, does not exist`, {
       fix: "Create it, or check that the share is mounted (Linux) or reachable by the runner account (Windows UNC path)."
@@ -41829,7 +41886,7 @@ async function probeTarget(dir, target, platform2 = process.platform) {
     await writeFile3(probe, "");
     const set2 = 1700000001600;
     await utimes2(probe, set2 / 1e3, set2 / 1e3);
-    const kept = (await stat7(probe)).mtimeMs;
+    const kept = (await stat8(probe)).mtimeMs;
     const mtimeGranularityMs = Math.abs(kept - set2) <= 2 ? 2 : Math.floor(kept / 1e3) % 2 === 1 ? 1e3 : 2e3;
     const links = await link3(probe, linked).then(
       () => true,
@@ -41858,7 +41915,7 @@ async function settleMtimes(files, granularityMs) {
     const drifted = [];
     for (const i2 of pending) {
       const { dest, mtimeMs } = files[i2];
-      kept[i2] = (await stat7(dest)).mtimeMs;
+      kept[i2] = (await stat8(dest)).mtimeMs;
       if (Math.abs(kept[i2] - mtimeMs) >= Math.max(granularityMs, 3) || granularityMs >= 1e3 && kept[i2] % 1e3 !== 0) {
         await utimes2(dest, mtimeMs / 1e3, mtimeMs / 1e3);
         drifted.push(i2);
@@ -41878,7 +41935,7 @@ async function copyVerified(source, dest, expected, onBytes, flush = false) {
     });
   }
   await chmod2(dest, 292);
-  return (await stat7(dest)).mtimeMs;
+  return (await stat8(dest)).mtimeMs;
 }
 async function tryLink(existing, dest) {
   try {
@@ -41934,7 +41991,7 @@ async function listVersions(target) {
     names.map(async (version4) => ({
       version: version4,
       publishedAt: (await readPublished(path34.join(target, version4)).catch(() => void 0))?.publishedAt ?? "",
-      mtimeMs: (await stat8(path34.join(target, version4))).mtimeMs
+      mtimeMs: (await stat9(path34.join(target, version4))).mtimeMs
     }))
   );
   return versions.sort((a2, b) => a2.publishedAt < b.publishedAt ? -1 : a2.publishedAt > b.publishedAt ? 1 : a2.mtimeMs - b.mtimeMs);
@@ -42038,7 +42095,7 @@ function readVersion() {
 var OSMEDIA_VERSION = readVersion();
 
 // src/distribute/staging.ts
-import { copyFile as copyFile7, mkdir as mkdir16, open as open7, readFile as readFile7, rm as rm13, stat as stat9 } from "node:fs/promises";
+import { copyFile as copyFile7, mkdir as mkdir16, open as open7, readFile as readFile8, rm as rm13, stat as stat10 } from "node:fs/promises";
 import path35 from "node:path";
 var WORKERS = 4;
 function progressReporter(reporter, target, progress) {
@@ -42059,8 +42116,9 @@ function progressReporter(reporter, target, progress) {
     });
   };
 }
+var logLine2 = (file2) => `${file2.sha256} ${file2.path}`;
 async function openProgressLog(log) {
-  const text3 = await readFile7(log, "utf8").catch(() => "");
+  const text3 = await readFile8(log, "utf8").catch(() => "");
   const handle = await open7(log, text3 ? "r+" : "w");
   let offset = Buffer.byteLength(text3);
   let writing = Promise.resolve();
@@ -42109,8 +42167,8 @@ async function stageWith(workspace, files, stage, logged, addToLog, reporter, ta
   const counts = { copied: 0, linked: 0, reused: 0, bytes: 0, damaged: [], mtimes: /* @__PURE__ */ new Map() };
   const reusable = await Promise.all(
     files.map(async (f) => {
-      if (!logged.has(f.path)) return false;
-      const info2 = await stat9(path35.join(stage, ...f.path.split("/"))).catch(() => void 0);
+      if (!logged.has(logLine2(f))) return false;
+      const info2 = await stat10(path35.join(stage, ...f.path.split("/"))).catch(() => void 0);
       if (info2?.size !== f.size) return false;
       counts.mtimes.set(f.path, info2.mtimeMs);
       return true;
@@ -42130,7 +42188,7 @@ async function stageWith(workspace, files, stage, logged, addToLog, reporter, ta
       if (await hashFile(dest) === file2.sha256) {
         if (linkFrom.mode === "link") counts.linked++;
         else counts.copied++;
-        counts.mtimes.set(file2.path, (await stat9(dest)).mtimeMs);
+        counts.mtimes.set(file2.path, (await stat10(dest)).mtimeMs);
         done = true;
       } else {
         await rm13(dest, { force: true });
@@ -42143,7 +42201,7 @@ async function stageWith(workspace, files, stage, logged, addToLog, reporter, ta
       counts.bytes += file2.size;
     }
     progress.files++;
-    await addToLog(file2.path);
+    await addToLog(logLine2(file2));
   });
   if (flush) {
     const copied = todo.filter((f) => counts.mtimes.has(f.path));
@@ -42475,7 +42533,7 @@ var distribute = {
 };
 
 // src/steps/generate-task-sequence.ts
-import { mkdir as mkdir18, readFile as readFile8 } from "node:fs/promises";
+import { mkdir as mkdir18, readFile as readFile9 } from "node:fs/promises";
 import path38 from "node:path";
 
 // src/configmgr/task-sequence.ts
@@ -42698,7 +42756,7 @@ function taskSequenceScript(o2) {
 }
 
 // src/steps/strip-indexes.ts
-import { stat as stat10 } from "node:fs/promises";
+import { stat as stat11 } from "node:fs/promises";
 var StripOptionsSchema = external_exports.strictObject({
   /** EditionID (case-insensitive), exact image name, or 1-based index. */
   keep: list(external_exports.union([external_exports.string().trim().min(1), external_exports.number().int().positive().transform(String)]), "at least one selector (EditionID, image name or index)").meta(
@@ -42760,7 +42818,7 @@ var stripIndexes = {
     const wimPath = workspace.media(manifest.installWim.path);
     const current = manifest.installWim;
     const kept = selectImages(current.images, options.keep);
-    const before = (await stat10(wimPath)).size;
+    const before = (await stat11(wimPath)).size;
     if (kept.length === current.images.length) {
       const message = `all ${kept.length} image(s) kept; install.wim unchanged`;
       reporter.emit({ type: "info", step: "strip-indexes", message });
@@ -42791,12 +42849,12 @@ var stripIndexes = {
       });
     }
     let hashed = 0;
-    const after = (await stat10(temp)).size;
+    const after = (await stat11(temp)).size;
     const sha256 = await hashFile(temp, (bytes) => {
       hashed += bytes;
       reporter.emit({ type: "progress", step: "strip-indexes", phase: "hashing", done: hashed, total: after, unit: "bytes" });
     });
-    const info2 = await stat10(temp);
+    const info2 = await stat11(temp);
     const files = withFiles(manifest.files, [{ path: manifest.installWim.path, size: after, sha256, mtimeMs: Math.trunc(info2.mtimeMs) }]);
     const next = {
       ...manifest,
@@ -42954,7 +43012,7 @@ var generateTaskSequence = {
       [summaryPath, summaryText],
       [scriptPath, script]
     ];
-    const current = await Promise.all(outputs.map(([file2]) => readFile8(file2, "utf8").catch(() => "")));
+    const current = await Promise.all(outputs.map(([file2]) => readFile9(file2, "utf8").catch(() => "")));
     const same = outputs.every(([, text3], i2) => current[i2] === text3);
     if (!same) for (const [file2, text3] of outputs) await writeFileAtomic(file2, text3);
     const summary2 = {
@@ -42975,7 +43033,7 @@ var generateTaskSequence = {
 };
 
 // src/steps/import-media.ts
-import { mkdir as mkdir19, rename as rename5, rm as rm15, stat as stat11 } from "node:fs/promises";
+import { mkdir as mkdir19, rename as rename5, rm as rm15, stat as stat12 } from "node:fs/promises";
 import path40 from "node:path";
 
 // src/media/layout.ts
@@ -43044,7 +43102,7 @@ var ImportFlags = external_exports.object({
 var HASH_WORKERS = 2;
 async function statSource(source) {
   try {
-    return await stat11(source);
+    return await stat12(source);
   } catch (error63) {
     throw new MediaError(`The source ${source} does not exist or cannot be read (${error63.code})`, {
       fix: "Check the path; for a network share make sure it is mounted (Linux) or reachable as a UNC path by the runner account (Windows).",
@@ -43235,7 +43293,7 @@ var importMedia = {
 };
 
 // src/steps/stamp-build-file.ts
-import { readdir as readdir13, stat as stat12, writeFile as writeFile4 } from "node:fs/promises";
+import { readdir as readdir13, stat as stat13, writeFile as writeFile4 } from "node:fs/promises";
 import path41 from "node:path";
 
 // src/media/build-info.ts
@@ -43368,7 +43426,7 @@ var stampBuildFile = {
     const twin = jsonTwin(file2);
     const target = workspace.media(file2);
     const targetDir = path41.dirname(target);
-    const parent = await stat12(targetDir).catch(() => void 0);
+    const parent = await stat13(targetDir).catch(() => void 0);
     if (parent && !parent.isDirectory())
       throw new UsageError(`Cannot write ${file2}: ${path41.dirname(file2)} is a file in the media`, { fix: "Choose another --file path." });
     const autorun = (await readdir13(workspace.mediaDir)).filter((name) => name.toLowerCase() === "autorun.inf");
@@ -43389,7 +43447,7 @@ var stampBuildFile = {
     ]) {
       const temp = await workspace.tempPath(path41.posix.basename(rel));
       await writeFile4(temp, content);
-      const s = await stat12(temp);
+      const s = await stat13(temp);
       written.push({ path: rel, size: s.size, sha256: await hashFile(temp), mtimeMs: Math.trunc(s.mtimeMs) });
       renames.push({ from: temp, to: workspace.media(rel) });
     }
@@ -43681,6 +43739,7 @@ function stepsOfRecipe(loaded) {
         files: u2.files?.map((f) => ({ ...f, path: path42.resolve(dir, f.path) })),
         scratch: u2.scratch === void 0 ? void 0 : path42.resolve(dir, u2.scratch),
         ...recipe.media.bootManager === "2023" ? { bootManager: "2023" } : {}
+        // media.bootManager is the recipe's one place for it
       }
     });
   }
@@ -43772,7 +43831,7 @@ async function runRecipe(loaded, context, options = {}) {
 
 // src/recipe/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import path45 from "node:path";
 
 // src/util/suggest.ts
@@ -43830,11 +43889,11 @@ function describeIssues(issues, raw, naming) {
 }
 
 // src/resolve/apply-lock.ts
-import { stat as stat13 } from "node:fs/promises";
+import { stat as stat14 } from "node:fs/promises";
 import path44 from "node:path";
 
 // src/resolve/lock.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import path43 from "node:path";
 var LOCK_ROLES = ["ssu", "checkpoint", "lcu", "safeos-du", "setup-du", "dotnet", "other"];
 var LockFileSchema = external_exports.strictObject({
@@ -43867,7 +43926,7 @@ function lockPathOf(recipeFile) {
 async function readLock(file2) {
   let text3;
   try {
-    text3 = await readFile9(file2, "utf8");
+    text3 = await readFile10(file2, "utf8");
   } catch (error63) {
     if (error63.code === "ENOENT") return void 0;
     throw new UsageError(`Cannot read the lock file ${file2} (${error63.code})`, { fix: "Check its permissions." });
@@ -43892,9 +43951,14 @@ ${lines.join("\n")}`, {
 }
 
 // src/resolve/recipe-updates.ts
+function withoutBootManager(shape) {
+  const { bootManager: _bootManager, ...rest } = shape;
+  return rest;
+}
 var UPDATE_SOURCES = ["folder", "configmgr", "catalog"];
 var RecipeUpdatesSchema = external_exports.strictObject({
-  ...ApplyUpdatesOptionsSchema.shape,
+  // The boot manager is media.bootManager in a recipe (one place); apply-updates gets it from there.
+  ...withoutBootManager(ApplyUpdatesOptionsSchema.shape),
   /** Where `osmedia updates resolve` finds the month's updates (only folder is built so far). */
   source: external_exports.enum(UPDATE_SOURCES).optional(),
   /** folder: the tree of months (updates/2024-11/, …), relative to the recipe file. */
@@ -43912,7 +43976,7 @@ async function verifyLockedFiles(lock, recipeDir, lockPath) {
   const files = [];
   for (const locked of lock.files) {
     const file2 = path44.resolve(recipeDir, locked.path);
-    const info2 = await stat13(file2).catch(() => void 0);
+    const info2 = await stat14(file2).catch(() => void 0);
     if (!info2?.isFile()) {
       problems.push(`${locked.path} (${locked.kb || locked.fileName}, ${locked.role}) is missing`);
       continue;
@@ -43968,7 +44032,10 @@ var RecipeSchema = external_exports.strictObject({
   /** The build file; `false` skips stamping (autorun.inf is then left alone too). */
   stamp: external_exports.union([external_exports.literal(false), StampOptionsSchema.pick({ file: true, revision: true }).partial().strict()]).optional(),
   /** A bootable ISO of the media, written after stamping; `output` is relative to the recipe file. */
-  iso: BuildIsoOptionsSchema.extend({ bootManager: external_exports.enum(["2023", "keep"]).optional() }).optional(),
+  iso: BuildIsoOptionsSchema.extend({
+    // No default here: an ISO without its own bootManager follows media.bootManager (run-recipe.ts).
+    bootManager: external_exports.enum(["2023", "keep"]).optional().meta({ description: "UEFI boot manager of the ISO: keep or 2023; default media.bootManager" })
+  }).optional(),
   /** Package source folders to publish to; relative paths are relative to the recipe file. */
   distribute: DistributeOptionsSchema.optional(),
   /** The in-place upgrade task sequence; `out` is relative to the workspace. */
@@ -44003,7 +44070,7 @@ async function loadRecipe(file2, options = {}) {
   const resolved = path45.resolve(file2);
   let text3;
   try {
-    text3 = await readFile10(resolved, "utf8");
+    text3 = await readFile11(resolved, "utf8");
   } catch (error63) {
     throw new UsageError(`Cannot read the recipe ${resolved} (${error63.code})`, {
       fix: "Pass the path of an existing recipe file with --recipe.",
@@ -69659,7 +69726,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 
 // src/action/keep.ts
 import { createHash as createHash4 } from "node:crypto";
-import { copyFile as copyFile8, mkdir as mkdir20, readFile as readFile11 } from "node:fs/promises";
+import { copyFile as copyFile8, mkdir as mkdir20, readFile as readFile12 } from "node:fs/promises";
 import path54 from "node:path";
 function importCacheKey(sha256, compression) {
   return `osmedia-import-v1-${sha256.toLowerCase()}-${compression}`;
@@ -69701,7 +69768,7 @@ function updatesCacheDir(key) {
 async function restoreUpdates(from) {
   const sumsFile = path54.join(from, "SHA256SUMS");
   if (!await exists(sumsFile)) return void 0;
-  const key = updatesCacheKey(await readFile11(sumsFile, "utf8"));
+  const key = updatesCacheKey(await readFile12(sumsFile, "utf8"));
   const dir = updatesCacheDir(key);
   if (!isFeatureAvailable()) {
     unavailable("Restoring the updates from the Actions cache", "the cache service is not available to this job");
@@ -69719,7 +69786,7 @@ async function restoreUpdates(from) {
 async function saveUpdates(from, key, dir) {
   if (!isFeatureAvailable()) return unavailable("Saving the updates to the Actions cache", "the cache service is not available to this job");
   try {
-    const names = new Set(parseSha256Sums(await readFile11(path54.join(from, "SHA256SUMS"), "utf8")).keys());
+    const names = new Set(parseSha256Sums(await readFile12(path54.join(from, "SHA256SUMS"), "utf8")).keys());
     await mkdir20(dir, { recursive: true });
     await copyFile8(path54.join(from, "SHA256SUMS"), path54.join(dir, "SHA256SUMS"));
     for (const file2 of await listTree(from)) {
@@ -69938,7 +70005,7 @@ async function runAction(fixedStep) {
     if (recipe) {
       let loaded = await loadRecipe(recipe);
       workspace = recipeWorkspace(loaded, optional2(Inputs.workspace));
-      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false) });
+      const context = createContext({ workspace, reporter, force: bool(Inputs.force, false), engine: optional2(Inputs.engine) });
       const useCache = bool(Inputs.cache, true);
       const compression = loaded.recipe.media.compression ?? "LZX";
       if (useCache && !context.force) await restoreImport(context.workspace, loaded.recipe.media.sha256, compression);
