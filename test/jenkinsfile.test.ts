@@ -59,6 +59,7 @@ media:
   sha256: ${'a'.repeat(64)}
   compression: XPRESS
   keep: [Enterprise, Education]
+  bootManager: '2023'
 updates:
   from: updates/2026-11
   files:
@@ -72,6 +73,9 @@ updates:
 stamp:
   file: sources/build.txt
   revision: r-from-recipe
+iso:
+  output: out/Win11.iso
+  splitSwmMiB: 4000
 distribute:
   targets: ['\\\\cm01\\sources$\\OS\\Win11', shares/local]
   layout: mirror
@@ -165,19 +169,20 @@ describe('the example Jenkinsfile', () => {
 
   it('run by hand it skips the gate, and it passes every recipe field to the step osmedia run would give it', async () => {
     const run = manual;
-    expect(run.stages).toEqual(['Recipe', 'Import', 'Strip', 'Update', 'Stamp', 'Distribute', 'Task sequence']);
+    expect(run.stages).toEqual(['Recipe', 'Import', 'Strip', 'Update', 'Stamp', 'ISO', 'Distribute', 'Task sequence']);
     const byStep: Record<string, StepId> = {
       osmediaImportMedia: 'import-media',
       osmediaStripIndexes: 'strip-indexes',
       osmediaApplyUpdates: 'apply-updates',
       osmediaStampBuildFile: 'stamp-build-file',
+      osmediaBuildIso: 'build-iso',
       osmediaDistribute: 'distribute',
       osmediaGenerateTaskSequence: 'generate-task-sequence',
     };
     // What `osmedia run` gives each step for this recipe (paths resolved against the recipe's folder).
     const planned = stepsOfRecipe(await loadRecipe(path.join(job, 'recipes', 'win11.yml')));
     expect(run.calls.map((c) => byStep[c.step])).toEqual(planned.map((p) => p.step));
-    const isPathKey = (key: string) => ['source', 'from', 'scratch'].includes(key);
+    const isPathKey = (key: string) => ['source', 'from', 'scratch', 'output'].includes(key);
     // The job runs in its workspace (the checkout), so the Jenkinsfile's relative paths are relative to it.
     const resolveJob = (p: string) => (/^([A-Za-z]:|\\\\)/.test(p) ? p : path.resolve(job, p));
     for (const [i, call] of run.calls.entries()) {

@@ -65,7 +65,7 @@ for (Map spec in (input.runs as List)) {
         env: run.env, params: (spec.params ?: input.params ?: [:]), currentBuild: run.currentBuild,
         osmediaPatchTuesday: patchTuesday,
         osmediaImportMedia: record('osmediaImportMedia'), osmediaStripIndexes: record('osmediaStripIndexes'), osmediaApplyUpdates: record('osmediaApplyUpdates'),
-        osmediaStampBuildFile: record('osmediaStampBuildFile'), osmediaDistribute: record('osmediaDistribute'),
+        osmediaStampBuildFile: record('osmediaStampBuildFile'), osmediaBuildIso: record('osmediaBuildIso'), osmediaDistribute: record('osmediaDistribute'),
         osmediaGenerateTaskSequence: record('osmediaGenerateTaskSequence'),
         readYaml: { Map m -> new JsonSlurper().parseText(JsonOutput.toJson(recipe)) },
         error: { String m -> throw new Stop(m) },
