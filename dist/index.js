@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-IC2MULW2.js";
+} from "./chunks/chunk-Z6D4GYXY.js";
 import "./chunks/chunk-GXVU5RFT.js";
 
 // src/action/entries/index.ts

@@ -58,7 +58,7 @@ export async function publish(workspace: Workspace, manifest: Manifest, options:
   for (const raw of options.targets) {
     const target = normalizeTarget(raw);
     // Media rebuilt from the inputs the current version was made from (--force) is that version: it stands, nothing is copied.
-    const same = options.layout === 'versioned' ? await equivalentPublished(manifest, target) : undefined;
+    const same = await equivalentPublished(manifest, target, options.layout);
     const media: Manifest = same ? { ...manifest, fingerprint: same.fingerprint, files: same.files } : manifest;
     const version = same?.version ?? versionName(manifest);
     if (options.layout === 'mirror' && isRoot(target)) {

@@ -85,9 +85,16 @@ export function inputsKey(manifest: Manifest): string {
  * The current version of a versioned target when it was made from the same inputs as this media:
  * identical content gets the same version, so a forced rebuild never publishes a duplicate (issue 17.15).
  */
-export async function equivalentPublished(manifest: Manifest, target: string): Promise<Published | undefined> {
-  const current = await readCurrent(target).catch(() => undefined);
-  if (!current || current.version === versionName(manifest)) return undefined;
-  const published = await readPublished(path.join(target, current.version)).catch(() => undefined);
+export async function equivalentPublished(manifest: Manifest, target: string, layout: 'versioned' | 'mirror' = 'versioned'): Promise<Published | undefined> {
+  let published: Published | undefined;
+  if (layout === 'mirror') {
+    // A mirror keeps its osmedia-published.json at its root: media rebuilt from the same inputs is what it holds.
+    published = await readPublished(target).catch(() => undefined);
+    if (published?.fingerprint === manifest.fingerprint) return undefined;
+  } else {
+    const current = await readCurrent(target).catch(() => undefined);
+    if (!current || current.version === versionName(manifest)) return undefined;
+    published = await readPublished(path.join(target, current.version)).catch(() => undefined);
+  }
   return published?.inputs !== undefined && published.inputs === inputsKey(manifest) ? published : undefined;
 }

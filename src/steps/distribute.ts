@@ -89,7 +89,7 @@ export function describeTarget(r: TargetResult): string {
 }
 
 /** The site script's input for media published at sourcePath. */
-export function siteInput(manifest: Manifest, site: NonNullable<DistributeOptions['site']>, sourcePath: string): SiteScriptInput {
+export function siteInput(manifest: Manifest, site: NonNullable<DistributeOptions['site']>, sourcePath: string, contentHash?: string): SiteScriptInput {
   const revision = [...manifest.history].reverse().find((h) => h.step === 'stamp-build-file' && h.result === 'succeeded')?.options['revision'];
   const kbs = [...new Set(manifest.updates.map((u) => String(u['kb'] ?? '')).filter(Boolean))];
   return {
@@ -97,7 +97,7 @@ export function siteInput(manifest: Manifest, site: NonNullable<DistributeOption
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? 'unknown',
     description: packageDescription(
-      manifest.fingerprint.slice(0, 8),
+      contentHash ?? manifest.fingerprint.slice(0, 8),
       manifest.installWim.images.map((i) => i.editionId || i.name),
       kbs,
       typeof revision === 'string' ? revision.slice(0, 12) : undefined,
@@ -138,7 +138,10 @@ export const distribute: Step<DistributeOptions, string[], DistributeSummary> = 
       };
     }
     // The package source is the first target's published folder (the version folder, or the mirror).
-    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource), context.reporter);
+    // The hash of the content that stands at the package source: after `run --force` from unchanged inputs
+    // that is the version already published (its name ends with its hash), so the site sees no change.
+    const standing = /-([0-9a-f]{8})$/.exec(results[0]!.version)?.[1];
+    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0]!.packageSource, standing), context.reporter);
     const upgrade = site.upgradePackage;
     const installed = site.distribution.filter((d) => d.state === 'installed').length;
     return {

@@ -695,3 +695,20 @@ describe('distribute with a site (replayed)', () => {
     expect(noLicense.stderr).toContain('--accept-license: the Windows license terms must be accepted explicitly');
   });
 });
+
+describe('the package description after run --force', () => {
+  it('names the content that stands at the package source, not the rebuilt media, so the site sees no change', async () => {
+    const { siteInput } = await import('../../src/steps/distribute.ts');
+    const manifest = {
+      fingerprint: 'bbbbbbbb' + '0'.repeat(56),
+      history: [],
+      updates: [],
+      installWim: { images: [{ version: '10.0.26100.2314', editionId: 'Enterprise', name: 'Windows 11 Enterprise' }] },
+    } as unknown as Parameters<typeof siteInput>[0];
+    const site = { siteCode: 'P01', provider: 'cm01', upgradePackageName: 'Win11', acceptLicense: true } as unknown as Parameters<typeof siteInput>[1];
+    // The version that stood (its name ends with its content hash) is what the description names.
+    expect(siteInput(manifest, site, '\\\\cm01\\src\\26100.2314-aaaaaaaa', 'aaaaaaaa').description).toMatch(/aaaaaaaa/);
+    expect(siteInput(manifest, site, '\\\\cm01\\src\\26100.2314-aaaaaaaa', 'aaaaaaaa').description).not.toMatch(/bbbbbbbb/);
+    expect(siteInput(manifest, site, '\\\\cm01\\src\\x').description).toMatch(/bbbbbbbb/);
+  });
+});

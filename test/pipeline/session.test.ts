@@ -121,6 +121,29 @@ describe('one session per run', () => {
     expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(0);
     expect((await readdir(path.join(dir, 'share'))).filter((n) => /^\d+\.\d+-/.test(n))).toHaveLength(2);
   });
+
+  it('run --force on an unchanged recipe copies nothing to a mirror either (the same content stands in place)', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    const recipe = await writeRecipe(dir, [
+      'workspace: ws',
+      'media:',
+      `  source: ${sample.isoPath}`,
+      '  keep: [Enterprise]',
+      'stamp:',
+      '  revision: r1',
+      'distribute:',
+      '  targets: [share]',
+      '  layout: mirror',
+    ]);
+    expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(0);
+    const before = await readJson(path.join(dir, 'share', 'osmedia-published.json'));
+    const forced = await runCli(['run', '--recipe', recipe, '--force', '--json']);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    const target = (forced.json().steps as { summary: { targets?: { version: string; action: string; filesCopied: number }[] } }[])[3]!.summary.targets![0];
+    expect(target).toMatchObject({ version: before.version, action: 'unchanged', filesCopied: 0 });
+    expect((await readJson(path.join(dir, 'share', 'osmedia-published.json'))).fingerprint).toBe(before.fingerprint);
+  });
 });
 
 describe('osmedia plan is red exactly when osmedia run would fail', () => {

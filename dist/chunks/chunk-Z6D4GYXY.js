@@ -41718,10 +41718,16 @@ function inputsKey(manifest) {
   const chain = manifest.history.filter((e) => e.result === "succeeded" && e.effect === "media").map((e) => [e.step, e.optionsHash]);
   return stableHash({ source: manifest.source.sha256, chain });
 }
-async function equivalentPublished(manifest, target) {
-  const current = await readCurrent(target).catch(() => void 0);
-  if (!current || current.version === versionName(manifest)) return void 0;
-  const published = await readPublished(path32.join(target, current.version)).catch(() => void 0);
+async function equivalentPublished(manifest, target, layout = "versioned") {
+  let published;
+  if (layout === "mirror") {
+    published = await readPublished(target).catch(() => void 0);
+    if (published?.fingerprint === manifest.fingerprint) return void 0;
+  } else {
+    const current = await readCurrent(target).catch(() => void 0);
+    if (!current || current.version === versionName(manifest)) return void 0;
+    published = await readPublished(path32.join(target, current.version)).catch(() => void 0);
+  }
   return published?.inputs !== void 0 && published.inputs === inputsKey(manifest) ? published : void 0;
 }
 
@@ -42360,7 +42366,7 @@ async function publish(workspace, manifest, options, reporter) {
   const results = [];
   for (const raw of options.targets) {
     const target = normalizeTarget(raw);
-    const same = options.layout === "versioned" ? await equivalentPublished(manifest, target) : void 0;
+    const same = await equivalentPublished(manifest, target, options.layout);
     const media = same ? { ...manifest, fingerprint: same.fingerprint, files: same.files } : manifest;
     const version4 = same?.version ?? versionName(manifest);
     if (options.layout === "mirror" && isRoot(target)) {
@@ -42477,7 +42483,7 @@ function describeTarget(r) {
   const what = r.action === "dry-run" ? `would ${r.copy.length + r.replace.length ? `copy ${r.copy.length}, replace ${r.replace.length}` : "copy nothing"}${r.link.length ? `, link ${r.link.length}` : ""}${r.delete.length ? `, delete ${r.delete.length}` : ""}${r.removeVersions.length ? `, remove versions ${r.removeVersions.join(", ")}` : ""}` : `${r.action}: ${r.filesCopied} copied, ${r.filesLinked} linked, ${r.filesSkipped} unchanged${r.delete.length ? `, ${r.delete.length} deleted` : ""}${r.removeVersions.length ? `; removed ${r.removeVersions.join(", ")}` : ""}`;
   return `${r.target} [${r.layout} ${r.version}] ${what}`;
 }
-function siteInput(manifest, site, sourcePath) {
+function siteInput(manifest, site, sourcePath, contentHash) {
   const revision = [...manifest.history].reverse().find((h3) => h3.step === "stamp-build-file" && h3.result === "succeeded")?.options["revision"];
   const kbs = [...new Set(manifest.updates.map((u2) => String(u2["kb"] ?? "")).filter(Boolean))];
   return {
@@ -42485,7 +42491,7 @@ function siteInput(manifest, site, sourcePath) {
     sourcePath,
     version: manifest.installWim.images[0]?.version ?? "unknown",
     description: packageDescription(
-      manifest.fingerprint.slice(0, 8),
+      contentHash ?? manifest.fingerprint.slice(0, 8),
       manifest.installWim.images.map((i2) => i2.editionId || i2.name),
       kbs,
       typeof revision === "string" ? revision.slice(0, 12) : void 0
@@ -42520,7 +42526,8 @@ var distribute = {
         unchanged: results.every((r) => r.action === "unchanged")
       };
     }
-    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource), context.reporter);
+    const standing = /-([0-9a-f]{8})$/.exec(results[0].version)?.[1];
+    const site = await runSiteOperations(context.workspace, siteInput(manifest, options.site, results[0].packageSource, standing), context.reporter);
     const upgrade = site.upgradePackage;
     const installed = site.distribution.filter((d) => d.state === "installed").length;
     return {
