@@ -1,4 +1,5 @@
 // The recipe commands: run, plan, diff and matrix over recipes, and the recipe's JSON Schema.
+import { problemOf } from '../steps/preflight.ts';
 import path from 'node:path';
 import { createContext } from '../context.ts';
 import { getStep } from '../steps/index.ts';
@@ -80,6 +81,11 @@ export const commands: Record<string, Command> = {
       }));
       // The same checks `run` makes before its first step: the plan is red exactly when the run would fail.
       const problems = await preflightRecipe(planned, context, decision, manifest);
+      // run refuses a folder with other files in it that is not a workspace: so does plan.
+      const { checkForeignContent } = await import('../pipeline/session.ts');
+      await checkForeignContent(context).catch((error: unknown) => {
+        problems.unshift(problemOf('import-media', error));
+      });
       // The media a step sees is the built one when every media step before it is skipped (external steps such as build-iso change no media).
       const mediaUnchanged = (i: number) =>
         planned.slice(0, i).every((p, k) => k < decision.firstToRun || getStep(p.step).effect === 'external') && !decision.reimport && manifest !== undefined;

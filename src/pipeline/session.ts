@@ -22,7 +22,7 @@ export interface SessionOptions {
 }
 
 /** Refuses to import into a folder with unrelated content (before osmedia writes anything there), unless --force. */
-async function checkForeignContent(context: StepContext): Promise<void> {
+export async function checkForeignContent(context: StepContext): Promise<void> {
   const { workspace } = context;
   if (context.force || (await exists(workspace.stateDir)) || !(await exists(workspace.root))) return;
   const entries = await readdir(workspace.root).catch(() => []);

@@ -7,7 +7,10 @@ import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../
 import { publish, type TargetResult } from '../distribute/publish.ts';
 import type { Manifest } from '../media/manifest.ts';
 import { list } from './fields.ts';
-import type { Step } from './types.ts';
+import { preflight as targetPreflight } from '../distribute/target-fs.ts';
+import { normalizeTarget } from '../distribute/win-path.ts';
+import { check } from './preflight.ts';
+import type { Problem, Step } from './types.ts';
 
 export const DistributeOptionsSchema = z.strictObject({
   targets: list(z.string().min(1), 'at least one target folder (a package source share)').meta({
@@ -120,6 +123,13 @@ export const distribute: Step<DistributeOptions, string[], DistributeSummary> = 
         `then on site ${options.site.siteCode}: create or repoint the OS upgrade package "${options.site.upgradePackageName}"${options.site.imagePackageName ? ` and the OS image "${options.site.imagePackageName}"` : ''}, and distribute it`,
       );
     return lines;
+  },
+
+  /** Checks that need no change, before the run's first step: each target's parent folder is there (the share is reachable) and its path is one a share can hold. */
+  async preflight(_context, _before, options) {
+    const problems: Problem[] = [];
+    for (const raw of options.targets) await check('distribute', problems, () => targetPreflight(normalizeTarget(raw), [], 0));
+    return { problems };
   },
 
   async apply(context, manifest, options) {

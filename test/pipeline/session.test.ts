@@ -3,7 +3,7 @@
 // CLI as separate processes on the sample media.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -120,6 +120,31 @@ describe('one session per run', () => {
     ]);
     expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(0);
     expect((await readdir(path.join(dir, 'share'))).filter((n) => /^\d+\.\d+-/.test(n))).toHaveLength(2);
+  });
+
+  it('plan is red for a workspace folder that holds other files and no osmedia media, as run is', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'ws'));
+    await writeFile(path.join(dir, 'ws', 'notes.txt'), 'not osmedia');
+    const recipe = await writeRecipe(dir, ['workspace: ws', 'media:', `  source: ${sample.isoPath}`]);
+    const plan = await runCli(['plan', '--recipe', recipe]);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.stdout + plan.stderr).toMatch(/is not empty \(notes\.txt\) and holds no osmedia media/);
+    expect((await runCli(['run', '--recipe', recipe])).exitCode).toBe(2);
+  });
+
+  it('plan is red for a distribute target whose parent is missing (an unreachable share), and run stops before its first step', async () => {
+    const sample = await sampleMedia();
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'afile'), 'not a folder');
+    const recipe = await writeRecipe(dir, ['workspace: ws', 'media:', `  source: ${sample.isoPath}`, 'distribute:', '  targets: [afile/Win11]']);
+    const plan = await runCli(['plan', '--recipe', recipe]);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.stdout + plan.stderr).toMatch(/The parent folder of the target, .*afile, does not exist/);
+    const run = await runCli(['run', '--recipe', recipe]);
+    expect(run.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, 'ws', 'media'))).toBe(false);
   });
 
   it('run --force on an unchanged recipe copies nothing to a mirror either (the same content stands in place)', async () => {

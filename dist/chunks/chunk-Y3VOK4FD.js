@@ -42511,6 +42511,12 @@ var distribute = {
       );
     return lines;
   },
+  /** Checks that need no change, before the run's first step: each target's parent folder is there (the share is reachable) and its path is one a share can hold. */
+  async preflight(_context, _before, options) {
+    const problems = [];
+    for (const raw of options.targets) await check2("distribute", problems, () => preflight(normalizeTarget(raw), [], 0));
+    return { problems };
+  },
   async apply(context, manifest, options) {
     const results = await publish(
       context.workspace,
