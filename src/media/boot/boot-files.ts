@@ -29,6 +29,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaError } from '../../util/errors.ts';
 import { bootSignature, describeCa, type BootCa } from './authenticode.ts';
+import { readBootManager } from './record.ts';
 
 /** A file from boot.wim and where it goes on the media. */
 export interface BootFileCopy {
@@ -50,7 +51,6 @@ export interface BootFilesOperation {
 
 /** The media's boot manager: the firmware's fallback loader, which every UEFI boot of the media starts. */
 export const MEDIA_BOOT_MANAGER = 'efi/boot/bootx64.efi';
-const MEDIA_BOOT_MANAGERS = /^efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
 
 /** Files named like the boot managers, as Microsoft's sample matches them (any folder, any case). */
 const SETUP_BOOT_MANAGERS: { from: string; names: RegExp }[] = [
@@ -192,10 +192,8 @@ export async function stageBootFiles(
 
 /** The signer CA of the media's boot manager (efi/boot/bootx64.efi, or the ARM64/IA32 one). */
 export async function mediaCa(mediaDir: string, mediaFiles: readonly string[]): Promise<BootCa | undefined> {
-  const manager = mediaFiles.find((p) => MEDIA_BOOT_MANAGERS.test(p));
-  if (!manager) return undefined;
-  const signature = await bootSignature(path.join(mediaDir, ...manager.split('/'))).catch(() => undefined);
-  return signature?.ca ?? 'other';
+  // The same reading the manifest and the build file record (record.ts), so the rule and the record agree.
+  return (await readBootManager(mediaDir, mediaFiles))?.ca;
 }
 
 /** The 2023 boot files from boot.wim index 1 (Make2023BootableMedia.ps1, Copy-2023BootBins). */

@@ -18,7 +18,8 @@ export interface BootManagerRecord {
   issuer?: string;
 }
 
-const MANAGERS = /^(.*\/)?efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
+/** The UEFI boot managers at the media root (x64, ARM64, IA32): what firmware starts from a disc or USB stick. */
+const MANAGERS = /^efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
 
 /**
  * Reads the signer of the boot manager among `files` (media paths) under `dir`. With `as`, `files`
