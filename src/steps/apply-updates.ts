@@ -16,7 +16,7 @@ import { MediaError } from '../util/errors.ts';
 import { BootManagerSchema, readBootManager, type BootManagerRecord } from '../media/boot/record.ts';
 import { hashFile, mapLimit } from '../util/fs.ts';
 import { check } from './preflight.ts';
-import { engineField, list } from './fields.ts';
+import { dryRunField, engineField, list } from './fields.ts';
 import type { Problem, Step, StepChange, StepContext } from './types.ts';
 
 export const ApplyUpdatesOptionsSchema = z
@@ -98,15 +98,7 @@ export type ApplyUpdatesOptions = z.infer<typeof ApplyUpdatesOptionsSchema>;
 
 /** Flags of the apply-updates command that are not step options (a dry run is never recorded). */
 export const ApplyUpdatesFlags = z.object({
-  dryRun: z
-    .boolean()
-    .optional()
-    .meta({
-      flag: 'dry-run',
-      short: 'n',
-      hosts: ['cli', 'jenkins'],
-      description: 'classify the updates and print the servicing plan (table, or JSON with --json); change nothing',
-    }),
+  dryRun: dryRunField('classify the updates and print the servicing plan (table, or JSON with --json); change nothing'),
   engine: engineField('takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)'),
 });
 

@@ -6,7 +6,7 @@ import { runSiteOperations, type SiteResult } from '../configmgr/run-site.ts';
 import { packageDescription, SiteOptionsSchema, type SiteScriptInput } from '../configmgr/site.ts';
 import { publish, type TargetResult } from '../distribute/publish.ts';
 import type { Manifest } from '../media/manifest.ts';
-import { list } from './fields.ts';
+import { dryRunField, list } from './fields.ts';
 import { preflight as targetPreflight } from '../distribute/target-fs.ts';
 import { normalizeTarget } from '../distribute/win-path.ts';
 import { check } from './preflight.ts';
@@ -50,15 +50,7 @@ export type DistributeOptions = z.infer<typeof DistributeOptionsSchema>;
 
 /** Flags of the distribute command that only look (nothing is published or recorded). */
 export const DistributeFlags = z.object({
-  dryRun: z
-    .boolean()
-    .optional()
-    .meta({
-      flag: 'dry-run',
-      short: 'n',
-      hosts: ['cli', 'jenkins'],
-      description: 'show what would be copied, replaced and deleted per target, and what would change on the site; change nothing',
-    }),
+  dryRun: dryRunField('show what would be copied, replaced and deleted per target, and what would change on the site; change nothing'),
   emitScripts: z
     .string()
     .min(1)

@@ -183,5 +183,12 @@ export const workspaceField = () =>
   });
 
 /** --engine: the WIM engine of a step that reads or writes WIMs. */
+/** --dry-run (-n): a review flag of the CLI and Jenkins, never recorded; the description says what it shows. */
+export const dryRunField = (description: string) =>
+  z
+    .boolean()
+    .optional()
+    .meta({ flag: 'dry-run', short: 'n', hosts: ['cli', 'jenkins'], description });
+
 export const engineField = (description = 'WIM engine: wimlib (default) or dism (Windows only)') =>
   z.enum(['wimlib', 'dism']).optional().meta({ flag: 'engine', placeholder: 'NAME', description });
