@@ -15,6 +15,7 @@ import { Workspace } from '../src/media/workspace.ts';
 import { MediaError } from '../src/util/errors.ts';
 import type { Reporter } from '../src/util/events.ts';
 import { runTool } from '../src/util/exec.ts';
+import { initialSiteState } from './site-stub/site-state.ts';
 
 const [work] = process.argv.slice(2);
 if (!work) throw new Error('usage: node scripts/site-smoke.ts <work dir>');
@@ -33,7 +34,6 @@ const check = (ok: boolean, what: string) => {
   if (!ok) throw new Error(`site-smoke: ${what}`);
   console.log(`ok: ${what}`);
 };
-const nal = (host: string) => `["Display=\\\\${host}\\"]MSWNET:["SMS_SITE=P01"]\\\\${host}\\`;
 interface StubPackage {
   Kind: string;
   PackageID: string;
@@ -54,23 +54,7 @@ const site = async () =>
 const setFail = async (cmdlet: string | null) => writeFile(siteFile, JSON.stringify({ ...(await site()), fail: cmdlet }));
 
 await mkdir(work, { recursive: true });
-await writeFile(
-  siteFile,
-  JSON.stringify({
-    siteCode: 'P01',
-    packages: [],
-    groups: [{ Name: 'All DPs', GroupID: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}', members: [nal('DP01.contoso.com'), nal('DP02.contoso.com')] }],
-    points: [{ Name: 'DP03.contoso.com', NALPath: nal('DP03.contoso.com') }],
-    groupPackages: [],
-    assigned: [],
-    status: [],
-    messages: [],
-    failingPoints: [],
-    taskSequences: [],
-    calls: [],
-    fail: null,
-  }),
-);
+await writeFile(siteFile, JSON.stringify(initialSiteState()));
 
 // Hostile values: quotes (typographic too), $(), backticks, semicolons and Unicode.
 // Payloads that would create a canary file if anything ever ran them as code (harmless if it did).

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { initialSiteState } from '../../scripts/site-stub/site-state.ts';
 import { repoRoot, tempDir } from '../helpers.ts';
 
 /** The pwsh the tests use, or undefined when none is installed. */
@@ -47,27 +48,13 @@ export interface StubState {
   [key: string]: unknown;
 }
 
-export const nal = (host: string) => `["Display=\\\\${host}\\"]MSWNET:["SMS_SITE=P01"]\\\\${host}\\`;
+export { nal } from '../../scripts/site-stub/site-state.ts';
 
 /** A site state file with the given groups and points; env points the scripts at the stand-in. */
 export async function stubSite(over: Partial<StubState> = {}) {
   const dir = await tempDir('osmedia-site-');
   const file = path.join(dir, 'site.json');
-  const initial = {
-    siteCode: 'P01',
-    packages: [],
-    groups: [{ Name: 'All DPs', GroupID: '{5C5F3D0E-7E7B-4E4E-9B1C-0D9C1F2A3B4C}', members: [nal('DP01.contoso.com'), nal('DP02.contoso.com')] }],
-    points: [{ Name: 'DP03.contoso.com', NALPath: nal('DP03.contoso.com') }],
-    groupPackages: [],
-    assigned: [],
-    status: [],
-    messages: [],
-    failingPoints: [],
-    taskSequences: [],
-    calls: [],
-    fail: null,
-    ...over,
-  };
+  const initial = { ...initialSiteState(), ...over };
   await writeFile(file, JSON.stringify(initial, null, 2));
   const read = async () => JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as StubState;
   return {
