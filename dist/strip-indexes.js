@@ -2,7 +2,7 @@ import { createRequire as __osmediaCreateRequire } from 'node:module';
 const require = __osmediaCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-Y3VOK4FD.js";
+} from "./chunks/chunk-PBXVYPEL.js";
 import "./chunks/chunk-GXVU5RFT.js";
 
 // src/action/entries/strip-indexes.ts

@@ -38408,7 +38408,7 @@ import path25 from "node:path";
 
 // src/updates/execute.ts
 import { mkdir as mkdir10, rm as rm6 } from "node:fs/promises";
-import path20 from "node:path";
+import path21 from "node:path";
 
 // src/updates/execute-dism.ts
 import { mkdir as mkdir5, readdir as readdir3, rm as rm4 } from "node:fs/promises";
@@ -38702,11 +38702,11 @@ function dismFiles(session, dismFile) {
 
 // src/updates/execute-media.ts
 import { copyFile as copyFile2, readdir as readdir7 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
 
 // src/media/boot/boot-files.ts
 import { mkdir as mkdir7, readdir as readdir5 } from "node:fs/promises";
-import path15 from "node:path";
+import path16 from "node:path";
 
 // src/media/boot/authenticode.ts
 import { X509Certificate } from "node:crypto";
@@ -38808,9 +38808,28 @@ function describeCa(signature) {
   return CA_NAMES[signature.ca];
 }
 
+// src/media/boot/record.ts
+import path15 from "node:path";
+var BootManagerSchema = external_exports.enum(["2023", "keep"]).default("keep").meta({
+  placeholder: "WHICH",
+  example: "2023",
+  description: "UEFI boot manager: keep (default; media already on the Windows UEFI CA 2023 boot manager stay on it) or 2023 (switch to it from boot.wim index 1, as Microsoft's Make2023BootableMedia.ps1 does)",
+  flag: "boot-manager"
+});
+var MANAGERS = /^efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
+async function readBootManager(dir, files, as) {
+  const file2 = as ? files[0] : files.find((p) => MANAGERS.test(p));
+  if (!file2) return void 0;
+  const signature = await bootSignature(path15.join(dir, ...file2.split("/"))).catch(() => ({ ca: "other", issuer: void 0 }));
+  return { file: as ?? file2, ca: signature.ca, ...signature.issuer ? { issuer: signature.issuer } : {} };
+}
+function describeBootManager(record2) {
+  if (!record2) return "none (no efi/boot/bootx64.efi)";
+  return `${describeCa({ ca: record2.ca, issuer: record2.issuer })} (${record2.file})`;
+}
+
 // src/media/boot/boot-files.ts
 var MEDIA_BOOT_MANAGER = "efi/boot/bootx64.efi";
-var MEDIA_BOOT_MANAGERS = /^efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
 var SETUP_BOOT_MANAGERS = [
   { from: "Windows/Boot/EFI/bootmgfw.efi", names: /^(bootmgfw|bootx64|bootia32|bootaa64)\.efi$/i },
   { from: "Windows/Boot/EFI/bootmgr.efi", names: /^bootmgr\.efi$/i }
@@ -38857,7 +38876,7 @@ function describeBootFiles(op) {
 }
 var lower = (p) => p.toLowerCase();
 async function extracted(dir) {
-  return new Map((await readdir5(dir)).map((name) => [name.toLowerCase(), path15.join(dir, name)]));
+  return new Map((await readdir5(dir)).map((name) => [name.toLowerCase(), path16.join(dir, name)]));
 }
 async function stageBootFiles(reader, bootWim, op, context) {
   await mkdir7(context.tempDir, { recursive: true });
@@ -38883,7 +38902,7 @@ async function stageBootFiles(reader, bootWim, op, context) {
   const found = await extracted(context.tempDir);
   const missing = wanted.filter((f) => f.from !== SETUP_BOOT_STL.from && !found.has(f.from.split("/").at(-1).toLowerCase()));
   if (missing.length > 0) {
-    throw new MediaError(`boot.wim index ${index} (${path15.basename(bootWim)}) has no ${missing.map((f) => f.from).join(", ")}`, {
+    throw new MediaError(`boot.wim index ${index} (${path16.basename(bootWim)}) has no ${missing.map((f) => f.from).join(", ")}`, {
       fix: `Windows Setup media carry ${missing.map((f) => f.from.split("/").at(-1)).join(", ")} in boot.wim index ${index}; this boot.wim is not Setup media, or was damaged. Re-import the media. Nothing was changed.`
     });
   }
@@ -38910,10 +38929,7 @@ async function stageBootFiles(reader, bootWim, op, context) {
   return { staged, notes };
 }
 async function mediaCa(mediaDir, mediaFiles) {
-  const manager = mediaFiles.find((p) => MEDIA_BOOT_MANAGERS.test(p));
-  if (!manager) return void 0;
-  const signature = await bootSignature(path15.join(mediaDir, ...manager.split("/"))).catch(() => void 0);
-  return signature?.ca ?? "other";
+  return (await readBootManager(mediaDir, mediaFiles))?.ca;
 }
 async function stage2023(reader, bootWim, context) {
   const listing = await reader.list(bootWim, 1, "Windows/Boot");
@@ -38923,7 +38939,7 @@ async function stage2023(reader, bootWim, context) {
   const missingFiles = [EX_BOOT_MANAGER, EX_EFISYS].filter((f) => !present.has(lower(f)));
   if (missingFolders.length > 0 || missingFiles.length > 0) {
     const what = missingFolders.length > 0 ? missingFolders.join(", ") : missingFiles.join(", ");
-    throw new MediaError(`boot.wim index 1 (${path15.basename(bootWim)}) has no ${what}: the Windows UEFI CA 2023 boot files are not there`, {
+    throw new MediaError(`boot.wim index 1 (${path16.basename(bootWim)}) has no ${what}: the Windows UEFI CA 2023 boot files are not there`, {
       fix: "They come with the April 2024 cumulative update (2024-04B) or later: apply a current LCU to boot.wim first (apply-updates), as Make2023BootableMedia.ps1 requires. Nothing was changed."
     });
   }
@@ -38951,7 +38967,7 @@ async function stage2023(reader, bootWim, context) {
 
 // src/util/safe-extract.ts
 import { lstat as lstat2, mkdir as mkdir8, readdir as readdir6, rm as rm5, statfs } from "node:fs/promises";
-import path16 from "node:path";
+import path17 from "node:path";
 var DEFAULT_EXPAND_CAP = 4 * 1024 ** 3;
 var FREE_MARGIN = 16 * 1024 * 1024;
 var RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -38974,13 +38990,13 @@ function relativePathProblem(value) {
   return entryNameProblem(value.replaceAll("\\", "/").replace(/\/+$/, ""), "win32");
 }
 async function freeBytes(dir) {
-  let probe = path16.resolve(dir);
+  let probe = path17.resolve(dir);
   for (; ; ) {
     try {
       const fs6 = await statfs(probe);
       return fs6.blocks === 0 ? void 0 : fs6.bavail * fs6.bsize;
     } catch {
-      const parent = path16.dirname(probe);
+      const parent = path17.dirname(probe);
       if (parent === probe) return void 0;
       probe = parent;
     }
@@ -38996,7 +39012,7 @@ function checkEntries(archive, entries) {
   }
   if (problems.length > 0) {
     throw new MediaError(
-      `${path16.basename(archive)} holds ${problems.length} entr${problems.length === 1 ? "y" : "ies"} that cannot be written safely: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; \u2026" : ""}`,
+      `${path17.basename(archive)} holds ${problems.length} entr${problems.length === 1 ? "y" : "ies"} that cannot be written safely: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; \u2026" : ""}`,
       {
         fix: "A genuine update package holds plain relative file names only: remove the file from the updates folder and download it again from the Microsoft Update Catalog. Nothing was written."
       }
@@ -39006,21 +39022,21 @@ function checkEntries(archive, entries) {
 async function linksBelow(root) {
   const found = [];
   for (const entry of await readdir6(root, { withFileTypes: true, recursive: true })) {
-    const full = path16.join(entry.parentPath, entry.name);
-    if ((await lstat2(full)).isSymbolicLink()) found.push(path16.relative(root, full).split(path16.sep).join("/"));
+    const full = path17.join(entry.parentPath, entry.name);
+    if ((await lstat2(full)).isSymbolicLink()) found.push(path17.relative(root, full).split(path17.sep).join("/"));
   }
   return found;
 }
 async function checkRoom(archive, declared, destDir, cap) {
   if (declared > cap) {
-    throw new MediaError(`${path16.basename(archive)} declares ${mib(declared)} of files, more than the ${mib(cap)} an update package may expand to`, {
+    throw new MediaError(`${path17.basename(archive)} declares ${mib(declared)} of files, more than the ${mib(cap)} an update package may expand to`, {
       fix: "This is not a genuine update package (a Setup Dynamic Update expands to a few hundred MB at most): remove it and download it again from the Microsoft Update Catalog. Nothing was written."
     });
   }
-  const free = await freeBytes(path16.dirname(destDir));
+  const free = await freeBytes(path17.dirname(destDir));
   if (free !== void 0 && declared + FREE_MARGIN > free) {
     throw new MediaError(
-      `Not enough free space to expand ${path16.basename(archive)}: it declares ${mib(declared)}, the disk of ${path16.dirname(destDir)} has ${mib(free)} free`,
+      `Not enough free space to expand ${path17.basename(archive)}: it declares ${mib(declared)}, the disk of ${path17.dirname(destDir)} has ${mib(free)} free`,
       { fix: "Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. Nothing was written." }
     );
   }
@@ -39036,14 +39052,14 @@ async function safeExtract(sevenZip, archive, destDir, options = {}) {
     await sevenZip.extract(archive, destDir, { logDir: options.logDir });
     const links = await linksBelow(destDir);
     if (links.length > 0)
-      throw new MediaError(`${path16.basename(archive)} expanded into link(s): ${links.slice(0, 5).join(", ")}`, {
+      throw new MediaError(`${path17.basename(archive)} expanded into link(s): ${links.slice(0, 5).join(", ")}`, {
         fix: "A genuine update package holds no links: remove the file and download it again from the Microsoft Update Catalog. Nothing was written."
       });
   } catch (error63) {
     await rm5(destDir, { recursive: true, force: true });
     const said = `${error63.message} ${error63.cause?.output ?? ""} ${error63.code ?? ""}`;
     if (!/no space|not enough space|disk full|ENOSPC/i.test(said)) throw error63;
-    throw new MediaError(`The disk of ${path16.dirname(destDir)} filled up while expanding ${path16.basename(archive)}; its partial files were removed`, {
+    throw new MediaError(`The disk of ${path17.dirname(destDir)} filled up while expanding ${path17.basename(archive)}; its partial files were removed`, {
       fix: "Free space on the workspace disk (or choose a workspace on a larger disk with --workspace), then run again. If the package expands to far more than it declared, it is not genuine: download it again.",
       cause: error63
     });
@@ -39108,8 +39124,8 @@ async function stageMedia(run, target, bootWim) {
       await safeExtract(sevenZip, op.package.file, dir, { logDir: workspace.logsDir });
       for (const entry of await readdir7(dir, { recursive: true, withFileTypes: true })) {
         if (!entry.isFile()) continue;
-        const full = path17.join(entry.parentPath, entry.name);
-        staged.set(`sources/${path17.relative(dir, full).split(path17.sep).join("/")}`, full);
+        const full = path18.join(entry.parentPath, entry.name);
+        staged.set(`sources/${path18.relative(dir, full).split(path18.sep).join("/")}`, full);
       }
     }
     if (op.action === "copy-from-boot") {
@@ -39129,7 +39145,7 @@ async function stageMedia(run, target, bootWim) {
     const actual = existing.get(mediaPath.toLowerCase()) ?? mediaPath;
     let from = source;
     if (used.has(source)) {
-      from = await workspace.tempPath(path17.basename(actual));
+      from = await workspace.tempPath(path18.basename(actual));
       await copyFile2(source, from);
     }
     used.add(source);
@@ -39138,10 +39154,10 @@ async function stageMedia(run, target, bootWim) {
   }
   const setup = target.operations.some((o2) => o2.action === "copy-from-boot") ? renames.find((r) => r.to === workspace.media(existing.get("sources/setup.exe") ?? "sources/setup.exe")) : void 0;
   if (setup) {
-    const check3 = path17.join(run.runDir, "check");
+    const check3 = path18.join(run.runDir, "check");
     await files.extractFiles(bootWim, 2, ["sources/setup.exe"], check3);
     const [name] = await readdir7(check3);
-    if (await hashFile(setup.from) !== await hashFile(path17.join(check3, name))) {
+    if (await hashFile(setup.from) !== await hashFile(path18.join(check3, name))) {
       throw new MediaError("sources/setup.exe does not equal the one in boot.wim index 2", {
         fix: "Nothing was replaced; run again. If it persists, re-import the media."
       });
@@ -39153,11 +39169,11 @@ async function stageMedia(run, target, bootWim) {
 
 // src/updates/execute-phases.ts
 import { copyFile as copyFile4, readdir as readdir8 } from "node:fs/promises";
-import path19 from "node:path";
+import path20 from "node:path";
 
 // src/updates/execute-image.ts
 import { copyFile as copyFile3, link, mkdir as mkdir9 } from "node:fs/promises";
-import path18 from "node:path";
+import path19 from "node:path";
 
 // src/updates/execute-types.ts
 var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
@@ -39165,19 +39181,19 @@ var WINRE_PATH = "Windows/System32/Recovery/Winre.wim";
 // src/updates/execute-image.ts
 async function packagePath(run, op) {
   if (op.checkpoints.length === 0 && op.package.kind !== "lcu") return op.package.file;
-  const dir = path18.join(run.runDir, "packages", `${op.package.kb || "lcu"}-${op.checkpoints.map((c3) => c3.kb).join("-") || "alone"}`);
+  const dir = path19.join(run.runDir, "packages", `${op.package.kb || "lcu"}-${op.checkpoints.map((c3) => c3.kb).join("-") || "alone"}`);
   await mkdir9(dir, { recursive: true });
   for (const file2 of [op.package.file, ...op.checkpoints.map((c3) => c3.file)]) {
-    const dest = path18.join(dir, path18.basename(file2));
+    const dest = path19.join(dir, path19.basename(file2));
     if (!await exists(dest)) await link(file2, dest).catch(() => copyFile3(file2, dest));
   }
-  return path18.join(dir, path18.basename(op.package.file));
+  return path19.join(dir, path19.basename(op.package.file));
 }
 async function ssuPath(run, op) {
   if (!op.entry) return op.package.file;
-  const dir = path18.join(run.runDir, "ssu");
+  const dir = path19.join(run.runDir, "ssu");
   await run.o.sevenZip.extract(op.package.file, dir, { paths: [op.entry] });
-  return path18.join(dir, op.entry);
+  return path19.join(dir, op.entry);
 }
 async function operation(run, target, op, mountDir, winre) {
   const label = `${target.title.split(":")[0]}: ${describeOperation(op)}`;
@@ -39202,8 +39218,8 @@ async function operation(run, target, op, mountDir, winre) {
         await dism.run(dism.commands.enableNetFx3(mountDir, run.o.workspace.media("sources/sxs")), `in ${target.title} enabling .NET Framework 3.5`, label);
         break;
       case "replace-winre": {
-        const dest = path18.join(mountDir, ...WINRE_PATH.split("/"));
-        await mkdir9(path18.dirname(dest), { recursive: true });
+        const dest = path19.join(mountDir, ...WINRE_PATH.split("/"));
+        await mkdir9(path19.dirname(dest), { recursive: true });
         await copyFile3(winre, dest);
         break;
       }
@@ -39291,13 +39307,13 @@ function verifyBuilds(run, targets, info2, prefix2) {
 // src/updates/execute-phases.ts
 async function serviceWinre(run, target, installWim, record2) {
   const from = target.operations.find((o2) => o2.action === "extract-winre");
-  const dir = path19.join(run.runDir, "winre");
+  const dir = path20.join(run.runDir, "winre");
   await run.files.extractFiles(installWim, from.fromIndex, [WINRE_PATH], dir);
-  const original = path19.join(dir, (await readdir8(dir))[0]);
+  const original = path20.join(dir, (await readdir8(dir))[0]);
   const before = (await run.files.info(original)).images[0]?.version ?? "";
   run.info(`WinRE (from install.wim index ${from.fromIndex}) is ${before || "of no version"} before servicing`);
   const refs = await serviceImage(run, target, original, 1, "winre", void 0);
-  const winre = path19.join(run.runDir, "winre-serviced.wim");
+  const winre = path20.join(run.runDir, "winre-serviced.wim");
   await run.dism.exportAll(original, [1], winre, 0, "WinRE");
   const after = (await run.files.info(winre)).images[0]?.version ?? "";
   if (after !== target.predicted && !run.failures.some((f) => f.target === "winre")) {
@@ -39310,7 +39326,7 @@ async function serviceWinre(run, target, installWim, record2) {
   return { winre, versions: { from: `install.wim:${from.fromIndex}`, before, after } };
 }
 async function serviceWim(run, kind, source, targets, winre, record2) {
-  const working = path19.join(run.runDir, kind);
+  const working = path20.join(run.runDir, kind);
   await copyFile4(source, working);
   const before = await run.files.info(working);
   const bootIndex = kind === "boot.wim" ? before.bootIndex || (run.o.bootIndex ?? 0) : 0;
@@ -39350,8 +39366,8 @@ var ServicingRun = class {
   constructor(options) {
     this.o = options;
     const run = `run-${Date.now()}-${process.pid}`;
-    this.runDir = path20.join(options.scratchRoot, run);
-    this.dism = new DismSession(options, this.runDir, path20.join(options.workspace.logsDir, `dism-${run}`));
+    this.runDir = path21.join(options.scratchRoot, run);
+    this.dism = new DismSession(options, this.runDir, path21.join(options.workspace.logsDir, `dism-${run}`));
     this.files = options.wimlib ? wimlibFiles(options.wimlib, options.workspace.logsDir) : dismFiles(this.dism, options.dismFile);
   }
   info(message) {
@@ -39366,7 +39382,7 @@ var ServicingRun = class {
     const changedPaths = [];
     const cleanup = [];
     const record2 = (target, refs) => applied.push(
-      ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path20.basename(r.file), sha256: r.sha256 }))
+      ...refs.map((r) => ({ target: target.target, kind: r.kind, kb: r.kb, identity: r.identity, file: path21.basename(r.file), sha256: r.sha256 }))
     );
     if (plan.needsDism) await this.dism.cleanStaleMounts();
     await this.dism.removeOldRuns();
@@ -39425,10 +39441,10 @@ var ServicingRun = class {
 
 // src/updates/inputs.ts
 import { readdir as readdir9, readFile as readFile5, stat as stat3 } from "node:fs/promises";
-import path23 from "node:path";
+import path24 from "node:path";
 
 // src/updates/classify.ts
-import path22 from "node:path";
+import path23 from "node:path";
 
 // src/media/update-kinds.ts
 var KIND_TITLES = {
@@ -39494,7 +39510,7 @@ function imageArchitecture(processorArchitecture) {
 
 // src/updates/read.ts
 import { mkdir as mkdir11, readFile as readFile4, rm as rm7, stat as stat2 } from "node:fs/promises";
-import path21 from "node:path";
+import path22 from "node:path";
 
 // src/updates/pe-version.ts
 var RT_VERSION = 16;
@@ -39572,7 +39588,7 @@ async function listMarked(sevenZip, archive) {
     if (e.link !== void 0 || entryNameProblem(e.raw ?? e.path)) unsafe.push(e);
     if (e.folder) return;
     count2++;
-    const base = path21.posix.basename(e.path);
+    const base = path22.posix.basename(e.path);
     const topLevel = !e.path.replace(/^\d+\//, "").includes("/");
     if (topLevel || MARKER.test(base) || SETUP_FILES.test(base)) {
       entries.push(e.path);
@@ -39583,19 +39599,19 @@ async function listMarked(sevenZip, archive) {
   return { type, entries, sizes, count: count2 };
 }
 function marksOf(entries) {
-  return [...new Set(entries.map((e) => path21.posix.basename(e).toLowerCase()).filter((b) => MARKER.test(b) && b !== "update.mum"))];
+  return [...new Set(entries.map((e) => path22.posix.basename(e).toLowerCase()).filter((b) => MARKER.test(b) && b !== "update.mum"))];
 }
 async function manifestIn(sevenZip, archive, listing, work) {
   const entry = listing.entries.find((e) => /^(\d+\/)?update\.mum$/i.test(e));
   if (!entry) return void 0;
-  await checkRoom(archive, listing.sizes.get(entry) ?? 0, path21.join(work, "x"), MUM_CAP);
+  await checkRoom(archive, listing.sizes.get(entry) ?? 0, path22.join(work, "x"), MUM_CAP);
   await mkdir11(work, { recursive: true });
   await sevenZip.extract(archive, work, { paths: [entry] });
-  const file2 = path21.join(work, ...entry.split("/"));
+  const file2 = path22.join(work, ...entry.split("/"));
   try {
     return parseMum(decodeMum(await readFile4(file2)));
   } catch (error63) {
-    throw new MediaError(`${path21.basename(archive)}: its ${entry} cannot be read (${error63.message})`, {
+    throw new MediaError(`${path22.basename(archive)}: its ${entry} cannot be read (${error63.message})`, {
       fix: "The package is damaged: download it again from the Microsoft Update Catalog.",
       cause: error63
     });
@@ -39604,7 +39620,7 @@ async function manifestIn(sevenZip, archive, listing, work) {
 async function setupBinaries(sevenZip, file2, listing, work) {
   const wanted = VERSIONED_SETUP_FILES.flatMap((name) => listing.entries.filter((e) => e.toLowerCase() === name));
   if (wanted.length === 0) return [];
-  const dir = path21.join(work, "setup");
+  const dir = path22.join(work, "setup");
   await checkRoom(
     file2,
     wanted.reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0),
@@ -39614,7 +39630,7 @@ async function setupBinaries(sevenZip, file2, listing, work) {
   await sevenZip.extract(file2, dir, { paths: wanted });
   const found = [];
   for (const name of wanted) {
-    const extracted2 = path21.join(dir, name);
+    const extracted2 = path22.join(dir, name);
     if (!await exists(extracted2)) continue;
     const modified = (await stat2(extracted2)).mtime.toISOString();
     try {
@@ -39631,34 +39647,34 @@ async function readPackage(sevenZip, file2, work) {
   try {
     const listing = await listMarked(sevenZip, file2);
     const base = { file: file2, type: listing.type, entries: listing.entries, entryCount: listing.count };
-    const own2 = await manifestIn(sevenZip, file2, listing, path21.join(work, "own"));
+    const own2 = await manifestIn(sevenZip, file2, listing, path22.join(work, "own"));
     if (own2) {
       const manifests2 = [{ entry: "update.mum", manifest: own2, marks: marksOf(listing.entries) }];
       return { ...base, layout: "cab", manifests: manifests2, setupBinaries: [] };
     }
     const top = listing.entries.filter((e) => !e.replace(/^\d+\//, "").includes("/"));
-    const inner = top.filter((e) => /\.(cab|wim)$/i.test(e) && !HELPER_CABS.test(path21.posix.basename(e)));
-    const metadata2 = top.filter((e) => METADATA_CAB.test(path21.posix.basename(e)));
+    const inner = top.filter((e) => /\.(cab|wim)$/i.test(e) && !HELPER_CABS.test(path22.posix.basename(e)));
+    const metadata2 = top.filter((e) => METADATA_CAB.test(path22.posix.basename(e)));
     const manifests = [];
     let hotpatch;
     if (inner.length + metadata2.length > 0) {
-      const innerDir = path21.join(work, "inner");
+      const innerDir = path22.join(work, "inner");
       const innerBytes = [...inner, ...metadata2].reduce((sum, e) => sum + (listing.sizes.get(e) ?? 0), 0);
       await checkRoom(file2, innerBytes, innerDir, INNER_CAP);
       await sevenZip.extract(file2, innerDir, { paths: [...inner, ...metadata2] });
       for (const [i2, name] of inner.entries()) {
-        const innerFile = path21.join(innerDir, ...name.split("/"));
+        const innerFile = path22.join(innerDir, ...name.split("/"));
         if (!await exists(innerFile)) continue;
         const innerListing = await listMarked(sevenZip, innerFile);
-        const manifest = await manifestIn(sevenZip, innerFile, innerListing, path21.join(work, `m${i2}`));
-        const container = path21.posix.basename(name);
+        const manifest = await manifestIn(sevenZip, innerFile, innerListing, path22.join(work, `m${i2}`));
+        const container = path22.posix.basename(name);
         if (manifest) manifests.push({ entry: `${container}/update.mum`, container, manifest, marks: marksOf(innerListing.entries) });
       }
       for (const name of metadata2) {
-        const metadataFile = path21.join(innerDir, ...name.split("/"));
+        const metadataFile = path22.join(innerDir, ...name.split("/"));
         if (!await exists(metadataFile)) continue;
-        const found = (await listMarked(sevenZip, metadataFile)).entries.find((e) => /^hotpatchcompdb.*\.cab$/i.test(path21.posix.basename(e)));
-        if (found) hotpatch = `${path21.posix.basename(name)}/${found}`;
+        const found = (await listMarked(sevenZip, metadataFile)).entries.find((e) => /^hotpatchcompdb.*\.cab$/i.test(path22.posix.basename(e)));
+        if (found) hotpatch = `${path22.posix.basename(name)}/${found}`;
       }
     }
     const hasWim = inner.some((e) => /\.wim$/i.test(e)) || /^wim$/i.test(listing.type);
@@ -39725,8 +39741,8 @@ function archFromFileName(fileName2) {
 }
 var monthOf = (iso) => iso && /^\d{4}-\d{2}/.test(iso) ? iso.slice(0, 7) : void 0;
 function classifySetup(facts, contents, media, reject) {
-  const fileName2 = path22.basename(facts.file);
-  const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path22.posix.basename(e)));
+  const fileName2 = path23.basename(facts.file);
+  const setupFiles = contents.entries.filter((e) => SETUP_FILES.test(path23.posix.basename(e)));
   if (contents.entries.some((e) => /defender.*\.xml$/i.test(e))) return reject("a Microsoft Defender update (W10UI :cab2), not a media servicing package");
   if (setupFiles.length === 0) return reject("not an update package: it has no update.mum and no Windows Setup files");
   const architecture = archFromFileName(fileName2) ?? "neutral";
@@ -39757,7 +39773,7 @@ function classifySetup(facts, contents, media, reject) {
   };
 }
 function classifyPackage(facts, contents, media) {
-  const fileName2 = path22.basename(facts.file);
+  const fileName2 = path23.basename(facts.file);
   const reject = (reason) => ({ file: facts.file, fileName: fileName2, reason });
   if (!/\.(msu|cab)$/i.test(fileName2)) return reject("not a .msu or .cab file");
   const express = contents.entries.some((e) => /\.psf\.cix\.xml$/i.test(e));
@@ -39843,7 +39859,7 @@ function parseSha256Sums(text3, source = "SHA256SUMS") {
       throw new UsageError(`${source} line ${i2 + 1} is not "<sha256>  <file name>": ${line.slice(0, 80)}`, {
         fix: "Write it with `sha256sum *.msu *.cab > SHA256SUMS` in the updates folder."
       });
-    const name = path23.basename(match3[2].replaceAll("\\", "/")).toLowerCase();
+    const name = path24.basename(match3[2].replaceAll("\\", "/")).toLowerCase();
     const sha256 = match3[1].toLowerCase();
     const earlier = pins.get(name);
     if (earlier !== void 0 && earlier !== sha256)
@@ -39858,14 +39874,14 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
   const files = [];
   const ignored = [];
   if (source.from) {
-    const dir = path23.resolve(baseDir, source.from);
+    const dir = path24.resolve(baseDir, source.from);
     const entries = await readdir9(dir, { withFileTypes: true }).catch((caught) => {
       const error63 = caught;
       throw new UsageError(`The updates folder ${dir} cannot be read (${error63.code ?? error63.message})`, {
         fix: "Pass the folder that holds this month's .msu and .cab files with --updates (or updates.from in the recipe)."
       });
     });
-    const sumsFile = path23.join(dir, "SHA256SUMS");
+    const sumsFile = path24.join(dir, "SHA256SUMS");
     const pins = await exists(sumsFile) ? parseSha256Sums(await readFile5(sumsFile, "utf8"), sumsFile) : /* @__PURE__ */ new Map();
     const names = /* @__PURE__ */ new Set();
     for (const entry of entries.sort((a2, b) => a2.name < b.name ? -1 : 1)) {
@@ -39874,7 +39890,7 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
         ignored.push(entry.name);
         continue;
       }
-      const file2 = path23.join(dir, entry.name);
+      const file2 = path24.join(dir, entry.name);
       const info2 = await stat3(file2);
       names.add(entry.name.toLowerCase());
       files.push({ file: file2, size: info2.size, mtimeMs: info2.mtimeMs, pin: pins.get(entry.name.toLowerCase()) });
@@ -39887,7 +39903,7 @@ async function collectUpdateFiles(source, baseDir = process.cwd()) {
     }
   }
   for (const item of source.files ?? []) {
-    const file2 = path23.resolve(baseDir, item.path);
+    const file2 = path24.resolve(baseDir, item.path);
     const info2 = await stat3(file2).catch(() => void 0);
     if (!info2?.isFile())
       throw new UsageError(`The update file ${file2} does not exist`, {
@@ -39912,7 +39928,7 @@ async function checkPins(files, onBytes) {
   for (const [i2, file2] of files.entries()) {
     const sha256 = sums[i2];
     if (file2.pin && file2.pin !== sha256) {
-      throw new MediaError(`${path23.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
+      throw new MediaError(`${path24.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
         fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
       });
     }
@@ -39922,7 +39938,7 @@ async function checkPins(files, onBytes) {
 }
 async function takeInputs(files, dir, onBytes) {
   const copies = await mapLimit(files, 2, async (file2, i2) => {
-    const copy = path23.join(dir, String(i2), path23.basename(file2.file));
+    const copy = path24.join(dir, String(i2), path24.basename(file2.file));
     const sha256 = await copyFileHashed(file2.file, copy, onBytes).catch((caught) => {
       const error63 = caught;
       throw new MediaError(`The update file ${file2.file} cannot be copied into the run's folder ${dir} (${error63.code ?? error63.message})`, {
@@ -39931,7 +39947,7 @@ async function takeInputs(files, dir, onBytes) {
       });
     });
     if (file2.pin && file2.pin !== sha256) {
-      throw new MediaError(`${path23.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
+      throw new MediaError(`${path24.basename(file2.file)} does not match its SHA-256 pin (expected ${file2.pin}, got ${sha256})`, {
         fix: "The file is damaged or not the update the pin was written for: download it again from the Microsoft Update Catalog, or correct the pin after checking the file."
       });
     }
@@ -39946,12 +39962,12 @@ async function classifyUpdates(sevenZip, files, hashes, media, work) {
   for (const [i2, file2] of files.entries()) {
     let result;
     try {
-      const contents = await readPackage(sevenZip, file2.file, path23.join(work, `pkg${i2}`));
+      const contents = await readPackage(sevenZip, file2.file, path24.join(work, `pkg${i2}`));
       result = classifyPackage({ file: file2.file, size: file2.size, sha256: hashes.get(file2.file), pinned: Boolean(file2.pin) }, contents, media);
     } catch (error63) {
       if (!(error63 instanceof MediaError)) throw error63;
       const said = file2.origin ? error63.message.replaceAll(file2.file, file2.origin) : error63.message;
-      result = { file: file2.file, fileName: path23.basename(file2.file), reason: `cannot be opened as a package (${said})` };
+      result = { file: file2.file, fileName: path24.basename(file2.file), reason: `cannot be opened as a package (${said})` };
     }
     if (isRejection(result)) rejections.push(result);
     else accepted.push(result);
@@ -40220,26 +40236,6 @@ function planServicing(manifest, packages, options, extra = {}) {
   };
 }
 
-// src/media/boot/record.ts
-import path24 from "node:path";
-var BootManagerSchema = external_exports.enum(["2023", "keep"]).default("keep").meta({
-  placeholder: "WHICH",
-  example: "2023",
-  description: "UEFI boot manager: keep (default; media already on the Windows UEFI CA 2023 boot manager stay on it) or 2023 (switch to it from boot.wim index 1, as Microsoft's Make2023BootableMedia.ps1 does)",
-  flag: "boot-manager"
-});
-var MANAGERS = /^(.*\/)?efi\/boot\/boot(x64|aa64|ia32)\.efi$/i;
-async function readBootManager(dir, files, as) {
-  const file2 = as ? files[0] : files.find((p) => MANAGERS.test(p));
-  if (!file2) return void 0;
-  const signature = await bootSignature(path24.join(dir, ...file2.split("/"))).catch(() => ({ ca: "other", issuer: void 0 }));
-  return { file: as ?? file2, ca: signature.ca, ...signature.issuer ? { issuer: signature.issuer } : {} };
-}
-function describeBootManager(record2) {
-  if (!record2) return "none (no efi/boot/bootx64.efi)";
-  return `${describeCa({ ca: record2.ca, issuer: record2.issuer })} (${record2.file})`;
-}
-
 // src/steps/preflight.ts
 function problemOf(step2, error63) {
   if (!(error63 instanceof OsmediaError)) throw error63;
@@ -40356,6 +40352,7 @@ var workspaceField = () => external_exports.string().min(1).meta({
   example: "D:\\osmedia\\win11",
   description: "the workspace folder (holds media/ and osmedia-manifest.json)"
 });
+var dryRunField = (description) => external_exports.boolean().optional().meta({ flag: "dry-run", short: "n", hosts: ["cli", "jenkins"], description });
 var engineField = (description = "WIM engine: wimlib (default) or dism (Windows only)") => external_exports.enum(["wimlib", "dism"]).optional().meta({ flag: "engine", placeholder: "NAME", description });
 
 // src/steps/apply-updates.ts
@@ -40420,12 +40417,7 @@ var ApplyUpdatesOptionsSchema = external_exports.strictObject({
   bootManager: BootManagerSchema
 }).refine((o2) => o2.from !== void 0 || (o2.files?.length ?? 0) > 0, { error: "name the updates: a folder (from / --updates) or files" });
 var ApplyUpdatesFlags = external_exports.object({
-  dryRun: external_exports.boolean().optional().meta({
-    flag: "dry-run",
-    short: "n",
-    hosts: ["cli", "jenkins"],
-    description: "classify the updates and print the servicing plan (table, or JSON with --json); change nothing"
-  }),
+  dryRun: dryRunField("classify the updates and print the servicing plan (table, or JSON with --json); change nothing"),
   engine: engineField("takes Winre.wim and setup files out of the images: wimlib (default where installed) or dism (Windows; mounts them)")
 });
 function mediaTarget(manifest, options) {
@@ -42460,12 +42452,7 @@ var DistributeOptionsSchema = external_exports.strictObject({
   })
 });
 var DistributeFlags = external_exports.object({
-  dryRun: external_exports.boolean().optional().meta({
-    flag: "dry-run",
-    short: "n",
-    hosts: ["cli", "jenkins"],
-    description: "show what would be copied, replaced and deleted per target, and what would change on the site; change nothing"
-  }),
+  dryRun: dryRunField("show what would be copied, replaced and deleted per target, and what would change on the site; change nothing"),
   emitScripts: external_exports.string().min(1).optional().meta({
     flag: "emit-scripts",
     placeholder: "DIR",
